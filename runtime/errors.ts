@@ -1,0 +1,94 @@
+/**
+ * One error type for the whole system. Every error says which part of the world it comes from
+ * (`domain`), whether trying again can help (`retriable`), and carries the context a user needs to
+ * act on it (operator, subtask, record, setting). Subclasses add context; the runtime adds the
+ * operator with `withOperator` where an error leaves an operator.
+ */
+export type ErrorDomain = 'user' | 'external' | 'internal';
+
+export interface WeirErrorOptions {
+  domain?: ErrorDomain;
+  retriable?: boolean;
+  cause?: unknown;
+}
+
+const WEIR_ERROR = Symbol.for('weir.error');
+
+export class WeirError extends Error {
+  readonly domain: ErrorDomain;
+  readonly retriable: boolean;
+  operator?: string;
+  subtask?: number;
+
+  constructor(message: string, options: WeirErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.domain = options.domain ?? 'internal';
+    this.retriable = options.retriable ?? false;
+  }
+
+  /** Works across worker threads and module copies, where `instanceof` on the class would not. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[WEIR_ERROR] === true;
+  }
+
+  get [WEIR_ERROR](): true {
+    return true;
+  }
+
+  withOperator(operator: string, subtask?: number): this {
+    if (this.operator === undefined) {
+      this.operator = operator;
+      this.subtask = subtask;
+      this.message = `${this.message} [operator '${operator}'${subtask === undefined ? '' : `, subtask ${subtask}`}]`;
+    }
+    return this;
+  }
+}
+
+/** A job graph that cannot run as written; the message names the operator and the fix. */
+export class JobValidationError extends WeirError {
+  constructor(message: string) {
+    super(message, { domain: 'user' });
+  }
+}
+
+/** A setting that is missing or has a value that cannot work. */
+export class ConfigError extends WeirError {
+  constructor(readonly setting: string, message: string) {
+    super(`${setting}: ${message}`, { domain: 'user' });
+  }
+}
+
+/** A user function threw while processing a record. */
+export class UserFunctionError extends WeirError {
+  constructor(operator: string, readonly record: string, cause: unknown) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    super(`user function of operator '${operator}' failed on record ${record}: ${why}`, { domain: 'user', cause });
+  }
+}
+
+/** A record that fails validation or decoding; routed to a dead-letter output or fails the job. */
+export class BadRecordError extends WeirError {
+  constructor(message: string, readonly record: string, readonly field?: string) {
+    super(message, { domain: 'user' });
+  }
+}
+
+/** A call to an outside system (Kafka, MySQL, S3, an OLAP store) failed. */
+export class ExternalError extends WeirError {
+  constructor(message: string, options: { retriable?: boolean; cause?: unknown } = {}) {
+    super(message, { domain: 'external', retriable: options.retriable ?? true, cause: options.cause });
+  }
+}
+
+/** Render a record for an error message: JSON, cut to a readable length. */
+export function describeRecord(record: unknown, max = 200): string {
+  let text: string;
+  try {
+    text = JSON.stringify(record, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v)) ?? String(record);
+  } catch {
+    text = String(record);
+  }
+  return text.length > max ? `${text.slice(0, max)}... (${text.length} chars)` : text;
+}
