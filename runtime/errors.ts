@@ -29,11 +29,18 @@ export class WeirError extends Error {
 
   /** Works across worker threads and module copies, where `instanceof` on the class would not. */
   static override [Symbol.hasInstance](value: unknown): boolean {
-    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[WEIR_ERROR] === true;
+    if (typeof value !== 'object' || value === null) return false;
+    const kinds = (value as Record<symbol, unknown>)[WEIR_ERROR];
+    return Array.isArray(kinds) ? kinds.includes(this.name) : Function.prototype[Symbol.hasInstance].call(this, value);
   }
 
-  get [WEIR_ERROR](): true {
-    return true;
+  /** The class names from this error's class up to WeirError; what `instanceof` checks. */
+  get [WEIR_ERROR](): string[] {
+    const kinds: string[] = [];
+    for (let p = Object.getPrototypeOf(this) as { constructor: { name: string } } | null; p && p !== Error.prototype; p = Object.getPrototypeOf(p) as typeof p) {
+      kinds.push(p.constructor.name);
+    }
+    return kinds;
   }
 
   withOperator(operator: string, subtask?: number): this {
