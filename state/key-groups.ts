@@ -1,0 +1,114 @@
+/**
+ * Keys and key groups. A key is hashed (Murmur3) into one of `maxParallelism` key groups; each
+ * subtask of a keyed operator owns a contiguous range of key groups, and keyed state is stored by
+ * key group so that it can be moved range by range when the parallelism changes (as in Flink's
+ * KeyGroupRangeAssignment).
+ */
+
+/** What a `keyBy` selector may return: primitives, or a tuple of them for composite keys. */
+export type KeyPrimitive = string | number | boolean | bigint;
+export type StateKey = KeyPrimitive | readonly KeyPrimitive[];
+
+export const DEFAULT_MAX_PARALLELISM = 128;
+
+export interface KeyGroupRange {
+  /** First key group, inclusive. */
+  start: number;
+  /** Last key group, inclusive. */
+  end: number;
+}
+
+const C1 = 0xcc9e2d51;
+const C2 = 0x1b873593;
+
+function mixK(k: number): number {
+  k = Math.imul(k, C1);
+  k = (k << 15) | (k >>> 17);
+  return Math.imul(k, C2);
+}
+
+function mixH(h: number, k: number): number {
+  h ^= mixK(k);
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
+function fmix(h: number, length: number): number {
+  h ^= length;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h;
+}
+
+/** Murmur3_32 over a string's UTF-16 code units, two to a word. */
+function hashString(s: string, seed: number): number {
+  let h = seed;
+  const n = s.length;
+  let i = 0;
+  for (; i + 1 < n; i += 2) h = mixH(h, s.charCodeAt(i) | (s.charCodeAt(i + 1) << 16));
+  if (i < n) h ^= mixK(s.charCodeAt(i));
+  return fmix(h, n * 2);
+}
+
+const f64 = new Float64Array(1);
+const f64Words = new Int32Array(f64.buffer);
+
+function hashNumber(x: number, seed: number): number {
+  if ((x | 0) === x) return fmix(mixH(seed, x), 4);
+  f64[0] = x;
+  return fmix(mixH(mixH(seed, f64Words[0]!), f64Words[1]!), 8);
+}
+
+function hashPrimitive(key: KeyPrimitive, seed: number): number {
+  switch (typeof key) {
+    case 'string':
+      return hashString(key, seed);
+    case 'number':
+      return hashNumber(key, seed);
+    case 'boolean':
+      return fmix(mixH(seed, key ? 1 : 0), 1);
+    case 'bigint':
+      return hashString(key.toString(), seed ^ 0x5bd1e995);
+  }
+}
+
+/** A stable 32-bit hash of a key, the same in every thread and process. */
+export function hashKey(key: StateKey): number {
+  if (typeof key !== 'object') return hashPrimitive(key, 0);
+  let h = 0x2a;
+  for (let i = 0; i < key.length; i++) h = mixH(h, hashPrimitive(key[i]!, i));
+  return fmix(h, key.length);
+}
+
+export function keyGroupOf(key: StateKey, maxParallelism: number): number {
+  return (hashKey(key) >>> 0) % maxParallelism;
+}
+
+/** The key groups owned by subtask `index` of `parallelism` (Flink's computeKeyGroupRangeForOperatorIndex). */
+export function keyGroupRangeFor(index: number, parallelism: number, maxParallelism: number): KeyGroupRange {
+  return {
+    start: Math.ceil((index * maxParallelism) / parallelism),
+    end: Math.ceil(((index + 1) * maxParallelism) / parallelism) - 1,
+  };
+}
+
+/** The subtask that owns a key group (inverse of keyGroupRangeFor). */
+export function subtaskForKeyGroup(keyGroup: number, parallelism: number, maxParallelism: number): number {
+  return Math.floor((keyGroup * parallelism) / maxParallelism);
+}
+
+export function rangeContains(range: KeyGroupRange, keyGroup: number): boolean {
+  return keyGroup >= range.start && keyGroup <= range.end;
+}
+
+/** Validates a key from a user's key selector; the message names the operator and the record. */
+export function isStateKey(key: unknown): key is StateKey {
+  const t = typeof key;
+  if (t === 'string' || t === 'boolean' || t === 'bigint') return true;
+  if (t === 'number') return !Number.isNaN(key);
+  if (Array.isArray(key)) return key.every((k) => isStateKey(k) && !Array.isArray(k));
+  return false;
+}

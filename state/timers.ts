@@ -1,0 +1,28 @@
+/**
+ * Timers per key (and namespace, e.g. a window), in event time and processing time. A timer is
+ * identified by (time, key, namespace): registering the same one twice keeps one. They fire in time
+ * order when the watermark (or the clock) passes them, each with the backend's current key set to
+ * the timer's key.
+ */
+import type { StateKey } from './key-groups.ts';
+
+export type TimeDomain = 'event' | 'processing';
+
+export interface Timer {
+  time: number;
+  key: StateKey;
+  keyGroup: number;
+  /** Operator-defined scope such as a window's "start:end"; '' when unused. */
+  namespace: string;
+}
+
+export interface TimerService {
+  register(domain: TimeDomain, time: number, key: StateKey, keyGroup: number, namespace?: string): void;
+  delete(domain: TimeDomain, time: number, key: StateKey, keyGroup: number, namespace?: string): void;
+  /** Removes and returns, in time order, the timers of `domain` with time <= `upTo`. */
+  pollDue(domain: TimeDomain, upTo: number): Timer[];
+  /** The earliest timer of `domain`, if any (to schedule the next processing-time wake-up). */
+  peekEarliest(domain: TimeDomain): number | undefined;
+  /** Number of registered timers of `domain`. */
+  size(domain: TimeDomain): number;
+}
