@@ -1,0 +1,15 @@
+import type { Bid } from '../model.ts';
+import type { Q0Row } from '../queries.ts';
+import type { NexmarkConfigInput } from '../generator/index.ts';
+import { source, type BaselineResult } from './common.ts';
+
+/** q0: pass every bid through. */
+export function run(config: NexmarkConfigInput, events: number): BaselineResult<Q0Row> {
+  const t0 = performance.now();
+  const { gen } = source(config, events);
+  const output: Bid[] = [];
+  for (let e = gen.next(); e !== undefined; e = gen.next()) {
+    if (e.kind === 'bid') output.push(e);
+  }
+  return { events, ms: performance.now() - t0, output };
+}

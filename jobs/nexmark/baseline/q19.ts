@@ -1,0 +1,32 @@
+import type { Bid } from '../model.ts';
+import { Q19_TOP, type Q19Row } from '../queries.ts';
+import type { NexmarkConfigInput } from '../generator/index.ts';
+import { source, type BaselineResult } from './common.ts';
+
+/**
+ * q19: top 10 bids by price per auction. Each auction keeps a price-descending array of at most 10;
+ * a bid goes after those of equal price, so ties rank by arrival. Output is the final state.
+ */
+export function run(config: NexmarkConfigInput, events: number): BaselineResult<Q19Row> {
+  const t0 = performance.now();
+  const { gen } = source(config, events);
+  const tops = new Map<number, Bid[]>();
+  for (let e = gen.next(); e !== undefined; e = gen.next()) {
+    if (e.kind !== 'bid') continue;
+    const top = tops.get(e.auction);
+    if (top === undefined) {
+      tops.set(e.auction, [e]);
+      continue;
+    }
+    const price = e.price;
+    const n = top.length;
+    if (n === Q19_TOP && price <= top[n - 1]!.price) continue;
+    let at = n;
+    while (at > 0 && top[at - 1]!.price < price) at--;
+    top.splice(at, 0, e);
+    if (top.length > Q19_TOP) top.pop();
+  }
+  const output: Q19Row[] = [];
+  for (const top of tops.values()) top.forEach((b, i) => output.push({ ...b, rankNumber: i + 1 }));
+  return { events, ms: performance.now() - t0, output };
+}
