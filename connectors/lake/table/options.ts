@@ -1,0 +1,85 @@
+/** Table options (Paimon's names and defaults) read from the schema's `options`. */
+import { ConfigError } from '../errors.ts';
+import type { TableSchema } from '../schema/schema.ts';
+
+export type MergeEngine = 'deduplicate' | 'partial-update' | 'aggregation' | 'first-row';
+
+export interface TableOptions {
+  /** Fixed bucket count; -1 for an append table without buckets (all files in bucket 0). */
+  bucket: number;
+  mergeEngine: MergeEngine;
+  sequenceFields: string[];
+  ignoreDelete: boolean;
+  fileCompression: string;
+  /** Number of sorted runs in a bucket that triggers a compaction (num-sorted-run.compaction-trigger). */
+  compactionTrigger: number;
+  numLevels: number;
+  snapshotRetainMin: number;
+  snapshotRetainMax: number;
+  snapshotTimeRetainedMs: number;
+  manifestMergeMinCount: number;
+  /** fields.<name>.<key> options, by field name. */
+  fieldOptions: Map<string, Record<string, string>>;
+}
+
+export function parseDuration(text: string, setting: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|sec|min|m|h|d)?\s*$/i.exec(text);
+  if (!m) throw new ConfigError(setting, `'${text}' is not a duration; write e.g. 30 s, 5 min, 1 h`);
+  const n = Number(m[1]);
+  const unit = (m[2] ?? 'ms').toLowerCase();
+  const mult = unit === 'ms' ? 1 : unit === 's' || unit === 'sec' ? 1000 : unit === 'min' || unit === 'm' ? 60_000 : unit === 'h' ? 3_600_000 : 86_400_000;
+  return n * mult;
+}
+
+function int(opts: Record<string, string>, key: string, dflt: number): number {
+  const v = opts[key];
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new ConfigError(key, `'${v}' is not an integer`);
+  return n;
+}
+
+function bool(opts: Record<string, string>, key: string, dflt: boolean): boolean {
+  const v = opts[key];
+  return v === undefined ? dflt : v.toLowerCase() === 'true';
+}
+
+export function tableOptions(schema: TableSchema): TableOptions {
+  const o = schema.options;
+  const isPk = schema.primaryKeys.length > 0;
+  const bucket = int(o, 'bucket', -1);
+  if (isPk && bucket < 1) {
+    throw new ConfigError('bucket', `primary-key table needs a fixed bucket count ('bucket' >= 1); dynamic buckets (-1) are not supported by Weir`);
+  }
+  if (!isPk && bucket === 0) throw new ConfigError('bucket', `'bucket' must be -1 or >= 1`);
+  const engine = (o['merge-engine'] ?? 'deduplicate') as MergeEngine;
+  if (!['deduplicate', 'partial-update', 'aggregation', 'first-row'].includes(engine)) {
+    throw new ConfigError('merge-engine', `'${engine}' is not supported; use deduplicate, partial-update, aggregation or first-row`);
+  }
+  const fileFormat = o['file.format'] ?? 'parquet';
+  if (fileFormat !== 'parquet') throw new ConfigError('file.format', `'${fileFormat}' is not supported by Weir; use parquet`);
+  const fieldOptions = new Map<string, Record<string, string>>();
+  for (const [k, v] of Object.entries(o)) {
+    const m = /^fields\.(.+)\.([a-z-]+(?:\.[a-z-]+)*)$/.exec(k);
+    if (!m) continue;
+    const name = m[1]!;
+    const opts = fieldOptions.get(name) ?? {};
+    opts[m[2]!] = v;
+    fieldOptions.set(name, opts);
+  }
+  const trigger = int(o, 'num-sorted-run.compaction-trigger', 5);
+  return {
+    bucket,
+    mergeEngine: engine,
+    sequenceFields: (o['sequence.field'] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''),
+    ignoreDelete: bool(o, 'ignore-delete', false) || bool(o, 'partial-update.ignore-delete', false) || bool(o, 'first-row.ignore-delete', false),
+    fileCompression: o['file.compression'] ?? 'zstd',
+    compactionTrigger: trigger,
+    numLevels: int(o, 'num-levels', trigger + 1),
+    snapshotRetainMin: int(o, 'snapshot.num-retained.min', 10),
+    snapshotRetainMax: int(o, 'snapshot.num-retained.max', 2147483647),
+    snapshotTimeRetainedMs: parseDuration(o['snapshot.time-retained'] ?? '1 h', 'snapshot.time-retained'),
+    manifestMergeMinCount: int(o, 'manifest.merge-min-count', 30),
+    fieldOptions,
+  };
+}
