@@ -13,6 +13,7 @@ import type {
 import type { AggregatingState, ListState, MapState, ReducingState, ValueState } from './handles.ts';
 import type { KeyGroupRange, StateKey } from './key-groups.ts';
 import type { TimerService } from './timers.ts';
+import type { KeyedStateHandle } from './snapshot/keyed-state-handle.ts';
 
 export interface KeyedStateBackend {
   readonly keyGroupRange: KeyGroupRange;
@@ -34,6 +35,13 @@ export interface KeyedStateBackend {
 
   /** Event-time and processing-time timers, stored with the keyed state. */
   readonly timers: TimerService;
+
+  /**
+   * Takes a consistent view of all keyed state and timers before it returns (writes made after the
+   * call are not in the snapshot), then writes it out while processing continues. The returned
+   * handle is plain JSON for the checkpoint metadata.
+   */
+  snapshot(checkpointId: number): Promise<KeyedStateHandle>;
 
   /** Release files and memory. */
   dispose(): Promise<void>;

@@ -16,21 +16,23 @@ import type { AggregatingState, ListState, MapState, ReducingState, ValueState }
 import type { KeyGroupRange, StateKey } from '../key-groups.ts';
 import { compareKeys, keyId, type KeyId } from '../key-codec.ts';
 import { HeapTimerService } from './heap-timers.ts';
+import type { CheckpointStorage } from '../checkpoint-storage/storage.ts';
+import { TIMERS, decodeKeyBytes, readKey, validateStateName } from '../layout.ts';
+import { forEachEntry, readOwnedBlocks, writeKeyedSnapshot } from '../snapshot/entry-file.ts';
+import type { KeyedStateHandle } from '../snapshot/keyed-state-handle.ts';
+import { encodeHeapState, materialize, valueCodec, type HeapEntry, type HeapTable, type RestoredEntry, type StateKind } from './heap-snapshot.ts';
 
-interface Entry {
-  key: StateKey;
-  keyGroup: number;
-  value: unknown;
-  /** Processing time after which the entry is invisible; Infinity without TTL. */
-  expiresAt: number;
-}
-
-type Table = Map<KeyId, Entry>;
+type Entry = HeapEntry;
+type Table = HeapTable;
 
 export interface HeapBackendOptions {
   keyGroupRange: KeyGroupRange;
   maxParallelism: number;
   clock?: Clock;
+  /** Needed for snapshots and restores. */
+  storage?: CheckpointStorage;
+  operatorUid?: string;
+  subtask?: number;
 }
 
 export class HeapKeyedStateBackend implements KeyedStateBackend {
@@ -40,6 +42,12 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
   private readonly clock: Clock;
   private readonly tables = new Map<string, Table>();
   private readonly handles = new Map<string, unknown>();
+  private readonly kinds = new Map<string, StateKind>();
+  /** Restored entries of states whose descriptor (so kind and TTL) is not known yet. */
+  private readonly restored = new Map<string, RestoredEntry[]>();
+  private readonly storage: CheckpointStorage | undefined;
+  private readonly operatorUid: string;
+  private readonly subtask: number;
   private key: StateKey = '';
   private id: KeyId = '';
   private keyGroup = 0;
@@ -48,6 +56,9 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
     this.keyGroupRange = options.keyGroupRange;
     this.maxParallelism = options.maxParallelism;
     this.clock = options.clock ?? systemClock;
+    this.storage = options.storage;
+    this.operatorUid = options.operatorUid ?? 'operator';
+    this.subtask = options.subtask ?? 0;
   }
 
   setCurrentKey(key: StateKey, keyGroup: number): void {
@@ -64,11 +75,18 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
     return this.keyGroup;
   }
 
-  private table(name: string): Table {
+  private table(name: string, d: { kind: StateKind; ttl?: StateTtlConfig }): Table {
     let t = this.tables.get(name);
     if (!t) {
+      validateStateName(name);
       t = new Map();
       this.tables.set(name, t);
+      this.kinds.set(name, d.kind);
+      const restored = this.restored.get(name);
+      if (restored) {
+        this.restored.delete(name);
+        materialize(t, d.kind, d.ttl, restored, this.clock.now());
+      }
     }
     return t;
   }
@@ -110,7 +128,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
 
   getValueState<T>(d: ValueStateDescriptor<T>): ValueState<T> {
     return this.cached(d.name, () => {
-      const table = this.table(d.name);
+      const table = this.table(d.name, d);
       return {
         value: () => this.read(table, d.ttl)?.value as T | undefined,
         update: (v: T) => this.write(table, d.ttl, v),
@@ -121,7 +139,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
 
   getListState<T>(d: ListStateDescriptor<T>): ListState<T> {
     return this.cached(d.name, () => {
-      const table = this.table(d.name);
+      const table = this.table(d.name, d);
       const list = (): T[] | undefined => this.read(table, d.ttl)?.value as T[] | undefined;
       return {
         get: () => [...(list() ?? [])],
@@ -141,7 +159,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
 
   getMapState<UK extends StateKey, UV>(d: MapStateDescriptor<UK, UV>): MapState<UK, UV> {
     return this.cached(d.name, () => {
-      const table = this.table(d.name);
+      const table = this.table(d.name, d);
       type Inner = Map<KeyId, [UK, UV]>;
       const inner = (): Inner | undefined => this.read(table, d.ttl)?.value as Inner | undefined;
       const sorted = (): [UK, UV][] => [...(inner()?.values() ?? [])].sort((a, b) => compareKeys(a[0], b[0]));
@@ -169,7 +187,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
 
   getReducingState<T>(d: ReducingStateDescriptor<T>): ReducingState<T> {
     return this.cached(d.name, () => {
-      const table = this.table(d.name);
+      const table = this.table(d.name, d);
       return {
         get: () => this.read(table, d.ttl)?.value as T | undefined,
         add: (v: T) => {
@@ -183,7 +201,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
 
   getAggregatingState<IN, ACC, OUT>(d: AggregatingStateDescriptor<IN, ACC, OUT>): AggregatingState<IN, OUT> {
     return this.cached(d.name, () => {
-      const table = this.table(d.name);
+      const table = this.table(d.name, d);
       const agg = d.aggregate;
       return {
         get: () => {
@@ -201,12 +219,70 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
 
   *keys(stateName: string): Iterable<[StateKey, number]> {
     const table = this.tables.get(stateName);
-    if (!table) return;
+    if (!table) {
+      const seen = new Set<KeyId>();
+      for (const e of this.restored.get(stateName) ?? []) {
+        const k = readKey(e.parts, 2)[0];
+        const id = keyId(k);
+        if (!seen.has(id)) {
+          seen.add(id);
+          yield [k, e.parts[0] as number];
+        }
+      }
+      return;
+    }
     const now = this.clock.now();
     for (const e of table.values()) if (e.expiresAt > now) yield [e.key, e.keyGroup];
   }
 
+  /** Encodes everything synchronously (the consistent view), then writes the file asynchronously. */
+  async snapshot(checkpointId: number): Promise<KeyedStateHandle> {
+    if (!this.storage) throw new Error(`heap state backend of operator '${this.operatorUid}' has no checkpoint storage: pass 'storage' to createKeyedStateBackend`);
+    const enc = encodeHeapState(this.tables, this.kinds, this.restored, this.timers, this.clock.now());
+    const base = {
+      type: 'weir.keyed-state' as const,
+      version: 1 as const,
+      backend: 'heap' as const,
+      operatorUid: this.operatorUid,
+      subtask: this.subtask,
+      checkpointId,
+      maxParallelism: this.maxParallelism,
+      keyGroupRange: { ...this.keyGroupRange },
+      nextListSeq: enc.nextListSeq,
+    };
+    const groups = [...enc.byKeyGroup.keys()].sort((a, b) => a - b);
+    return writeKeyedSnapshot(this.storage, base, async function* (w) {
+      for (const kg of groups) {
+        w.beginKeyGroup(kg);
+        for (const [k, v] of enc.byKeyGroup.get(kg)!) w.add(k, v);
+        w.endKeyGroup();
+        yield;
+      }
+    });
+  }
+
+  /** Loads the owned key groups of `handles` (from any backend and parallelism). */
+  async restore(handles: readonly KeyedStateHandle[]): Promise<void> {
+    if (handles.length === 0) return;
+    if (!this.storage) throw new Error(`restore of operator '${this.operatorUid}' needs checkpoint storage: pass 'storage' to createKeyedStateBackend`);
+    await readOwnedBlocks(this.storage, handles, this.keyGroupRange, this.maxParallelism, (_kg, bytes) => {
+      forEachEntry(bytes, (k, v) => {
+        const parts = decodeKeyBytes(k);
+        if (parts[1] === TIMERS) {
+          const [key, next] = readKey(parts, 4);
+          this.timers.register(parts[2] === 0 ? 'event' : 'processing', parts[3] as number, key, parts[0] as number, parts[next] as string);
+          return;
+        }
+        const name = parts[1] as string;
+        let list = this.restored.get(name);
+        if (!list) this.restored.set(name, (list = []));
+        list.push({ parts, value: valueCodec.decode(v) });
+      });
+    });
+  }
+
   async dispose(): Promise<void> {
     this.tables.clear();
+    this.restored.clear();
   }
 }

@@ -1,0 +1,227 @@
+/**
+ * Timers kept in LMDB with the keyed state (so they survive failover and are cut by key group on
+ * rescale), with an in-memory index of the earliest ones per time domain.
+ *
+ * Invariant per domain: every stored timer with time <= `bound` is in `mem`. Registering a timer
+ * above the bound only writes it to the store; when `mem` runs dry below the time asked for, the
+ * next `INDEX_SIZE` timers are loaded by a k-way merge over the key groups' ordered timer ranges.
+ * `mem` is trimmed back to INDEX_SIZE (lowering the bound) when it grows past twice that.
+ */
+import type { StateKey } from '../key-groups.ts';
+import { keyId } from '../key-codec.ts';
+import { timerKey, type KeyPart } from '../layout.ts';
+import type { TimeDomain, Timer, TimerService } from '../timers.ts';
+
+const INDEX_SIZE = 4096;
+
+/** What the timer service needs from the backend's store and write buffer. */
+export interface TimerStore {
+  /** Buffers a timer write (present) or deletion. */
+  writeTimer(id: string, key: KeyPart[], present: boolean): void;
+  /** Whether the timer exists, looking at the write buffer first. */
+  hasTimer(id: string, key: KeyPart[]): boolean;
+  /** Flushes buffered writes, then iterates one key group's timers of `domain` with time >= `from`, in time order. */
+  scanTimers(keyGroup: number, domain: TimeDomain, from: number): Iterator<Timer>;
+  readonly keyGroupRange: { start: number; end: number };
+}
+
+function timerId(time: number, key: StateKey, namespace: string): string {
+  return `${time}|${String(keyId(key))}|${namespace}`;
+}
+
+class MinHeap {
+  items: Timer[] = [];
+  push(t: Timer): void {
+    const h = this.items;
+    h.push(t);
+    let i = h.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (h[p]!.time <= t.time) break;
+      h[i] = h[p]!;
+      i = p;
+    }
+    h[i] = t;
+  }
+  pop(): Timer | undefined {
+    const h = this.items;
+    const top = h[0];
+    const last = h.pop();
+    if (top === undefined || last === undefined || h.length === 0) return top;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= h.length) break;
+      const r = l + 1;
+      const c = r < h.length && h[r]!.time < h[l]!.time ? r : l;
+      if (h[c]!.time >= last.time) break;
+      h[i] = h[c]!;
+      i = c;
+    }
+    h[i] = last;
+    return top;
+  }
+}
+
+class DomainIndex {
+  readonly heap = new MinHeap();
+  /** Live timers in `heap`, by id; deleted ones stay in the heap until popped. */
+  readonly live = new Map<string, Timer>();
+  bound = Infinity;
+  /** Timers in the store (and buffer) for this domain. */
+  count = 0;
+
+  add(t: Timer, id: string): void {
+    this.live.set(id, t);
+    this.heap.push(t);
+  }
+
+  peekLive(): Timer | undefined {
+    const h = this.heap.items;
+    while (h.length > 0) {
+      const t = h[0]!;
+      if (this.live.get(timerId(t.time, t.key, t.namespace)) === t) return t;
+      this.heap.pop();
+    }
+    return undefined;
+  }
+
+  /** Keeps the INDEX_SIZE earliest (and any ties of the last), lowering the bound. */
+  trim(): void {
+    const sorted = [...this.live.values()].sort((a, b) => a.time - b.time);
+    let n = INDEX_SIZE;
+    while (n < sorted.length && sorted[n]!.time === sorted[n - 1]!.time) n++;
+    if (n >= sorted.length) return;
+    this.bound = sorted[n - 1]!.time;
+    this.live.clear();
+    this.heap.items = [];
+    for (let i = 0; i < n; i++) this.add(sorted[i]!, timerId(sorted[i]!.time, sorted[i]!.key, sorted[i]!.namespace));
+  }
+}
+
+export class LmdbTimerService implements TimerService {
+  private readonly event = new DomainIndex();
+  private readonly processing = new DomainIndex();
+
+  constructor(private readonly store: TimerStore) {}
+
+  private index(domain: TimeDomain): DomainIndex {
+    return domain === 'event' ? this.event : this.processing;
+  }
+
+  register(domain: TimeDomain, time: number, key: StateKey, keyGroup: number, namespace = ''): void {
+    const ix = this.index(domain);
+    const id = timerId(time, key, namespace);
+    const lk = timerKey(keyGroup, domain, time, key, namespace);
+    if (time <= ix.bound) {
+      if (ix.live.has(id)) return;
+      ix.add({ time, key, keyGroup, namespace }, id);
+      if (ix.live.size > 2 * INDEX_SIZE) ix.trim();
+    } else if (this.store.hasTimer(id, lk)) {
+      return;
+    }
+    ix.count++;
+    this.store.writeTimer(id, lk, true);
+  }
+
+  delete(domain: TimeDomain, time: number, key: StateKey, keyGroup: number, namespace = ''): void {
+    const ix = this.index(domain);
+    const id = timerId(time, key, namespace);
+    const lk = timerKey(keyGroup, domain, time, key, namespace);
+    if (time <= ix.bound) {
+      if (!ix.live.delete(id)) return;
+    } else if (!this.store.hasTimer(id, lk)) {
+      return;
+    }
+    ix.count--;
+    this.store.writeTimer(id, lk, false);
+  }
+
+  pollDue(domain: TimeDomain, upTo: number): Timer[] {
+    const ix = this.index(domain);
+    const due: Timer[] = [];
+    for (;;) {
+      let t = ix.peekLive();
+      while (t !== undefined && t.time <= upTo) {
+        ix.heap.pop();
+        const id = timerId(t.time, t.key, t.namespace);
+        ix.live.delete(id);
+        ix.count--;
+        this.store.writeTimer(id, timerKey(t.keyGroup, domain, t.time, t.key, t.namespace), false);
+        due.push(t);
+        t = ix.peekLive();
+      }
+      if (t !== undefined || ix.bound >= upTo) return due;
+      this.reload(domain, ix);
+      if (ix.live.size === 0) return due;
+    }
+  }
+
+  peekEarliest(domain: TimeDomain): number | undefined {
+    const ix = this.index(domain);
+    let t = ix.peekLive();
+    if (t === undefined && ix.bound !== Infinity) {
+      this.reload(domain, ix);
+      t = ix.peekLive();
+    }
+    return t?.time;
+  }
+
+  size(domain: TimeDomain): number {
+    return this.index(domain).count;
+  }
+
+  /** After a restore: count the stored timers and load the earliest. */
+  rebuild(): void {
+    for (const domain of ['event', 'processing'] as const) {
+      const ix = this.index(domain);
+      ix.count = 0;
+      const r = this.store.keyGroupRange;
+      for (let kg = r.start; kg <= r.end; kg++) {
+        const it = this.store.scanTimers(kg, domain, -Infinity);
+        while (!it.next().done) ix.count++;
+      }
+      ix.bound = -Infinity;
+      ix.live.clear();
+      ix.heap.items = [];
+      this.reload(domain, ix);
+    }
+  }
+
+  /** Loads the next INDEX_SIZE timers above the bound (mem is empty of live timers here). */
+  private reload(domain: TimeDomain, ix: DomainIndex): void {
+    const from = ix.bound;
+    const r = this.store.keyGroupRange;
+    const cursors: { it: Iterator<Timer>; head: Timer }[] = [];
+    for (let kg = r.start; kg <= r.end; kg++) {
+      const it = this.store.scanTimers(kg, domain, from);
+      let n = it.next();
+      while (!n.done && n.value.time <= from) n = it.next();
+      if (!n.done) cursors.push({ it, head: n.value });
+    }
+    ix.live.clear();
+    ix.heap.items = [];
+    let taken = 0;
+    let last = -Infinity;
+    for (;;) {
+      let best = -1;
+      for (let i = 0; i < cursors.length; i++) if (best < 0 || cursors[i]!.head.time < cursors[best]!.head.time) best = i;
+      if (best < 0) {
+        ix.bound = Infinity;
+        return;
+      }
+      const c = cursors[best]!;
+      if (taken >= INDEX_SIZE && c.head.time !== last) {
+        ix.bound = last;
+        for (const cur of cursors) cur.it.return?.();
+        return;
+      }
+      ix.add(c.head, timerId(c.head.time, c.head.key, c.head.namespace));
+      taken++;
+      last = c.head.time;
+      const n = c.it.next();
+      if (n.done) cursors.splice(best, 1);
+      else c.head = n.value;
+    }
+  }
+}
