@@ -99,3 +99,9 @@ export function describeRecord(record: unknown, max = 200): string {
   }
   return text.length > max ? `${text.slice(0, max)}... (${text.length} chars)` : text;
 }
+
+/** Wraps what a user function threw on `record`, keeping errors that already name an operator. */
+export function userFunctionError(operator: string, record: unknown, cause: unknown): WeirError {
+  if (cause instanceof WeirError && cause.operator !== undefined) return cause;
+  return new UserFunctionError(operator, describeRecord(record), cause);
+}

@@ -1,0 +1,237 @@
+/**
+ * The typed DataStream API. A stream is a set of producers (node and output tag): usually one, more
+ * after `union`. Each call adds a node to the graph; record types flow through the generics.
+ */
+import type { Sink } from '../../connectors/sink.ts';
+import { FilterOperator } from '../../operators/filter.ts';
+import { FlatMapOperator } from '../../operators/flat-map.ts';
+import { KeyedProcessOperator } from '../../operators/keyed-process.ts';
+import { MapOperator } from '../../operators/map.ts';
+import type { Operator, OutputTag } from '../../operators/operator.ts';
+import { CoProcessOperator, ProcessOperator } from '../../operators/process.ts';
+import type { StateKey } from '../../state/key-groups.ts';
+import type { KeySelector, Partitioning, StreamGraph, StreamNode } from '../graph/stream-graph.ts';
+import type {
+  Collector,
+  CoProcessFunction,
+  KeyedCoProcessFunction,
+  KeyedProcessFunction,
+  ProcessFunction,
+} from './functions.ts';
+
+export interface OperatorOptions {
+  /** Shown in metrics, errors and the dashboard. */
+  name?: string;
+  /** Stable identity of the operator's state across job versions; set it on stateful operators. */
+  uid?: string;
+  parallelism?: number;
+  /** false: never run in one task with its input (default true). */
+  chain?: boolean;
+}
+
+interface Producer {
+  node: StreamNode;
+  tag: string | null;
+}
+
+interface InputSpec {
+  producers: readonly Producer[];
+  partitioning: Partitioning;
+}
+
+function addOperator(
+  graph: StreamGraph,
+  defaultName: string,
+  options: OperatorOptions,
+  keyed: boolean,
+  createOperator: () => Operator<unknown, unknown>,
+  inputs: readonly InputSpec[],
+  kind: 'operator' | 'sink' = 'operator',
+): StreamNode {
+  const node = graph.addNode({
+    kind,
+    name: options.name ?? defaultName,
+    uid: options.uid,
+    parallelism: options.parallelism,
+    keyed,
+    createOperator,
+    chainable: options.chain ?? true,
+  });
+  inputs.forEach((input, inputIndex) => {
+    for (const p of input.producers) graph.connect(p.node, node, p.tag, input.partitioning, inputIndex as 0 | 1);
+  });
+  return node;
+}
+
+/**
+ * Every subtask gets its own copy of a function object (Flink serializes one per subtask): a
+ * shallow copy with the same prototype, so fields set in `open` (state handles) are per subtask
+ * while configuration given to the constructor is shared.
+ */
+function perSubtask<F extends object>(fn: F): F {
+  return Object.assign(Object.create(Object.getPrototypeOf(fn) as object) as F, fn);
+}
+
+export class DataStream<T> {
+  /** Phantom field carrying the record type; never set. */
+  declare readonly __type?: T;
+  constructor(
+    protected readonly graph: StreamGraph,
+    protected readonly producers: readonly Producer[],
+    /** How the next operator's input is partitioned. */
+    protected readonly partitioning: Partitioning = { kind: 'auto' },
+  ) {}
+
+  protected input(): InputSpec {
+    return { producers: this.producers, partitioning: this.partitioning };
+  }
+
+  /** A low-level hook: put any operator after this stream. */
+  transform<R>(name: string, createOperator: () => Operator<T, R>, options: OperatorOptions = {}): SingleOutputStream<R> {
+    const node = addOperator(this.graph, name, options, false, createOperator as () => Operator<unknown, unknown>, [this.input()]);
+    return new SingleOutputStream<R>(this.graph, node);
+  }
+
+  map<R>(fn: (value: T) => R, options: OperatorOptions = {}): SingleOutputStream<R> {
+    const name = options.name ?? 'map';
+    return this.transform<R>(name, () => new MapOperator<T, R>(name, fn), options);
+  }
+
+  filter(predicate: (value: T) => boolean, options: OperatorOptions = {}): SingleOutputStream<T> {
+    const name = options.name ?? 'filter';
+    return this.transform<T>(name, () => new FilterOperator<T>(name, predicate), options);
+  }
+
+  flatMap<R>(fn: (value: T, out: Collector<R>) => void, options: OperatorOptions = {}): SingleOutputStream<R> {
+    const name = options.name ?? 'flatMap';
+    return this.transform<R>(name, () => new FlatMapOperator<T, R>(name, fn), options);
+  }
+
+  process<R>(fn: ProcessFunction<T, R>, options: OperatorOptions = {}): SingleOutputStream<R> {
+    const name = options.name ?? 'process';
+    return this.transform<R>(name, () => new ProcessOperator<T, R>(name, perSubtask(fn)), options);
+  }
+
+  keyBy<K extends StateKey>(key: (value: T) => K): KeyedStream<K, T> {
+    return new KeyedStream<K, T>(this.graph, this.producers, key);
+  }
+
+  /** All records of this stream and the others, in one stream. Nothing is dropped or merged. */
+  union(...others: DataStream<T>[]): DataStream<T> {
+    return new DataStream<T>(this.graph, [...this.producers, ...others.flatMap((o) => o.producers)], this.partitioning);
+  }
+
+  connect<U>(other: DataStream<U>): ConnectedStreams<T, U> {
+    return new ConnectedStreams<T, U>(this.graph, this.input(), other.input());
+  }
+
+  /** Spread records round-robin over the next operator's subtasks. */
+  rebalance(): DataStream<T> {
+    return new DataStream<T>(this.graph, this.producers, { kind: 'rebalance' });
+  }
+
+  /** Send every record to every subtask of the next operator. */
+  broadcast(): DataStream<T> {
+    return new DataStream<T>(this.graph, this.producers, { kind: 'broadcast' });
+  }
+
+  /** Keep records in the same subtask (the next operator must have the same parallelism). */
+  forward(): DataStream<T> {
+    return new DataStream<T>(this.graph, this.producers, { kind: 'forward' });
+  }
+
+  sinkTo(sink: Sink<T>, options: OperatorOptions = {}): void {
+    addOperator(this.graph, options.name ?? sink.name, options, false, () => sink.createWriter() as Operator<unknown, unknown>, [this.input()], 'sink');
+  }
+}
+
+/** The output of one operator; its side outputs can be taken from it. */
+export class SingleOutputStream<T> extends DataStream<T> {
+  constructor(graph: StreamGraph, readonly node: StreamNode) {
+    super(graph, [{ node, tag: null }]);
+  }
+
+  getSideOutput<S>(tag: OutputTag<S>): DataStream<S> {
+    return new DataStream<S>(this.graph, [{ node: this.node, tag: tag.id }]);
+  }
+}
+
+export class KeyedStream<K extends StateKey, T> extends DataStream<T> {
+  constructor(graph: StreamGraph, producers: readonly Producer[], readonly key: (value: T) => K) {
+    super(graph, producers, { kind: 'hash', key: key as KeySelector<unknown> });
+  }
+
+  /** A keyed low-level hook: the operator gets keyed state; records arrive partitioned by key. */
+  transformKeyed<R>(name: string, createOperator: () => Operator<T, R>, options: OperatorOptions = {}): SingleOutputStream<R> {
+    const node = addOperator(this.graph, name, options, true, createOperator as () => Operator<unknown, unknown>, [this.input()]);
+    return new SingleOutputStream<R>(this.graph, node);
+  }
+
+  override process<R>(fn: KeyedProcessFunction<K, T, R> | ProcessFunction<T, R>, options: OperatorOptions = {}): SingleOutputStream<R> {
+    const name = options.name ?? 'process';
+    const key = this.key as KeySelector<unknown>;
+    return this.transformKeyed<R>(name, () => new KeyedProcessOperator<K, R>(name, perSubtask(fn) as KeyedProcessFunction<K, unknown, R>, [key]), options);
+  }
+
+  /** A running reduce per key: emits the new accumulated value for every record. */
+  reduce(fn: (accumulated: T, value: T) => T, options: OperatorOptions = {}): SingleOutputStream<T> {
+    return this.process<T>(new ReduceFunction<K, T>(fn), { name: 'reduce', ...options });
+  }
+}
+
+class ReduceFunction<K, T> implements KeyedProcessFunction<K, T, T> {
+  private state!: import('../../state/handles.ts').ValueState<T>;
+  constructor(private readonly fn: (a: T, b: T) => T) {}
+  open(ctx: import('./functions.ts').KeyedRuntimeContext): void {
+    this.state = ctx.getState<T>({ kind: 'value', name: 'reduce' });
+  }
+  processElement(value: T, _ctx: unknown, out: Collector<T>): void {
+    const prev = this.state.value();
+    const next = prev === undefined ? value : this.fn(prev, value);
+    this.state.update(next);
+    out.collect(next);
+  }
+}
+
+export class ConnectedStreams<A, B> {
+  constructor(
+    private readonly graph: StreamGraph,
+    private readonly first: InputSpec,
+    private readonly second: InputSpec,
+  ) {}
+
+  process<R>(fn: CoProcessFunction<A, B, R>, options: OperatorOptions = {}): SingleOutputStream<R> {
+    const name = options.name ?? 'coProcess';
+    const node = addOperator(this.graph, name, options, false, () => new CoProcessOperator<A, B, R>(name, perSubtask(fn)) as Operator<unknown, unknown>, [this.first, this.second]);
+    return new SingleOutputStream<R>(this.graph, node);
+  }
+
+  keyBy<K extends StateKey>(keyA: (value: A) => K, keyB: (value: B) => K): KeyedConnectedStreams<K, A, B> {
+    return new KeyedConnectedStreams<K, A, B>(this.graph, this.first.producers, this.second.producers, keyA, keyB);
+  }
+}
+
+export class KeyedConnectedStreams<K extends StateKey, A, B> {
+  constructor(
+    private readonly graph: StreamGraph,
+    private readonly first: readonly Producer[],
+    private readonly second: readonly Producer[],
+    private readonly keyA: (value: A) => K,
+    private readonly keyB: (value: B) => K,
+  ) {}
+
+  /** A keyed two-input low-level hook, for joins. */
+  transformKeyed<R>(name: string, createOperator: (keys: [KeySelector<unknown>, KeySelector<unknown>]) => Operator<A | B, R>, options: OperatorOptions = {}): SingleOutputStream<R> {
+    const keys: [KeySelector<unknown>, KeySelector<unknown>] = [this.keyA as KeySelector<unknown>, this.keyB as KeySelector<unknown>];
+    const node = addOperator(this.graph, name, options, true, () => createOperator(keys) as Operator<unknown, unknown>, [
+      { producers: this.first, partitioning: { kind: 'hash', key: keys[0] } },
+      { producers: this.second, partitioning: { kind: 'hash', key: keys[1] } },
+    ]);
+    return new SingleOutputStream<R>(this.graph, node);
+  }
+
+  process<R>(fn: KeyedCoProcessFunction<K, A, B, R>, options: OperatorOptions = {}): SingleOutputStream<R> {
+    const name = options.name ?? 'coProcess';
+    return this.transformKeyed<R>(name, (keys) => new KeyedProcessOperator<K, R>(name, perSubtask(fn) as KeyedCoProcessFunction<K, unknown, unknown, R>, keys), options);
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * Weir's public API.
+ *
+ *     // jobs/word-count.ts
+ *     import { defineJob, datagen, collectSink } from '../runtime/api/index.ts';
+ *     export const counts = collectSink<{ word: string; count: number }>('counts');
+ *     export default defineJob(import.meta.url, (env, params: { lines: number }) => {
+ *       env.fromSource(datagen({ count: params.lines, generate: (i) => `line ${i % 10}` }))
+ *         .flatMap<string>((line, out) => line.split(' ').forEach((w) => out.collect(w)))
+ *         .keyBy((word) => word)
+ *         .process<{ word: string; count: number }>({ ... })
+ *         .sinkTo(counts);
+ *     });
+ *
+ *     // run it
+ *     const result = await new MiniCluster({ workers: 2 }).execute(job, { params: { lines: 1000 } });
+ *     result.get(counts);
+ */
+export { defineJob, type JobDefinition, type JsonValue } from './job.ts';
+export { StreamEnv, type SourceOptions } from './environment.ts';
+export { DataStream, SingleOutputStream, KeyedStream, ConnectedStreams, KeyedConnectedStreams, type OperatorOptions } from './data-stream.ts';
+export { WatermarkStrategy } from './watermark-strategy.ts';
+export type {
+  Collector,
+  ProcessFunction,
+  KeyedProcessFunction,
+  CoProcessFunction,
+  KeyedCoProcessFunction,
+  ProcessContext,
+  KeyedContext,
+  OnTimerContext,
+  TimerService,
+  RuntimeContext,
+  KeyedRuntimeContext,
+} from './functions.ts';
+export { OutputTag, NO_TIMESTAMP, type Operator, type OperatorContext, type Output } from '../../operators/operator.ts';
+export { valueState, listState, mapState, reducingState, aggregatingState, type AggregateFunction } from '../../state/descriptors.ts';
+export type { ValueState, ListState, MapState, ReducingState, AggregatingState } from '../../state/handles.ts';
+export type { StateKey } from '../../state/key-groups.ts';
+export type { Source, SourceReader, SourceOutput, SourceReaderContext, PollStatus } from '../../connectors/source.ts';
+export type { Sink } from '../../connectors/sink.ts';
+export { datagen, fromElements, SeededRandom, type DatagenOptions } from '../../connectors/datagen/index.ts';
+export { collectSink, CollectSink } from '../../connectors/collect/index.ts';
+export { printSink } from '../../connectors/print/index.ts';
+export { MiniCluster } from '../cluster/mini-cluster.ts';
+export { JobManager, JobHandle, JobFailedError, JobCanceledError, type ClusterOptions, type SubmitOptions } from '../cluster/job-manager.ts';
+export { JobResult, type JobMetrics, type OperatorMetrics } from '../cluster/job-handle.ts';
+export { WeirError, JobValidationError, ConfigError, UserFunctionError, BadRecordError } from '../errors.ts';

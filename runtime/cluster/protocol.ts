@@ -1,0 +1,66 @@
+/**
+ * What the job manager and task managers say to each other. Control calls (deploy, start, cancel,
+ * metrics) are methods of `TaskManagerApi`, called through comlink for worker threads or directly
+ * for an in-process task manager; task managers report back with `TaskManagerEvent`s. Everything
+ * here is plain data, so it can cross a thread (and later a socket).
+ */
+import type { JsonValue } from '../api/job.ts';
+import type { ExecutionPlan } from '../graph/execution-plan.ts';
+import type { TaskMetrics, TaskSettings } from '../task/stream-task.ts';
+import { WeirError, type ErrorDomain } from '../errors.ts';
+
+export interface Deployment {
+  jobId: string;
+  moduleUrl: string;
+  params: JsonValue | undefined;
+  defaults: { parallelism: number; maxParallelism: number };
+  plan: ExecutionPlan;
+  settings: TaskSettings;
+  /** This task manager's index; it runs the plan's tasks whose `worker` equals it. */
+  worker: number;
+  stateBackend: 'heap' | 'lmdb';
+  /** Where the task manager may keep working files (LMDB state). */
+  workDir: string;
+}
+
+export interface SerializedError {
+  name: string;
+  message: string;
+  stack?: string;
+  domain?: ErrorDomain;
+  operator?: string;
+  subtask?: number;
+}
+
+export type TaskManagerEvent =
+  | { type: 'task-finished'; taskId: number }
+  | { type: 'task-failed'; taskId: number; error: SerializedError }
+  | { type: 'client'; topic: string; payload: unknown };
+
+export interface TaskManagerApi {
+  deploy(deployment: Deployment): Promise<void>;
+  /** Gives this task manager its end of the data channel to task manager `peer`. */
+  connectPeer(peer: number, port: import('node:worker_threads').MessagePort): Promise<void>;
+  start(): Promise<void>;
+  cancel(): Promise<void>;
+  metrics(): Promise<TaskMetrics[]>;
+}
+
+export function serializeError(e: unknown): SerializedError {
+  if (e instanceof WeirError) {
+    return { name: e.name, message: e.message, stack: e.stack, domain: e.domain, operator: e.operator, subtask: e.subtask };
+  }
+  if (e instanceof Error) return { name: e.name, message: e.message, stack: e.stack };
+  return { name: 'Error', message: String(e) };
+}
+
+/** An error that happened in a task manager, rebuilt in the job manager. */
+export class RemoteTaskError extends WeirError {
+  constructor(readonly remote: SerializedError) {
+    super(remote.message, { domain: remote.domain ?? 'internal' });
+    this.name = remote.name;
+    this.operator = remote.operator;
+    this.subtask = remote.subtask;
+    if (remote.stack) this.stack = remote.stack;
+  }
+}

@@ -1,0 +1,11 @@
+/**
+ * What flows on a channel besides records: the signals of the stream. Events keep their place
+ * among the record batches of their channel.
+ */
+export type ChannelEvent =
+  | { kind: 'watermark'; time: number }
+  /** The sender has no data for now (all its source splits idle) and must not hold watermarks back. */
+  | { kind: 'idle'; idle: boolean }
+  | { kind: 'barrier'; checkpointId: number; aligned: boolean }
+  /** The sender finished; nothing more comes on this channel. */
+  | { kind: 'end' };

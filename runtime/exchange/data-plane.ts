@@ -1,0 +1,129 @@
+/**
+ * The data plane: moves record batches and events from a sending task to a receiving task, and
+ * credits back. A channel whose two ends live in one task manager is a direct call with the batch
+ * object; one that crosses task managers is encoded (batch-codec) and posted on the port to the
+ * other worker. Kept behind this interface so that ports could become sockets to other processes.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import { decodeBatch, encodeBatch, type EncodedBatch } from './batch-codec.ts';
+import type { ChannelEvent } from './channel-event.ts';
+
+export interface ChannelReceiver {
+  onBatch(values: unknown[], times: ArrayLike<number>): void;
+  onEvent(event: ChannelEvent): void;
+}
+
+export interface ChannelSender {
+  onCredit(credits: number): void;
+}
+
+/** Where each channel's two ends are: the task manager (worker index) of the sender and receiver. */
+export interface ChannelRoute {
+  id: number;
+  senderWorker: number;
+  receiverWorker: number;
+}
+
+type WireMessage =
+  | { t: 'd'; c: number; b: EncodedBatch }
+  | { t: 'e'; c: number; e: ChannelEvent }
+  | { t: 'k'; c: number; n: number };
+
+export class DataPlane {
+  private readonly receivers = new Map<number, ChannelReceiver>();
+  private readonly senders = new Map<number, ChannelSender>();
+  private readonly routes = new Map<number, ChannelRoute>();
+  private readonly peers = new Map<number, MessagePort>();
+  /** Messages that arrived before their receiver or sender was registered. */
+  private readonly early: WireMessage[] = [];
+  bytesSent = 0;
+
+  constructor(readonly worker: number) {}
+
+  addRoutes(routes: readonly ChannelRoute[]): void {
+    for (const r of routes) this.routes.set(r.id, r);
+  }
+
+  connectPeer(worker: number, port: MessagePort): void {
+    this.peers.set(worker, port);
+    port.on('message', (m: WireMessage) => this.onWire(m));
+  }
+
+  registerReceiver(channel: number, receiver: ChannelReceiver): void {
+    this.receivers.set(channel, receiver);
+    this.replayEarly();
+  }
+
+  registerSender(channel: number, sender: ChannelSender): void {
+    this.senders.set(channel, sender);
+    this.replayEarly();
+  }
+
+  private replayEarly(): void {
+    if (this.early.length === 0) return;
+    const pending = this.early.splice(0);
+    for (const m of pending) this.onWire(m);
+  }
+
+  private route(channel: number): ChannelRoute {
+    const r = this.routes.get(channel);
+    if (!r) throw new Error(`channel ${channel} has no route in task manager ${this.worker}`);
+    return r;
+  }
+
+  private peer(worker: number): MessagePort {
+    const p = this.peers.get(worker);
+    if (!p) throw new Error(`task manager ${this.worker} has no connection to task manager ${worker}`);
+    return p;
+  }
+
+  private onWire(m: WireMessage): void {
+    if (m.t === 'k') {
+      const s = this.senders.get(m.c);
+      if (s) s.onCredit(m.n);
+      else this.early.push(m);
+      return;
+    }
+    const r = this.receivers.get(m.c);
+    if (!r) {
+      this.early.push(m);
+      return;
+    }
+    if (m.t === 'd') {
+      const { values, times } = decodeBatch(m.b);
+      r.onBatch(values, times);
+    } else r.onEvent(m.e);
+  }
+
+  /** `values` and `times` are handed over: the sender must not touch them again. */
+  sendBatch(channel: number, values: unknown[], times: number[]): void {
+    const route = this.route(channel);
+    if (route.receiverWorker === this.worker) {
+      this.receivers.get(channel)!.onBatch(values, times);
+      return;
+    }
+    const b = encodeBatch(values, times);
+    this.bytesSent += b.buf.byteLength;
+    this.peer(route.receiverWorker).postMessage({ t: 'd', c: channel, b } satisfies WireMessage, [b.buf]);
+  }
+
+  sendEvent(channel: number, event: ChannelEvent): void {
+    const route = this.route(channel);
+    if (route.receiverWorker === this.worker) this.receivers.get(channel)!.onEvent(event);
+    else this.peer(route.receiverWorker).postMessage({ t: 'e', c: channel, e: event } satisfies WireMessage);
+  }
+
+  grantCredit(channel: number, credits: number): void {
+    const route = this.route(channel);
+    if (route.senderWorker === this.worker) {
+      const s = this.senders.get(channel);
+      if (s) s.onCredit(credits);
+      else this.early.push({ t: 'k', c: channel, n: credits });
+    } else this.peer(route.senderWorker).postMessage({ t: 'k', c: channel, n: credits } satisfies WireMessage);
+  }
+
+  close(): void {
+    for (const p of this.peers.values()) p.close();
+    this.peers.clear();
+  }
+}

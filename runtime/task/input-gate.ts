@@ -1,0 +1,123 @@
+/**
+ * The receiving side of a task: one queue per input channel. It grants each channel's sender
+ * `credits` batches up front and one more each time the task has processed a batch, so a channel
+ * never holds more than `credits` unprocessed batches. A channel can be blocked (checkpoint barrier
+ * alignment): its queue is then skipped until unblocked.
+ */
+import type { ChannelEvent } from '../exchange/channel-event.ts';
+import type { ChannelReceiver, DataPlane } from '../exchange/data-plane.ts';
+
+export type GateItem =
+  | { kind: 'batch'; channel: number; values: unknown[]; times: ArrayLike<number> }
+  | { kind: 'event'; channel: number; event: ChannelEvent };
+
+export interface InputChannelSpec {
+  id: number;
+  /** Which input of a two-input operator the channel feeds. */
+  inputIndex: 0 | 1;
+}
+
+class InputChannel implements ChannelReceiver {
+  readonly queue: GateItem[] = [];
+  head = 0;
+  blocked = false;
+  /** Batches queued and not yet processed (what the credits bound). */
+  batchesQueued = 0;
+  maxBatchesQueued = 0;
+
+  constructor(
+    readonly index: number,
+    readonly spec: InputChannelSpec,
+    private readonly onArrival: () => void,
+  ) {}
+
+  onBatch(values: unknown[], times: ArrayLike<number>): void {
+    this.queue.push({ kind: 'batch', channel: this.index, values, times });
+    if (++this.batchesQueued > this.maxBatchesQueued) this.maxBatchesQueued = this.batchesQueued;
+    this.onArrival();
+  }
+
+  onEvent(event: ChannelEvent): void {
+    this.queue.push({ kind: 'event', channel: this.index, event });
+    this.onArrival();
+  }
+
+  get available(): boolean {
+    return !this.blocked && this.head < this.queue.length;
+  }
+
+  take(): GateItem {
+    const item = this.queue[this.head]!;
+    this.queue[this.head++] = undefined as unknown as GateItem;
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue.splice(0, this.head);
+      this.head = 0;
+    }
+    return item;
+  }
+}
+
+export class InputGate {
+  readonly channels: InputChannel[];
+  private cursor = 0;
+
+  constructor(
+    specs: readonly InputChannelSpec[],
+    private readonly plane: DataPlane,
+    private readonly credits: number,
+    onArrival: () => void,
+  ) {
+    this.channels = specs.map((spec, i) => new InputChannel(i, spec, onArrival));
+    for (const ch of this.channels) plane.registerReceiver(ch.spec.id, ch);
+  }
+
+  /** Grants the initial credits; call when the task is ready to receive. */
+  open(): void {
+    for (const ch of this.channels) this.plane.grantCredit(ch.spec.id, this.credits);
+  }
+
+  /** The next item from an unblocked channel, round robin over channels; undefined if none. */
+  poll(): GateItem | undefined {
+    const n = this.channels.length;
+    for (let k = 0; k < n; k++) {
+      const i = (this.cursor + k) % n;
+      const ch = this.channels[i]!;
+      if (ch.available) {
+        this.cursor = (i + 1) % n;
+        return ch.take();
+      }
+    }
+    return undefined;
+  }
+
+  /** The task finished processing a batch from `channel`: the sender may send another. */
+  processed(channel: number): void {
+    const ch = this.channels[channel]!;
+    ch.batchesQueued--;
+    this.plane.grantCredit(ch.spec.id, 1);
+  }
+
+  inputIndexOf(channel: number): 0 | 1 {
+    return this.channels[channel]!.spec.inputIndex;
+  }
+
+  block(channel: number): void {
+    this.channels[channel]!.blocked = true;
+  }
+
+  unblockAll(): void {
+    for (const ch of this.channels) ch.blocked = false;
+  }
+
+  get hasAvailable(): boolean {
+    for (const ch of this.channels) if (ch.available) return true;
+    return false;
+  }
+
+  /** Most unprocessed batches any channel held at once. */
+  get maxQueuedBatches(): number {
+    let m = 0;
+    for (const ch of this.channels) m = Math.max(m, ch.maxBatchesQueued);
+    return m;
+  }
+}

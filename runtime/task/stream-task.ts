@@ -1,0 +1,395 @@
+/**
+ * A task: one chain of operators at one subtask index, run as an actor. It owns the loop only;
+ * what is processed comes from the input gate (or the source driver), what is emitted leaves
+ * through record writers, and everything else arrives as mail (see mailbox.ts).
+ */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import type { ClientChannel, ProcessingTimeService } from '../../operators/operator.ts';
+import { MemoryOperatorStateStore } from '../../operators/operator-state-store.ts';
+import type { KeyedStateBackend } from '../../state/backend.ts';
+import { keyGroupRangeFor, type KeyGroupRange } from '../../state/key-groups.ts';
+import type { ChannelEvent } from '../exchange/channel-event.ts';
+import type { DataPlane } from '../exchange/data-plane.ts';
+import { OutputChannel } from '../exchange/output-channel.ts';
+import { RecordWriter } from '../exchange/record-writer.ts';
+import type { ExecutionPlan, PlannedTask } from '../graph/execution-plan.ts';
+import type { StreamGraph } from '../graph/stream-graph.ts';
+import { WeirError } from '../errors.ts';
+import { InputGate, type GateItem } from './input-gate.ts';
+import { Mailbox, Signal, type Mail } from './mailbox.ts';
+import { ChainNode, OperatorChain, asOperatorError, type ChainEnvironment } from './operator-chain.ts';
+import { SourceDriver } from './source-driver.ts';
+import { WatermarkValve } from './watermark-valve.ts';
+
+export interface TaskSettings {
+  /** Records per exchange batch. */
+  batchSize: number;
+  /** Batches each input channel may hold unprocessed (credits granted to its sender). */
+  credits: number;
+  /** Longest a partial output batch waits before it is sent anyway. */
+  bufferTimeoutMs: number;
+}
+
+export interface TaskServices {
+  plane: DataPlane;
+  client: ClientChannel;
+  createKeyedState(node: ChainNode, subtask: number, range: KeyGroupRange): Promise<KeyedStateBackend>;
+}
+
+export interface TaskMetrics {
+  taskId: number;
+  subtask: number;
+  worker: number;
+  operators: { nodeId: number; name: string; recordsIn: number; recordsOut: number; counters: Record<string, number> }[];
+  watermark: number;
+  backPressuredMs: number;
+  maxInputQueue: number;
+  maxOutputBacklog: number;
+  status: TaskStatus;
+}
+
+export type TaskStatus = 'created' | 'running' | 'finished' | 'failed' | 'canceled';
+
+class CanceledError extends WeirError {
+  constructor() {
+    super('task canceled', { domain: 'internal' });
+  }
+}
+
+export class StreamTask {
+  readonly chain: OperatorChain;
+  private readonly signal = new Signal();
+  private readonly mailbox = new Mailbox(() => this.signal.notify());
+  private readonly gate: InputGate | undefined;
+  private readonly valve: WatermarkValve | undefined;
+  private readonly writers: RecordWriter[] = [];
+  private readonly source: SourceDriver<unknown> | undefined;
+  private readonly timeouts = new Set<NodeJS.Timeout>();
+  private readonly operatorStates = new Map<number, MemoryOperatorStateStore>();
+  private readonly subtask: number;
+  private readonly parallelism: number;
+  private watermark = -Infinity;
+  private lastFlush = 0;
+  private backPressuredMs = 0;
+  status: TaskStatus = 'created';
+  private canceled = false;
+
+  constructor(
+    readonly task: PlannedTask,
+    private readonly plan: ExecutionPlan,
+    private readonly graph: StreamGraph,
+    private readonly settings: TaskSettings,
+    private readonly services: TaskServices,
+  ) {
+    const chainPlan = plan.chains[task.chainId]!;
+    this.subtask = task.subtask;
+    this.parallelism = chainPlan.parallelism;
+    const nodes = chainPlan.nodeIds.map((id) => {
+      const node = graph.node(id);
+      return new ChainNode(node, graph.uidOf(node));
+    });
+    const byId = new Map(nodes.map((n) => [n.node.id, n]));
+    this.chain = new OperatorChain(nodes, task.subtask);
+
+    // Wire outputs: edges inside the chain are calls, edges leaving it are record writers.
+    const onWritable = (): void => this.signal.notify();
+    for (const cn of nodes) {
+      for (const edge of cn.node.outputs) {
+        const targets = cn.targets(edge.tag);
+        const chained = byId.get(edge.target);
+        if (chained && chainPlan.nodeIds.includes(edge.target) && edge.target !== chainPlan.nodeIds[0]) {
+          targets.chained.push({ node: chained, inputIndex: edge.inputIndex });
+          continue;
+        }
+        const channels = plan.channels
+          .filter((c) => c.edgeId === edge.id && c.senderTask === task.id)
+          .sort((a, b) => a.receiverSubtask - b.receiverSubtask)
+          .map((c) => new OutputChannel(c.id, services.plane, onWritable));
+        const writer = new RecordWriter(
+          { ...edge.partitioning, kind: plan.edgePartitioning[edge.id]! } as typeof edge.partitioning,
+          channels,
+          settings.batchSize,
+          plan.maxParallelism,
+        );
+        targets.writers.push(writer);
+        this.writers.push(writer);
+      }
+    }
+
+    const head = nodes[0]!;
+    if (head.node.kind === 'source') {
+      this.source = new SourceDriver(head.node.source!, head.node.watermarks, head.mainOutput, head.node.name);
+    } else {
+      const inputs = plan.channels
+        .filter((c) => c.receiverTask === task.id)
+        .sort((a, b) => a.edgeId - b.edgeId || a.senderSubtask - b.senderSubtask)
+        .map((c) => ({ id: c.id, inputIndex: c.inputIndex }));
+      this.gate = new InputGate(inputs, services.plane, settings.credits, () => this.signal.notify());
+      this.valve = new WatermarkValve(inputs.length);
+    }
+  }
+
+  private readonly processingTime: ProcessingTimeService = {
+    now: () => Date.now(),
+    schedule: (time, callback) => {
+      const t = setTimeout(() => {
+        this.timeouts.delete(t);
+        this.mailbox.put({
+          description: `processing-time timer at ${time}`,
+          run: async () => {
+            await callback();
+            await this.chain.flushAll();
+          },
+        });
+      }, Math.max(0, time - Date.now()));
+      this.timeouts.add(t);
+    },
+  };
+
+  private environment(): ChainEnvironment {
+    return {
+      subtaskIndex: this.subtask,
+      parallelism: this.parallelism,
+      maxParallelism: this.plan.maxParallelism,
+      processingTime: this.processingTime,
+      currentWatermark: () => this.watermark,
+      operatorState: (cn) => {
+        let s = this.operatorStates.get(cn.node.id);
+        if (!s) {
+          s = new MemoryOperatorStateStore();
+          this.operatorStates.set(cn.node.id, s);
+        }
+        return s;
+      },
+      client: this.services.client,
+    };
+  }
+
+  /** Puts a mail in the task's mailbox (control calls from the task manager). */
+  enqueue(mail: Mail): void {
+    this.mailbox.put(mail);
+  }
+
+  cancel(): void {
+    this.canceled = true;
+    this.signal.notify();
+  }
+
+  async run(): Promise<void> {
+    this.status = 'running';
+    try {
+      await this.open();
+      if (this.source) await this.runSource();
+      else await this.runInput();
+      this.status = 'finished';
+    } catch (e) {
+      this.status = this.canceled ? 'canceled' : 'failed';
+      if (!(e instanceof CanceledError)) throw e;
+    } finally {
+      for (const t of this.timeouts) clearTimeout(t);
+      this.mailbox.close();
+      await this.chain.close().catch(() => {});
+    }
+  }
+
+  private async open(): Promise<void> {
+    const env = this.environment();
+    const range = keyGroupRangeFor(this.subtask, this.parallelism, this.plan.maxParallelism);
+    for (const cn of this.chain.nodes) {
+      if (cn.node.kind !== 'source') cn.operator = cn.node.createOperator!();
+      if (cn.node.keyed) cn.keyedState = await this.services.createKeyedState(cn, this.subtask, range);
+    }
+    if (this.source) {
+      const head = this.chain.head;
+      try {
+        await this.source.open({ subtaskIndex: this.subtask, parallelism: this.parallelism, operatorState: env.operatorState(head), restored: false });
+      } catch (e) {
+        throw asOperatorError(e, head, this.subtask, 'open');
+      }
+    }
+    await this.chain.open(env);
+    this.gate?.open();
+    this.lastFlush = performance.now();
+  }
+
+  private checkCanceled(): void {
+    if (this.canceled) throw new CanceledError();
+  }
+
+  /** Runs waiting mails; true if any ran. */
+  private async runMails(): Promise<boolean> {
+    let ran = false;
+    for (let mail = this.mailbox.take(); mail; mail = this.mailbox.take()) {
+      this.checkCanceled();
+      await mail.run();
+      ran = true;
+    }
+    return ran;
+  }
+
+  private get backPressured(): boolean {
+    for (const w of this.writers) if (w.hasBacklog) return true;
+    return false;
+  }
+
+  private async waitWhileBackPressured(): Promise<void> {
+    const start = performance.now();
+    while (this.backPressured && !this.canceled && this.mailbox.isEmpty) await this.signal.wait();
+    this.backPressuredMs += performance.now() - start;
+  }
+
+  private flushOutputs(): void {
+    for (const w of this.writers) w.flush();
+    this.lastFlush = performance.now();
+  }
+
+  private flushIfStale(): void {
+    if (performance.now() - this.lastFlush >= this.settings.bufferTimeoutMs) this.flushOutputs();
+  }
+
+  private broadcast(event: ChannelEvent): void {
+    for (const w of this.writers) w.broadcastEvent(event);
+  }
+
+  private async advanceWatermark(watermark: number): Promise<void> {
+    this.watermark = watermark;
+    await this.chain.processWatermark(watermark);
+    this.broadcast({ kind: 'watermark', time: watermark });
+  }
+
+  private async finish(): Promise<void> {
+    if (this.watermark < Infinity) await this.advanceWatermark(Infinity);
+    await this.chain.endInput();
+    this.broadcast({ kind: 'end' });
+  }
+
+  private async runSource(): Promise<void> {
+    const source = this.source!;
+    const head = this.chain.head;
+    const batchSize = this.settings.batchSize;
+    let idleTimer: NodeJS.Timeout | undefined;
+    for (;;) {
+      this.checkCanceled();
+      if (await this.runMails()) continue;
+      if (this.backPressured) {
+        await this.waitWhileBackPressured();
+        continue;
+      }
+      let status;
+      try {
+        const polled = source.poll(batchSize);
+        status = typeof polled === 'string' ? polled : await polled;
+      } catch (e) {
+        throw asOperatorError(e, head, this.subtask);
+      }
+      await this.chain.flushNode(head);
+      const update = source.watermarkUpdate();
+      if (update.watermark !== undefined) await this.advanceWatermark(update.watermark);
+      if (update.idle !== undefined) this.broadcast({ kind: 'idle', idle: update.idle });
+      if (status === 'end') {
+        await this.finish();
+        return;
+      }
+      if (status === 'wait') {
+        this.flushOutputs();
+        const idleMs = source.idleTimeoutMs;
+        if (idleMs !== undefined && idleTimer === undefined) {
+          idleTimer = setTimeout(() => {
+            idleTimer = undefined;
+            this.signal.notify();
+          }, idleMs);
+        }
+        void source.reader.available?.().then(() => this.signal.notify());
+        if (!source.reader.available) setTimeout(() => this.signal.notify(), 10);
+        await this.signal.wait();
+        continue;
+      }
+      this.flushIfStale();
+      await yieldToEventLoop();
+    }
+  }
+
+  private async runInput(): Promise<void> {
+    const gate = this.gate!;
+    let live = gate.channels.length;
+    if (live === 0) {
+      await this.finish();
+      return;
+    }
+    for (;;) {
+      this.checkCanceled();
+      if (await this.runMails()) continue;
+      if (this.backPressured) {
+        await this.waitWhileBackPressured();
+        continue;
+      }
+      const item = gate.poll();
+      if (!item) {
+        this.flushOutputs();
+        await this.signal.wait();
+        continue;
+      }
+      if (item.kind === 'batch') {
+        await this.chain.processBatch(this.chain.head, item.values, item.times, gate.inputIndexOf(item.channel));
+        gate.processed(item.channel);
+      } else if (await this.handleEvent(item)) {
+        live--;
+        if (live === 0) {
+          await this.finish();
+          return;
+        }
+      }
+      this.flushIfStale();
+      await yieldToEventLoop();
+    }
+  }
+
+  /** Returns true when the event ended its channel. */
+  private async handleEvent(item: Extract<GateItem, { kind: 'event' }>): Promise<boolean> {
+    const valve = this.valve!;
+    const ev = item.event;
+    switch (ev.kind) {
+      case 'watermark': {
+        const out = valve.onWatermark(item.channel, ev.time);
+        if (out.idle !== undefined) this.broadcast({ kind: 'idle', idle: out.idle });
+        if (out.watermark !== undefined) await this.advanceWatermark(out.watermark);
+        return false;
+      }
+      case 'idle': {
+        const out = valve.onIdle(item.channel, ev.idle);
+        if (out.watermark !== undefined) await this.advanceWatermark(out.watermark);
+        if (out.idle !== undefined) this.broadcast({ kind: 'idle', idle: out.idle });
+        return false;
+      }
+      case 'end': {
+        const out = valve.onEnd(item.channel);
+        if (out.watermark !== undefined) await this.advanceWatermark(out.watermark);
+        return true;
+      }
+      case 'barrier':
+        throw new WeirError('checkpoint barriers are not handled yet', { domain: 'internal' });
+    }
+  }
+
+  metrics(): TaskMetrics {
+    let maxOutputBacklog = 0;
+    for (const w of this.writers) for (const ch of w.channels) maxOutputBacklog = Math.max(maxOutputBacklog, ch.maxBacklog);
+    return {
+      taskId: this.task.id,
+      subtask: this.subtask,
+      worker: this.task.worker,
+      operators: this.chain.nodes.map((cn) => ({
+        nodeId: cn.node.id,
+        name: cn.node.name,
+        recordsIn: cn.node.kind === 'source' ? cn.metrics.recordsOut : cn.metrics.recordsIn,
+        recordsOut: cn.metrics.recordsOut,
+        counters: { ...cn.metrics.counters },
+      })),
+      watermark: this.watermark,
+      backPressuredMs: this.backPressuredMs,
+      maxInputQueue: this.gate?.maxQueuedBatches ?? 0,
+      maxOutputBacklog,
+      status: this.status,
+    };
+  }
+}
