@@ -4,10 +4,33 @@ import { NexmarkGenerator, maxOutOfOrderMs, type NexmarkConfigInput } from '../g
 export interface BaselineResult<R> {
   events: number;
   ms: number;
+  /** The rows, or [] when run with `collect: false`. */
   output: R[];
+  /** Number of rows produced (whether or not collected). */
+  rows: number;
 }
 
-export type BaselineQuery<R> = (config: NexmarkConfigInput, events: number) => BaselineResult<R>;
+export interface BaselineOptions {
+  /**
+   * Keep the output rows (default true). With false, rows are produced and counted but dropped,
+   * like the reference benchmark's blackhole sink: retaining millions of rows makes the run
+   * measure the garbage collector as much as the query.
+   */
+  collect?: boolean;
+}
+
+export type BaselineQuery<R> = (config: NexmarkConfigInput, events: number, options?: BaselineOptions) => BaselineResult<R>;
+
+/** Where a baseline query puts its rows. */
+export class Sink<R> {
+  readonly rows: R[] = [];
+  count = 0;
+  constructor(private readonly collect: boolean) {}
+  push(row: R): void {
+    this.count++;
+    if (this.collect) this.rows.push(row);
+  }
+}
 
 /**
  * The generator for events [0, events) and the watermark lag: with W = (largest time seen) - lag,

@@ -1,6 +1,10 @@
-import { Q11_GAP_MS, type Q11Row } from '../queries.ts';
+import { Q11_GAP_MS as Q11_GAP_MS_, type Q11Row } from '../queries.ts';
 import type { NexmarkConfigInput } from '../generator/index.ts';
-import { SWEEP_MS, source, type BaselineResult } from './common.ts';
+import { SWEEP_MS as SWEEP_MS_, source, Sink, type BaselineOptions, type BaselineResult } from './common.ts';
+
+// Module-local copies: under tsx each use of an imported binding is a getter call.
+const Q11_GAP_MS = Q11_GAP_MS_;
+const SWEEP_MS = SWEEP_MS_;
 
 interface Session {
   start: number;
@@ -13,10 +17,10 @@ interface Session {
  * a bid joins every session it touches (merging them, as a late bid can bridge two). A session is
  * emitted when the watermark passes last + gap: no later bid can touch it.
  */
-export function run(config: NexmarkConfigInput, events: number): BaselineResult<Q11Row> {
+export function run(config: NexmarkConfigInput, events: number, options: BaselineOptions = {}): BaselineResult<Q11Row> {
   const t0 = performance.now();
   const { gen, lag } = source(config, events);
-  const output: Q11Row[] = [];
+  const output = new Sink<Q11Row>(options.collect ?? true);
   const open = new Map<number, Session[]>();
   let maxTs = -Infinity;
   let nextSweep = -Infinity;
@@ -80,5 +84,5 @@ export function run(config: NexmarkConfigInput, events: number): BaselineResult<
     }
   }
   sweep(Infinity);
-  return { events, ms: performance.now() - t0, output };
+  return { events, ms: performance.now() - t0, output: output.rows, rows: output.count };
 }

@@ -1,6 +1,11 @@
-import { DAY_MS, Q15_RANK1_BELOW, Q15_RANK2_BELOW, utcDay, type Q15Row } from '../queries.ts';
+import { DAY_MS as DAY_MS_, Q15_RANK1_BELOW as Q15_RANK1_BELOW_, Q15_RANK2_BELOW as Q15_RANK2_BELOW_, utcDay, type Q15Row } from '../queries.ts';
 import type { NexmarkConfigInput } from '../generator/index.ts';
-import { source, type BaselineResult } from './common.ts';
+import { source, Sink, type BaselineOptions, type BaselineResult } from './common.ts';
+
+// Module-local copies: under tsx each use of an imported binding is a getter call.
+const DAY_MS = DAY_MS_;
+const Q15_RANK1_BELOW = Q15_RANK1_BELOW_;
+const Q15_RANK2_BELOW = Q15_RANK2_BELOW_;
 
 interface Day {
   bids: number;
@@ -17,10 +22,10 @@ interface Day {
  * One map per day for bidders and one for auctions, each value a mask of the ranks seen, so a bid
  * costs two lookups instead of one per distinct count. A day is emitted when the watermark passes it.
  */
-export function run(config: NexmarkConfigInput, events: number): BaselineResult<Q15Row> {
+export function run(config: NexmarkConfigInput, events: number, options: BaselineOptions = {}): BaselineResult<Q15Row> {
   const t0 = performance.now();
   const { gen, lag } = source(config, events);
-  const output: Q15Row[] = [];
+  const output = new Sink<Q15Row>(options.collect ?? true);
   const days = new Map<number, Day>();
   let maxTs = -Infinity;
   let curIndex = NaN;
@@ -97,5 +102,5 @@ export function run(config: NexmarkConfigInput, events: number): BaselineResult<
     }
   }
   fire(Infinity);
-  return { events, ms: performance.now() - t0, output };
+  return { events, ms: performance.now() - t0, output: output.rows, rows: output.count };
 }

@@ -1,17 +1,21 @@
-import { Q3_CATEGORY, Q3_STATES, type Q3Row } from '../queries.ts';
+import { Q3_CATEGORY as Q3_CATEGORY_, Q3_STATES as Q3_STATES_, type Q3Row } from '../queries.ts';
 import type { Person } from '../model.ts';
 import type { NexmarkConfigInput } from '../generator/index.ts';
-import { source, type BaselineResult } from './common.ts';
+import { source, Sink, type BaselineOptions, type BaselineResult } from './common.ts';
+
+// Module-local copies: under tsx each use of an imported binding is a getter call.
+const Q3_CATEGORY = Q3_CATEGORY_;
+const Q3_STATES = Q3_STATES_;
 
 /**
  * q3: incremental join of category-10 auctions with their sellers in OR, ID or CA. An unwindowed
  * join keeps its state for ever, like the SQL query without state TTL: every person seen (null if
  * in another state) and the auctions waiting for a seller not seen yet.
  */
-export function run(config: NexmarkConfigInput, events: number): BaselineResult<Q3Row> {
+export function run(config: NexmarkConfigInput, events: number, options: BaselineOptions = {}): BaselineResult<Q3Row> {
   const t0 = performance.now();
   const { gen } = source(config, events);
-  const output: Q3Row[] = [];
+  const output = new Sink<Q3Row>(options.collect ?? true);
   const people = new Map<number, Person | null>();
   const waiting = new Map<number, number[]>();
   for (let e = gen.next(); e !== undefined; e = gen.next()) {
@@ -35,5 +39,5 @@ export function run(config: NexmarkConfigInput, events: number): BaselineResult<
       }
     }
   }
-  return { events, ms: performance.now() - t0, output };
+  return { events, ms: performance.now() - t0, output: output.rows, rows: output.count };
 }

@@ -19,7 +19,11 @@ function check<Q extends QueryName>(query: Q, config: NexmarkConfigInput, events
   const expected = REFERENCE[query](events);
   const result = BASELINE[query](config, EVENTS);
   expect(result.events).toBe(EVENTS);
+  expect(result.rows).toBe(expected.length);
   expect(canonical(query, result.output)).toEqual(expected);
+  const counted = BASELINE[query](config, EVENTS, { collect: false });
+  expect(counted.output).toEqual([]);
+  expect(counted.rows).toBe(expected.length);
 }
 
 describe.each(Object.entries(CONFIGS))('Nexmark baseline equals the brute-force reference (%s)', (_name, config) => {
