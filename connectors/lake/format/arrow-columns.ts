@@ -42,10 +42,13 @@ export function arrowType(t: DataType): arrow.DataType {
     case 'TIMESTAMP': return new arrow.Timestamp(timeUnitFor(t.length ?? 6));
     case 'TIMESTAMP_LTZ': return new arrow.Timestamp(timeUnitFor(t.length ?? 6), 'UTC');
     case 'ARRAY': return new arrow.List(new arrow.Field('element', arrowType(t.element), t.element.nullable));
-    case 'MAP': return new arrow.Map_(new arrow.Field('entries', new arrow.Struct([
-      new arrow.Field('key', arrowType(t.key), false),
-      new arrow.Field('value', arrowType(t.value), t.value.nullable),
-    ]), false));
+    case 'MAP': {
+      const entries = new arrow.Struct([
+        new arrow.Field('key', arrowType(t.key), false),
+        new arrow.Field('value', arrowType(t.value), t.value.nullable),
+      ] as arrow.Field[]);
+      return new arrow.Map_(new arrow.Field('entries', entries, false) as arrow.Field<arrow.Struct<{ key: arrow.DataType; value: arrow.DataType }>>);
+    }
     case 'ROW': return new arrow.Struct(t.fields.map((f) => arrowField(f)));
   }
 }

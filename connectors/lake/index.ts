@@ -1,0 +1,20 @@
+/**
+ * Weir's Apache Paimon table format library (no dependency on the stream runtime).
+ *
+ * Sink: `new TableWriter(table).write(row, kind)`, `prepareCommit()` -> CommitMessage[] (store in the
+ * checkpoint), then `new TableCommit(table, commitUser).commit(checkpointId, messages)`; after a
+ * restart, `filterCommitted` tells which stored identifiers still need committing.
+ * Source: `readTable` / `planSplits` + `readSplit` for batch; `IncrementalReader` for streaming.
+ */
+export { Catalog, type CatalogOptions } from './catalog.ts';
+export { FileStoreTable, type OpenTableOptions } from './table/table.ts';
+export { TableWriter, type CommitMessage, type TableWriterOptions } from './table/writer.ts';
+export { TableCommit, type TableCommitOptions } from './table/commit.ts';
+export { readTable, planSplits, readSplit, rowToObject, type Condition, type Split, type ReadOptions } from './table/read.ts';
+export { IncrementalReader, type ChangeBatch } from './table/incremental.ts';
+export { planCompaction, runCompactTask, compactTable, pickCompaction, type CompactTask } from './table/compact.ts';
+export { expireSnapshots, removeOrphanFiles, type ExpireOptions } from './table/maintenance.ts';
+export { INSERT, UPDATE_BEFORE, UPDATE_AFTER, DELETE, type RowKind } from './table/merge.ts';
+export { T, type DataType, type DataField } from './schema/types.ts';
+export type { TableSchema, SchemaDefinition, SchemaChange } from './schema/schema.ts';
+export { fileIOFor, LocalFileIO, S3FileIO, LocalFileLock, NO_LOCK, type FileIO, type CommitLock, type S3Options } from './fs/index.ts';

@@ -1,0 +1,137 @@
+/**
+ * Compaction of one bucket: merge its files (sorted runs) into one file. Planning is pure over the
+ * live files; running a task takes and returns plain data (no closures, no open handles), so tasks
+ * can be shipped to a worker pool; committing the results is a COMPACT snapshot via TableCommit.
+ *
+ * Trigger: a bucket is compacted when it has `num-sorted-run.compaction-trigger` (5) or more sorted
+ * runs (each level-0 file is a run, each higher level one run), or always with `full`. Primary-key
+ * buckets are merged into the last level (num-levels - 1), where retractions are dropped; append
+ * buckets are concatenated in sequence order at level 0.
+ */
+import { randomUUID } from 'node:crypto';
+import type { DataFileMeta } from '../format/manifest.ts';
+import { encodeDataFile } from '../format/data-file.ts';
+import { fileIOFor } from '../fs/index.ts';
+import type { S3Options } from '../fs/s3.ts';
+import { schemaFromJson, schemaToJson } from '../schema/schema.ts';
+import { FileStoreTable } from './table.ts';
+import { TableCommit, liveFilesByBucket } from './commit.ts';
+import type { CommitMessage } from './writer.ts';
+import { concatBatches, mergeByKey } from './merge-reader.ts';
+
+export interface CompactTask {
+  tablePath: string;
+  /** JSON of the table schema the output is written with */
+  schemaJson: string;
+  partition: string;
+  bucket: number;
+  totalBuckets: number;
+  files: DataFileMeta[];
+  outputLevel: number;
+  /** Drop retractions: true when every file of the bucket is merged into the last level. */
+  dropRetractions: boolean;
+  outputFileName: string;
+  s3?: S3Options;
+}
+
+export function sortedRunCount(files: DataFileMeta[]): number {
+  const levels = new Set<number>();
+  let level0 = 0;
+  for (const f of files) {
+    if (f.level === 0) level0++;
+    else levels.add(f.level);
+  }
+  return level0 + levels.size;
+}
+
+/** Whether a bucket's files need compaction, and into which level. Pure. */
+export function pickCompaction(
+  files: DataFileMeta[], primaryKey: boolean, opts: { full: boolean; trigger: number; maxLevel: number },
+): { outputLevel: number } | null {
+  if (files.length === 0) return null;
+  if (!primaryKey) {
+    if (files.length < 2 || (!opts.full && files.length < opts.trigger)) return null;
+    return { outputLevel: 0 };
+  }
+  const runs = sortedRunCount(files);
+  if (opts.full) {
+    const done = files.length === 1 && files[0]!.level === opts.maxLevel && (files[0]!.deleteRowCount ?? 0) === 0;
+    return done ? null : { outputLevel: opts.maxLevel };
+  }
+  return runs >= opts.trigger ? { outputLevel: opts.maxLevel } : null;
+}
+
+/** Compaction tasks for the latest snapshot of a table. */
+export async function planCompaction(table: FileStoreTable, opts: { full?: boolean; s3?: S3Options } = {}): Promise<CompactTask[]> {
+  const groups = await liveFilesByBucket(table);
+  const tasks: CompactTask[] = [];
+  const prefix = `data-${randomUUID()}-`;
+  let n = 0;
+  const schemaJson = schemaToJson(table.schema);
+  for (const g of groups.values()) {
+    const pick = pickCompaction(g.files, table.primaryKey, {
+      full: opts.full ?? false, trigger: table.options.compactionTrigger, maxLevel: table.options.numLevels - 1,
+    });
+    if (!pick) continue;
+    tasks.push({
+      tablePath: table.path,
+      schemaJson,
+      partition: g.partition,
+      bucket: g.bucket,
+      totalBuckets: table.totalBuckets,
+      files: g.files,
+      outputLevel: pick.outputLevel,
+      dropRetractions: table.primaryKey && pick.outputLevel === table.options.numLevels - 1,
+      outputFileName: `${prefix}${n++}.parquet`,
+      ...(opts.s3 ? { s3: opts.s3 } : {}),
+    });
+  }
+  return tasks;
+}
+
+/** Runs one task: reads the files, merges them, writes the result. Plain data in, plain data out. */
+export async function runCompactTask(task: CompactTask): Promise<CommitMessage> {
+  const io = fileIOFor(task.tablePath, task.s3);
+  const schema = schemaFromJson(task.schemaJson, `compaction task of ${task.tablePath}`);
+  const table = new FileStoreTable(io, task.tablePath, schema);
+  const files = [...task.files].sort((a, b) => a.minSequenceNumber - b.minSequenceNumber);
+  const entries = files.map((file) => ({ kind: 0, partition: task.partition, bucket: task.bucket, totalBuckets: task.totalBuckets, file }));
+  const batches = await Promise.all(entries.map((e) => table.readDataFile(e)));
+  let merged = concatBatches(batches);
+  if (table.primaryKey) {
+    merged = mergeByKey(table, merged, { ignoreDelete: table.options.ignoreDelete, keepRetractions: !task.dropRetractions });
+  } else {
+    let seq = files[0]?.minSequenceNumber ?? 0;
+    merged.seqs = merged.rows.map(() => seq++);
+  }
+  const message: CommitMessage = {
+    partition: task.partition, bucket: task.bucket, totalBuckets: task.totalBuckets, newFiles: [], compactBefore: task.files, compactAfter: [],
+  };
+  if (merged.rows.length > 0) {
+    const { bytes, meta } = encodeDataFile(table.fileShape, merged, {
+      fileName: task.outputFileName, level: task.outputLevel, fileSource: 1, compression: table.options.fileCompression,
+    });
+    await io.write(table.dataFilePath(task.partition, task.bucket, task.outputFileName), bytes);
+    message.compactAfter.push(meta);
+  }
+  return message;
+}
+
+export interface CompactTableOptions {
+  full?: boolean;
+  commitUser?: string;
+  /** Runs a task; default in this thread. Pass a worker-pool call to spread the work. */
+  run?: (task: CompactTask) => Promise<CommitMessage>;
+  s3?: S3Options;
+}
+
+/** Plans, runs and commits a compaction of the whole table; returns the COMPACT snapshot id (or null if nothing to do). */
+export async function compactTable(table: FileStoreTable, opts: CompactTableOptions = {}): Promise<number | null> {
+  const tasks = await planCompaction(table, opts);
+  if (tasks.length === 0) return null;
+  const run = opts.run ?? runCompactTask;
+  const messages = await Promise.all(tasks.map((t) => run(t)));
+  const commit = new TableCommit(table, opts.commitUser ?? `compact-${randomUUID()}`);
+  const ids = await commit.commitCompaction(Date.now(), messages);
+  return ids[ids.length - 1] ?? null;
+}

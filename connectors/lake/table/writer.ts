@@ -1,0 +1,144 @@
+/**
+ * TableWriter: the write half of a two-phase-commit sink. `write` buffers rows per partition and
+ * bucket (synchronous, no I/O); `prepareCommit` sorts and merges each buffer (primary-key tables),
+ * writes one level-0 data file per bucket, and returns CommitMessages: plain JSON objects that a
+ * sink stores in its checkpoint and hands to TableCommit once the checkpoint completes.
+ *
+ * Sequence numbers continue from the highest one committed in each bucket (read once per bucket
+ * from the latest snapshot), so each bucket must be written by one writer at a time.
+ */
+import { randomUUID } from 'node:crypto';
+import type { DataFileMeta } from '../format/manifest.ts';
+import { encodeDataFile } from '../format/data-file.ts';
+import { BadRecordError } from '../errors.ts';
+import type { FileStoreTable } from './table.ts';
+import { DELETE, INSERT, isRetract, type RowKind } from './merge.ts';
+import { mergeByKey } from './merge-reader.ts';
+
+export interface CommitMessage {
+  /** base64 of the serialized partition BinaryRow */
+  partition: string;
+  bucket: number;
+  totalBuckets: number;
+  newFiles: DataFileMeta[];
+  compactBefore: DataFileMeta[];
+  compactAfter: DataFileMeta[];
+}
+
+interface BucketBuffer {
+  partition: string;
+  bucket: number;
+  rows: unknown[][];
+  kinds: number[];
+}
+
+export interface TableWriterOptions {
+  /** Accept rows already in canonical JS values (skips per-field normalization). */
+  trustedRows?: boolean;
+}
+
+export class TableWriter {
+  private readonly buffers = new Map<string, BucketBuffer>();
+  private readonly partitionCache = new Map<string, string>();
+  private readonly nextSeq = new Map<string, number>();
+  private readonly assignBucket: (row: unknown[]) => number;
+  private readonly filePrefix = `data-${randomUUID()}-`;
+  private fileCounter = 0;
+  private restoredFrom: number | null | undefined;
+
+  constructor(readonly table: FileStoreTable, private readonly opts: TableWriterOptions = {}) {
+    this.assignBucket = table.bucketAssigner();
+  }
+
+  /** Buffers one row (array in field order or object by field name) with its row kind (0 +I, 1 -U, 2 +U, 3 -D). */
+  write(row: unknown[] | Record<string, unknown>, kind: RowKind | number = INSERT): void {
+    const t = this.table;
+    if (kind < 0 || kind > 3) throw new BadRecordError(`row kind ${kind} is not one of 0 (+I), 1 (-U), 2 (+U), 3 (-D)`, String(kind));
+    if (!t.primaryKey && kind !== INSERT) {
+      throw new BadRecordError(`append table ${t.path} takes inserts only (row kind ${kind}); give it a primary key to apply updates and deletes`, '');
+    }
+    if (t.options.ignoreDelete && isRetract(kind)) return;
+    const values = this.opts.trustedRows && Array.isArray(row) ? row : t.normalizeRow(row);
+    const partition = this.partitionOf(values);
+    const bucket = this.assignBucket(values);
+    const key = `${partition}|${bucket}`;
+    let buf = this.buffers.get(key);
+    if (!buf) {
+      buf = { partition, bucket, rows: [], kinds: [] };
+      this.buffers.set(key, buf);
+    }
+    buf.rows.push(values);
+    buf.kinds.push(kind);
+  }
+
+  /** Buffered rows not yet written into files. */
+  get bufferedRows(): number {
+    let n = 0;
+    for (const b of this.buffers.values()) n += b.rows.length;
+    return n;
+  }
+
+  private partitionOf(values: unknown[]): string {
+    const idx = this.table.partitionIndexes;
+    if (idx.length === 0) return this.table.partitionBytes([]);
+    let cacheKey = '';
+    for (const i of idx) {
+      const v = values[i];
+      cacheKey += `${typeof v === 'object' && v !== null ? JSON.stringify(Array.from(v as Uint8Array)) : String(v)}\u0001`;
+    }
+    let p = this.partitionCache.get(cacheKey);
+    if (p === undefined) {
+      p = this.table.partitionBytes(idx.map((i) => values[i]));
+      this.partitionCache.set(cacheKey, p);
+    }
+    return p;
+  }
+
+  /** Highest committed sequence number of each bucket, read once from the latest snapshot. */
+  private async restoreSequences(): Promise<void> {
+    if (this.restoredFrom !== undefined) return;
+    const latest = await this.table.snapshots.latest();
+    this.restoredFrom = latest?.id ?? null;
+    if (!latest) return;
+    for (const e of await this.table.liveEntries(latest)) {
+      const key = `${e.partition}|${e.bucket}`;
+      const next = e.file.maxSequenceNumber + 1;
+      if ((this.nextSeq.get(key) ?? 0) < next) this.nextSeq.set(key, next);
+    }
+  }
+
+  /** Writes every buffer into data files and returns what the commit needs; the buffers are emptied. */
+  async prepareCommit(): Promise<CommitMessage[]> {
+    await this.restoreSequences();
+    const t = this.table;
+    const messages: CommitMessage[] = [];
+    const buffers = [...this.buffers.values()];
+    this.buffers.clear();
+    for (const buf of buffers) {
+      const key = `${buf.partition}|${buf.bucket}`;
+      const base = this.nextSeq.get(key) ?? 0;
+      const n = buf.rows.length;
+      const seqs = new Array<number>(n);
+      for (let i = 0; i < n; i++) seqs[i] = base + i;
+      this.nextSeq.set(key, base + n);
+      let batch = { rows: buf.rows, seqs, kinds: buf.kinds };
+      if (t.primaryKey) {
+        // one record per key per file, as Java's write buffer does
+        batch = mergeByKey(t, batch, { ignoreDelete: t.options.ignoreDelete, keepRetractions: true });
+      }
+      if (batch.rows.length === 0) continue;
+      const fileName = `${this.filePrefix}${this.fileCounter++}.parquet`;
+      const { bytes, meta } = encodeDataFile(t.fileShape, batch, { fileName, level: 0, fileSource: 0, compression: t.options.fileCompression });
+      await t.io.write(t.dataFilePath(buf.partition, buf.bucket, fileName), bytes);
+      messages.push({ partition: buf.partition, bucket: buf.bucket, totalBuckets: t.totalBuckets, newFiles: [meta], compactBefore: [], compactAfter: [] });
+    }
+    return messages;
+  }
+
+  /** Drops buffered rows (after a failure, before restoring from a checkpoint). */
+  abort(): void {
+    this.buffers.clear();
+  }
+}
+
+export { INSERT, DELETE };
