@@ -29,7 +29,7 @@ import type {
 import type { AggregatingState, ListState, MapState, ReducingState, ValueState } from '../handles.ts';
 import { compareKeys, keyId, type KeyId } from '../key-codec.ts';
 import type { KeyGroupRange, StateKey } from '../key-groups.ts';
-import { TIMERS, domainCode, encodePart, prefixRange, pushKey, readKey, stateKeyPrefix, validateStateName, type KeyPart } from '../layout.ts';
+import { TIMERS, domainCode, encodeKeyBytes, encodePart, prefixRange, pushKey, readKey, stateKeyPrefix, validateStateName, type KeyPart } from '../layout.ts';
 import { forEachEntry, readOwnedBlocks, writeKeyedSnapshot } from '../snapshot/entry-file.ts';
 import type { KeyedStateHandle } from '../snapshot/keyed-state-handle.ts';
 import type { TimeDomain, Timer } from '../timers.ts';
@@ -92,6 +92,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
   private readonly env: RootDatabase;
   private readonly db: Database<Stored, KeyPart[]>;
   private readonly raw: Database<Buffer, Buffer>;
+  private readonly rawValues: Database<Buffer, KeyPart[]>;
   private readonly clock: Clock;
   private readonly tables = new Map<string, StateTable>();
   private readonly handles = new Map<string, unknown>();
@@ -112,6 +113,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
     this.env = open({ path: options.path, noSync: true, noMetaSync: true, maxDbs: 4, cache: false });
     this.db = this.env.openDB<Stored, KeyPart[]>('state', {});
     this.raw = this.env.openDB<Buffer, Buffer>('state', { keyEncoding: 'binary', encoding: 'binary' });
+    this.rawValues = this.env.openDB<Buffer, KeyPart[]>('state', { encoding: 'binary' });
     this.timers = new LmdbTimerService(this);
   }
 
@@ -178,8 +180,8 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
   }
 
   private removePrefix(prefix: KeyPart[]): void {
-    const keys = [...this.raw.getKeys(prefixRange(prefix))].map((k) => Buffer.from(k));
-    for (const k of keys) this.raw.removeSync(k);
+    const keys = [...this.db.getKeys(prefixRange(prefix) as never)];
+    for (const k of keys) this.db.removeSync(k);
   }
 
   private table(name: string, kind: string, ttl: StateTtlConfig | undefined): StateTable {
@@ -520,7 +522,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
     const now = this.clock.now();
     const ttlNames = [...this.tables.values()].filter((t) => t.ttl !== undefined).map((t) => t.name);
     const range = { ...this.keyGroupRange };
-    const raw = this.raw;
+    const rawValues = this.rawValues;
     const decode = (b: Buffer): unknown => (this.db as unknown as { decoder: { decode(b: Buffer): unknown } }).decoder.decode(b);
     const base = {
       type: 'weir.keyed-state' as const,
@@ -536,16 +538,14 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
     try {
       return await writeKeyedSnapshot(storage, base, async function* (w) {
         let n = 0;
+        // Keys are read decoded and encoded again: in lmdb-js 3.5.6 a range scan over the binary-keyed
+        // view of this database skips entries once later commits exist; the ordered-key view does not.
         for (let kg = range.start; kg <= range.end; kg++) {
-          const ttlPrefixes = ttlNames.map((name) => prefixRange([kg, name]).start);
+          const ttl = new Set(ttlNames);
           w.beginKeyGroup(kg);
-          for (const { key, value } of raw.getRange({ ...prefixRange([kg]), transaction: txn } as never) as Iterable<{ key: Buffer; value: Buffer }>) {
-            if (ttlPrefixes.length > 0 && ttlPrefixes.some((p) => key.length > p.length && key.subarray(0, p.length).equals(p))) {
-              // A list element or map entry of a TTL state, or a TTL value: all stored [expiresAt, v].
-              const s = decode(value) as [number, unknown];
-              if (s[0] <= now) continue;
-            }
-            w.add(key, value);
+          for (const { key, value } of rawValues.getRange({ ...prefixRange([kg]), transaction: txn } as never) as Iterable<{ key: KeyPart[]; value: Buffer }>) {
+            if (ttl.size > 0 && ttl.has(key[1] as string) && (decode(value) as [number])[0] <= now) continue;
+            w.add(encodeKeyBytes(key), value);
             if (++n % 8192 === 0) yield;
           }
           w.endKeyGroup();

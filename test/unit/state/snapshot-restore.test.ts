@@ -1,0 +1,175 @@
+/** Snapshots of both backends, restored into fresh backends at the same and at other parallelisms. */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  type KeyedStateBackend,
+  type KeyedStateHandle,
+  keyGroupRangeFor,
+  listState,
+  mapState,
+  reducingState,
+  valueState,
+} from '../../../state/index.ts';
+import { BACKENDS, type BackendKind, type Fixture, MAX_PARALLELISM, at, makeFixture } from './helpers.ts';
+
+const value = valueState<{ n: number; s: string }>('value');
+const list = listState<number>('list');
+const map = mapState<string, number>('map');
+const sum = reducingState<number>('sum', (a, b) => a + b);
+
+function fill(b: KeyedStateBackend, keys: readonly string[]): void {
+  const v = b.getValueState(value);
+  const l = b.getListState(list);
+  const m = b.getMapState(map);
+  const r = b.getReducingState(sum);
+  for (const k of keys) {
+    at(b, k);
+    v.update({ n: k.length, s: k });
+    l.addAll([1, 2, 3]);
+    m.put('x', 1);
+    m.put('y', 2);
+    r.add(5);
+    b.timers.register('event', 1000 + k.length, k, b.currentKeyGroup(), 'ns');
+  }
+}
+
+/** The state of `key` as seen through every handle, or undefined if it has none. */
+function read(b: KeyedStateBackend, key: string): unknown {
+  at(b, key);
+  const v = b.getValueState(value).value();
+  if (v === undefined) return undefined;
+  return { v, l: b.getListState(list).get(), m: [...b.getMapState(map).entries()], r: b.getReducingState(sum).get() };
+}
+
+function expected(key: string): unknown {
+  return { v: { n: key.length, s: key }, l: [1, 2, 3], m: [['x', 1], ['y', 2]], r: 5 };
+}
+
+const keys = Array.from({ length: 500 }, (_, i) => `key-${i}`);
+
+describe('snapshot and restore', () => {
+  let fx: Fixture;
+  beforeEach(async () => {
+    fx = await makeFixture();
+  });
+  afterEach(async () => {
+    await fx.cleanup();
+  });
+
+  for (const from of BACKENDS) {
+    for (const to of BACKENDS) {
+      it(`${from} snapshot restores into a fresh ${to} backend, timers included`, async () => {
+        const a = await fx.open(from, { flushEvery: 100 });
+        fill(a, keys);
+        const handle = await a.snapshot(1);
+        expect(JSON.parse(JSON.stringify(handle))).toEqual(handle);
+        const b = await fx.open(to, { restore: [handle] });
+        for (const k of keys) expect(read(b, k)).toEqual(expected(k));
+        expect(b.timers.size('event')).toBe(keys.length);
+        const fired = b.timers.pollDue('event', Infinity);
+        expect(fired.map((t) => t.key).sort()).toEqual([...keys].sort());
+        // Restored list state keeps appending after the restored elements.
+        at(b, keys[0]!);
+        b.getListState(list).add(4);
+        expect(b.getListState(list).get()).toEqual([1, 2, 3, 4]);
+      });
+    }
+
+    it(`${from}: writes after snapshot() returns are not in the snapshot`, async () => {
+      const a = await fx.open(from, { flushEvery: 7 });
+      fill(a, keys.slice(0, 100));
+      const pending = a.snapshot(2);
+      // Processing continues while the snapshot is written.
+      const v = a.getValueState(value);
+      for (const k of keys.slice(0, 100)) {
+        at(a, k);
+        v.update({ n: -1, s: 'changed' });
+      }
+      fill(a, keys.slice(100, 200));
+      at(a, keys[0]!);
+      a.getListState(list).clear();
+      const handle = await pending;
+      const b = await fx.open(from, { restore: [handle] });
+      for (const k of keys.slice(0, 100)) expect(read(b, k)).toEqual(expected(k));
+      for (const k of keys.slice(100, 200)) expect(read(b, k)).toBeUndefined();
+      expect(b.timers.size('event')).toBe(100);
+    });
+
+    it(`${from}: expired TTL entries are left out of snapshots`, async () => {
+      const a = await fx.open(from);
+      const s = a.getValueState(valueState<number>('ttl', { ttl: { ttlMs: 50 } }));
+      at(a, 'old');
+      s.update(1);
+      fx.clock.advance(40);
+      at(a, 'young');
+      s.update(2);
+      fx.clock.advance(20);
+      const handle = await a.snapshot(3);
+      const b = await fx.open(from, { restore: [handle] });
+      expect([...b.keys('ttl')].map(([k]) => k)).toEqual(['young']);
+      expect(handle.keyGroups.reduce((n, g) => n + g.entries, 0)).toBe(1);
+    });
+  }
+
+  async function snapshotAtParallelism(kind: BackendKind, parallelism: number, checkpointId: number): Promise<KeyedStateHandle[]> {
+    const handles: KeyedStateHandle[] = [];
+    for (let i = 0; i < parallelism; i++) {
+      const r = keyGroupRangeFor(i, parallelism, MAX_PARALLELISM);
+      const b = await fx.open(kind, { start: r.start, end: r.end, subtask: i, flushEvery: 64 });
+      const mine = keys.filter((k) => {
+        at(b, k);
+        return b.currentKeyGroup() >= r.start && b.currentKeyGroup() <= r.end;
+      });
+      fill(b, mine);
+      handles.push(await b.snapshot(checkpointId));
+    }
+    return handles;
+  }
+
+  for (const kind of BACKENDS) {
+    for (const newParallelism of [4, 1]) {
+      it(`${kind}: rescale from 2 subtasks to ${newParallelism}: every key's state is found exactly once`, async () => {
+        const handles = await snapshotAtParallelism(kind, 2, 10);
+        expect(handles.map((h) => h.keyGroupRange)).toEqual([
+          { start: 0, end: 63 },
+          { start: 64, end: 127 },
+        ]);
+        const owners = new Map<string, number>();
+        let timers = 0;
+        for (let i = 0; i < newParallelism; i++) {
+          const r = keyGroupRangeFor(i, newParallelism, MAX_PARALLELISM);
+          const b = await fx.open(kind, { start: r.start, end: r.end, subtask: i, restore: handles });
+          for (const k of keys) {
+            const s = read(b, k);
+            if (s === undefined) continue;
+            expect(s).toEqual(expected(k));
+            expect(owners.has(k)).toBe(false);
+            owners.set(k, i);
+            expect(b.currentKeyGroup() >= r.start && b.currentKeyGroup() <= r.end).toBe(true);
+          }
+          const names = [...b.keys('value')].map(([k]) => k as string);
+          expect(names.length).toBe([...owners.values()].filter((o) => o === i).length);
+          const fired = b.timers.pollDue('event', Infinity);
+          for (const t of fired) expect(owners.get(t.key as string)).toBe(i);
+          timers += fired.length;
+        }
+        expect(owners.size).toBe(keys.length);
+        expect(timers).toBe(keys.length);
+      });
+    }
+  }
+
+  it('a corrupt key-group block fails the restore with a message naming it', async () => {
+    const a = await fx.open('lmdb');
+    fill(a, keys.slice(0, 50));
+    const handle = await a.snapshot(20);
+    const broken: KeyedStateHandle = { ...handle, keyGroups: handle.keyGroups.map((g, i) => (i === 0 ? { ...g, crc32: '00000000' } : g)) };
+    await expect(fx.open('lmdb', { restore: [broken] })).rejects.toThrow(/key group \d+ in state file .* is corrupt/);
+  });
+
+  it('a different maxParallelism is refused with the fix in the message', async () => {
+    const a = await fx.open('heap');
+    fill(a, keys.slice(0, 5));
+    const handle = await a.snapshot(21);
+    await expect(fx.open('lmdb', { restore: [{ ...handle, maxParallelism: 256 }] })).rejects.toThrow(/keep maxParallelism at 256/);
+  });
+});
