@@ -14,7 +14,7 @@ import { planExecution, type ExecutionPlan } from '../graph/execution-plan.ts';
 import type { StreamGraph } from '../graph/stream-graph.ts';
 import { validateGraph } from '../graph/validate.ts';
 import type { TaskMetrics, TaskSettings } from '../task/stream-task.ts';
-import { aggregateMetrics, JobResult, type JobMetrics, type JobStatus } from './job-handle.ts';
+import { aggregateMetrics, JobResult, type CollectTopic, type JobMetrics, type JobStatus } from './job-handle.ts';
 import { RemoteTaskError, type TaskManagerEvent } from './protocol.ts';
 import { InProcessTaskManager, WorkerTaskManager, type TaskManagerGateway } from './task-manager-gateway.ts';
 
@@ -76,6 +76,16 @@ export class JobHandle {
     this.done = new Promise<JobResult>((resolve, reject) => (this.settle = { resolve, reject }));
     // Callers that only cancel must not see an unhandled rejection.
     this.done.catch(() => {});
+  }
+
+  /** What a collect sink has received so far (for jobs that do not end by themselves). */
+  collectedSoFar<T>(sink: CollectTopic<T>): T[] {
+    return [...((this.collected.get(sink.topic) ?? []) as T[])];
+  }
+
+  /** Task manager threads still running (0 after the job ended or was canceled). */
+  get liveTaskManagers(): number {
+    return this.managers.filter((m) => m.alive).length;
   }
 
   /** Resolves when the job finished; rejects with JobFailedError or JobCanceledError. */

@@ -18,10 +18,12 @@ export interface TaskManagerGateway {
   metrics(): Promise<TaskMetrics[]>;
   /** Stops the task manager and frees its thread. */
   shutdown(): Promise<void>;
+  readonly alive: boolean;
 }
 
 export class InProcessTaskManager implements TaskManagerGateway {
   private readonly manager: TaskManager;
+  alive = true;
 
   constructor(
     readonly index: number,
@@ -47,6 +49,7 @@ export class InProcessTaskManager implements TaskManagerGateway {
   }
   async shutdown(): Promise<void> {
     await this.manager.cancel();
+    this.alive = false;
   }
 }
 

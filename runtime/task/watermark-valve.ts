@@ -41,24 +41,36 @@ export class WatermarkValve {
   }
 
   private recompute(): ValveOutput {
+    // The watermark is the minimum over live channels that are not idle; an ended channel sends
+    // nothing more, so it holds nothing back. With no such channel (all idle or ended), it moves,
+    // as in Flink, to the largest watermark any channel reached (an ended one counts as +Infinity),
+    // so that progress is not stuck behind a silent input.
     let min = Infinity;
     let active = 0;
+    let live = 0;
+    let max = -Infinity;
     for (let i = 0; i < this.watermarks.length; i++) {
-      if (this.ended[i] || this.idle[i]) continue;
+      const wm = this.ended[i] ? Infinity : this.watermarks[i]!;
+      if (wm > max) max = wm;
+      if (this.ended[i]) continue;
+      live++;
+      if (this.idle[i]) continue;
       active++;
-      if (this.watermarks[i]! < min) min = this.watermarks[i]!;
+      if (wm < min) min = wm;
     }
     const out: ValveOutput = {};
-    const liveChannels = this.ended.filter((e) => !e).length;
-    const nowIdle = active === 0 && liveChannels > 0;
+    const nowIdle = live > 0 && active === 0;
     if (nowIdle !== this.allIdle) {
       this.allIdle = nowIdle;
       out.idle = nowIdle;
     }
-    if (active > 0 && min > this.current) {
-      this.current = min;
-      out.watermark = min;
+    const candidate = active > 0 ? min : max;
+    if (candidate > this.current) {
+      this.current = candidate;
+      out.watermark = candidate;
     }
     return out;
   }
+
+
 }

@@ -1,5 +1,5 @@
 /** Word count over generated sentences: flatMap, keyBy, a keyed process function with ValueState. */
-import { collectSink, datagen, defineJob, valueState, type KeyedProcessFunction, type ValueState } from '../../../runtime/api/index.ts';
+import { collectSink, datagen, defineJob, valueState, type Collector, type KeyedProcessFunction, type KeyedRuntimeContext, type ValueState } from '../../../runtime/api/index.ts';
 
 export const WORDS = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta', 'iota', 'kappa', 'lambda', 'mu'];
 
@@ -20,10 +20,10 @@ export const counts = collectSink<WordCount>('word-counts');
 
 class Count implements KeyedProcessFunction<string, string, WordCount> {
   private count!: ValueState<number>;
-  open(ctx: Parameters<NonNullable<KeyedProcessFunction<string, string, WordCount>['open']>>[0]): void {
+  open(ctx: KeyedRuntimeContext): void {
     this.count = ctx.getState(valueState<number>('count'));
   }
-  processElement(word: string, _ctx: unknown, out: { collect(v: WordCount): void }): void {
+  processElement(word: string, _ctx: unknown, out: Collector<WordCount>): void {
     const next = (this.count.value() ?? 0) + 1;
     this.count.update(next);
     out.collect({ word, count: next });

@@ -1,0 +1,37 @@
+/**
+ * Two sources in a union: one emits timestamped events, the other never emits anything and never
+ * ends. With idleness on the silent one, the watermark still advances and event-time timers fire.
+ */
+import { collectSink, datagen, defineJob, WatermarkStrategy, type KeyedProcessFunction, type Source } from '../../../runtime/api/index.ts';
+
+export interface Tick {
+  key: string;
+  ts: number;
+}
+
+const silent: Source<Tick> = {
+  name: 'silent',
+  bounded: false,
+  createReader: () => ({
+    poll: () => 'wait' as const,
+    available: () => new Promise<void>((r) => setTimeout(r, 20)),
+  }),
+};
+
+export const fired = collectSink<number>('fired');
+
+export default defineJob(import.meta.url, (env, params: { count: number }) => {
+  const ticks = env.fromSource(datagen<Tick>({ count: params.count, generate: (i) => ({ key: `k${i % 3}`, ts: i * 100 }) }), {
+    watermarks: WatermarkStrategy.forMonotonousTimestamps<Tick>((t) => t.ts),
+  });
+  const quiet = env.fromSource(silent, { watermarks: WatermarkStrategy.forMonotonousTimestamps<Tick>((t) => t.ts).withIdleness(50) });
+  const timers: KeyedProcessFunction<string, Tick, number> = {
+    processElement(t, ctx) {
+      ctx.timerService.registerEventTimeTimer(t.ts);
+    },
+    onTimer(time, _ctx, out) {
+      out.collect(time);
+    },
+  };
+  ticks.union(quiet).keyBy((t) => t.key).process(timers).sinkTo(fired);
+});
