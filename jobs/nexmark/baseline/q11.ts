@@ -2,7 +2,7 @@ import { Q11_GAP_MS as Q11_GAP_MS_, type Q11Row } from '../queries.ts';
 import type { NexmarkConfigInput } from '../generator/index.ts';
 import { SWEEP_MS as SWEEP_MS_, source, Sink, type BaselineOptions, type BaselineResult } from './common.ts';
 
-// Module-local copies: under tsx each use of an imported binding is a getter call.
+// Module-local copies: loaded as CommonJS under tsx, each use of an import is a getter call (see generator.ts).
 const Q11_GAP_MS = Q11_GAP_MS_;
 const SWEEP_MS = SWEEP_MS_;
 

@@ -2,7 +2,7 @@ import { DAY_MS as DAY_MS_, Q15_RANK1_BELOW as Q15_RANK1_BELOW_, Q15_RANK2_BELOW
 import type { NexmarkConfigInput } from '../generator/index.ts';
 import { source, Sink, type BaselineOptions, type BaselineResult } from './common.ts';
 
-// Module-local copies: under tsx each use of an imported binding is a getter call.
+// Module-local copies: loaded as CommonJS under tsx, each use of an import is a getter call (see generator.ts).
 const DAY_MS = DAY_MS_;
 const Q15_RANK1_BELOW = Q15_RANK1_BELOW_;
 const Q15_RANK2_BELOW = Q15_RANK2_BELOW_;

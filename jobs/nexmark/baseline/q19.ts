@@ -3,7 +3,7 @@ import { Q19_TOP as Q19_TOP_, type Q19Row } from '../queries.ts';
 import type { NexmarkConfigInput } from '../generator/index.ts';
 import { source, Sink, type BaselineOptions, type BaselineResult } from './common.ts';
 
-// Module-local copies: under tsx each use of an imported binding is a getter call.
+// Module-local copies: loaded as CommonJS under tsx, each use of an import is a getter call (see generator.ts).
 const Q19_TOP = Q19_TOP_;
 
 /**

@@ -2,7 +2,7 @@ import { Q2_AUCTION_MODULUS as Q2_AUCTION_MODULUS_, type Q2Row } from '../querie
 import type { NexmarkConfigInput } from '../generator/index.ts';
 import { source, Sink, type BaselineOptions, type BaselineResult } from './common.ts';
 
-// Module-local copies: under tsx each use of an imported binding is a getter call.
+// Module-local copies: loaded as CommonJS under tsx, each use of an import is a getter call (see generator.ts).
 const Q2_AUCTION_MODULUS = Q2_AUCTION_MODULUS_;
 
 /** q2: bids of every 123rd auction. */

@@ -3,7 +3,7 @@ import type { Person } from '../model.ts';
 import type { NexmarkConfigInput } from '../generator/index.ts';
 import { source, Sink, type BaselineOptions, type BaselineResult } from './common.ts';
 
-// Module-local copies: under tsx each use of an imported binding is a getter call.
+// Module-local copies: loaded as CommonJS under tsx, each use of an import is a getter call (see generator.ts).
 const Q3_CATEGORY = Q3_CATEGORY_;
 const Q3_STATES = Q3_STATES_;
 

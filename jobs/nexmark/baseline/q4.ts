@@ -2,7 +2,7 @@ import type { Q4Row } from '../queries.ts';
 import type { NexmarkConfigInput } from '../generator/index.ts';
 import { SWEEP_MS as SWEEP_MS_, source, Sink, type BaselineOptions, type BaselineResult } from './common.ts';
 
-// Module-local copies: under tsx each use of an imported binding is a getter call.
+// Module-local copies: loaded as CommonJS under tsx, each use of an import is a getter call (see generator.ts).
 const SWEEP_MS = SWEEP_MS_;
 
 interface OpenAuction {

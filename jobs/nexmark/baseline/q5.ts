@@ -2,7 +2,7 @@ import { Q5_SLIDE_MS as Q5_SLIDE_MS_, Q5_WINDOW_MS as Q5_WINDOW_MS_, type Q5Row 
 import type { NexmarkConfigInput } from '../generator/index.ts';
 import { floorTo, source, Sink, type BaselineOptions, type BaselineResult } from './common.ts';
 
-// Module-local copies: under tsx each use of an imported binding is a getter call.
+// Module-local copies: loaded as CommonJS under tsx, each use of an import is a getter call (see generator.ts).
 const Q5_SLIDE_MS = Q5_SLIDE_MS_;
 const Q5_WINDOW_MS = Q5_WINDOW_MS_;
 

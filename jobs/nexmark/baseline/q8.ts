@@ -2,7 +2,7 @@ import { Q8_WINDOW_MS as Q8_WINDOW_MS_, type Q8Row } from '../queries.ts';
 import type { NexmarkConfigInput } from '../generator/index.ts';
 import { floorTo, source, Sink, type BaselineOptions, type BaselineResult } from './common.ts';
 
-// Module-local copies: under tsx each use of an imported binding is a getter call.
+// Module-local copies: loaded as CommonJS under tsx, each use of an import is a getter call (see generator.ts).
 const Q8_WINDOW_MS = Q8_WINDOW_MS_;
 
 interface Window {
