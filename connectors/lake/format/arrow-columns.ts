@@ -258,8 +258,9 @@ function readData(t: DataType, d: arrow.Data, out: unknown[]): void {
       }
       for (let i = 0; i < n; i++) {
         if (!isValidAt(d, i)) { out.push(null); continue; }
-        const s = Number(offsets[d.offset + i]!);
-        const e = Number(offsets[d.offset + i + 1]!);
+        // sliced Data carries offsets already cut at its start (only the null bitmap is indexed by d.offset)
+        const s = Number(offsets[i]!);
+        const e = Number(offsets[i + 1]!);
         out.push(isText ? textDecoder.decode(bytes.subarray(s, e)) : bytes.slice(s, e));
       }
       return;

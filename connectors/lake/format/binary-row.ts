@@ -134,8 +134,8 @@ export class BinaryRowWriter {
         this.ensure(16);
         this.buf.fill(0, this.cursor, this.cursor + 16);
         this.buf.set(bytes, this.cursor);
-        dv.setUint32(off, bytes.length, true);
-        dv.setUint32(off + 4, this.cursor, true);
+        this.view.setUint32(off, bytes.length, true);
+        this.view.setUint32(off + 4, this.cursor, true);
         this.cursor += 16;
         return;
       }
@@ -144,9 +144,9 @@ export class BinaryRowWriter {
         const millis = floorDiv(nanos, 1_000_000n);
         if (timestampIsCompact(t.length ?? 6)) { dv.setBigInt64(off, millis, true); return; }
         this.ensure(8);
-        dv.setBigInt64(this.cursor, millis, true);
-        dv.setUint32(off, Number(nanos - millis * 1_000_000n), true);
-        dv.setUint32(off + 4, this.cursor, true);
+        this.view.setBigInt64(this.cursor, millis, true);
+        this.view.setUint32(off, Number(nanos - millis * 1_000_000n), true);
+        this.view.setUint32(off + 4, this.cursor, true);
         this.cursor += 8;
         return;
       }

@@ -96,8 +96,8 @@ function numericAdd(t: DataType, sign: 1 | -1): AggFn {
 function fieldAgg(name: string, field: string, t: DataType, opts: Record<string, string>): FieldAgg {
   const cmp = comparatorFor(t);
   const ignoreRetract = (opts['ignore-retract'] ?? 'false') === 'true';
-  const noRetract = (what: string): AggFn => (a) => {
-    if (ignoreRetract) return a;
+  const noRetract = (what: string): AggFn => (a, v) => {
+    if (ignoreRetract || v === null) return a;
     throw new BadRecordError(`aggregate function '${what}' of field '${field}' cannot retract (-U/-D); set 'fields.${field}.ignore-retract' = 'true'`, '', field);
   };
   switch (name) {
