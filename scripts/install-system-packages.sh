@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Debian packages the integration tests need (servers run from the project's own scripts under
+# test/services). Idempotent: installs only what is missing.
+set -euo pipefail
+packages=()
+need() { dpkg -s "$1" >/dev/null 2>&1 || packages+=("$1"); }
+# (filled in as connectors land: mariadb-server, clickhouse-server, ...)
+if [ ${#packages[@]} -gt 0 ]; then
+  echo "installing Debian packages: ${packages[*]}"
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+fi

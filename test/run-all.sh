@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# `npm test`: starts the servers the integration tests need (each test/services/<name>.sh start
+# prints KEY=VALUE lines that are exported for the tests), runs every test under test/, prints a
+# closing "N passed, N failed" line, and stops the servers again, whatever happened.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+export WEIR_SERVICES_DIR="${WEIR_SERVICES_DIR:-$(mktemp -d /tmp/weir-services.XXXXXX)}"
+started=()
+cleanup() {
+  for ((i = ${#started[@]} - 1; i >= 0; i--)); do bash "test/services/${started[$i]}.sh" stop >/dev/null 2>&1 || true; done
+}
+trap cleanup EXIT
+
+for f in test/services/*.sh; do
+  [ -e "$f" ] || continue
+  name=$(basename "$f" .sh)
+  echo "starting $name..."
+  if ! out=$(bash "$f" start); then
+    echo "could not start the $name service ($f start failed); see its output above" >&2
+    exit 1
+  fi
+  started+=("$name")
+  while IFS= read -r line; do
+    if [[ "$line" =~ ^[A-Z_][A-Z0-9_]*= ]]; then export "$line"; echo "  $line"; fi
+  done <<<"$out"
+done
+
+report="$WEIR_SERVICES_DIR/vitest-report.json"
+npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@"
+status=$?
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  const skipped = r.numPendingTests + r.numTodoTests;
+  console.log(`\n${r.numPassedTests} passed, ${r.numFailedTests} failed${skipped ? `, ${skipped} skipped` : ""}`);
+' "$report" 2>/dev/null || echo "0 passed, 1 failed"
+exit $status
