@@ -30,6 +30,12 @@ export function run(config: NexmarkConfigInput, events: number, options: Baselin
     if (top.length > Q19_TOP) top.pop();
   }
   const output = new Sink<Q19Row>(options.collect ?? true);
-  for (const top of tops.values()) top.forEach((b, i) => output.push({ ...b, rankNumber: i + 1 }));
+  for (const top of tops.values()) {
+    for (let i = 0; i < top.length; i++) {
+      const b = top[i]!;
+      // A literal, not a spread: spreading 900k bids cost about a second.
+      output.push({ kind: 'bid', auction: b.auction, bidder: b.bidder, price: b.price, channel: b.channel, url: b.url, dateTime: b.dateTime, extra: b.extra, rankNumber: i + 1 });
+    }
+  }
   return { events, ms: performance.now() - t0, output: output.rows, rows: output.count };
 }
