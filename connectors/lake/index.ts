@@ -17,4 +17,4 @@ export { expireSnapshots, removeOrphanFiles, type ExpireOptions } from './table/
 export { INSERT, UPDATE_BEFORE, UPDATE_AFTER, DELETE, type RowKind } from './table/merge.ts';
 export { T, type DataType, type DataField } from './schema/types.ts';
 export type { TableSchema, SchemaDefinition, SchemaChange } from './schema/schema.ts';
-export { fileIOFor, LocalFileIO, S3FileIO, LocalFileLock, NO_LOCK, type FileIO, type CommitLock, type S3Options } from './fs/index.ts';
+export { fileIOFor, LocalFileIO, S3FileIO, LocalFileLock, NO_LOCK, type FileIO, type FileStatus, type CommitLock, type S3Options } from './fs/index.ts';

@@ -30,6 +30,8 @@ export interface TableCommitOptions {
 export class TableCommit {
   private readonly filePrefix = randomUUID();
   private fileCounter = 0;
+  /** How many times this committer lost the race for a snapshot id and retried on the next one. */
+  lostRaces = 0;
 
   constructor(readonly table: FileStoreTable, readonly commitUser: string, private readonly opts: TableCommitOptions = {}) {}
 
@@ -217,6 +219,7 @@ export class TableCommit {
         return snapshot.id;
       }
       // lost the race for this id: drop this attempt's lists and build on the new latest snapshot
+      this.lostRaces++;
       await this.io.delete(joinPath(t.path, 'manifest', baseList.name));
       await this.io.delete(joinPath(t.path, 'manifest', deltaList.name));
       for (const w of base.written) await this.io.delete(joinPath(t.path, 'manifest', w));

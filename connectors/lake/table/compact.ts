@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataFileMeta } from '../format/manifest.ts';
 import { encodeDataFile } from '../format/data-file.ts';
-import { fileIOFor } from '../fs/index.ts';
+import { fileIOFor, type FileIO } from '../fs/index.ts';
 import type { S3Options } from '../fs/s3.ts';
 import { schemaFromJson, schemaToJson } from '../schema/schema.ts';
 import { FileStoreTable } from './table.ts';
@@ -89,9 +89,12 @@ export async function planCompaction(table: FileStoreTable, opts: { full?: boole
   return tasks;
 }
 
-/** Runs one task: reads the files, merges them, writes the result. Plain data in, plain data out. */
-export async function runCompactTask(task: CompactTask): Promise<CommitMessage> {
-  const io = fileIOFor(task.tablePath, task.s3);
+/**
+ * Runs one task: reads the files, merges them, writes the result. Plain data in, plain data out; in a
+ * worker, leave `fileIO` out and the task's path and S3 options make one.
+ */
+export async function runCompactTask(task: CompactTask, fileIO?: FileIO): Promise<CommitMessage> {
+  const io = fileIO ?? fileIOFor(task.tablePath, task.s3);
   const schema = schemaFromJson(task.schemaJson, `compaction task of ${task.tablePath}`);
   const table = new FileStoreTable(io, task.tablePath, schema);
   const files = [...task.files].sort((a, b) => a.minSequenceNumber - b.minSequenceNumber);
@@ -129,7 +132,7 @@ export interface CompactTableOptions {
 export async function compactTable(table: FileStoreTable, opts: CompactTableOptions = {}): Promise<number | null> {
   const tasks = await planCompaction(table, opts);
   if (tasks.length === 0) return null;
-  const run = opts.run ?? runCompactTask;
+  const run = opts.run ?? ((task: CompactTask) => runCompactTask(task, table.io));
   const messages = await Promise.all(tasks.map((t) => run(t)));
   const commit = new TableCommit(table, opts.commitUser ?? `compact-${randomUUID()}`);
   const ids = await commit.commitCompaction(Date.now(), messages);

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# S3 API server for integration tests: s3rver from node_modules on a loopback port, data in a temp dir.
+#   test/services/s3.sh start   -> prints the endpoint (http://127.0.0.1:PORT); idempotent
+#   test/services/s3.sh stop    -> stops it and removes its data
+#   test/services/s3.sh endpoint
+# Credentials: S3RVER / S3RVER. State lives in ${WEIR_SERVICES_DIR:-${TMPDIR:-/tmp}/weir-services}/s3.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+state="${WEIR_SERVICES_DIR:-${TMPDIR:-/tmp}/weir-services}/s3"
+bin="$here/node_modules/s3rver/bin/s3rver.js"
+
+running() {
+  [[ -f "$state/pid" ]] && kill -0 "$(cat "$state/pid")" 2>/dev/null
+}
+
+case "${1:-}" in
+  start)
+    if running; then echo "http://127.0.0.1:$(cat "$state/port")"; exit 0; fi
+    [[ -x "$bin" || -f "$bin" ]] || { echo "s3rver is not installed; run npm install" >&2; exit 1; }
+    mkdir -p "$state"
+    rm -rf "$state/data" && mkdir -p "$state/data"
+    port="$(node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")"
+    # --openssl-legacy-provider: without it s3rver answers ListObjectsV2 pagination with 500
+    NODE_OPTIONS=--openssl-legacy-provider nohup node "$bin" -d "$state/data" -a 127.0.0.1 -p "$port" -s \
+      --no-vhost-buckets >"$state/log" 2>&1 &
+    echo $! >"$state/pid"
+    echo "$port" >"$state/port"
+    for _ in $(seq 1 100); do
+      if node -e "require('net').connect($port,'127.0.0.1').on('connect',()=>process.exit(0)).on('error',()=>process.exit(1))" 2>/dev/null; then
+        echo "http://127.0.0.1:$port"
+        exit 0
+      fi
+      sleep 0.05
+    done
+    echo "s3rver did not start; see $state/log" >&2
+    exit 1
+    ;;
+  stop)
+    if running; then
+      pid="$(cat "$state/pid")"
+      kill "$pid" 2>/dev/null || true
+      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+    fi
+    rm -rf "$state"
+    ;;
+  endpoint)
+    running && echo "http://127.0.0.1:$(cat "$state/port")" || { echo "not running" >&2; exit 1; }
+    ;;
+  *)
+    echo "usage: $0 start|stop|endpoint" >&2
+    exit 2
+    ;;
+esac
