@@ -27,6 +27,8 @@ export interface OperatorOptions {
   parallelism?: number;
   /** false: never run in one task with its input (default true). */
   chain?: boolean;
+  /** Run in other task managers than operators of other groups (Flink's slot sharing group). */
+  slotSharingGroup?: string;
 }
 
 interface Producer {
@@ -56,6 +58,7 @@ function addOperator(
     keyed,
     createOperator,
     chainable: options.chain ?? true,
+    slotGroup: options.slotSharingGroup,
   });
   inputs.forEach((input, inputIndex) => {
     for (const p of input.producers) graph.connect(p.node, node, p.tag, input.partitioning, inputIndex as 0 | 1);

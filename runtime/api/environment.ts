@@ -42,6 +42,7 @@ export class StreamEnv {
       source: source as Source<unknown>,
       watermarks: options.watermarks as WatermarkStrategy<unknown> | undefined,
       chainable: options.chain ?? true,
+      slotGroup: options.slotSharingGroup,
     });
     return new DataStream<T>(this.graph, [{ node, tag: null }]);
   }

@@ -60,6 +60,7 @@ function isChainedEdge(graph: StreamGraph, edge: StreamEdge): boolean {
     target.kind !== 'source' &&
     source.chainable &&
     target.chainable &&
+    (source.slotGroup ?? 'default') === (target.slotGroup ?? 'default') &&
     resolvePartitioning(graph, edge) === 'forward' &&
     graph.parallelismOf(source) === graph.parallelismOf(target)
   );
@@ -84,10 +85,15 @@ export function planExecution(graph: StreamGraph, workers: number): ExecutionPla
 
   const tasks: PlannedTask[] = [];
   const taskOf = new Map<string, PlannedTask>();
+  const groupOffsets = new Map<string, number>();
   for (const chain of chains) {
+    const group = graph.node(chain.nodeIds[0]!).slotGroup ?? 'default';
+    if (!groupOffsets.has(group)) groupOffsets.set(group, groupOffsets.size);
+    const offset = groupOffsets.get(group)!;
     for (let s = 0; s < chain.parallelism; s++) {
-      // Subtask i of every chain shares worker i mod W (Flink's slot sharing): forward edges stay local.
-      const task: PlannedTask = { id: tasks.length, chainId: chain.id, subtask: s, worker: s % workers };
+      // Subtask i of every chain of a slot sharing group shares worker (i + group) mod W, as in
+      // Flink's slot sharing: forward edges stay local, and groups spread over task managers.
+      const task: PlannedTask = { id: tasks.length, chainId: chain.id, subtask: s, worker: (s + offset) % workers };
       tasks.push(task);
       taskOf.set(`${chain.id}/${s}`, task);
     }

@@ -51,6 +51,11 @@ export interface StreamNode {
   watermarks?: WatermarkStrategy<unknown>;
   /** Whether this node may run in one task with its input (default true). */
   chainable: boolean;
+  /**
+   * Tasks of different slot sharing groups go to different task managers (as far as there are
+   * enough), like Flink's slot sharing groups; nodes of different groups are never chained.
+   */
+  slotGroup?: string;
 }
 
 export class StreamGraph {

@@ -1,0 +1,97 @@
+/**
+ * Jobs the runtime benchmarks run: an exchange between two task managers, a chained pipeline, and
+ * a keyed running count. Each ends in a timing sink that reports when its first and last records
+ * arrived, so the measurement excludes starting the worker threads.
+ */
+import { datagen, defineJob, valueState, type Collector, type KeyedRuntimeContext, type Operator, type OperatorContext, type Sink, type ValueState } from '../../runtime/api/index.ts';
+import type { ClientChannel } from '../../operators/operator.ts';
+
+export interface Small {
+  key: string;
+  ts: number;
+  value: number;
+}
+
+/** The records every runtime benchmark and its baseline generate. */
+export function small(i: number): Small {
+  return { key: `key-${i % 10_000}`, ts: 1_700_000_000_000 + i, value: i * 0.5 };
+}
+
+export interface SinkTiming {
+  subtask: number;
+  count: number;
+  first: number;
+  last: number;
+  checksum: number;
+}
+
+class TimingWriter<T> implements Operator<T, never> {
+  readonly name = 'timing-sink';
+  private client!: ClientChannel;
+  private subtask = 0;
+  private count = 0;
+  private first = 0;
+  private last = 0;
+  private checksum = 0;
+
+  constructor(private readonly valueOf: (v: T) => number) {}
+
+  open(ctx: OperatorContext<never>): void {
+    this.client = ctx.client;
+    this.subtask = ctx.subtaskIndex;
+  }
+
+  processBatch(values: readonly T[]): void {
+    const now = performance.timeOrigin + performance.now();
+    if (this.count === 0) this.first = now;
+    this.last = now;
+    this.count += values.length;
+    let c = this.checksum;
+    for (let i = 0; i < values.length; i++) c += this.valueOf(values[i]!);
+    this.checksum = c;
+  }
+
+  endInput(): void {
+    this.client.send('timing', [{ subtask: this.subtask, count: this.count, first: this.first, last: this.last, checksum: this.checksum } satisfies SinkTiming]);
+  }
+}
+
+export function timingSink<T>(valueOf: (v: T) => number): Sink<T> {
+  return { name: 'timing-sink', createWriter: () => new TimingWriter<T>(valueOf) };
+}
+
+export type PipelineParams = { kind: 'exchange' | 'chain' | 'keyed-count'; count: number };
+
+class RunningCount implements Partial<import('../../runtime/api/index.ts').KeyedProcessFunction<string, Small, number>> {
+  private n!: ValueState<number>;
+  open(ctx: KeyedRuntimeContext): void {
+    this.n = ctx.getState(valueState<number>('n'));
+  }
+  processElement(_r: Small, _ctx: unknown, out: Collector<number>): void {
+    const next = (this.n.value() ?? 0) + 1;
+    this.n.update(next);
+    out.collect(next);
+  }
+}
+
+export default defineJob(import.meta.url, (env, params: PipelineParams) => {
+  const source = env.fromSource(datagen({ count: params.count, generate: small }), { name: 'small-records' });
+  switch (params.kind) {
+    case 'exchange':
+      // One source subtask on task manager 0, one sink subtask on task manager 1.
+      source.rebalance().sinkTo(timingSink<Small>((r) => r.value + r.key.length), { parallelism: 1, slotSharingGroup: 'sink' });
+      return;
+    case 'chain':
+      source
+        .map((r) => ({ key: r.key, ts: r.ts, value: r.value * 2 }))
+        .filter((r) => r.value % 3 !== 1)
+        .sinkTo(timingSink<Small>((r) => r.value + r.key.length));
+      return;
+    case 'keyed-count':
+      source
+        .keyBy((r) => r.key)
+        .process(new RunningCount() as import('../../runtime/api/index.ts').KeyedProcessFunction<string, Small, number>)
+        .sinkTo(timingSink<number>((n) => n));
+      return;
+  }
+});

@@ -1,0 +1,6 @@
+import type { CollectTopic } from '../../runtime/cluster/job-handle.ts';
+
+/** A typed handle on what a sink sent to the client under `topic`. */
+export function topicOf<T>(topic: string): CollectTopic<T> {
+  return { topic };
+}
