@@ -42,6 +42,22 @@ export function computeStats(types: DataType[], columns: ArrayLike<unknown>[]): 
       for (let i = 0; i < col.length; i++) if (col[i] === null || col[i] === undefined) nulls++;
     } else {
       const cmp = comparatorFor(t);
+      const primitive = t.root !== 'DECIMAL' && t.root !== 'CHAR' && t.root !== 'VARCHAR' && t.root !== 'BINARY' && t.root !== 'VARBINARY' && t.root !== 'BOOLEAN';
+      if (primitive) {
+        let lo: number | bigint | null = null;
+        let hi: number | bigint | null = null;
+        for (let i = 0; i < col.length; i++) {
+          const v = col[i] as number | bigint | null | undefined;
+          if (v === null || v === undefined) { nulls++; continue; }
+          if (v !== v) continue; // NaN
+          if (lo === null || v < lo) lo = v;
+          if (hi === null || v > hi) hi = v;
+        }
+        mins.push(lo);
+        maxs.push(hi);
+        nullCounts.push(nulls);
+        continue;
+      }
       for (let i = 0; i < col.length; i++) {
         const v = col[i];
         if (v === null || v === undefined) { nulls++; continue; }

@@ -148,8 +148,8 @@ export function comparatorFor(type: DataType): Comparator {
   switch (type.root) {
     case 'BOOLEAN': return (a, b) => Number(a) - Number(b);
     case 'TINYINT': case 'SMALLINT': case 'INT': case 'DATE': case 'TIME': case 'FLOAT': case 'DOUBLE': return cmpNum;
-    case 'BIGINT': return (a, b) => cmpBig(BigInt(a as bigint), BigInt(b as bigint));
-    case 'TIMESTAMP': case 'TIMESTAMP_LTZ': return (a, b) => cmpBig(toEpochNanos(a), toEpochNanos(b));
+    // values are normalized (bigint) before they are compared; `<` also orders a bigint against a number
+    case 'BIGINT': case 'TIMESTAMP': case 'TIMESTAMP_LTZ': return cmpNum;
     case 'DECIMAL': {
       const s = type.scale ?? 0;
       return (a, b) => cmpBig(decimalToUnscaled(a, s), decimalToUnscaled(b, s));
@@ -164,7 +164,7 @@ export function comparatorFor(type: DataType): Comparator {
 export function rowComparator(indexes: number[], types: DataType[]): (a: unknown[], b: unknown[]) => number {
   const cmps = types.map(comparatorFor);
   const n = indexes.length;
-  if (n === 1 && (types[0]!.root === 'INT' || types[0]!.root === 'VARCHAR')) {
+  if (n === 1) {
     const i0 = indexes[0]!;
     const c0 = cmps[0]!;
     return (a, b) => {

@@ -45,6 +45,7 @@ export class TableWriter {
   private readonly filePrefix = `data-${randomUUID()}-`;
   private fileCounter = 0;
   private restoredFrom: number | null | undefined;
+  private emptyPartition: string | undefined;
 
   constructor(readonly table: FileStoreTable, private readonly opts: TableWriterOptions = {}) {
     this.assignBucket = table.bucketAssigner();
@@ -80,7 +81,7 @@ export class TableWriter {
 
   private partitionOf(values: unknown[]): string {
     const idx = this.table.partitionIndexes;
-    if (idx.length === 0) return this.table.partitionBytes([]);
+    if (idx.length === 0) return (this.emptyPartition ??= this.table.partitionBytes([]));
     let cacheKey = '';
     for (const i of idx) {
       const v = values[i];
