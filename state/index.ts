@@ -73,7 +73,7 @@ export interface KeyedStateBackendOptions {
   /** Handles of the operator's keyed state from a checkpoint, from all its subtasks at any parallelism. */
   restore?: KeyedStateHandle[];
   clock?: Clock;
-  /** LMDB only: buffered writes per commit (default 16384). */
+  /** LMDB only: buffered writes per commit (default 65536). */
   flushEvery?: number;
 }
 

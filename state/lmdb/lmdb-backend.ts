@@ -2,7 +2,7 @@
  * Keyed state in LMDB (lmdb-js): larger than the heap, the default for jobs. Layout in ../layout.ts.
  *
  * Handles are synchronous. Writes go to a write-back buffer per state (keyed by the current key) and
- * are committed together in one `transactionSync` every `flushEvery` writes, before a snapshot, and
+ * are committed together in one `transactionSync` every `flushEvery` writes (sorted by key), before a snapshot, and
  * before range reads that must see everything (keys(), timer index loads); point reads look in the
  * buffer first, then LMDB. The working environment is opened with noSync: it is scratch space that
  * is never reused after a crash (a restart restores from a checkpoint into a fresh directory).
@@ -60,6 +60,10 @@ interface PendingMap {
   puts: Map<KeyId, { uk: StateKey; stored: Stored | typeof DELETED }>;
 }
 
+function comparePending(a: { kg: number; key: StateKey }, b: { kg: number; key: StateKey }): number {
+  return a.kg - b.kg || compareKeys(a.key, b.key);
+}
+
 class StateTable {
   readonly points = new Map<KeyId, PendingPoint>();
   readonly lists = new Map<KeyId, PendingList>();
@@ -81,7 +85,7 @@ export interface LmdbBackendOptions {
   /** Needed for snapshots. */
   storage?: CheckpointStorage;
   clock?: Clock;
-  /** Buffered writes per commit. Default 16384. */
+  /** Buffered writes per commit. Default 65536 (a commit copies every B-tree page it touches, so bigger batches amortize). */
   flushEvery?: number;
 }
 
@@ -109,7 +113,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
     this.keyGroupRange = options.keyGroupRange;
     this.maxParallelism = options.maxParallelism;
     this.clock = options.clock ?? systemClock;
-    this.flushEvery = options.flushEvery ?? 16384;
+    this.flushEvery = options.flushEvery ?? 65536;
     this.env = open({ path: options.path, noSync: true, noMetaSync: true, maxDbs: 4, cache: false });
     this.db = this.env.openDB<Stored, KeyPart[]>('state', {});
     this.raw = this.env.openDB<Buffer, Buffer>('state', { keyEncoding: 'binary', encoding: 'binary' });
@@ -143,7 +147,10 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
     const db = this.db;
     this.env.transactionSync(() => {
       for (const t of this.tables.values()) {
-        for (const p of t.points.values()) {
+        // In key order: neighbouring puts then touch neighbouring B-tree pages.
+        const points = [...t.points.values()];
+        points.sort(comparePending);
+        for (const p of points) {
           const k = stateKeyPrefix(p.kg, t.name, p.key);
           if (p.stored === DELETED) db.removeSync(k);
           else db.putSync(k, p.stored);
