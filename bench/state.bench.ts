@@ -40,7 +40,6 @@ const benchmark: Benchmark = {
       keyGroupRange: { start: 0, end: MAX_PARALLELISM - 1 },
       maxParallelism: MAX_PARALLELISM,
       storage: new LocalCheckpointStorage({ root: dir, jobId: 'bench' }),
-      ...(process.env.FLUSH_EVERY ? { flushEvery: Number(process.env.FLUSH_EVERY) } : {}),
     });
     const s = backend.getValueState<number>(valueState('count'));
     for (let k = 0; k < KEYS; k++) {
