@@ -4,7 +4,7 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import {
-  Catalog, TableWriter, TableCommit, readTable, compactTable, IncrementalReader, expireSnapshots, removeOrphanFiles,
+  Catalog, TableWriter, TableCommit, readTable, compactTable, planCompaction, runCompactTask, IncrementalReader, expireSnapshots, removeOrphanFiles,
   FileStoreTable, T, DELETE, UPDATE_BEFORE, UPDATE_AFTER, type SchemaDefinition,
 } from '../../../connectors/lake/index.ts';
 import { copyTestTable, sortedText, tempDir } from './helpers.ts';
@@ -180,6 +180,20 @@ describe('lake write then read', () => {
     const removed = await removeOrphanFiles(t, { olderThanMs: 0, now: Date.now() + 1000 });
     expect(removed.length).toBe(1);
     expect(sortedText(await readTable(t))).toEqual(sortedText([...model.values()]));
+  });
+
+  it('compaction tasks are plain data: a JSON round trip (as to a worker) runs and commits', async () => {
+    const cat = warehouse();
+    const t = await cat.createTable('db', 'tasks', kv({}));
+    for (let c = 1; c <= 3; c++) await writeCommit(t, 'w', c, [[{ k: 1, a: BigInt(c), b: `c${c}`, c: 0 }], [{ k: c + 1, a: 0n, b: 'x', c: 0 }]]);
+    const tasks = await planCompaction(t, { full: true });
+    expect(tasks.length).toBeGreaterThan(0);
+    const shipped = tasks.map((task) => JSON.parse(JSON.stringify(task)) as typeof task);
+    const messages = await Promise.all(shipped.map((task) => runCompactTask(task)));
+    const back = JSON.parse(JSON.stringify(messages)) as typeof messages;
+    expect(await new TableCommit(t, 'compactor').commitCompaction(1, back)).toEqual([4]);
+    expect(sortedText(await readTable(t))).toEqual(sortedText([[1, 3n, 'c3', 0], [2, 0n, 'x', 0], [3, 0n, 'x', 0], [4, 0n, 'x', 0]]));
+    expect((await t.liveEntries((await t.snapshots.latest())!)).length).toBe(tasks.length);
   });
 
   it('incremental reader returns each APPEND snapshot\'s changes with row kinds', async () => {
