@@ -5,6 +5,9 @@ set -euo pipefail
 packages=()
 need() { dpkg -s "$1" >/dev/null 2>&1 || packages+=("$1"); }
 # (filled in as connectors land: mariadb-server, clickhouse-server, ...)
+# MySQL lookup joins and CDC: test/services/mysql.sh runs mariadbd from these.
+need mariadb-server
+need mariadb-client
 if [ ${#packages[@]} -gt 0 ]; then
   echo "installing Debian packages: ${packages[*]}"
   apt-get update -qq

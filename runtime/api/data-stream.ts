@@ -18,6 +18,10 @@ import type {
   KeyedProcessFunction,
   ProcessFunction,
 } from './functions.ts';
+import type { Change } from '../../operators/changelog.ts';
+import { ChangelogJoinBuilder, JoinBuilder, TemporalJoinBuilder } from './joined-streams.ts';
+import { lookupJoin, type LookupJoinOptions } from './lookup-join.ts';
+import type { LookupTable } from '../../operators/join/lookup-table.ts';
 
 export interface OperatorOptions {
   /** Shown in metrics, errors and the dashboard. */
@@ -126,6 +130,26 @@ export class DataStream<T> {
 
   connect<U>(other: DataStream<U>): ConnectedStreams<T, U> {
     return new ConnectedStreams<T, U>(this.graph, this.input(), other.input());
+  }
+
+  /** Join with another stream on equal keys: `.where(...).equalTo(...)`, then an interval, a window or a regular join. */
+  join<R>(other: DataStream<R>): JoinBuilder<T, R> {
+    return new JoinBuilder<T, R>(this, other);
+  }
+
+  /** Regular join of two changelog streams (e.g. CDC); the output is a changelog. */
+  joinChanges<L, R>(this: DataStream<Change<L>>, other: DataStream<Change<R>>): ChangelogJoinBuilder<L, R> {
+    return new ChangelogJoinBuilder<L, R>(this, other);
+  }
+
+  /** Event-time temporal join: each record joins the version of a dimension table (fed by its changelog) valid at its time. */
+  temporalJoin<D>(dimension: DataStream<Change<D>>): TemporalJoinBuilder<T, D> {
+    return new TemporalJoinBuilder<T, D>(this, dimension);
+  }
+
+  /** Looks each record up in an external table (async I/O, cache, retries); see `LookupJoinOptions`. */
+  lookupJoin<K extends StateKey, D, R>(table: LookupTable<K, D>, options: LookupJoinOptions<T, K, D, R>): SingleOutputStream<R> {
+    return lookupJoin(this, table, options);
   }
 
   /** Spread records round-robin over the next operator's subtasks. */

@@ -20,6 +20,24 @@ export { defineJob, type JobDefinition, type JsonValue } from './job.ts';
 export { StreamEnv, type SourceOptions } from './environment.ts';
 export { DataStream, SingleOutputStream, KeyedStream, ConnectedStreams, KeyedConnectedStreams, type OperatorOptions } from './data-stream.ts';
 export { WatermarkStrategy } from './watermark-strategy.ts';
+export {
+  JoinBuilder,
+  KeyedJoin,
+  RegularJoin,
+  ChangelogJoinBuilder,
+  TemporalJoinBuilder,
+  TemporalJoin,
+  type EventTimeJoinOptions,
+  type RegularJoinOptions,
+  type TemporalJoinOptions,
+} from './joined-streams.ts';
+export type { LookupJoinOptions } from './lookup-join.ts';
+export { tumblingWindows, slidingWindows, type JoinWindows, type WindowInfo } from '../../operators/join/window-join.ts';
+export type { LateRecord } from '../../operators/join/join-keys.ts';
+export type { LookupTable, LookupClient } from '../../operators/join/lookup-table.ts';
+export type { LookupCacheOptions } from '../../operators/join/lookup-cache.ts';
+export type { LookupRetry } from '../../operators/join/async-lookup-join.ts';
+export { insert, updateBefore, updateAfter, deletion, type Change, type RowKind } from '../../operators/changelog.ts';
 export type {
   Collector,
   ProcessFunction,

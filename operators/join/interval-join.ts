@@ -1,0 +1,144 @@
+/**
+ * Interval join (Flink's `IntervalJoinOperator`): a left record at time t joins every right record
+ * of the same key whose time lies in [t + lowerMs, t + upperMs]. Both sides are buffered in keyed
+ * state, by time; each record is matched against the other side's buffer when it arrives, so each
+ * pair is emitted exactly once, by whichever of the two arrives second, at max(left time, right time).
+ *
+ * Cleanup: a left record at t can only meet right records up to t + upperMs, so once the watermark
+ * passes t + upperMs an event-time timer removes it (a right record at t: once it passes t - lowerMs).
+ * Records behind the watermark on arrival are late: counted and sent to the late side output.
+ */
+import type { KeySelector } from '../../runtime/graph/stream-graph.ts';
+import { ConfigError, userFunctionError } from '../../runtime/errors.ts';
+import type { KeyedStateBackend } from '../../state/backend.ts';
+import { mapState } from '../../state/descriptors.ts';
+import type { MapState } from '../../state/handles.ts';
+import type { Operator, OperatorContext, Output, OutputTag } from '../operator.ts';
+import { JoinKeys, LateRecords, requireKeyedState, requireTime, type LateRecord } from './join-keys.ts';
+
+export interface IntervalJoinSpec<L, R, O> {
+  /** Right time - left time must be >= lowerMs ... */
+  lowerMs: number;
+  /** ... and <= upperMs. */
+  upperMs: number;
+  join(left: L, right: R): O;
+  lateOutput?: OutputTag<LateRecord<L, R>>;
+}
+
+const LEFT = 'L';
+const RIGHT = 'R';
+
+export function validateInterval(lowerMs: number, upperMs: number): void {
+  if (!Number.isFinite(lowerMs) || !Number.isFinite(upperMs)) {
+    throw new ConfigError('intervalJoin.between', `bounds must be finite numbers of ms, got [${lowerMs}, ${upperMs}]`);
+  }
+  if (lowerMs > upperMs) {
+    throw new ConfigError('intervalJoin.between', `lower bound ${lowerMs} ms is above upper bound ${upperMs} ms: swap them`);
+  }
+}
+
+export class IntervalJoinOperator<L, R, O> implements Operator<L | R, O> {
+  private backend!: KeyedStateBackend;
+  private keys!: JoinKeys;
+  private ctx!: OperatorContext<O>;
+  private out!: Output<O>;
+  private late!: LateRecords<L, R>;
+  private left!: MapState<number, L[]>;
+  private right!: MapState<number, R[]>;
+
+  constructor(
+    readonly name: string,
+    private readonly spec: IntervalJoinSpec<L, R, O>,
+    private readonly keySelectors: readonly KeySelector<unknown>[],
+  ) {
+    validateInterval(spec.lowerMs, spec.upperMs);
+  }
+
+  open(ctx: OperatorContext<O>): void {
+    this.ctx = ctx;
+    this.out = ctx.output;
+    this.backend = requireKeyedState(this.name, ctx as OperatorContext<unknown>);
+    this.keys = new JoinKeys(this.name, this.backend, this.keySelectors);
+    this.late = new LateRecords(ctx as OperatorContext<unknown>, this.spec.lateOutput);
+    this.left = this.backend.getMapState(mapState<number, L[]>('interval-join-left'));
+    this.right = this.backend.getMapState(mapState<number, R[]>('interval-join-right'));
+  }
+
+  processBatch(values: readonly (L | R)[], times: ArrayLike<number>, input: number): void {
+    const watermark = this.ctx.currentWatermark();
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!;
+      const t = requireTime(this.name, times[i]!, v, input);
+      if (t <= watermark) {
+        this.late.add(v, t, input);
+        continue;
+      }
+      this.keys.set(v, input);
+      if (input === 0) this.onLeft(v as L, t, watermark);
+      else this.onRight(v as R, t, watermark);
+    }
+  }
+
+  private onLeft(l: L, t: number, watermark: number): void {
+    const { lowerMs, upperMs } = this.spec;
+    const from = t + lowerMs;
+    const to = t + upperMs;
+    for (const [rt, rs] of this.right.entries()) {
+      if (rt < from) continue;
+      if (rt > to) break;
+      const time = rt > t ? rt : t;
+      for (let j = 0; j < rs.length; j++) this.emit(l, rs[j]!, time);
+    }
+    const cleanupAt = t + upperMs;
+    if (cleanupAt > watermark) {
+      add(this.left, t, l);
+      this.backend.timers.register('event', cleanupAt, this.backend.currentKey(), this.backend.currentKeyGroup(), LEFT);
+    }
+  }
+
+  private onRight(r: R, t: number, watermark: number): void {
+    const { lowerMs, upperMs } = this.spec;
+    const from = t - upperMs;
+    const to = t - lowerMs;
+    for (const [lt, ls] of this.left.entries()) {
+      if (lt < from) continue;
+      if (lt > to) break;
+      const time = lt > t ? lt : t;
+      for (let j = 0; j < ls.length; j++) this.emit(ls[j]!, r, time);
+    }
+    const cleanupAt = t - lowerMs;
+    if (cleanupAt > watermark) {
+      add(this.right, t, r);
+      this.backend.timers.register('event', cleanupAt, this.backend.currentKey(), this.backend.currentKeyGroup(), RIGHT);
+    }
+  }
+
+  private emit(l: L, r: R, time: number): void {
+    let o: O;
+    try {
+      o = this.spec.join(l, r);
+    } catch (e) {
+      throw userFunctionError(this.name, { left: l, right: r }, e);
+    }
+    this.out.emit(o, time);
+  }
+
+  processWatermark(watermark: number): void {
+    const { backend } = this;
+    for (;;) {
+      const due = backend.timers.pollDue('event', watermark);
+      if (due.length === 0) return;
+      for (const timer of due) {
+        backend.setCurrentKey(timer.key, timer.keyGroup);
+        if (timer.namespace === LEFT) this.left.remove(timer.time - this.spec.upperMs);
+        else if (timer.namespace === RIGHT) this.right.remove(timer.time + this.spec.lowerMs);
+      }
+    }
+  }
+}
+
+/** Appends to the bucket of time `t` (copying: a stored array is never mutated in place). */
+function add<T>(buffer: MapState<number, T[]>, t: number, value: T): void {
+  const bucket = buffer.get(t);
+  buffer.put(t, bucket === undefined ? [value] : [...bucket, value]);
+}

@@ -1,0 +1,155 @@
+/**
+ * Event-time temporal join against a versioned dimension table (Flink's
+ * `TemporalRowTimeJoinOperator`, `FOR SYSTEM_TIME AS OF fact.time`). Input 0 are facts; input 1 is
+ * the dimension table's changelog (e.g. the CDC of `rooms`), each change stamped with the event time
+ * from which it is valid. Each fact joins the version of its key that was valid at the fact's time:
+ * the latest +I/+U at or before it, unless a -D came after that (-U is ignored: the +U after it
+ * carries the new version).
+ *
+ * Why facts wait: a fact at time t can only be joined once every dimension change up to t has
+ * arrived. The operator's watermark is the minimum over both inputs, so an event-time timer at t
+ * fires exactly then; until that moment the fact stays in keyed state. A dimension update that races
+ * its facts therefore never misattributes them, and facts are never lost: they are state, and so is
+ * the table, which survives restarts and rescaling with the checkpoint (LMDB for big tables).
+ *
+ * Cleanup: once the watermark passes T, only the latest version at or before T can still be needed
+ * (later facts are after T); older versions are dropped by a timer at each version's time, and a
+ * deleted key disappears entirely. If the dimension stream goes quiet, give its source idleness
+ * (`withIdleness`) so it does not hold facts back forever.
+ *
+ * Facts behind the watermark on arrival are late (their versions may be gone): counted and sent to
+ * the late side output. Dimension changes behind the watermark still update the table for facts
+ * yet to come and are counted as `late-dimension-changes`.
+ */
+import type { KeySelector } from '../../runtime/graph/stream-graph.ts';
+import { BadRecordError, ConfigError, describeRecord, userFunctionError } from '../../runtime/errors.ts';
+import type { KeyedStateBackend } from '../../state/backend.ts';
+import { mapState } from '../../state/descriptors.ts';
+import type { MapState } from '../../state/handles.ts';
+import type { Change } from '../changelog.ts';
+import type { Operator, OperatorContext, Output, OutputTag } from '../operator.ts';
+import { JoinKeys, LateRecords, requireKeyedState, requireTime, type LateRecord } from './join-keys.ts';
+
+export interface TemporalJoinSpec<F, D, O> {
+  /** inner: facts without a valid version are dropped (counted); left: joined with null. */
+  kind: 'inner' | 'left';
+  join(fact: F, dimension: D | null): O;
+  lateOutput?: OutputTag<LateRecord<F, Change<D>>>;
+}
+
+const FACT_TIMER = 'f';
+const VERSION_TIMER = 'v';
+
+export class TemporalJoinOperator<F, D, O> implements Operator<unknown, O> {
+  private backend!: KeyedStateBackend;
+  private keys!: JoinKeys;
+  private ctx!: OperatorContext<O>;
+  private out!: Output<O>;
+  private late!: LateRecords<F, Change<D>>;
+  /** Facts waiting for the watermark, by event time. */
+  private facts!: MapState<number, F[]>;
+  /** Versions of the key's dimension row by valid-from time; null is a deletion. */
+  private versions!: MapState<number, D | null>;
+
+  constructor(
+    readonly name: string,
+    private readonly spec: TemporalJoinSpec<F, D, O>,
+    /** Key selectors of the fact and of the dimension change record. */
+    private readonly keySelectors: readonly KeySelector<unknown>[],
+  ) {
+    if (spec.kind !== 'inner' && spec.kind !== 'left') {
+      throw new ConfigError('temporalJoin.kind', `'${String(spec.kind)}' is not supported: use 'inner' or 'left'`);
+    }
+  }
+
+  open(ctx: OperatorContext<O>): void {
+    this.ctx = ctx;
+    this.out = ctx.output;
+    this.backend = requireKeyedState(this.name, ctx as OperatorContext<unknown>);
+    this.keys = new JoinKeys(this.name, this.backend, this.keySelectors);
+    this.late = new LateRecords(ctx as OperatorContext<unknown>, this.spec.lateOutput);
+    this.facts = this.backend.getMapState(mapState<number, F[]>('temporal-join-facts'));
+    this.versions = this.backend.getMapState(mapState<number, D | null>('temporal-join-versions'));
+  }
+
+  processBatch(values: readonly unknown[], times: ArrayLike<number>, input: number): void {
+    const watermark = this.ctx.currentWatermark();
+    const { backend } = this;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      const t = requireTime(this.name, times[i]!, v, input);
+      if (input === 0) {
+        if (t <= watermark) {
+          this.late.add(v, t, 0);
+          continue;
+        }
+        this.keys.set(v, 0);
+        const bucket = this.facts.get(t);
+        this.facts.put(t, bucket === undefined ? [v as F] : [...bucket, v as F]);
+        backend.timers.register('event', t, backend.currentKey(), backend.currentKeyGroup(), FACT_TIMER);
+        continue;
+      }
+      const change = v as Change<D>;
+      if (change === null || typeof change !== 'object' || typeof change.kind !== 'string') {
+        throw new BadRecordError(`temporal join '${this.name}': the dimension input must carry {kind, row} changes`, describeRecord(v));
+      }
+      if (change.kind === '-U') continue;
+      this.keys.set(change, 1);
+      if (t <= watermark) this.ctx.metrics.count('late-dimension-changes');
+      this.versions.put(t, change.kind === '-D' ? null : change.row);
+      backend.timers.register('event', t, backend.currentKey(), backend.currentKeyGroup(), VERSION_TIMER);
+    }
+  }
+
+  processWatermark(watermark: number): void {
+    const { backend } = this;
+    for (;;) {
+      const due = backend.timers.pollDue('event', watermark);
+      if (due.length === 0) return;
+      for (const timer of due) {
+        backend.setCurrentKey(timer.key, timer.keyGroup);
+        if (timer.namespace === FACT_TIMER) this.joinFacts(timer.time);
+        this.dropVersionsBefore(timer.time);
+      }
+    }
+  }
+
+  private joinFacts(time: number): void {
+    const facts = this.facts.get(time);
+    if (facts === undefined) return;
+    this.facts.remove(time);
+    let version: D | null = null;
+    for (const [vt, row] of this.versions.entries()) {
+      if (vt > time) break;
+      version = row;
+    }
+    if (version === null && this.spec.kind === 'inner') {
+      this.ctx.metrics.count('facts-without-version', facts.length);
+      return;
+    }
+    for (let j = 0; j < facts.length; j++) {
+      let o: O;
+      try {
+        o = this.spec.join(facts[j]!, version);
+      } catch (e) {
+        throw userFunctionError(this.name, { fact: facts[j], dimension: version }, e);
+      }
+      this.out.emit(o, time);
+    }
+  }
+
+  /** Keeps only what facts after `time` can need: the latest version at or before it (if not a deletion) and later ones. */
+  private dropVersionsBefore(time: number): void {
+    let latest: number | undefined;
+    let latestIsDeletion = false;
+    const older: number[] = [];
+    for (const [vt, row] of this.versions.entries()) {
+      if (vt > time) break;
+      if (latest !== undefined) older.push(latest);
+      latest = vt;
+      latestIsDeletion = row === null;
+    }
+    for (const vt of older) this.versions.remove(vt);
+    if (latest !== undefined && latestIsDeletion) this.versions.remove(latest);
+  }
+}
