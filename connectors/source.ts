@@ -4,7 +4,7 @@
  * generator position) into operator state at each checkpoint, so that after a failure it resumes
  * exactly there. The runtime assigns timestamps, tracks watermarks per split and handles idleness.
  */
-import type { OperatorStateStore } from '../operators/operator-state-store.ts';
+import type { OperatorStateStore } from '../state/operator-state.ts';
 
 export interface SourceReaderContext {
   readonly subtaskIndex: number;

@@ -10,7 +10,7 @@
  * next mail. Synchronous operators should return nothing, so the hot path stays free of promises.
  */
 import type { KeyedStateBackend } from '../state/backend.ts';
-import type { OperatorStateStore } from './operator-state-store.ts';
+import type { OperatorStateStore } from '../state/operator-state.ts';
 
 /** Event time of a record without one (a source without a timestamp assigner). */
 export const NO_TIMESTAMP = Number.NaN;

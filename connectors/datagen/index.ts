@@ -5,7 +5,7 @@
  * job continues exactly where the checkpoint was taken.
  */
 import type { PollStatus, Source, SourceOutput, SourceReader, SourceReaderContext } from '../source.ts';
-import type { OperatorListState } from '../../operators/operator-state-store.ts';
+import type { OperatorListState } from '../../state/operator-state.ts';
 import { ConfigError } from '../../runtime/errors.ts';
 import { SeededRandom } from './seeded-random.ts';
 

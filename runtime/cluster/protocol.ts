@@ -5,6 +5,8 @@
  * here is plain data, so it can cross a thread (and later a socket).
  */
 import type { JsonValue } from '../api/job.ts';
+import type { CheckpointConfig } from '../checkpoint/config.ts';
+import type { TaskRestore, TaskSnapshot } from '../checkpoint/metadata.ts';
 import type { ExecutionPlan } from '../graph/execution-plan.ts';
 import type { TaskMetrics, TaskSettings } from '../task/stream-task.ts';
 import { WeirError, type ErrorDomain } from '../errors.ts';
@@ -21,6 +23,12 @@ export interface Deployment {
   stateBackend: 'heap' | 'lmdb';
   /** Where the task manager may keep working files (LMDB state). */
   workDir: string;
+  /** Absent: checkpointing is off (two-phase-commit sinks then commit at the end of input). */
+  checkpoint?: CheckpointConfig;
+  /** State to start from, for this task manager's tasks, by task id. */
+  restore?: Record<number, TaskRestore>;
+  /** The job whose checkpoint storage holds the restored files, when it is another job (a savepoint). */
+  restoreFromJobId?: string;
 }
 
 export interface SerializedError {
@@ -35,7 +43,11 @@ export interface SerializedError {
 export type TaskManagerEvent =
   | { type: 'task-finished'; taskId: number }
   | { type: 'task-failed'; taskId: number; error: SerializedError }
-  | { type: 'client'; topic: string; payload: unknown };
+  | { type: 'client'; topic: string; payload: unknown }
+  /** A source task reached the end of its input (it waits for the final checkpoint before finishing). */
+  | { type: 'end-of-data'; taskId: number }
+  | { type: 'checkpoint-ack'; taskId: number; checkpointId: number; snapshot: TaskSnapshot }
+  | { type: 'checkpoint-declined'; taskId: number; checkpointId: number; reason: string };
 
 export interface TaskManagerApi {
   deploy(deployment: Deployment): Promise<void>;
@@ -44,6 +56,11 @@ export interface TaskManagerApi {
   start(): Promise<void>;
   cancel(): Promise<void>;
   metrics(): Promise<TaskMetrics[]>;
+  /** Starts checkpoint `id` at this task manager's source tasks. */
+  triggerCheckpoint(id: number, savepoint: boolean): Promise<void>;
+  /** Checkpoint `id` is complete; `final`: it was the last one, tasks may finish. */
+  notifyCheckpointComplete(id: number, final: boolean): Promise<void>;
+  notifyCheckpointAborted(id: number): Promise<void>;
 }
 
 export function serializeError(e: unknown): SerializedError {

@@ -16,6 +16,9 @@ export interface TaskManagerGateway {
   start(): Promise<void>;
   cancel(): Promise<void>;
   metrics(): Promise<TaskMetrics[]>;
+  triggerCheckpoint(id: number, savepoint: boolean): Promise<void>;
+  notifyCheckpointComplete(id: number, final: boolean): Promise<void>;
+  notifyCheckpointAborted(id: number): Promise<void>;
   /** Stops the task manager and frees its thread. */
   shutdown(): Promise<void>;
   readonly alive: boolean;
@@ -47,6 +50,15 @@ export class InProcessTaskManager implements TaskManagerGateway {
   metrics(): Promise<TaskMetrics[]> {
     return this.manager.metrics();
   }
+  triggerCheckpoint(id: number, savepoint: boolean): Promise<void> {
+    return this.manager.triggerCheckpoint(id, savepoint);
+  }
+  notifyCheckpointComplete(id: number, final: boolean): Promise<void> {
+    return this.manager.notifyCheckpointComplete(id, final);
+  }
+  notifyCheckpointAborted(id: number): Promise<void> {
+    return this.manager.notifyCheckpointAborted(id);
+  }
   async shutdown(): Promise<void> {
     await this.manager.cancel();
     this.alive = false;
@@ -60,6 +72,8 @@ export class WorkerTaskManager implements TaskManagerGateway {
   readonly worker: Worker;
   private readonly api: Comlink.Remote<TaskManagerApi>;
   private exited = false;
+  /** Rejects when the thread ends, so that no call waits forever on a dead worker. */
+  private readonly exit: Promise<never>;
 
   constructor(
     readonly index: number,
@@ -77,28 +91,50 @@ export class WorkerTaskManager implements TaskManagerGateway {
     let lastError: Error | undefined;
     this.worker.on('message', (event: TaskManagerEvent) => onEvent(event));
     this.worker.on('error', (e) => (lastError = e));
+    let rejectExit!: (e: Error) => void;
+    this.exit = new Promise<never>((_, reject) => (rejectExit = reject));
+    this.exit.catch(() => {});
     this.worker.on('exit', (code) => {
       this.exited = true;
       port1.close();
+      rejectExit(new Error(`task manager ${index} is not running (exit code ${code})`));
       onExit(code, lastError);
     });
     this.api = Comlink.wrap<TaskManagerApi>(nodeEndpoint(port1 as unknown as Parameters<typeof nodeEndpoint>[0]));
   }
 
   deploy(d: Deployment): Promise<void> {
-    return this.api.deploy(d);
+    return this.call(() => this.api.deploy(d));
   }
   connectPeer(peer: number, port: MessagePort): Promise<void> {
-    return this.api.connectPeer(peer, Comlink.transfer(port, [port] as unknown as Parameters<typeof Comlink.transfer>[1]));
+    return this.call(() => this.api.connectPeer(peer, Comlink.transfer(port, [port] as unknown as Parameters<typeof Comlink.transfer>[1])));
   }
   start(): Promise<void> {
-    return this.api.start();
+    return this.call(() => this.api.start());
   }
   cancel(): Promise<void> {
-    return this.api.cancel();
+    return this.call(() => this.api.cancel());
   }
   metrics(): Promise<TaskMetrics[]> {
-    return this.api.metrics();
+    return this.call(() => this.api.metrics());
+  }
+  triggerCheckpoint(id: number, savepoint: boolean): Promise<void> {
+    return this.call(() => this.api.triggerCheckpoint(id, savepoint));
+  }
+  notifyCheckpointComplete(id: number, final: boolean): Promise<void> {
+    return this.call(() => this.api.notifyCheckpointComplete(id, final));
+  }
+  notifyCheckpointAborted(id: number): Promise<void> {
+    return this.call(() => this.api.notifyCheckpointAborted(id));
+  }
+  private call<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.exited) return this.exit;
+    return Promise.race([fn(), this.exit]);
+  }
+
+  /** Ends the thread as a crash would (failure injection). */
+  kill(): void {
+    void this.worker.terminate();
   }
   async shutdown(): Promise<void> {
     if (this.exited) return;

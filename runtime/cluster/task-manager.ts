@@ -3,12 +3,16 @@
  * (a worker thread, or the main thread for an in-process cluster). It builds the job graph itself
  * from the job module, so user closures never cross threads; the plan says which tasks are its own.
  */
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import type { MessagePort } from 'node:worker_threads';
-import { HeapKeyedStateBackend } from '../../state/heap/heap-backend.ts';
+import { collectStateFiles } from '../../state/checkpoint-storage/storage.ts';
+import { createKeyedStateBackend, type CheckpointStorage } from '../../state/index.ts';
 import { buildGraph, loadJob } from '../api/job.ts';
+import { checkpointConfig, createCheckpointStorage } from '../checkpoint/config.ts';
+import { restoringStorage } from '../checkpoint/restore-storage.ts';
 import { DataPlane } from '../exchange/data-plane.ts';
 import { JobValidationError } from '../errors.ts';
-import type { StreamGraph } from '../graph/stream-graph.ts';
 import { StreamTask, type TaskMetrics } from '../task/stream-task.ts';
 import { serializeError, type Deployment, type TaskManagerApi, type TaskManagerEvent } from './protocol.ts';
 
@@ -16,16 +20,22 @@ export class TaskManager implements TaskManagerApi {
   private plane: DataPlane | undefined;
   private readonly pendingPeers: [number, MessagePort][] = [];
   private tasks: StreamTask[] = [];
-  private graph: StreamGraph | undefined;
   private deployment: Deployment | undefined;
 
   constructor(private readonly report: (event: TaskManagerEvent) => void) {}
+
+  private storageFor(d: Deployment): CheckpointStorage {
+    const config = d.checkpoint ?? checkpointConfig();
+    const own = createCheckpointStorage(config.storage, d.jobId, config.retained);
+    if (!d.restoreFromJobId || d.restoreFromJobId === d.jobId) return own;
+    const other = createCheckpointStorage(config.storage, d.restoreFromJobId, config.retained);
+    return restoringStorage(own, other, collectStateFiles(d.restore ?? {}));
+  }
 
   async deploy(d: Deployment): Promise<void> {
     this.deployment = d;
     const job = await loadJob(d.moduleUrl);
     const env = buildGraph(job, d.params, d.defaults);
-    this.graph = env.graph;
     const fingerprint = env.graph.fingerprint();
     if (fingerprint !== d.plan.fingerprint) {
       throw new JobValidationError(
@@ -37,17 +47,40 @@ export class TaskManager implements TaskManagerApi {
     plane.addRoutes(d.plan.channels.map((c) => ({ id: c.id, senderWorker: c.senderWorker, receiverWorker: c.receiverWorker })));
     for (const [peer, port] of this.pendingPeers.splice(0)) plane.connectPeer(peer, port);
     this.plane = plane;
+    const storage = this.storageFor(d);
     const client = { send: (topic: string, payload: unknown) => this.report({ type: 'client', topic, payload }) };
+    const checkpointing = { enabled: d.checkpoint !== undefined, aligned: d.checkpoint?.mode !== 'at-least-once' };
+    const workDir = path.join(d.workDir, `tm-${d.worker}`);
     this.tasks = d.plan.tasks
       .filter((t) => t.worker === d.worker)
       .map(
         (t) =>
-          new StreamTask(t, d.plan, env.graph, d.settings, {
-            plane,
-            client,
-            createKeyedState: async (_node, _subtask, range) =>
-              new HeapKeyedStateBackend({ keyGroupRange: range, maxParallelism: d.plan.maxParallelism }),
-          }),
+          new StreamTask(
+            t,
+            d.plan,
+            env.graph,
+            d.settings,
+            {
+              plane,
+              client,
+              createKeyedState: (node, subtask, range, restore) =>
+                createKeyedStateBackend({
+                  kind: d.stateBackend,
+                  workDir,
+                  operatorUid: node.uid,
+                  subtask,
+                  keyGroupRange: range,
+                  maxParallelism: d.plan.maxParallelism,
+                  storage,
+                  restore,
+                }),
+              onEndOfData: () => this.report({ type: 'end-of-data', taskId: t.id }),
+              onCheckpointAck: (checkpointId, snapshot) => this.report({ type: 'checkpoint-ack', taskId: t.id, checkpointId, snapshot }),
+              onCheckpointDeclined: (checkpointId, reason) => this.report({ type: 'checkpoint-declined', taskId: t.id, checkpointId, reason }),
+            },
+            checkpointing,
+            d.restore?.[t.id],
+          ),
       );
   }
 
@@ -67,9 +100,23 @@ export class TaskManager implements TaskManagerApi {
     }
   }
 
+  async triggerCheckpoint(id: number, _savepoint: boolean): Promise<void> {
+    for (const task of this.tasks) if (task.isSource) task.triggerCheckpoint(id);
+  }
+
+  async notifyCheckpointComplete(id: number, final: boolean): Promise<void> {
+    for (const task of this.tasks) task.notifyCheckpointComplete(id, final);
+  }
+
+  async notifyCheckpointAborted(id: number): Promise<void> {
+    for (const task of this.tasks) task.notifyCheckpointAborted(id);
+  }
+
   async cancel(): Promise<void> {
     for (const task of this.tasks) task.cancel();
+    await Promise.all(this.tasks.map((t) => t.stopped));
     this.plane?.close();
+    if (this.deployment) await rm(path.join(this.deployment.workDir, `tm-${this.deployment.worker}`), { recursive: true, force: true }).catch(() => {});
   }
 
   async metrics(): Promise<TaskMetrics[]> {

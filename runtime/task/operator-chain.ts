@@ -5,7 +5,7 @@
  * in order delivers watermarks and end-of-input after the records that precede them.
  */
 import type { ClientChannel, Operator, OperatorContext, Output, OutputTag, ProcessingTimeService } from '../../operators/operator.ts';
-import type { OperatorStateStore } from '../../operators/operator-state-store.ts';
+import type { OperatorStateStore } from '../../state/operator-state.ts';
 import type { KeyedStateBackend } from '../../state/backend.ts';
 import type { StreamNode } from '../graph/stream-graph.ts';
 import type { RecordWriter } from '../exchange/record-writer.ts';

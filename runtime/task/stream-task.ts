@@ -5,9 +5,11 @@
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { ClientChannel, ProcessingTimeService } from '../../operators/operator.ts';
-import { MemoryOperatorStateStore } from '../../operators/operator-state-store.ts';
 import type { KeyedStateBackend } from '../../state/backend.ts';
 import { keyGroupRangeFor, type KeyGroupRange } from '../../state/key-groups.ts';
+import { OperatorStateStore, type KeyedStateHandle, type OperatorStateHandle } from '../../state/index.ts';
+import { BarrierAligner } from '../checkpoint/barrier-aligner.ts';
+import type { SubtaskState, TaskRestore, TaskSnapshot } from '../checkpoint/metadata.ts';
 import type { ChannelEvent } from '../exchange/channel-event.ts';
 import type { DataPlane } from '../exchange/data-plane.ts';
 import { OutputChannel } from '../exchange/output-channel.ts';
@@ -33,8 +35,22 @@ export interface TaskSettings {
 export interface TaskServices {
   plane: DataPlane;
   client: ClientChannel;
-  createKeyedState(node: ChainNode, subtask: number, range: KeyGroupRange): Promise<KeyedStateBackend>;
+  createKeyedState(node: ChainNode, subtask: number, range: KeyGroupRange, restore: KeyedStateHandle[]): Promise<KeyedStateBackend>;
+  /** Checkpoint protocol messages to the job manager. */
+  onEndOfData(): void;
+  onCheckpointAck(checkpointId: number, snapshot: TaskSnapshot): void;
+  onCheckpointDeclined(checkpointId: number, reason: string): void;
 }
+
+export interface TaskCheckpointing {
+  /** Periodic or triggered checkpoints are on; tasks then wait for a final checkpoint at the end. */
+  enabled: boolean;
+  /** Exactly-once: align barriers. */
+  aligned: boolean;
+}
+
+/** The pseudo checkpoint id that commits a bounded job's output when checkpointing is off. */
+export const END_OF_INPUT_CHECKPOINT = Number.MAX_SAFE_INTEGER;
 
 export interface TaskMetrics {
   taskId: number;
@@ -65,7 +81,11 @@ export class StreamTask {
   private readonly writers: RecordWriter[] = [];
   private readonly source: SourceDriver<unknown> | undefined;
   private readonly timeouts = new Set<NodeJS.Timeout>();
-  private readonly operatorStates = new Map<number, MemoryOperatorStateStore>();
+  private readonly operatorStates = new Map<number, OperatorStateStore>();
+  private readonly aligner: BarrierAligner | undefined;
+  /** Set once the input ended and everything downstream was told; the task then waits for the final checkpoint. */
+  private draining = false;
+  private finalCheckpointDone = false;
   private readonly subtask: number;
   private readonly parallelism: number;
   private watermark = -Infinity;
@@ -80,6 +100,8 @@ export class StreamTask {
     private readonly graph: StreamGraph,
     private readonly settings: TaskSettings,
     private readonly services: TaskServices,
+    private readonly checkpointing: TaskCheckpointing = { enabled: false, aligned: true },
+    private readonly restore?: TaskRestore,
   ) {
     const chainPlan = plan.chains[task.chainId]!;
     this.subtask = task.subtask;
@@ -126,6 +148,7 @@ export class StreamTask {
         .map((c) => ({ id: c.id, inputIndex: c.inputIndex }));
       this.gate = new InputGate(inputs, services.plane, settings.credits, () => this.signal.notify());
       this.valve = new WatermarkValve(inputs.length);
+      this.aligner = new BarrierAligner(inputs.length, checkpointing.aligned);
     }
   }
 
@@ -153,16 +176,19 @@ export class StreamTask {
       maxParallelism: this.plan.maxParallelism,
       processingTime: this.processingTime,
       currentWatermark: () => this.watermark,
-      operatorState: (cn) => {
-        let s = this.operatorStates.get(cn.node.id);
-        if (!s) {
-          s = new MemoryOperatorStateStore();
-          this.operatorStates.set(cn.node.id, s);
-        }
-        return s;
-      },
+      operatorState: (cn) => this.operatorStateOf(cn),
       client: this.services.client,
     };
+  }
+
+  private operatorStateOf(cn: ChainNode): OperatorStateStore {
+    let s = this.operatorStates.get(cn.node.id);
+    if (!s) {
+      const restored: OperatorStateHandle | undefined = this.restore?.nodes[cn.uid]?.operator;
+      s = new OperatorStateStore(cn.uid, this.subtask, restored);
+      this.operatorStates.set(cn.node.id, s);
+    }
+    return s;
   }
 
   /** Puts a mail in the task's mailbox (control calls from the task manager). */
@@ -174,6 +200,14 @@ export class StreamTask {
     this.canceled = true;
     this.signal.notify();
   }
+
+  get isSource(): boolean {
+    return this.source !== undefined;
+  }
+
+  private resolveStopped!: () => void;
+  /** Resolves when `run` has returned (operators closed, state disposed). */
+  readonly stopped = new Promise<void>((r) => (this.resolveStopped = r));
 
   async run(): Promise<void> {
     this.status = 'running';
@@ -189,6 +223,7 @@ export class StreamTask {
       for (const t of this.timeouts) clearTimeout(t);
       this.mailbox.close();
       await this.chain.close().catch(() => {});
+      this.resolveStopped();
     }
   }
 
@@ -197,12 +232,12 @@ export class StreamTask {
     const range = keyGroupRangeFor(this.subtask, this.parallelism, this.plan.maxParallelism);
     for (const cn of this.chain.nodes) {
       if (cn.node.kind !== 'source') cn.operator = cn.node.createOperator!();
-      if (cn.node.keyed) cn.keyedState = await this.services.createKeyedState(cn, this.subtask, range);
+      if (cn.node.keyed) cn.keyedState = await this.services.createKeyedState(cn, this.subtask, range, this.restore?.nodes[cn.uid]?.keyed ?? []);
     }
     if (this.source) {
       const head = this.chain.head;
       try {
-        await this.source.open({ subtaskIndex: this.subtask, parallelism: this.parallelism, operatorState: env.operatorState(head), restored: false });
+        await this.source.open({ subtaskIndex: this.subtask, parallelism: this.parallelism, operatorState: env.operatorState(head), restored: this.restore !== undefined });
       } catch (e) {
         throw asOperatorError(e, head, this.subtask, 'open');
       }
@@ -257,10 +292,104 @@ export class StreamTask {
     this.broadcast({ kind: 'watermark', time: watermark });
   }
 
+  /**
+   * The input ended: fire what event time still holds, let operators emit what they keep, and tell
+   * downstream. With checkpointing on, the task then stays to take part in the final checkpoint
+   * (two-phase-commit sinks commit their last transaction when it completes); without, sinks
+   * commit now.
+   */
   private async finish(): Promise<void> {
     if (this.watermark < Infinity) await this.advanceWatermark(Infinity);
     await this.chain.endInput();
     this.broadcast({ kind: 'end' });
+    if (this.checkpointing.enabled) {
+      this.draining = true;
+      if (this.source) this.services.onEndOfData();
+      return;
+    }
+    for (const cn of this.chain.nodes) await cn.operator?.snapshotState?.(END_OF_INPUT_CHECKPOINT);
+    for (const cn of this.chain.nodes) await cn.operator?.notifyCheckpointComplete?.(END_OF_INPUT_CHECKPOINT);
+    this.flushOutputs();
+  }
+
+  /** After the end of input: only mails and barriers, until the final checkpoint completed. */
+  private async drain(): Promise<void> {
+    this.flushOutputs();
+    while (!this.finalCheckpointDone) {
+      this.checkCanceled();
+      if (await this.runMails()) continue;
+      const item = this.gate?.poll();
+      if (item) {
+        if (item.kind === 'event') await this.handleEvent(item);
+        continue;
+      }
+      await this.signal.wait();
+    }
+  }
+
+  /** Starts checkpoint `id` at a source task (a mail from the coordinator). */
+  triggerCheckpoint(id: number): void {
+    this.enqueue({ description: `trigger checkpoint ${id}`, run: () => this.performCheckpoint(id, 0) });
+  }
+
+  notifyCheckpointComplete(id: number, final: boolean): void {
+    this.enqueue({
+      description: `checkpoint ${id} complete`,
+      run: async () => {
+        for (const cn of this.chain.nodes) {
+          try {
+            await cn.operator?.notifyCheckpointComplete?.(id);
+          } catch (e) {
+            throw asOperatorError(e, cn, this.subtask, `commit of checkpoint ${id}`);
+          }
+        }
+        await this.source?.reader.notifyCheckpointComplete?.(id);
+        await this.chain.flushAll();
+        if (final && this.draining) this.finalCheckpointDone = true;
+      },
+    });
+  }
+
+  notifyCheckpointAborted(id: number): void {
+    this.enqueue({
+      description: `checkpoint ${id} aborted`,
+      run: async () => {
+        if (this.aligner?.aligningCheckpoint === id) this.gate!.unblockAll();
+        for (const cn of this.chain.nodes) await cn.operator?.notifyCheckpointAborted?.(id);
+      },
+    });
+  }
+
+  /**
+   * This task's part of checkpoint `id`: operators flush and pre-commit, the barrier goes
+   * downstream, then a consistent view of the state is taken here, on the task's loop, and written
+   * out asynchronously while processing continues; the acknowledgement follows when it is written.
+   */
+  private async performCheckpoint(id: number, alignmentMs: number): Promise<void> {
+    for (const cn of this.chain.nodes) {
+      try {
+        await cn.operator?.snapshotState?.(id);
+      } catch (e) {
+        this.services.onCheckpointDeclined(id, asOperatorError(e, cn, this.subtask, `snapshot for checkpoint ${id}`).message);
+        return;
+      }
+      await this.chain.flushNode(cn);
+    }
+    this.source?.reader.snapshotState?.(id);
+    this.broadcast({ kind: 'barrier', checkpointId: id, aligned: this.checkpointing.aligned });
+    const pending: Promise<[string, SubtaskState]>[] = this.chain.nodes.map((cn) => {
+      const operator = this.operatorStates.has(cn.node.id) ? this.operatorStates.get(cn.node.id)!.snapshot(id) : undefined;
+      const keyed = cn.keyedState?.snapshot(id);
+      return (async (): Promise<[string, SubtaskState]> => [cn.uid, { subtask: this.subtask, operator, keyed: keyed ? await keyed : undefined }])();
+    });
+    void Promise.all(pending).then(
+      (entries) => {
+        let bytes = 0;
+        for (const [, s] of entries) bytes += s.keyed?.file?.size ?? 0;
+        this.services.onCheckpointAck(id, { nodes: Object.fromEntries(entries), alignmentMs, bytes });
+      },
+      (e: unknown) => this.services.onCheckpointDeclined(id, `writing state failed: ${e instanceof Error ? e.message : String(e)}`),
+    );
   }
 
   private async runSource(): Promise<void> {
@@ -288,6 +417,7 @@ export class StreamTask {
       if (update.idle !== undefined) this.broadcast({ kind: 'idle', idle: update.idle });
       if (status === 'end') {
         await this.finish();
+        if (this.draining) await this.drain();
         return;
       }
       if (status === 'wait') {
@@ -314,6 +444,7 @@ export class StreamTask {
     let live = gate.channels.length;
     if (live === 0) {
       await this.finish();
+      if (this.draining) await this.drain();
       return;
     }
     for (;;) {
@@ -336,6 +467,7 @@ export class StreamTask {
         live--;
         if (live === 0) {
           await this.finish();
+          if (this.draining) await this.drain();
           return;
         }
       }
@@ -366,8 +498,19 @@ export class StreamTask {
         if (out.watermark !== undefined) await this.advanceWatermark(out.watermark);
         return true;
       }
-      case 'barrier':
-        throw new WeirError('checkpoint barriers are not handled yet', { domain: 'internal' });
+      case 'barrier': {
+        let action = this.aligner!.onBarrier(item.channel, ev.checkpointId);
+        if (action.kind === 'abort') {
+          this.gate!.unblockAll();
+          action = action.then;
+        }
+        if (action.kind === 'block') this.gate!.block(action.channel);
+        else if (action.kind === 'snapshot') {
+          await this.performCheckpoint(action.checkpointId, action.alignmentMs);
+          this.gate!.unblockAll();
+        }
+        return false;
+      }
     }
   }
 

@@ -1,0 +1,84 @@
+/**
+ * One deployment of a job: its task managers (fresh threads), the data channels between them,
+ * the plan deployed with the state to restore, and the tasks started. A failover stops the attempt
+ * (every thread) and starts a new one from the latest completed checkpoint.
+ */
+import { MessageChannel } from 'node:worker_threads';
+import type { TaskRestore } from '../checkpoint/metadata.ts';
+import type { Deployment, TaskManagerEvent } from './protocol.ts';
+import { InProcessTaskManager, WorkerTaskManager, type TaskManagerGateway } from './task-manager-gateway.ts';
+
+export interface AttemptOptions {
+  workers: number;
+  workerHeapMb?: number;
+  onEvent(event: TaskManagerEvent): void;
+  onManagerExit(index: number, code: number, error?: Error): void;
+}
+
+export class ExecutionAttempt {
+  readonly managers: TaskManagerGateway[];
+  private stopping = false;
+
+  constructor(
+    readonly number: number,
+    private readonly options: AttemptOptions,
+  ) {
+    const { workers, onEvent } = options;
+    this.managers =
+      workers === 0
+        ? [new InProcessTaskManager(0, onEvent)]
+        : Array.from(
+            { length: workers },
+            (_, i) =>
+              new WorkerTaskManager(
+                i,
+                onEvent,
+                (code, error) => {
+                  if (!this.stopping) options.onManagerExit(i, code, error);
+                },
+                options.workerHeapMb ? { maxOldGenerationSizeMb: options.workerHeapMb } : undefined,
+              ),
+          );
+  }
+
+  /** Connects, deploys and starts; on any error stops every thread and rethrows. */
+  async start(deployment: Omit<Deployment, 'worker' | 'restore'>, restore: Record<number, TaskRestore> | undefined): Promise<void> {
+    try {
+      for (let a = 0; a < this.managers.length; a++) {
+        for (let b = a + 1; b < this.managers.length; b++) {
+          const { port1, port2 } = new MessageChannel();
+          await this.managers[a]!.connectPeer(b, port1);
+          await this.managers[b]!.connectPeer(a, port2);
+        }
+      }
+      await Promise.all(
+        this.managers.map((m) => {
+          const own = restore
+            ? Object.fromEntries(deployment.plan.tasks.filter((t) => t.worker === m.index && restore[t.id]).map((t) => [t.id, restore[t.id]!]))
+            : undefined;
+          return m.deploy({ ...deployment, worker: m.index, restore: own });
+        }),
+      );
+      await Promise.all(this.managers.map((m) => m.start()));
+    } catch (e) {
+      await this.stop();
+      throw e;
+    }
+  }
+
+  private stopped: Promise<void> | undefined;
+
+  /** Cancels every task and ends every thread; safe to call more than once. */
+  stop(): Promise<void> {
+    this.stopping = true;
+    this.stopped ??= (async () => {
+      await Promise.all(this.managers.map((m) => m.cancel().catch(() => {})));
+      await Promise.all(this.managers.map((m) => m.shutdown().catch(() => {})));
+    })();
+    return this.stopped;
+  }
+
+  get alive(): number {
+    return this.managers.filter((m) => m.alive).length;
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * Exactly-once under failure injection: worker threads are killed at seeded random points (and
+ * right when a checkpoint starts); the job restarts from its latest completed checkpoint, and the
+ * committed output must equal that of a failure-free run: nothing missing, nothing twice.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { MiniCluster, SeededRandom } from '../../runtime/api/index.ts';
+import { listPending, readCommitted } from '../harness/transactional-sink.ts';
+import job, { type ShopSecond } from './jobs/keyed-aggregation.ts';
+
+const root = mkdtempSync(path.join(os.tmpdir(), 'weir-chaos-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const COUNT = 30_000;
+const RATE = 20_000;
+const SEED = 42;
+
+function canonical(rows: ShopSecond[]): string[] {
+  return rows.map((r) => `${r.shop}@${r.second}:${r.orders}:${r.cents}`).sort();
+}
+
+function cluster(dir: string): MiniCluster {
+  return new MiniCluster({
+    workers: 2,
+    workDir: path.join(dir, 'work'),
+    checkpoints: { intervalMs: 100, storage: { kind: 'local', dir: path.join(dir, 'checkpoints') } },
+    restartStrategy: { kind: 'fixed-delay', attempts: 20, delayMs: 20 },
+  });
+}
+
+async function run(name: string, kills: (handle: import('../../runtime/api/index.ts').JobHandle) => void): Promise<{ rows: ShopSecond[]; restarts: number; pending: string[] }> {
+  const dir = path.join(root, name);
+  const outDir = path.join(dir, 'out');
+  const handle = await cluster(dir).submit(job, { params: { count: COUNT, ratePerSecond: RATE, seed: SEED, outDir }, parallelism: 2 });
+  kills(handle);
+  await handle.result();
+  return { rows: readCommitted<ShopSecond>(outDir), restarts: handle.restarts, pending: listPending(outDir) };
+}
+
+describe('exactly-once with worker kills', () => {
+  let expected: string[] = [];
+
+  it('a failure-free run commits every order once', async () => {
+    const { rows, restarts } = await run('reference', () => {});
+    expect(restarts).toBe(0);
+    expect(rows.reduce((a, r) => a + r.orders, 0)).toBe(COUNT);
+    expected = canonical(rows);
+  });
+
+  // 10 runs with two kills each at seeded random times: 20 kill points, plus kills at checkpoint starts.
+  for (let runNo = 1; runNo <= 10; runNo++) {
+    it(`run ${runNo}: kills at random points commit the same output`, async () => {
+      const random = new SeededRandom(runNo);
+      const { rows, restarts, pending } = await run(`random-${runNo}`, (handle) => {
+        const first = 100 + random.int(1200);
+        const second = first + 150 + random.int(800);
+        for (const at of [first, second]) {
+          const worker = random.int(2);
+          setTimeout(() => {
+            if (handle.status === 'running' && handle.liveTaskManagers === 2) handle.killTaskManager(worker);
+          }, at);
+        }
+      });
+      expect(restarts).toBeGreaterThanOrEqual(1);
+      expect(canonical(rows)).toEqual(expected);
+      expect(pending).toEqual([]);
+    });
+  }
+
+  it('kills right when a checkpoint starts commit the same output', async () => {
+    let kills = 0;
+    const { rows, restarts } = await run('at-checkpoint', (handle) => {
+      handle.on('checkpoint-triggered', (id) => {
+        if (kills < 3 && id % 4 === 2 && handle.liveTaskManagers === 2) {
+          kills++;
+          handle.killTaskManager(id % 2);
+        }
+      });
+    });
+    expect(kills).toBeGreaterThanOrEqual(1);
+    expect(restarts).toBe(kills);
+    expect(canonical(rows)).toEqual(expected);
+  });
+});
