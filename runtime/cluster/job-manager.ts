@@ -311,27 +311,42 @@ export class JobHandle extends EventEmitter<JobEvents> {
     });
   }
 
+  /** A failure seen while a failover was already starting the next attempt. */
+  private failedDuringFailover: WeirError | undefined;
+
   private async onFailure(cause: WeirError): Promise<void> {
-    if (this.status !== 'running' || this.failingOver) return;
+    if (this.status !== 'running') return;
+    if (this.failingOver) {
+      this.failedDuringFailover = cause;
+      return;
+    }
     this.failingOver = true;
     try {
-      const failedAt = Date.now();
-      await this.stopAttempt(`failover: ${cause.message}`);
-      const decision = this.setup.restartStrategy.onFailure();
-      if (!decision.restart) {
-        await this.fail(cause, decision.reason);
-        return;
+      let failure: WeirError | undefined = cause;
+      while (failure && this.status === 'running') {
+        const failedAt = Date.now();
+        await this.stopAttempt(`failover: ${failure.message}`);
+        const decision = this.setup.restartStrategy.onFailure();
+        if (!decision.restart) {
+          await this.fail(failure, decision.reason);
+          return;
+        }
+        this.restarts++;
+        this.lastRecovery = { failedAt };
+        if (decision.delayMs > 0) await new Promise((r) => setTimeout(r, decision.delayMs));
+        if (this.status !== 'running') return;
+        this.failedDuringFailover = undefined;
+        try {
+          const latest = await this.setup.storage.latestCompleted();
+          const restore = latest ?? this.setup.initialRestore?.completed;
+          const fromJob = latest ? this.jobId : this.setup.initialRestore?.jobId;
+          await this.runAttempt(restore, fromJob);
+          failure = this.failedDuringFailover;
+        } catch (e) {
+          // Starting the new attempt failed (e.g. a worker died while deploying): that is one more failure.
+          failure = e instanceof WeirError ? e : new WeirError(e instanceof Error ? e.message : String(e), { cause: e });
+        }
       }
-      this.restarts++;
-      this.lastRecovery = { failedAt };
-      if (decision.delayMs > 0) await new Promise((r) => setTimeout(r, decision.delayMs));
-      if (this.status !== 'running') return;
-      const latest = await this.setup.storage.latestCompleted();
-      const restore = latest ?? this.setup.initialRestore?.completed;
-      const fromJob = latest ? this.jobId : this.setup.initialRestore?.jobId;
-      await this.runAttempt(restore, fromJob);
-    } catch (e) {
-      await this.fail(e instanceof WeirError ? e : new WeirError(String(e), { cause: e }), 'restarting it failed');
     } finally {
       this.failingOver = false;
     }
