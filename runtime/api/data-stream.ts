@@ -10,6 +10,13 @@ import { MapOperator } from '../../operators/map.ts';
 import type { Operator, OutputTag } from '../../operators/operator.ts';
 import { CoProcessOperator, ProcessOperator } from '../../operators/process.ts';
 import type { StateKey } from '../../state/key-groups.ts';
+import { GroupAggregateOperator, type ChangelogAggregateFunction, type GroupAggregateOptions } from '../../operators/aggregate/group-aggregate.ts';
+import { CountDistinctOperator, type CountDistinctOptions, type DistinctCount } from '../../operators/aggregate/count-distinct.ts';
+import { ApproxCountDistinctOperator, type ApproxCountDistinctOptions } from '../../operators/aggregate/approx-count-distinct.ts';
+import { DeduplicateOperator, type DeduplicateOptions } from '../../operators/dedup/deduplicate.ts';
+import { TopNOperator, type RankedRow, type TopNOptions } from '../../operators/rank/top-n.ts';
+import type { WindowAssigner } from '../../operators/window/assigner.ts';
+import { WindowedStream } from './windowed-stream.ts';
 import type { KeySelector, Partitioning, StreamGraph, StreamNode } from '../graph/stream-graph.ts';
 import type {
   Collector,
@@ -198,6 +205,53 @@ export class KeyedStream<K extends StateKey, T> extends DataStream<T> {
     const name = options.name ?? 'process';
     const key = this.key as KeySelector<unknown>;
     return this.transformKeyed<R>(name, () => new KeyedProcessOperator<K, R>(name, perSubtask(fn) as KeyedProcessFunction<K, unknown, R>, [key]), options);
+  }
+
+  /** Windows per key: tumbling, sliding or session, in event or processing time (see WindowedStream). */
+  window(assigner: WindowAssigner): WindowedStream<K, T> {
+    return new WindowedStream<K, T>(this, assigner);
+  }
+
+  /**
+   * Group-by aggregate over a changelog: +I/+U rows are added, -U/-D rows retracted, and the
+   * result per key is emitted as a changelog (+I first, -U old/+U new, -D when the group empties).
+   */
+  aggregateChangelog<IN, ACC, OUT>(
+    this: KeyedStream<K, Change<IN>>,
+    fn: ChangelogAggregateFunction<K, IN, ACC, OUT>,
+    options: OperatorOptions & GroupAggregateOptions = {},
+  ): SingleOutputStream<Change<OUT>> {
+    const name = options.name ?? 'group-aggregate';
+    const key = this.key;
+    return this.transformKeyed<Change<OUT>>(name, () => new GroupAggregateOperator<K, IN, ACC, OUT>(name, key, fn, options), options);
+  }
+
+  /** One row per key: the first or the last (by arrival or event time), as a changelog (keep-last retracts the replaced row). */
+  deduplicate(dedup: DeduplicateOptions, options: OperatorOptions = {}): SingleOutputStream<Change<T>> {
+    const name = options.name ?? `deduplicate-keep-${dedup.keep}`;
+    const key = this.key;
+    return this.transformKeyed<Change<T>>(name, () => new DeduplicateOperator<K, T>(name, key, dedup), options);
+  }
+
+  /** Continuous top-N per key over a changelog (append-only input: +I rows); emits rank changes as a changelog. */
+  topN<IN, RK extends StateKey>(this: KeyedStream<K, Change<IN>>, topN: TopNOptions<IN, RK>, options: OperatorOptions = {}): SingleOutputStream<Change<RankedRow<K, IN>>> {
+    const name = options.name ?? `top-${topN.n}`;
+    const key = this.key;
+    return this.transformKeyed<Change<RankedRow<K, IN>>>(name, () => new TopNOperator<K, IN, RK>(name, key, topN), options);
+  }
+
+  /** Exact running count of distinct `valueOf` per key (MapState), as a changelog of { key, count }. */
+  countDistinct<V extends StateKey>(valueOf: (value: T) => V, options: OperatorOptions & CountDistinctOptions = {}): SingleOutputStream<Change<DistinctCount<K>>> {
+    const name = options.name ?? 'count-distinct';
+    const key = this.key;
+    return this.transformKeyed<Change<DistinctCount<K>>>(name, () => new CountDistinctOperator<K, T, V>(name, key, valueOf, options), options);
+  }
+
+  /** Approximate running count of distinct `valueOf` per key (HyperLogLog sketch in keyed state), as a changelog of { key, count }. */
+  approxCountDistinct<V extends StateKey>(valueOf: (value: T) => V, options: OperatorOptions & ApproxCountDistinctOptions = {}): SingleOutputStream<Change<DistinctCount<K>>> {
+    const name = options.name ?? 'approx-count-distinct';
+    const key = this.key;
+    return this.transformKeyed<Change<DistinctCount<K>>>(name, () => new ApproxCountDistinctOperator<K, T, V>(name, key, valueOf, options), options);
   }
 
   /** A running reduce per key: emits the new accumulated value for every record. */

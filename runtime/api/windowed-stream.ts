@@ -96,10 +96,9 @@ export class WindowedStream<K extends StateKey, T> {
     const opts: WindowOperatorOptions<T> = { allowedLatenessMs: this.lateness, lateTag: this.lateTag, earlyFiring: this.early };
     const assigner = this.assigner;
     const key = this.keyed.key;
-    return this.keyed.transformKeyed<R>(
-      name,
-      () => (assigner.kind === 'aligned' ? new AlignedWindowOperator<K, T, ACC, OUT, R>(name, key, assigner, contents, fn, opts) : new SessionWindowOperator<K, T, ACC, OUT, R>(name, key, assigner, contents, fn, opts)),
-      options,
-    );
+    const create = (): AlignedWindowOperator<K, T, ACC, OUT, R> | SessionWindowOperator<K, T, ACC, OUT, R> =>
+      assigner.kind === 'aligned' ? new AlignedWindowOperator<K, T, ACC, OUT, R>(name, key, assigner, contents, fn, opts) : new SessionWindowOperator<K, T, ACC, OUT, R>(name, key, assigner, contents, fn, opts);
+    create(); // configuration errors (an aggregate without merge) surface when the graph is built
+    return this.keyed.transformKeyed<R>(name, create, options);
   }
 }

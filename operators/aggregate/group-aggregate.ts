@@ -1,0 +1,111 @@
+/**
+ * A keyed group-by aggregate over a changelog (Flink's GroupAggFunction): +I and +U rows are
+ * added to the key's accumulator, -U and -D rows are retracted from it, and the operator emits its
+ * own changelog of results: +I for a group's first result, -U (old) then +U (new) when it changes,
+ * nothing when it does not, and -D (last result) when the group's rows are all retracted.
+ *
+ *     orders                                   // DataStream<Change<Order>> from CDC
+ *       .keyBy((c) => c.row.shop)
+ *       .aggregateChangelog({
+ *         createAccumulator: () => ({ sum: 0 }),
+ *         add: (o, acc) => ({ sum: acc.sum + o.amount }),
+ *         retract: (o, acc) => ({ sum: acc.sum - o.amount }),
+ *         getResult: (acc, shop) => ({ shop, revenue: acc.sum }),
+ *       });                                    // DataStream<Change<{ shop, revenue }>>
+ *
+ * State per key (ValueState 'group'): [rows counted, accumulator, last result]. The row count,
+ * not the accumulator, decides when a group is empty. A retraction for a key with no rows (e.g.
+ * its +I came before the job started) is ignored and counted as 'retractionsOfEmptyGroup'.
+ */
+import { userFunctionError } from '../../runtime/errors.ts';
+import type { KeyedStateBackend } from '../../state/backend.ts';
+import type { ValueState } from '../../state/handles.ts';
+import { keyGroupOf, type StateKey } from '../../state/key-groups.ts';
+import type { StateTtlConfig } from '../../state/descriptors.ts';
+import type { Change } from '../changelog.ts';
+import type { Operator, OperatorContext, Output } from '../operator.ts';
+import { shallowEqual } from './changelog-equality.ts';
+
+export interface ChangelogAggregateFunction<K, IN, ACC, OUT> {
+  createAccumulator(): ACC;
+  /** May update `acc` in place; the operator writes the returned accumulator back. */
+  add(value: IN, acc: ACC): ACC;
+  retract(value: IN, acc: ACC): ACC;
+  getResult(acc: ACC, key: K): OUT;
+  /** When two results are the same (no -U/+U is emitted). Default: shallowEqual. */
+  equals?(a: OUT, b: OUT): boolean;
+}
+
+export interface GroupAggregateOptions {
+  /** Drop a group's state this long (ms, processing time) after its last change. */
+  stateTtlMs?: number;
+}
+
+type Group<ACC, OUT> = [number, ACC, OUT];
+
+export class GroupAggregateOperator<K extends StateKey, IN, ACC, OUT> implements Operator<Change<IN>, Change<OUT>> {
+  private backend!: KeyedStateBackend;
+  private ctx!: OperatorContext<Change<OUT>>;
+  private state!: ValueState<Group<ACC, OUT>>;
+  private readonly equals: (a: OUT, b: OUT) => boolean;
+
+  constructor(
+    readonly name: string,
+    private readonly keyOf: (change: Change<IN>) => K,
+    private readonly fn: ChangelogAggregateFunction<K, IN, ACC, OUT>,
+    private readonly options: GroupAggregateOptions = {},
+  ) {
+    this.equals = fn.equals ? fn.equals.bind(fn) : shallowEqual;
+  }
+
+  open(ctx: OperatorContext<Change<OUT>>): void {
+    if (!ctx.keyedState) throw new Error(`operator '${this.name}' must follow keyBy`);
+    this.ctx = ctx;
+    this.backend = ctx.keyedState;
+    const ttl: StateTtlConfig | undefined = this.options.stateTtlMs ? { ttlMs: this.options.stateTtlMs } : undefined;
+    this.state = this.backend.getValueState<Group<ACC, OUT>>({ kind: 'value', name: 'group', ...(ttl ? { ttl } : {}) });
+  }
+
+  processBatch(values: readonly Change<IN>[], times: ArrayLike<number>): void {
+    const { backend, state, fn, keyOf } = this;
+    const out: Output<Change<OUT>> = this.ctx.output;
+    const maxParallelism = backend.maxParallelism;
+    let i = 0;
+    try {
+      for (; i < values.length; i++) {
+        const change = values[i]!;
+        const key = keyOf(change);
+        backend.setCurrentKey(key, keyGroupOf(key, maxParallelism));
+        const ts = times[i]!;
+        const group = state.value();
+        const accumulate = change.kind === '+I' || change.kind === '+U';
+        if (group === undefined) {
+          if (!accumulate) {
+            this.ctx.metrics.count('retractionsOfEmptyGroup');
+            continue;
+          }
+          const acc = fn.add(change.row, fn.createAccumulator());
+          const result = fn.getResult(acc, key);
+          state.update([1, acc, result]);
+          out.emit({ kind: '+I', row: result }, ts);
+          continue;
+        }
+        const [count, acc0, previous] = group;
+        const n = accumulate ? count + 1 : count - 1;
+        if (n <= 0) {
+          state.clear();
+          out.emit({ kind: '-D', row: previous }, ts);
+          continue;
+        }
+        const acc = accumulate ? fn.add(change.row, acc0) : fn.retract(change.row, acc0);
+        const result = fn.getResult(acc, key);
+        state.update([n, acc, result]);
+        if (this.equals(previous, result)) continue;
+        out.emit({ kind: '-U', row: previous }, ts);
+        out.emit({ kind: '+U', row: result }, ts);
+      }
+    } catch (e) {
+      throw userFunctionError(this.name, values[i], e);
+    }
+  }
+}

@@ -1,0 +1,264 @@
+/**
+ * Tumbling and sliding windows (event or processing time) on panes. A pane is gcd(size, slide) ms;
+ * each record updates one pane of its key (one state write), and a window fires by combining the
+ * panes it covers. Windows end on multiples of the slide (plus offset).
+ *
+ * State per key: `panes` (MapState pane start -> accumulator) for reduce/aggregate; for process,
+ * `elements` (ListState of [timestamp, record]) and `panes` (pane start -> 1) to know which panes
+ * exist. Timers (namespaces): 'f' at end - 1 of the next window to fire, chained from window to
+ * window while panes remain; 'c' at the last end + allowed lateness of a pane, to drop it; 'e' for
+ * early firings. All of it lives in the keyed backend, so it survives failover and rescaling.
+ *
+ * Lateness (event time): a record whose every window ended more than `allowedLatenessMs` ago goes
+ * to the late side output (or is dropped); otherwise it is added, and each of its windows that
+ * already fired fires again at once with the updated result ('late').
+ */
+import { BadRecordError, describeRecord, userFunctionError } from '../../runtime/errors.ts';
+import type { KeyedStateBackend } from '../../state/backend.ts';
+import { keyGroupOf, type StateKey } from '../../state/key-groups.ts';
+import type { ListState, MapState } from '../../state/handles.ts';
+import type { TimeDomain, Timer } from '../../state/timers.ts';
+import type { Operator, OperatorContext, OutputTag } from '../operator.ts';
+import type { AlignedWindowAssigner } from './assigner.ts';
+import { TimerDriver } from './timer-driver.ts';
+import { WindowCollector, floorMod, gcd, type EarlyFiring, type FiringKind, type ProcessWindowFunction, type WindowResultFunction } from './time-window.ts';
+import { combine, type IncrementalContents, type WindowContents } from './window-contents.ts';
+
+export interface WindowOperatorOptions<T> {
+  allowedLatenessMs?: number;
+  lateTag?: OutputTag<T> | undefined;
+  earlyFiring?: EarlyFiring | undefined;
+}
+
+type Emit<K, ACC, OUT, R> =
+  | { contents: IncrementalContents<unknown, ACC, OUT>; fn: WindowResultFunction<K, OUT, R> }
+  | { contents: { kind: 'elements' }; fn: ProcessWindowFunction<K, unknown, R> };
+
+export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implements Operator<T, R> {
+  private backend!: KeyedStateBackend;
+  private ctx!: OperatorContext<R>;
+  private timers!: TimerDriver;
+  private out!: WindowCollector<K, R>;
+  private panes!: MapState<number, ACC>;
+  private elements: ListState<[number, T]> | undefined;
+  private readonly size: number;
+  private readonly slide: number;
+  private readonly offset: number;
+  private readonly pane: number;
+  private readonly lateness: number;
+  private readonly domain: TimeDomain;
+  private readonly emitSpec: Emit<K, ACC, OUT, R>;
+
+  constructor(
+    readonly name: string,
+    private readonly keyOf: (value: T) => K,
+    assigner: AlignedWindowAssigner,
+    contents: WindowContents<T, ACC, OUT>,
+    fn: WindowResultFunction<K, OUT, R> | ProcessWindowFunction<K, T, R>,
+    private readonly options: WindowOperatorOptions<T> = {},
+  ) {
+    this.size = assigner.sizeMs;
+    this.slide = assigner.slideMs;
+    this.offset = assigner.offsetMs;
+    this.pane = gcd(this.size, this.slide);
+    this.domain = assigner.time;
+    this.lateness = assigner.time === 'event' ? (options.allowedLatenessMs ?? 0) : 0;
+    this.emitSpec = { contents, fn } as Emit<K, ACC, OUT, R>;
+    if (contents.kind === 'incremental' && this.size !== this.pane && !contents.merge) {
+      // Fails at graph construction rather than at the first firing.
+      combine(contents, [undefined as ACC, undefined as ACC], name);
+    }
+  }
+
+  open(ctx: OperatorContext<R>): void {
+    if (!ctx.keyedState) throw new Error(`window operator '${this.name}' must follow keyBy`);
+    this.ctx = ctx;
+    this.backend = ctx.keyedState;
+    this.panes = this.backend.getMapState<number, ACC>({ kind: 'map', name: 'panes' });
+    if (this.emitSpec.contents.kind === 'elements') this.elements = this.backend.getListState<[number, T]>({ kind: 'list', name: 'elements' });
+    const output = ctx.output;
+    this.out = new WindowCollector<K, R>((v, t) => output.emit(v, t), () => ctx.currentWatermark(), () => ctx.processingTime.now());
+    this.timers = new TimerDriver(this.backend, ctx as OperatorContext<unknown>, (t, d) => this.onTimer(t, d));
+    this.timers.open();
+  }
+
+  /** The current time of the window's domain: the watermark, or the wall clock. */
+  private now(): number {
+    return this.domain === 'event' ? this.ctx.currentWatermark() : this.ctx.processingTime.now();
+  }
+
+  private paneOf(ts: number): number {
+    return ts - floorMod(ts - this.offset, this.pane);
+  }
+
+  private firstEnd(pane: number): number {
+    return pane - floorMod(pane - this.offset, this.slide) + this.slide;
+  }
+
+  private lastEnd(pane: number): number {
+    const x = pane + this.size;
+    return x - floorMod(x - this.offset, this.slide);
+  }
+
+  processBatch(values: readonly T[], times: ArrayLike<number>): void {
+    const { backend, panes, elements, keyOf } = this;
+    const maxParallelism = backend.maxParallelism;
+    const eventTime = this.domain === 'event';
+    const wm = this.now();
+    const contents = this.emitSpec.contents;
+    const incremental = contents.kind === 'incremental' ? contents : undefined;
+    const lateness = this.lateness;
+    let i = 0;
+    try {
+      for (; i < values.length; i++) {
+        const v = values[i]!;
+        const ts = eventTime ? times[i]! : wm;
+        if (ts !== ts) throw new BadRecordError(`record has no event time; give the source a WatermarkStrategy with a timestamp assigner, or use processing-time windows`, describeRecord(v));
+        const pane = ts - floorMod(ts - this.offset, this.pane);
+        const lastEnd = this.lastEnd(pane);
+        if (eventTime && lastEnd - 1 + lateness <= wm) {
+          this.dropLate(v, ts);
+          continue;
+        }
+        const key = keyOf(v);
+        const kg = keyGroupOf(key, maxParallelism);
+        backend.setCurrentKey(key, kg);
+        let isNew: boolean;
+        if (incremental) {
+          const acc = panes.get(pane);
+          isNew = acc === undefined;
+          panes.put(pane, incremental.add(acc, v));
+        } else {
+          elements!.add([ts, v]);
+          isNew = !panes.contains(pane);
+          if (isNew) panes.put(pane, 1 as ACC);
+        }
+        const firstEnd = this.firstEnd(pane);
+        if (isNew) this.registerPane(key, kg, pane, ts, wm, firstEnd, lastEnd);
+        if (eventTime && firstEnd - 1 <= wm) this.fireLate(key, firstEnd, lastEnd, wm);
+      }
+    } catch (e) {
+      throw userFunctionError(this.name, values[i], e);
+    }
+  }
+
+  private dropLate(v: T, ts: number): void {
+    this.ctx.metrics.count('numLateRecordsDropped');
+    if (this.options.lateTag) this.ctx.sideOutput(this.options.lateTag).emit(v, ts);
+  }
+
+  private registerPane(key: K, kg: number, pane: number, ts: number, now: number, firstEnd: number, lastEnd: number): void {
+    const { timers, domain } = this;
+    // The first window of the pane that has not fired yet; later ones follow by chaining.
+    let end = firstEnd;
+    if (this.domain === 'event' && end - 1 <= now) end += Math.ceil((now + 2 - end) / this.slide) * this.slide;
+    if (end <= lastEnd) timers.register(domain, end - 1, key, kg, 'f');
+    if (this.lateness > 0) timers.register('event', lastEnd - 1 + this.lateness, key, kg, 'c');
+    const early = this.options.earlyFiring;
+    if (early && end <= lastEnd) {
+      const t = early.time === 'event' ? Math.max(ts, this.ctx.currentWatermark()) : this.ctx.processingTime.now();
+      timers.register(early.time, Math.floor(t / early.everyMs) * early.everyMs + early.everyMs, key, kg, 'e');
+    }
+  }
+
+  /** A record was added to windows that already fired and are within allowed lateness: fire them again. */
+  private fireLate(key: K, firstEnd: number, lastEnd: number, wm: number): void {
+    const ends: number[] = [];
+    for (let end = firstEnd; end <= lastEnd && end - 1 <= wm; end += this.slide) {
+      if (end - 1 + this.lateness > wm) ends.push(end);
+    }
+    if (ends.length > 0) this.fire(key, ends, 'late');
+  }
+
+  private onTimer(t: Timer, _domain: TimeDomain): void {
+    const key = t.key as K;
+    try {
+      if (t.namespace === 'f') {
+        const end = t.time + 1;
+        const next = end + this.slide;
+        const present = this.fire(key, [end], 'on-time');
+        if (present.some((p) => p >= next - this.size && p < next)) this.timers.register(this.domain, next - 1, key, t.keyGroup, 'f');
+        if (this.lateness === 0) this.purge(present, t.time);
+      } else if (t.namespace === 'c') {
+        this.purge(this.paneStarts(), t.time);
+      } else if (t.namespace === 'e') {
+        this.fireEarly(t);
+      }
+    } catch (e) {
+      throw userFunctionError(this.name, { timer: t.time, namespace: t.namespace, key: t.key }, e);
+    }
+  }
+
+  private fireEarly(t: Timer): void {
+    const early = this.options.earlyFiring!;
+    // Windows that have not had their on-time firing, as of the timer (same domain) or now.
+    const asOf = early.time === this.domain ? t.time : this.now();
+    const present = this.paneStarts();
+    const ends = new Set<number>();
+    for (const p of present) {
+      for (let end = this.firstEnd(p), last = this.lastEnd(p); end <= last; end += this.slide) if (end - 1 > asOf) ends.add(end);
+    }
+    if (ends.size === 0) return;
+    this.fire(t.key as K, [...ends].sort((a, b) => a - b), 'early');
+    this.timers.register(early.time, t.time + early.everyMs, t.key, t.keyGroup, 'e');
+  }
+
+  private paneStarts(): number[] {
+    return [...this.panes.keys()];
+  }
+
+  /** Emits the windows ending at `ends` of the current key (those with data); returns the key's pane starts. */
+  private fire(key: K, ends: readonly number[], firing: FiringKind): number[] {
+    const spec = this.emitSpec;
+    const size = this.size;
+    const out = this.out;
+    if (spec.contents.kind === 'incremental') {
+      const starts: number[] = [];
+      const accs: ACC[] = [];
+      for (const [p, acc] of this.panes.entries()) {
+        starts.push(p);
+        accs.push(acc);
+      }
+      for (const end of ends) {
+        const inWindow: ACC[] = [];
+        for (let j = 0; j < starts.length; j++) if (starts[j]! >= end - size && starts[j]! < end) inWindow.push(accs[j]!);
+        if (inWindow.length === 0) continue;
+        const acc = combine(spec.contents, inWindow, this.name) as ACC;
+        (spec.fn as WindowResultFunction<K, OUT, R>)(spec.contents.result(acc), out.set(key, end - size, end, firing), out);
+      }
+      return starts;
+    }
+    const all = this.elements!.get();
+    for (const end of ends) {
+      const inWindow: T[] = [];
+      for (const [ts, v] of all) if (ts >= end - size && ts < end) inWindow.push(v);
+      if (inWindow.length === 0) continue;
+      (spec.fn as ProcessWindowFunction<K, T, R>)(inWindow, out.set(key, end - size, end, firing), out);
+    }
+    return this.paneStarts();
+  }
+
+  /** Drops the panes of the current key whose last window is past allowed lateness at `time`. */
+  private purge(starts: readonly number[], time: number): void {
+    const expired = (p: number): boolean => this.lastEnd(p) - 1 + this.lateness <= time;
+    let any = false;
+    for (const p of starts) {
+      if (!expired(p)) continue;
+      this.panes.remove(p);
+      any = true;
+    }
+    if (any && this.elements) {
+      const kept = this.elements.get().filter(([ts]) => !expired(this.paneOf(ts)));
+      this.elements.update(kept);
+    }
+  }
+
+  processWatermark(watermark: number): void {
+    this.timers.fire('event', watermark);
+  }
+
+  /** A bounded input ended: processing-time windows fire what they hold (event time had the final watermark). */
+  endInput(): void {
+    this.timers.fire('processing', Infinity);
+  }
+}
