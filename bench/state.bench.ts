@@ -61,6 +61,7 @@ const benchmark: Benchmark = {
   },
   async baseline() {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'weir-bench-lmdb-'));
+    // The same environment settings as the backend's (scratch space: no fsync).
     const env = open({ path: dir, noSync: true, noMetaSync: true, cache: false });
     const db = env.openDB<number, number>('state', {});
     env.transactionSync(() => {

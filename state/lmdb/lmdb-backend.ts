@@ -1,17 +1,23 @@
 /**
  * Keyed state in LMDB (lmdb-js): larger than the heap, the default for jobs. Layout in ../layout.ts.
  *
- * Handles are synchronous. Writes go to a write-back buffer per state (keyed by the current key) and
- * are committed together in one `transactionSync` every `flushEvery` writes (sorted by key), before a snapshot, and
- * before range reads that must see everything (keys(), timer index loads); point reads look in the
- * buffer first, then LMDB. The working environment is opened with noSync: it is scratch space that
- * is never reused after a crash (a restart restores from a checkpoint into a fresh directory).
+ * Handles are synchronous. Writes go to a write-back buffer per state, keyed by the current key.
+ * Every `flushEvery` writes the buffer is encoded into one batch and handed to this backend's LMDB
+ * writer thread (lmdb-writer.ts), which commits it in one transaction while processing goes on; the
+ * buffer stays readable as a layer until the commit is seen in shared memory, and at most
+ * MAX_IN_FLIGHT batches are outstanding (then the processing thread waits for the oldest). Reads
+ * look through the layers, newest first, then LMDB. The working environment is opened with noSync:
+ * it is scratch space that is never reused after a crash (a restart restores from a checkpoint into
+ * a fresh directory). (useWritemap wrote about 1.3x faster but tripped an LMDB assertion in
+ * mdb_freelist_save under this two-thread use; it stays off.)
  *
  * ListState: one entry per element under (key, seq) with a backend-wide increasing seq, so `add` is
  * one buffered put and never rewrites the list; `get` is one range scan plus the buffered additions.
  * MapState: one entry per user key, so `entries()` is a range scan in user-key order.
  * TTL: values stored as [expiresAt, value]; expired entries are invisible, deleted when read, and
- * dropped from snapshots.
+ * left out of snapshots (which are what a restore starts from).
+ * Snapshots are taken by the writer thread: the request is queued behind the batches sent before it,
+ * so its read transaction is exactly the state at the snapshot() call.
  */
 import { rm } from 'node:fs/promises';
 import { open, type Database, type RootDatabase } from 'lmdb';
@@ -30,13 +36,16 @@ import type { AggregatingState, ListState, MapState, ReducingState, ValueState }
 import { compareKeys, keyId, type KeyId } from '../key-codec.ts';
 import type { KeyGroupRange, StateKey } from '../key-groups.ts';
 import { TIMERS, domainCode, encodeKeyBytes, encodePart, prefixRange, pushKey, readKey, stateKeyPrefix, validateStateName, type KeyPart } from '../layout.ts';
-import { forEachEntry, readOwnedBlocks, writeKeyedSnapshot } from '../snapshot/entry-file.ts';
+import { forEachEntry, readOwnedBlocks, writeKeyedSnapshotChunks } from '../snapshot/entry-file.ts';
 import type { KeyedStateHandle } from '../snapshot/keyed-state-handle.ts';
 import type { TimeDomain, Timer } from '../timers.ts';
 import { LmdbTimerService, type TimerStore } from './lmdb-timers.ts';
+import { WriteBatchBuilder } from './write-batch.ts';
+import { LmdbWriterClient } from './writer-client.ts';
 
 const DELETED = Symbol('deleted');
 type Stored = unknown;
+const MAX_IN_FLIGHT = 2;
 
 interface PendingPoint {
   kg: number;
@@ -47,7 +56,7 @@ interface PendingPoint {
 interface PendingList {
   kg: number;
   key: StateKey;
-  /** Drop what LMDB holds for this key before writing `added`. */
+  /** Drop what is below this layer for this key before adding `added`. */
   cleared: boolean;
   seqs: number[];
   added: Stored[];
@@ -60,19 +69,27 @@ interface PendingMap {
   puts: Map<KeyId, { uk: StateKey; stored: Stored | typeof DELETED }>;
 }
 
-function comparePending(a: { kg: number; key: StateKey }, b: { kg: number; key: StateKey }): number {
-  return a.kg - b.kg || compareKeys(a.key, b.key);
+/** The buffered writes of one state in one batch. */
+interface Layer {
+  gen: number;
+  points: Map<KeyId, PendingPoint>;
+  lists: Map<KeyId, PendingList>;
+  maps: Map<KeyId, PendingMap>;
 }
 
 class StateTable {
-  readonly points = new Map<KeyId, PendingPoint>();
-  readonly lists = new Map<KeyId, PendingList>();
-  readonly maps = new Map<KeyId, PendingMap>();
+  /** Oldest first; the last one is the current batch's if its gen is the backend's current gen. */
+  layers: Layer[] = [];
   constructor(
     readonly name: string,
     readonly kind: string,
     readonly ttl: StateTtlConfig | undefined,
   ) {}
+}
+
+interface TimerLayer {
+  gen: number;
+  writes: Map<string, { key: KeyPart[]; present: boolean }>;
 }
 
 export interface LmdbBackendOptions {
@@ -85,7 +102,7 @@ export interface LmdbBackendOptions {
   /** Needed for snapshots. */
   storage?: CheckpointStorage;
   clock?: Clock;
-  /** Buffered writes per commit. Default 65536 (a commit copies every B-tree page it touches, so bigger batches amortize). */
+  /** Buffered writes per batch. Default 32768. */
   flushEvery?: number;
 }
 
@@ -96,12 +113,17 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
   private readonly env: RootDatabase;
   private readonly db: Database<Stored, KeyPart[]>;
   private readonly raw: Database<Buffer, Buffer>;
-  private readonly rawValues: Database<Buffer, KeyPart[]>;
+  private readonly encoder: { encode(v: unknown): Uint8Array };
+  private readonly writer: LmdbWriterClient;
+  private readonly batch = new WriteBatchBuilder();
   private readonly clock: Clock;
   private readonly tables = new Map<string, StateTable>();
   private readonly handles = new Map<string, unknown>();
-  private readonly timerWrites = new Map<string, { key: KeyPart[]; present: boolean }>();
+  private timerLayers: TimerLayer[] = [];
   private readonly flushEvery: number;
+  /** Number of the batch being buffered now (sent batches are 1..gen-1). */
+  private gen = 1;
+  private seenCommitted = 0;
   private pending = 0;
   private nextSeq = 0;
   private key: StateKey = '';
@@ -113,11 +135,12 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
     this.keyGroupRange = options.keyGroupRange;
     this.maxParallelism = options.maxParallelism;
     this.clock = options.clock ?? systemClock;
-    this.flushEvery = options.flushEvery ?? 65536;
+    this.flushEvery = options.flushEvery ?? 32768;
     this.env = open({ path: options.path, noSync: true, noMetaSync: true, maxDbs: 4, cache: false });
     this.db = this.env.openDB<Stored, KeyPart[]>('state', {});
     this.raw = this.env.openDB<Buffer, Buffer>('state', { keyEncoding: 'binary', encoding: 'binary' });
-    this.rawValues = this.env.openDB<Buffer, KeyPart[]>('state', { encoding: 'binary' });
+    this.encoder = (this.db as unknown as { encoder: { encode(v: unknown): Uint8Array } }).encoder;
+    this.writer = new LmdbWriterClient(options.path);
     this.timers = new LmdbTimerService(this);
   }
 
@@ -138,57 +161,107 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
   // ---- write buffer ------------------------------------------------------------------------
 
   private noteWrite(): void {
-    if (++this.pending >= this.flushEvery) this.flush();
+    if (++this.pending >= this.flushEvery) this.sendBatch();
   }
 
-  /** Commits every buffered write in one LMDB transaction. */
-  flush(): void {
+  private layer(t: StateTable): Layer {
+    const ls = t.layers;
+    const last = ls[ls.length - 1];
+    if (last !== undefined && last.gen === this.gen) return last;
+    const l: Layer = { gen: this.gen, points: new Map(), lists: new Map(), maps: new Map() };
+    ls.push(l);
+    return l;
+  }
+
+  /** Encodes the current buffer into one batch for the writer thread. */
+  private sendBatch(): void {
     if (this.pending === 0) return;
-    const db = this.db;
-    this.env.transactionSync(() => {
-      for (const t of this.tables.values()) {
-        // In key order: neighbouring puts then touch neighbouring B-tree pages.
-        const points = [...t.points.values()];
-        points.sort(comparePending);
-        for (const p of points) {
-          const k = stateKeyPrefix(p.kg, t.name, p.key);
-          if (p.stored === DELETED) db.removeSync(k);
-          else db.putSync(k, p.stored);
-        }
-        for (const l of t.lists.values()) {
-          const prefix = stateKeyPrefix(l.kg, t.name, l.key);
-          if (l.cleared) this.removePrefix(prefix);
-          for (let i = 0; i < l.added.length; i++) {
-            prefix.push(l.seqs[i]!);
-            db.putSync(prefix, l.added[i]);
-            prefix.pop();
-          }
-        }
-        for (const m of t.maps.values()) {
-          const prefix = stateKeyPrefix(m.kg, t.name, m.key);
-          if (m.cleared) this.removePrefix(prefix);
-          for (const e of m.puts.values()) {
-            const k = pushKey(prefix.slice(), e.uk);
-            if (e.stored === DELETED) db.removeSync(k);
-            else db.putSync(k, e.stored);
-          }
-        }
-        t.points.clear();
-        t.lists.clear();
-        t.maps.clear();
+    const b = this.batch;
+    const enc = this.encoder;
+    const gen = this.gen;
+    for (const t of this.tables.values()) {
+      const l = t.layers[t.layers.length - 1];
+      if (l === undefined || l.gen !== gen) continue;
+      for (const p of l.points.values()) {
+        const k = encodeKeyBytes(stateKeyPrefix(p.kg, t.name, p.key));
+        if (p.stored === DELETED) b.delete(k);
+        else b.put(k, enc.encode(p.stored));
       }
-      for (const w of this.timerWrites.values()) {
-        if (w.present) db.putSync(w.key, 1);
-        else db.removeSync(w.key);
+      for (const [id, pl] of l.lists) {
+        const prefix = stateKeyPrefix(pl.kg, t.name, pl.key);
+        if (pl.cleared) this.deleteExisting(t, prefix, id, (l) => l.lists.get(id)?.seqs.map((seq) => [...prefix, seq]));
+        for (let i = 0; i < pl.added.length; i++) {
+          prefix.push(pl.seqs[i]!);
+          b.put(encodeKeyBytes(prefix), enc.encode(pl.added[i]));
+          prefix.pop();
+        }
       }
-      this.timerWrites.clear();
-    });
+      for (const [id, m] of l.maps) {
+        const prefix = stateKeyPrefix(m.kg, t.name, m.key);
+        if (m.cleared) this.deleteExisting(t, prefix, id, (l) => (l.maps.has(id) ? [...l.maps.get(id)!.puts.values()].map((e) => pushKey(prefix.slice(), e.uk)) : undefined));
+        for (const e of m.puts.values()) {
+          const k = encodeKeyBytes(pushKey(prefix.slice(), e.uk));
+          if (e.stored === DELETED) b.delete(k);
+          else b.put(k, enc.encode(e.stored));
+        }
+      }
+    }
+    const tl = this.timerLayers[this.timerLayers.length - 1];
+    if (tl !== undefined && tl.gen === gen) {
+      const one = enc.encode(1);
+      for (const w of tl.writes.values()) {
+        if (w.present) b.put(encodeKeyBytes(w.key), one);
+        else b.delete(encodeKeyBytes(w.key));
+      }
+    }
+    const sent = this.writer.send(b.finish());
+    if (sent !== gen) throw new Error(`LMDB write batch numbering is off: sent ${sent}, expected ${gen}`);
+    this.gen++;
     this.pending = 0;
+    this.collectCommitted();
+    while (this.gen - 1 - this.seenCommitted > MAX_IN_FLIGHT) {
+      this.writer.waitFor(this.seenCommitted + 1);
+      this.collectCommitted();
+    }
   }
 
-  private removePrefix(prefix: KeyPart[]): void {
-    const keys = [...this.db.getKeys(prefixRange(prefix) as never)];
-    for (const k of keys) this.db.removeSync(k);
+  /**
+   * For a clear: deletes of every entry under `prefix` that exists before the current layer, i.e.
+   * in LMDB's view or added by a batch still in flight (nothing else writes these keys, so this is
+   * exact). The writer thread then only does puts and deletes, which lmdb-js batches natively.
+   */
+  private deleteExisting(t: StateTable, prefix: KeyPart[], id: KeyId, inLayer: (l: Layer) => KeyPart[][] | undefined): void {
+    for (const k of this.db.getKeys(prefixRange(prefix) as never) as Iterable<KeyPart[]>) this.batch.delete(encodeKeyBytes(k));
+    for (const l of t.layers) {
+      if (l.gen === this.gen) break;
+      for (const k of inLayer(l) ?? []) this.batch.delete(encodeKeyBytes(k));
+    }
+  }
+
+  /** Drops the layers LMDB now holds (after renewing the read view so reads see them there). */
+  private collectCommitted(): void {
+    const c = this.writer.committed();
+    if (c === this.seenCommitted) return;
+    this.seenCommitted = c;
+    this.env.resetReadTxn();
+    for (const t of this.tables.values()) {
+      const ls = t.layers;
+      let n = 0;
+      while (n < ls.length && ls[n]!.gen <= c) n++;
+      if (n > 0) t.layers = ls.slice(n);
+    }
+    let n = 0;
+    while (n < this.timerLayers.length && this.timerLayers[n]!.gen <= c) n++;
+    if (n > 0) this.timerLayers = this.timerLayers.slice(n);
+  }
+
+  /** Sends the buffer and waits until LMDB holds every write made so far. */
+  flush(): void {
+    this.sendBatch();
+    if (this.gen - 1 > this.seenCommitted) {
+      this.writer.waitFor(this.gen - 1);
+      this.collectCommitted();
+    }
   }
 
   private table(name: string, kind: string, ttl: StateTtlConfig | undefined): StateTable {
@@ -218,12 +291,18 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
   // ---- single-value states (value, reducing, aggregating) --------------------------------
 
   private readPoint(t: StateTable): unknown {
-    const p = t.points.get(this.id);
-    let stored: Stored;
-    if (p !== undefined) {
-      if (p.stored === DELETED) return undefined;
-      stored = p.stored;
-    } else {
+    const ls = t.layers;
+    let stored: Stored = undefined;
+    let i = ls.length - 1;
+    for (; i >= 0; i--) {
+      const p = ls[i]!.points.get(this.id);
+      if (p !== undefined) {
+        if (p.stored === DELETED) return undefined;
+        stored = p.stored;
+        break;
+      }
+    }
+    if (i < 0) {
       stored = this.db.get(this.currentPrefix(t.name));
       if (stored === undefined) return undefined;
     }
@@ -244,12 +323,13 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
   }
 
   private writePointStored(t: StateTable, stored: Stored | typeof DELETED): void {
-    const p = t.points.get(this.id);
+    const l = this.layer(t);
+    const p = l.points.get(this.id);
     if (p !== undefined) {
       p.stored = stored;
       return;
     }
-    t.points.set(this.id, { kg: this.keyGroup, key: this.key, stored });
+    l.points.set(this.id, { kg: this.keyGroup, key: this.key, stored });
     this.noteWrite();
   }
 
@@ -299,10 +379,11 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
   // ---- list state ----------------------------------------------------------------------------
 
   private pendingList(t: StateTable, cleared: boolean): PendingList {
-    let l = t.lists.get(this.id);
+    const layer = this.layer(t);
+    let l = layer.lists.get(this.id);
     if (l === undefined) {
       l = { kg: this.keyGroup, key: this.key, cleared, seqs: [], added: [] };
-      t.lists.set(this.id, l);
+      layer.lists.set(this.id, l);
     } else if (cleared) {
       l.cleared = true;
       l.seqs.length = 0;
@@ -312,21 +393,45 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
   }
 
   private appendStored(t: StateTable, stored: Stored): void {
-    // Looked up each time: a flush (in noteWrite) empties the buffer.
+    // Looked up each time: a batch sent in noteWrite starts a new layer.
     const l = this.pendingList(t, false);
     l.seqs.push(this.nextSeq++);
     l.added.push(stored);
     this.noteWrite();
   }
 
-  private readList(t: StateTable): unknown[] {
-    const l = t.lists.get(this.id);
-    const ttl = t.ttl;
+  /**
+   * LMDB's elements with every buffered layer replayed on top, oldest first. Replaying a layer
+   * LMDB already holds changes nothing: a clear starts over and re-adds, an element whose seq is
+   * not above the last one present is already there (seqs only grow).
+   */
+  private listStored(t: StateTable): Stored[] {
+    const seqs: number[] = [];
     const stored: Stored[] = [];
-    if (l === undefined || !l.cleared) {
-      for (const { value } of this.db.getRange(prefixRange(this.currentPrefix(t.name)))) stored.push(value);
+    for (const { key, value } of this.db.getRange(prefixRange(this.currentPrefix(t.name)))) {
+      seqs.push((key as unknown[])[(key as unknown[]).length - 1] as number);
+      stored.push(value);
     }
-    if (l !== undefined) for (const s of l.added) stored.push(s);
+    for (const layer of t.layers) {
+      const l = layer.lists.get(this.id);
+      if (l === undefined) continue;
+      if (l.cleared) {
+        seqs.length = 0;
+        stored.length = 0;
+      }
+      for (let i = 0; i < l.seqs.length; i++) {
+        const s = l.seqs[i]!;
+        if (seqs.length > 0 && s <= seqs[seqs.length - 1]!) continue;
+        seqs.push(s);
+        stored.push(l.added[i]);
+      }
+    }
+    return stored;
+  }
+
+  private readList(t: StateTable): unknown[] {
+    const stored = this.listStored(t);
+    const ttl = t.ttl;
     if (ttl === undefined) return stored;
     const now = this.clock.now();
     const live = stored.filter((s) => (s as [number, unknown])[0] > now);
@@ -335,8 +440,8 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
     if ((live.length < stored.length || refresh) && stored.length > 0) {
       // Rewrite: drop expired elements (and restart the clock of the others on read-and-write).
       this.pendingList(t, true);
+      this.noteWrite();
       for (let i = 0; i < live.length; i++) this.appendStored(t, refresh ? [now + ttl.ttlMs, values[i]] : live[i]);
-      if (live.length === 0) this.noteWrite();
     }
     return values;
   }
@@ -367,10 +472,11 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
   // ---- map state -----------------------------------------------------------------------------
 
   private pendingMap(t: StateTable): PendingMap {
-    let m = t.maps.get(this.id);
+    const layer = this.layer(t);
+    let m = layer.maps.get(this.id);
     if (m === undefined) {
       m = { kg: this.keyGroup, key: this.key, cleared: false, puts: new Map() };
-      t.maps.set(this.id, m);
+      layer.maps.set(this.id, m);
     }
     return m;
   }
@@ -401,14 +507,20 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
   }
 
   private mapGet(t: StateTable, uk: StateKey): unknown {
-    const m = t.maps.get(this.id);
-    let stored: Stored;
-    const e = m?.puts.get(keyId(uk));
-    if (e !== undefined) {
-      if (e.stored === DELETED) return undefined;
-      stored = e.stored;
-    } else {
-      if (m?.cleared) return undefined;
+    const ukId = keyId(uk);
+    let stored: Stored = undefined;
+    let found = false;
+    for (let i = t.layers.length - 1; i >= 0 && !found; i--) {
+      const m = t.layers[i]!.maps.get(this.id);
+      if (m === undefined) continue;
+      const e = m.puts.get(ukId);
+      if (e !== undefined) {
+        if (e.stored === DELETED) return undefined;
+        stored = e.stored;
+        found = true;
+      } else if (m.cleared) return undefined;
+    }
+    if (!found) {
       stored = this.db.get(pushKey(this.currentPrefix(t.name), uk));
       if (stored === undefined) return undefined;
     }
@@ -417,32 +529,28 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
 
   /** Live entries of the current key's map, in user-key order. */
   private *mapEntries(t: StateTable): IterableIterator<[StateKey, unknown]> {
-    const m = t.maps.get(this.id);
     const prefix = this.currentPrefix(t.name);
     const at = prefix.length;
-    if (m === undefined) {
-      // Nothing buffered: stream from LMDB in its (ordered-binary) order.
-      const found: [StateKey, Stored][] = [];
-      for (const { key, value } of this.db.getRange(prefixRange(prefix))) found.push([readKey(key as unknown[], at)[0], value]);
-      for (const [uk, s] of found) {
-        const v = this.liveMapValue(t, uk, s);
-        if (v !== undefined) yield [uk, v];
+    const buffered = t.layers.some((l) => l.maps.has(this.id));
+    const found: [StateKey, Stored][] = [];
+    for (const { key, value } of this.db.getRange(prefixRange(prefix))) found.push([readKey(key as unknown[], at)[0], value]);
+    let entries = found;
+    if (buffered) {
+      // Replay the buffered layers over LMDB's entries, then order by user key.
+      const merged = new Map<KeyId, [StateKey, Stored]>();
+      for (const e of found) merged.set(keyId(e[0]), e);
+      for (const layer of t.layers) {
+        const m = layer.maps.get(this.id);
+        if (m === undefined) continue;
+        if (m.cleared) merged.clear();
+        for (const [id, e] of m.puts) {
+          if (e.stored === DELETED) merged.delete(id);
+          else merged.set(id, [e.uk, e.stored]);
+        }
       }
-      return;
+      entries = [...merged.values()].sort((a, b) => compareKeys(a[0], b[0]));
     }
-    const merged = new Map<KeyId, [StateKey, Stored]>();
-    if (!m.cleared) {
-      for (const { key, value } of this.db.getRange(prefixRange(prefix))) {
-        const uk = readKey(key as unknown[], at)[0];
-        merged.set(keyId(uk), [uk, value]);
-      }
-    }
-    for (const [id, e] of m.puts) {
-      if (e.stored === DELETED) merged.delete(id);
-      else merged.set(id, [e.uk, e.stored]);
-    }
-    const sorted = [...merged.values()].sort((a, b) => compareKeys(a[0], b[0]));
-    for (const [uk, s] of sorted) {
+    for (const [uk, s] of entries) {
       const v = this.liveMapValue(t, uk, s);
       if (v !== undefined) yield [uk, v];
     }
@@ -481,30 +589,39 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
     const now = this.clock.now();
     for (let kg = this.keyGroupRange.start; kg <= this.keyGroupRange.end; kg++) {
       let last: KeyId | undefined;
+      const found: [StateKey, number][] = [];
       for (const { key, value } of this.db.getRange(prefixRange([kg, stateName]))) {
         if (pointTtl && (value as [number])[0] <= now) continue;
         const k = readKey(key as unknown[], 2)[0];
         const id = keyId(k);
         if (id === last) continue;
         last = id;
-        yield [k, kg];
+        found.push([k, kg]);
       }
+      yield* found;
     }
   }
 
   writeTimer(id: string, key: KeyPart[], present: boolean): void {
-    const w = this.timerWrites.get(id);
+    let tl = this.timerLayers[this.timerLayers.length - 1];
+    if (tl === undefined || tl.gen !== this.gen) {
+      tl = { gen: this.gen, writes: new Map() };
+      this.timerLayers.push(tl);
+    }
+    const w = tl.writes.get(id);
     if (w !== undefined) {
       w.present = present;
       return;
     }
-    this.timerWrites.set(id, { key, present });
+    tl.writes.set(id, { key, present });
     this.noteWrite();
   }
 
   hasTimer(id: string, key: KeyPart[]): boolean {
-    const w = this.timerWrites.get(id);
-    if (w !== undefined) return w.present;
+    for (let i = this.timerLayers.length - 1; i >= 0; i--) {
+      const w = this.timerLayers[i]!.writes.get(id);
+      if (w !== undefined) return w.present;
+    }
     return this.db.get(key) !== undefined;
   }
 
@@ -512,7 +629,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
     this.flush();
     const prefix: KeyPart[] = [keyGroup, TIMERS, domainCode(domain)];
     const { end } = prefixRange(prefix);
-    const start = from === -Infinity ? prefixRange(prefix).start : prefixRange([...prefix, from]).start.subarray(0, -1);
+    const start = from === -Infinity ? prefixRange(prefix).start : encodeKeyBytes([...prefix, from]);
     for (const key of this.db.getKeys({ start, end } as never) as Iterable<unknown[]>) {
       const [k, next] = readKey(key, 4);
       yield { time: key[3] as number, key: k, keyGroup, namespace: key[next] as string };
@@ -524,13 +641,11 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
   async snapshot(checkpointId: number): Promise<KeyedStateHandle> {
     const storage = this.options.storage;
     if (!storage) throw new Error(`state backend of operator '${this.options.operatorUid}' has no checkpoint storage: pass 'storage' to createKeyedStateBackend`);
-    this.flush();
-    const txn = this.env.useReadTransaction();
-    const now = this.clock.now();
+    // The writer thread applies batches in order and opens the snapshot's read transaction after
+    // the last batch sent here: the view is fixed now, and nothing waits for it.
+    this.sendBatch();
     const ttlNames = [...this.tables.values()].filter((t) => t.ttl !== undefined).map((t) => t.name);
-    const range = { ...this.keyGroupRange };
-    const rawValues = this.rawValues;
-    const decode = (b: Buffer): unknown => (this.db as unknown as { decoder: { decode(b: Buffer): unknown } }).decoder.decode(b);
+    const stream = this.writer.snapshot({ ...this.keyGroupRange }, ttlNames, this.clock.now());
     const base = {
       type: 'weir.keyed-state' as const,
       version: 1 as const,
@@ -539,28 +654,10 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
       subtask: this.options.subtask,
       checkpointId,
       maxParallelism: this.maxParallelism,
-      keyGroupRange: range,
+      keyGroupRange: { ...this.keyGroupRange },
       nextListSeq: this.nextSeq,
     };
-    try {
-      return await writeKeyedSnapshot(storage, base, async function* (w) {
-        let n = 0;
-        // Keys are read decoded and encoded again: in lmdb-js 3.5.6 a range scan over the binary-keyed
-        // view of this database skips entries once later commits exist; the ordered-key view does not.
-        for (let kg = range.start; kg <= range.end; kg++) {
-          const ttl = new Set(ttlNames);
-          w.beginKeyGroup(kg);
-          for (const { key, value } of rawValues.getRange({ ...prefixRange([kg]), transaction: txn } as never) as Iterable<{ key: KeyPart[]; value: Buffer }>) {
-            if (ttl.size > 0 && ttl.has(key[1] as string) && (decode(value) as [number])[0] <= now) continue;
-            w.add(encodeKeyBytes(key), value);
-            if (++n % 8192 === 0) yield;
-          }
-          w.endKeyGroup();
-        }
-      });
-    } finally {
-      txn.done();
-    }
+    return writeKeyedSnapshotChunks(storage, base, stream.chunks, stream.blocks);
   }
 
   /** Loads the owned key groups of `handles` (from any backend and parallelism). */
@@ -579,6 +676,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
+    await this.writer.close();
     await this.env.close();
     await rm(this.options.path, { recursive: true, force: true });
   }

@@ -1,6 +1,6 @@
 /** Writing and reading the entry blocks of a keyed state snapshot file (see keyed-state-handle.ts). */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import type { CheckpointStorage, StateFileHandle } from '../checkpoint-storage/storage.ts';
+import type { CheckpointStorage } from '../checkpoint-storage/storage.ts';
 import { CheckpointStorageError, crc32 } from '../checkpoint-storage/storage.ts';
 import type { KeyGroupRange } from '../key-groups.ts';
 import type { KeyGroupBlock, KeyedStateHandle } from './keyed-state-handle.ts';
@@ -108,9 +108,19 @@ export async function writeKeyedSnapshot(
     }
     for (const c of writer.finish()) yield c;
   }
-  let file: StateFileHandle | undefined = await storage.writeFile(base.checkpointId, snapshotFileName(base.operatorUid, base.subtask), chunks());
-  if (writer.blocks.length === 0) file = undefined;
-  return { ...base, ...(file ? { file } : {}), keyGroups: writer.blocks };
+  return writeKeyedSnapshotChunks(storage, base, chunks(), () => writer.blocks);
+}
+
+/** Like writeKeyedSnapshot, for chunks made elsewhere (the LMDB writer thread); `blocks` is read after the last chunk. */
+export async function writeKeyedSnapshotChunks(
+  storage: CheckpointStorage,
+  base: Omit<KeyedStateHandle, 'file' | 'keyGroups'>,
+  chunks: AsyncIterable<Uint8Array>,
+  blocks: () => KeyGroupBlock[],
+): Promise<KeyedStateHandle> {
+  const file = await storage.writeFile(base.checkpointId, snapshotFileName(base.operatorUid, base.subtask), chunks);
+  const keyGroups = blocks();
+  return { ...base, ...(keyGroups.length > 0 ? { file } : {}), keyGroups };
 }
 
 /**
