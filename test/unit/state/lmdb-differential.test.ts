@@ -1,0 +1,93 @@
+/**
+ * The LMDB backend against the heap backend as a reference, under random operations on a few keys
+ * with tiny write batches (so reads go through several batches in flight and LMDB at once), with
+ * snapshots taken mid-stream and restored.
+ */
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { type KeyedStateBackend, listState, mapState, valueState } from '../../../state/index.ts';
+import { type Fixture, at, makeFixture } from './helpers.ts';
+
+let fx: Fixture;
+beforeEach(async () => {
+  fx = await makeFixture();
+});
+afterEach(async () => {
+  await fx.cleanup();
+});
+
+function rng(seed: number): () => number {
+  let x = seed;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 2 ** 32;
+  };
+}
+
+const v = valueState<number>('v');
+const l = listState<number>('l');
+const m = mapState<number, number>('m');
+
+function view(b: KeyedStateBackend, key: number): unknown {
+  at(b, key);
+  return { v: b.getValueState(v).value(), l: b.getListState(l).get(), m: [...b.getMapState(m).entries()] };
+}
+
+function step(b: KeyedStateBackend, op: number, key: number, x: number): void {
+  at(b, key);
+  switch (op) {
+    case 0: return b.getValueState(v).update(x);
+    case 1: return b.getValueState(v).clear();
+    case 2: return b.getListState(l).add(x);
+    case 3: return b.getListState(l).clear();
+    case 4: return b.getListState(l).update([x, x + 1]);
+    case 5: return b.getMapState(m).put(x % 7, x);
+    case 6: return b.getMapState(m).remove(x % 7);
+    case 7: return b.getMapState(m).clear();
+  }
+}
+
+for (const flushEvery of [1, 3, 50]) {
+  it(`matches the heap backend under random operations (batches of ${flushEvery})`, async () => {
+    const random = rng(42 + flushEvery);
+    const lmdb = await fx.open('lmdb', { flushEvery });
+    const heap = await fx.open('heap');
+    const keys = 12;
+    let checkpoint = 0;
+    for (let i = 0; i < 3000; i++) {
+      const op = Math.floor(random() * 9);
+      const key = Math.floor(random() * keys);
+      const x = Math.floor(random() * 1000);
+      if (op === 8) {
+        expect(view(lmdb, key)).toEqual(view(heap, key));
+      } else {
+        step(lmdb, op, key, x);
+        step(heap, op, key, x);
+      }
+      if (i % 1000 === 999) {
+        checkpoint++;
+        const pending = lmdb.snapshot(checkpoint);
+        const expected = Array.from({ length: keys }, (_, k) => view(heap, k));
+        for (let j = 0; j < 20; j++) step(lmdb, Math.floor(random() * 8), Math.floor(random() * keys), j);
+        const restored = await fx.open('lmdb', { restore: [await pending] });
+        expect(Array.from({ length: keys }, (_, k) => view(restored, k))).toEqual(expected);
+        await restored.dispose();
+        // Bring the reference back in line with the writes made while the snapshot was written.
+        for (let k = 0; k < keys; k++) {
+          at(heap, k);
+          at(lmdb, k);
+          heap.getValueState(v).clear();
+          heap.getListState(l).clear();
+          heap.getMapState(m).clear();
+          const s = view(lmdb, k) as { v: number | undefined; l: number[]; m: [number, number][] };
+          at(heap, k);
+          if (s.v !== undefined) heap.getValueState(v).update(s.v);
+          heap.getListState(l).update(s.l);
+          for (const [uk, uv] of s.m) heap.getMapState(m).put(uk, uv);
+        }
+      }
+    }
+    for (let k = 0; k < keys; k++) expect(view(lmdb, k)).toEqual(view(heap, k));
+  });
+}
