@@ -90,7 +90,8 @@ export class RegularJoinOperator<L, R, O> implements Operator<unknown, Change<O>
         kind = c.kind;
         row = c.row;
       }
-      this.keys.set(row, input);
+      // The key selectors are the partitioner's: they take the record as it arrives.
+      this.keys.set(v, input);
       this.onChange(kind, row, times[i]!, input);
     }
   }
