@@ -61,6 +61,11 @@ export { datagen, fromElements, SeededRandom, type DatagenOptions } from '../../
 export { collectSink, CollectSink } from '../../connectors/collect/index.ts';
 export { printSink } from '../../connectors/print/index.ts';
 export { MiniCluster } from '../cluster/mini-cluster.ts';
-export { JobManager, JobHandle, JobFailedError, JobCanceledError, type ClusterOptions, type SubmitOptions } from '../cluster/job-manager.ts';
+export { JobManager, JobHandle, JobFailedError, JobCanceledError, type ClusterOptions, type SubmitOptions, type SavepointRef, type JobEvents } from '../cluster/job-manager.ts';
+export type { CheckpointConfig, CheckpointStorageConfig } from '../checkpoint/config.ts';
+export type { CheckpointStats } from '../checkpoint/coordinator.ts';
+export type { RestartStrategyConfig } from '../failover/restart-strategy.ts';
+export { twoPhaseCommitSink, TwoPhaseCommitWriter, type TransactionalBackend, type TransactionContext } from '../../connectors/two-phase-commit.ts';
+export type { Change, RowKind } from '../../operators/changelog.ts';
 export { JobResult, type JobMetrics, type OperatorMetrics } from '../cluster/job-handle.ts';
 export { WeirError, JobValidationError, ConfigError, UserFunctionError, BadRecordError } from '../errors.ts';

@@ -49,13 +49,13 @@ class SumPerSecond implements KeyedProcessFunction<string, Order, ShopSecond> {
   }
 }
 
-export default defineJob(import.meta.url, (env, params: { count: number; ratePerSecond: number; seed: number; outDir: string }) => {
+export default defineJob(import.meta.url, (env, params: { count: number; ratePerSecond: number; seed: number; outDir: string; aggregationUid?: string }) => {
   env
     .fromSource(datagen({ name: 'orders', count: params.count, ratePerSecond: params.ratePerSecond, seed: params.seed, generate: order }), {
       uid: 'orders',
       watermarks: WatermarkStrategy.forBoundedOutOfOrderness<Order>(250, (o) => o.ts),
     })
     .keyBy((o) => o.shop)
-    .process(new SumPerSecond(), { uid: 'sum-per-second', name: 'sum-per-second' })
+    .process(new SumPerSecond(), { uid: params.aggregationUid ?? 'sum-per-second', name: 'sum-per-second' })
     .sinkTo(transactionalFileSink<ShopSecond>(params.outDir), { uid: 'sink' });
 });
