@@ -32,12 +32,17 @@ export class TimerDriver {
     this.backend.timers.delete(domain, time, key, keyGroup, namespace);
   }
 
-  /** Fires the timers of `domain` up to `upTo`, including ones registered while firing. */
+  /**
+   * Fires the timers of `domain` up to `upTo`, one timestamp at a time, including ones registered
+   * while firing. One time at a time because a handler may register a later timer that is also
+   * due: polled in one batch with it, a copy registered again would fire twice.
+   */
   fire(domain: TimeDomain, upTo: number): void {
     const { backend } = this;
     for (;;) {
-      const due = backend.timers.pollDue(domain, upTo);
-      if (due.length === 0) return;
+      const next = backend.timers.peekEarliest(domain);
+      if (next === undefined || next > upTo) return;
+      const due = backend.timers.pollDue(domain, next);
       for (const t of due) {
         backend.setCurrentKey(t.key, t.keyGroup);
         this.onTimer(t, domain);
