@@ -66,6 +66,5 @@ export type { CheckpointConfig, CheckpointStorageConfig } from '../checkpoint/co
 export type { CheckpointStats } from '../checkpoint/coordinator.ts';
 export type { RestartStrategyConfig } from '../failover/restart-strategy.ts';
 export { twoPhaseCommitSink, TwoPhaseCommitWriter, type TransactionalBackend, type TransactionContext } from '../../connectors/two-phase-commit.ts';
-export type { Change, RowKind } from '../../operators/changelog.ts';
 export { JobResult, type JobMetrics, type OperatorMetrics } from '../cluster/job-handle.ts';
 export { WeirError, JobValidationError, ConfigError, UserFunctionError, BadRecordError } from '../errors.ts';
