@@ -3,7 +3,7 @@
  * right when a checkpoint starts); the job restarts from its latest completed checkpoint, and the
  * committed output must equal that of a failure-free run: nothing missing, nothing twice.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -69,6 +69,39 @@ describe('exactly-once with worker kills', () => {
       expect(pending).toEqual([]);
     });
   }
+
+  it('a corrupt latest checkpoint is skipped: the job restores from the one before', async () => {
+    let corrupted: string | undefined;
+    const { rows, restarts } = await run('corrupt', (handle) => {
+      handle.on('checkpoint-completed', (id) => {
+        if (corrupted !== undefined || id < 3) return;
+        const done = handle.checkpoints().find((c) => c.id === id && c.status === 'completed');
+        if (!done?.location) return;
+        const files = readdirSync(done.location).filter((f) => f !== '_metadata');
+        if (files.length === 0) return;
+        corrupted = path.join(done.location, files[0]!);
+        writeFileSync(corrupted, 'not the state that was written');
+        handle.killTaskManager(0);
+      });
+    });
+    expect(corrupted).toBeDefined();
+    expect(restarts).toBe(1);
+    expect(canonical(rows)).toEqual(expected);
+  });
+
+  it('records checkpoint history: duration, size, alignment', async () => {
+    const dir = path.join(root, 'history');
+    const handle = await cluster(dir).submit(job, { params: { count: 8000, ratePerSecond: 20_000, seed: SEED, outDir: path.join(dir, 'out') }, parallelism: 2 });
+    await handle.result();
+    const completed = handle.checkpoints().filter((c) => c.status === 'completed');
+    expect(completed.length).toBeGreaterThanOrEqual(2);
+    for (const c of completed) {
+      expect(c.durationMs).toBeGreaterThanOrEqual(0);
+      expect(c.bytes).toBeGreaterThan(0);
+      expect(c.alignmentMs).toBeGreaterThanOrEqual(0);
+      expect(c.location).toContain(`chk-${c.id}`);
+    }
+  });
 
   it('kills right when a checkpoint starts commit the same output', async () => {
     let kills = 0;
