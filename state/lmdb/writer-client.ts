@@ -133,7 +133,12 @@ export class LmdbWriterClient {
     if (!this.closed) {
       this.closed = new Promise<void>((resolve) => {
         this.worker.ref();
-        this.worker.once('exit', () => resolve());
+        this.worker.once('exit', () => {
+          // A snapshot still being read fails rather than waiting forever.
+          for (const w of this.waiting.values()) w({ type: 'snapshot-failed', id: -1, message: 'the state backend was disposed while the snapshot was written' });
+          this.waiting.clear();
+          resolve();
+        });
         this.worker.postMessage({ type: 'close' } satisfies WriterRequest);
       });
     }
