@@ -13,8 +13,8 @@ export interface Small {
 }
 
 /** The records every runtime benchmark and its baseline generate. */
-export function small(i: number): Small {
-  return { key: `key-${i % 10_000}`, ts: 1_700_000_000_000 + i, value: i * 0.5 };
+export function small(i: number, keys = 10_000): Small {
+  return { key: `key-${i % keys}`, ts: 1_700_000_000_000 + i, value: i * 0.5 };
 }
 
 export interface SinkTiming {
@@ -60,7 +60,7 @@ export function timingSink<T>(valueOf: (v: T) => number): Sink<T> {
   return { name: 'timing-sink', createWriter: () => new TimingWriter<T>(valueOf) };
 }
 
-export type PipelineParams = { kind: 'exchange' | 'chain' | 'keyed-count'; count: number };
+export type PipelineParams = { kind: 'exchange' | 'chain' | 'keyed-count'; count: number; keys?: number; ratePerSecond?: number };
 
 class RunningCount implements Partial<import('../../runtime/api/index.ts').KeyedProcessFunction<string, Small, number>> {
   private n!: ValueState<number>;
@@ -75,7 +75,8 @@ class RunningCount implements Partial<import('../../runtime/api/index.ts').Keyed
 }
 
 export default defineJob(import.meta.url, (env, params: PipelineParams) => {
-  const source = env.fromSource(datagen({ count: params.count, generate: small }), { name: 'small-records' });
+  const keys = params.keys ?? 10_000;
+  const source = env.fromSource(datagen({ count: params.count, ratePerSecond: params.ratePerSecond, generate: (i) => small(i, keys) }), { name: 'small-records' });
   switch (params.kind) {
     case 'exchange':
       // One source subtask on task manager 0, one sink subtask on task manager 1.

@@ -1,0 +1,117 @@
+/**
+ * Checkpointing costs (issue: exactly-once):
+ *  - checkpoint-overhead: keyed running count (LMDB state, 2 workers) with a checkpoint every 1 s,
+ *    against the same job without checkpoints (ratio = with / without; target >= 0.9);
+ *  - checkpoint-1m-keys / checkpoint-10m-keys: duration of the final checkpoint of a job whose
+ *    keyed state holds 1M (10M) keys, with its size in the metric text;
+ *  - recovery-time: from killing a worker thread to the sink receiving records again.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { MiniCluster, type ClusterOptions } from '../runtime/api/index.ts';
+import job, { type SinkTiming } from './jobs/pipelines.ts';
+import { topicOf } from './jobs/timing.ts';
+import { perSecond, type Benchmark, type Measurement } from './harness.ts';
+
+const N = Number(process.env.BENCH_RECORDS ?? 4_000_000);
+
+function scratch(): { dir: string; done: () => void } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'weir-bench-'));
+  return { dir, done: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+function cluster(dir: string, checkpointMs: number, extra: ClusterOptions = {}): MiniCluster {
+  return new MiniCluster({
+    workers: 2,
+    batchSize: 8192,
+    stateBackend: 'lmdb',
+    workDir: path.join(dir, 'work'),
+    checkpoints: { intervalMs: checkpointMs, storage: { kind: 'local', dir: path.join(dir, 'checkpoints') } },
+    ...extra,
+  });
+}
+
+async function keyedThroughput(checkpointMs: number): Promise<Measurement> {
+  const s = scratch();
+  try {
+    const result = await cluster(s.dir, checkpointMs).execute(job, { params: { kind: 'keyed-count', count: N, keys: 100_000 }, parallelism: 2 });
+    const timings = result.get(topicOf<SinkTiming>('timing'));
+    const count = timings.reduce((a, t) => a + t.count, 0);
+    if (count !== N) throw new Error(`sink saw ${count} records, expected ${N}`);
+    return { value: perSecond(count, Math.max(...timings.map((t) => t.last)) - Math.min(...timings.map((t) => t.first))) };
+  } finally {
+    s.done();
+  }
+}
+
+const sizes: Record<string, number> = {};
+
+async function finalCheckpoint(keys: number, name: string): Promise<Measurement> {
+  const s = scratch();
+  try {
+    const handle = await cluster(s.dir, 60_000).submit(job, { params: { kind: 'keyed-count', count: keys, keys }, parallelism: 2 });
+    await handle.result();
+    const final = handle.checkpoints().filter((c) => c.status === 'completed').at(-1);
+    if (!final) throw new Error('no checkpoint completed');
+    sizes[name] = final.bytes ?? 0;
+    return { value: final.durationMs ?? 0 };
+  } finally {
+    s.done();
+  }
+}
+
+async function recoveryTime(): Promise<Measurement> {
+  const s = scratch();
+  try {
+    const handle = await cluster(s.dir, 500, { restartStrategy: { kind: 'fixed-delay', attempts: 3, delayMs: 0 } }).submit(job, {
+      params: { kind: 'keyed-count', count: 50_000_000, keys: 100_000, ratePerSecond: 200_000 },
+      parallelism: 2,
+    });
+    const sinkIn = async (): Promise<number> => (await handle.metrics()).operators.find((o) => o.name === 'timing-sink')?.recordsIn ?? 0;
+    while (handle.checkpoints().filter((c) => c.status === 'completed').length < 2) await new Promise((r) => setTimeout(r, 20));
+    const killedAt = Date.now();
+    handle.killTaskManager(1);
+    while (!handle.lastRecovery?.runningAt) await new Promise((r) => setTimeout(r, 2));
+    while ((await sinkIn()) === 0) await new Promise((r) => setTimeout(r, 2));
+    const ms = Date.now() - killedAt;
+    await handle.cancel();
+    return { value: ms };
+  } finally {
+    s.done();
+  }
+}
+
+const benchmarks: Benchmark[] = [
+  {
+    name: 'checkpoint-overhead',
+    metric: `records/s, keyed running count over 100k keys (LMDB, 2 workers, ${N / 1e6}M records) with 1 s checkpoints; baseline: no checkpoints`,
+    unit: 'records/s',
+    runs: 3,
+    run: () => keyedThroughput(1000),
+    baseline: () => keyedThroughput(0),
+  },
+  {
+    name: 'checkpoint-1m-keys',
+    get metric() {
+      return `final checkpoint duration with 1M keys in LMDB keyed state (last size ${((sizes['1m'] ?? 0) / 2 ** 20).toFixed(1)} MiB)`;
+    },
+    unit: 'ms',
+    lowerIsBetter: true,
+    runs: 3,
+    run: () => finalCheckpoint(1_000_000, '1m'),
+  },
+  {
+    name: 'checkpoint-10m-keys',
+    get metric() {
+      return `final checkpoint duration with 10M keys in LMDB keyed state (last size ${((sizes['10m'] ?? 0) / 2 ** 20).toFixed(1)} MiB)`;
+    },
+    unit: 'ms',
+    lowerIsBetter: true,
+    runs: 1,
+    run: () => finalCheckpoint(10_000_000, '10m'),
+  },
+  { name: 'recovery-time', metric: 'ms from killing a worker thread to the sink receiving records again (restart delay 0)', unit: 'ms', lowerIsBetter: true, runs: 5, run: recoveryTime },
+];
+
+export default benchmarks;
