@@ -16,6 +16,7 @@ import {
   type Change,
   type LateRecord,
 } from '../../../runtime/api/index.ts';
+import { transactionalFileSink } from '../../harness/transactional-sink.ts';
 
 export interface Event {
   side: 'L' | 'R';
@@ -52,6 +53,9 @@ export type JoinParams = {
   kind?: 'inner' | 'left' | 'right' | 'full';
   /** Parallelism of the sources (default: the job's). */
   sourceParallelism?: number;
+  /** Failure-injection runs: rate-limit the sources, write through the exactly-once test sink into this directory. */
+  ratePerSecond?: number;
+  outDir?: string;
 };
 
 export const BASE_TS = 1_700_000_000_000;
@@ -125,9 +129,13 @@ const lateFactTag = new OutputTag<LateRecord<Event, Change<Row>>>('late-facts');
 
 export default defineJob(import.meta.url, (env, p: JoinParams) => {
   const sourceOptions = p.sourceParallelism === undefined ? {} : { parallelism: p.sourceParallelism };
+  const rate = p.ratePerSecond === undefined ? {} : { ratePerSecond: p.ratePerSecond };
+  const pairSink = p.outDir === undefined ? pairs : transactionalFileSink<Pair>(p.outDir);
+  const changeSink = p.outDir === undefined ? changes : transactionalFileSink<Change<{ l: Row | null; r: Row | null }>>(p.outDir);
   const side = (s: 'L' | 'R') =>
-    env.fromSource(datagen({ count: p.count, seed: p.seed, generate: (i) => event(s, i, p) }), {
+    env.fromSource(datagen({ count: p.count, seed: p.seed, generate: (i) => event(s, i, p), ...rate }), {
       name: `${s}-events`,
+      uid: `${s}-events`,
       watermarks: WatermarkStrategy.forBoundedOutOfOrderness<Event>(p.bound, (e) => e.ts),
       ...sourceOptions,
     });
@@ -142,13 +150,14 @@ export default defineJob(import.meta.url, (env, p: JoinParams) => {
           : joined
               .window(p.join === 'tumbling' ? tumblingWindows(TUMBLE) : slidingWindows(SLIDE.size, SLIDE.slide))
               .apply((l, r, w) => ({ l: l.id, r: r.id, w: w.start }), { lateOutput: lateTag, uid: 'join' });
-      out.sinkTo(pairs);
+      out.sinkTo(pairSink, { uid: 'sink' });
       out.getSideOutput(lateTag).sinkTo(lateRecords);
       return;
     }
     case 'temporal': {
-      const dims = env.fromSource(datagen({ count: dimensionCount(p), seed: p.seed, generate: (i) => dimensionChange(i, p) }), {
+      const dims = env.fromSource(datagen({ count: dimensionCount(p), seed: p.seed, generate: (i) => dimensionChange(i, p), ...rate }), {
         name: 'dimension-changes',
+        uid: 'dimension-changes',
         watermarks: WatermarkStrategy.forBoundedOutOfOrderness<{ change: Change<Row>; ts: number }>(p.bound, (d) => d.ts),
         ...sourceOptions,
       });
@@ -157,7 +166,7 @@ export default defineJob(import.meta.url, (env, p: JoinParams) => {
         .where((e) => e.key)
         .equalTo((row) => row.key)
         .apply((e, row) => ({ l: e.id, r: row === null ? -1 : row.id, ts: e.ts }), { kind: p.kind === 'left' ? 'left' : 'inner', lateOutput: lateFactTag, uid: 'join' });
-      out.sinkTo(pairs);
+      out.sinkTo(pairSink, { uid: 'sink' });
       out.getSideOutput(lateFactTag).sinkTo(lateFacts);
       return;
     }
@@ -169,17 +178,18 @@ export default defineJob(import.meta.url, (env, p: JoinParams) => {
       };
       const scripts = { L: script('L'), R: script('R') };
       // One source subtask per side keeps each row's changes in order on their way to the join.
-      const src = (s: 'L' | 'R') => env.fromSource(datagen({ count: scripts[s].length, generate: (i) => scripts[s][i]! }), { name: `${s}-changes`, parallelism: 1 });
+      const src = (s: 'L' | 'R') => env.fromSource(datagen({ count: scripts[s].length, generate: (i) => scripts[s][i]!, ...rate }), { name: `${s}-changes`, uid: `${s}-changes`, parallelism: 1 });
       const kind = p.kind ?? 'inner';
       const build = (l: Row | null, r: Row | null) => ({ l, r });
       if (p.join === 'regular') {
         const j = src('L').joinChanges(src('R')).where((row) => row.key).equalTo((row) => row.key);
-        const out = kind === 'inner' ? j.inner(build) : kind === 'left' ? j.leftOuter(build) : kind === 'right' ? j.rightOuter(build) : j.fullOuter(build);
-        out.sinkTo(changes);
+        const opts = { uid: 'join' };
+        const out = kind === 'inner' ? j.inner(build, opts) : kind === 'left' ? j.leftOuter(build, opts) : kind === 'right' ? j.rightOuter(build, opts) : j.fullOuter(build, opts);
+        out.sinkTo(changeSink, { uid: 'sink' });
       } else {
         const j = src('L').map((c) => c.row).join(src('R').map((c) => c.row)).where((row) => row.key).equalTo((row) => row.key);
         const out = kind === 'inner' ? j.inner(build) : kind === 'left' ? j.leftOuter(build) : kind === 'right' ? j.rightOuter(build) : j.fullOuter(build);
-        out.sinkTo(changes);
+        out.sinkTo(changeSink, { uid: 'sink' });
       }
       return;
     }
