@@ -14,8 +14,8 @@
  * ListState: one entry per element under (key, seq) with a backend-wide increasing seq, so `add` is
  * one buffered put and never rewrites the list; `get` is one range scan plus the buffered additions.
  * MapState: one entry per user key, so `entries()` is a range scan in user-key order.
- * TTL: values stored as [expiresAt, value]; expired entries are invisible, deleted when read, and
- * left out of snapshots (which are what a restore starts from).
+ * TTL: values stored as [expiresAt, value]; expired entries are invisible, deleted when read, found
+ * by a background sweep that goes on a little with every batch, and left out of snapshots.
  * Snapshots are taken by the writer thread: the request is queued behind the batches sent before it,
  * so its read transaction is exactly the state at the snapshot() call.
  */
@@ -46,6 +46,8 @@ import { LmdbWriterClient } from './writer-client.ts';
 const DELETED = Symbol('deleted');
 type Stored = unknown;
 const MAX_IN_FLIGHT = 2;
+/** Entries of TTL states the background sweep looks at per batch sent. */
+const SWEEP_PER_BATCH = 2048;
 
 interface PendingPoint {
   kg: number;
@@ -130,6 +132,9 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
   private id: KeyId = '';
   private keyGroup = 0;
   private disposed = false;
+  /** Where the background TTL sweep goes on: key group, state, and the last key looked at. */
+  private sweep: { kg: number; state: number; after: KeyPart[] | undefined } = { kg: 0, state: 0, after: undefined };
+  private sweepDeletes: Uint8Array[] = [];
 
   constructor(private readonly options: LmdbBackendOptions) {
     this.keyGroupRange = options.keyGroupRange;
@@ -175,10 +180,14 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
 
   /** Encodes the current buffer into one batch for the writer thread. */
   private sendBatch(): void {
-    if (this.pending === 0) return;
+    if (this.pending === 0 && this.sweepDeletes.length === 0) return;
     const b = this.batch;
     const enc = this.encoder;
     const gen = this.gen;
+    this.sweepExpired(SWEEP_PER_BATCH);
+    // First in the batch: a put buffered in this same batch for a swept key comes after and wins.
+    for (const k of this.sweepDeletes) b.delete(k);
+    this.sweepDeletes = [];
     for (const t of this.tables.values()) {
       const l = t.layers[t.layers.length - 1];
       if (l === undefined || l.gen !== gen) continue;
@@ -578,6 +587,69 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
         },
       };
     });
+  }
+
+  // ---- TTL sweep -------------------------------------------------------------------------------
+
+  /**
+   * Looks at up to `budget` entries of TTL states (going on where the last call stopped, round the
+   * key groups) and queues deletes of the expired ones into the next batch. An entry that has a
+   * buffered write in any layer is left alone (its newer value must not be deleted); reads hide
+   * expired entries anyway. Called with every batch; returns how many deletes it queued.
+   */
+  sweepExpired(budget: number): number {
+    const ttl = [...this.tables.values()].filter((t) => t.ttl !== undefined);
+    if (ttl.length === 0) return 0;
+    const now = this.clock.now();
+    const r = this.keyGroupRange;
+    const groups = r.end - r.start + 1;
+    let seen = 0;
+    let queued = 0;
+    let advanced = 0;
+    const c = this.sweep;
+    if (c.kg < r.start || c.kg > r.end) c.kg = r.start;
+    while (seen < budget) {
+      if (c.state >= ttl.length) {
+        c.state = 0;
+        c.after = undefined;
+        c.kg = c.kg >= r.end ? r.start : c.kg + 1;
+        if (++advanced >= groups) break; // one full round per call at most
+        continue;
+      }
+      const t = ttl[c.state]!;
+      const range = prefixRange([c.kg, t.name]);
+      const start = c.after ? encodeKeyBytes(c.after) : range.start;
+      let finished = true;
+      for (const { key, value } of this.db.getRange({ start, end: range.end } as never) as Iterable<{ key: KeyPart[]; value: unknown }>) {
+        if (c.after && encodeKeyBytes(key).equals(start)) continue;
+        if (++seen > budget) {
+          finished = false;
+          break;
+        }
+        c.after = key;
+        if ((value as [number])[0] > now || this.bufferedFor(t, key)) continue;
+        this.sweepDeletes.push(encodeKeyBytes(key));
+        queued++;
+      }
+      if (finished) {
+        c.after = undefined;
+        c.state++;
+      }
+    }
+    return queued;
+  }
+
+  /** Whether a layer holds a write for the entry stored under `key` (a decoded LMDB key of state `t`). */
+  private bufferedFor(t: StateTable, key: KeyPart[]): boolean {
+    const [k, next] = readKey(key, 2);
+    const id = typeof k === 'object' ? keyId(k) : k;
+    for (const l of t.layers) {
+      if (l.points.has(id)) return true;
+      const m = l.maps.get(id);
+      if (m !== undefined && (m.cleared || m.puts.has(keyId(readKey(key, next)[0])))) return true;
+      // List elements are never rewritten under the same seq, so deleting an expired one is safe.
+    }
+    return false;
   }
 
   // ---- all keys, timers ------------------------------------------------------------------------
