@@ -50,6 +50,7 @@ export {
 } from './operator-state.ts';
 export {
   CheckpointStorageError,
+  collectStateFiles,
   type CheckpointListing,
   type CheckpointScope,
   type CheckpointStorage,

@@ -25,6 +25,7 @@ export type WriterRequest =
   | { type: 'batch'; gen: number; batch: Uint8Array }
   | { type: 'snapshot'; id: number; range: KeyGroupRange; ttlNames: string[]; now: number }
   | { type: 'pull'; id: number }
+  | { type: 'cancel'; id: number }
   | { type: 'close' };
 
 export type WriterResponse =
@@ -137,6 +138,12 @@ async function handle(m: WriterRequest): Promise<void> {
     case 'pull':
       pull(m.id);
       break;
+    case 'cancel': {
+      // The file could not be written: release the read transaction, or LMDB keeps every page it sees.
+      snapshots.get(m.id)?.txn.done();
+      snapshots.delete(m.id);
+      break;
+    }
     case 'close':
       await lastWrite;
       for (const run of snapshots.values()) run.txn.done();

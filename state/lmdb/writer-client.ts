@@ -104,18 +104,24 @@ export class LmdbWriterClient {
     const self = this;
     async function* chunks(): AsyncIterable<Uint8Array> {
       self.worker.ref();
+      let done = false;
       try {
         for (;;) {
           const r = await pull();
-          if (r.type === 'snapshot-failed') throw new StateWriterError(`snapshot of keyed state failed in the LMDB writer thread: ${r.message}`);
-          if (r.type !== 'chunks') continue;
-          for (const c of r.chunks) yield c;
-          if (r.done) {
-            blocks = r.blocks ?? [];
-            return;
+          if (r.type === 'snapshot-failed') {
+            done = true;
+            throw new StateWriterError(`snapshot of keyed state failed in the LMDB writer thread: ${r.message}`);
           }
+          if (r.type !== 'chunks') continue;
+          if (r.done) {
+            done = true;
+            blocks = r.blocks ?? [];
+          }
+          for (const c of r.chunks) yield c;
+          if (done) return;
         }
       } finally {
+        if (!done && !self.closed) self.worker.postMessage({ type: 'cancel', id } satisfies WriterRequest);
         self.worker.unref();
       }
     }

@@ -158,6 +158,25 @@ describe('snapshot and restore', () => {
     }
   }
 
+  for (const kind of BACKENDS) {
+    it(`${kind}: a storage failure fails the snapshot, and the next snapshot works`, async () => {
+      const a = await fx.open(kind, { flushEvery: 10 });
+      fill(a, keys);
+      const original = fx.storage.writeFile.bind(fx.storage);
+      fx.storage.writeFile = async (id, name, data, options) => {
+        if (id === 30) {
+          for await (const _ of typeof (data as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] === 'function' ? (data as AsyncIterable<Uint8Array>) : []) break;
+          throw new Error('disk full');
+        }
+        return original(id, name, data, options);
+      };
+      await expect(a.snapshot(30)).rejects.toThrow(/disk full/);
+      const handle = await a.snapshot(31);
+      const b = await fx.open(kind, { restore: [handle] });
+      for (const k of keys.slice(0, 50)) expect(read(b, k)).toEqual(expected(k));
+    });
+  }
+
   it('a corrupt key-group block fails the restore with a message naming it', async () => {
     const a = await fx.open('lmdb');
     fill(a, keys.slice(0, 50));
