@@ -30,9 +30,9 @@ export interface Firing {
   watermark: number;
 }
 
-/** Event i: time goes up by 10 ms per event, jittered back by up to `disorder` ms. */
+/** Event i: time goes up by 1 ms per event, jittered back by up to `disorder` ms (more than a split's stride of 32 ms, so records are out of order within a split too). */
 export function event(i: number, random: { int(n: number): number }, disorder: number): Event {
-  return { key: `k${random.int(7)}`, ts: 1_000_000 + i * 10 - random.int(disorder + 1) };
+  return { key: `k${random.int(7)}`, ts: 1_000_000 + i - random.int(disorder + 1) };
 }
 
 export const BUCKET_MS = 100;
