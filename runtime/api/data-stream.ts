@@ -175,6 +175,10 @@ export class DataStream<T> {
   }
 
   sinkTo(sink: Sink<T>, options: OperatorOptions = {}): void {
+    if (sink.expand) {
+      sink.expand(this, { parallelism: options.parallelism ?? this.graph.defaultParallelism, maxParallelism: this.graph.maxParallelism }, options);
+      return;
+    }
     addOperator(this.graph, options.name ?? sink.name, options, false, () => sink.createWriter() as Operator<unknown, unknown>, [this.input()], 'sink');
   }
 }

@@ -136,6 +136,20 @@ export class TableWriter {
     return messages;
   }
 
+  /**
+   * Next sequence number of each `partition|bucket` this writer wrote. A stream sink keeps them in
+   * its checkpoint: after a restore, the restored checkpoint's files may not be committed yet when
+   * the writer reads the latest snapshot, and new rows must still sort after them.
+   */
+  sequenceNumbers(): Array<[string, number]> {
+    return [...this.nextSeq];
+  }
+
+  /** Continues each `partition|bucket` at no less than the given sequence number. */
+  seedSequenceNumbers(entries: Iterable<readonly [string, number]>): void {
+    for (const [key, next] of entries) if ((this.nextSeq.get(key) ?? 0) < next) this.nextSeq.set(key, next);
+  }
+
   /** Drops buffered rows (after a failure, before restoring from a checkpoint). */
   abort(): void {
     this.buffers.clear();

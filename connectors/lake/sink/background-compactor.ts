@@ -1,0 +1,78 @@
+/**
+ * Compaction for a lake writer, off its loop: after each checkpoint's flush the writer asks for a
+ * round; the round plans from the latest snapshot (buckets of this writer with at least
+ * `num-sorted-run.compaction-trigger` sorted runs), runs the tasks in the side-work pool, and keeps
+ * the results until the writer's next barrier, which sends them to the committer with that
+ * checkpoint's files. A checkpoint never waits for a compaction.
+ *
+ * A bucket whose compaction was sent with checkpoint n is left alone until checkpoint n + 2 has
+ * completed: the committer commits n when n completes, on its own loop, so by then the table shows
+ * it (or it was dropped as a conflict); two compactions of one bucket do not race each other.
+ */
+import type { S3Options } from '../fs/s3.ts';
+import { planCompaction, type CompactTask } from '../table/compact.ts';
+import type { FileStoreTable } from '../table/table.ts';
+import type { CommitMessage } from '../table/writer.ts';
+
+export type CompactRunner = (task: CompactTask) => Promise<CommitMessage>;
+
+export class BackgroundCompactor {
+  private round: Promise<void> | undefined;
+  private finished: CommitMessage[] = [];
+  /** `partition|bucket` -> checkpoint id its last compaction was sent with. */
+  private readonly sentAt = new Map<string, number>();
+  private lastCompleted = 0;
+  /** Rounds that failed (the round's work is dropped; its files are orphans). */
+  failures = 0;
+  lastError: unknown;
+
+  constructor(
+    private readonly table: FileStoreTable,
+    private readonly run: CompactRunner,
+    private readonly s3?: S3Options,
+  ) {}
+
+  get running(): boolean {
+    return this.round !== undefined;
+  }
+
+  /** Starts a round unless one is running; `owns` says which buckets belong to this writer. */
+  start(owns: (bucket: number) => boolean): void {
+    if (this.round) return;
+    this.round = (async () => {
+      const tasks = (await planCompaction(this.table, this.s3 ? { s3: this.s3 } : {})).filter((t) => owns(t.bucket) && !this.busy(t));
+      const results = await Promise.all(tasks.map((t) => this.run(t)));
+      this.finished.push(...results);
+    })()
+      .catch((e: unknown) => {
+        this.failures++;
+        this.lastError = e;
+      })
+      .finally(() => {
+        this.round = undefined;
+      });
+  }
+
+  private busy(task: CompactTask): boolean {
+    const at = this.sentAt.get(`${task.partition}|${task.bucket}`);
+    return at !== undefined && this.lastCompleted <= at;
+  }
+
+  /** Results ready to go with checkpoint `checkpointId`. */
+  take(checkpointId: number): CommitMessage[] {
+    const out = this.finished;
+    this.finished = [];
+    for (const m of out) this.sentAt.set(`${m.partition}|${m.bucket}`, checkpointId);
+    return out;
+  }
+
+  checkpointCompleted(checkpointId: number): void {
+    // the committer commits checkpoint n when n completes; from n + 1 on the table shows it
+    if (checkpointId > this.lastCompleted) this.lastCompleted = checkpointId - 1;
+  }
+
+  /** Waits for the running round (end of input: its results go with the last commit). */
+  async drain(): Promise<void> {
+    while (this.round) await this.round;
+  }
+}

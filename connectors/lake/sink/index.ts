@@ -1,0 +1,93 @@
+/**
+ * The lake sink: a stream into an Apache Paimon table, exactly once, as Flink's Paimon sink does it.
+ *
+ *     stream (rows or Change<row>)
+ *       -> bucket router (chained to the input: canonical row + Paimon bucket)
+ *       -> hash exchange on the bucket (each bucket has one writer)
+ *       -> writers (parallel): buffer rows; at the barrier write files, emit CommitMessages ahead of it;
+ *                              compact their buckets in the side-work pool between checkpoints
+ *       -> committer (parallelism 1): when checkpoint n completes, commit its messages as one
+ *                              snapshot with commitIdentifier n; expire old snapshots
+ *
+ *     changes.sinkTo(lakeSink<Order>({
+ *       path: '.weir/lake/orders',                       // or 's3://bucket/warehouse/orders'
+ *       schema: { fields: [...], primaryKeys: ['id'], options: { bucket: '4' } },   // used if missing
+ *     }), { uid: 'orders-lake' });
+ */
+import type { Change } from '../../../operators/changelog.ts';
+import type { Sink, SinkInput, SinkTopologyContext } from '../../sink.ts';
+import type { OperatorOptions } from '../../../runtime/api/data-stream.ts';
+import { ConfigError } from '../errors.ts';
+import type { SchemaDefinition } from '../schema/schema.ts';
+import type { ExpireOptions } from '../table/maintenance.ts';
+import { LakeCommitterOperator } from './committer.ts';
+import { subtaskKeys, type BucketedRow, type LakeCommittable } from './records.ts';
+import { BucketRouterOperator } from './router.ts';
+import type { LakeTableLocation } from './table-access.ts';
+import { LakeWriterOperator } from './writer.ts';
+
+export { openLakeTable, type LakeTableLocation } from './table-access.ts';
+
+export interface LakeSinkOptions extends LakeTableLocation {
+  /** The schema to create the table with when there is none at `path` (Paimon options in `options`, e.g. `bucket`). */
+  schema?: SchemaDefinition;
+  /** Writer subtasks (default: the sink's parallelism). Buckets are dealt to them as bucket % writers. */
+  writers?: number;
+  /** The commit user of the first run; later runs take it from the checkpoint. Default a random one. */
+  commitUser?: string;
+  /** Compact buckets with `num-sorted-run.compaction-trigger` sorted runs in the background (default true). */
+  compaction?: boolean;
+  /** Expire snapshots after every this many commits (default 10; 0: never), with these retention settings (default: the table's). */
+  expireEvery?: number;
+  expire?: ExpireOptions;
+}
+
+/**
+ * A sink writing rows (as +I) or Change<T> records (+I/-U/+U/-D) into a Paimon table. The router
+ * runs at the sink's parallelism (`sinkTo(..., { parallelism })`); keep it equal to the input's so
+ * the changes of one key stay in order.
+ */
+export function lakeSink<T>(options: LakeSinkOptions): Sink<T | Change<T>> {
+  if (!options.path) throw new ConfigError('path', 'the lake sink needs the table directory: a local path or s3://bucket/path');
+  const location: LakeTableLocation = { path: options.path, ...(options.s3 ? { s3: options.s3 } : {}), ...(options.lock ? { lock: options.lock } : {}) };
+  const name = 'lake-sink';
+  return {
+    name,
+    createWriter() {
+      throw new ConfigError('lakeSink', 'the lake sink is several operators (router, writers, committer); add it with stream.sinkTo(lakeSink(...))');
+    },
+    expand(stream: SinkInput<T | Change<T>>, context: SinkTopologyContext, opts: OperatorOptions): void {
+      const base = opts.name ?? name;
+      const uid = opts.uid ?? base;
+      const writers = options.writers ?? context.parallelism;
+      if (!Number.isInteger(writers) || writers < 1) throw new ConfigError('writers', `must be a positive integer, got ${writers}`);
+      const keys = subtaskKeys(writers, context.maxParallelism);
+      let unaware = 0;
+      const routed = stream.transform<BucketedRow>(`${base}-router`, () => new BucketRouterOperator<T>(`${base}-router`, location, options.schema), {
+        uid: `${uid}-router`,
+        ...(opts.parallelism ? { parallelism: opts.parallelism } : {}),
+        ...(opts.slotSharingGroup ? { slotSharingGroup: opts.slotSharingGroup } : {}),
+      });
+      const written = routed
+        .keyBy((r) => keys[r.bucket >= 0 ? r.bucket % writers : unaware++ % writers]!)
+        .transform<LakeCommittable>(
+          `${base}-writer`,
+          () => new LakeWriterOperator(`${base}-writer`, { location, schema: options.schema, compaction: options.compaction ?? true }),
+          { uid: `${uid}-writer`, parallelism: writers, ...(opts.slotSharingGroup ? { slotSharingGroup: opts.slotSharingGroup } : {}) },
+        );
+      written.sinkTo(
+        {
+          name: `${base}-committer`,
+          createWriter: () => new LakeCommitterOperator(`${base}-committer`, {
+            location,
+            schema: options.schema,
+            commitUser: options.commitUser,
+            expireEvery: options.expireEvery ?? 10,
+            expire: options.expire ?? {},
+          }),
+        },
+        { name: `${base}-committer`, uid: `${uid}-committer`, parallelism: 1 },
+      );
+    },
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * A job writing a primary-key table through the lake sink: seeded random inserts, updates (-U then
+ * +U) and deletes over `keys` ids, in index order (source at parallelism 1, writers in parallel),
+ * so the table's final content is a pure function of the parameters (see `expectedRows`).
+ */
+import { datagen, defineJob, type Change } from '../../../../runtime/api/index.ts';
+import { lakeSink } from '../../../../connectors/lake/sink/index.ts';
+import { T } from '../../../../connectors/lake/index.ts';
+import type { SchemaDefinition } from '../../../../connectors/lake/schema/schema.ts';
+import type { S3Options } from '../../../../connectors/lake/fs/s3.ts';
+
+export interface Account {
+  id: number;
+  version: number;
+  balance: number;
+  owner: string;
+}
+
+export type PkWritesParams = {
+  count: number;
+  keys: number;
+  seed: number;
+  path: string;
+  writers: number;
+  ratePerSecond?: number;
+  s3?: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string };
+  lockDir?: string;
+  commitUser?: string;
+  compactionTrigger?: number;
+};
+
+export function accountSchema(trigger = 5): SchemaDefinition {
+  return {
+    fields: [
+      { name: 'id', type: T.notNull(T.int()) },
+      { name: 'version', type: T.int() },
+      { name: 'balance', type: T.double() },
+      { name: 'owner', type: T.string() },
+    ],
+    primaryKeys: ['id'],
+    options: { bucket: '4', 'num-sorted-run.compaction-trigger': String(trigger) },
+  };
+}
+
+type Op = { kind: 'insert' | 'update' | 'delete'; row: Account };
+
+export function operation(i: number, random: { int(n: number): number }, keys: number): Op {
+  const id = random.int(keys);
+  const roll = random.int(4);
+  const row = { id, version: i, balance: random.int(1_000_000) / 100, owner: `owner-${random.int(500)}` };
+  return { kind: roll < 2 ? 'insert' : roll === 2 ? 'update' : 'delete', row };
+}
+
+export function changesOf(op: Op): Change<Account>[] {
+  if (op.kind === 'insert') return [{ kind: '+I', row: op.row }];
+  if (op.kind === 'delete') return [{ kind: '-D', row: op.row }];
+  return [{ kind: '-U', row: { ...op.row, version: -1 } }, { kind: '+U', row: op.row }];
+}
+
+export default defineJob(import.meta.url, (env, params: PkWritesParams) => {
+  const s3: S3Options | undefined = params.s3;
+  env
+    .fromSource(
+      datagen({ name: 'operations', count: params.count, seed: params.seed, splits: 1, ...(params.ratePerSecond ? { ratePerSecond: params.ratePerSecond } : {}), generate: (i, r) => operation(i, r, params.keys) }),
+      { uid: 'operations', parallelism: 1 },
+    )
+    .flatMap<Change<Account>>((op, out) => changesOf(op).forEach((c) => out.collect(c)), { name: 'changes', parallelism: 1 })
+    .sinkTo(
+      lakeSink<Account>({
+        path: params.path,
+        schema: accountSchema(params.compactionTrigger),
+        writers: params.writers,
+        ...(s3 ? { s3 } : {}),
+        ...(params.commitUser ? { commitUser: params.commitUser } : {}),
+      }),
+      { uid: 'accounts-lake', parallelism: 1 },
+    );
+});
