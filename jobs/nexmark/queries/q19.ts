@@ -1,0 +1,43 @@
+import { valueState, type Collector, type KeyedContext, type KeyedProcessFunction, type KeyedRuntimeContext, type ValueState } from '../../../runtime/api/index.ts';
+import { Q19_TOP, type Q19Row } from '../queries.ts';
+import type { QueryBuilder } from './common.ts';
+import { numberedBid, type NumberedBid } from './q18.ts';
+
+const TOP = Q19_TOP;
+
+/** True when a ranks before b: higher price, of equal prices the earlier in the stream. */
+const before = (a: NumberedBid, b: NumberedBid): boolean => a.price > b.price || (a.price === b.price && a.seq < b.seq);
+
+/**
+ * Per auction, the 10 highest bids. A bid that enters the top list moves the ones below it down a
+ * rank; each changed rank is emitted as an upsert of (auction, rankNumber). Ties rank by event
+ * number, not by arrival (see q18), which the top-N operator would use.
+ */
+class TopBids implements KeyedProcessFunction<number, NumberedBid, Q19Row> {
+  private top!: ValueState<NumberedBid[]>;
+
+  open(ctx: KeyedRuntimeContext): void {
+    this.top = ctx.getState(valueState<NumberedBid[]>('top'));
+  }
+
+  processElement(b: NumberedBid, _ctx: KeyedContext<number>, out: Collector<Q19Row>): void {
+    const prev = this.top.value();
+    const n = prev === undefined ? 0 : prev.length;
+    if (n === TOP && !before(b, prev![n - 1]!)) return;
+    let at = n;
+    while (at > 0 && before(b, prev![at - 1]!)) at--;
+    const next = prev === undefined ? [b] : [...prev.slice(0, at), b, ...prev.slice(at, TOP - 1)];
+    this.top.update(next);
+    for (let r = at; r < next.length; r++) {
+      const x = next[r]!;
+      out.collect({ kind: 'bid', auction: x.auction, bidder: x.bidder, price: x.price, channel: x.channel, url: x.url, dateTime: x.dateTime, extra: x.extra, rankNumber: r + 1 });
+    }
+  }
+}
+
+/** q19 top 10 bids per auction by price (an updating result: the latest row per (auction, rank) holds). */
+export const q19: QueryBuilder<'q19'> = (input) =>
+  input
+    .source<NumberedBid>('bids', (e, n) => (e.kind === 'bid' ? numberedBid(e, n) : undefined))
+    .keyBy((b) => b.auction)
+    .process<Q19Row>(new TopBids(), { name: 'q19-top-10', uid: 'q19-top-10' });

@@ -1,0 +1,118 @@
+import { listState, valueState, type Collector, type KeyedContext, type KeyedCoProcessFunction, type KeyedProcessFunction, type KeyedRuntimeContext, type ListState, type OnTimerContext, type ValueState } from '../../../runtime/api/index.ts';
+import type { Q4Row } from '../queries.ts';
+import type { QueryBuilder } from './common.ts';
+
+interface AuctionRow {
+  t: 'a';
+  id: number;
+  category: number;
+  expires: number;
+}
+interface BidRow {
+  t: 'b';
+  auction: number;
+  price: number;
+}
+interface Winner {
+  category: number;
+  price: number;
+}
+/** An open auction: category, start, expires, highest qualifying price so far (-1: none). */
+type OpenAuction = [number, number, number, number];
+
+/**
+ * Per auction: the highest bid with dateTime in [auction.dateTime, auction.expires], emitted when
+ * the watermark passes `expires` (no such bid can come after that). Bids that arrive before their
+ * auction wait (as flattened time, price pairs) until the watermark passes their time: an auction
+ * that arrives later starts after them, so they cannot count. A join plus a group-by in the SQL;
+ * written with state and timers because the result per auction is final only at its expiry.
+ */
+class WinningBid implements KeyedCoProcessFunction<number, AuctionRow, BidRow, Winner> {
+  private auction!: ValueState<OpenAuction>;
+  private pending!: ListState<number>;
+
+  open(ctx: KeyedRuntimeContext): void {
+    this.auction = ctx.getState(valueState<OpenAuction>('auction'));
+    this.pending = ctx.getListState(listState<number>('early-bids'));
+  }
+
+  processElement1(a: AuctionRow, ctx: KeyedContext<number>): void {
+    const start = ctx.timestamp;
+    let max = -1;
+    const early = this.pending.get();
+    if (early.length > 0) {
+      for (let i = 0; i < early.length; i += 2) {
+        const t = early[i]!;
+        if (t >= start && t <= a.expires && early[i + 1]! > max) max = early[i + 1]!;
+      }
+      this.pending.clear();
+    }
+    this.auction.update([a.category, start, a.expires, max]);
+    ctx.timerService.registerEventTimeTimer(a.expires);
+  }
+
+  processElement2(b: BidRow, ctx: KeyedContext<number>): void {
+    const t = ctx.timestamp;
+    const a = this.auction.value();
+    if (a !== undefined) {
+      if (t >= a[1] && t <= a[2] && b.price > a[3]) this.auction.update([a[0], a[1], a[2], b.price]);
+      return;
+    }
+    this.pending.addAll([t, b.price]);
+    ctx.timerService.registerEventTimeTimer(t);
+  }
+
+  onTimer(time: number, ctx: OnTimerContext<number>, out: Collector<Winner>): void {
+    const a = this.auction.value();
+    if (a !== undefined) {
+      if (time !== a[2]) return;
+      if (a[3] >= 0) out.collect({ category: a[0], price: a[3] });
+      this.auction.clear();
+    }
+    const early = this.pending.get();
+    if (early.length === 0) return;
+    const wm = ctx.currentWatermark();
+    const keep: number[] = [];
+    for (let i = 0; i < early.length; i += 2) if (early[i]! > wm) keep.push(early[i]!, early[i + 1]!);
+    if (keep.length === 0) this.pending.clear();
+    else this.pending.update(keep);
+  }
+}
+
+/** Per category: the running average of winning prices, truncated (Flink's AVG over BIGINT), as upserts. */
+class CategoryAverage implements KeyedProcessFunction<number, Winner, Q4Row> {
+  private sums!: ValueState<[number, number]>;
+
+  open(ctx: KeyedRuntimeContext): void {
+    this.sums = ctx.getState(valueState<[number, number]>('sum-count'));
+  }
+
+  processElement(w: Winner, ctx: KeyedContext<number>, out: Collector<Q4Row>): void {
+    const s = this.sums.value();
+    const sum = (s?.[0] ?? 0) + w.price;
+    const count = (s?.[1] ?? 0) + 1;
+    this.sums.update([sum, count]);
+    out.collect({ category: ctx.key, avgFinal: Math.trunc(sum / count) });
+  }
+}
+
+/** q4 average winning price per category (an updating result: the latest row per category holds). */
+export const q4: QueryBuilder<'q4'> = (input) => {
+  const events = input.source<AuctionRow | BidRow>('auctions-bids', (e) => {
+    if (e.kind === 'bid') return { t: 'b', auction: e.auction, price: e.price };
+    if (e.kind === 'auction') return { t: 'a', id: e.id, category: e.category, expires: e.expires };
+    return undefined;
+  });
+  const auctions = events.flatMap<AuctionRow>((r, out) => {
+    if (r.t === 'a') out.collect(r);
+  }, { name: 'q4-auctions' });
+  const bids = events.flatMap<BidRow>((r, out) => {
+    if (r.t === 'b') out.collect(r);
+  }, { name: 'q4-bids' });
+  return auctions
+    .connect(bids)
+    .keyBy<number>((a) => a.id, (b) => b.auction)
+    .process<Winner>(new WinningBid(), { name: 'q4-winning-bid', uid: 'q4-winning-bid' })
+    .keyBy<number>((w) => w.category)
+    .process<Q4Row>(new CategoryAverage(), { name: 'q4-average', uid: 'q4-average' });
+};
