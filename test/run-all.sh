@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# `npm test`: starts the servers the integration tests need (each test/services/<name>.sh start
-# prints KEY=VALUE lines that are exported for the tests), runs every test under test/, prints a
-# closing "N passed, N failed" line, and stops the servers again, whatever happened.
+# `npm test`: starts the servers the integration tests need (each test/services/<name>.sh has
+# `start`, `stop` and `env`, which prints KEY=VALUE lines that are exported for the tests), runs
+# every test under test/, prints a closing "N passed, N failed" line, and stops the servers again,
+# whatever happened.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,7 +17,7 @@ for f in test/services/*.sh; do
   [ -e "$f" ] || continue
   name=$(basename "$f" .sh)
   echo "starting $name..."
-  if ! out=$(bash "$f" start); then
+  if ! bash "$f" start >/dev/null || ! out=$(bash "$f" env); then
     echo "could not start the $name service ($f start failed); see its output above" >&2
     exit 1
   fi

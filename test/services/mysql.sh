@@ -55,11 +55,11 @@ case "${1:-}" in
     fi
     rm -rf "$state"
     ;;
-  url)
+  url | env)
     running && print_env || { echo "not running" >&2; exit 1; }
     ;;
   *)
-    echo "usage: $0 start|stop|url" >&2
+    echo "usage: $0 start|stop|url|env" >&2
     exit 2
     ;;
 esac

@@ -3,6 +3,7 @@
 #   test/services/s3.sh start   -> prints the endpoint (http://127.0.0.1:PORT); idempotent
 #   test/services/s3.sh stop    -> stops it and removes its data
 #   test/services/s3.sh endpoint
+#   test/services/s3.sh env       -> WEIR_S3_ENDPOINT=... and the credentials, as KEY=VALUE lines
 # Credentials: S3RVER / S3RVER. State lives in ${WEIR_SERVICES_DIR:-${TMPDIR:-/tmp}/weir-services}/s3.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -46,8 +47,16 @@ case "${1:-}" in
   endpoint)
     running && echo "http://127.0.0.1:$(cat "$state/port")" || { echo "not running" >&2; exit 1; }
     ;;
+  env)
+    # KEY=VALUE lines for the tests (test/run-all.sh exports them).
+    running || { echo "not running" >&2; exit 1; }
+    echo "WEIR_S3_ENDPOINT=http://127.0.0.1:$(cat "$state/port")"
+    echo "AWS_ACCESS_KEY_ID=S3RVER"
+    echo "AWS_SECRET_ACCESS_KEY=S3RVER"
+    echo "AWS_REGION=us-east-1"
+    ;;
   *)
-    echo "usage: $0 start|stop|endpoint" >&2
+    echo "usage: $0 start|stop|endpoint|env" >&2
     exit 2
     ;;
 esac
