@@ -41,58 +41,13 @@ import type { KeyedStateHandle } from '../snapshot/keyed-state-handle.ts';
 import type { TimeDomain, Timer } from '../timers.ts';
 import { LmdbTimerService, type TimerStore } from './lmdb-timers.ts';
 import { WriteBatchBuilder } from './write-batch.ts';
+import { DELETED, type Layer, type PendingList, type PendingMap, type Stored, StateTable, type TimerLayer, encodeLayer, encodeTimerLayer } from './layers.ts';
+import { TtlSweeper } from './ttl-sweep.ts';
 import { LmdbWriterClient } from './writer-client.ts';
 
-const DELETED = Symbol('deleted');
-type Stored = unknown;
 const MAX_IN_FLIGHT = 2;
 /** Entries of TTL states the background sweep looks at per batch sent. */
 const SWEEP_PER_BATCH = 2048;
-
-interface PendingPoint {
-  kg: number;
-  key: StateKey;
-  stored: Stored | typeof DELETED;
-}
-
-interface PendingList {
-  kg: number;
-  key: StateKey;
-  /** Drop what is below this layer for this key before adding `added`. */
-  cleared: boolean;
-  seqs: number[];
-  added: Stored[];
-}
-
-interface PendingMap {
-  kg: number;
-  key: StateKey;
-  cleared: boolean;
-  puts: Map<KeyId, { uk: StateKey; stored: Stored | typeof DELETED }>;
-}
-
-/** The buffered writes of one state in one batch. */
-interface Layer {
-  gen: number;
-  points: Map<KeyId, PendingPoint>;
-  lists: Map<KeyId, PendingList>;
-  maps: Map<KeyId, PendingMap>;
-}
-
-class StateTable {
-  /** Oldest first; the last one is the current batch's if its gen is the backend's current gen. */
-  layers: Layer[] = [];
-  constructor(
-    readonly name: string,
-    readonly kind: string,
-    readonly ttl: StateTtlConfig | undefined,
-  ) {}
-}
-
-interface TimerLayer {
-  gen: number;
-  writes: Map<string, { key: KeyPart[]; present: boolean }>;
-}
 
 export interface LmdbBackendOptions {
   /** Directory of the working LMDB environment (created; removed by dispose). */
@@ -132,8 +87,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
   private id: KeyId = '';
   private keyGroup = 0;
   private disposed = false;
-  /** Where the background TTL sweep goes on: key group, state, and the last key looked at. */
-  private sweep: { kg: number; state: number; after: KeyPart[] | undefined } = { kg: 0, state: 0, after: undefined };
+  private readonly sweeper: TtlSweeper;
   private sweepDeletes: Uint8Array[] = [];
 
   constructor(private readonly options: LmdbBackendOptions) {
@@ -147,6 +101,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
     this.encoder = (this.db as unknown as { encoder: { encode(v: unknown): Uint8Array } }).encoder;
     this.writer = new LmdbWriterClient(options.path);
     this.timers = new LmdbTimerService(this);
+    this.sweeper = new TtlSweeper(this.db, this.keyGroupRange);
   }
 
   setCurrentKey(key: StateKey, keyGroup: number): void {
@@ -188,41 +143,13 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
     // First in the batch: a put buffered in this same batch for a swept key comes after and wins.
     for (const k of this.sweepDeletes) b.delete(k);
     this.sweepDeletes = [];
+    const out = { batch: b, encode: (v: unknown) => enc.encode(v), existingKeys: (prefix: KeyPart[]) => this.db.getKeys(prefixRange(prefix) as never) as Iterable<KeyPart[]> };
     for (const t of this.tables.values()) {
       const l = t.layers[t.layers.length - 1];
-      if (l === undefined || l.gen !== gen) continue;
-      for (const p of l.points.values()) {
-        const k = encodeKeyBytes(stateKeyPrefix(p.kg, t.name, p.key));
-        if (p.stored === DELETED) b.delete(k);
-        else b.put(k, enc.encode(p.stored));
-      }
-      for (const [id, pl] of l.lists) {
-        const prefix = stateKeyPrefix(pl.kg, t.name, pl.key);
-        if (pl.cleared) this.deleteExisting(t, prefix, id, (l) => l.lists.get(id)?.seqs.map((seq) => [...prefix, seq]));
-        for (let i = 0; i < pl.added.length; i++) {
-          prefix.push(pl.seqs[i]!);
-          b.put(encodeKeyBytes(prefix), enc.encode(pl.added[i]));
-          prefix.pop();
-        }
-      }
-      for (const [id, m] of l.maps) {
-        const prefix = stateKeyPrefix(m.kg, t.name, m.key);
-        if (m.cleared) this.deleteExisting(t, prefix, id, (l) => (l.maps.has(id) ? [...l.maps.get(id)!.puts.values()].map((e) => pushKey(prefix.slice(), e.uk)) : undefined));
-        for (const e of m.puts.values()) {
-          const k = encodeKeyBytes(pushKey(prefix.slice(), e.uk));
-          if (e.stored === DELETED) b.delete(k);
-          else b.put(k, enc.encode(e.stored));
-        }
-      }
+      if (l !== undefined && l.gen === gen) encodeLayer(t, l, out);
     }
     const tl = this.timerLayers[this.timerLayers.length - 1];
-    if (tl !== undefined && tl.gen === gen) {
-      const one = enc.encode(1);
-      for (const w of tl.writes.values()) {
-        if (w.present) b.put(encodeKeyBytes(w.key), one);
-        else b.delete(encodeKeyBytes(w.key));
-      }
-    }
+    if (tl !== undefined && tl.gen === gen) encodeTimerLayer(tl, out);
     const sent = this.writer.send(b.finish());
     if (sent !== gen) throw new Error(`LMDB write batch numbering is off: sent ${sent}, expected ${gen}`);
     this.gen++;
@@ -231,19 +158,6 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
     while (this.gen - 1 - this.seenCommitted > MAX_IN_FLIGHT) {
       this.writer.waitFor(this.seenCommitted + 1);
       this.collectCommitted();
-    }
-  }
-
-  /**
-   * For a clear: deletes of every entry under `prefix` that exists before the current layer, i.e.
-   * in LMDB's view or added by a batch still in flight (nothing else writes these keys, so this is
-   * exact). The writer thread then only does puts and deletes, which lmdb-js batches natively.
-   */
-  private deleteExisting(t: StateTable, prefix: KeyPart[], id: KeyId, inLayer: (l: Layer) => KeyPart[][] | undefined): void {
-    for (const k of this.db.getKeys(prefixRange(prefix) as never) as Iterable<KeyPart[]>) this.batch.delete(encodeKeyBytes(k));
-    for (const l of t.layers) {
-      if (l.gen === this.gen) break;
-      for (const k of inLayer(l) ?? []) this.batch.delete(encodeKeyBytes(k));
     }
   }
 
@@ -592,64 +506,14 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
   // ---- TTL sweep -------------------------------------------------------------------------------
 
   /**
-   * Looks at up to `budget` entries of TTL states (going on where the last call stopped, round the
-   * key groups) and queues deletes of the expired ones into the next batch. An entry that has a
-   * buffered write in any layer is left alone (its newer value must not be deleted); reads hide
-   * expired entries anyway. Called with every batch; returns how many deletes it queued.
+   * Looks at up to `budget` entries of TTL states (going on where the last call stopped) and queues
+   * deletes of the expired ones without buffered writes into the next batch (ttl-sweep.ts). Runs
+   * with every batch; returns how many deletes it queued.
    */
   sweepExpired(budget: number): number {
-    const ttl = [...this.tables.values()].filter((t) => t.ttl !== undefined);
-    if (ttl.length === 0) return 0;
-    const now = this.clock.now();
-    const r = this.keyGroupRange;
-    const groups = r.end - r.start + 1;
-    let seen = 0;
-    let queued = 0;
-    let advanced = 0;
-    const c = this.sweep;
-    if (c.kg < r.start || c.kg > r.end) c.kg = r.start;
-    while (seen < budget) {
-      if (c.state >= ttl.length) {
-        c.state = 0;
-        c.after = undefined;
-        c.kg = c.kg >= r.end ? r.start : c.kg + 1;
-        if (++advanced >= groups) break; // one full round per call at most
-        continue;
-      }
-      const t = ttl[c.state]!;
-      const range = prefixRange([c.kg, t.name]);
-      const start = c.after ? encodeKeyBytes(c.after) : range.start;
-      let finished = true;
-      for (const { key, value } of this.db.getRange({ start, end: range.end } as never) as Iterable<{ key: KeyPart[]; value: unknown }>) {
-        if (c.after && encodeKeyBytes(key).equals(start)) continue;
-        if (++seen > budget) {
-          finished = false;
-          break;
-        }
-        c.after = key;
-        if ((value as [number])[0] > now || this.bufferedFor(t, key)) continue;
-        this.sweepDeletes.push(encodeKeyBytes(key));
-        queued++;
-      }
-      if (finished) {
-        c.after = undefined;
-        c.state++;
-      }
-    }
-    return queued;
-  }
-
-  /** Whether a layer holds a write for the entry stored under `key` (a decoded LMDB key of state `t`). */
-  private bufferedFor(t: StateTable, key: KeyPart[]): boolean {
-    const [k, next] = readKey(key, 2);
-    const id = typeof k === 'object' ? keyId(k) : k;
-    for (const l of t.layers) {
-      if (l.points.has(id)) return true;
-      const m = l.maps.get(id);
-      if (m !== undefined && (m.cleared || m.puts.has(keyId(readKey(key, next)[0])))) return true;
-      // List elements are never rewritten under the same seq, so deleting an expired one is safe.
-    }
-    return false;
+    const deletes = this.sweeper.sweep([...this.tables.values()].filter((t) => t.ttl !== undefined), this.clock.now(), budget);
+    for (const d of deletes) this.sweepDeletes.push(d);
+    return deletes.length;
   }
 
   // ---- all keys, timers ------------------------------------------------------------------------
