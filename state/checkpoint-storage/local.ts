@@ -1,8 +1,6 @@
 /** Checkpoints in a local directory (the default): state files streamed to disk, `_metadata` by temp file + rename. */
-import { createWriteStream } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { once } from 'node:events';
 import {
   type CheckpointListing,
   type CheckpointScope,
@@ -55,20 +53,21 @@ export class LocalCheckpointStorage implements CheckpointStorage {
     const scope = options.scope ?? 'checkpoint';
     const dir = this.dir(checkpointId, scope);
     await mkdir(dir, { recursive: true });
-    const out = createWriteStream(path.join(dir, name));
+    const fh = await open(path.join(dir, name), 'w');
     let size = 0;
     let crc = 0;
     try {
       for await (const chunk of chunksOf(data)) {
         size += chunk.length;
         crc = crc32(chunk, crc);
-        if (!out.write(chunk)) await once(out, 'drain');
+        await fh.write(chunk);
       }
-      out.end();
-      await once(out, 'finish');
+      // Durable before `_metadata` can refer to it.
+      await fh.sync();
     } catch (cause) {
-      out.destroy();
       throw new CheckpointStorageError(`writing state file '${name}' of ${scope} ${checkpointId} under ${dir} failed: ${(cause as Error).message}`, { cause, retriable: true });
+    } finally {
+      await fh.close();
     }
     return { type: 'weir.state-file', scope, checkpointId, name, size, crc32: crc.toString(16).padStart(8, '0') };
   }
@@ -120,6 +119,13 @@ export class LocalCheckpointStorage implements CheckpointStorage {
       await fh.close();
     }
     await rename(tmp, path.join(dir, METADATA_FILE));
+    // The rename itself durable too.
+    const dh = await open(dir, 'r');
+    try {
+      await dh.sync();
+    } finally {
+      await dh.close();
+    }
     const completed = decodeMetadata(bytes, dir, dir);
     if (scope === 'checkpoint') await this.applyRetention(this.retained);
     return completed;
