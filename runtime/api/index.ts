@@ -56,10 +56,12 @@ export { valueState, listState, mapState, reducingState, aggregatingState, type 
 export type { ValueState, ListState, MapState, ReducingState, AggregatingState } from '../../state/handles.ts';
 export type { StateKey } from '../../state/key-groups.ts';
 export type { Source, SourceReader, SourceOutput, SourceReaderContext, PollStatus } from '../../connectors/source.ts';
-export type { Sink } from '../../connectors/sink.ts';
+export type { Sink, SinkInput, SinkTopologyContext } from '../../connectors/sink.ts';
 export { datagen, fromElements, SeededRandom, type DatagenOptions } from '../../connectors/datagen/index.ts';
 export { collectSink, CollectSink } from '../../connectors/collect/index.ts';
 export { printSink } from '../../connectors/print/index.ts';
+export { lakeSink, type LakeSinkOptions } from '../../connectors/lake/sink/index.ts';
+export { lakeSource, type LakeSourceOptions, type LakeBatchSourceOptions, type LakeStreamingSourceOptions } from '../../connectors/lake/source/index.ts';
 export { MiniCluster } from '../cluster/mini-cluster.ts';
 export { JobManager, JobHandle, JobFailedError, JobCanceledError, type ClusterOptions, type SubmitOptions, type SavepointRef, type JobEvents } from '../cluster/job-manager.ts';
 export type { CheckpointConfig, CheckpointStorageConfig } from '../checkpoint/config.ts';
