@@ -5,11 +5,11 @@ import type { SnapshotManager } from '../../../connectors/lake/format/snapshot.t
 import { operation, type Account } from './jobs/pk-writes.ts';
 
 /** Rows of the table after applying operations 0..count-1 in order, as sorted text. */
-export function expectedRows(count: number, keys: number, seed: number): string[] {
+export function expectedRows(count: number, keys: number, seed: number, keyOffset = 0): string[] {
   const model = new Map<number, Account>();
   const random = new SeededRandom();
   for (let i = 0; i < count; i++) {
-    const op = operation(i, random.reset(seed, i), keys);
+    const op = operation(i, random.reset(seed, i), keys, keyOffset);
     if (op.kind === 'delete') model.delete(op.row.id);
     else model.set(op.row.id, op.row);
   }

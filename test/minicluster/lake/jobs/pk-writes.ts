@@ -5,7 +5,7 @@
  */
 import { datagen, defineJob, type Change } from '../../../../runtime/api/index.ts';
 import { lakeSink } from '../../../../connectors/lake/sink/index.ts';
-import { T } from '../../../../connectors/lake/index.ts';
+import { LocalFileLock, T } from '../../../../connectors/lake/index.ts';
 import type { SchemaDefinition } from '../../../../connectors/lake/schema/schema.ts';
 import type { S3Options } from '../../../../connectors/lake/fs/s3.ts';
 
@@ -27,6 +27,8 @@ export type PkWritesParams = {
   lockDir?: string;
   commitUser?: string;
   compactionTrigger?: number;
+  /** Ids are keyOffset .. keyOffset + keys - 1 (two jobs with disjoint ranges can share a table). */
+  keyOffset?: number;
 };
 
 export function accountSchema(trigger = 5): SchemaDefinition {
@@ -44,8 +46,8 @@ export function accountSchema(trigger = 5): SchemaDefinition {
 
 type Op = { kind: 'insert' | 'update' | 'delete'; row: Account };
 
-export function operation(i: number, random: { int(n: number): number }, keys: number): Op {
-  const id = random.int(keys);
+export function operation(i: number, random: { int(n: number): number }, keys: number, keyOffset = 0): Op {
+  const id = keyOffset + random.int(keys);
   const roll = random.int(4);
   const row = { id, version: i, balance: random.int(1_000_000) / 100, owner: `owner-${random.int(500)}` };
   return { kind: roll < 2 ? 'insert' : roll === 2 ? 'update' : 'delete', row };
@@ -61,7 +63,7 @@ export default defineJob(import.meta.url, (env, params: PkWritesParams) => {
   const s3: S3Options | undefined = params.s3;
   env
     .fromSource(
-      datagen({ name: 'operations', count: params.count, seed: params.seed, splits: 1, ...(params.ratePerSecond ? { ratePerSecond: params.ratePerSecond } : {}), generate: (i, r) => operation(i, r, params.keys) }),
+      datagen({ name: 'operations', count: params.count, seed: params.seed, splits: 1, ...(params.ratePerSecond ? { ratePerSecond: params.ratePerSecond } : {}), generate: (i, r) => operation(i, r, params.keys, params.keyOffset ?? 0) }),
       { uid: 'operations', parallelism: 1 },
     )
     .flatMap<Change<Account>>((op, out) => changesOf(op).forEach((c) => out.collect(c)), { name: 'changes', parallelism: 1 })
@@ -72,6 +74,7 @@ export default defineJob(import.meta.url, (env, params: PkWritesParams) => {
         writers: params.writers,
         ...(s3 ? { s3 } : {}),
         ...(params.commitUser ? { commitUser: params.commitUser } : {}),
+        ...(params.lockDir ? { lock: new LocalFileLock({ dir: params.lockDir }) } : {}),
       }),
       { uid: 'accounts-lake', parallelism: 1 },
     );
