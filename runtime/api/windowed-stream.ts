@@ -8,7 +8,7 @@
  *       .allowedLateness(10_000)              // late records update results for 10 s more
  *       .sideOutputLateData(lateTag)          // later ones go here (read with getSideOutput(lateTag))
  *       .earlyFiring(continuousProcessingTimeTrigger(1_000)) // and results every second meanwhile
- *       .aggregate(sumOf((e) => e.amount), (sum, ctx, out) => out.collect({ room: ctx.key, end: ctx.window.end, sum }));
+ *       .aggregate(sumOf((e) => e.amount), (sum, ctx) => ({ room: ctx.key, end: ctx.window.end, sum }));
  *
  * Results carry the timestamp `window.end - 1`. Sliding windows keep one accumulator per pane
  * (gcd(size, slide)), so aggregate functions used with them (and with sessions) need `merge`.
@@ -20,13 +20,14 @@ import type { OutputTag } from '../../operators/operator.ts';
 import type { WindowAssigner } from '../../operators/window/assigner.ts';
 import { AlignedWindowOperator, type WindowOperatorOptions } from '../../operators/window/aligned-window-operator.ts';
 import { SessionWindowOperator } from '../../operators/window/session-window-operator.ts';
-import type { EarlyFiring, ProcessWindowFunction, WindowResultFunction } from '../../operators/window/time-window.ts';
+import type { EarlyFiring, ProcessWindowFunction, WindowContext, WindowResultFunction } from '../../operators/window/time-window.ts';
 import { aggregateContents, reduceContents, type WindowContents } from '../../operators/window/window-contents.ts';
 import { topNAggregate, type WindowRanked } from '../../operators/rank/window-top-n.ts';
 import type { KeyedStream, OperatorOptions, SingleOutputStream } from './data-stream.ts';
 
-function emitResult<K, T>(): WindowResultFunction<K, T, T> {
-  return (result, _ctx, out) => out.collect(result);
+function emitOne<K, IN, R>(map: ((result: IN, ctx: WindowContext<K>) => R) | undefined): WindowResultFunction<K, IN, R> {
+  if (!map) return (result, _ctx, out) => out.collect(result as unknown as R);
+  return (result, ctx, out) => out.collect(map(result, ctx));
 }
 
 export class WindowedStream<K extends StateKey, T> {
@@ -60,14 +61,22 @@ export class WindowedStream<K extends StateKey, T> {
     return this;
   }
 
-  /** Combines the records of a window with `fn`, which must return a new value rather than modify its arguments. */
-  reduce<R = T>(fn: (a: T, b: T) => T, windowFn?: WindowResultFunction<K, T, R>, options: OperatorOptions = {}): SingleOutputStream<R> {
-    return this.build<T, T, R>('window-reduce', reduceContents(fn), windowFn ?? (emitResult<K, T>() as unknown as WindowResultFunction<K, T, R>), options);
+  /**
+   * Combines the records of a window with `fn`, which must return a new value rather than modify
+   * its arguments. `map` turns the result and the window into the output record (default: the result).
+   */
+  reduce<R = T>(fn: (a: T, b: T) => T, map?: (result: T, ctx: WindowContext<K>) => R, options: OperatorOptions = {}): SingleOutputStream<R> {
+    return this.build<T, T, R>('window-reduce', reduceContents(fn), emitOne(map), options);
   }
 
-  /** Incremental aggregation: one accumulator per window (per pane for sliding windows). */
-  aggregate<ACC, OUT, R = OUT>(agg: AggregateFunction<T, ACC, OUT>, windowFn?: WindowResultFunction<K, OUT, R>, options: OperatorOptions = {}): SingleOutputStream<R> {
-    return this.build<ACC, OUT, R>('window-aggregate', aggregateContents(agg), windowFn ?? (emitResult<K, OUT>() as unknown as WindowResultFunction<K, OUT, R>), options);
+  /** Incremental aggregation: one accumulator per window (per pane for sliding windows); `map` as in reduce. */
+  aggregate<ACC, OUT, R = OUT>(agg: AggregateFunction<T, ACC, OUT>, map?: (result: OUT, ctx: WindowContext<K>) => R, options: OperatorOptions = {}): SingleOutputStream<R> {
+    return this.build<ACC, OUT, R>('window-aggregate', aggregateContents(agg), emitOne(map), options);
+  }
+
+  /** Incremental aggregation with a function that may emit any number of records per firing (Flink's aggregate(agg, windowFunction)). */
+  aggregateWith<ACC, OUT, R>(agg: AggregateFunction<T, ACC, OUT>, windowFn: WindowResultFunction<K, OUT, R>, options: OperatorOptions = {}): SingleOutputStream<R> {
+    return this.build<ACC, OUT, R>('window-aggregate', aggregateContents(agg), windowFn, options);
   }
 
   /** A function over all records of the window at once (they are kept in state until it fires). */
@@ -77,7 +86,7 @@ export class WindowedStream<K extends StateKey, T> {
 
   /** The best `n` records of each key and window by `compare` (negative: a first), one output record per rank. */
   topN(n: number, compare: (a: T, b: T) => number, options: OperatorOptions = {}): SingleOutputStream<WindowRanked<K, T>> {
-    return this.aggregate<T[], T[], WindowRanked<K, T>>(
+    return this.aggregateWith<T[], T[], WindowRanked<K, T>>(
       topNAggregate(n, compare),
       (rows, ctx, out) => {
         for (let i = 0; i < rows.length; i++) out.collect({ key: ctx.key, windowStart: ctx.window.start, windowEnd: ctx.window.end, rank: i + 1, row: rows[i]! });
