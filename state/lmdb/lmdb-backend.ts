@@ -36,7 +36,7 @@ import type { AggregatingState, ListState, MapState, ReducingState, ValueState }
 import { compareKeys, keyId, type KeyId } from '../key-codec.ts';
 import type { KeyGroupRange, StateKey } from '../key-groups.ts';
 import { TIMERS, domainCode, encodeKeyBytes, encodePart, prefixRange, pushKey, readKey, stateKeyPrefix, validateStateName, type KeyPart } from '../layout.ts';
-import { forEachEntry, readOwnedBlocks, writeKeyedSnapshotChunks } from '../snapshot/entry-file.ts';
+import { readOwnedBlocks, writeKeyedSnapshotChunks } from '../snapshot/entry-file.ts';
 import type { KeyedStateHandle } from '../snapshot/keyed-state-handle.ts';
 import type { TimeDomain, Timer } from '../timers.ts';
 import { LmdbTimerService, type TimerStore } from './lmdb-timers.ts';
@@ -69,7 +69,6 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
   readonly timers: LmdbTimerService;
   private readonly env: RootDatabase;
   private readonly db: Database<Stored, KeyPart[]>;
-  private readonly raw: Database<Buffer, Buffer>;
   private readonly encoder: { encode(v: unknown): Uint8Array };
   private readonly writer: LmdbWriterClient;
   private readonly batch = new WriteBatchBuilder();
@@ -97,7 +96,6 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
     this.flushEvery = options.flushEvery ?? 32768;
     this.env = open({ path: options.path, noSync: true, noMetaSync: true, maxDbs: 4, cache: false });
     this.db = this.env.openDB<Stored, KeyPart[]>('state', {});
-    this.raw = this.env.openDB<Buffer, Buffer>('state', { keyEncoding: 'binary', encoding: 'binary' });
     this.encoder = (this.db as unknown as { encoder: { encode(v: unknown): Uint8Array } }).encoder;
     this.writer = new LmdbWriterClient(options.path);
     this.timers = new LmdbTimerService(this);
@@ -603,9 +601,15 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
     if (!storage) throw new Error(`restore of operator '${this.options.operatorUid}' needs checkpoint storage: pass 'storage' to createKeyedStateBackend`);
     this.flush();
     for (const h of handles) this.nextSeq = Math.max(this.nextSeq, h.nextListSeq);
+    // The writer thread puts the blocks (lmdb-js batches them natively); at most a few in flight.
     await readOwnedBlocks(storage, handles, this.keyGroupRange, this.maxParallelism, (_kg, bytes) => {
-      this.env.transactionSync(() => forEachEntry(bytes, (k, v) => void this.raw.putSync(k, v)));
+      this.gen = this.writer.sendEntries(bytes) + 1;
+      if (this.gen - 1 - this.seenCommitted > MAX_IN_FLIGHT) {
+        this.writer.waitFor(this.gen - 1 - MAX_IN_FLIGHT);
+        this.collectCommitted();
+      }
     });
+    this.flush();
     this.timers.rebuild();
   }
 

@@ -10,7 +10,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { open, type Transaction } from 'lmdb';
 import { type KeyPart, encodeKeyBytes, prefixRange } from '../layout.ts';
-import { EntryWriter } from '../snapshot/entry-file.ts';
+import { EntryWriter, forEachEntry } from '../snapshot/entry-file.ts';
 import type { KeyGroupRange } from '../key-groups.ts';
 import { PUT, forEachWrite } from './write-batch.ts';
 
@@ -23,6 +23,8 @@ export interface WriterData {
 
 export type WriterRequest =
   | { type: 'batch'; gen: number; batch: Uint8Array }
+  /** Entries of a snapshot block (snapshot/entry-file.ts format) to put, numbered like a batch. */
+  | { type: 'entries'; gen: number; entries: Uint8Array }
   | { type: 'snapshot'; id: number; range: KeyGroupRange; ttlNames: string[]; now: number }
   | { type: 'pull'; id: number }
   | { type: 'cancel'; id: number }
@@ -49,6 +51,24 @@ function fail(e: unknown): void {
   Atomics.notify(status, 0);
 }
 
+function applyEntries(gen: number, entries: Uint8Array): void {
+  let last: Promise<unknown> | undefined;
+  forEachEntry(Buffer.from(entries.buffer, entries.byteOffset, entries.byteLength), (key, value) => {
+    last = raw.put(key, value);
+  });
+  published(gen, last);
+}
+
+function published(gen: number, last: Promise<unknown> | undefined): void {
+  lastWrite = (last ?? lastWrite).then(
+    () => {
+      Atomics.store(status, 0, gen);
+      Atomics.notify(status, 0);
+    },
+    (e: unknown) => fail(e),
+  );
+}
+
 /** The last write of the last batch handed to lmdb-js; resolves once it is committed. */
 let lastWrite: Promise<unknown> = Promise.resolve();
 
@@ -61,13 +81,7 @@ function applyBatch(gen: number, batch: Uint8Array): void {
   forEachWrite(batch, (op, key, value) => {
     last = op === PUT ? raw.put(key, value!) : raw.remove(key);
   });
-  lastWrite = (last ?? lastWrite).then(
-    () => {
-      Atomics.store(status, 0, gen);
-      Atomics.notify(status, 0);
-    },
-    (e: unknown) => fail(e),
-  );
+  published(gen, last);
 }
 
 interface SnapshotRun {
@@ -127,6 +141,9 @@ async function handle(m: WriterRequest): Promise<void> {
   switch (m.type) {
     case 'batch':
       applyBatch(m.gen, m.batch);
+      break;
+    case 'entries':
+      applyEntries(m.gen, m.entries);
       break;
     case 'snapshot': {
       await lastWrite;

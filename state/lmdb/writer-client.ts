@@ -62,6 +62,15 @@ export class LmdbWriterClient {
     return gen;
   }
 
+  /** Sends snapshot entries (a restored key-group block) to be put; numbered like a batch. */
+  sendEntries(entries: Uint8Array): number {
+    this.check();
+    const gen = ++this.sent;
+    const own = entries.byteOffset === 0 && entries.byteLength === entries.buffer.byteLength ? entries : Uint8Array.from(entries);
+    this.worker.postMessage({ type: 'entries', gen, entries: own } satisfies WriterRequest, [own.buffer as ArrayBuffer]);
+    return gen;
+  }
+
   /** The last batch LMDB has committed (read from shared memory; no event loop needed). */
   committed(): number {
     this.check();
