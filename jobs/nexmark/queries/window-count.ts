@@ -19,15 +19,25 @@ const count: AggregateFunction<unknown, number, number> = {
   merge: (a, b) => a + b,
 };
 
-/** Records per key and window; `row` makes the output record when the window fires. */
+const sumOfCounts: AggregateFunction<{ count: number }, number, number> = {
+  createAccumulator: () => 0,
+  add: (v, n) => n + v.count,
+  getResult: (n) => n,
+  merge: (a, b) => a + b,
+};
+
+/**
+ * Records per key and window; `row` makes the output record when the window fires. With
+ * `partial`, each record is itself a count (from a local pre-aggregation) and counts are summed.
+ */
 export function windowCount<K extends StateKey, T, R>(
   keyed: KeyedStream<K, T>,
   assigner: WindowAssigner,
   row: (key: K, count: number, window: TimeWindow) => R,
-  options: { name: string; uid: string },
+  options: { name: string; uid: string; partial?: boolean },
 ): SingleOutputStream<R> {
   const key = keyed.key;
-  const contents = aggregateContents<T, number, number>(count);
+  const contents = aggregateContents<T, number, number>(options.partial ? (sumOfCounts as unknown as AggregateFunction<T, number, number>) : count);
   const emit = (n: number, ctx: { key: K; window: TimeWindow }, out: { collect(v: R): void }) => out.collect(row(ctx.key, n, ctx.window));
   return keyed.transformKeyed<R>(
     options.name,
@@ -35,6 +45,6 @@ export function windowCount<K extends StateKey, T, R>(
       assigner.kind === 'aligned'
         ? new AlignedWindowOperator<K, T, number, number, R>(options.name, key, assigner, contents, emit)
         : new SessionWindowOperator<K, T, number, number, R>(options.name, key, assigner, contents, emit),
-    options,
+    { name: options.name, uid: options.uid },
   );
 }

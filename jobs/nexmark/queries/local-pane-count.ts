@@ -1,0 +1,88 @@
+/**
+ * Local pre-aggregation for window counts (Flink's local-global window aggregation): each source
+ * subtask counts its records per (pane, key) in a Map and, once the watermark passes the end of a
+ * pane, emits one { key, count } per key with the timestamp paneEnd - 1. Panes are aligned with
+ * the windows downstream (a window is a whole number of panes), so a partial count falls in the
+ * same windows as the records it stands for, and the window operator sums them. Counts of panes
+ * not yet emitted are written to operator state at checkpoints.
+ */
+import type { Operator, OperatorContext, Output } from '../../../runtime/api/index.ts';
+import type { OperatorListState } from '../../../state/operator-state.ts';
+
+export interface KeyCount {
+  key: number;
+  count: number;
+}
+
+/** [pane start, key, count] */
+type PendingCount = [number, number, number];
+
+export class LocalPaneCount<T> implements Operator<T, KeyCount> {
+  private out!: Output<KeyCount>;
+  private state!: OperatorListState<PendingCount>;
+  private readonly panes = new Map<number, Map<number, number>>();
+  /** Smallest pane start held, so most watermarks are answered without a look at the panes. */
+  private oldest = Infinity;
+
+  constructor(
+    readonly name: string,
+    private readonly keyOf: (value: T) => number,
+    private readonly paneMs: number,
+  ) {}
+
+  open(ctx: OperatorContext<KeyCount>): void {
+    this.out = ctx.output;
+    this.state = ctx.operatorState.getListState<PendingCount>(`${this.name}-pending`);
+    for (const [pane, key, count] of this.state.get()) {
+      const counts = this.pane(pane);
+      counts.set(key, (counts.get(key) ?? 0) + count);
+    }
+  }
+
+  private pane(start: number): Map<number, number> {
+    let counts = this.panes.get(start);
+    if (counts === undefined) {
+      this.panes.set(start, (counts = new Map()));
+      if (start < this.oldest) this.oldest = start;
+    }
+    return counts;
+  }
+
+  processBatch(values: readonly T[], times: ArrayLike<number>): void {
+    const size = this.paneMs;
+    const keyOf = this.keyOf;
+    let paneStart = NaN;
+    let counts: Map<number, number> | undefined;
+    for (let i = 0; i < values.length; i++) {
+      const t = times[i]!;
+      const start = t - (((t % size) + size) % size);
+      if (start !== paneStart || counts === undefined) {
+        paneStart = start;
+        counts = this.pane(start);
+      }
+      const key = keyOf(values[i]!);
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+  }
+
+  processWatermark(watermark: number): void {
+    if (this.oldest + this.paneMs - 1 > watermark) return;
+    let oldest = Infinity;
+    for (const [start, counts] of this.panes) {
+      const last = start + this.paneMs - 1;
+      if (last > watermark) {
+        if (start < oldest) oldest = start;
+        continue;
+      }
+      for (const [key, count] of counts) this.out.emit({ key, count }, last);
+      this.panes.delete(start);
+    }
+    this.oldest = oldest;
+  }
+
+  snapshotState(): void {
+    const pending: PendingCount[] = [];
+    for (const [start, counts] of this.panes) for (const [key, count] of counts) pending.push([start, key, count]);
+    this.state.update(pending);
+  }
+}
