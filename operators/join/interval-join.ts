@@ -90,8 +90,7 @@ export class IntervalJoinOperator<L, R, O> implements Operator<L | R, O> {
       for (let j = 0; j < rs.length; j++) this.emit(l, rs[j]!, time);
     }
     const cleanupAt = t + upperMs;
-    if (cleanupAt > watermark) {
-      add(this.left, t, l);
+    if (cleanupAt > watermark && add(this.left, t, l)) {
       this.backend.timers.register('event', cleanupAt, this.backend.currentKey(), this.backend.currentKeyGroup(), LEFT);
     }
   }
@@ -107,8 +106,7 @@ export class IntervalJoinOperator<L, R, O> implements Operator<L | R, O> {
       for (let j = 0; j < ls.length; j++) this.emit(ls[j]!, r, time);
     }
     const cleanupAt = t - lowerMs;
-    if (cleanupAt > watermark) {
-      add(this.right, t, r);
+    if (cleanupAt > watermark && add(this.right, t, r)) {
       this.backend.timers.register('event', cleanupAt, this.backend.currentKey(), this.backend.currentKeyGroup(), RIGHT);
     }
   }
@@ -137,8 +135,18 @@ export class IntervalJoinOperator<L, R, O> implements Operator<L | R, O> {
   }
 }
 
-/** Appends to the bucket of time `t` (copying: a stored array is never mutated in place). */
-function add<T>(buffer: MapState<number, T[]>, t: number, value: T): void {
+/**
+ * Appends to the bucket of time `t`; true if the bucket is new (and so needs its cleanup timer).
+ * A stored array is copied, never changed in place: the heap backend hands out the stored object.
+ */
+function add<T>(buffer: MapState<number, T[]>, t: number, value: T): boolean {
   const bucket = buffer.get(t);
-  buffer.put(t, bucket === undefined ? [value] : [...bucket, value]);
+  if (bucket === undefined) {
+    buffer.put(t, [value]);
+    return true;
+  }
+  const next = bucket.slice();
+  next.push(value);
+  buffer.put(t, next);
+  return false;
 }

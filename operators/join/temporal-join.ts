@@ -85,8 +85,14 @@ export class TemporalJoinOperator<F, D, O> implements Operator<unknown, O> {
         }
         this.keys.set(v, 0);
         const bucket = this.facts.get(t);
-        this.facts.put(t, bucket === undefined ? [v as F] : [...bucket, v as F]);
-        backend.timers.register('event', t, backend.currentKey(), backend.currentKeyGroup(), FACT_TIMER);
+        if (bucket === undefined) {
+          this.facts.put(t, [v as F]);
+          backend.timers.register('event', t, backend.currentKey(), backend.currentKeyGroup(), FACT_TIMER);
+        } else {
+          const next = bucket.slice();
+          next.push(v as F);
+          this.facts.put(t, next);
+        }
         continue;
       }
       const change = v as Change<D>;
@@ -108,48 +114,48 @@ export class TemporalJoinOperator<F, D, O> implements Operator<unknown, O> {
       if (due.length === 0) return;
       for (const timer of due) {
         backend.setCurrentKey(timer.key, timer.keyGroup);
-        if (timer.namespace === FACT_TIMER) this.joinFacts(timer.time);
-        this.dropVersionsBefore(timer.time);
+        this.onTime(timer.time, timer.namespace === FACT_TIMER);
       }
     }
   }
 
-  private joinFacts(time: number): void {
+  /**
+   * The watermark passed `time` for the current key: join the facts of that time with the version
+   * valid then, and keep only what facts after `time` can need: the latest version at or before it
+   * (unless it is a deletion) and later ones. One scan of the versions does both.
+   */
+  private onTime(time: number, hasFacts: boolean): void {
+    let latest: number | undefined;
+    let version: D | null = null;
+    let older: number[] | undefined;
+    for (const [vt, row] of this.versions.entries()) {
+      if (vt > time) break;
+      if (latest !== undefined) (older ??= []).push(latest);
+      latest = vt;
+      version = row;
+    }
+    if (older !== undefined) for (let j = 0; j < older.length; j++) this.versions.remove(older[j]!);
+    if (latest !== undefined && version === null) this.versions.remove(latest);
+    if (hasFacts) this.joinFacts(time, version);
+  }
+
+  private joinFacts(time: number, version: D | null): void {
     const facts = this.facts.get(time);
     if (facts === undefined) return;
     this.facts.remove(time);
-    let version: D | null = null;
-    for (const [vt, row] of this.versions.entries()) {
-      if (vt > time) break;
-      version = row;
-    }
     if (version === null && this.spec.kind === 'inner') {
       this.ctx.metrics.count('facts-without-version', facts.length);
       return;
     }
+    const { join } = this.spec;
     for (let j = 0; j < facts.length; j++) {
       let o: O;
       try {
-        o = this.spec.join(facts[j]!, version);
+        o = join(facts[j]!, version);
       } catch (e) {
         throw userFunctionError(this.name, { fact: facts[j], dimension: version }, e);
       }
       this.out.emit(o, time);
     }
-  }
-
-  /** Keeps only what facts after `time` can need: the latest version at or before it (if not a deletion) and later ones. */
-  private dropVersionsBefore(time: number): void {
-    let latest: number | undefined;
-    let latestIsDeletion = false;
-    const older: number[] = [];
-    for (const [vt, row] of this.versions.entries()) {
-      if (vt > time) break;
-      if (latest !== undefined) older.push(latest);
-      latest = vt;
-      latestIsDeletion = row === null;
-    }
-    for (const vt of older) this.versions.remove(vt);
-    if (latest !== undefined && latestIsDeletion) this.versions.remove(latest);
   }
 }

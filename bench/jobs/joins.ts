@@ -1,0 +1,71 @@
+/**
+ * Jobs of the join benchmarks, each ending in a timing sink:
+ *  - interval: left and right events with keys `k{i % 10000}` at time base + i; right in
+ *    [left - 2, left + 2] ms, so each left record meets exactly its twin (one pair per index);
+ *  - temporal: a dimension table of `rows` rows loaded from its changelog into LMDB keyed state
+ *    (valid from time 0), then `count` facts at times 1.. with random keys, each joined with its row.
+ */
+import { datagen, defineJob, WatermarkStrategy, type Change } from '../../runtime/api/index.ts';
+import { timingSink } from './pipelines.ts';
+
+export interface Ev {
+  key: string;
+  ts: number;
+  v: number;
+}
+
+export interface Dim {
+  id: number;
+  name: string;
+  tier: number;
+}
+
+export interface Fact {
+  id: number;
+  dim: number;
+  ts: number;
+}
+
+export const BASE = 1_700_000_000_000;
+export const INTERVAL_KEYS = 10_000;
+
+export function ev(i: number): Ev {
+  return { key: `k${i % INTERVAL_KEYS}`, ts: BASE + i, v: i };
+}
+
+export function dimRow(i: number): Dim {
+  return { id: i, name: `room-${i}`, tier: i % 7 };
+}
+
+/** Fact i's dimension key: a multiplicative hash of i, spread over all rows. */
+export function factOf(i: number, rows: number): Fact {
+  return { id: i, dim: (Math.imul(i, 2654435761) >>> 0) % rows, ts: 1 + i };
+}
+
+export type JoinBenchParams = { kind: 'interval' | 'temporal'; count: number; rows: number };
+
+export default defineJob(import.meta.url, (env, p: JoinBenchParams) => {
+  if (p.kind === 'interval') {
+    const side = (name: string) =>
+      env.fromSource(datagen({ name, count: p.count, generate: ev }), { name, watermarks: WatermarkStrategy.forBoundedOutOfOrderness<Ev>(10, (e) => e.ts) });
+    side('left')
+      .join(side('right'))
+      .where((e) => e.key)
+      .equalTo((e) => e.key)
+      .between(-2, 2)
+      .apply((l, r) => l.v + r.v, { uid: 'interval-join' })
+      .sinkTo(timingSink<number>((n) => n));
+    return;
+  }
+  const dims = env.fromSource(datagen<Change<Dim>>({ name: 'dimension', count: p.rows, generate: (i) => ({ kind: '+I', row: dimRow(i) }), timestampOf: () => 0 }), {
+    name: 'dimension',
+    watermarks: WatermarkStrategy.forMonotonousTimestamps<Change<Dim>>(),
+  });
+  env
+    .fromSource(datagen({ name: 'facts', count: p.count, generate: (i) => factOf(i, p.rows) }), { name: 'facts', watermarks: WatermarkStrategy.forMonotonousTimestamps<Fact>((f) => f.ts) })
+    .temporalJoin(dims)
+    .where((f) => f.dim)
+    .equalTo((d) => d.id)
+    .apply((f, d) => f.id + d!.tier, { uid: 'temporal-join' })
+    .sinkTo(timingSink<number>((n) => n));
+});
