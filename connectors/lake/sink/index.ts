@@ -69,7 +69,7 @@ export function lakeSink<T>(options: LakeSinkOptions): Sink<T | Change<T>> {
         ...(opts.slotSharingGroup ? { slotSharingGroup: opts.slotSharingGroup } : {}),
       });
       const written = routed
-        .keyBy((r) => keys[r.bucket >= 0 ? r.bucket % writers : unaware++ % writers]!)
+        .keyBy((r) => keys[r.__bucket >= 0 ? r.__bucket % writers : unaware++ % writers]!)
         .transform<LakeCommittable>(
           `${base}-writer`,
           () => new LakeWriterOperator(`${base}-writer`, { location, schema: options.schema, compaction: options.compaction ?? true }),

@@ -12,13 +12,12 @@ import { NO_TIMESTAMP } from '../../../operators/operator.ts';
 import type { OperatorListState } from '../../../state/operator-state.ts';
 import { runSideWork } from '../../../runtime/cluster/side-work-pool.ts';
 import type { SchemaDefinition } from '../schema/schema.ts';
-import type { DataType } from '../schema/types.ts';
 import type { FileStoreTable } from '../table/table.ts';
 import { TableWriter, type CommitMessage } from '../table/writer.ts';
 import type { CompactTask } from '../table/compact.ts';
 import { BackgroundCompactor } from './background-compactor.ts';
 import { openLakeTable, type LakeTableLocation } from './table-access.ts';
-import type { BucketedRow, LakeCommittable } from './records.ts';
+import { rowReader, type BucketedRow, type LakeCommittable } from './records.ts';
 
 const COMPACT_MODULE = new URL('./compact-side-work.ts', import.meta.url);
 
@@ -26,15 +25,6 @@ export interface LakeWriterSettings {
   location: LakeTableLocation;
   schema: SchemaDefinition | undefined;
   compaction: boolean;
-}
-
-function hasMapType(t: DataType): boolean {
-  switch (t.root) {
-    case 'MAP': return true;
-    case 'ARRAY': return hasMapType(t.element);
-    case 'ROW': return t.fields.some((f) => hasMapType(f.type));
-    default: return false;
-  }
 }
 
 export class LakeWriterOperator implements Operator<BucketedRow, LakeCommittable> {
@@ -47,6 +37,7 @@ export class LakeWriterOperator implements Operator<BucketedRow, LakeCommittable
   private parallelism = 1;
   private ended = false;
   private ctx!: OperatorContext<LakeCommittable>;
+  private readRow!: (r: BucketedRow) => unknown[];
 
   constructor(readonly name: string, private readonly settings: LakeWriterSettings) {}
 
@@ -56,9 +47,8 @@ export class LakeWriterOperator implements Operator<BucketedRow, LakeCommittable
     this.parallelism = ctx.parallelism;
     this.output = ctx.output;
     this.table = await openLakeTable(this.settings.location, this.settings.schema);
-    // Map values do not survive the exchange between threads as Maps: normalize such rows again here
-    const trusted = !this.table.schema.fields.some((f) => hasMapType(f.type));
-    this.writer = new TableWriter(this.table, { trustedRows: trusted });
+    this.writer = new TableWriter(this.table);
+    this.readRow = rowReader(this.table.schema.fields.map((f) => f.name));
     this.sequences = ctx.operatorState.getUnionListState<[string, number]>('lake-writer-sequences');
     this.writer.seedSequenceNumbers(this.sequences.get());
     if (this.settings.compaction && this.table.primaryKey) {
@@ -74,9 +64,10 @@ export class LakeWriterOperator implements Operator<BucketedRow, LakeCommittable
 
   processBatch(values: readonly BucketedRow[]): void {
     const w = this.writer;
+    const read = this.readRow;
     for (let i = 0; i < values.length; i++) {
       const v = values[i]!;
-      w.write(v.row, v.kind);
+      w.write(read(v), v.__kind);
     }
   }
 
