@@ -1,4 +1,4 @@
-import { listState, valueState, type Collector, type KeyedContext, type KeyedCoProcessFunction, type KeyedProcessFunction, type KeyedRuntimeContext, type ListState, type OnTimerContext, type ValueState } from '../../../runtime/api/index.ts';
+import { valueState, type Collector, type KeyedContext, type KeyedCoProcessFunction, type KeyedProcessFunction, type KeyedRuntimeContext, type OnTimerContext, type ValueState } from '../../../runtime/api/index.ts';
 import type { Q4Row } from '../queries.ts';
 import type { QueryBuilder } from './common.ts';
 
@@ -29,18 +29,18 @@ type OpenAuction = [number, number, number, number];
  */
 class WinningBid implements KeyedCoProcessFunction<number, AuctionRow, BidRow, Winner> {
   private auction!: ValueState<OpenAuction>;
-  private pending!: ListState<number>;
+  private pending!: ValueState<number[]>;
 
   open(ctx: KeyedRuntimeContext): void {
     this.auction = ctx.getState(valueState<OpenAuction>('auction'));
-    this.pending = ctx.getListState(listState<number>('early-bids'));
+    this.pending = ctx.getState(valueState<number[]>('early-bids'));
   }
 
   processElement1(a: AuctionRow, ctx: KeyedContext<number>): void {
     const start = ctx.timestamp;
     let max = -1;
-    const early = this.pending.get();
-    if (early.length > 0) {
+    const early = this.pending.value();
+    if (early !== undefined) {
       for (let i = 0; i < early.length; i += 2) {
         const t = early[i]!;
         if (t >= start && t <= a.expires && early[i + 1]! > max) max = early[i + 1]!;
@@ -58,8 +58,18 @@ class WinningBid implements KeyedCoProcessFunction<number, AuctionRow, BidRow, W
       if (t >= a[1] && t <= a[2] && b.price > a[3]) this.auction.update([a[0], a[1], a[2], b.price]);
       return;
     }
-    this.pending.addAll([t, b.price]);
-    ctx.timerService.registerEventTimeTimer(t);
+    const early = this.pending.value();
+    if (early === undefined) {
+      this.pending.update([t, b.price]);
+      // One timer per auction id for its waiting bids: when it fires, the expired ones go and
+      // a new timer is set for the earliest that is left.
+      ctx.timerService.registerEventTimeTimer(t);
+    } else {
+      // The earliest time stays first: the timer set for it is the one that matters.
+      const next = t < early[0]! ? [t, b.price, ...early] : [...early, t, b.price];
+      this.pending.update(next);
+      if (t < early[0]!) ctx.timerService.registerEventTimeTimer(t);
+    }
   }
 
   onTimer(time: number, ctx: OnTimerContext<number>, out: Collector<Winner>): void {
@@ -69,13 +79,29 @@ class WinningBid implements KeyedCoProcessFunction<number, AuctionRow, BidRow, W
       if (a[3] >= 0) out.collect({ category: a[0], price: a[3] });
       this.auction.clear();
     }
-    const early = this.pending.get();
-    if (early.length === 0) return;
-    const wm = ctx.currentWatermark();
+    const early = this.pending.value();
+    if (early === undefined || early[0]! > time) return;
     const keep: number[] = [];
-    for (let i = 0; i < early.length; i += 2) if (early[i]! > wm) keep.push(early[i]!, early[i + 1]!);
-    if (keep.length === 0) this.pending.clear();
-    else this.pending.update(keep);
+    let min = Infinity;
+    let at = 0;
+    for (let i = 0; i < early.length; i += 2) {
+      if (early[i]! <= time) continue;
+      if (early[i]! < min) {
+        min = early[i]!;
+        at = keep.length;
+      }
+      keep.push(early[i]!, early[i + 1]!);
+    }
+    if (keep.length === 0) {
+      this.pending.clear();
+      return;
+    }
+    if (at !== 0) {
+      [keep[0], keep[at]] = [keep[at]!, keep[0]!];
+      [keep[1], keep[at + 1]] = [keep[at + 1]!, keep[1]!];
+    }
+    this.pending.update(keep);
+    ctx.timerService.registerEventTimeTimer(min);
   }
 }
 
