@@ -43,7 +43,10 @@ export function domainCode(domain: TimeDomain): number {
 }
 
 export function encodePart(k: KeyPrimitive): KeyPart {
-  return typeof k === 'bigint' ? BIGINT_TAG + k.toString() : k;
+  if (typeof k === 'bigint') return BIGINT_TAG + k.toString();
+  // ordered-binary garbles -0; JS Maps and keyGroupOf treat it as 0 anyway.
+  if (k === 0) return 0;
+  return k;
 }
 
 export function decodePart(p: unknown): KeyPrimitive {

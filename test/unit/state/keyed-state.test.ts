@@ -42,6 +42,29 @@ for (const kind of BACKENDS) {
       expect(s.value()).toEqual({ n: 100 });
     });
 
+    it('keys of every primitive type, tuples, -0 and NUL characters round-trip', async () => {
+      const b = await open();
+      const s = b.getValueState<string>(valueState('v'));
+      const m = b.getMapState<string | number | bigint, number>(mapState('m'));
+      const keys = ['a', 'a\u0000b', '', 7, -0, 1.5, 10n ** 20n, true, ['a', 1], ['a\u0000', 2n]] as const;
+      for (const [i, k] of keys.entries()) {
+        b.setCurrentKey(k as never, i % 128);
+        s.update(`v${i}`);
+        m.put(k === -0 ? 0 : typeof k === 'object' ? 'tuple' : (k as string | number | bigint), i);
+      }
+      for (const [i, k] of keys.entries()) {
+        b.setCurrentKey(k as never, i % 128);
+        expect(s.value()).toBe(`v${i}`);
+        expect([...m.entries()].length).toBe(1);
+      }
+      b.setCurrentKey('a', 0);
+      expect([...m.keys()]).toEqual(['a']);
+      const found = [...b.keys('v')].map(([k]) => k);
+      expect(found).toHaveLength(keys.length);
+      expect(found).toContainEqual(10n ** 20n);
+      expect(found).toContainEqual(['a\u0000', 2n]);
+    });
+
     it('two states of one key do not see each other', async () => {
       const b = await open();
       const x = b.getValueState<number>(valueState('x'));
