@@ -79,7 +79,7 @@ export function stateKeyPrefix(keyGroup: number, name: string, key: StateKey): K
 }
 
 export function timerKey(keyGroup: number, domain: TimeDomain, time: number, key: StateKey, namespace: string): KeyPart[] {
-  const k = pushKey([keyGroup, TIMERS, domainCode(domain), time], key);
+  const k = pushKey([keyGroup, TIMERS, domainCode(domain), time === 0 ? 0 : time], key);
   k.push(namespace);
   return k;
 }
