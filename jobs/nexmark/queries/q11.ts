@@ -146,7 +146,7 @@ class Sessions implements KeyedProcessFunction<number, Piece, Q11Row> {
 /**
  * q11 user sessions: bids per bidder session (10 s gap); the session ends 10 s after its last bid.
  * A local-global session aggregation with state and timers rather than the session window
- * operator, which deletes and registers a timer for every bid (see bench/NEXMARK.md).
+ * operator, which deletes and registers a timer for every bid (see bench/nexmark.md).
  */
 export const q11: QueryBuilder<'q11'> = (input) =>
   input
