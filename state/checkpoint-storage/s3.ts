@@ -187,7 +187,11 @@ export class S3CheckpointStorage implements CheckpointStorage {
       throw this.fail(`writing _metadata of ${scope} ${checkpointId}`, e);
     }
     const completed = decodeMetadata(bytes, where, where);
-    if (scope === 'checkpoint') await this.applyRetention(this.retained);
+    // Retention runs behind the completion: deleting objects one by one takes long on some servers
+    // (s3rver: about 2 s for a checkpoint), and a checkpoint must not wait for it.
+    if (scope === 'checkpoint') {
+      void this.applyRetention(this.retained).catch((e: unknown) => this.log(`retention after checkpoint ${checkpointId} failed: ${(e as Error).message}`));
+    }
     return completed;
   }
 

@@ -99,6 +99,8 @@ describe('S3 checkpoint storage', () => {
     const sp = await s.writeFile(50, 'op-0-keyed.bin', Buffer.from('savepoint'), { scope: 'savepoint' });
     await s.writeMetadata(50, { sp }, { scope: 'savepoint' });
     for (let id = 1; id <= 5; id++) await complete(s, id);
+    // Retention runs in the background after each completion; run it once more to wait for it.
+    await s.applyRetention(2);
     expect((await s.listCheckpoints()).map((c) => c.checkpointId)).toEqual([4, 5]);
     expect(await s.listSavepoints()).toEqual([{ checkpointId: 50, scope: 'savepoint', hasMetadata: true }]);
     expect((await s.latestCompleted())?.checkpointId).toBe(5);
