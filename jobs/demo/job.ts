@@ -2,10 +2,12 @@
  * The demo: a live-streaming platform's gift stream turned into minute-level revenue per room.
  * Gifts arrive out of order (up to 5 s late); each room's revenue for a minute is emitted once the
  * watermark passes the end of that minute. Runs on embedded defaults: a generator source, keyed
- * state, event-time timers, a collect sink.
+ * state, event-time timers, a collect sink, and (with `lakePath`) an Apache Paimon primary-key table
+ * in a local directory, written exactly once at each checkpoint.
  */
 import {
   collectSink,
+  lakeSink,
   datagen,
   defineJob,
   valueState,
@@ -17,6 +19,7 @@ import {
   type OnTimerContext,
   type ValueState,
 } from '../../runtime/api/index.ts';
+import { T } from '../../connectors/lake/index.ts';
 
 export interface Gift {
   room: string;
@@ -55,6 +58,18 @@ export function gift(i: number, random: { next(): number; int(n: number): number
 
 export const revenue = collectSink<RoomMinute>('room-revenue');
 
+/** The lake table of room-minutes: primary key (room, minute), so a replayed minute overwrites itself. */
+export const roomMinuteTable = {
+  fields: [
+    { name: 'room', type: T.notNull(T.string()) },
+    { name: 'minute', type: T.notNull(T.string()) },
+    { name: 'gifts', type: T.int() },
+    { name: 'revenueCents', type: T.bigint() },
+  ],
+  primaryKeys: ['room', 'minute'],
+  options: { bucket: '2' },
+};
+
 class MinuteRevenue implements KeyedProcessFunction<string, Gift, RoomMinute> {
   private minutes!: ValueState<Record<string, [number, number]>>;
 
@@ -80,13 +95,14 @@ class MinuteRevenue implements KeyedProcessFunction<string, Gift, RoomMinute> {
   }
 }
 
-export default defineJob(import.meta.url, (env, params: { gifts: number }) => {
-  env
+export default defineJob(import.meta.url, (env, params: { gifts: number; lakePath?: string }) => {
+  const minutes = env
     .fromSource(datagen({ name: 'gifts', count: params.gifts, seed: 2026, generate: gift }), {
       watermarks: WatermarkStrategy.forBoundedOutOfOrderness<Gift>(5000, (g) => g.ts),
     })
     .filter((g) => g.amount > 0, { name: 'valid-gifts' })
     .keyBy((g) => g.room)
-    .process(new MinuteRevenue(), { name: 'minute-revenue', uid: 'minute-revenue' })
-    .sinkTo(revenue);
+    .process(new MinuteRevenue(), { name: 'minute-revenue', uid: 'minute-revenue' });
+  minutes.sinkTo(revenue);
+  if (params.lakePath) minutes.sinkTo(lakeSink<RoomMinute>({ path: params.lakePath, schema: roomMinuteTable }), { name: 'revenue-lake', uid: 'revenue-lake' });
 });
