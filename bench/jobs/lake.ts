@@ -19,7 +19,7 @@ export interface BenchOrder {
   createdAt: number;
 }
 
-export function orderSchema(partitioned: boolean): SchemaDefinition {
+export function orderSchema(partitioned: boolean, options: Record<string, string> = {}): SchemaDefinition {
   return {
     fields: [
       { name: 'id', type: T.notNull(T.bigint()) },
@@ -31,7 +31,7 @@ export function orderSchema(partitioned: boolean): SchemaDefinition {
     ],
     primaryKeys: partitioned ? ['region', 'id'] : ['id'],
     partitionKeys: partitioned ? ['region'] : [],
-    options: { bucket: '4', 'file.compression': 'zstd' },
+    options: { bucket: '4', 'file.compression': 'zstd', ...options },
   };
 }
 
@@ -48,6 +48,7 @@ export type LakeBenchParams = {
   ratePerSecond?: number;
   parallelism: number;
   compaction?: boolean;
+  tableOptions?: Record<string, string>;
 };
 
 export default defineJob(import.meta.url, (env, params: LakeBenchParams) => {
@@ -62,7 +63,7 @@ export default defineJob(import.meta.url, (env, params: LakeBenchParams) => {
       }),
       { uid: 'orders', parallelism: params.parallelism },
     )
-    .sinkTo(lakeSink<BenchOrder>({ path: params.path, schema: orderSchema(params.kind === 'files'), writers: params.parallelism, compaction: params.compaction ?? true }), {
+    .sinkTo(lakeSink<BenchOrder>({ path: params.path, schema: orderSchema(params.kind === 'files', params.tableOptions ?? {}), writers: params.parallelism, compaction: params.compaction ?? true }), {
       uid: 'orders-lake',
       parallelism: params.parallelism,
     });
