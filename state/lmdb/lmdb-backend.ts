@@ -477,6 +477,16 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
     }
   }
 
+  /** Stops at the first live entry instead of reading the whole map. */
+  private mapIsEmpty(t: StateTable): boolean {
+    if (t.layers.some((l) => l.maps.has(this.id))) return this.mapEntries(t).next().done === true;
+    const prefix = this.currentPrefix(t.name);
+    for (const { key, value } of this.db.getRange(prefixRange(prefix))) {
+      if (this.liveMapValue(t, readKey(key as unknown[], prefix.length)[0], value) !== undefined) return false;
+    }
+    return true;
+  }
+
   getMapState<UK extends StateKey, UV>(d: MapStateDescriptor<UK, UV>): MapState<UK, UV> {
     return this.cached(d.name, () => {
       const t = this.table(d.name, 'map', d.ttl);
@@ -490,7 +500,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
         keys: function* () {
           for (const [k] of self.mapEntries(t)) yield k as UK;
         },
-        isEmpty: () => this.mapEntries(t).next().done === true,
+        isEmpty: () => this.mapIsEmpty(t),
         clear: () => {
           const m = this.pendingMap(t);
           m.cleared = true;
