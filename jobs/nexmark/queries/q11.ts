@@ -1,6 +1,7 @@
 import { valueState, type Collector, type KeyedContext, type KeyedProcessFunction, type KeyedRuntimeContext, type OnTimerContext, type Operator, type OperatorContext, type Output, type ValueState } from '../../../runtime/api/index.ts';
 import type { OperatorListState } from '../../../state/operator-state.ts';
 import { Q11_GAP_MS, type Q11Row } from '../queries.ts';
+import type { Bid } from '../model.ts';
 import type { QueryBuilder } from './common.ts';
 
 const GAP = Q11_GAP_MS;
@@ -23,7 +24,7 @@ type PendingPiece = [number, number, number, number];
  * piece is part of one session, whatever else arrives, so the keyed stage can merge pieces in any
  * order. A hot bidder's bids of ~3 s (the watermark's lag) become one record.
  */
-class LocalPieces implements Operator<{ bidder: number }, Piece> {
+class LocalPieces implements Operator<Bid, Piece> {
   readonly name = 'q11-local-sessions';
   private out!: Output<Piece>;
   private state!: OperatorListState<PendingPiece>;
@@ -42,7 +43,7 @@ class LocalPieces implements Operator<{ bidder: number }, Piece> {
     }
   }
 
-  processBatch(values: readonly { bidder: number }[], times: ArrayLike<number>): void {
+  processBatch(values: readonly Bid[], times: ArrayLike<number>): void {
     const pieces = this.pieces;
     for (let i = 0; i < values.length; i++) {
       const bidder = values[i]!.bidder;
@@ -150,7 +151,7 @@ class Sessions implements KeyedProcessFunction<number, Piece, Q11Row> {
  */
 export const q11: QueryBuilder<'q11'> = (input) =>
   input
-    .source<{ bidder: number }>('bids', (e) => (e.kind === 'bid' ? { bidder: e.bidder } : undefined))
+    .source<Bid>('bids', (e) => (e.kind === 'bid' ? e : undefined))
     .transform<Piece>('q11-local-sessions', () => new LocalPieces(), { uid: 'q11-local-sessions' })
     .keyBy((p) => p.bidder)
     .process<Q11Row>(new Sessions(), { name: 'q11-sessions', uid: 'q11-sessions' });

@@ -1,16 +1,12 @@
 import { mapState, valueState, type Collector, type KeyedContext, type KeyedProcessFunction, type KeyedRuntimeContext, type MapState, type OnTimerContext, type Operator, type OperatorContext, type Output, type ValueState } from '../../../runtime/api/index.ts';
 import type { OperatorListState } from '../../../state/operator-state.ts';
 import { DAY_MS, Q15_RANK1_BELOW, Q15_RANK2_BELOW, utcDay, type Q15Row } from '../queries.ts';
+import type { Bid } from '../model.ts';
 import type { QueryBuilder } from './common.ts';
 
 const RANK1_BELOW = Q15_RANK1_BELOW;
 const RANK2_BELOW = Q15_RANK2_BELOW;
 
-interface BidRow {
-  bidder: number;
-  auction: number;
-  price: number;
-}
 
 /**
  * What one source subtask learned about a day since its last partial: bid counts (total, rank 1,
@@ -43,7 +39,7 @@ const emptyPartial = (day: number): Partial => ({ day, counts: [0, 0, 0, 0], bid
  * in operator state at checkpoints; the sent-bits caches are not (losing them only re-sends pairs
  * the keyed stage already has).
  */
-class LocalDayStats implements Operator<BidRow, Partial> {
+class LocalDayStats implements Operator<Bid, Partial> {
   readonly name = 'q15-local';
   private out!: Output<Partial>;
   private state!: OperatorListState<Partial>;
@@ -70,7 +66,7 @@ class LocalDayStats implements Operator<BidRow, Partial> {
     return d;
   }
 
-  processBatch(values: readonly BidRow[], times: ArrayLike<number>): void {
+  processBatch(values: readonly Bid[], times: ArrayLike<number>): void {
     let dayNumber = NaN;
     let d: LocalDay | undefined;
     for (let i = 0; i < values.length; i++) {
@@ -179,7 +175,7 @@ class DayStats implements KeyedProcessFunction<number, Partial, Q15Row> {
 /** q15 bidding statistics per UTC day: bid counts, distinct bidders and auctions, in total and per price rank. */
 export const q15: QueryBuilder<'q15'> = (input) =>
   input
-    .source<BidRow>('bids', (e) => (e.kind === 'bid' ? { bidder: e.bidder, auction: e.auction, price: e.price } : undefined))
+    .source<Bid>('bids', (e) => (e.kind === 'bid' ? e : undefined))
     .transform<Partial>('q15-local', () => new LocalDayStats(), { uid: 'q15-local' })
     .keyBy((p) => p.day)
     .process<Q15Row>(new DayStats(), { name: 'q15-day', uid: 'q15-day' });

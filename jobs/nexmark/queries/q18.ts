@@ -8,17 +8,12 @@ export interface NumberedBid extends Bid {
   seq: number;
 }
 
-export const numberedBid = (e: Bid, n: number): NumberedBid => ({
-  kind: 'bid',
-  auction: e.auction,
-  bidder: e.bidder,
-  price: e.price,
-  channel: e.channel,
-  url: e.url,
-  dateTime: e.dateTime,
-  extra: e.extra,
-  seq: n,
-});
+/** The generator's bid with its event number added (the source owns the object; no copy). */
+export const numberedBid = (e: Bid, n: number): NumberedBid => {
+  const b = e as NumberedBid;
+  b.seq = n;
+  return b;
+};
 
 export const plainBid = (b: NumberedBid): Bid => ({
   kind: 'bid',

@@ -1,6 +1,7 @@
 import { valueState, type Collector, type KeyedContext, type KeyedProcessFunction, type KeyedRuntimeContext, type OnTimerContext, type ValueState } from '../../../runtime/api/index.ts';
 import { slidingEventTimeWindows } from '../../../operators/window/sliding.ts';
 import { Q5_SLIDE_MS, Q5_WINDOW_MS, type Q5Row } from '../queries.ts';
+import type { Bid } from '../model.ts';
 import type { QueryBuilder } from './common.ts';
 import { windowCount } from './window-count.ts';
 import { LocalPaneCount } from './local-pane-count.ts';
@@ -45,8 +46,9 @@ class HottestInWindow implements KeyedProcessFunction<number, Q5Row, Q5Row> {
 export const q5: QueryBuilder<'q5'> = (input) =>
   windowCount(
     input
-      .source<{ auction: number }>('bids', (e) => (e.kind === 'bid' ? { auction: e.auction } : undefined))
-      .transform('q5-local-count', () => new LocalPaneCount<{ auction: number }>('q5-local-count', (b) => b.auction, Q5_SLIDE_MS), { uid: 'q5-local-count' })
+      // The local count reads the generator's bids in place: nothing is projected before it.
+      .source<Bid>('bids', (e) => (e.kind === 'bid' ? e : undefined))
+      .transform('q5-local-count', () => new LocalPaneCount<Bid>('q5-local-count', (b) => b.auction, Q5_SLIDE_MS), { uid: 'q5-local-count' })
       .keyBy((c) => c.key),
     slidingEventTimeWindows(Q5_WINDOW_MS, Q5_SLIDE_MS),
     (auction, num, w): Q5Row => ({ auction, num, windowStart: w.start, windowEnd: w.end }),
