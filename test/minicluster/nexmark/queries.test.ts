@@ -1,5 +1,5 @@
 /**
- * Every Nexmark query as a Weir job, at parallelism 1 and 2, against the brute-force reference on
+ * Every Nexmark query as a Weir job, at parallelism 1 and 2 (heap state; LMDB too at 2), against the brute-force reference on
  * the same generated events (canonical order; updating results as their final state).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,9 +28,13 @@ function reference(q: QueryName): unknown[] {
   return rows;
 }
 
-describe.each([1, 2])('Nexmark at parallelism %i', (parallelism) => {
+describe.each([
+  [1, 'heap'],
+  [2, 'heap'],
+  [2, 'lmdb'],
+] as const)('Nexmark at parallelism %i, %s state', (parallelism, stateBackend) => {
   it.each(QUERY_NAMES.map((q) => [q]))('%s matches the reference', async (query) => {
-    const result = await new MiniCluster({ workers: parallelism, stateBackend: 'heap' }).execute(job, { params: { query, events: EVENTS }, parallelism });
+    const result = await new MiniCluster({ workers: parallelism, stateBackend }).execute(job, { params: { query, events: EVENTS }, parallelism });
     const rows = finalRows(query, result.get(nexmarkRows));
     const want = reference(query);
     expect(want.length).toBeGreaterThan(0);
