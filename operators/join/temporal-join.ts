@@ -13,8 +13,9 @@
  * the table, which survives restarts and rescaling with the checkpoint (LMDB for big tables).
  *
  * Cleanup: once the watermark passes T, only the latest version at or before T can still be needed
- * (later facts are after T); older versions are dropped by a timer at each version's time, and a
- * deleted key disappears entirely. If the dimension stream goes quiet, give its source idleness
+ * (later facts are after T). Older versions are dropped when the next change of the key arrives,
+ * when facts of the key are joined, and by a timer at the time of each update or deletion (not of
+ * a key's first version, so loading a table registers no timers); a deleted key disappears. If the dimension stream goes quiet, give its source idleness
  * (`withIdleness`) so it does not hold facts back forever.
  *
  * Facts behind the watermark on arrival are late (their versions may be gone): counted and sent to
@@ -50,6 +51,8 @@ export class TemporalJoinOperator<F, D, O> implements Operator<unknown, O> {
   private facts!: MapState<number, F[]>;
   /** Versions of the key's dimension row by valid-from time; null is a deletion. */
   private versions!: MapState<number, D | null>;
+  /** The version valid at the time of the last `dropVersionsBefore` (null: none, or deleted). */
+  private validAt: D | null = null;
 
   constructor(
     readonly name: string,
@@ -102,8 +105,12 @@ export class TemporalJoinOperator<F, D, O> implements Operator<unknown, O> {
       if (change.kind === '-U') continue;
       this.keys.set(change, 1);
       if (t <= watermark) this.ctx.metrics.count('late-dimension-changes');
+      // Versions the watermark has passed are dropped here already; what is left is newer than it.
+      const hadVersions = this.dropVersionsBefore(watermark);
       this.versions.put(t, change.kind === '-D' ? null : change.row);
-      backend.timers.register('event', t, backend.currentKey(), backend.currentKeyGroup(), VERSION_TIMER);
+      // A key's first version needs no cleanup timer (a table load registers none); an update makes
+      // the versions before it obsolete once the watermark passes it, and a deletion the whole key.
+      if (hadVersions || change.kind === '-D') backend.timers.register('event', t, backend.currentKey(), backend.currentKeyGroup(), VERSION_TIMER);
     }
   }
 
@@ -125,18 +132,36 @@ export class TemporalJoinOperator<F, D, O> implements Operator<unknown, O> {
    * (unless it is a deletion) and later ones. One scan of the versions does both.
    */
   private onTime(time: number, hasFacts: boolean): void {
+    this.dropVersionsBefore(time);
+    if (hasFacts) this.joinFacts(time, this.validAt);
+  }
+
+  /**
+   * Keeps only what facts after `time` can need: the latest version at or before it (unless it is
+   * a deletion) and later ones; sets `validAt` to that version. True if any version remains.
+   */
+  private dropVersionsBefore(time: number): boolean {
     let latest: number | undefined;
     let version: D | null = null;
     let older: number[] | undefined;
+    let remaining = 0;
     for (const [vt, row] of this.versions.entries()) {
-      if (vt > time) break;
+      remaining++;
+      if (vt > time) continue;
       if (latest !== undefined) (older ??= []).push(latest);
       latest = vt;
       version = row;
     }
-    if (older !== undefined) for (let j = 0; j < older.length; j++) this.versions.remove(older[j]!);
-    if (latest !== undefined && version === null) this.versions.remove(latest);
-    if (hasFacts) this.joinFacts(time, version);
+    if (older !== undefined) {
+      for (let j = 0; j < older.length; j++) this.versions.remove(older[j]!);
+      remaining -= older.length;
+    }
+    if (latest !== undefined && version === null) {
+      this.versions.remove(latest);
+      remaining--;
+    }
+    this.validAt = version;
+    return remaining > 0;
   }
 
   private joinFacts(time: number, version: D | null): void {
