@@ -7,7 +7,7 @@ import type { QueryBuilder } from './common.ts';
 const GAP = Q11_GAP_MS;
 
 /** Bids of one bidder that are connected (each at most GAP from another): first and last time, how many. */
-interface Piece {
+export interface Piece {
   bidder: number;
   first: number;
   last: number;
@@ -24,7 +24,7 @@ type PendingPiece = [number, number, number, number];
  * piece is part of one session, whatever else arrives, so the keyed stage can merge pieces in any
  * order. A hot bidder's bids of ~3 s (the watermark's lag) become one record.
  */
-class LocalPieces implements Operator<Bid, Piece> {
+export class LocalPieces implements Operator<Bid, Piece> {
   readonly name = 'q11-local-sessions';
   private out!: Output<Piece>;
   private state!: OperatorListState<PendingPiece>;

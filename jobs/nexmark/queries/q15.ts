@@ -13,7 +13,7 @@ const RANK2_BELOW = Q15_RANK2_BELOW;
  * 2, 3) and the (bidder, bits) and (auction, bits) pairs it saw for the first time, flattened; bit 0
  * is "any rank", bit r is rank r.
  */
-interface Partial {
+export interface Partial {
   day: number;
   counts: number[];
   bidders: number[];
@@ -39,7 +39,7 @@ const emptyPartial = (day: number): Partial => ({ day, counts: [0, 0, 0, 0], bid
  * in operator state at checkpoints; the sent-bits caches are not (losing them only re-sends pairs
  * the keyed stage already has).
  */
-class LocalDayStats implements Operator<Bid, Partial> {
+export class LocalDayStats implements Operator<Bid, Partial> {
   readonly name = 'q15-local';
   private out!: Output<Partial>;
   private state!: OperatorListState<Partial>;

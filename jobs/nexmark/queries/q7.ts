@@ -7,7 +7,7 @@ import type { QueryBuilder } from './common.ts';
 const W = Q7_WINDOW_MS;
 
 /** A bid that may be the answer for the window starting at `windowStart`. */
-interface Candidate extends Q7Row {
+export interface Candidate extends Q7Row {
   windowStart: number;
 }
 
@@ -27,7 +27,7 @@ const row = (b: Bid, windowStart: number): Candidate => ({ windowStart, auction:
  * that price. Emitted once the watermark passes the window's end; only these few bids cross the
  * exchange. Held windows are written to operator state at checkpoints.
  */
-class LocalCandidates implements Operator<Bid, Candidate> {
+export class LocalCandidates implements Operator<Bid, Candidate> {
   readonly name = 'q7-local-max';
   private out!: Output<Candidate>;
   private state!: OperatorListState<Candidate>;
