@@ -4,15 +4,19 @@
  * through the lake sink with 200 ms checkpoints. The job restarts from its latest completed
  * checkpoint; the committer re-commits what that checkpoint held. The final table must equal the
  * failure-free run's (and the in-memory model), no (commitUser, identifier) may be committed twice,
- * and every APPEND snapshot must belong to a completed checkpoint.
+ * and every APPEND snapshot must belong to a completed checkpoint. The streaming source, killed while
+ * it reads every snapshot's changes into an exactly-once file sink, delivers each change once.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MiniCluster, SeededRandom, type JobHandle } from '../../runtime/api/index.ts';
-import { FileStoreTable } from '../../connectors/lake/index.ts';
+import { FileStoreTable, IncrementalReader } from '../../connectors/lake/index.ts';
 import job from '../minicluster/lake/jobs/pk-writes.ts';
+import readJob from '../minicluster/lake/jobs/read-table.ts';
+import { readCommitted } from '../harness/transactional-sink.ts';
+import { rowKindOfByte } from '../../operators/changelog.ts';
 import { duplicateCommits, expectedRows, snapshotSummaries, tableText } from '../minicluster/lake/model.ts';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'weir-lake-chaos-'));
@@ -116,5 +120,48 @@ describe('lake sink exactly-once with worker kills', () => {
     expect(r.rows).toEqual(expected);
     expect(r.duplicates).toEqual([]);
     expect(r.appendsOutsideCheckpoints).toEqual([]);
+  });
+});
+
+describe('lake source exactly-once with worker kills', () => {
+  it('a streaming read of every snapshot change, killed twice, delivers each change once', async () => {
+    const dir = path.join(root, 'source');
+    const tablePath = path.join(dir, 'table');
+    await new MiniCluster({ workers: 2, workDir: path.join(dir, 'w1'), checkpoints: { intervalMs: 100, storage: { kind: 'local', dir: path.join(dir, 'c1') } } })
+      .execute(job, { params: { count: 12_000, keys: 3000, seed: 9, path: tablePath, writers: 2, ratePerSecond: 6000, compactionTrigger: 3 }, parallelism: 2 });
+    const table = await FileStoreTable.open(tablePath);
+    const expected: string[] = [];
+    const reader = new IncrementalReader(table, 0);
+    for (let batch = await reader.next(); batch; batch = await reader.next()) {
+      batch.rows.forEach((r, i) => expected.push(`${rowKindOfByte(batch.kinds[i]!)}|${r.join('|')}`));
+    }
+    expected.sort();
+    expect(expected.length).toBeGreaterThan(1000);
+
+    const outDir = path.join(dir, 'out');
+    const random = new SeededRandom(77);
+    const handle = await new MiniCluster({
+      workers: 2,
+      workDir: path.join(dir, 'w2'),
+      checkpoints: { intervalMs: 100, storage: { kind: 'local', dir: path.join(dir, 'c2') } },
+      restartStrategy: { kind: 'fixed-delay', attempts: 20, delayMs: 20 },
+    }).submit(readJob, { params: { kind: 'changes-to-files', path: tablePath, outDir, pollIntervalMs: 20 }, parallelism: 2 });
+    // kill when some output is committed, and again past a seeded fraction of it
+    const thresholds = [1, Math.floor(expected.length * (0.3 + random.int(40) / 100))];
+    const committedAtKill: number[] = [];
+    let got: string[] = [];
+    for (let attempt = 0; attempt < 1200 && got.length < expected.length; attempt++) {
+      await new Promise((r) => setTimeout(r, 25));
+      got = readCommitted<string>(outDir);
+      const next = thresholds[committedAtKill.length];
+      if (next !== undefined && got.length >= next && handle.liveTaskManagers === 2) {
+        committedAtKill.push(got.length);
+        handle.killTaskManager(random.int(2));
+      }
+    }
+    await handle.cancel();
+    expect(committedAtKill.length).toBe(2);
+    expect(committedAtKill.every((n) => n < expected.length)).toBe(true);
+    expect(readCommitted<string>(outDir).sort()).toEqual(expected);
   });
 });

@@ -6,15 +6,18 @@ import { collectSink, defineJob } from '../../../../runtime/api/index.ts';
 import { lakeSource } from '../../../../connectors/lake/source/index.ts';
 import { lakeSink } from '../../../../connectors/lake/sink/index.ts';
 import { accountSchema, type Account } from './pk-writes.ts';
+import { transactionalFileSink } from '../../../harness/transactional-sink.ts';
 
 export const rows = collectSink<Account>('lake-rows');
 
 export type ReadParams = {
-  kind: 'batch' | 'copy';
+  kind: 'batch' | 'copy' | 'changes-to-files';
   path: string;
   snapshotId?: number;
   copyTo?: string;
   pollIntervalMs?: number;
+  /** changes-to-files: the exactly-once file sink's directory */
+  outDir?: string;
 };
 
 export default defineJob(import.meta.url, (env, params: ReadParams) => {
@@ -24,7 +27,20 @@ export default defineJob(import.meta.url, (env, params: ReadParams) => {
       .sinkTo(rows);
     return;
   }
-  env
-    .fromSource(lakeSource<Account>({ path: params.path, mode: 'streaming', pollIntervalMs: params.pollIntervalMs ?? 100 }), { uid: 'lake-stream' })
-    .sinkTo(lakeSink<Account>({ path: params.copyTo!, schema: accountSchema() }), { uid: 'copy-lake' });
+  const changes = env.fromSource(
+    lakeSource<Account>({ path: params.path, mode: 'streaming', pollIntervalMs: params.pollIntervalMs ?? 100, ...(params.kind === 'changes-to-files' ? { afterSnapshotId: 0 } : {}) }),
+    { uid: 'lake-stream' },
+  );
+  if (params.kind === 'changes-to-files') {
+    changes
+      .map((c) => {
+        // about 100 us a change, so that the read spans many checkpoints and kills land in the middle
+        const until = performance.now() + 0.1;
+        while (performance.now() < until);
+        return `${c.kind}|${c.row.id}|${c.row.version}|${c.row.balance}|${c.row.owner}`;
+      })
+      .sinkTo(transactionalFileSink<string>(params.outDir!), { uid: 'changes-files' });
+    return;
+  }
+  changes.sinkTo(lakeSink<Account>({ path: params.copyTo!, schema: accountSchema() }), { uid: 'copy-lake' });
 });
