@@ -8,6 +8,7 @@
  *   n complete    -> commit every pending transaction of checkpoints <= n (idempotent)
  *   restore at r  -> commit what the restored state lists as pending (its checkpoint completed),
  *                    then abortLingering(r): transactions begun after r that no state knows of
+ *                    (r = 0 on a start without state)
  *   end of input  -> with checkpointing off, one final preCommit + commit
  */
 import type { Operator, OperatorContext } from '../operators/operator.ts';
@@ -70,7 +71,9 @@ export class TwoPhaseCommitWriter<T, Txn> implements Operator<T, never> {
     const seen = this.checkpoints.get();
     if (seen.length > 0) this.restoredFrom = Math.max(this.restoredFrom, ...seen);
     this.lastCheckpoint = this.restoredFrom;
-    if (this.restoredFrom > 0) await this.backend.abortLingering(this.restoredFrom, this.ctx);
+    // Also on a start without state (0): an attempt that died before its first checkpoint completed
+    // may have pre-committed transactions no state knows of.
+    await this.backend.abortLingering(this.restoredFrom, this.ctx);
   }
 
   async processBatch(values: readonly T[]): Promise<void> {

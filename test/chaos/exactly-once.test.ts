@@ -74,7 +74,7 @@ describe('exactly-once with worker kills', () => {
     let corrupted: string | undefined;
     const { rows, restarts } = await run('corrupt', (handle) => {
       handle.on('checkpoint-completed', (id) => {
-        if (corrupted !== undefined || id < 3) return;
+        if (corrupted !== undefined || id < 2) return;
         const done = handle.checkpoints().find((c) => c.id === id && c.status === 'completed');
         if (!done?.location) return;
         const files = readdirSync(done.location).filter((f) => f !== '_metadata');

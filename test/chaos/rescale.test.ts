@@ -13,7 +13,7 @@ import job, { type ShopSecond } from './jobs/keyed-aggregation.ts';
 const root = mkdtempSync(path.join(os.tmpdir(), 'weir-rescale-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const params = { count: 24_000, ratePerSecond: 16_000, seed: 7 };
+const params = { count: 24_000, ratePerSecond: 8_000, seed: 7 };
 
 function canonical(rows: ShopSecond[]): string[] {
   return rows.map((r) => `${r.shop}@${r.second}:${r.orders}:${r.cents}`).sort();
@@ -27,9 +27,15 @@ function cluster(): MiniCluster {
   });
 }
 
-async function stopWithSavepointAfter(ms: number, outDir: string): Promise<SavepointRef> {
+/** Runs at parallelism 2 and stops with a savepoint once `checkpoints` checkpoints completed (mid-stream). */
+async function stopWithSavepointAfter(checkpoints: number, outDir: string): Promise<SavepointRef> {
   const handle = await cluster().submit(job, { params: { ...params, outDir }, parallelism: 2 });
-  await new Promise((r) => setTimeout(r, ms));
+  await new Promise<void>((resolve) => {
+    let n = 0;
+    handle.on('checkpoint-completed', () => {
+      if (++n === checkpoints) resolve();
+    });
+  });
   const savepoint = await handle.stopWithSavepoint();
   await handle.result();
   return savepoint;
@@ -49,7 +55,7 @@ describe('savepoints and rescaling', () => {
   for (const parallelism of [4, 1]) {
     it(`stopped with a savepoint at 2 and resumed at ${parallelism} gives the same output`, async () => {
       const outDir = path.join(root, `rescaled-${parallelism}`);
-      const savepoint = await stopWithSavepointAfter(600, outDir);
+      const savepoint = await stopWithSavepointAfter(2, outDir);
       const before = readCommitted<ShopSecond>(outDir).reduce((a, r) => a + r.orders, 0);
       expect(before).toBeLessThan(params.count);
       await cluster().execute(job, { params: { ...params, outDir }, parallelism, restoreFrom: savepoint });
@@ -59,7 +65,7 @@ describe('savepoints and rescaling', () => {
 
   it('state for an operator the job no longer has is an error unless dropping it is allowed', async () => {
     const outDir = path.join(root, 'renamed');
-    const savepoint = await stopWithSavepointAfter(300, outDir);
+    const savepoint = await stopWithSavepointAfter(1, outDir);
     await expect(cluster().submit(job, { params: { ...params, outDir, aggregationUid: 'renamed' }, restoreFrom: savepoint })).rejects.toThrow(
       /state for operators this job does not have: 'sum-per-second'.*allowNonRestoredState/,
     );
