@@ -6,6 +6,12 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
+# The servers come from Debian packages; install what is missing (a no-op when all are there).
+if ! bash scripts/install-system-packages.sh; then
+  echo "could not install the Debian packages the integration tests need (scripts/install-system-packages.sh); run it as root, then npm test again" >&2
+  exit 1
+fi
+
 export WEIR_SERVICES_DIR="${WEIR_SERVICES_DIR:-$(mktemp -d /tmp/weir-services.XXXXXX)}"
 started=()
 cleanup() {
