@@ -12,10 +12,16 @@ if ! bash scripts/install-system-packages.sh; then
   exit 1
 fi
 
-export WEIR_SERVICES_DIR="${WEIR_SERVICES_DIR:-$(mktemp -d /tmp/weir-services.XXXXXX)}"
+own_services_dir=""
+if [ -z "${WEIR_SERVICES_DIR:-}" ]; then
+  WEIR_SERVICES_DIR=$(mktemp -d /tmp/weir-services.XXXXXX)
+  own_services_dir=$WEIR_SERVICES_DIR
+fi
+export WEIR_SERVICES_DIR
 started=()
 cleanup() {
   for ((i = ${#started[@]} - 1; i >= 0; i--)); do bash "test/services/${started[$i]}.sh" stop >/dev/null 2>&1 || true; done
+  [ -n "$own_services_dir" ] && rm -rf "$own_services_dir"
 }
 trap cleanup EXIT
 
