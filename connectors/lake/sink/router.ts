@@ -7,9 +7,10 @@ import type { Change } from '../../../operators/changelog.ts';
 import type { Operator, OperatorContext, Output } from '../../../operators/operator.ts';
 import type { SchemaDefinition } from '../schema/schema.ts';
 import type { FileStoreTable } from '../table/table.ts';
+import { normalizeValue } from '../schema/values.ts';
 import { openLakeTable, type LakeTableLocation } from './table-access.ts';
 import { BUCKET_FIELD, KIND_FIELD, bucketedRowBuilder, rowAndKind, type BucketedRow } from './records.ts';
-import { ConfigError } from '../errors.ts';
+import { BadRecordError, ConfigError } from '../errors.ts';
 
 export class BucketRouterOperator<T> implements Operator<T | Change<T>, BucketedRow> {
   private table!: FileStoreTable;
@@ -17,6 +18,7 @@ export class BucketRouterOperator<T> implements Operator<T | Change<T>, Bucketed
   private assign!: (row: unknown[]) => number;
   private bucketAware = true;
   private build!: (bucket: number, kind: number, row: unknown) => BucketedRow;
+  private keyRow: unknown[] = [];
 
   constructor(readonly name: string, private readonly location: LakeTableLocation, private readonly schema: SchemaDefinition | undefined) {}
 
@@ -29,15 +31,29 @@ export class BucketRouterOperator<T> implements Operator<T | Change<T>, Bucketed
     const reserved = names.find((n) => n === BUCKET_FIELD || n === KIND_FIELD);
     if (reserved) throw new ConfigError('schema', `table ${this.table.path} has a field named '${reserved}', which the lake sink uses internally; rename the field`);
     this.build = bucketedRowBuilder(names);
+    this.keyRow = new Array<unknown>(names.length).fill(null);
   }
 
   processBatch(values: readonly (T | Change<T>)[], times: ArrayLike<number>): void {
-    const t = this.table;
+    const fields = this.table.schema.fields;
+    const keyIdx = this.table.bucketKeyIndexes;
+    const keyRow = this.keyRow;
     for (let i = 0; i < values.length; i++) {
       const { row, kind } = rowAndKind(values[i]!);
-      // normalized here for the bucket (and to reject bad rows early); the writer normalizes its copy
-      const normalized = t.normalizeRow(row as unknown[] | Record<string, unknown>);
-      this.output.emit(this.build(this.bucketAware ? this.assign(normalized) : -1, kind, row), times[i]!);
+      if (typeof row !== 'object' || row === null) {
+        throw new BadRecordError(`the lake sink of ${this.table.path} takes rows as objects (by field name) or arrays (in field order), or Change records of them; got ${row === null ? 'null' : typeof row}`, String(row));
+      }
+      let bucket = -1;
+      if (this.bucketAware) {
+        // only the bucket key is normalized here; the writer normalizes (and checks) the whole row
+        const isArray = Array.isArray(row);
+        for (const k of keyIdx) {
+          const f = fields[k]!;
+          keyRow[k] = normalizeValue(f.type, isArray ? (row as unknown[])[k] : (row as Record<string, unknown>)[f.name], f.name);
+        }
+        bucket = this.assign(keyRow);
+      }
+      this.output.emit(this.build(bucket, kind, row), times[i]!);
     }
   }
 }

@@ -68,7 +68,7 @@ describe('lake sink job on S3', () => {
     const table = await open(tablePath);
     expect(await tableText(table)).toEqual(expectedRows(params.count, params.keys, params.seed));
     const snapshots = await snapshotSummaries(table.snapshots);
-    expect(snapshots.filter((s) => s.commitKind === 'APPEND').length).toBeGreaterThanOrEqual(2);
+    expect(snapshots.filter((s) => s.commitKind === 'APPEND').length).toBeGreaterThanOrEqual(1);
     expect(duplicateCommits(snapshots)).toEqual([]);
   });
 
