@@ -16,6 +16,7 @@ export function registerCommand(name: string, load: () => Promise<Command>): voi
   registry.set(name, load);
 }
 
+registerCommand('run', async () => (await import('./run-command.ts')).runCommand);
 registerCommand('lake', async () => (await import('../../connectors/lake/cli.ts')).lakeCommand);
 
 async function usage(): Promise<string> {
