@@ -3,8 +3,9 @@
  *
  * Handles are synchronous. Writes go to a write-back buffer per state, keyed by the current key.
  * Every `flushEvery` writes the buffer is encoded into one batch and handed to this backend's LMDB
- * writer thread (lmdb-writer.ts), which commits it in one transaction while processing goes on; the
- * buffer stays readable as a layer until the commit is seen in shared memory, and at most
+ * writer thread (lmdb-writer.ts), which gives it to lmdb-js as async puts and deletes (committed in
+ * order, in large native transactions) while processing goes on; the buffer stays readable as a
+ * layer until the batch's commit is seen in shared memory, and at most
  * MAX_IN_FLIGHT batches are outstanding (then the processing thread waits for the oldest). Reads
  * look through the layers, newest first, then LMDB. The working environment is opened with noSync:
  * it is scratch space that is never reused after a crash (a restart restores from a checkpoint into
