@@ -5,9 +5,10 @@
  * the results until the writer's next barrier, which sends them to the committer with that
  * checkpoint's files. A checkpoint never waits for a compaction.
  *
- * A bucket whose compaction was sent with checkpoint n is left alone until checkpoint n + 2 has
- * completed: the committer commits n when n completes, on its own loop, so by then the table shows
- * it (or it was dropped as a conflict); two compactions of one bucket do not race each other.
+ * A bucket whose compaction was sent with checkpoint n is left alone while the latest snapshot still
+ * holds that compaction's input files (not committed yet: the committer commits n when n completes,
+ * on its own loop), but no longer than until checkpoint n + 2 has completed (by then it was committed
+ * or dropped as a conflict); two compactions of one bucket do not race each other.
  */
 import type { S3Options } from '../fs/s3.ts';
 import { planCompaction, type CompactTask } from '../table/compact.ts';
@@ -19,8 +20,8 @@ export type CompactRunner = (task: CompactTask) => Promise<CommitMessage>;
 export class BackgroundCompactor {
   private round: Promise<void> | undefined;
   private finished: CommitMessage[] = [];
-  /** `partition|bucket` -> checkpoint id its last compaction was sent with. */
-  private readonly sentAt = new Map<string, number>();
+  /** `partition|bucket` -> the checkpoint its last compaction was sent with, and that compaction's input files. */
+  private readonly sent = new Map<string, { checkpointId: number; inputs: Set<string> }>();
   private lastCompleted = 0;
   /** Rounds that failed (the round's work is dropped; its files are orphans). */
   failures = 0;
@@ -54,15 +55,16 @@ export class BackgroundCompactor {
   }
 
   private busy(task: CompactTask): boolean {
-    const at = this.sentAt.get(`${task.partition}|${task.bucket}`);
-    return at !== undefined && this.lastCompleted <= at;
+    const sent = this.sent.get(`${task.partition}|${task.bucket}`);
+    if (!sent || this.lastCompleted > sent.checkpointId) return false;
+    return task.files.some((f) => sent.inputs.has(f.fileName));
   }
 
   /** Results ready to go with checkpoint `checkpointId`. */
   take(checkpointId: number): CommitMessage[] {
     const out = this.finished;
     this.finished = [];
-    for (const m of out) this.sentAt.set(`${m.partition}|${m.bucket}`, checkpointId);
+    for (const m of out) this.sent.set(`${m.partition}|${m.bucket}`, { checkpointId, inputs: new Set(m.compactBefore.map((f) => f.fileName)) });
     return out;
   }
 
