@@ -4,7 +4,7 @@
  * published per-core throughput. Prints a table and writes bench/results/nexmark.json (medians).
  *
  *   --queries q0,q5   which queries (default: all)
- *   --events N        events per run (default 1,000,000)
+ *   --events N        events per run (default 250,000)
  *   --runs K          runs of each measurement (default 3)
  *   --parallelism 1,2 parallelisms to run (default 1,2)
  *   --state heap|lmdb keyed state backend (default heap)
@@ -57,7 +57,7 @@ interface Options {
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const o: Options = { queries: [...QUERY_NAMES], events: 1_000_000, runs: 3, parallelisms: [1, 2], state: 'heap', profile: null, child: false };
+  const o: Options = { queries: [...QUERY_NAMES], events: 250_000, runs: 3, parallelisms: [1, 2], state: 'heap', profile: null, child: false };
   const fail = (msg: string): never => {
     console.error(`bench:nexmark: ${msg}`);
     process.exit(2);
@@ -98,6 +98,8 @@ interface Run {
   eventsPerSec: number;
   rows: number;
   checkpoints: number;
+  /** Mean event-loop utilization of the sink threads while rows arrived. */
+  busy: number;
 }
 
 async function runWeir(query: QueryName, events: number, parallelism: number, state: 'heap' | 'lmdb', checkpointDir: string): Promise<Run> {
@@ -117,7 +119,9 @@ async function runWeir(query: QueryName, events: number, parallelism: number, st
   if (starts.length === 0 || rows === 0) throw new Error(`${query}: no ${starts.length === 0 ? 'source start' : 'rows at the sink'}; raise --events`);
   const first = Math.min(...starts.map((s) => s.first));
   const last = Math.max(...sinks.filter((s) => s.rows > 0).map((s) => s.last));
-  return { eventsPerSec: (events * 1000) / (last - first), rows, checkpoints };
+  const active = sinks.filter((s) => s.rows > 0);
+  const busy = active.reduce((a, s) => a + s.busy, 0) / active.length;
+  return { eventsPerSec: (events * 1000) / (last - first), rows, checkpoints, busy };
 }
 
 function runBaseline(query: QueryName, events: number): number {
@@ -147,7 +151,7 @@ async function measure(o: Options): Promise<void> {
   const checkpointDir = await mkdtemp(path.join(os.tmpdir(), 'weir-nexmark-'));
   const rows: Row[] = [];
   const started = performance.now();
-  const total = o.queries.length * (1 + o.parallelisms.length) * o.runs;
+  const total = o.queries.length * ((o.child ? 0 : Math.max(5, o.runs)) + o.parallelisms.length * o.runs);
   let done = 0;
   const progress = (what: string) => {
     const s = ((performance.now() - started) / 1000).toFixed(0);
@@ -155,24 +159,27 @@ async function measure(o: Options): Promise<void> {
   };
   console.log(`machine: ${machineDescription()}`);
   console.log(`${o.events.toLocaleString('en')} events per run, medians of ${o.runs}; exactly-once checkpoints every 10 s; ${o.state} state; load average at start ${os.loadavg()[0]!.toFixed(1)}`);
-  console.log('| query | p | events/s | events/s per core | baseline events/s | ratio to baseline | Flink per core | ratio to Flink per core |');
-  console.log('|---|---|---|---|---|---|---|---|');
+  console.log('| query | p | events/s | events/s per core | baseline events/s | ratio to baseline | Flink per core | ratio to Flink per core | sink thread busy | checkpoints |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
   try {
     for (const query of o.queries) {
       const baselines: number[] = [];
-      for (let i = 0; i < (o.child ? 0 : o.runs); i++) {
-        progress(`${query} baseline run ${i + 1}/${o.runs}`);
+      const baselineRuns = o.child ? 0 : Math.max(5, o.runs);
+      for (let i = 0; i < baselineRuns; i++) {
+        progress(`${query} baseline run ${i + 1}/${baselineRuns}`);
         baselines.push(runBaseline(query, o.events));
         done++;
       }
       const baseline = o.child ? NaN : median(baselines);
       for (const p of o.parallelisms) {
         const values: number[] = [];
+        const busy: number[] = [];
         let checkpoints = 0;
         for (let i = 0; i < o.runs; i++) {
           progress(`${query} p${p} run ${i + 1}/${o.runs}`);
           const run = await runWeir(query, o.events, p, o.state, checkpointDir);
           values.push(run.eventsPerSec);
+          busy.push(run.busy);
           checkpoints += run.checkpoints;
           done++;
         }
@@ -192,7 +199,7 @@ async function measure(o: Options): Promise<void> {
         rows.push(row);
         process.stderr.write(`\r${' '.repeat(60)}\r`);
         console.log(
-          `| ${query} | ${p} | ${fmt(eps)} | ${fmt(eps / p)} | ${fmt(baseline)} | ${row.ratio_to_baseline.toFixed(2)} | ${fmt(flink)} | ${row.ratio_to_flink_per_core.toFixed(2)} |${checkpoints > 0 ? ` ${checkpoints} checkpoints` : ''}`,
+          `| ${query} | ${p} | ${fmt(eps)} | ${fmt(eps / p)} | ${fmt(baseline)} | ${row.ratio_to_baseline.toFixed(2)} | ${fmt(flink)} | ${row.ratio_to_flink_per_core.toFixed(2)} | ${(100 * median(busy)).toFixed(0)}% | ${checkpoints} |`,
         );
       }
     }

@@ -10,6 +10,7 @@ import type { NexmarkConfigInput } from '../generator/index.ts';
 import type { Event } from '../model.ts';
 import type { QueryName, QueryRows } from '../queries.ts';
 import { nexmarkSource, nexmarkWatermarks } from '../source.ts';
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 
 export type NexmarkJobParams = {
   query: QueryName;
@@ -46,6 +47,11 @@ export interface SinkTiming {
   rows: number;
   first: number;
   last: number;
+  /**
+   * Event-loop utilization of the sink's thread from its first to its last row (0..1): the share
+   * of the time the thread was running tasks rather than waiting for input or credits.
+   */
+  busy: number;
 }
 
 export const SOURCE_START_TOPIC = 'nexmark-source-start';
@@ -85,6 +91,8 @@ class TimingWriter<T> implements Operator<T, never> {
   private rows = 0;
   private first = 0;
   private last = 0;
+  private startLoop: EventLoopUtilization | undefined;
+  private lastLoop: EventLoopUtilization | undefined;
 
   open(ctx: OperatorContext<never>): void {
     this.client = ctx.client;
@@ -94,13 +102,18 @@ class TimingWriter<T> implements Operator<T, never> {
   processBatch(values: readonly T[]): void {
     if (values.length === 0) return;
     const t = now();
-    if (this.rows === 0) this.first = t;
+    if (this.rows === 0) {
+      this.first = t;
+      this.startLoop = performance.eventLoopUtilization();
+    }
     this.last = t;
     this.rows += values.length;
+    this.lastLoop = performance.eventLoopUtilization();
   }
 
   endInput(): void {
-    this.client.send(SINK_TIMING_TOPIC, [{ subtask: this.subtask, rows: this.rows, first: this.first, last: this.last } satisfies SinkTiming]);
+    const busy = this.startLoop && this.lastLoop ? performance.eventLoopUtilization(this.lastLoop, this.startLoop).utilization : 0;
+    this.client.send(SINK_TIMING_TOPIC, [{ subtask: this.subtask, rows: this.rows, first: this.first, last: this.last, busy } satisfies SinkTiming]);
   }
 }
 
