@@ -8,6 +8,9 @@ import type { TaskRestore } from '../checkpoint/metadata.ts';
 import type { Deployment, TaskManagerEvent } from './protocol.ts';
 import { InProcessTaskManager, WorkerTaskManager, type TaskManagerGateway } from './task-manager-gateway.ts';
 
+/** How long tasks get to stop by themselves before their threads are ended. */
+const CANCEL_GRACE_MS = 3000;
+
 export interface AttemptOptions {
   workers: number;
   workerHeapMb?: number;
@@ -72,7 +75,9 @@ export class ExecutionAttempt {
   stop(): Promise<void> {
     this.stopping = true;
     this.stopped ??= (async () => {
-      await Promise.all(this.managers.map((m) => m.cancel().catch(() => {})));
+      // Tasks stop at their next step; one stuck in user I/O must not keep its thread alive.
+      const grace = (p: Promise<unknown>): Promise<unknown> => Promise.race([p.catch(() => {}), new Promise((r) => setTimeout(r, CANCEL_GRACE_MS).unref())]);
+      await Promise.all(this.managers.map((m) => grace(m.cancel())));
       await Promise.all(this.managers.map((m) => m.shutdown().catch(() => {})));
     })();
     return this.stopped;
