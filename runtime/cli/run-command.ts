@@ -10,6 +10,7 @@ import { loadJob, type JsonValue } from '../api/job.ts';
 import { MiniCluster } from '../cluster/mini-cluster.ts';
 import type { JobHandle, SavepointRef } from '../cluster/job-manager.ts';
 import { ConfigError } from '../errors.ts';
+import { startDashboard } from '../rest/dashboard.ts';
 import type { Command } from './main.ts';
 
 const HELP = `usage: weir run <job-module.ts> [options]
@@ -22,6 +23,7 @@ options:
   --checkpoint-dir DIR        where checkpoints and savepoints go (default .weir/checkpoints)
   --state lmdb|heap           keyed state backend (default lmdb)
   --from-savepoint JSON       resume from the savepoint printed by a previous Ctrl-C
+  --dashboard PORT            serve the web dashboard and REST API on 127.0.0.1:PORT (0: any free port)
 
 Ctrl-C stops the job with a savepoint and prints how to resume it.`;
 
@@ -67,6 +69,7 @@ export const runCommand: Command = {
         'checkpoint-dir': { type: 'string' },
         state: { type: 'string' },
         'from-savepoint': { type: 'string' },
+        dashboard: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -96,6 +99,8 @@ export const runCommand: Command = {
     const started = Date.now();
     const handle = await cluster.submit(job, { params, parallelism: num(values.parallelism, '--parallelism'), restoreFrom });
     console.error(`job ${handle.jobId} running (${handle.plan.tasks.length} tasks on ${handle.liveTaskManagers} task managers)`);
+    const dashboard = values.dashboard === undefined ? undefined : await startDashboard(() => [handle], { port: num(values.dashboard, '--dashboard') });
+    if (dashboard) console.error(`dashboard: ${dashboard.url}`);
     const tty = process.stderr.isTTY;
     const timer = setInterval(() => {
       void progressLine(handle, started).then((line) => process.stderr.write(tty ? `\r${line.padEnd(100)}` : `${line}\n`));
@@ -121,6 +126,8 @@ export const runCommand: Command = {
       clearInterval(timer);
       if (tty) process.stderr.write('\n');
       throw e;
+    } finally {
+      await dashboard?.close();
     }
   },
 };
