@@ -2,6 +2,7 @@
  * Join benchmarks against hand-written single-threaded loops over the same generators (COST):
  *  - interval-join: records/s (left + right) through an interval join at parallelism 2 on 2 task
  *    managers, LMDB state; baseline: per-key buffers in Maps with watermark cleanup.
+ *  - interval-join-heap: the same on heap state (how much of the cost is the state backend);
  *  - temporal-join-lmdb: facts/s joined against a 1M-row dimension table held in LMDB keyed state
  *    (event-time temporal join, parallelism 2); baseline: a Map lookup per fact.
  * Throughput is counted at the sink from its first to its last record.
@@ -16,8 +17,8 @@ const N = Number(process.env.BENCH_RECORDS ?? 500_000);
 const FACTS = Number(process.env.BENCH_FACTS ?? 300_000);
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 
-async function runJob(params: JoinBenchParams, inputRecords: number, expectedOut: number): Promise<Measurement> {
-  const result = await new MiniCluster({ workers: 2, batchSize: 8192, stateBackend: 'lmdb' }).execute(job, { params, parallelism: 2 });
+async function runJob(params: JoinBenchParams, inputRecords: number, expectedOut: number, stateBackend: 'lmdb' | 'heap' = 'lmdb'): Promise<Measurement> {
+  const result = await new MiniCluster({ workers: 2, batchSize: 8192, stateBackend }).execute(job, { params, parallelism: 2 });
   const timings = result.get(topicOf<SinkTiming>('timing'));
   const count = timings.reduce((a, t) => a + t.count, 0);
   if (count !== expectedOut) throw new Error(`${params.kind}: the sink saw ${count} records, expected ${expectedOut}`);
@@ -82,6 +83,15 @@ const benchmarks: Benchmark[] = [
     unit: 'records/s',
     runs: 3,
     run: () => runJob({ kind: 'interval', count: N, rows: 0 }, 2 * N, N),
+    baseline: intervalBaseline,
+  },
+  {
+    // The same job on heap state: how much of the cost is the state backend.
+    name: 'interval-join-heap',
+    metric: `records/s (left + right, ${(2 * N) / 1e6}M) through an interval join, ${INTERVAL_KEYS} keys, p2 on 2 workers, heap state`,
+    unit: 'records/s',
+    runs: 3,
+    run: () => runJob({ kind: 'interval', count: N, rows: 0 }, 2 * N, N, 'heap'),
     baseline: intervalBaseline,
   },
   {
