@@ -16,6 +16,14 @@ export function expectedRows(count: number, keys: number, seed: number, keyOffse
   return [...model.values()].map(accountText).sort();
 }
 
+/** Rows of the append-only variant: every operation's row once. */
+export function expectedAppendRows(count: number, keys: number, seed: number): string[] {
+  const random = new SeededRandom();
+  const out: string[] = [];
+  for (let i = 0; i < count; i++) out.push(accountText(operation(i, random.reset(seed, i), keys).row));
+  return out.sort();
+}
+
 export function accountText(a: { id: unknown; version: unknown; balance: unknown; owner: unknown }): string {
   return `${a.id}|${a.version}|${a.balance}|${a.owner}`;
 }

@@ -29,9 +29,14 @@ export type PkWritesParams = {
   compactionTrigger?: number;
   /** Ids are keyOffset .. keyOffset + keys - 1 (two jobs with disjoint ranges can share a table). */
   keyOffset?: number;
+  /** An append-only table (no primary key): every operation's row is inserted, so a duplicate shows as an extra row. */
+  appendOnly?: boolean;
 };
 
-export function accountSchema(trigger = 5): SchemaDefinition {
+export function accountSchema(trigger = 5, appendOnly = false): SchemaDefinition {
+  if (appendOnly) {
+    return { ...accountSchema(trigger), primaryKeys: [], options: { bucket: '4', 'bucket-key': 'id', 'num-sorted-run.compaction-trigger': String(trigger) } };
+  }
   return {
     fields: [
       { name: 'id', type: T.notNull(T.int()) },
@@ -66,11 +71,11 @@ export default defineJob(import.meta.url, (env, params: PkWritesParams) => {
       datagen({ name: 'operations', count: params.count, seed: params.seed, splits: 1, ...(params.ratePerSecond ? { ratePerSecond: params.ratePerSecond } : {}), generate: (i, r) => operation(i, r, params.keys, params.keyOffset ?? 0) }),
       { uid: 'operations', parallelism: 1 },
     )
-    .flatMap<Change<Account>>((op, out) => changesOf(op).forEach((c) => out.collect(c)), { name: 'changes', parallelism: 1 })
+    .flatMap<Change<Account>>((op, out) => (params.appendOnly ? [{ kind: '+I' as const, row: op.row }] : changesOf(op)).forEach((c) => out.collect(c)), { name: 'changes', parallelism: 1 })
     .sinkTo(
       lakeSink<Account>({
         path: params.path,
-        schema: accountSchema(params.compactionTrigger),
+        schema: accountSchema(params.compactionTrigger, params.appendOnly ?? false),
         writers: params.writers,
         ...(s3 ? { s3 } : {}),
         ...(params.commitUser ? { commitUser: params.commitUser } : {}),
