@@ -12,6 +12,8 @@ import type { OperatorListState } from '../../../state/operator-state.ts';
 export interface KeyCount {
   key: number;
   count: number;
+  /** The pane's start; with `windowMs`, the start of one of the windows the pane is in. */
+  window: number;
 }
 
 /** [pane start, key, count] */
@@ -28,6 +30,8 @@ export class LocalPaneCount<T> implements Operator<T, KeyCount> {
     readonly name: string,
     private readonly keyOf: (value: T) => number,
     private readonly paneMs: number,
+    /** Emit each pane's count once per window of this size that holds the pane (a multiple of paneMs). */
+    private readonly windowMs?: number,
   ) {}
 
   open(ctx: OperatorContext<KeyCount>): void {
@@ -74,7 +78,13 @@ export class LocalPaneCount<T> implements Operator<T, KeyCount> {
         if (start < oldest) oldest = start;
         continue;
       }
-      for (const [key, count] of counts) this.out.emit({ key, count }, last);
+      if (this.windowMs === undefined) {
+        for (const [key, count] of counts) this.out.emit({ key, count, window: start }, last);
+      } else {
+        for (let w = start; w > start - this.windowMs; w -= this.paneMs) {
+          for (const [key, count] of counts) this.out.emit({ key, count, window: w }, last);
+        }
+      }
       this.panes.delete(start);
     }
     this.oldest = oldest;
