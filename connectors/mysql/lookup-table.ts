@@ -30,6 +30,10 @@ export interface MySqlLookupOptions {
   connectTimeoutMs?: number;
 }
 
+function redact(url: string): string {
+  return url.replace(/\/\/[^@]*@/, '//***@');
+}
+
 const IDENT = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 
 function quoteIdent(setting: string, name: string): string {
@@ -81,8 +85,18 @@ class MySqlLookupClient<K extends StateKey, D> implements LookupClient<K, D> {
     return rows.map((r): [K, D] => [(cols.length === 1 ? r[cols[0]!] : cols.map((c) => r[c])) as K, r as D]);
   }
 
-  close(): Promise<void> {
-    return this.pool.end();
+  /**
+   * Ends the pool; connections still stuck in a query (lookups the operator gave up on, e.g. behind
+   * a table lock) would hold `end` forever, so after a grace period they are destroyed.
+   */
+  async close(): Promise<void> {
+    const ended = this.pool.end().then(
+      () => true,
+      () => true,
+    );
+    if (await Promise.race([ended, new Promise<false>((r) => setTimeout(() => r(false), 1000).unref())])) return;
+    const core = (this.pool as unknown as { pool?: { _allConnections?: { toArray?(): { destroy(): void }[] } } }).pool;
+    for (const c of core?._allConnections?.toArray?.() ?? []) c.destroy();
   }
 }
 
@@ -104,12 +118,19 @@ export function mysqlLookupTable<K extends StateKey, D = Record<string, unknown>
         connectTimeout: options.connectTimeoutMs ?? 10_000,
         supportBigNumbers: true,
       });
+      // Fail at open, with the table named, rather than at the first record. The catalog is asked
+      // (not the table), so a table locked by someone else does not hold up the start.
+      const [schema, name] = options.table.includes('.') ? options.table.split('.') : [null, options.table];
+      let found: unknown[];
       try {
-        // Fail at open, with the table named, rather than at the first record.
-        await pool.query(`SELECT 1 FROM ${table} LIMIT 0`);
+        [found] = (await pool.query('SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?', [schema, name])) as unknown as [unknown[]];
       } catch (e) {
         await pool.end().catch(() => {});
-        throw new ExternalError(`cannot query MySQL table '${options.table}' at ${options.url.replace(/\/\/[^@]*@/, '//***@')}: ${(e as Error).message}`, { cause: e });
+        throw new ExternalError(`cannot reach MySQL for table '${options.table}' at ${redact(options.url)}: ${(e as Error).message}`, { cause: e });
+      }
+      if (found.length === 0) {
+        await pool.end().catch(() => {});
+        throw new ExternalError(`MySQL table '${options.table}' does not exist at ${redact(options.url)}: create it or fix mysql.table`, { retriable: false });
       }
       return new MySqlLookupClient<K, D>(pool, options, select, scanSql);
     },

@@ -28,6 +28,8 @@ export type LookupParams = {
   kind: 'inner' | 'left';
   cache: 'none' | 'partial' | 'full';
   capacity: number;
+  timeoutMs?: number;
+  attempts?: number;
 };
 
 export const enriched = collectSink<Enriched>('enriched');
@@ -42,8 +44,8 @@ export default defineJob(import.meta.url, (env, p: LookupParams) => {
       kind: p.kind,
       mode: p.mode,
       capacity: p.capacity,
-      timeoutMs: 5000,
-      retry: { attempts: 3, backoffMs: 20 },
+      timeoutMs: p.timeoutMs ?? 5000,
+      retry: { attempts: p.attempts ?? 3, backoffMs: 20, maxBackoffMs: 100 },
       cache: p.cache === 'partial' ? { kind: 'partial', maxRows: 100_000, ttlMs: 600_000 } : p.cache === 'full' ? { kind: 'full', reloadIntervalMs: 60_000 } : { kind: 'none' },
       name: 'rooms-lookup',
     })

@@ -47,6 +47,15 @@ function counters(result: JobResult): Record<string, number> {
   return result.metrics.operators.find((o) => o.name === 'rooms-lookup')!.counters;
 }
 
+/** Waits until a query on `table` has been waiting at least `ms` (per the server's process list). */
+async function waitForBlockedLookup(table: string, ms: number): Promise<void> {
+  for (;;) {
+    const [rows] = (await conn.query('SELECT MAX(TIME_MS) AS waited FROM information_schema.PROCESSLIST WHERE INFO LIKE ?', [`SELECT % FROM \`${table}\`%`])) as unknown as [{ waited: number | null }[]];
+    if ((rows[0]?.waited ?? 0) >= ms) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 const byOrder = (a: Enriched, b: Enriched) => a.order - b.order;
 
 describe('lookup join against MariaDB', () => {
@@ -78,6 +87,43 @@ describe('lookup join against MariaDB', () => {
     expect(c['lookup-cache-reloads']).toBe(2);
     expect(c['lookup-queries'] ?? 0).toBe(0);
     expect(c['lookup-cache-hits']).toBe(p.count);
+  });
+
+  it('lookups that time out while the table is locked are retried and complete after the lock goes', async () => {
+    const p: LookupParams = { url: url!, table: await roomsTable(100), count: 2000, rooms: 100, missing: 0, mode: 'unordered', kind: 'inner', cache: 'none', capacity: 8, timeoutMs: 100, attempts: 100 };
+    const locker = await mysql.createConnection(url!);
+    try {
+      await locker.query(`LOCK TABLES \`${p.table}\` WRITE`);
+      const run = new MiniCluster({ workers: 1 }).execute(job, { params: p, parallelism: 1 });
+      // Held until a lookup has waited for the lock several times as long as the lookup timeout.
+      await waitForBlockedLookup(p.table, 5 * p.timeoutMs!);
+      await locker.query('UNLOCK TABLES');
+      const result = await run;
+      expect(result.get(enriched).sort(byOrder)).toEqual(expected(p));
+      expect(counters(result)['lookup-timeouts']).toBeGreaterThan(0);
+      expect(counters(result)['lookup-retries']).toBeGreaterThan(0);
+    } finally {
+      await locker.end();
+    }
+  });
+
+  it('when every attempt times out the job fails naming the table, the key and the setting', async () => {
+    const p: LookupParams = { url: url!, table: await roomsTable(10), count: 50, rooms: 10, missing: 0, mode: 'ordered', kind: 'inner', cache: 'none', capacity: 4, timeoutMs: 50, attempts: 2 };
+    const locker = await mysql.createConnection(url!);
+    try {
+      await locker.query(`LOCK TABLES \`${p.table}\` WRITE`);
+      const error = await new MiniCluster({ workers: 1 }).execute(job, { params: p, parallelism: 1 }).then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+      expect(error).toBeInstanceOf(JobFailedError);
+      expect(error!.message).toContain(`table '${p.table}'`);
+      expect(error!.message).toMatch(/looking up key \d+/);
+      expect(error!.message).toContain('lookup.timeoutMs');
+    } finally {
+      await locker.query('UNLOCK TABLES');
+      await locker.end();
+    }
   });
 
   it('a missing table fails the job at open with the table named', async () => {
