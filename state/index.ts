@@ -74,8 +74,10 @@ export interface KeyedStateBackendOptions {
   /** Handles of the operator's keyed state from a checkpoint, from all its subtasks at any parallelism. */
   restore?: KeyedStateHandle[];
   clock?: Clock;
-  /** LMDB only: buffered writes per commit (default 65536). */
+  /** LMDB only: buffered writes per commit (default 32768). */
   flushEvery?: number;
+  /** LMDB only: entries of the in-memory cache of value, reducing and aggregating state (default: 10k to 1M by heap size). */
+  cacheEntries?: number;
 }
 
 /** A keyed state backend, with the key groups of `keyGroupRange` restored from `restore` (timers included). */
@@ -101,7 +103,9 @@ export async function createKeyedStateBackend(options: KeyedStateBackendOptions)
   const safeUid = options.operatorUid.replace(/[^A-Za-z0-9_.-]/g, '_');
   const dir = path.join(options.workDir, `state-${safeUid}-${options.subtask}-${randomUUID().slice(0, 8)}`);
   await mkdir(dir, { recursive: true });
-  const backend = new LmdbKeyedStateBackend({ ...common, path: dir, ...(options.flushEvery ? { flushEvery: options.flushEvery } : {}) });
+  const backend = new LmdbKeyedStateBackend({ ...common, path: dir, ...(options.flushEvery ? { flushEvery: options.flushEvery } : {}),
+    ...(options.cacheEntries ? { cacheEntries: options.cacheEntries } : {}),
+  });
   try {
     await backend.restore(options.restore ?? []);
   } catch (e) {

@@ -5,6 +5,7 @@ import type { StateTtlConfig } from '../descriptors.ts';
 import { encodeKeyBytes, pushKey, readKey, stateKeyPrefix, type KeyPart } from '../layout.ts';
 import { keyId } from '../key-codec.ts';
 import type { WriteBatchBuilder } from './write-batch.ts';
+import type { CachedPoint } from './point-cache.ts';
 
 export const DELETED = Symbol('deleted');
 export type Stored = unknown;
@@ -42,6 +43,8 @@ export interface Layer {
 export class StateTable {
   /** Oldest first; the last one is the current batch's if its gen is the backend's current gen. */
   layers: Layer[] = [];
+  /** Single-value states only: deserialized values in front of the layers (point-cache.ts). */
+  readonly cache = new Map<KeyId, CachedPoint>();
   constructor(
     readonly name: string,
     readonly kind: string,
@@ -54,10 +57,11 @@ export interface TimerLayer {
   writes: Map<string, { key: KeyPart[]; present: boolean }>;
 }
 
-/** Whether a layer of `t` holds a write for the entry stored under `key` (a decoded LMDB key of `t`). */
+/** Whether the cache (dirty) or a layer of `t` holds a write for the entry stored under `key` (a decoded LMDB key of `t`). */
 export function bufferedFor(t: StateTable, key: KeyPart[]): boolean {
   const [k, next] = readKey(key, 2);
   const id = typeof k === 'object' ? keyId(k) : k;
+  if (t.cache.get(id)?.dirty === true) return true;
   for (const l of t.layers) {
     if (l.points.has(id)) return true;
     const m = l.maps.get(id);

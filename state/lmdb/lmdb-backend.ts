@@ -45,6 +45,7 @@ import { WriteBatchBuilder } from './write-batch.ts';
 import { DELETED, type Layer, type PendingList, type PendingMap, type Stored, StateTable, type TimerLayer, encodeLayer, encodeTimerLayer } from './layers.ts';
 import { TtlSweeper } from './ttl-sweep.ts';
 import { LmdbWriterClient } from './writer-client.ts';
+import { type CachedPoint, PointCache, defaultCacheEntries } from './point-cache.ts';
 
 const MAX_IN_FLIGHT = 2;
 /** Entries of TTL states the background sweep looks at per batch sent. */
@@ -62,6 +63,11 @@ export interface LmdbBackendOptions {
   clock?: Clock;
   /** Buffered writes per batch. Default 32768. */
   flushEvery?: number;
+  /**
+   * Entries of the in-memory cache of single-value states (point-cache.ts), over all states of this
+   * backend. Default: a sixteenth of the heap limit at 256 bytes an entry, between 10k and 1M.
+   */
+  cacheEntries?: number;
 }
 
 export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
@@ -89,6 +95,10 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
   private disposed = false;
   private readonly sweeper: TtlSweeper;
   private sweepDeletes: Uint8Array[] = [];
+  private readonly ttlTables: StateTable[] = [];
+  private readonly cache: PointCache<StateTable>;
+  /** Cached writes since the TTL sweep last ran (the sweep otherwise runs with every batch). */
+  private ticks = 0;
 
   constructor(private readonly options: LmdbBackendOptions) {
     this.keyGroupRange = options.keyGroupRange;
@@ -101,6 +111,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
     this.writer = new LmdbWriterClient(options.path);
     this.timers = new LmdbTimerService(this);
     this.sweeper = new TtlSweeper(this.db, this.keyGroupRange);
+    this.cache = new PointCache<StateTable>(options.cacheEntries ?? defaultCacheEntries(), (t, e) => this.writeBack(t, e, true));
   }
 
   setCurrentKey(key: StateKey, keyGroup: number): void {
@@ -132,13 +143,14 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
     return l;
   }
 
-  /** Encodes the current buffer into one batch for the writer thread. */
-  private sendBatch(): void {
+  /** Encodes the current buffer into one batch for the writer thread (with `sweep`, also when it is empty but the TTL sweep finds something). */
+  private sendBatch(sweep = false): void {
+    if (this.pending === 0 && this.sweepDeletes.length === 0 && !sweep) return;
+    this.sweepExpired(SWEEP_PER_BATCH);
     if (this.pending === 0 && this.sweepDeletes.length === 0) return;
     const b = this.batch;
     const enc = this.encoder;
     const gen = this.gen;
-    this.sweepExpired(SWEEP_PER_BATCH);
     // First in the batch: a put buffered in this same batch for a swept key comes after and wins.
     for (const k of this.sweepDeletes) b.delete(k);
     this.sweepDeletes = [];
@@ -177,8 +189,14 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
     if (n > 0) this.timerLayers = this.timerLayers.slice(n);
   }
 
+  /** Puts every dirty cached value into the current layer (one batch, however many). */
+  private writeBackAll(): void {
+    this.cache.writeBackAll((t, e) => this.writeBack(t, e, false));
+  }
+
   /** Sends the buffer and waits until LMDB holds every write made so far. */
   flush(): void {
+    this.writeBackAll();
     this.sendBatch();
     if (this.gen - 1 > this.seenCommitted) {
       this.writer.waitFor(this.gen - 1);
@@ -192,6 +210,8 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
     if (!t) {
       t = new StateTable(name, kind, ttl);
       this.tables.set(name, t);
+      if (ttl !== undefined) this.ttlTables.push(t);
+      if (kind !== 'list' && kind !== 'map') this.cache.register(t);
     }
     return t;
   }
@@ -212,32 +232,46 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
 
   // ---- single-value states (value, reducing, aggregating) --------------------------------
 
-  private readPoint(t: StateTable): unknown {
+  /** The cache entry of the current key, loaded from the layers or LMDB on a miss. */
+  private point(t: StateTable): CachedPoint {
+    const e = t.cache.get(this.id);
+    if (e !== undefined) {
+      e.ref = true;
+      return e;
+    }
+    return this.cache.insert(t, this.id, this.keyGroup, this.key, this.loadPoint(t), false);
+  }
+
+  private loadPoint(t: StateTable): Stored | typeof DELETED {
     const ls = t.layers;
-    let stored: Stored = undefined;
-    let i = ls.length - 1;
-    for (; i >= 0; i--) {
+    for (let i = ls.length - 1; i >= 0; i--) {
       const p = ls[i]!.points.get(this.id);
-      if (p !== undefined) {
-        if (p.stored === DELETED) return undefined;
-        stored = p.stored;
-        break;
-      }
+      if (p !== undefined) return p.stored;
     }
-    if (i < 0) {
-      stored = this.db.get(this.currentPrefix(t.name));
-      if (stored === undefined) return undefined;
-    }
+    const stored = this.db.get(this.currentPrefix(t.name));
+    return stored === undefined ? DELETED : stored;
+  }
+
+  private readPoint(t: StateTable): unknown {
+    const e = this.point(t);
+    const stored = e.stored;
+    if (stored === DELETED) return undefined;
     const ttl = t.ttl;
     if (ttl === undefined) return stored;
     const w = stored as [number, unknown];
     const now = this.clock.now();
     if (w[0] <= now) {
-      this.writePointStored(t, DELETED);
+      this.setPoint(t, e, DELETED);
       return undefined;
     }
-    if (ttl.update === 'on-read-and-write') this.writePointStored(t, [now + ttl.ttlMs, w[1]]);
+    if (ttl.update === 'on-read-and-write') this.setPoint(t, e, [now + ttl.ttlMs, w[1]]);
     return w[1];
+  }
+
+  private setPoint(t: StateTable, e: CachedPoint, stored: Stored | typeof DELETED): void {
+    e.stored = stored;
+    if (!e.dirty) this.cache.markDirty(e);
+    this.tick();
   }
 
   private writePoint(t: StateTable, value: unknown): void {
@@ -245,14 +279,34 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
   }
 
   private writePointStored(t: StateTable, stored: Stored | typeof DELETED): void {
-    const l = this.layer(t);
-    const p = l.points.get(this.id);
-    if (p !== undefined) {
-      p.stored = stored;
+    const e = t.cache.get(this.id);
+    if (e !== undefined) {
+      e.ref = true;
+      this.setPoint(t, e, stored);
       return;
     }
-    l.points.set(this.id, { kg: this.keyGroup, key: this.key, stored });
-    this.noteWrite();
+    this.cache.insert(t, this.id, this.keyGroup, this.key, stored, true);
+    this.tick();
+  }
+
+  /** Cached writes do not make batches; the TTL sweep still goes on every `flushEvery` of them. */
+  private tick(): void {
+    if (++this.ticks < this.flushEvery) return;
+    this.ticks = 0;
+    if (this.ttlTables.length > 0) this.sendBatch(true);
+  }
+
+  /** Puts a dirty cache entry's value into the current layer (on eviction, snapshot and flush). */
+  private writeBack(t: StateTable, e: CachedPoint, send: boolean): void {
+    const l = this.layer(t);
+    const p = l.points.get(e.id);
+    if (p !== undefined) {
+      p.stored = e.stored;
+      return;
+    }
+    l.points.set(e.id, { kg: e.kg, key: e.key, stored: e.stored });
+    if (send) this.noteWrite();
+    else this.pending++;
   }
 
   getValueState<T>(d: ValueStateDescriptor<T>): ValueState<T> {
@@ -520,7 +574,8 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
    * with every batch; returns how many deletes it queued.
    */
   sweepExpired(budget: number): number {
-    const deletes = this.sweeper.sweep([...this.tables.values()].filter((t) => t.ttl !== undefined), this.clock.now(), budget);
+    if (this.ttlTables.length === 0) return 0;
+    const deletes = this.sweeper.sweep(this.ttlTables, this.clock.now(), budget);
     for (const d of deletes) this.sweepDeletes.push(d);
     return deletes.length;
   }
@@ -587,7 +642,9 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
     const storage = this.options.storage;
     if (!storage) throw new Error(`state backend of operator '${this.options.operatorUid}' has no checkpoint storage: pass 'storage' to createKeyedStateBackend`);
     // The writer thread applies batches in order and opens the snapshot's read transaction after
-    // the last batch sent here: the view is fixed now, and nothing waits for it.
+    // the last batch sent here: the view is fixed now, and nothing waits for it. Dirty cached
+    // values are encoded into that batch here, so later writes to them cannot reach the snapshot.
+    this.writeBackAll();
     this.sendBatch();
     const ttlNames = [...this.tables.values()].filter((t) => t.ttl !== undefined).map((t) => t.name);
     const stream = this.writer.snapshot({ ...this.keyGroupRange }, ttlNames, this.clock.now());
@@ -621,6 +678,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
       }
     });
     this.flush();
+    this.cache.clear();
     this.timers.rebuild();
   }
 

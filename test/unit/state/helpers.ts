@@ -27,7 +27,7 @@ export interface Fixture {
   dir: string;
   storage: LocalCheckpointStorage;
   clock: FakeClock;
-  open(kind: BackendKind, options?: { start?: number; end?: number; subtask?: number; restore?: KeyedStateHandle[]; flushEvery?: number }): Promise<KeyedStateBackend>;
+  open(kind: BackendKind, options?: { start?: number; end?: number; subtask?: number; restore?: KeyedStateHandle[]; flushEvery?: number; cacheEntries?: number }): Promise<KeyedStateBackend>;
   cleanup(): Promise<void>;
 }
 
@@ -54,6 +54,7 @@ export async function makeFixture(): Promise<Fixture> {
         clock,
         ...(o.restore ? { restore: o.restore } : {}),
         ...(o.flushEvery ? { flushEvery: o.flushEvery } : {}),
+        ...(o.cacheEntries ? { cacheEntries: o.cacheEntries } : {}),
       });
       opened.push(b);
       return b;

@@ -48,10 +48,10 @@ function step(b: KeyedStateBackend, op: number, key: number, x: number): void {
   }
 }
 
-for (const flushEvery of [1, 3, 50]) {
-  it(`matches the heap backend under random operations (batches of ${flushEvery})`, async () => {
-    const random = rng(42 + flushEvery);
-    const lmdb = await fx.open('lmdb', { flushEvery });
+for (const [flushEvery, cacheEntries] of [[1, undefined], [3, undefined], [50, undefined], [1, 2], [3, 5]] as const) {
+  it(`matches the heap backend under random operations (batches of ${flushEvery}, cache ${cacheEntries ?? 'default'})`, async () => {
+    const random = rng(42 + flushEvery + (cacheEntries ?? 0));
+    const lmdb = await fx.open('lmdb', { flushEvery, ...(cacheEntries ? { cacheEntries } : {}) });
     const heap = await fx.open('heap');
     const keys = 12;
     let checkpoint = 0;

@@ -1,0 +1,153 @@
+/**
+ * The LMDB backend's cache of deserialized values of single-value states (value, reducing,
+ * aggregating), in front of the write-back layers and LMDB. A hit costs one Map lookup: no key
+ * encoding, no LMDB read, no msgpack decode. Writes change the cached entry and mark it dirty; a
+ * dirty entry reaches LMDB only when it is evicted or when the backend writes every dirty entry
+ * back (snapshot, flush), so a key updated a thousand times between checkpoints is encoded and
+ * written once.
+ *
+ * Bounded by entry count over all states of the backend (state larger than the cache spills to
+ * LMDB). Eviction is CLOCK over each state's Map in insertion order: a read or write sets `ref`;
+ * the sweep gives referenced entries a second chance (moved to the back) and evicts the others,
+ * writing dirty ones back through `onEvictDirty`. It evicts a sixteenth of the capacity at a time,
+ * from each state in proportion to its size.
+ *
+ * Invariant: an entry, when present, holds the current value of its key (DELETED when it has none),
+ * newer than anything in the layers or LMDB.
+ */
+import { getHeapStatistics } from 'node:v8';
+import type { KeyId } from '../key-codec.ts';
+import type { StateKey } from '../key-groups.ts';
+import type { DELETED, Stored } from './layers.ts';
+
+export interface CachedPoint {
+  /** The state this entry belongs to (a CacheOwner). */
+  readonly owner: CacheOwner;
+  readonly id: KeyId;
+  readonly kg: number;
+  readonly key: StateKey;
+  /** As stored in LMDB ([expiresAt, value] with TTL), or DELETED: the key has no value. */
+  stored: Stored | typeof DELETED;
+  dirty: boolean;
+  ref: boolean;
+  /** False once evicted (a write-back after that is a bug the backend must not make). */
+  live: boolean;
+}
+
+export interface CacheOwner {
+  readonly cache: Map<KeyId, CachedPoint>;
+}
+
+/**
+ * Default capacity: a sixteenth of the heap limit at 256 bytes per entry, at least 10k and at most
+ * 1M entries (Node's default 4 GiB heap: 1M; --max-old-space-size=96: about 37k). Measured: a
+ * small object value with a short string key costs about 450 bytes of heap with everything that
+ * refers to it, so the cache takes at most about a ninth of the heap.
+ */
+export function defaultCacheEntries(): number {
+  const limit = getHeapStatistics().heap_size_limit;
+  return Math.max(10_000, Math.min(1_000_000, Math.floor(limit / 16 / 256)));
+}
+
+export class PointCache<T extends CacheOwner> {
+  private count = 0;
+  /** Entries made dirty since the last writeBackAll (some since evicted: `live` false). */
+  private dirtyList: CachedPoint[] = [];
+  /** Live dirty entries. */
+  private dirty = 0;
+  private readonly owners: T[] = [];
+
+  constructor(
+    readonly capacity: number,
+    private readonly onEvictDirty: (t: T, e: CachedPoint) => void,
+  ) {}
+
+  get size(): number {
+    return this.count;
+  }
+
+  register(t: T): void {
+    this.owners.push(t);
+  }
+
+  /** Adds an entry for a key not in `t.cache` (evicting first if full). */
+  insert(t: T, id: KeyId, kg: number, key: StateKey, stored: Stored | typeof DELETED, dirty: boolean): CachedPoint {
+    if (this.count >= this.capacity) this.evict();
+    const e: CachedPoint = { owner: t, id, kg, key, stored, dirty: false, ref: false, live: true };
+    t.cache.set(id, e);
+    this.count++;
+    if (dirty) this.markDirty(e);
+    return e;
+  }
+
+  markDirty(e: CachedPoint): void {
+    if (e.dirty) return;
+    e.dirty = true;
+    this.dirty++;
+    const list = this.dirtyList;
+    list.push(e);
+    // Evicted entries stay listed until the next writeBackAll; without checkpoints that would grow
+    // without bound, so they are dropped whenever they are half the list (amortized O(1)).
+    if (list.length > 2 * this.dirty + 1024) this.dirtyList = list.filter((d) => d.live);
+  }
+
+  /** Calls `write` for every dirty entry (and marks it clean); entries stay cached. */
+  writeBackAll(write: (t: T, e: CachedPoint) => void): number {
+    const list = this.dirtyList;
+    this.dirtyList = [];
+    this.dirty = 0;
+    let n = 0;
+    for (let i = 0; i < list.length; i++) {
+      const e = list[i]!;
+      if (!e.dirty || !e.live) continue;
+      e.dirty = false;
+      write(e.owner as T, e);
+      n++;
+    }
+    return n;
+  }
+
+  /** Drops every entry (after a restore wrote LMDB directly). Dirty entries are lost: callers write back first. */
+  clear(): void {
+    for (const t of this.owners) t.cache.clear();
+    this.count = 0;
+    this.dirtyList = [];
+    this.dirty = 0;
+  }
+
+  private evict(): void {
+    const total = this.count;
+    const excess = Math.max(1, this.capacity >> 4);
+    for (const t of this.owners) {
+      const size = t.cache.size;
+      if (size === 0) continue;
+      this.evictFrom(t, Math.ceil((excess * size) / total));
+    }
+  }
+
+  private evictFrom(t: T, n: number): void {
+    const cache = t.cache;
+    let removed = 0;
+    // Each entry gets at most one second chance per sweep, so this ends after size + n visits.
+    let chances = cache.size;
+    for (const [id, e] of cache) {
+      if (removed >= n) break;
+      if (e.ref && chances-- > 0) {
+        e.ref = false;
+        cache.delete(id);
+        cache.set(id, e);
+        continue;
+      }
+      cache.delete(id);
+      e.live = false;
+      removed++;
+      if (e.dirty) {
+        e.dirty = false;
+        this.dirty--;
+        this.onEvictDirty(t, e);
+        e.stored = undefined; // the layer holds it now; a listed dead entry must not keep it alive
+      }
+    }
+    this.count -= removed;
+  }
+}

@@ -1,0 +1,130 @@
+/** The LMDB backend's cache of single-value states: eviction, snapshots with dirty entries, TTL, restore. */
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { type KeyedStateBackend, type LmdbKeyedStateBackend, aggregatingState, reducingState, valueState } from '../../../state/index.ts';
+import { type Fixture, at, makeFixture } from './helpers.ts';
+
+let fx: Fixture;
+beforeEach(async () => {
+  fx = await makeFixture();
+});
+afterEach(async () => {
+  await fx.cleanup();
+});
+
+const v = valueState<{ n: number }>('v');
+const sum = reducingState<number>('sum', (a, b) => a + b);
+const avg = aggregatingState<number, [number, number], number>('avg', {
+  createAccumulator: () => [0, 0],
+  add: (x, acc) => [acc[0] + x, acc[1] + 1],
+  getResult: (acc) => acc[0] / acc[1],
+});
+
+function values(b: KeyedStateBackend, keys: number): unknown[] {
+  const s = b.getValueState(v);
+  return Array.from({ length: keys }, (_, k) => {
+    at(b, k);
+    return s.value();
+  });
+}
+
+it('evicted dirty entries are written back and read again from LMDB', async () => {
+  const b = await fx.open('lmdb', { cacheEntries: 16 });
+  const s = b.getValueState(v);
+  const r = b.getReducingState(sum);
+  const a = b.getAggregatingState(avg);
+  for (let round = 0; round < 3; round++) {
+    for (let k = 0; k < 500; k++) {
+      at(b, k);
+      s.update({ n: k + round });
+      r.add(k);
+      a.add(round);
+      if (k % 7 === 0) s.clear();
+    }
+  }
+  for (let k = 0; k < 500; k++) {
+    at(b, k);
+    expect(s.value()).toEqual(k % 7 === 0 ? undefined : { n: k + 2 });
+    expect(r.get()).toBe(3 * k);
+    expect(a.get()).toBe(1);
+  }
+  expect((b as unknown as { cache: { size: number } }).cache.size).toBeLessThanOrEqual(16);
+  (b as LmdbKeyedStateBackend).flush();
+  expect([...b.keys('v')]).toHaveLength(500 - Math.ceil(500 / 7));
+});
+
+for (const cacheEntries of [8, 100_000]) {
+  it(`a snapshot is the state at the call, with dirty entries in the cache (cache of ${cacheEntries})`, async () => {
+    const b = await fx.open('lmdb', { cacheEntries });
+    const s = b.getValueState(v);
+    for (let k = 0; k < 200; k++) {
+      at(b, k);
+      s.update({ n: k });
+    }
+    const expected = structuredClone(values(b, 200)); // the cache hands out its objects, mutated below
+    const pending = b.snapshot(1);
+    for (let k = 0; k < 200; k++) {
+      at(b, k);
+      const cur = s.value()!;
+      cur.n = -1; // mutated in place and written back: must not reach the snapshot
+      s.update(cur);
+      if (k % 3 === 0) s.clear();
+    }
+    const restored = await fx.open('lmdb', { restore: [await pending], cacheEntries: 8 });
+    expect(values(restored, 200)).toEqual(expected);
+    const heap = await fx.open('heap', { restore: [await pending] });
+    expect(values(heap, 200)).toEqual(expected);
+    // and the next snapshot has the writes made after the first
+    const restored2 = await fx.open('lmdb', { restore: [await b.snapshot(2)] });
+    expect(values(restored2, 200)).toEqual(values(b, 200));
+  });
+}
+
+it('TTL through the cache: expiry, refresh on read, and expiry of evicted entries', async () => {
+  const b = await fx.open('lmdb', { cacheEntries: 4 });
+  const ttlWrite = b.getValueState(valueState<number>('w', { ttl: { ttlMs: 100 } }));
+  const ttlRead = b.getValueState(valueState<number>('r', { ttl: { ttlMs: 100, update: 'on-read-and-write' } }));
+  at(b, 'hot');
+  ttlWrite.update(1);
+  ttlRead.update(2);
+  for (let k = 0; k < 20; k++) {
+    at(b, k);
+    ttlWrite.update(k); // evicts 'hot' (the cache holds 4)
+  }
+  fx.clock.advance(60);
+  at(b, 'hot');
+  expect(ttlWrite.value()).toBe(1);
+  expect(ttlRead.value()).toBe(2); // restarts its clock
+  fx.clock.advance(60);
+  expect(ttlWrite.value()).toBeUndefined();
+  expect(ttlRead.value()).toBe(2);
+  for (let k = 0; k < 20; k++) {
+    at(b, k);
+    expect(ttlWrite.value()).toBeUndefined();
+  }
+  fx.clock.advance(200);
+  at(b, 'hot');
+  expect(ttlRead.value()).toBeUndefined();
+  const restored = await fx.open('lmdb', { restore: [await b.snapshot(1)] });
+  expect([...restored.keys('w')]).toEqual([]);
+  expect([...restored.keys('r')]).toEqual([]);
+});
+
+it('a restored backend serves restored values through its cache and keeps writing', async () => {
+  const b = await fx.open('lmdb');
+  const s = b.getValueState(v);
+  for (let k = 0; k < 300; k++) {
+    at(b, k);
+    s.update({ n: k });
+  }
+  const handle = await b.snapshot(1);
+  for (const cacheEntries of [8, 1000]) {
+    const r = await fx.open('lmdb', { restore: [handle], cacheEntries });
+    const rs = r.getValueState(v);
+    for (let k = 0; k < 300; k++) {
+      at(r, k);
+      rs.update({ n: rs.value()!.n * 2 });
+    }
+    expect(values(r, 300)).toEqual(Array.from({ length: 300 }, (_, k) => ({ n: 2 * k })));
+    await r.dispose();
+  }
+});
