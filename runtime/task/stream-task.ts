@@ -9,7 +9,8 @@ import type { KeyedStateBackend } from '../../state/backend.ts';
 import { keyGroupRangeFor, type KeyGroupRange } from '../../state/key-groups.ts';
 import { OperatorStateStore, type KeyedStateHandle, type OperatorStateHandle } from '../../state/index.ts';
 import { BarrierAligner } from '../checkpoint/barrier-aligner.ts';
-import type { SubtaskState, TaskRestore, TaskSnapshot } from '../checkpoint/metadata.ts';
+import type { TaskRestore, TaskSnapshot } from '../checkpoint/metadata.ts';
+import { SubtaskCheckpointer } from '../checkpoint/subtask-checkpointer.ts';
 import type { ChannelEvent } from '../exchange/channel-event.ts';
 import type { DataPlane } from '../exchange/data-plane.ts';
 import { OutputChannel } from '../exchange/output-channel.ts';
@@ -49,8 +50,7 @@ export interface TaskCheckpointing {
   aligned: boolean;
 }
 
-/** The pseudo checkpoint id that commits a bounded job's output when checkpointing is off. */
-export const END_OF_INPUT_CHECKPOINT = Number.MAX_SAFE_INTEGER;
+export { END_OF_INPUT_CHECKPOINT } from '../checkpoint/subtask-checkpointer.ts';
 
 export interface TaskMetrics {
   taskId: number;
@@ -83,6 +83,7 @@ export class StreamTask {
   private readonly timeouts = new Set<NodeJS.Timeout>();
   private readonly operatorStates = new Map<number, OperatorStateStore>();
   private readonly aligner: BarrierAligner | undefined;
+  private readonly checkpointer: SubtaskCheckpointer;
   /** Set once the input ended and everything downstream was told; the task then waits for the final checkpoint. */
   private draining = false;
   private finalCheckpointDone = false;
@@ -150,6 +151,17 @@ export class StreamTask {
       this.valve = new WatermarkValve(inputs.length);
       this.aligner = new BarrierAligner(inputs.length, checkpointing.aligned);
     }
+    this.checkpointer = new SubtaskCheckpointer(
+      {
+        chain: this.chain,
+        subtask: this.subtask,
+        aligned: checkpointing.aligned,
+        sourceReader: () => this.source?.reader,
+        operatorStates: () => this.operatorStates,
+        broadcast: (event) => this.broadcast(event),
+      },
+      services,
+    );
   }
 
   private readonly processingTime: ProcessingTimeService = {
@@ -307,8 +319,7 @@ export class StreamTask {
       if (this.source) this.services.onEndOfData();
       return;
     }
-    for (const cn of this.chain.nodes) await cn.operator?.snapshotState?.(END_OF_INPUT_CHECKPOINT);
-    for (const cn of this.chain.nodes) await cn.operator?.notifyCheckpointComplete?.(END_OF_INPUT_CHECKPOINT);
+    await this.checkpointer.commitAtEndOfInput();
     this.flushOutputs();
   }
 
@@ -329,22 +340,14 @@ export class StreamTask {
 
   /** Starts checkpoint `id` at a source task (a mail from the coordinator). */
   triggerCheckpoint(id: number): void {
-    this.enqueue({ description: `trigger checkpoint ${id}`, run: () => this.performCheckpoint(id, 0) });
+    this.enqueue({ description: `trigger checkpoint ${id}`, run: () => this.checkpointer.checkpoint(id, 0) });
   }
 
   notifyCheckpointComplete(id: number, final: boolean): void {
     this.enqueue({
       description: `checkpoint ${id} complete`,
       run: async () => {
-        for (const cn of this.chain.nodes) {
-          try {
-            await cn.operator?.notifyCheckpointComplete?.(id);
-          } catch (e) {
-            throw asOperatorError(e, cn, this.subtask, `commit of checkpoint ${id}`);
-          }
-        }
-        await this.source?.reader.notifyCheckpointComplete?.(id);
-        await this.chain.flushAll();
+        await this.checkpointer.complete(id);
         if (final && this.draining) this.finalCheckpointDone = true;
       },
     });
@@ -355,41 +358,9 @@ export class StreamTask {
       description: `checkpoint ${id} aborted`,
       run: async () => {
         if (this.aligner?.aligningCheckpoint === id) this.gate!.unblockAll();
-        for (const cn of this.chain.nodes) await cn.operator?.notifyCheckpointAborted?.(id);
+        await this.checkpointer.abort(id);
       },
     });
-  }
-
-  /**
-   * This task's part of checkpoint `id`: operators flush and pre-commit, the barrier goes
-   * downstream, then a consistent view of the state is taken here, on the task's loop, and written
-   * out asynchronously while processing continues; the acknowledgement follows when it is written.
-   */
-  private async performCheckpoint(id: number, alignmentMs: number): Promise<void> {
-    for (const cn of this.chain.nodes) {
-      try {
-        await cn.operator?.snapshotState?.(id);
-      } catch (e) {
-        this.services.onCheckpointDeclined(id, asOperatorError(e, cn, this.subtask, `snapshot for checkpoint ${id}`).message);
-        return;
-      }
-      await this.chain.flushNode(cn);
-    }
-    this.source?.reader.snapshotState?.(id);
-    this.broadcast({ kind: 'barrier', checkpointId: id, aligned: this.checkpointing.aligned });
-    const pending: Promise<[string, SubtaskState]>[] = this.chain.nodes.map((cn) => {
-      const operator = this.operatorStates.has(cn.node.id) ? this.operatorStates.get(cn.node.id)!.snapshot(id) : undefined;
-      const keyed = cn.keyedState?.snapshot(id);
-      return (async (): Promise<[string, SubtaskState]> => [cn.uid, { subtask: this.subtask, operator, keyed: keyed ? await keyed : undefined }])();
-    });
-    void Promise.all(pending).then(
-      (entries) => {
-        let bytes = 0;
-        for (const [, s] of entries) bytes += s.keyed?.file?.size ?? 0;
-        this.services.onCheckpointAck(id, { nodes: Object.fromEntries(entries), alignmentMs, bytes });
-      },
-      (e: unknown) => this.services.onCheckpointDeclined(id, `writing state failed: ${e instanceof Error ? e.message : String(e)}`),
-    );
   }
 
   private async runSource(): Promise<void> {
@@ -506,7 +477,7 @@ export class StreamTask {
         }
         if (action.kind === 'block') this.gate!.block(action.channel);
         else if (action.kind === 'snapshot') {
-          await this.performCheckpoint(action.checkpointId, action.alignmentMs);
+          await this.checkpointer.checkpoint(action.checkpointId, action.alignmentMs);
           this.gate!.unblockAll();
         }
         return false;
