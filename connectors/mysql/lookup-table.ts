@@ -10,7 +10,7 @@
  *
  * A key is one value for one key column, or a tuple with one value per key column in order.
  */
-import mysql from 'mysql2/promise';
+import type mysql from 'mysql2/promise';
 import type { LookupClient, LookupTable } from '../../operators/join/lookup-table.ts';
 import { ConfigError, ExternalError } from '../../runtime/errors.ts';
 import type { KeyPrimitive, StateKey } from '../../state/key-groups.ts';
@@ -112,7 +112,9 @@ export function mysqlLookupTable<K extends StateKey, D = Record<string, unknown>
   return {
     name: options.table,
     connect: async () => {
-      const pool = mysql.createPool({
+      // Loaded here, not at import: every job module imports the public API, few use MySQL.
+      const { createPool } = (await import('mysql2/promise')).default;
+      const pool = createPool({
         uri: options.url,
         connectionLimit: options.poolSize ?? 4,
         connectTimeout: options.connectTimeoutMs ?? 10_000,

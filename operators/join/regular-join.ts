@@ -100,9 +100,9 @@ export class RegularJoinOperator<L, R, O> implements Operator<unknown, Change<O>
     const unique = this.spec.uniqueKeys?.[input] as ((r: unknown) => StateKey) | undefined;
     if (unique) {
       const k = unique(row);
-      return typeof k === 'string' ? k : JSON.stringify(k, (_k, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x));
+      return typeof k === 'string' ? k : JSON.stringify(k, bigintAsText);
     }
-    return JSON.stringify(row);
+    return JSON.stringify(row, bigintAsText);
   }
 
   private onChange(kind: RowKind, row: unknown, time: number, input: number): void {
@@ -172,4 +172,8 @@ export class RegularJoinOperator<L, R, O> implements Operator<unknown, Change<O>
     }
     this.out.emit({ kind, row }, time);
   }
+}
+
+function bigintAsText(_key: string, x: unknown): unknown {
+  return typeof x === 'bigint' ? `${x}n` : x;
 }

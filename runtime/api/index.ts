@@ -36,6 +36,7 @@ export { tumblingWindows, slidingWindows, type JoinWindows, type WindowInfo } fr
 export type { LateRecord } from '../../operators/join/join-keys.ts';
 export type { LookupTable, LookupClient } from '../../operators/join/lookup-table.ts';
 export type { LookupCacheOptions } from '../../operators/join/lookup-cache.ts';
+export { mysqlLookupTable, type MySqlLookupOptions } from '../../connectors/mysql/lookup-table.ts';
 export type { LookupRetry } from '../../operators/join/async-lookup-join.ts';
 export { insert, updateBefore, updateAfter, deletion, type Change, type RowKind } from '../../operators/changelog.ts';
 export type {
