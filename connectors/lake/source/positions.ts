@@ -25,3 +25,16 @@ export function ownedBuckets(totalBuckets: number, index: number, parallelism: n
   for (let b = index; b < totalBuckets; b += parallelism) out.push(b);
   return out;
 }
+
+/** Orders two positions of one bucket by progress (positive if `a` is further). */
+export function compareProgress(a: BucketPosition, b: BucketPosition): number {
+  const rank = (p: BucketPosition): number => (p.phase === 'snapshot' ? 0 : p.phase === 'delta' ? 1 : 2);
+  if (rank(a) === 2 || rank(b) === 2) return rank(a) - rank(b);
+  if (rank(a) !== rank(b)) return rank(a) - rank(b);
+  return a.snapshotId !== b.snapshotId ? a.snapshotId - b.snapshotId : a.emitted - b.emitted;
+}
+
+/** Whether subtask `index` of `parallelism` reads bucket `bucket` (see ownedBuckets). */
+export function ownsBucket(bucket: number, index: number, parallelism: number): boolean {
+  return bucket % parallelism === index;
+}

@@ -18,7 +18,7 @@ import type { FileStoreTable } from '../table/table.ts';
 import { SchemaManager } from '../schema/schema-manager.ts';
 import { fileIOFor } from '../fs/index.ts';
 import { openLakeTable, type LakeTableLocation } from '../sink/table-access.ts';
-import { nextSnapshotOf, ownedBuckets, type BucketPosition } from './positions.ts';
+import { compareProgress, nextSnapshotOf, ownedBuckets, ownsBucket, type BucketPosition } from './positions.ts';
 
 export interface LakeReadSettings {
   location: LakeTableLocation;
@@ -45,8 +45,15 @@ export class LakeSourceReader<T> implements SourceReader<T | Change<T>> {
   private queue: Unit[] = [];
   private names: string[] = [];
 
+  /** Positions from the checkpoint, most advanced per bucket (a bucket may appear in several subtasks' lists). */
+  private readonly restored = new Map<number, BucketPosition>();
+
   constructor(private readonly settings: LakeReadSettings, private readonly ctx: SourceReaderContext) {
     this.state = ctx.operatorState.getUnionListState<BucketPosition>('lake-source-positions');
+    for (const p of this.state.get()) {
+      const seen = this.restored.get(p.bucket);
+      if (!seen || compareProgress(p, seen) > 0) this.restored.set(p.bucket, p);
+    }
   }
 
   /** Opens the table; a streaming reader waits for a table that does not exist yet. */
@@ -59,7 +66,7 @@ export class LakeSourceReader<T> implements SourceReader<T | Change<T>> {
     }
     const table = await openLakeTable(loc);
     this.names = table.schema.fields.map((f) => f.name);
-    const restored = new Map(this.state.get().map((p) => [p.bucket, p]));
+    const restored = this.restored;
     const latest = await table.snapshots.latestId();
     for (const b of ownedBuckets(table.totalBuckets, this.ctx.subtaskIndex, this.ctx.parallelism)) {
       const r = restored.get(b);
@@ -172,6 +179,11 @@ export class LakeSourceReader<T> implements SourceReader<T | Change<T>> {
   }
 
   snapshotState(): void {
+    if (!this.table) {
+      // not started yet (e.g. a checkpoint right after a restore): keep the restored positions of our buckets
+      this.state.update([...this.restored.values()].filter((p) => ownsBucket(p.bucket, this.ctx.subtaskIndex, this.ctx.parallelism)));
+      return;
+    }
     // units in the queue keep their progress in `position`, which is the map's entry until done
     this.state.update([...this.positions.values()].map((p) => ({ ...p })));
   }
