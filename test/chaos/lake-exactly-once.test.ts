@@ -43,7 +43,7 @@ async function run(name: string, kills: (handle: JobHandle) => void, appendOnly 
     workDir: path.join(dir, 'work'),
     checkpoints: { intervalMs: 200, storage: { kind: 'local', dir: path.join(dir, 'checkpoints') } },
     restartStrategy: { kind: 'fixed-delay', attempts: 20, delayMs: 20 },
-  }).submit(job, { params: { count: COUNT, keys: KEYS, seed: SEED, path: tablePath, writers: 2, ratePerSecond: RATE, compactionTrigger: 3, appendOnly }, parallelism: 2 });
+  }).submit(job, { params: { count: COUNT, keys: KEYS, seed: SEED, path: tablePath, writers: 2, ratePerSecond: RATE, compactionTrigger: 3, appendOnly, writeBufferRows: 1500 }, parallelism: 2 });
   kills(handle);
   await handle.result();
   const table = await FileStoreTable.open(tablePath);

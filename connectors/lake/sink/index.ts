@@ -35,6 +35,8 @@ export interface LakeSinkOptions extends LakeTableLocation {
   writers?: number;
   /** The commit user of the first run; later runs take it from the checkpoint. Default a random one. */
   commitUser?: string;
+  /** Rows a writer buffers before it writes files ahead of the barrier (default 200,000): bounds memory and the work left for the barrier. */
+  writeBufferRows?: number;
   /** Compact buckets with `num-sorted-run.compaction-trigger` sorted runs in the background (default true). */
   compaction?: boolean;
   /** Expire snapshots after every this many commits (default 10; 0: never), with these retention settings (default: the table's). */
@@ -61,6 +63,8 @@ export function lakeSink<T>(options: LakeSinkOptions): Sink<T | Change<T>> {
       const uid = opts.uid ?? base;
       const writers = options.writers ?? context.parallelism;
       if (!Number.isInteger(writers) || writers < 1) throw new ConfigError('writers', `must be a positive integer, got ${writers}`);
+      const writeBufferRows = options.writeBufferRows ?? 200_000;
+      if (!Number.isInteger(writeBufferRows) || writeBufferRows < 1) throw new ConfigError('writeBufferRows', `must be a positive integer, got ${writeBufferRows}`);
       const keys = subtaskKeys(writers, context.maxParallelism);
       let unaware = 0;
       const routed = stream.transform<BucketedRow>(`${base}-router`, () => new BucketRouterOperator<T>(`${base}-router`, location, options.schema), {
@@ -72,7 +76,7 @@ export function lakeSink<T>(options: LakeSinkOptions): Sink<T | Change<T>> {
         .keyBy((r) => keys[r.__bucket >= 0 ? r.__bucket % writers : unaware++ % writers]!)
         .transform<LakeCommittable>(
           `${base}-writer`,
-          () => new LakeWriterOperator(`${base}-writer`, { location, schema: options.schema, compaction: options.compaction ?? true }),
+          () => new LakeWriterOperator(`${base}-writer`, { location, schema: options.schema, compaction: options.compaction ?? true, writeBufferRows }),
           { uid: `${uid}-writer`, parallelism: writers, ...(opts.slotSharingGroup ? { slotSharingGroup: opts.slotSharingGroup } : {}) },
         );
       written.sinkTo(

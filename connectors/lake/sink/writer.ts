@@ -14,6 +14,7 @@ import { runSideWork } from '../../../runtime/cluster/side-work-pool.ts';
 import type { SchemaDefinition } from '../schema/schema.ts';
 import type { FileStoreTable } from '../table/table.ts';
 import { TableWriter, type CommitMessage } from '../table/writer.ts';
+import { ExternalError } from '../errors.ts';
 import type { CompactTask } from '../table/compact.ts';
 import { BackgroundCompactor } from './background-compactor.ts';
 import { openLakeTable, type LakeTableLocation } from './table-access.ts';
@@ -25,6 +26,8 @@ export interface LakeWriterSettings {
   location: LakeTableLocation;
   schema: SchemaDefinition | undefined;
   compaction: boolean;
+  /** Rows buffered before the writer writes files ahead of the barrier (bounds memory and barrier work). */
+  writeBufferRows: number;
 }
 
 export class LakeWriterOperator implements Operator<BucketedRow, LakeCommittable> {
@@ -62,17 +65,47 @@ export class LakeWriterOperator implements Operator<BucketedRow, LakeCommittable
     return bucket < 0 ? this.subtask === 0 : bucket % this.parallelism === this.subtask;
   }
 
-  processBatch(values: readonly BucketedRow[]): void {
+  processBatch(values: readonly BucketedRow[]): void | Promise<void> {
+    this.throwIfFailed();
     const w = this.writer;
     const read = this.readRow;
     for (let i = 0; i < values.length; i++) {
       const v = values[i]!;
       w.write(read(v), v.__kind);
     }
+    // a full buffer becomes files now; their messages wait for the barrier like the rest
+    if (w.bufferedRows >= this.settings.writeBufferRows) return this.prepare().then((m) => void this.held.push(...m));
+  }
+
+  /** Messages of files written before the barrier because the buffer was full. */
+  private held: CommitMessage[] = [];
+
+  private async prepare(): Promise<CommitMessage[]> {
+    try {
+      return await this.writer.prepareCommit();
+    } catch (e) {
+      this.failure = e;
+      throw e;
+    }
+  }
+
+  /**
+   * prepareCommit empties the buffers before it writes: if writing fails, those rows are gone from
+   * this writer. A declined checkpoint would let the job go on without them, so the writer fails the
+   * task instead (at its next call) and the job restarts from the last checkpoint, replaying them.
+   */
+  private failure: unknown;
+
+  private throwIfFailed(): void {
+    if (this.failure !== undefined) {
+      throw new ExternalError(`lake writer of ${this.table.path} could not write its files; restarting from the last checkpoint to write those rows again`, { retriable: true, cause: this.failure });
+    }
   }
 
   private async flush(checkpointId: number): Promise<void> {
-    const messages = await this.writer.prepareCommit();
+    this.throwIfFailed();
+    const messages = [...this.held, ...(await this.prepare())];
+    this.held = [];
     const compacted = this.compactor?.take(checkpointId) ?? [];
     if (compacted.length > 0) this.ctx.metrics.count('lake-compactions', compacted.length);
     const all = [...messages, ...compacted];
@@ -94,7 +127,12 @@ export class LakeWriterOperator implements Operator<BucketedRow, LakeCommittable
   }
 
   notifyCheckpointComplete(checkpointId: number): void {
+    this.throwIfFailed();
     this.compactor?.checkpointCompleted(checkpointId);
+  }
+
+  notifyCheckpointAborted(): void {
+    this.throwIfFailed();
   }
 
   /** End of input: what comes after the downstream end marker is not read, so everything goes now. */

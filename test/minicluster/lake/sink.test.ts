@@ -1,7 +1,8 @@
 /**
  * The lake sink on a mini-cluster: a job writes inserts, updates and deletes into a primary-key
  * table through parallel writers and one committer; the table read back equals the in-memory model,
- * one APPEND snapshot per checkpoint (commitIdentifier = checkpoint id), compaction on (trigger 3 runs).
+ * one APPEND snapshot per checkpoint (commitIdentifier = checkpoint id), compaction on (trigger 3 runs),
+ * a small write buffer (files written between barriers, committed with the next one).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -26,7 +27,7 @@ function cluster(name: string, intervalMs: number): MiniCluster {
 describe('lake sink', () => {
   it('a primary-key table written with updates and deletes equals the model', async () => {
     const tablePath = path.join(root, 'pk', 'table');
-    const params = { count: 6000, keys: 500, seed: 7, path: tablePath, writers: 2, ratePerSecond: 3000, compactionTrigger: 3 };
+    const params = { count: 6000, keys: 500, seed: 7, path: tablePath, writers: 2, ratePerSecond: 3000, compactionTrigger: 3, writeBufferRows: 400 };
     const handle = await cluster('pk', 150).submit(job, { params, parallelism: 2 });
     await handle.result();
     const table = await FileStoreTable.open(tablePath);

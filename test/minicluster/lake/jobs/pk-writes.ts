@@ -31,6 +31,7 @@ export type PkWritesParams = {
   keyOffset?: number;
   /** An append-only table (no primary key): every operation's row is inserted, so a duplicate shows as an extra row. */
   appendOnly?: boolean;
+  writeBufferRows?: number;
 };
 
 export function accountSchema(trigger = 5, appendOnly = false): SchemaDefinition {
@@ -79,6 +80,7 @@ export default defineJob(import.meta.url, (env, params: PkWritesParams) => {
         writers: params.writers,
         ...(s3 ? { s3 } : {}),
         ...(params.commitUser ? { commitUser: params.commitUser } : {}),
+        ...(params.writeBufferRows ? { writeBufferRows: params.writeBufferRows } : {}),
         ...(params.lockDir ? { lock: new LocalFileLock({ dir: params.lockDir }) } : {}),
       }),
       { uid: 'accounts-lake', parallelism: 1 },
