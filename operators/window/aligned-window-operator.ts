@@ -48,6 +48,9 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
   private readonly lateness: number;
   private readonly domain: TimeDomain;
   private readonly emitSpec: Emit<K, ACC, OUT, R>;
+  private readonly scratchStarts: number[] = [];
+  private readonly scratchAccs: ACC[] = [];
+  private readonly oneEnd: number[] = [0];
 
   constructor(
     readonly name: string,
@@ -176,8 +179,15 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
       if (t.namespace === 'f') {
         const end = t.time + 1;
         const next = end + this.slide;
-        const present = this.fire(key, [end], 'on-time');
-        if (present.some((p) => p >= next - this.size && p < next)) this.timers.register(this.domain, next - 1, key, t.keyGroup, 'f');
+        this.oneEnd[0] = end;
+        const present = this.fire(key, this.oneEnd, 'on-time');
+        const from = next - this.size;
+        for (let j = 0; j < present.length; j++) {
+          if (present[j]! >= from && present[j]! < next) {
+            this.timers.register(this.domain, next - 1, key, t.keyGroup, 'f');
+            break;
+          }
+        }
         if (this.lateness === 0) this.purge(present, t.time);
       } else if (t.namespace === 'c') {
         this.purge(this.paneStarts(), t.time);
@@ -207,25 +217,39 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
     return [...this.panes.keys()];
   }
 
-  /** Emits the windows ending at `ends` of the current key (those with data); returns the key's pane starts. */
+  /** Emits the windows ending at `ends` of the current key (those with data); returns the key's pane starts (a scratch array). */
   private fire(key: K, ends: readonly number[], firing: FiringKind): number[] {
     const spec = this.emitSpec;
     const size = this.size;
     const out = this.out;
+    const starts = this.scratchStarts;
+    starts.length = 0;
     if (spec.contents.kind === 'incremental') {
-      const starts: number[] = [];
-      const accs: ACC[] = [];
+      const contents = spec.contents;
+      const accs = this.scratchAccs;
+      accs.length = 0;
       for (const [p, acc] of this.panes.entries()) {
         starts.push(p);
         accs.push(acc);
       }
       for (const end of ends) {
-        const inWindow: ACC[] = [];
-        for (let j = 0; j < starts.length; j++) if (starts[j]! >= end - size && starts[j]! < end) inWindow.push(accs[j]!);
-        if (inWindow.length === 0) continue;
-        const acc = combine(spec.contents, inWindow, this.name) as ACC;
-        (spec.fn as WindowResultFunction<K, OUT, R>)(spec.contents.result(acc), out.set(key, end - size, end, firing), out);
+        // Combine the window's panes; one pane is used as it is (no merge, no copy).
+        let acc: ACC | undefined;
+        let n = 0;
+        for (let j = 0; j < starts.length; j++) {
+          const p = starts[j]!;
+          if (p < end - size || p >= end) continue;
+          if (n === 0) acc = accs[j];
+          else {
+            if (n === 1) acc = this.combineFirst(acc as ACC);
+            acc = contents.merge!(acc as ACC, accs[j]!);
+          }
+          n++;
+        }
+        if (n === 0) continue;
+        (spec.fn as WindowResultFunction<K, OUT, R>)(contents.result(acc as ACC), out.set(key, end - size, end, firing), out);
       }
+      accs.length = 0;
       return starts;
     }
     const all = this.elements!.get();
@@ -235,20 +259,30 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
       if (inWindow.length === 0) continue;
       (spec.fn as ProcessWindowFunction<K, T, R>)(inWindow, out.set(key, end - size, end, firing), out);
     }
-    return this.paneStarts();
+    for (const p of this.panes.keys()) starts.push(p);
+    return starts;
+  }
+
+  /** The left side of a merge: a fresh accumulator merged with the first pane, so no pane (state) is modified. */
+  private combineFirst(first: ACC): ACC {
+    const c = this.emitSpec.contents as IncrementalContents<unknown, ACC, OUT>;
+    if (!c.merge) combine(c, [first, first], this.name);
+    const empty = c.empty();
+    return empty === undefined ? first : c.merge!(empty, first);
   }
 
   /** Drops the panes of the current key whose last window is past allowed lateness at `time`. */
   private purge(starts: readonly number[], time: number): void {
-    const expired = (p: number): boolean => this.lastEnd(p) - 1 + this.lateness <= time;
     let any = false;
-    for (const p of starts) {
-      if (!expired(p)) continue;
+    for (let j = 0; j < starts.length; j++) {
+      const p = starts[j]!;
+      if (this.lastEnd(p) - 1 + this.lateness > time) continue;
       this.panes.remove(p);
       any = true;
     }
     if (any && this.elements) {
-      const kept = this.elements.get().filter(([ts]) => !expired(this.paneOf(ts)));
+      const kept: [number, T][] = [];
+      for (const e of this.elements.get()) if (this.lastEnd(this.paneOf(e[0])) - 1 + this.lateness > time) kept.push(e);
       this.elements.update(kept);
     }
   }
