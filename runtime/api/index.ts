@@ -39,6 +39,27 @@ export type { LookupCacheOptions } from '../../operators/join/lookup-cache.ts';
 export { mysqlLookupTable, type MySqlLookupOptions } from '../../connectors/mysql/lookup-table.ts';
 export type { LookupRetry } from '../../operators/join/async-lookup-join.ts';
 export { insert, updateBefore, updateAfter, deletion, type Change, type RowKind } from '../../operators/changelog.ts';
+export { WindowedStream } from './windowed-stream.ts';
+export { tumblingEventTimeWindows, tumblingProcessingTimeWindows } from '../../operators/window/tumbling.ts';
+export { slidingEventTimeWindows, slidingProcessingTimeWindows } from '../../operators/window/sliding.ts';
+export { eventTimeSessionWindows, processingTimeSessionWindows } from '../../operators/window/session.ts';
+export type { WindowAssigner, AlignedWindowAssigner, SessionWindowAssigner } from '../../operators/window/assigner.ts';
+export {
+  continuousEventTimeTrigger,
+  continuousProcessingTimeTrigger,
+  type EarlyFiring,
+  type FiringKind,
+  type ProcessWindowFunction,
+  type TimeWindow,
+  type WindowContext,
+  type WindowResultFunction,
+} from '../../operators/window/time-window.ts';
+export type { ChangelogAggregateFunction, GroupAggregateOptions } from '../../operators/aggregate/group-aggregate.ts';
+export type { DeduplicateOptions } from '../../operators/dedup/deduplicate.ts';
+export type { RankedRow, TopNOptions } from '../../operators/rank/top-n.ts';
+export { topNAggregate, type Ranked, type WindowRanked } from '../../operators/rank/window-top-n.ts';
+export type { CountDistinctOptions, DistinctCount } from '../../operators/aggregate/count-distinct.ts';
+export { hllAggregate, type ApproxCountDistinctOptions } from '../../operators/aggregate/approx-count-distinct.ts';
 export type {
   Collector,
   ProcessFunction,
