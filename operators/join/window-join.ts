@@ -6,13 +6,18 @@
  * State is kept per (key, window), as Flink keeps it per key and window namespace: the backend's
  * current key is the tuple [...joinKey, windowStart] in the join key's key group, so it is
  * redistributed with the join key on rescale, and a window's two lists are read once and cleared
- * when its timer fires. A record all of whose windows have already fired is late.
+ * when it fires. A record all of whose windows have already fired is late.
+ *
+ * Timers: one per (window, key group), not per (key, window): every key's window ends at the same
+ * time, and thousands of timers at one time are what timer indexes handle worst. Under the current
+ * key [WINDOW_INDEX, keyGroup, windowStart] a map lists the join keys of that key group with records
+ * in that window; the timer reads it, joins each key's lists and clears everything.
  */
 import type { KeySelector } from '../../runtime/graph/stream-graph.ts';
 import { ConfigError, userFunctionError } from '../../runtime/errors.ts';
 import type { KeyedStateBackend } from '../../state/backend.ts';
-import { listState } from '../../state/descriptors.ts';
-import type { ListState } from '../../state/handles.ts';
+import { listState, mapState } from '../../state/descriptors.ts';
+import type { ListState, MapState } from '../../state/handles.ts';
 import type { StateKey } from '../../state/key-groups.ts';
 import type { Operator, OperatorContext, Output, OutputTag } from '../operator.ts';
 import { JoinKeys, LateRecords, requireKeyedState, requireTime, type LateRecord } from './join-keys.ts';
@@ -66,6 +71,8 @@ export class WindowJoinOperator<L, R, O> implements Operator<L | R, O> {
   private out!: Output<O>;
   private late!: LateRecords<L, R>;
   private lists!: [ListState<L>, ListState<R>];
+  /** Under [WINDOW_INDEX, keyGroup, windowStart]: the join keys of the key group with records in the window. */
+  private windowKeys!: MapState<StateKey, 1>;
 
   constructor(
     readonly name: string,
@@ -82,6 +89,7 @@ export class WindowJoinOperator<L, R, O> implements Operator<L | R, O> {
     this.keys = new JoinKeys(this.name, this.backend, this.keySelectors);
     this.late = new LateRecords(ctx as OperatorContext<unknown>, this.spec.lateOutput);
     this.lists = [this.backend.getListState(listState<L>('window-join-left')), this.backend.getListState(listState<R>('window-join-right'))];
+    this.windowKeys = this.backend.getMapState(mapState<StateKey, 1>('window-join-keys'));
   }
 
   processBatch(values: readonly (L | R)[], times: ArrayLike<number>, input: number): void {
@@ -98,10 +106,15 @@ export class WindowJoinOperator<L, R, O> implements Operator<L | R, O> {
       for (let start = lastWindowStart(t, this.spec.windows); start > t - sizeMs; start -= slideMs) {
         const last = start + sizeMs - 1;
         if (last <= watermark) continue;
-        const windowKey = withWindow(key, start);
-        backend.setCurrentKey(windowKey, keyGroup);
+        backend.setCurrentKey(withWindow(key, start), keyGroup);
         list.add(v);
-        backend.timers.register('event', last, windowKey, keyGroup);
+        // The key group is part of the key: backends identify state by key alone.
+        const index: StateKey = [WINDOW_INDEX, keyGroup, start];
+        backend.setCurrentKey(index, keyGroup);
+        if (!this.windowKeys.contains(key)) {
+          this.windowKeys.put(key, 1);
+          backend.timers.register('event', last, index, keyGroup);
+        }
         assigned = true;
       }
       if (!assigned) this.late.add(v, t, input);
@@ -116,27 +129,36 @@ export class WindowJoinOperator<L, R, O> implements Operator<L | R, O> {
       const due = backend.timers.pollDue('event', watermark);
       if (due.length === 0) return;
       for (const timer of due) {
+        const start = timer.time + 1 - sizeMs;
         backend.setCurrentKey(timer.key, timer.keyGroup);
-        const ls = lefts.get();
-        const rs = rights.get();
-        const window: WindowInfo = { start: timer.time + 1 - sizeMs, end: timer.time + 1 };
-        for (let a = 0; a < ls.length; a++) {
-          for (let b = 0; b < rs.length; b++) {
-            let o: O;
-            try {
-              o = this.spec.join(ls[a]!, rs[b]!, window);
-            } catch (e) {
-              throw userFunctionError(this.name, { left: ls[a], right: rs[b], window }, e);
+        const keys = [...this.windowKeys.keys()];
+        this.windowKeys.clear();
+        const window: WindowInfo = { start, end: timer.time + 1 };
+        for (const key of keys) {
+          backend.setCurrentKey(withWindow(key, start), timer.keyGroup);
+          const ls = lefts.get();
+          const rs = rights.get();
+          for (let a = 0; a < ls.length; a++) {
+            for (let b = 0; b < rs.length; b++) {
+              let o: O;
+              try {
+                o = this.spec.join(ls[a]!, rs[b]!, window);
+              } catch (e) {
+                throw userFunctionError(this.name, { left: ls[a], right: rs[b], window }, e);
+              }
+              this.out.emit(o, timer.time);
             }
-            this.out.emit(o, timer.time);
           }
+          if (ls.length > 0) lefts.clear();
+          if (rs.length > 0) rights.clear();
         }
-        lefts.clear();
-        rights.clear();
       }
     }
   }
 }
+
+/** First part of the current key under which a window's key list lives (no join key starts with it). */
+const WINDOW_INDEX = '\u0000window-keys';
 
 /** The state key of a join key's window: the key's parts followed by the window start. */
 function withWindow(key: StateKey, start: number): StateKey {

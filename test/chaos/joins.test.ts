@@ -75,6 +75,7 @@ describe('joins under failover: a kill in the middle commits the failure-free ou
       expect(failed.restarts).toBeGreaterThanOrEqual(1);
       expect(failed.pending).toEqual([]);
       expect(canonical(failed.out)).toEqual(canonical(reference.out));
-    });
+      // Two rate-limited runs and a restart: longer than the default timeout on a loaded 2-core machine.
+    }, 180_000);
   });
 });
