@@ -7,6 +7,7 @@ import { insert, updateAfter, deletion, type Change } from '../../../operators/c
 import { IntervalJoinOperator } from '../../../operators/join/interval-join.ts';
 import { RegularJoinOperator } from '../../../operators/join/regular-join.ts';
 import { TemporalJoinOperator } from '../../../operators/join/temporal-join.ts';
+import { tumblingWindows, WindowJoinOperator } from '../../../operators/join/window-join.ts';
 import { keyGroupOf } from '../../../state/key-groups.ts';
 import { OperatorHarness, type HarnessSnapshot } from '../../harness/operator-harness.ts';
 
@@ -87,6 +88,31 @@ describe('interval join state', () => {
     await r.processWatermark(110);
     expect([...r.keyedState!.keys('interval-join-left')]).toEqual([]);
     await r.close();
+  });
+});
+
+describe('window join state', () => {
+  it('open windows survive a restart and fire in each half of a split key-group range', async () => {
+    const op = () =>
+      new WindowJoinOperator<Gift, Gift, string>('window', { windows: tumblingWindows(100), join: (l, r, w) => `${l.id}-${r.id}@${w.start}` }, [(g) => (g as Gift).room, (g) => (g as Gift).room]);
+    const rooms = Array.from({ length: 40 }, (_, i) => `room${i}`);
+    const h = new OperatorHarness<Gift, string>(op, { backend: 'lmdb' });
+    await h.processBatch(rooms.map((room, i) => ({ room, id: i })), rooms.map(() => 10), 0);
+    await h.processBatch(rooms.map((room, i) => ({ room, id: 100 + i })), rooms.map(() => 50), 1);
+    const snap = await h.snapshot();
+    await h.close();
+    const expected = rooms.map((_, i) => `${i}-${100 + i}@0`).sort();
+    const got: string[] = [];
+    for (const range of [{ start: 0, end: 63 }, { start: 64, end: 127 }]) {
+      const half = new OperatorHarness<Gift, string>(op, { backend: 'lmdb', keyGroupRange: range });
+      await half.initializeState(snap);
+      await half.processWatermark(1000);
+      got.push(...half.values());
+      expect([...half.keyedState!.keys('window-join-left')]).toEqual([]);
+      expect([...half.keyedState!.keys('window-join-keys')]).toEqual([]);
+      await half.close();
+    }
+    expect(got.sort()).toEqual(expected);
   });
 });
 
