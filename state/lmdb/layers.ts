@@ -45,6 +45,9 @@ export class StateTable {
   layers: Layer[] = [];
   /** Single-value states only: deserialized values in front of the layers (point-cache.ts). */
   readonly cache = new Map<KeyId, CachedPoint>();
+  /** The entry of the current key, valid while the backend's key epoch is `lastEpoch` (a read then a write looks up once). */
+  last: CachedPoint | undefined;
+  lastEpoch = -1;
   constructor(
     readonly name: string,
     readonly kind: string,

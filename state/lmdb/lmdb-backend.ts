@@ -92,6 +92,8 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
   private key: StateKey = '';
   private id: KeyId = '';
   private keyGroup = 0;
+  /** Bumped by every setCurrentKey (and restore): tells whether a table's `last` entry is the current key's. */
+  private epoch = 0;
   private disposed = false;
   private readonly sweeper: TtlSweeper;
   private sweepDeletes: Uint8Array[] = [];
@@ -118,6 +120,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
     this.key = key;
     this.id = typeof key === 'object' ? keyId(key) : key;
     this.keyGroup = keyGroup;
+    this.epoch++;
   }
 
   currentKey(): StateKey {
@@ -234,12 +237,29 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
 
   /** The cache entry of the current key, loaded from the layers or LMDB on a miss. */
   private point(t: StateTable): CachedPoint {
-    const e = t.cache.get(this.id);
-    if (e !== undefined) {
-      e.ref = true;
-      return e;
+    const e = this.cachedPoint(t);
+    if (e !== undefined) return e;
+    const n = this.cache.insert(t, this.id, this.keyGroup, this.key, this.loadPoint(t), false);
+    t.last = n;
+    t.lastEpoch = this.epoch;
+    return n;
+  }
+
+  /** The current key's cache entry, if cached. */
+  private cachedPoint(t: StateTable): CachedPoint | undefined {
+    if (t.lastEpoch === this.epoch) {
+      const l = t.last!;
+      if (l.live) {
+        l.ref = true;
+        return l;
+      }
     }
-    return this.cache.insert(t, this.id, this.keyGroup, this.key, this.loadPoint(t), false);
+    const e = t.cache.get(this.id);
+    if (e === undefined) return undefined;
+    e.ref = true;
+    t.last = e;
+    t.lastEpoch = this.epoch;
+    return e;
   }
 
   private loadPoint(t: StateTable): Stored | typeof DELETED {
@@ -279,13 +299,14 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
   }
 
   private writePointStored(t: StateTable, stored: Stored | typeof DELETED): void {
-    const e = t.cache.get(this.id);
+    const e = this.cachedPoint(t);
     if (e !== undefined) {
-      e.ref = true;
       this.setPoint(t, e, stored);
       return;
     }
-    this.cache.insert(t, this.id, this.keyGroup, this.key, stored, true);
+    const n = this.cache.insert(t, this.id, this.keyGroup, this.key, stored, true);
+    t.last = n;
+    t.lastEpoch = this.epoch;
     this.tick();
   }
 
@@ -679,6 +700,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
     });
     this.flush();
     this.cache.clear();
+    this.epoch++;
     this.timers.rebuild();
   }
 

@@ -1,4 +1,9 @@
-/** The processing thread's side of the LMDB writer thread (lmdb-writer.ts). */
+/**
+ * The processing thread's side of the LMDB writer thread (lmdb-writer.ts). One writer thread per
+ * processing thread (a task manager's worker thread) serves all of its LMDB backends, each over a
+ * channel: starting a thread per keyed operator subtask cost about 160 ms and a thread each on
+ * machines with few cores. The thread is started with the first channel and ended with the last.
+ */
 import { Worker } from 'node:worker_threads';
 import { WeirError } from '../../runtime/errors.ts';
 import type { KeyGroupRange } from '../key-groups.ts';
@@ -22,32 +27,125 @@ export interface SnapshotStream {
   blocks(): KeyGroupBlock[];
 }
 
-export class LmdbWriterClient {
-  private readonly worker: Worker;
-  private readonly sab = new SharedArrayBuffer(16 + 4096);
-  private readonly status = new Int32Array(this.sab);
-  private sent = 0;
-  private snapshotIds = 0;
-  private readonly waiting = new Map<number, (r: WriterResponse) => void>();
-  private closed: Promise<void> | undefined;
-  private exitError: Error | undefined;
+/** The writer thread of this thread, shared by its channels. */
+class WriterThread {
+  readonly worker: Worker;
+  private channels = 0;
+  private nextChannel = 0;
+  private nextSnapshot = 0;
+  /** Snapshot responses by snapshot id; 'closed' by channel (negative: -1 - ch). */
+  readonly waiting = new Map<number, (r: WriterResponse) => void>();
+  /** Reasons to keep the process alive (snapshots being read, closes). */
+  private refs = 0;
+  /** The channel of each snapshot being read. */
+  private readonly snapshotChannels = new Map<number, number>();
+  exitError: Error | undefined;
+  private exited = false;
 
-  constructor(path: string) {
-    const workerData: WriterData = { entry: ENTRY, path, status: this.sab };
+  constructor() {
+    const workerData: WriterData = { entry: ENTRY };
     this.worker = new Worker(BOOT, { workerData });
     this.worker.unref();
     this.worker.on('message', (m: WriterResponse) => {
-      if (m.type === 'chunks' || m.type === 'snapshot-failed') {
-        const w = this.waiting.get(m.id);
-        this.waiting.delete(m.id);
-        w?.(m);
+      const key = m.type === 'closed' ? -1 - m.ch : m.id;
+      if (m.type === 'closed') {
+        // A snapshot still being read fails rather than waiting forever.
+        for (const [id, ch] of this.snapshotChannels) {
+          if (ch !== m.ch) continue;
+          this.snapshotChannels.delete(id);
+          const w = this.waiting.get(id);
+          this.waiting.delete(id);
+          w?.({ type: 'snapshot-failed', id, message: 'the state backend was disposed while the snapshot was written' });
+        }
+      } else if (m.type === 'snapshot-failed' || m.done) {
+        this.snapshotChannels.delete(m.id);
       }
+      const w = this.waiting.get(key);
+      this.waiting.delete(key);
+      w?.(m);
     });
     this.worker.on('error', (e) => {
       this.exitError = e;
-      for (const w of this.waiting.values()) w({ type: 'snapshot-failed', id: -1, message: e.message });
-      this.waiting.clear();
+      this.failAll(e.message);
     });
+    this.worker.on('exit', () => {
+      this.exited = true;
+      if (this.current()) current = undefined;
+      this.failAll('the LMDB writer thread exited');
+    });
+  }
+
+  private current(): boolean {
+    return current === this;
+  }
+
+  private failAll(message: string): void {
+    for (const [key, w] of this.waiting) w(key < 0 ? { type: 'closed', ch: -1 - key } : { type: 'snapshot-failed', id: key, message });
+    this.waiting.clear();
+  }
+
+  post(m: WriterRequest, transfer?: ArrayBuffer[]): void {
+    this.worker.postMessage(m, transfer);
+  }
+
+  openChannel(path: string, status: SharedArrayBuffer): number {
+    const ch = this.nextChannel++;
+    this.channels++;
+    this.post({ type: 'open', ch, path, status });
+    return ch;
+  }
+
+  snapshotId(ch: number): number {
+    const id = ++this.nextSnapshot;
+    this.snapshotChannels.set(id, ch);
+    return id;
+  }
+
+  ref(): void {
+    if (this.refs++ === 0) this.worker.ref();
+  }
+
+  unref(): void {
+    if (--this.refs === 0) this.worker.unref();
+  }
+
+  closeChannel(ch: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.ref();
+      this.waiting.set(-1 - ch, () => {
+        this.unref();
+        if (--this.channels === 0 && !this.exited) {
+          // The last channel: end the thread (a backend opened later starts a new one).
+          if (this.current()) current = undefined;
+          this.ref();
+          this.worker.once('exit', () => {
+            this.unref();
+            resolve();
+          });
+          this.post({ type: 'exit' });
+        } else {
+          resolve();
+        }
+      });
+      this.post({ type: 'close', ch });
+    });
+  }
+}
+
+let current: WriterThread | undefined;
+
+export class LmdbWriterClient {
+  private readonly thread: WriterThread;
+  private readonly ch: number;
+  private readonly sab = new SharedArrayBuffer(16 + 4096);
+  private readonly status = new Int32Array(this.sab);
+  private sent = 0;
+  private closed: Promise<void> | undefined;
+
+  constructor(path: string) {
+    current ??= new WriterThread();
+    this.thread = current;
+    this.ch = this.thread.openChannel(path, this.sab);
   }
 
   /** Batches sent so far; batch n is the n-th send. */
@@ -58,7 +156,7 @@ export class LmdbWriterClient {
   send(batch: Uint8Array): number {
     this.check();
     const gen = ++this.sent;
-    this.worker.postMessage({ type: 'batch', gen, batch } satisfies WriterRequest, [batch.buffer as ArrayBuffer]);
+    this.thread.post({ type: 'batch', ch: this.ch, gen, batch }, [batch.buffer as ArrayBuffer]);
     return gen;
   }
 
@@ -67,7 +165,7 @@ export class LmdbWriterClient {
     this.check();
     const gen = ++this.sent;
     const own = entries.byteOffset === 0 && entries.byteLength === entries.buffer.byteLength ? entries : Uint8Array.from(entries);
-    this.worker.postMessage({ type: 'entries', gen, entries: own } satisfies WriterRequest, [own.buffer as ArrayBuffer]);
+    this.thread.post({ type: 'entries', ch: this.ch, gen, entries: own }, [own.buffer as ArrayBuffer]);
     return gen;
   }
 
@@ -96,23 +194,30 @@ export class LmdbWriterClient {
       const msg = Buffer.from(new Uint8Array(this.sab, 16, len)).toString();
       throw new StateWriterError(`the LMDB writer thread failed, so keyed state writes are lost; restart from the last checkpoint. Cause: ${msg}`);
     }
-    if (this.exitError) throw new StateWriterError(`the LMDB writer thread died: ${this.exitError.message}; restart from the last checkpoint`, this.exitError);
+    const e = this.thread.exitError;
+    if (e) throw new StateWriterError(`the LMDB writer thread died: ${e.message}; restart from the last checkpoint`, e);
   }
 
   /** Queues a snapshot behind every batch sent so far; the view is fixed at this call. */
   snapshot(range: KeyGroupRange, ttlNames: string[], now: number): SnapshotStream {
     this.check();
-    const id = ++this.snapshotIds;
-    this.worker.postMessage({ type: 'snapshot', id, range, ttlNames, now } satisfies WriterRequest);
+    const thread = this.thread;
+    const ch = this.ch;
+    const id = thread.snapshotId(ch);
+    thread.post({ type: 'snapshot', ch, id, range, ttlNames, now });
     let blocks: KeyGroupBlock[] | undefined;
     const pull = (): Promise<WriterResponse> =>
       new Promise((resolve) => {
-        this.waiting.set(id, resolve);
-        this.worker.postMessage({ type: 'pull', id } satisfies WriterRequest);
+        if (self.closed) {
+          resolve({ type: 'snapshot-failed', id, message: 'the state backend was disposed while the snapshot was written' });
+          return;
+        }
+        thread.waiting.set(id, resolve);
+        thread.post({ type: 'pull', ch, id });
       });
     const self = this;
     async function* chunks(): AsyncIterable<Uint8Array> {
-      self.worker.ref();
+      thread.ref();
       let done = false;
       try {
         for (;;) {
@@ -130,8 +235,8 @@ export class LmdbWriterClient {
           if (done) return;
         }
       } finally {
-        if (!done && !self.closed) self.worker.postMessage({ type: 'cancel', id } satisfies WriterRequest);
-        self.worker.unref();
+        if (!done && !self.closed) thread.post({ type: 'cancel', ch, id });
+        thread.unref();
       }
     }
     return {
@@ -143,20 +248,9 @@ export class LmdbWriterClient {
     };
   }
 
-  /** Applies everything sent, closes the environment in the writer thread and ends it. */
+  /** Applies everything sent, closes the environment in the writer thread (and ends the thread with its last channel). */
   close(): Promise<void> {
-    if (!this.closed) {
-      this.closed = new Promise<void>((resolve) => {
-        this.worker.ref();
-        this.worker.once('exit', () => {
-          // A snapshot still being read fails rather than waiting forever.
-          for (const w of this.waiting.values()) w({ type: 'snapshot-failed', id: -1, message: 'the state backend was disposed while the snapshot was written' });
-          this.waiting.clear();
-          resolve();
-        });
-        this.worker.postMessage({ type: 'close' } satisfies WriterRequest);
-      });
-    }
+    this.closed ??= this.thread.closeChannel(this.ch);
     return this.closed;
   }
 }
