@@ -13,7 +13,7 @@ import job, { type ShopSecond } from './jobs/keyed-aggregation.ts';
 const root = mkdtempSync(path.join(os.tmpdir(), 'weir-rescale-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const params = { count: 24_000, ratePerSecond: 8_000, seed: 7 };
+const params = { count: 18_000, ratePerSecond: 3_000, seed: 7 };
 
 function canonical(rows: ShopSecond[]): string[] {
   return rows.map((r) => `${r.shop}@${r.second}:${r.orders}:${r.cents}`).sort();
@@ -55,7 +55,7 @@ describe('savepoints and rescaling', () => {
   for (const parallelism of [4, 1]) {
     it(`stopped with a savepoint at 2 and resumed at ${parallelism} gives the same output`, async () => {
       const outDir = path.join(root, `rescaled-${parallelism}`);
-      const savepoint = await stopWithSavepointAfter(2, outDir);
+      const savepoint = await stopWithSavepointAfter(1, outDir);
       const before = readCommitted<ShopSecond>(outDir).reduce((a, r) => a + r.orders, 0);
       expect(before).toBeLessThan(params.count);
       await cluster().execute(job, { params: { ...params, outDir }, parallelism, restoreFrom: savepoint });
