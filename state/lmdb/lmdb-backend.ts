@@ -48,6 +48,8 @@ import { LmdbWriterClient } from './writer-client.ts';
 import { type CachedPoint, PointCache, defaultCacheEntries } from './point-cache.ts';
 
 const MAX_IN_FLIGHT = 2;
+/** Dirty cache entries allowed, in batches of flushEvery (see tick). */
+const MAX_DIRTY_BATCHES = 2;
 /** Entries of TTL states the background sweep looks at per batch sent. */
 const SWEEP_PER_BATCH = 2048;
 
@@ -84,6 +86,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
   private readonly handles = new Map<string, unknown>();
   private timerLayers: TimerLayer[] = [];
   private readonly flushEvery: number;
+  private readonly maxDirty: number;
   /** Number of the batch being buffered now (sent batches are 1..gen-1). */
   private gen = 1;
   private seenCommitted = 0;
@@ -107,6 +110,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
     this.maxParallelism = options.maxParallelism;
     this.clock = options.clock ?? systemClock;
     this.flushEvery = options.flushEvery ?? 32768;
+    this.maxDirty = MAX_DIRTY_BATCHES * this.flushEvery;
     this.env = open({ path: options.path, noSync: true, noMetaSync: true, maxDbs: 4, cache: false });
     this.db = this.env.openDB<Stored, KeyPart[]>('state', {});
     this.encoder = (this.db as unknown as { encoder: { encode(v: unknown): Uint8Array } }).encoder;
@@ -310,8 +314,14 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
     this.tick();
   }
 
-  /** Cached writes do not make batches; the TTL sweep still goes on every `flushEvery` of them. */
+  /**
+   * After every cached write. Past MAX_DIRTY_BATCHES * flushEvery dirty entries, the oldest
+   * flushEvery are written back (one batch), so a snapshot encodes at most that many at the barrier.
+   * Cached writes do not make batches otherwise; the TTL sweep still goes on every `flushEvery` of them.
+   */
   private tick(): void {
+    const c = this.cache;
+    if (c.dirtyCount > this.maxDirty) c.writeBackOldest(this.maxDirty - this.flushEvery, (t, e) => this.writeBack(t, e, true));
     if (++this.ticks < this.flushEvery) return;
     this.ticks = 0;
     if (this.ttlTables.length > 0) this.sendBatch(true);

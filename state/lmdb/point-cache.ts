@@ -12,6 +12,9 @@
  * writing dirty ones back through `onEvictDirty`. It evicts a sixteenth of the capacity at a time,
  * from each state in proportion to its size.
  *
+ * The backend also writes back the entries dirty the longest once too many are dirty, which bounds
+ * what a snapshot has to encode at the barrier.
+ *
  * Invariant: an entry, when present, holds the current value of its key (DELETED when it has none),
  * newer than anything in the layers or LMDB.
  */
@@ -53,6 +56,8 @@ export class PointCache<T extends CacheOwner> {
   private count = 0;
   /** Entries made dirty since the last writeBackAll (some since evicted: `live` false). */
   private dirtyList: CachedPoint[] = [];
+  /** Entries of dirtyList before this one have been written back or evicted (or listed again later). */
+  private head = 0;
   /** Live dirty entries. */
   private dirty = 0;
   private readonly owners: T[] = [];
@@ -64,6 +69,10 @@ export class PointCache<T extends CacheOwner> {
 
   get size(): number {
     return this.count;
+  }
+
+  get dirtyCount(): number {
+    return this.dirty;
   }
 
   register(t: T): void {
@@ -88,16 +97,38 @@ export class PointCache<T extends CacheOwner> {
     list.push(e);
     // Evicted entries stay listed until the next writeBackAll; without checkpoints that would grow
     // without bound, so they are dropped whenever they are half the list (amortized O(1)).
-    if (list.length > 2 * this.dirty + 1024) this.dirtyList = list.filter((d) => d.live);
+    if (list.length - this.head > 2 * this.dirty + 1024) this.compact();
+  }
+
+  private compact(): void {
+    this.dirtyList = this.dirtyList.slice(this.head).filter((d) => d.live && d.dirty);
+    this.head = 0;
+  }
+
+  /** Writes back the entries dirty the longest until at most `keep` are dirty (they stay cached, clean). */
+  writeBackOldest(keep: number, write: (t: T, e: CachedPoint) => void): void {
+    const list = this.dirtyList;
+    let i = this.head;
+    while (this.dirty > keep && i < list.length) {
+      const e = list[i++]!;
+      if (!e.dirty || !e.live) continue;
+      e.dirty = false;
+      this.dirty--;
+      write(e.owner as T, e);
+    }
+    this.head = i;
+    if (i > 1024 && i > list.length >> 1) this.compact();
   }
 
   /** Calls `write` for every dirty entry (and marks it clean); entries stay cached. */
   writeBackAll(write: (t: T, e: CachedPoint) => void): number {
     const list = this.dirtyList;
+    const from = this.head;
     this.dirtyList = [];
+    this.head = 0;
     this.dirty = 0;
     let n = 0;
-    for (let i = 0; i < list.length; i++) {
+    for (let i = from; i < list.length; i++) {
       const e = list[i]!;
       if (!e.dirty || !e.live) continue;
       e.dirty = false;
@@ -112,6 +143,7 @@ export class PointCache<T extends CacheOwner> {
     for (const t of this.owners) t.cache.clear();
     this.count = 0;
     this.dirtyList = [];
+    this.head = 0;
     this.dirty = 0;
   }
 

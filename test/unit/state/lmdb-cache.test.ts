@@ -128,3 +128,21 @@ it('a restored backend serves restored values through its cache and keeps writin
     await r.dispose();
   }
 });
+
+it('at most 2 x flushEvery entries stay dirty: the oldest are written back while the cache keeps them', async () => {
+  const b = await fx.open('lmdb', { flushEvery: 10, cacheEntries: 10_000 });
+  const cache = (b as unknown as { cache: { size: number; dirtyCount: number } }).cache;
+  const s = b.getValueState(v);
+  let maxDirty = 0;
+  for (let round = 0; round < 2; round++) {
+    for (let k = 0; k < 1000; k++) {
+      at(b, k);
+      s.update({ n: k * round });
+      maxDirty = Math.max(maxDirty, cache.dirtyCount);
+    }
+  }
+  expect(maxDirty).toBeLessThanOrEqual(20);
+  expect(cache.size).toBe(1000);
+  const restored = await fx.open('lmdb', { restore: [await b.snapshot(1)] });
+  expect(values(restored, 1000)).toEqual(Array.from({ length: 1000 }, (_, k) => ({ n: k })));
+});
