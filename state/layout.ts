@@ -30,6 +30,11 @@ export function encodeKeyBytes(parts: readonly unknown[]): Buffer {
   return Buffer.from(keyCodec.keyValueToBuffer(parts));
 }
 
+/** A key array as the bytes LMDB stores: a view into the codec's shared buffer, valid until the next key is encoded (copy it at once). */
+export function encodeKeyView(parts: readonly unknown[]): Uint8Array {
+  return keyCodec.keyValueToBuffer(parts);
+}
+
 export function decodeKeyBytes(bytes: Uint8Array): unknown[] {
   return keyCodec.bufferToKeyValue(bytes) as unknown[];
 }

@@ -2,7 +2,7 @@
 import type { KeyId } from '../key-codec.ts';
 import type { StateKey } from '../key-groups.ts';
 import type { StateTtlConfig } from '../descriptors.ts';
-import { encodeKeyBytes, pushKey, readKey, stateKeyPrefix, type KeyPart } from '../layout.ts';
+import { encodeKeyView, pushKey, readKey, stateKeyPrefix, type KeyPart } from '../layout.ts';
 import { keyId } from '../key-codec.ts';
 import type { WriteBatchBuilder } from './write-batch.ts';
 import type { CachedPoint } from './point-cache.ts';
@@ -81,11 +81,11 @@ export interface LayerEncoding {
   existingKeys(prefix: KeyPart[]): Iterable<KeyPart[]>;
 }
 
-/** Appends the writes of layer `l` of state `t` to the batch. */
+/** Appends the writes of layer `l` of state `t` to the batch (which copies each key view at once). */
 export function encodeLayer(t: StateTable, l: Layer, out: LayerEncoding): void {
   const b = out.batch;
   for (const p of l.points.values()) {
-    const k = encodeKeyBytes(stateKeyPrefix(p.kg, t.name, p.key));
+    const k = encodeKeyView(stateKeyPrefix(p.kg, t.name, p.key));
     if (p.stored === DELETED) b.delete(k);
     else b.put(k, out.encode(p.stored));
   }
@@ -94,7 +94,7 @@ export function encodeLayer(t: StateTable, l: Layer, out: LayerEncoding): void {
     if (pl.cleared) deleteExisting(t, l, prefix, out, (older) => older.lists.get(id)?.seqs.map((seq) => [...prefix, seq]));
     for (let i = 0; i < pl.added.length; i++) {
       prefix.push(pl.seqs[i]!);
-      b.put(encodeKeyBytes(prefix), out.encode(pl.added[i]));
+      b.put(encodeKeyView(prefix), out.encode(pl.added[i]));
       prefix.pop();
     }
   }
@@ -107,7 +107,7 @@ export function encodeLayer(t: StateTable, l: Layer, out: LayerEncoding): void {
       });
     }
     for (const e of m.puts.values()) {
-      const k = encodeKeyBytes(pushKey(prefix.slice(), e.uk));
+      const k = encodeKeyView(pushKey(prefix.slice(), e.uk));
       if (e.stored === DELETED) b.delete(k);
       else b.put(k, out.encode(e.stored));
     }
@@ -120,17 +120,17 @@ export function encodeLayer(t: StateTable, l: Layer, out: LayerEncoding): void {
  * this is exact). The writer thread then only does puts and deletes, which lmdb-js batches natively.
  */
 function deleteExisting(t: StateTable, l: Layer, prefix: KeyPart[], out: LayerEncoding, inOlder: (older: Layer) => KeyPart[][] | undefined): void {
-  for (const k of out.existingKeys(prefix)) out.batch.delete(encodeKeyBytes(k));
+  for (const k of out.existingKeys(prefix)) out.batch.delete(encodeKeyView(k));
   for (const older of t.layers) {
     if (older === l) break;
-    for (const k of inOlder(older) ?? []) out.batch.delete(encodeKeyBytes(k));
+    for (const k of inOlder(older) ?? []) out.batch.delete(encodeKeyView(k));
   }
 }
 
 export function encodeTimerLayer(tl: TimerLayer, out: LayerEncoding): void {
   const one = Uint8Array.from(out.encode(1)); // a copy: the encoder reuses its buffer
   for (const w of tl.writes.values()) {
-    if (w.present) out.batch.put(encodeKeyBytes(w.key), one);
-    else out.batch.delete(encodeKeyBytes(w.key));
+    if (w.present) out.batch.put(encodeKeyView(w.key), one);
+    else out.batch.delete(encodeKeyView(w.key));
   }
 }

@@ -11,7 +11,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { open, type Database, type RootDatabase, type Transaction } from 'lmdb';
-import { type KeyPart, encodeKeyBytes, prefixRange } from '../layout.ts';
+import { type KeyPart, encodeKeyView, prefixRange } from '../layout.ts';
 import { EntryWriter, forEachEntry } from '../snapshot/entry-file.ts';
 import type { KeyGroupRange } from '../key-groups.ts';
 import { PUT, forEachWrite } from './write-batch.ts';
@@ -118,7 +118,7 @@ class Channel {
       for (const { key, value } of this.rawValues.getRange({ ...prefixRange([kg]), transaction: txn } as never) as Iterable<{ key: KeyPart[]; value: Buffer }>) {
         // Expired TTL entries (all stored as [expiresAt, value]) are left out: compaction on snapshot.
         if (ttl.size > 0 && ttl.has(key[1] as string) && (decoder.decode(value) as [number])[0] <= now) continue;
-        w.add(encodeKeyBytes(key), value);
+        w.add(encodeKeyView(key), value); // copied into the chunk at once
         if (++n % 4096 === 0) yield;
       }
       w.endKeyGroup();
