@@ -4,7 +4,7 @@
  * published per-core throughput. Prints a table and writes bench/results/nexmark.json (medians).
  *
  *   --queries q0,q5   which queries (default: all)
- *   --events N        events per run (default 250,000)
+ *   --events N        events per run (default 500,000)
  *   --runs K          runs of each measurement (default 3)
  *   --parallelism 1,2 parallelisms to run (default 1,2)
  *   --state heap|lmdb keyed state backend (default heap)
@@ -57,7 +57,7 @@ interface Options {
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const o: Options = { queries: [...QUERY_NAMES], events: 250_000, runs: 3, parallelisms: [1, 2], state: 'heap', profile: null, child: false };
+  const o: Options = { queries: [...QUERY_NAMES], events: 500_000, runs: 3, parallelisms: [1, 2], state: 'heap', profile: null, child: false };
   const fail = (msg: string): never => {
     console.error(`bench:nexmark: ${msg}`);
     process.exit(2);
