@@ -176,7 +176,9 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
   private onTimer(t: Timer, _domain: TimeDomain): void {
     const key = t.key as K;
     try {
-      if (t.namespace === 'f') {
+      if (t.namespace === 'f' && this.emitSpec.contents.kind === 'incremental') {
+        this.fireOnTime(key, t.time + 1, t.keyGroup);
+      } else if (t.namespace === 'f') {
         const end = t.time + 1;
         const next = end + this.slide;
         this.oneEnd[0] = end;
@@ -197,6 +199,35 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
     } catch (e) {
       throw userFunctionError(this.name, { timer: t.time, namespace: t.namespace, key: t.key }, e);
     }
+  }
+
+  /**
+   * The on-time firing of an incremental sliding window, by point reads of its panes (no scan, no
+   * sort): combine [end - size, end), chain the next window if one of these panes is also in it
+   * (panes after `end` registered their own first window), and without allowed lateness drop the
+   * panes whose last window this was.
+   */
+  private fireOnTime(key: K, end: number, keyGroup: number): void {
+    const { panes, pane, size, slide } = this;
+    const contents = this.emitSpec.contents as IncrementalContents<unknown, ACC, OUT>;
+    let acc: ACC | undefined;
+    let n = 0;
+    let chain = false;
+    const nextFrom = end - size + slide;
+    for (let p = end - size; p < end; p += pane) {
+      const a = panes.get(p);
+      if (a === undefined) continue;
+      if (p >= nextFrom) chain = true;
+      if (n === 0) acc = a;
+      else {
+        if (n === 1) acc = this.combineFirst(acc as ACC);
+        acc = contents.merge!(acc as ACC, a);
+      }
+      n++;
+    }
+    if (n > 0) (this.emitSpec.fn as WindowResultFunction<K, OUT, R>)(contents.result(acc as ACC), this.out.set(key, end - size, end, 'on-time'), this.out);
+    if (chain) this.timers.register(this.domain, end + slide - 1, key, keyGroup, 'f');
+    if (this.lateness === 0) for (let p = end - size; p < nextFrom; p += pane) panes.remove(p);
   }
 
   private fireEarly(t: Timer): void {
