@@ -2,7 +2,9 @@
  * The processing thread's side of the LMDB writer thread (lmdb-writer.ts). One writer thread per
  * processing thread (a task manager's worker thread) serves all of its LMDB backends, each over a
  * channel: starting a thread per keyed operator subtask cost about 160 ms and a thread each on
- * machines with few cores. The thread is started with the first channel and ended with the last.
+ * machines with few cores. The thread is started with the first channel and ended with the last; a
+ * backend opens its channel with its first batch or snapshot (with the cache, a small state may never
+ * need one before its first checkpoint).
  */
 import { Worker } from 'node:worker_threads';
 import { WeirError } from '../../runtime/errors.ts';
@@ -135,17 +137,21 @@ class WriterThread {
 let current: WriterThread | undefined;
 
 export class LmdbWriterClient {
-  private readonly thread: WriterThread;
-  private readonly ch: number;
+  /** Set on the first write or snapshot: a backend that never writes to LMDB starts no thread. */
+  private channel: { thread: WriterThread; ch: number } | undefined;
   private readonly sab = new SharedArrayBuffer(16 + 4096);
   private readonly status = new Int32Array(this.sab);
   private sent = 0;
   private closed: Promise<void> | undefined;
 
-  constructor(path: string) {
-    current ??= new WriterThread();
-    this.thread = current;
-    this.ch = this.thread.openChannel(path, this.sab);
+  constructor(private readonly path: string) {}
+
+  private open(): { thread: WriterThread; ch: number } {
+    if (this.channel === undefined) {
+      current ??= new WriterThread();
+      this.channel = { thread: current, ch: current.openChannel(this.path, this.sab) };
+    }
+    return this.channel;
   }
 
   /** Batches sent so far; batch n is the n-th send. */
@@ -155,17 +161,19 @@ export class LmdbWriterClient {
 
   send(batch: Uint8Array): number {
     this.check();
+    const { thread, ch } = this.open();
     const gen = ++this.sent;
-    this.thread.post({ type: 'batch', ch: this.ch, gen, batch }, [batch.buffer as ArrayBuffer]);
+    thread.post({ type: 'batch', ch, gen, batch }, [batch.buffer as ArrayBuffer]);
     return gen;
   }
 
   /** Sends snapshot entries (a restored key-group block) to be put; numbered like a batch. */
   sendEntries(entries: Uint8Array): number {
     this.check();
+    const { thread, ch } = this.open();
     const gen = ++this.sent;
     const own = entries.byteOffset === 0 && entries.byteLength === entries.buffer.byteLength ? entries : Uint8Array.from(entries);
-    this.thread.post({ type: 'entries', ch: this.ch, gen, entries: own }, [own.buffer as ArrayBuffer]);
+    thread.post({ type: 'entries', ch, gen, entries: own }, [own.buffer as ArrayBuffer]);
     return gen;
   }
 
@@ -194,15 +202,14 @@ export class LmdbWriterClient {
       const msg = Buffer.from(new Uint8Array(this.sab, 16, len)).toString();
       throw new StateWriterError(`the LMDB writer thread failed, so keyed state writes are lost; restart from the last checkpoint. Cause: ${msg}`);
     }
-    const e = this.thread.exitError;
+    const e = this.channel?.thread.exitError;
     if (e) throw new StateWriterError(`the LMDB writer thread died: ${e.message}; restart from the last checkpoint`, e);
   }
 
   /** Queues a snapshot behind every batch sent so far; the view is fixed at this call. */
   snapshot(range: KeyGroupRange, ttlNames: string[], now: number): SnapshotStream {
     this.check();
-    const thread = this.thread;
-    const ch = this.ch;
+    const { thread, ch } = this.open();
     const id = thread.snapshotId(ch);
     thread.post({ type: 'snapshot', ch, id, range, ttlNames, now });
     let blocks: KeyGroupBlock[] | undefined;
@@ -250,7 +257,7 @@ export class LmdbWriterClient {
 
   /** Applies everything sent, closes the environment in the writer thread (and ends the thread with its last channel). */
   close(): Promise<void> {
-    this.closed ??= this.thread.closeChannel(this.ch);
+    this.closed ??= this.channel === undefined ? Promise.resolve() : this.channel.thread.closeChannel(this.channel.ch);
     return this.closed;
   }
 }
