@@ -46,6 +46,11 @@ import { DELETED, type Layer, type PendingList, type PendingMap, type Stored, St
 import { TtlSweeper } from './ttl-sweep.ts';
 import { LmdbWriterClient } from './writer-client.ts';
 import { type CachedPoint, PointCache, defaultCacheEntries } from './point-cache.ts';
+import { encodeCacheSnapshot } from './cache-snapshot.ts';
+
+async function* fromArray(chunks: readonly Uint8Array[]): AsyncIterable<Uint8Array> {
+  yield* chunks;
+}
 
 const MAX_IN_FLIGHT = 2;
 /** Dirty cache entries allowed, in batches of flushEvery (see tick). */
@@ -104,6 +109,8 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
   private readonly cache: PointCache<StateTable>;
   /** Cached writes since the TTL sweep last ran (the sweep otherwise runs with every batch). */
   private ticks = 0;
+  /** Snapshots encoded from the cache alone (cache-snapshot.ts), for tests. */
+  cacheSnapshots = 0;
 
   constructor(private readonly options: LmdbBackendOptions) {
     this.keyGroupRange = options.keyGroupRange;
@@ -672,13 +679,6 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
   async snapshot(checkpointId: number): Promise<KeyedStateHandle> {
     const storage = this.options.storage;
     if (!storage) throw new Error(`state backend of operator '${this.options.operatorUid}' has no checkpoint storage: pass 'storage' to createKeyedStateBackend`);
-    // The writer thread applies batches in order and opens the snapshot's read transaction after
-    // the last batch sent here: the view is fixed now, and nothing waits for it. Dirty cached
-    // values are encoded into that batch here, so later writes to them cannot reach the snapshot.
-    this.writeBackAll();
-    this.sendBatch();
-    const ttlNames = [...this.tables.values()].filter((t) => t.ttl !== undefined).map((t) => t.name);
-    const stream = this.writer.snapshot({ ...this.keyGroupRange }, ttlNames, this.clock.now());
     const base = {
       type: 'weir.keyed-state' as const,
       version: 1 as const,
@@ -690,6 +690,19 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
       keyGroupRange: { ...this.keyGroupRange },
       nextListSeq: this.nextSeq,
     };
+    if (this.gen === 1 && this.pending === 0 && this.cache.size <= this.maxDirty) {
+      // Nothing was ever sent to LMDB and nothing is buffered: the cache is the whole state.
+      const snap = encodeCacheSnapshot(this.tables.values(), this.keyGroupRange, this.clock.now(), (v) => this.encoder.encode(v));
+      this.cacheSnapshots++;
+      return writeKeyedSnapshotChunks(storage, base, fromArray(snap.chunks), () => snap.blocks);
+    }
+    // The writer thread applies batches in order and opens the snapshot's read transaction after
+    // the last batch sent here: the view is fixed now, and nothing waits for it. Dirty cached
+    // values are encoded into that batch here, so later writes to them cannot reach the snapshot.
+    this.writeBackAll();
+    this.sendBatch();
+    const ttlNames = [...this.tables.values()].filter((t) => t.ttl !== undefined).map((t) => t.name);
+    const stream = this.writer.snapshot({ ...this.keyGroupRange }, ttlNames, this.clock.now());
     return writeKeyedSnapshotChunks(storage, base, stream.chunks, stream.blocks);
   }
 

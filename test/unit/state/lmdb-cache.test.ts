@@ -1,6 +1,6 @@
 /** The LMDB backend's cache of single-value states: eviction, snapshots with dirty entries, TTL, restore. */
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { type KeyedStateBackend, type LmdbKeyedStateBackend, aggregatingState, reducingState, valueState } from '../../../state/index.ts';
+import { type KeyedStateBackend, type LmdbKeyedStateBackend, aggregatingState, listState, reducingState, valueState } from '../../../state/index.ts';
 import { type Fixture, at, makeFixture } from './helpers.ts';
 
 let fx: Fixture;
@@ -145,4 +145,52 @@ it('at most 2 x flushEvery entries stay dirty: the oldest are written back while
   expect(cache.size).toBe(1000);
   const restored = await fx.open('lmdb', { restore: [await b.snapshot(1)] });
   expect(values(restored, 1000)).toEqual(Array.from({ length: 1000 }, (_, k) => ({ n: k })));
+});
+
+it('a state entirely in the cache is snapshotted from the cache; once LMDB holds state, through the writer thread', async () => {
+  const b = (await fx.open('lmdb')) as LmdbKeyedStateBackend;
+  const s = b.getValueState(v);
+  const r = b.getReducingState(sum);
+  const ttl = b.getValueState(valueState<number>('ttl', { ttl: { ttlMs: 100 } }));
+  for (let k = 0; k < 300; k++) {
+    at(b, k);
+    s.update({ n: k });
+    r.add(k);
+    if (k < 10) ttl.update(k);
+    if (k % 5 === 0) s.clear();
+  }
+  at(b, 'late');
+  fx.clock.advance(50);
+  ttl.update(-1);
+  fx.clock.advance(60); // the first 10 expired, 'late' not
+  const expected = structuredClone(values(b, 300));
+  const pending = b.snapshot(1);
+  for (let k = 0; k < 300; k++) {
+    at(b, k);
+    s.update({ n: -k - 1 });
+  }
+  const handle = await pending;
+  expect(b.cacheSnapshots).toBe(1);
+  for (const kind of ['lmdb', 'heap'] as const) {
+    const restored = await fx.open(kind, { restore: [handle] });
+    expect(values(restored, 300)).toEqual(expected);
+    const rr = restored.getReducingState(sum);
+    const rt = restored.getValueState(valueState<number>('ttl', { ttl: { ttlMs: 100 } }));
+    for (let k = 0; k < 300; k++) {
+      at(restored, k);
+      expect(rr.get()).toBe(k);
+      expect(rt.value()).toBeUndefined();
+    }
+    at(restored, 'late');
+    expect(rt.value()).toBe(-1);
+  }
+  // A list write makes LMDB hold state: the next snapshot goes through the writer thread.
+  at(b, 1);
+  b.getListState(listState<number>('l')).add(1);
+  const second = await b.snapshot(2);
+  expect(b.cacheSnapshots).toBe(1);
+  const restored2 = await fx.open('lmdb', { restore: [second] });
+  expect(values(restored2, 300)).toEqual(values(b, 300));
+  at(restored2, 1);
+  expect(restored2.getListState(listState<number>('l')).get()).toEqual([1]);
 });
