@@ -3,12 +3,13 @@
  *  - interval-join: records/s (left + right) through an interval join at parallelism 2 on 2 task
  *    managers, LMDB state; baseline: per-key buffers in Maps with watermark cleanup.
  *  - interval-join-heap: the same on heap state (how much of the cost is the state backend);
- *  - temporal-join-lmdb: facts/s joined against a 1M-row dimension table held in LMDB keyed state
- *    (event-time temporal join, parallelism 2); baseline: a Map lookup per fact.
- * Throughput is counted at the sink from its first to its last record.
+ *  - temporal-join-lmdb: a 1M-row dimension table loaded from its changelog into LMDB keyed state and
+ *    facts joined with it (event-time temporal join, parallelism 2), records/s (rows + facts) from the
+ *    first row to the last joined fact; baseline: fill a Map, then one lookup per fact.
+ * Interval throughput is counted at the sink from its first to its last record.
  */
 import { MiniCluster } from '../runtime/api/index.ts';
-import job, { dimRow, ev, factOf, INTERVAL_KEYS, type Dim, type Ev, type JoinBenchParams } from './jobs/joins.ts';
+import job, { dimRow, ev, factOf, INTERVAL_KEYS, type Dim, type Ev, type JoinBenchParams, type ProbeTiming } from './jobs/joins.ts';
 import type { SinkTiming } from './jobs/pipelines.ts';
 import { topicOf } from './jobs/timing.ts';
 import { perSecond, type Benchmark, type Measurement } from './harness.ts';
@@ -22,7 +23,9 @@ async function runJob(params: JoinBenchParams, inputRecords: number, expectedOut
   const timings = result.get(topicOf<SinkTiming>('timing'));
   const count = timings.reduce((a, t) => a + t.count, 0);
   if (count !== expectedOut) throw new Error(`${params.kind}: the sink saw ${count} records, expected ${expectedOut}`);
-  const first = Math.min(...timings.map((t) => t.first));
+  // The temporal job's clock starts when the first dimension row passed its probe (loading the table is timed).
+  const probes = result.get(topicOf<ProbeTiming>('probe'));
+  const first = probes.length > 0 ? Math.min(...probes.map((p) => p.first)) : Math.min(...timings.map((t) => t.first));
   const last = Math.max(...timings.map((t) => t.last));
   return { value: perSecond(inputRecords, last - first) };
 }
@@ -62,18 +65,19 @@ async function intervalBaseline(): Promise<Measurement> {
   return { value: perSecond(2 * N, performance.now() - t0) };
 }
 
-let table: Map<number, Dim> | undefined;
+/** Build the table in a Map, then look every fact up: the same work as the job, loading included. */
 async function temporalBaseline(): Promise<Measurement> {
-  if (!table) {
-    table = new Map();
-    for (let i = 0; i < ROWS; i++) table.set(i, dimRow(i));
-  }
   const t0 = performance.now();
+  const table = new Map<number, Dim>();
+  for (let i = 0; i < ROWS; i++) {
+    const row = dimRow(i);
+    table.set(row.id, row);
+  }
   for (let i = 0; i < FACTS; i++) {
     const f = factOf(i, ROWS);
     sink += f.id + table.get(f.dim)!.tier;
   }
-  return { value: perSecond(FACTS, performance.now() - t0) };
+  return { value: perSecond(ROWS + FACTS, performance.now() - t0) };
 }
 
 const benchmarks: Benchmark[] = [
@@ -96,10 +100,10 @@ const benchmarks: Benchmark[] = [
   },
   {
     name: 'temporal-join-lmdb',
-    metric: `facts/s (${FACTS / 1e6}M) joined with a ${ROWS / 1e6}M-row dimension table in LMDB keyed state (event-time temporal join, p2)`,
+    metric: `records/s (${ROWS / 1e6}M dimension rows loaded into LMDB keyed state + ${FACTS / 1e6}M facts joined with them; event-time temporal join, p2)`,
     unit: 'records/s',
     runs: 3,
-    run: () => runJob({ kind: 'temporal', count: FACTS, rows: ROWS }, FACTS, FACTS),
+    run: () => runJob({ kind: 'temporal', count: FACTS, rows: ROWS }, ROWS + FACTS, FACTS),
     baseline: temporalBaseline,
   },
 ];

@@ -13,9 +13,11 @@
  * the table, which survives restarts and rescaling with the checkpoint (LMDB for big tables).
  *
  * Cleanup: once the watermark passes T, only the latest version at or before T can still be needed
- * (later facts are after T). Older versions are dropped when the next change of the key arrives,
- * when facts of the key are joined, and by a timer at the time of each update or deletion (not of
- * a key's first version, so loading a table registers no timers); a deleted key disappears. If the dimension stream goes quiet, give its source idleness
+ * (later facts are after T). Older versions are dropped when facts of the key are joined and by a
+ * timer at the time of each update (+U) or deletion (-D); an insert (+I) is taken as the key's first
+ * version and registers none, so loading a table costs one write per row. (A changelog that inserts
+ * a key twice without a deletion between keeps the older version until the key's next update,
+ * deletion or fact.) A deleted key disappears. If the dimension stream goes quiet, give its source idleness
  * (`withIdleness`) so it does not hold facts back forever.
  *
  * Facts behind the watermark on arrival are late (their versions may be gone): counted and sent to
@@ -105,12 +107,11 @@ export class TemporalJoinOperator<F, D, O> implements Operator<unknown, O> {
       if (change.kind === '-U') continue;
       this.keys.set(change, 1);
       if (t <= watermark) this.ctx.metrics.count('late-dimension-changes');
-      // Versions the watermark has passed are dropped here already; what is left is newer than it.
-      const hadVersions = this.dropVersionsBefore(watermark);
       this.versions.put(t, change.kind === '-D' ? null : change.row);
-      // A key's first version needs no cleanup timer (a table load registers none); an update makes
-      // the versions before it obsolete once the watermark passes it, and a deletion the whole key.
-      if (hadVersions || change.kind === '-D') backend.timers.register('event', t, backend.currentKey(), backend.currentKeyGroup(), VERSION_TIMER);
+      // An update (+U) makes the versions before it obsolete once the watermark passes it, and a
+      // deletion the whole key; an insert (+I) is a key's first version, so it needs no cleanup
+      // timer (loading a table registers none, and reads nothing).
+      if (change.kind !== '+I') backend.timers.register('event', t, backend.currentKey(), backend.currentKeyGroup(), VERSION_TIMER);
     }
   }
 
@@ -138,30 +139,21 @@ export class TemporalJoinOperator<F, D, O> implements Operator<unknown, O> {
 
   /**
    * Keeps only what facts after `time` can need: the latest version at or before it (unless it is
-   * a deletion) and later ones; sets `validAt` to that version. True if any version remains.
+   * a deletion) and later ones; sets `validAt` to that version.
    */
-  private dropVersionsBefore(time: number): boolean {
+  private dropVersionsBefore(time: number): void {
     let latest: number | undefined;
     let version: D | null = null;
     let older: number[] | undefined;
-    let remaining = 0;
     for (const [vt, row] of this.versions.entries()) {
-      remaining++;
-      if (vt > time) continue;
+      if (vt > time) break;
       if (latest !== undefined) (older ??= []).push(latest);
       latest = vt;
       version = row;
     }
-    if (older !== undefined) {
-      for (let j = 0; j < older.length; j++) this.versions.remove(older[j]!);
-      remaining -= older.length;
-    }
-    if (latest !== undefined && version === null) {
-      this.versions.remove(latest);
-      remaining--;
-    }
+    if (older !== undefined) for (let j = 0; j < older.length; j++) this.versions.remove(older[j]!);
+    if (latest !== undefined && version === null) this.versions.remove(latest);
     this.validAt = version;
-    return remaining > 0;
   }
 
   private joinFacts(time: number, version: D | null): void {
