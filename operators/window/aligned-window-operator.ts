@@ -24,6 +24,13 @@ import { TimerDriver } from './timer-driver.ts';
 import { WindowCollector, floorMod, gcd, type EarlyFiring, type FiringKind, type ProcessWindowFunction, type WindowResultFunction } from './time-window.ts';
 import { combine, type IncrementalContents, type WindowContents } from './window-contents.ts';
 
+/**
+ * Up to this many panes per window, an on-time firing reads the window's panes one by one; beyond
+ * (e.g. 10 s every 100 ms: 100 panes), it scans the key's panes, which is cheaper when most of
+ * them are empty.
+ */
+const POINT_READ_PANES = 32;
+
 export interface WindowOperatorOptions<T> {
   allowedLatenessMs?: number;
   lateTag?: OutputTag<T> | undefined;
@@ -176,7 +183,7 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
   private onTimer(t: Timer, _domain: TimeDomain): void {
     const key = t.key as K;
     try {
-      if (t.namespace === 'f' && this.emitSpec.contents.kind === 'incremental') {
+      if (t.namespace === 'f' && this.emitSpec.contents.kind === 'incremental' && this.size / this.pane <= POINT_READ_PANES) {
         this.fireOnTime(key, t.time + 1, t.keyGroup);
       } else if (t.namespace === 'f') {
         const end = t.time + 1;
