@@ -2,6 +2,7 @@ import { valueState, type Collector, type KeyedContext, type KeyedProcessFunctio
 import type { Bid, Event } from '../model.ts';
 import type { Q18Row } from '../queries.ts';
 import type { QueryBuilder } from './common.ts';
+import { LocalTop } from './local-top.ts';
 
 /** A bid with its event number: the stream position the reference breaks ties with. */
 export interface NumberedBid extends Bid {
@@ -59,7 +60,10 @@ class LastBid implements KeyedProcessFunction<number, NumberedBid, Q18Row> {
   }
 }
 
-/** q18 last bid per (bidder, auction) (an updating result: the latest row per key holds). */
+/**
+ * q18 last bid per (bidder, auction) (an updating result: the latest row per key holds). Each
+ * source subtask first keeps only the last bid per key of each second of event time (LocalTop).
+ */
 function numberedBids(e: Event, n: number): NumberedBid | undefined {
   return e.kind === 'bid' ? numberedBid(e, n) : undefined;
 }
@@ -68,8 +72,15 @@ function bidderAuction(b: NumberedBid): number {
   return b.bidder * AUCTION_SPAN + b.auction;
 }
 
+/** True when a is a later bid than b: later dateTime, of equal ones later in the stream. */
+const later = (a: NumberedBid, b: NumberedBid): boolean => a.dateTime > b.dateTime || (a.dateTime === b.dateTime && a.seq > b.seq);
+
+/** How much event time the local pre-aggregation gathers before it sends. */
+export const LOCAL_FLUSH_MS = 1000;
+
 export const q18: QueryBuilder<'q18'> = (input) =>
   input
     .source<NumberedBid>('bids', numberedBids)
+    .transform('q18-local-last', () => new LocalTop<NumberedBid>('q18-local-last', bidderAuction, 1, later, LOCAL_FLUSH_MS), { uid: 'q18-local-last' })
     .keyBy(bidderAuction)
     .process<Q18Row>(new LastBid(), { name: 'q18-last-bid', uid: 'q18-last-bid' });

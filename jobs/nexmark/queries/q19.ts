@@ -1,7 +1,8 @@
 import { valueState, type Collector, type KeyedContext, type KeyedProcessFunction, type KeyedRuntimeContext, type ValueState } from '../../../runtime/api/index.ts';
 import { Q19_TOP, type Q19Row } from '../queries.ts';
 import type { QueryBuilder } from './common.ts';
-import { numberedBid, type NumberedBid } from './q18.ts';
+import { LOCAL_FLUSH_MS, numberedBid, type NumberedBid } from './q18.ts';
+import { LocalTop } from './local-top.ts';
 
 const TOP = Q19_TOP;
 
@@ -35,9 +36,14 @@ class TopBids implements KeyedProcessFunction<number, NumberedBid, Q19Row> {
   }
 }
 
-/** q19 top 10 bids per auction by price (an updating result: the latest row per (auction, rank) holds). */
+/**
+ * q19 top 10 bids per auction by price (an updating result: the latest row per (auction, rank)
+ * holds). Each source subtask first keeps only the 10 best bids per auction of each second of
+ * event time (LocalTop): a bid 10 others beat there cannot be in the final 10.
+ */
 export const q19: QueryBuilder<'q19'> = (input) =>
   input
     .source<NumberedBid>('bids', (e, n) => (e.kind === 'bid' ? numberedBid(e, n) : undefined))
+    .transform('q19-local-top', () => new LocalTop<NumberedBid>('q19-local-top', (b) => b.auction, TOP, before, LOCAL_FLUSH_MS), { uid: 'q19-local-top' })
     .keyBy((b) => b.auction)
     .process<Q19Row>(new TopBids(), { name: 'q19-top-10', uid: 'q19-top-10' });

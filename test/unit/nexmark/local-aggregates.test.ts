@@ -1,5 +1,5 @@
 /**
- * The local pre-aggregations that run in the Nexmark source subtasks (q5, q7, q11, q15) under a
+ * The local pre-aggregations that run in the Nexmark source subtasks (q5, q7, q11, q15, q18, q19) under a
  * failover: snapshot in the middle, more input lost, restore from the snapshot and replay. What was
  * emitted before the snapshot plus what the restored operator emits must add up to what one run
  * without failure emits (as the keyed stage downstream would combine it).
@@ -13,6 +13,8 @@ import { LocalPaneCount, type KeyCount } from '../../../jobs/nexmark/queries/loc
 import { LocalCandidates, type Candidate } from '../../../jobs/nexmark/queries/q7.ts';
 import { LocalPieces, type Piece } from '../../../jobs/nexmark/queries/q11.ts';
 import { LocalDayStats, type Partial } from '../../../jobs/nexmark/queries/q15.ts';
+import { LocalTop } from '../../../jobs/nexmark/queries/local-top.ts';
+import type { NumberedBid } from '../../../jobs/nexmark/queries/q18.ts';
 import { maxOutOfOrderMs, nexmarkConfig } from '../../../jobs/nexmark/generator/index.ts';
 import { Q11_GAP_MS } from '../../../jobs/nexmark/queries.ts';
 
@@ -22,19 +24,19 @@ const lag = maxOutOfOrderMs(nexmarkConfig({})) + 1;
 const BATCH = 500;
 
 /** Feeds bids [from, to) in batches, a watermark after each as the source would give it. */
-async function feed<OUT>(h: OperatorHarness<Bid, OUT>, from: number, to: number, maxSeen: { t: number }): Promise<void> {
+async function feed<IN extends Bid, OUT>(h: OperatorHarness<IN, OUT>, input: readonly IN[], from: number, to: number, maxSeen: { t: number }): Promise<void> {
   for (let i = from; i < to; i += BATCH) {
-    const batch = bids.slice(i, Math.min(to, i + BATCH));
+    const batch = input.slice(i, Math.min(to, i + BATCH));
     await h.processBatch(batch, batch.map((b) => b.dateTime));
     for (const b of batch) if (b.dateTime > maxSeen.t) maxSeen.t = b.dateTime;
     await h.processWatermark(maxSeen.t - lag);
   }
 }
 
-async function withoutFailure<OUT>(create: () => Operator<Bid, OUT>): Promise<Emitted<OUT>[]> {
-  const h = new OperatorHarness<Bid, OUT>(create, { backend: 'none' });
+async function withoutFailure<OUT, IN extends Bid = Bid>(create: () => Operator<IN, OUT>, input: readonly IN[] = bids as IN[]): Promise<Emitted<OUT>[]> {
+  const h = new OperatorHarness<IN, OUT>(create, { backend: 'none' });
   await h.open();
-  await feed(h, 0, bids.length, { t: -Infinity });
+  await feed(h, input, 0, input.length, { t: -Infinity });
   await h.processWatermark(Infinity);
   await h.endInput();
   const out = h.output();
@@ -42,22 +44,22 @@ async function withoutFailure<OUT>(create: () => Operator<Bid, OUT>): Promise<Em
   return out;
 }
 
-async function withFailure<OUT>(create: () => Operator<Bid, OUT>): Promise<Emitted<OUT>[]> {
-  const cut = Math.floor(bids.length * 0.4);
+async function withFailure<OUT, IN extends Bid = Bid>(create: () => Operator<IN, OUT>, input: readonly IN[] = bids as IN[]): Promise<Emitted<OUT>[]> {
+  const cut = Math.floor(input.length * 0.4);
   const seen = { t: -Infinity };
-  const first = new OperatorHarness<Bid, OUT>(create, { backend: 'none' });
+  const first = new OperatorHarness<IN, OUT>(create, { backend: 'none' });
   await first.open();
-  await feed(first, 0, cut, seen);
+  await feed(first, input, 0, cut, seen);
   const snapshot = await first.snapshot();
   const before = [...first.output()];
   const seenAtSnapshot = seen.t;
   // Input after the snapshot is lost with the failed subtask, and replayed from the source position.
-  await feed(first, cut, cut + 3 * BATCH, seen);
+  await feed(first, input, cut, cut + 3 * BATCH, seen);
   await first.close();
-  const second = new OperatorHarness<Bid, OUT>(create, { backend: 'none' });
+  const second = new OperatorHarness<IN, OUT>(create, { backend: 'none' });
   await second.initializeState(snapshot);
   await second.open();
-  await feed(second, cut, bids.length, { t: seenAtSnapshot });
+  await feed(second, input, cut, input.length, { t: seenAtSnapshot });
   await second.processWatermark(Infinity);
   await second.endInput();
   const after = second.output();
@@ -113,6 +115,31 @@ describe('Nexmark local pre-aggregations restore from a snapshot without losing 
     const expected = sessions(await withoutFailure<Piece>(create));
     expect(expected.length).toBeGreaterThan(100);
     expect(sessions(await withFailure<Piece>(create))).toEqual(expected);
+  });
+
+  it('q18 and q19 best bids per key', async () => {
+    // Numbered as the source numbers them; the keyed stages keep the best per key of all they get.
+    const numbered = bids.map((b, i) => ({ ...b, seq: i }) as NumberedBid);
+    const byKey = (out: Emitted<NumberedBid>[], keyOf: (b: NumberedBid) => number, n: number, before: (a: NumberedBid, b: NumberedBid) => boolean) => {
+      const best = new Map<number, NumberedBid[]>();
+      for (const { value } of out) {
+        const list = [...(best.get(keyOf(value)) ?? []), value].sort((a, b) => (before(a, b) ? -1 : before(b, a) ? 1 : 0));
+        best.set(keyOf(value), list.slice(0, n));
+      }
+      return [...best].sort((a, b) => a[0] - b[0]).map(([k, l]) => `${k}:${l.map((b) => b.seq).join(',')}`);
+    };
+    const later = (a: NumberedBid, b: NumberedBid) => a.dateTime > b.dateTime || (a.dateTime === b.dateTime && a.seq > b.seq);
+    const higher = (a: NumberedBid, b: NumberedBid) => a.price > b.price || (a.price === b.price && a.seq < b.seq);
+    for (const [keyOf, n, before] of [
+      [(b: NumberedBid) => b.bidder * 4_194_304 + b.auction, 1, later],
+      [(b: NumberedBid) => b.auction, 10, higher],
+    ] as const) {
+      const create = () => new LocalTop<NumberedBid>('local-top', keyOf, n, before, 1000);
+      const all = byKey(numbered.map((value) => ({ value, time: value.dateTime })), keyOf, n, before);
+      const expected = byKey(await withoutFailure<NumberedBid>(create, numbered), keyOf, n, before);
+      expect(expected).toEqual(all);
+      expect(byKey(await withFailure<NumberedBid>(create, numbered), keyOf, n, before)).toEqual(all);
+    }
   });
 
   it('q15 day partials', async () => {
