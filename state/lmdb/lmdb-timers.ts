@@ -70,6 +70,11 @@ class DomainIndex {
   bound = Infinity;
   /** Timers in the store (and buffer) for this domain. */
   count = 0;
+  /**
+   * Trim when `live` grows past this. Raised after a trim that had to keep many ties of one time,
+   * so that registering more timers at that time does not sort the index again each time.
+   */
+  trimAt = 2 * INDEX_SIZE;
 
   add(t: Timer, id: string): void {
     this.live.set(id, t);
@@ -91,6 +96,7 @@ class DomainIndex {
     const sorted = [...this.live.values()].sort((a, b) => a.time - b.time);
     let n = INDEX_SIZE;
     while (n < sorted.length && sorted[n]!.time === sorted[n - 1]!.time) n++;
+    this.trimAt = Math.max(2 * INDEX_SIZE, 2 * n);
     if (n >= sorted.length) return;
     this.bound = sorted[n - 1]!.time;
     this.live.clear();
@@ -116,7 +122,7 @@ export class LmdbTimerService implements TimerService {
     if (time <= ix.bound) {
       if (ix.live.has(id)) return;
       ix.add({ time, key, keyGroup, namespace }, id);
-      if (ix.live.size > 2 * INDEX_SIZE) ix.trim();
+      if (ix.live.size > ix.trimAt) ix.trim();
     } else if (this.store.hasTimer(id, lk)) {
       return;
     }
