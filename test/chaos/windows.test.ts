@@ -83,6 +83,6 @@ describe('windows and changelog operators under failover: a worker killed in the
       expect(failed.restarts).toBeGreaterThanOrEqual(1);
       expect(failed.pending).toEqual([]);
       expect(canonical(failed.out)).toEqual(ref);
-    });
+    }, 180_000); // two jobs with checkpoints and a restart: about 40 s each on a shared 2-core machine
   });
 });
