@@ -41,9 +41,3 @@ export const q5: QueryBuilder<'q5'> = (input) =>
     .transform('q5-local-count', () => new LocalPaneCount<Bid>('q5-local-count', (b) => b.auction, Q5_SLIDE_MS, Q5_WINDOW_MS), { uid: 'q5-local-count' })
     .keyBy((c) => c.window)
     .process<Q5Row>(new WindowLeaders(), { name: 'q5-window-leaders', uid: 'q5-window-leaders' });
-
-/**
- * q5 hot items: bids per auction in hop windows (10 s every 2 s), then each window's top auctions.
- * Bids are first counted per 2 s pane and auction in each source subtask (local pre-aggregation),
- * so the exchange and the window operator see one record per auction and pane, not one per bid.
- */
