@@ -1,10 +1,11 @@
 /**
  * Local pre-aggregation for window counts (Flink's local-global window aggregation): each source
  * subtask counts its records per (pane, key) in a Map and, once the watermark passes the end of a
- * pane, emits one { key, count } per key with the timestamp paneEnd - 1. Panes are aligned with
- * the windows downstream (a window is a whole number of panes), so a partial count falls in the
- * same windows as the records it stands for, and the window operator sums them. Counts of panes
- * not yet emitted are written to operator state at checkpoints.
+ * pane, emits one { key, count, window } per key with the timestamp paneEnd - 1: once with the
+ * pane's start, or with `windowMs` once per window holding the pane (its start in `window`). Panes
+ * are aligned with the windows downstream (a window is a whole number of panes), so a partial
+ * count falls in the same windows as the records it stands for and the keyed stage sums them.
+ * Counts of panes not yet emitted are written to operator state at checkpoints.
  */
 import type { Operator, OperatorContext, Output } from '../../../runtime/api/index.ts';
 import type { OperatorListState } from '../../../state/operator-state.ts';
