@@ -4,6 +4,7 @@
  * key group so that it can be moved range by range when the parallelism changes (as in Flink's
  * KeyGroupRangeAssignment).
  */
+import { finalize, mixBlock, scramble } from '../runtime/hash/murmur3.ts';
 
 /** What a `keyBy` selector may return: primitives, or a tuple of them for composite keys. */
 export type KeyPrimitive = string | number | boolean | bigint;
@@ -18,29 +19,8 @@ export interface KeyGroupRange {
   end: number;
 }
 
-const C1 = 0xcc9e2d51;
-const C2 = 0x1b873593;
-
-function mixK(k: number): number {
-  k = Math.imul(k, C1);
-  k = (k << 15) | (k >>> 17);
-  return Math.imul(k, C2);
-}
-
 function mixH(h: number, k: number): number {
-  h ^= mixK(k);
-  h = (h << 13) | (h >>> 19);
-  return (Math.imul(h, 5) + 0xe6546b64) | 0;
-}
-
-function fmix(h: number, length: number): number {
-  h ^= length;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h;
+  return mixBlock(h, scramble(k));
 }
 
 /** Murmur3_32 over a string's UTF-16 code units, two to a word. */
@@ -49,17 +29,17 @@ function hashString(s: string, seed: number): number {
   const n = s.length;
   let i = 0;
   for (; i + 1 < n; i += 2) h = mixH(h, s.charCodeAt(i) | (s.charCodeAt(i + 1) << 16));
-  if (i < n) h ^= mixK(s.charCodeAt(i));
-  return fmix(h, n * 2);
+  if (i < n) h ^= scramble(s.charCodeAt(i));
+  return finalize(h, n * 2);
 }
 
 const f64 = new Float64Array(1);
 const f64Words = new Int32Array(f64.buffer);
 
 function hashNumber(x: number, seed: number): number {
-  if ((x | 0) === x) return fmix(mixH(seed, x), 4);
+  if ((x | 0) === x) return finalize(mixH(seed, x), 4);
   f64[0] = x;
-  return fmix(mixH(mixH(seed, f64Words[0]!), f64Words[1]!), 8);
+  return finalize(mixH(mixH(seed, f64Words[0]!), f64Words[1]!), 8);
 }
 
 function hashPrimitive(key: KeyPrimitive, seed: number): number {
@@ -69,7 +49,7 @@ function hashPrimitive(key: KeyPrimitive, seed: number): number {
     case 'number':
       return hashNumber(key, seed);
     case 'boolean':
-      return fmix(mixH(seed, key ? 1 : 0), 1);
+      return finalize(mixH(seed, key ? 1 : 0), 1);
     case 'bigint':
       return hashString(key.toString(), seed ^ 0x5bd1e995);
   }
@@ -80,7 +60,7 @@ export function hashKey(key: StateKey): number {
   if (typeof key !== 'object') return hashPrimitive(key, 0);
   let h = 0x2a;
   for (let i = 0; i < key.length; i++) h = mixH(h, hashPrimitive(key[i]!, i));
-  return fmix(h, key.length);
+  return finalize(h, key.length);
 }
 
 export function keyGroupOf(key: StateKey, maxParallelism: number): number {

@@ -17,6 +17,7 @@ import { decimalIsCompact, timestampIsCompact } from '../schema/types.ts';
 import {
   bigintToBytes, bytesToBigint, decimalToUnscaled, floorDiv, toEpochNanos, unscaledToDecimal,
 } from '../schema/values.ts';
+import { finalize, mixBlock, scramble } from '../../../runtime/hash/murmur3.ts';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -244,33 +245,11 @@ function readField(t: DataType, row: Uint8Array, dv: DataView, off: number): unk
 
 // ---------- hashing ----------
 
-function mixK1(k: number): number {
-  k = Math.imul(k, 0xcc9e2d51);
-  k = (k << 15) | (k >>> 17);
-  return Math.imul(k, 0x1b873593);
-}
-
-function mixH1(h: number, k: number): number {
-  h ^= k;
-  h = (h << 13) | (h >>> 19);
-  return (Math.imul(h, 5) + 0xe6546b64) | 0;
-}
-
-function fmix(h: number, length: number): number {
-  h ^= length;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h | 0;
-}
-
 /** Murmur3_32 over little-endian 4-byte words (length must be a multiple of 4), as Paimon's hashBytesByWords. */
 export function murmurHashWords(dv: DataView, offset: number, length: number, seed = 42): number {
   let h = seed;
-  for (let i = 0; i < length; i += 4) h = mixH1(h, mixK1(dv.getInt32(offset + i, true)));
-  return fmix(h, length);
+  for (let i = 0; i < length; i += 4) h = mixBlock(h, scramble(dv.getInt32(offset + i, true)));
+  return finalize(h, length);
 }
 
 export function hashBinaryRow(row: Uint8Array): number {
