@@ -1,5 +1,5 @@
 /** One source feeding two branches that meet again in one sink (a diamond), with checkpoints. */
-import { collectSink, datagen, defineJob } from '../../../runtime/api/index.ts';
+import { collectSink, datagen, defineJob, type Collector } from '../../../runtime/api/index.ts';
 
 export const out = collectSink<number>('diamond-out');
 
@@ -7,7 +7,7 @@ export default defineJob(import.meta.url, (env, params: { count: number; rate: n
   const source = env.fromSource(datagen({ count: params.count, ratePerSecond: params.rate, generate: (i) => i }), { uid: 'numbers' });
   const evens = source.filter((x) => x % 2 === 0, { name: 'evens' });
   const odds = params.keyed
-    ? source.filter((x) => x % 2 === 1, { name: 'odds' }).keyBy((x) => x % 7).process<number>({ processElement: (x, _c, o) => o.collect(x) }, { name: 'odds-keyed' })
+    ? source.filter((x) => x % 2 === 1, { name: 'odds' }).keyBy((x) => x % 7).process<number>({ processElement: (x: number, _c: unknown, o: Collector<number>) => o.collect(x) }, { name: 'odds-keyed' })
     : source.filter((x) => x % 2 === 1, { name: 'odds' });
   evens.union(odds).sinkTo(out);
 });
