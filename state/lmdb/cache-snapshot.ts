@@ -21,7 +21,7 @@ export interface EncodedSnapshot {
 
 /** Encodes the live entries of the point states' caches, one block per key group (expired TTL entries left out). */
 export function encodeCacheSnapshot(tables: Iterable<StateTable>, range: KeyGroupRange, now: number, encode: (v: unknown) => Uint8Array): EncodedSnapshot {
-  const byGroup: { t: StateTable; e: CachedPoint }[][] = [];
+  const byGroup: CachedPoint[][] = [];
   let entries = 0;
   for (const t of tables) {
     const ttl = t.ttl !== undefined;
@@ -30,7 +30,7 @@ export function encodeCacheSnapshot(tables: Iterable<StateTable>, range: KeyGrou
       if (s === DELETED) continue;
       if (ttl && (s as [number])[0] <= now) continue;
       const i = e.kg - range.start;
-      (byGroup[i] ??= []).push({ t, e });
+      (byGroup[i] ??= []).push(e);
       entries++;
     }
   }
@@ -39,10 +39,11 @@ export function encodeCacheSnapshot(tables: Iterable<StateTable>, range: KeyGrou
     const group = byGroup[i];
     if (group === undefined) continue;
     w.beginKeyGroup(range.start + i);
-    for (const { t, e } of group) {
+    for (let j = 0; j < group.length; j++) {
+      const e = group[j]!;
       // Both encoders hand out views into shared buffers: the value is encoded first, then the key; add copies both.
       const value = encode(e.stored);
-      w.add(encodeKeyView(stateKeyPrefix(e.kg, t.name, e.key)), value);
+      w.add(encodeKeyView(stateKeyPrefix(e.kg, (e.owner as StateTable).name, e.key)), value);
     }
     w.endKeyGroup();
   }
