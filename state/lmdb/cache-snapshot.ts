@@ -1,11 +1,15 @@
 /**
  * A snapshot of an LMDB backend whose whole state is in its cache: nothing was ever sent to LMDB
- * and nothing is buffered below the cache (small state, the common case). The entries are encoded
- * on the processing thread at the barrier, as the heap backend does, into the same file format as
- * the writer thread's snapshots; the writer thread is not involved, and the dirty entries need not
- * be written to LMDB and read back. Compared with writing them back, the synchronous part is the
- * same encoding (the backend leaves this path once more than its dirty bound would be encoded).
+ * and nothing is buffered below the cache (small state, the common case). The writer thread is not
+ * involved, and the dirty entries need not be written to LMDB and read back.
+ *
+ * At the barrier only the view is fixed: the live entries are grouped by key group, values that
+ * cannot change afterwards are kept as they are (primitives, and TTL wrappers of primitives: the
+ * backend replaces wrappers, never mutates them), and every other value (an object the operator
+ * may mutate in place) is encoded at once. The entries are then encoded into the snapshot file
+ * format (the same as the writer thread's) in slices between the processing of records.
  */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { KeyGroupRange } from '../key-groups.ts';
 import { encodeKeyView, stateKeyPrefix } from '../layout.ts';
 import { EntryWriter } from '../snapshot/entry-file.ts';
@@ -13,15 +17,35 @@ import type { KeyGroupBlock } from '../snapshot/keyed-state-handle.ts';
 import { DELETED, type StateTable } from './layers.ts';
 import type { CachedPoint } from './point-cache.ts';
 
-export interface EncodedSnapshot {
-  chunks: Buffer[];
-  blocks: KeyGroupBlock[];
-  entries: number;
+/** A value encoded at the barrier (its own copy of the bytes). */
+class Encoded {
+  constructor(readonly bytes: Uint8Array) {}
 }
 
-/** Encodes the live entries of the point states' caches, one block per key group (expired TTL entries left out). */
-export function encodeCacheSnapshot(tables: Iterable<StateTable>, range: KeyGroupRange, now: number, encode: (v: unknown) => Uint8Array): EncodedSnapshot {
-  const byGroup: CachedPoint[][] = [];
+interface Group {
+  kg: number;
+  entries: CachedPoint[];
+  /** As stored at the barrier, or Encoded. */
+  values: unknown[];
+}
+
+export interface CacheSnapshot {
+  entries: number;
+  chunks: AsyncIterable<Uint8Array>;
+  /** Valid once `chunks` is exhausted. */
+  blocks(): KeyGroupBlock[];
+}
+
+function immutable(v: unknown): boolean {
+  return v === null || typeof v !== 'object';
+}
+
+/** Entries encoded between yields to the event loop. */
+const SLICE = 4096;
+
+/** Fixes the view of the point states' caches now (expired TTL entries left out) and encodes it as it is read. */
+export function snapshotCache(tables: Iterable<StateTable>, range: KeyGroupRange, now: number, encode: (v: unknown) => Uint8Array): CacheSnapshot {
+  const byGroup: Group[] = [];
   let entries = 0;
   for (const t of tables) {
     const ttl = t.ttl !== undefined;
@@ -30,22 +54,33 @@ export function encodeCacheSnapshot(tables: Iterable<StateTable>, range: KeyGrou
       if (s === DELETED) continue;
       if (ttl && (s as [number])[0] <= now) continue;
       const i = e.kg - range.start;
-      (byGroup[i] ??= []).push(e);
+      const g = (byGroup[i] ??= { kg: e.kg, entries: [], values: [] });
+      g.entries.push(e);
+      g.values.push(immutable(ttl ? (s as [number, unknown])[1] : s) ? s : new Encoded(Uint8Array.from(encode(s))));
       entries++;
     }
   }
   const w = new EntryWriter();
-  for (let i = 0; i < byGroup.length; i++) {
-    const group = byGroup[i];
-    if (group === undefined) continue;
-    w.beginKeyGroup(range.start + i);
-    for (let j = 0; j < group.length; j++) {
-      const e = group[j]!;
-      // Both encoders hand out views into shared buffers: the value is encoded first, then the key; add copies both.
-      const value = encode(e.stored);
-      w.add(encodeKeyView(stateKeyPrefix(e.kg, (e.owner as StateTable).name, e.key)), value);
+  async function* chunks(): AsyncIterable<Uint8Array> {
+    let n = 0;
+    for (const g of byGroup) {
+      if (g === undefined) continue;
+      w.beginKeyGroup(g.kg);
+      const { entries: es, values } = g;
+      for (let j = 0; j < es.length; j++) {
+        const e = es[j]!;
+        const v = values[j];
+        // Both encoders hand out views into shared buffers: the value is encoded first, then the key; add copies both.
+        const bytes = v instanceof Encoded ? v.bytes : encode(v);
+        w.add(encodeKeyView(stateKeyPrefix(e.kg, (e.owner as StateTable).name, e.key)), bytes);
+        if (++n % SLICE === 0) {
+          yield* w.takeReady();
+          await yieldToEventLoop();
+        }
+      }
+      w.endKeyGroup();
     }
-    w.endKeyGroup();
+    yield* w.finish();
   }
-  return { chunks: w.finish(), blocks: w.blocks, entries };
+  return { entries, chunks: chunks(), blocks: () => w.blocks };
 }

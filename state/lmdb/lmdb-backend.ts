@@ -46,11 +46,7 @@ import { DELETED, type Layer, type PendingList, type PendingMap, type Stored, St
 import { TtlSweeper } from './ttl-sweep.ts';
 import { LmdbWriterClient } from './writer-client.ts';
 import { type CachedPoint, PointCache, defaultCacheEntries } from './point-cache.ts';
-import { encodeCacheSnapshot } from './cache-snapshot.ts';
-
-async function* fromArray(chunks: readonly Uint8Array[]): AsyncIterable<Uint8Array> {
-  yield* chunks;
-}
+import { snapshotCache } from './cache-snapshot.ts';
 
 const MAX_IN_FLIGHT = 2;
 /** Dirty cache entries allowed, in batches of flushEvery (see tick). */
@@ -692,9 +688,9 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
     };
     if (this.gen === 1 && this.pending === 0 && this.cache.size <= this.maxDirty) {
       // Nothing was ever sent to LMDB and nothing is buffered: the cache is the whole state.
-      const snap = encodeCacheSnapshot(this.tables.values(), this.keyGroupRange, this.clock.now(), (v) => this.encoder.encode(v));
+      const snap = snapshotCache(this.tables.values(), this.keyGroupRange, this.clock.now(), (v) => this.encoder.encode(v));
       this.cacheSnapshots++;
-      return writeKeyedSnapshotChunks(storage, base, fromArray(snap.chunks), () => snap.blocks);
+      return writeKeyedSnapshotChunks(storage, base, snap.chunks, snap.blocks);
     }
     // The writer thread applies batches in order and opens the snapshot's read transaction after
     // the last batch sent here: the view is fixed now, and nothing waits for it. Dirty cached

@@ -165,10 +165,15 @@ it('a state entirely in the cache is snapshotted from the cache; once LMDB holds
   fx.clock.advance(60); // the first 10 expired, 'late' not
   const expected = structuredClone(values(b, 300));
   const pending = b.snapshot(1);
+  // Numbers are kept as they are at the barrier and encoded later: these writes must not reach the file.
   for (let k = 0; k < 300; k++) {
     at(b, k);
     s.update({ n: -k - 1 });
+    r.add(1000);
+    if (k < 10) ttl.update(k);
   }
+  at(b, 'late');
+  ttl.update(-2);
   const handle = await pending;
   expect(b.cacheSnapshots).toBe(1);
   for (const kind of ['lmdb', 'heap'] as const) {
