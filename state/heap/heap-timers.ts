@@ -1,14 +1,10 @@
 /** Timers in a binary heap per time domain, with lazy deletion. */
 import type { StateKey } from '../key-groups.ts';
-import { keyId } from '../key-codec.ts';
+import { TimerMinHeap, timerId } from '../timer-heap.ts';
 import type { TimeDomain, Timer, TimerService } from '../timers.ts';
 
-function timerId(time: number, key: StateKey, namespace: string): string {
-  return `${time}|${String(keyId(key))}|${namespace}`;
-}
-
 class TimerHeap {
-  private readonly heap: Timer[] = [];
+  private readonly heap = new TimerMinHeap();
   private readonly live = new Map<string, Timer>();
 
   get size(): number {
@@ -19,16 +15,7 @@ class TimerHeap {
     const id = timerId(timer.time, timer.key, timer.namespace);
     if (this.live.has(id)) return;
     this.live.set(id, timer);
-    const h = this.heap;
-    h.push(timer);
-    let i = h.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (h[parent]!.time <= timer.time) break;
-      h[i] = h[parent]!;
-      i = parent;
-    }
-    h[i] = timer;
+    this.heap.push(timer);
   }
 
   remove(time: number, key: StateKey, namespace: string): void {
@@ -36,23 +23,7 @@ class TimerHeap {
   }
 
   private popTop(): Timer {
-    const h = this.heap;
-    const top = h[0]!;
-    const last = h.pop()!;
-    if (h.length > 0) {
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= h.length) break;
-        const r = l + 1;
-        const c = r < h.length && h[r]!.time < h[l]!.time ? r : l;
-        if (h[c]!.time >= last.time) break;
-        h[i] = h[c]!;
-        i = c;
-      }
-      h[i] = last;
-    }
-    return top;
+    return this.heap.pop()!;
   }
 
   private isLive(t: Timer): boolean {
@@ -60,13 +31,13 @@ class TimerHeap {
   }
 
   peek(): number | undefined {
-    while (this.heap.length > 0 && !this.isLive(this.heap[0]!)) this.popTop();
-    return this.heap[0]?.time;
+    while (this.heap.items.length > 0 && !this.isLive(this.heap.items[0]!)) this.popTop();
+    return this.heap.items[0]?.time;
   }
 
   pollDue(upTo: number): Timer[] {
     const due: Timer[] = [];
-    while (this.heap.length > 0 && this.heap[0]!.time <= upTo) {
+    while (this.heap.items.length > 0 && this.heap.items[0]!.time <= upTo) {
       const t = this.popTop();
       if (this.isLive(t)) {
         this.live.delete(timerId(t.time, t.key, t.namespace));

@@ -8,9 +8,9 @@
  * `mem` is trimmed back to INDEX_SIZE (lowering the bound) when it grows past twice that.
  */
 import type { StateKey } from '../key-groups.ts';
-import { keyId } from '../key-codec.ts';
 import { timerKey, type KeyPart } from '../layout.ts';
 import type { TimeDomain, Timer, TimerService } from '../timers.ts';
+import { TimerMinHeap, timerId } from '../timer-heap.ts';
 
 const INDEX_SIZE = 4096;
 
@@ -25,46 +25,8 @@ export interface TimerStore {
   readonly keyGroupRange: { start: number; end: number };
 }
 
-function timerId(time: number, key: StateKey, namespace: string): string {
-  return `${time}|${String(keyId(key))}|${namespace}`;
-}
-
-class MinHeap {
-  items: Timer[] = [];
-  push(t: Timer): void {
-    const h = this.items;
-    h.push(t);
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (h[p]!.time <= t.time) break;
-      h[i] = h[p]!;
-      i = p;
-    }
-    h[i] = t;
-  }
-  pop(): Timer | undefined {
-    const h = this.items;
-    const top = h[0];
-    const last = h.pop();
-    if (top === undefined || last === undefined || h.length === 0) return top;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= h.length) break;
-      const r = l + 1;
-      const c = r < h.length && h[r]!.time < h[l]!.time ? r : l;
-      if (h[c]!.time >= last.time) break;
-      h[i] = h[c]!;
-      i = c;
-    }
-    h[i] = last;
-    return top;
-  }
-}
-
 class DomainIndex {
-  readonly heap = new MinHeap();
+  readonly heap = new TimerMinHeap();
   /** Live timers in `heap`, by id; deleted ones stay in the heap until popped. */
   readonly live = new Map<string, Timer>();
   bound = Infinity;
