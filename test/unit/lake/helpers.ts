@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, cpSync, chmodSync, readdirSync, statSync } from 'n
 import os from 'node:os';
 import path from 'node:path';
 
-export const TESTDATA = process.env.PAIMON_TESTDATA ?? path.resolve(import.meta.dirname, '../../../../shared/paimon-testdata');
+export const TESTDATA = process.env.PAIMON_TESTDATA ?? path.resolve(import.meta.dirname, '../../fixtures/paimon-testdata');
 
 export function tempDir(prefix = 'weir-lake-'): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(path.join(os.tmpdir(), prefix));

@@ -1,5 +1,5 @@
 /**
- * Tables written by Java Paimon (shared/paimon-testdata): Weir reads exactly the rows their READMEs
+ * Tables written by Java Paimon (test/fixtures/paimon-testdata): Weir reads exactly the rows their READMEs
  * list at every snapshot, and computes the same bucket ids as Java.
  */
 import { describe, expect, it } from 'vitest';
@@ -10,7 +10,7 @@ import { readTable } from '../../../connectors/lake/table/read.ts';
 import { BinaryRowWriter, bucketOf } from '../../../connectors/lake/format/binary-row.ts';
 import { T } from '../../../connectors/lake/schema/types.ts';
 
-const DATA = process.env.PAIMON_TESTDATA ?? path.resolve(import.meta.dirname, '../../../../shared/paimon-testdata');
+const DATA = process.env.PAIMON_TESTDATA ?? path.resolve(import.meta.dirname, '../../fixtures/paimon-testdata');
 const open = (name: string) => FileStoreTable.open(path.join(DATA, `${name}.db`, name));
 const text = (rows: unknown[][]) =>
   rows.map((r) => JSON.stringify(r, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? Buffer.from(v).toString() : v))).sort();
