@@ -6,6 +6,7 @@
  */
 import type { JsonValue } from '../api/job.ts';
 import type { CheckpointConfig } from '../checkpoint/config.ts';
+import type { SnapshotKind } from '../checkpoint/snapshot-kind.ts';
 import type { TaskRestore, TaskSnapshot } from '../checkpoint/metadata.ts';
 import type { ExecutionPlan } from '../graph/execution-plan.ts';
 import type { TaskMetrics, TaskSettings } from '../task/stream-task.ts';
@@ -56,9 +57,9 @@ export interface TaskManagerApi {
   start(): Promise<void>;
   cancel(): Promise<void>;
   metrics(): Promise<TaskMetrics[]>;
-  /** Starts checkpoint `id` at this task manager's source tasks. */
-  triggerCheckpoint(id: number, savepoint: boolean): Promise<void>;
-  /** Checkpoint `id` is complete; `final`: it was the last one, tasks may finish. */
+  /** Starts checkpoint (or savepoint) `id` at this task manager's source tasks. */
+  triggerCheckpoint(id: number, kind: SnapshotKind): Promise<void>;
+  /** Checkpoint `id` is complete; `final`: it was the last one (the final checkpoint or a stop-savepoint), tasks end after committing. */
   notifyCheckpointComplete(id: number, final: boolean): Promise<void>;
   notifyCheckpointAborted(id: number): Promise<void>;
 }
