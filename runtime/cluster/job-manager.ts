@@ -45,6 +45,8 @@ export interface ClusterOptions {
   checkpoints?: Partial<CheckpointConfig>;
   /** What to do when a job fails; default: no restart without checkpoints, else fixed-delay 3 x 1 s. */
   restartStrategy?: RestartStrategyConfig;
+  /** Where submission warnings go (e.g. stateful operators without a uid); default console.warn. */
+  onWarning?: (message: string) => void;
 }
 
 /** A completed savepoint (or checkpoint) a job can start from. */
@@ -436,6 +438,7 @@ export class JobManager {
       workerHeapMb: options.workerHeapMb,
       checkpoints: checkpointConfig(options.checkpoints),
       restartStrategy: options.restartStrategy,
+      onWarning: options.onWarning ?? ((m) => console.warn(`weir: warning: ${m}`)),
     };
   }
 
@@ -447,7 +450,8 @@ export class JobManager {
       maxParallelism: options.maxParallelism ?? 128,
     };
     const env = buildGraph(job as JobDefinition<JsonValue | undefined>, options.params, defaults);
-    validateGraph(env.graph);
+    const warnings = validateGraph(env.graph);
+    for (const w of warnings) this.options.onWarning(w);
     const plan = planExecution(env.graph, Math.max(1, workers));
     const jobId = randomUUID();
     const settings: TaskSettings = { batchSize: this.options.batchSize, credits: this.options.credits, bufferTimeoutMs: this.options.bufferTimeoutMs };
