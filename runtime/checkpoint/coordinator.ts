@@ -17,7 +17,7 @@ import type { CheckpointStorage, CompletedCheckpoint } from '../../state/index.t
 import { WeirError } from '../errors.ts';
 import type { CheckpointConfig } from './config.ts';
 import type { CheckpointMetadata, OperatorCheckpointState, TaskSnapshot } from './metadata.ts';
-import { commitsSideEffects, storageScope, type SnapshotKind } from './snapshot-kind.ts';
+import { commitsSideEffects, endsJob, storageScope, type SnapshotKind } from './snapshot-kind.ts';
 
 export interface CheckpointStats {
   id: number;
@@ -114,7 +114,7 @@ export class CheckpointCoordinator {
       return Promise.reject(new WeirError(`the job is stopping with savepoint ${this.stopping}: nothing is triggered after it`, { domain: 'user' }));
     }
     const id = this.nextId++;
-    if (kind === 'stop-savepoint') this.stopping = id;
+    if (endsJob(kind)) this.stopping = id;
     const stats: CheckpointStats = { id, kind, savepoint: kind !== 'checkpoint', status: 'in-progress', triggeredAt: this.now() };
     this.history.push(stats);
     return new Promise<CompletedCheckpoint>((resolve, reject) => {

@@ -10,10 +10,18 @@
  * - `stop-savepoint`: the savepoint of stop-with-savepoint. Synchronous: sources emit nothing after its
  *   barrier and nothing is triggered after it; when it completes, sinks commit what it covers and
  *   every task ends. If the job fails after it completed, failover restores from it.
+ * - `drain-savepoint`: stop-with-savepoint with drain (Flink's --drain): like `stop-savepoint`, but
+ *   sources first end their input (final watermark, operators' end of input: windows and timers
+ *   fire), and the barrier follows; meant for a job that is not coming back as it was.
  */
 import type { CheckpointScope } from '../../state/index.ts';
 
-export type SnapshotKind = 'checkpoint' | 'savepoint' | 'stop-savepoint';
+export type SnapshotKind = 'checkpoint' | 'savepoint' | 'stop-savepoint' | 'drain-savepoint';
+
+/** Whether the job ends with it (stop-with-savepoint, with or without drain). */
+export function endsJob(kind: SnapshotKind): boolean {
+  return kind === 'stop-savepoint' || kind === 'drain-savepoint';
+}
 
 /** Where the snapshot's files go in checkpoint storage. */
 export function storageScope(kind: SnapshotKind): CheckpointScope {

@@ -13,7 +13,8 @@ import { buildGraph, validateParams, type JobDefinition, type JsonValue } from '
 import { checkpointConfig, createCheckpointStorage, type CheckpointConfig } from '../checkpoint/config.ts';
 import { CheckpointCoordinator, type CheckpointStats } from '../checkpoint/coordinator.ts';
 import { planRestore, type CheckpointMetadata, type TaskRestore } from '../checkpoint/metadata.ts';
-import { WeirError } from '../errors.ts';
+import { endsJob } from '../checkpoint/snapshot-kind.ts';
+import { ConfigError, WeirError } from '../errors.ts';
 import { RestartStrategy, type RestartStrategyConfig } from '../failover/restart-strategy.ts';
 import { planExecution, type ExecutionPlan } from '../graph/execution-plan.ts';
 import type { StreamGraph } from '../graph/stream-graph.ts';
@@ -187,15 +188,23 @@ export class JobHandle extends EventEmitter<JobEvents> {
    * Stops the job with a savepoint (see stop-with-savepoint.ts): sources emit nothing after its
    * barrier, nothing is triggered after it, sinks commit exactly what it covers, and the job ends
    * 'stopped' (the result resolves with what was collected). Resolves once the job ended.
+   *
+   * Without `drain` (the default, as in Flink) windows and timers still open stay open in the
+   * savepoint and go on after a resume. With `drain: true` sources end their input first (final
+   * watermark, every window and timer fires, operators' end of input), then the savepoint is taken:
+   * for a job that is not coming back as it was. Drain needs checkpointing on (`intervalMs` > 0).
    */
-  async stopWithSavepoint(): Promise<SavepointRef> {
+  async stopWithSavepoint(options: { drain?: boolean } = {}): Promise<SavepointRef> {
     if (this.status !== 'running' || !this.coordinator || this.stopRequest) {
       throw new WeirError(`job ${this.jobId} is ${this.stopRequest ? 'already stopping' : this.status}; stop-with-savepoint needs a running job`, { domain: 'user' });
+    }
+    if (options.drain && !this.setup.checkpointing) {
+      throw new ConfigError('drain', 'stop-with-savepoint with drain needs checkpointing on (checkpoints.intervalMs > 0): tasks that end their input without it commit and exit at once');
     }
     const request = (this.stopRequest = new StopRequest(this.jobId));
     let completed: CompletedCheckpoint;
     try {
-      completed = await this.coordinator.trigger('stop-savepoint');
+      completed = await this.coordinator.trigger(options.drain ? 'drain-savepoint' : 'stop-savepoint');
     } catch (e) {
       if (this.stopRequest === request) this.stopRequest = undefined;
       throw e;
@@ -280,8 +289,8 @@ export class JobHandle extends EventEmitter<JobEvents> {
       },
       notifyComplete: (id, kind) => {
         // Intermediate savepoints are never notified; a stop-savepoint ends the tasks like the final checkpoint.
-        const final = id === this.finalCheckpointId || kind === 'stop-savepoint';
-        if (kind === 'stop-savepoint') {
+        const final = id === this.finalCheckpointId || endsJob(kind);
+        if (endsJob(kind)) {
           this.stopSavepoint = coordinator.latestCompleted;
           if (this.stopRequest) this.stopRequest.completed = this.stopSavepoint;
         }

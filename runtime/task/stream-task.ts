@@ -9,7 +9,7 @@ import type { KeyedStateBackend } from '../../state/backend.ts';
 import { keyGroupRangeFor, type KeyGroupRange } from '../../state/key-groups.ts';
 import { OperatorStateStore, type KeyedStateHandle, type OperatorStateHandle } from '../../state/index.ts';
 import { BarrierAligner } from '../checkpoint/barrier-aligner.ts';
-import type { SnapshotKind } from '../checkpoint/snapshot-kind.ts';
+import { endsJob, type SnapshotKind } from '../checkpoint/snapshot-kind.ts';
 import type { TaskRestore, TaskSnapshot } from '../checkpoint/metadata.ts';
 import { SubtaskCheckpointer } from '../checkpoint/subtask-checkpointer.ts';
 import type { ChannelEvent } from '../exchange/channel-event.ts';
@@ -356,7 +356,9 @@ export class StreamTask {
       description: `trigger ${kind} ${id}`,
       run: async () => {
         // Stop-with-savepoint is synchronous: nothing is emitted after its barrier.
-        if (kind === 'stop-savepoint' && this.source) this.stoppedAtSavepoint = id;
+        if (endsJob(kind) && this.source) this.stoppedAtSavepoint = id;
+        // With drain, the input ends first (final watermark, end of input downstream), then the barrier.
+        if (kind === 'drain-savepoint' && this.source && !this.draining) await this.finish();
         await this.checkpointer.checkpoint(id, 0, kind);
       },
     });
@@ -429,7 +431,8 @@ export class StreamTask {
       this.checkCanceled();
       if (this.finalCheckpointDone) return;
       if (await this.runMails()) continue;
-      if (this.stoppedAtSavepoint !== undefined) {
+      // Stopped at a savepoint's barrier, or (drain) its input ended: only mails until the task ends.
+      if (this.stoppedAtSavepoint !== undefined || this.draining) {
         this.flushOutputs();
         await this.signal.wait();
         continue;

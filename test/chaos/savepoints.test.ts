@@ -57,6 +57,11 @@ function checkpointsCompleted(handle: JobHandle, n: number): Promise<void> {
   });
 }
 
+/** Orders the source read, from the job's final metrics. */
+async function ordersRead(handle: JobHandle): Promise<number> {
+  return (await handle.metrics()).operators.filter((o) => o.name === 'orders').reduce((a, o) => a + o.recordsOut, 0);
+}
+
 /** Copies the committed transactions a savepoint covers (begun at or before it) into a fresh sink directory. */
 function sinkAsOfSavepoint(from: string, to: string, savepointId: number): void {
   mkdirSync(path.join(to, 'committed'), { recursive: true });
@@ -66,10 +71,10 @@ function sinkAsOfSavepoint(from: string, to: string, savepointId: number): void 
   }
 }
 
-async function stopWithSavepointAfter(name: string, checkpoints: number, outDir: string, intervalMs = 100): Promise<{ savepoint: SavepointRef; handle: JobHandle }> {
+async function stopWithSavepointAfter(name: string, checkpoints: number, outDir: string, intervalMs = 100, drain = false): Promise<{ savepoint: SavepointRef; handle: JobHandle }> {
   const handle = await cluster(name, intervalMs).submit(job, { params: params(outDir, 4_000), parallelism: 2 });
   await checkpointsCompleted(handle, checkpoints);
-  const savepoint = await handle.stopWithSavepoint();
+  const savepoint = await handle.stopWithSavepoint({ drain });
   await handle.result();
   return { savepoint, handle };
 }
@@ -137,7 +142,10 @@ describe('savepoints', () => {
     // everything pre-committed up to the savepoint was committed, nothing after it was pre-committed
     expect(listPending(outDir)).toEqual([]);
     const before = readCommitted<ShopSecond>(outDir);
-    expect(before.reduce((a, r) => a + r.orders, 0)).toBeLessThan(COUNT);
+    // without drain no final watermark: the seconds still open at the barrier stay in the savepoint's state
+    const read = await ordersRead(handle);
+    expect(read).toBeLessThan(COUNT);
+    expect(before.reduce((a, r) => a + r.orders, 0)).toBeLessThan(read);
     // what was committed is part of the reference output, each row once
     expect(new Set(canonical(before)).size).toBe(before.length);
     expect(canonical(before).every((r) => expected.includes(r))).toBe(true);
@@ -146,6 +154,19 @@ describe('savepoints', () => {
     await resumed.result();
     expect(resumed.status).toBe('finished');
     expect(canonical(readCommitted<ShopSecond>(outDir))).toEqual(expected);
+  });
+
+  it('stop-with-savepoint with drain fires every open window: the sink commits exactly the orders read before the barrier', async () => {
+    const outDir = path.join(root, 'drain', 'out');
+    const { savepoint, handle } = await stopWithSavepointAfter('drain', 3, outDir, 20, true);
+    expect(handle.status).toBe('stopped');
+    expect(handle.checkpoints().find((c) => c.id === savepoint.checkpointId)).toMatchObject({ kind: 'drain-savepoint', status: 'completed' });
+    expect(Math.max(...handle.checkpoints().map((c) => c.id))).toBe(savepoint.checkpointId);
+    expect(listPending(outDir)).toEqual([]);
+    const read = await ordersRead(handle);
+    expect(read).toBeGreaterThan(0);
+    expect(read).toBeLessThan(COUNT);
+    expect(readCommitted<ShopSecond>(outDir).reduce((a, r) => a + r.orders, 0)).toBe(read);
   });
 
   it('a changed job resumes: the added source reads its records, the added stateful operator starts empty', async () => {

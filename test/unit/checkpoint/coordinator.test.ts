@@ -219,26 +219,28 @@ describe('CheckpointCoordinator', () => {
     expect(h.storage.discarded).toEqual([{ id: 1, scope: 'savepoint' }]);
   });
 
-  it('a stop-savepoint blocks every later trigger, periodic ones too, and is notified when complete', async () => {
-    const h = harness({ intervalMs: 100, maxConcurrent: 2 });
-    h.coordinator.startPeriodic();
-    vi.advanceTimersByTime(100);
-    expect(h.triggered).toEqual([[1, 'checkpoint']]);
-    const stop = h.coordinator.trigger('stop-savepoint');
-    expect(h.coordinator.stoppingWith).toBe(2);
-    await expect(h.coordinator.trigger()).rejects.toThrow(/stopping with savepoint 2: nothing is triggered after it/);
-    vi.advanceTimersByTime(1000);
-    expect(h.triggered).toEqual([[1, 'checkpoint'], [2, 'stop-savepoint']]);
-    h.ackAll(2);
-    const c = await stop;
-    expect(c.scope).toBe('savepoint');
-    // sinks commit what it covers; the pending older checkpoint is subsumed
-    expect(h.completed).toEqual([[2, 'stop-savepoint']]);
-    expect(h.aborted).toEqual([1]);
-    // if the job fails before it ends, failover must not go back before it
-    expect(h.coordinator.latestCompleted?.checkpointId).toBe(2);
-    h.coordinator.stop('the job stopped');
-  });
+  for (const kind of ['stop-savepoint', 'drain-savepoint'] as const) {
+    it(`a ${kind} blocks every later trigger, periodic ones too, and is notified when complete`, async () => {
+      const h = harness({ intervalMs: 100, maxConcurrent: 2 });
+      h.coordinator.startPeriodic();
+      vi.advanceTimersByTime(100);
+      expect(h.triggered).toEqual([[1, 'checkpoint']]);
+      const stop = h.coordinator.trigger(kind);
+      expect(h.coordinator.stoppingWith).toBe(2);
+      await expect(h.coordinator.trigger()).rejects.toThrow(/stopping with savepoint 2: nothing is triggered after it/);
+      vi.advanceTimersByTime(1000);
+      expect(h.triggered).toEqual([[1, 'checkpoint'], [2, kind]]);
+      h.ackAll(2);
+      const c = await stop;
+      expect(c.scope).toBe('savepoint');
+      // sinks commit what it covers; the pending older checkpoint is subsumed
+      expect(h.completed).toEqual([[2, kind]]);
+      expect(h.aborted).toEqual([1]);
+      // if the job fails before it ends, failover must not go back before it
+      expect(h.coordinator.latestCompleted?.checkpointId).toBe(2);
+      h.coordinator.stop('the job stopped');
+    });
+  }
 
   it('a stop-savepoint that is aborted lets checkpoints go on', async () => {
     const h = harness({ intervalMs: 100 });
