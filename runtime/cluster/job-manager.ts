@@ -487,6 +487,7 @@ export class JobManager {
         stateBackend: this.options.stateBackend,
         workDir: path.join(this.options.workDir, jobId),
         checkpoint: checkpointing ? checkpoint : undefined,
+        checkpointStorage: checkpoint.storage,
       },
       storage,
       checkpoint,

@@ -5,7 +5,7 @@
  * here is plain data, so it can cross a thread (and later a socket).
  */
 import type { JsonValue } from '../api/job.ts';
-import type { CheckpointConfig } from '../checkpoint/config.ts';
+import type { CheckpointConfig, CheckpointStorageConfig } from '../checkpoint/config.ts';
 import type { SnapshotKind } from '../checkpoint/snapshot-kind.ts';
 import type { TaskRestore, TaskSnapshot } from '../checkpoint/metadata.ts';
 import type { ExecutionPlan } from '../graph/execution-plan.ts';
@@ -26,6 +26,8 @@ export interface Deployment {
   workDir: string;
   /** Absent: checkpointing is off (two-phase-commit sinks then commit at the end of input). */
   checkpoint?: CheckpointConfig;
+  /** Where state files of checkpoints and savepoints go (savepoints are taken with checkpointing off too). */
+  checkpointStorage: CheckpointStorageConfig;
   /** State to start from, for this task manager's tasks, by task id. */
   restore?: Record<number, TaskRestore>;
   /** The job whose checkpoint storage holds the restored files, when it is another job (a savepoint). */

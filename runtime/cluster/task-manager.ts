@@ -26,10 +26,11 @@ export class TaskManager implements TaskManagerApi {
   constructor(private readonly report: (event: TaskManagerEvent) => void) {}
 
   private storageFor(d: Deployment): CheckpointStorage {
-    const config = d.checkpoint ?? checkpointConfig();
-    const own = createCheckpointStorage(config.storage, d.jobId, config.retained);
+    // The job's storage even with checkpointing off: savepoints are written there too.
+    const retained = (d.checkpoint ?? checkpointConfig()).retained;
+    const own = createCheckpointStorage(d.checkpointStorage, d.jobId, retained);
     if (!d.restoreFromJobId || d.restoreFromJobId === d.jobId) return own;
-    const other = createCheckpointStorage(config.storage, d.restoreFromJobId, config.retained);
+    const other = createCheckpointStorage(d.checkpointStorage, d.restoreFromJobId, retained);
     return restoringStorage(own, other, collectStateFiles(d.restore ?? {}));
   }
 

@@ -14,7 +14,7 @@
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { MiniCluster, type JobHandle, type SavepointRef } from '../../runtime/api/index.ts';
 import { listPending, readCommitted } from '../harness/transactional-sink.ts';
 import job, { EXTRA_ORDERS, type Order, type ShopSecond } from './jobs/keyed-aggregation.ts';
@@ -153,6 +153,20 @@ describe('savepoints', () => {
     const resumed = await cluster('stop-resume').submit(job, { params: params(outDir, 20_000), parallelism: 2, restoreFrom: savepoint });
     await resumed.result();
     expect(resumed.status).toBe('finished');
+    expect(canonical(readCommitted<ShopSecond>(outDir))).toEqual(expected);
+  });
+
+  it('without periodic checkpoints, stop-with-savepoint and resume give the same output', async () => {
+    const outDir = path.join(root, 'no-periodic', 'out');
+    const handle = await cluster('no-periodic', 0).submit(job, { params: params(outDir, 4_000), parallelism: 2 });
+    // some output committed by nothing yet: wait until the source has read part of its input
+    await vi.waitFor(async () => expect((await handle.metrics()).operators.find((o) => o.name === 'orders')!.recordsOut).toBeGreaterThan(COUNT / 4), { timeout: 60_000, interval: 50 });
+    const savepoint = await handle.stopWithSavepoint();
+    expect(handle.status).toBe('stopped');
+    expect(handle.checkpoints().map((c) => c.kind)).toEqual(['stop-savepoint']);
+    expect(listPending(outDir)).toEqual([]);
+    expect(readCommitted<ShopSecond>(outDir).length).toBeGreaterThan(0);
+    await cluster('no-periodic-resume', 0).execute(job, { params: params(outDir, 20_000), parallelism: 2, restoreFrom: savepoint });
     expect(canonical(readCommitted<ShopSecond>(outDir))).toEqual(expected);
   });
 
