@@ -4,11 +4,17 @@
  * runs it inside the checkpoint protocol:
  *
  *   records       -> written into the open transaction (begun lazily with the next checkpoint id)
- *   barrier n     -> preCommit the open transaction; it joins the pending list in operator state
- *   n complete    -> commit every pending transaction of checkpoints <= n (idempotent)
- *   restore at r  -> commit what the restored state lists as pending (its checkpoint completed),
- *                    then abortLingering(r): transactions begun after r that no state knows of
- *                    (r = 0 on a start without state)
+ *   barrier n     -> preCommit the open transaction; it joins the pending list in operator state.
+ *                    The same for a checkpoint and a savepoint: the writer need not know which.
+ *   n complete    -> commit every pending transaction of checkpoints <= n (idempotent), in id order.
+ *                    Never called for an intermediate savepoint (it commits no side effects) nor for
+ *                    an aborted checkpoint: their transactions stay pending, are listed in the next
+ *                    checkpoint's state, and commit when that one completes (Flink's Sink V2
+ *                    committer: commit up to n). Called for a stop-savepoint, after which the job ends.
+ *   restore at r  -> commit what the restored state lists as pending (r completed, or r is a
+ *                    savepoint the job is started from), then abortLingering(r): transactions begun
+ *                    after r that no state knows of, e.g. an intermediate savepoint's taken after the
+ *                    checkpoint a failover went back to (r = 0 on a start without state)
  *   end of input  -> with checkpointing off, one final preCommit + commit
  */
 import type { Operator, OperatorContext } from '../operators/operator.ts';

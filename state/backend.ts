@@ -14,6 +14,7 @@ import type { AggregatingState, ListState, MapState, ReducingState, ValueState }
 import type { KeyGroupRange, StateKey } from './key-groups.ts';
 import type { TimerService } from './timers.ts';
 import type { KeyedStateHandle } from './snapshot/keyed-state-handle.ts';
+import type { CheckpointScope } from './checkpoint-storage/storage.ts';
 
 export interface KeyedStateBackend {
   readonly keyGroupRange: KeyGroupRange;
@@ -39,9 +40,10 @@ export interface KeyedStateBackend {
   /**
    * Takes a consistent view of all keyed state and timers before it returns (writes made after the
    * call are not in the snapshot), then writes it out while processing continues. The returned
-   * handle is plain JSON for the checkpoint metadata.
+   * handle is plain JSON for the checkpoint metadata. `scope` says where the file goes: a savepoint's
+   * files live in the savepoint's own directory, which checkpoint retention never deletes.
    */
-  snapshot(checkpointId: number): Promise<KeyedStateHandle>;
+  snapshot(checkpointId: number, scope?: CheckpointScope): Promise<KeyedStateHandle>;
 
   /** Release files and memory. */
   dispose(): Promise<void>;

@@ -5,15 +5,23 @@
  * tasks it is complete, which is when two-phase-commit sinks commit. A checkpoint that a task
  * declines or that times out is aborted, and its partial files discarded.
  *
+ * Savepoints (see snapshot-kind.ts) go through the same protocol, with two differences when they
+ * complete: an intermediate savepoint notifies no task (sinks commit nothing; what they pre-committed
+ * is committed with the next checkpoint), never becomes `latestCompleted` and subsumes nothing; a
+ * stop-savepoint is notified like a checkpoint (sinks commit what it covers), and once it is
+ * triggered nothing else is, so no checkpoint can slip in after it.
+ *
  * Its clock, first checkpoint id and storage are constructor arguments, so tests can drive it.
  */
 import type { CheckpointStorage, CompletedCheckpoint } from '../../state/index.ts';
 import { WeirError } from '../errors.ts';
 import type { CheckpointConfig } from './config.ts';
 import type { CheckpointMetadata, OperatorCheckpointState, TaskSnapshot } from './metadata.ts';
+import { commitsSideEffects, endsJob, storageScope, type SnapshotKind } from './snapshot-kind.ts';
 
 export interface CheckpointStats {
   id: number;
+  kind: SnapshotKind;
   savepoint: boolean;
   status: 'in-progress' | 'completed' | 'aborted';
   triggeredAt: number;
@@ -43,8 +51,9 @@ export interface CoordinatorDeps {
   firstCheckpointId: number;
   now?: () => number;
   /** Asks the source tasks to start checkpoint `id`. */
-  triggerSources(id: number, savepoint: boolean): Promise<void>;
-  notifyComplete(id: number): void;
+  triggerSources(id: number, kind: SnapshotKind): Promise<void>;
+  /** Checkpoint (or stop-savepoint) `id` completed: tasks commit. Never called for intermediate savepoints. */
+  notifyComplete(id: number, kind: SnapshotKind): void;
   notifyAborted(id: number): void;
   log?: (message: string) => void;
 }
@@ -63,6 +72,8 @@ export class CheckpointCoordinator {
   private periodic: NodeJS.Timeout | undefined;
   private lastCompletedAt = -Infinity;
   private stopped = false;
+  /** The stop-savepoint in progress: nothing else is triggered while it is. */
+  private stopping: number | undefined;
   private readonly now: () => number;
   latestCompleted: CompletedCheckpoint | undefined;
   /** Tasks that will ack no more checkpoints (they finished). */
@@ -81,9 +92,9 @@ export class CheckpointCoordinator {
     const { intervalMs } = this.deps.config;
     if (intervalMs <= 0 || this.periodic) return;
     this.periodic = setInterval(() => {
-      if (this.stopped || this.pending.size >= this.deps.config.maxConcurrent) return;
+      if (this.stopped || this.stopping !== undefined || this.pending.size >= this.deps.config.maxConcurrent) return;
       if (this.now() - this.lastCompletedAt < this.deps.config.minPauseMs) return;
-      this.trigger(false).catch((e: unknown) => this.deps.log?.(`checkpoint failed: ${e instanceof Error ? e.message : String(e)}`));
+      this.trigger('checkpoint').catch((e: unknown) => this.deps.log?.(`checkpoint failed: ${e instanceof Error ? e.message : String(e)}`));
     }, intervalMs);
   }
 
@@ -91,16 +102,25 @@ export class CheckpointCoordinator {
     this.finished.add(taskId);
   }
 
-  /** Starts a checkpoint (or savepoint); resolves when it is complete. */
-  trigger(savepoint: boolean): Promise<CompletedCheckpoint> {
+  /** The stop-savepoint being taken, if any. */
+  get stoppingWith(): number | undefined {
+    return this.stopping;
+  }
+
+  /** Starts a checkpoint or savepoint; resolves when it is complete. */
+  trigger(kind: SnapshotKind = 'checkpoint'): Promise<CompletedCheckpoint> {
     if (this.stopped) return Promise.reject(new WeirError('the checkpoint coordinator is stopped (the job is not running)', { domain: 'user' }));
+    if (this.stopping !== undefined) {
+      return Promise.reject(new WeirError(`the job is stopping with savepoint ${this.stopping}: nothing is triggered after it`, { domain: 'user' }));
+    }
     const id = this.nextId++;
-    const stats: CheckpointStats = { id, savepoint, status: 'in-progress', triggeredAt: this.now() };
+    if (endsJob(kind)) this.stopping = id;
+    const stats: CheckpointStats = { id, kind, savepoint: kind !== 'checkpoint', status: 'in-progress', triggeredAt: this.now() };
     this.history.push(stats);
     return new Promise<CompletedCheckpoint>((resolve, reject) => {
       const timer = setTimeout(() => this.abort(id, `not complete after ${this.deps.config.timeoutMs} ms`), this.deps.config.timeoutMs);
       this.pending.set(id, { stats, acks: new Map(), timer, waiters: [{ resolve, reject }] });
-      this.deps.triggerSources(id, savepoint).catch((e: unknown) => this.abort(id, `could not reach the sources: ${e instanceof Error ? e.message : String(e)}`));
+      this.deps.triggerSources(id, kind).catch((e: unknown) => this.abort(id, `could not reach the sources: ${e instanceof Error ? e.message : String(e)}`));
     });
   }
 
@@ -133,7 +153,8 @@ export class CheckpointCoordinator {
     if (p.stats.status !== 'in-progress') return;
     clearTimeout(p.timer);
     try {
-      const completed = await this.deps.storage.writeMetadata(id, this.metadata(id, p), { scope: p.stats.savepoint ? 'savepoint' : 'checkpoint' });
+      const kind = p.stats.kind;
+      const completed = await this.deps.storage.writeMetadata(id, this.metadata(id, p), { scope: storageScope(kind) });
       if (p.stats.status !== 'in-progress') return;
       this.pending.delete(id);
       const acks = [...p.acks.values()];
@@ -145,12 +166,13 @@ export class CheckpointCoordinator {
         location: completed.location,
       } satisfies Partial<CheckpointStats>);
       this.lastCompletedAt = this.now();
-      if (!this.latestCompleted || id > this.latestCompleted.checkpointId || p.stats.savepoint) {
-        if (!p.stats.savepoint) this.latestCompleted = completed;
+      if (commitsSideEffects(kind)) {
+        // A checkpoint, or the stop-savepoint (failover after it must not go back before what it committed).
+        if (!this.latestCompleted || id > this.latestCompleted.checkpointId) this.latestCompleted = completed;
+        // Older checkpoints still pending can never be the latest: drop them (pending savepoints go on).
+        for (const older of [...this.pending.keys()].filter((k) => k < id && this.pending.get(k)!.stats.kind === 'checkpoint')) this.abort(older, `subsumed by ${kind} ${id}`);
+        this.deps.notifyComplete(id, kind);
       }
-      // Older checkpoints still pending can never be the latest: drop them.
-      for (const older of [...this.pending.keys()].filter((k) => k < id && !this.pending.get(k)!.stats.savepoint)) this.abort(older, `subsumed by checkpoint ${id}`);
-      this.deps.notifyComplete(id);
       for (const w of p.waiters) w.resolve(completed);
     } catch (e) {
       this.abort(id, `writing its metadata failed: ${e instanceof Error ? e.message : String(e)}`);
@@ -162,10 +184,12 @@ export class CheckpointCoordinator {
     if (!p || p.stats.status !== 'in-progress') return;
     clearTimeout(p.timer);
     this.pending.delete(id);
+    // A failed stop-savepoint leaves the job running: checkpoints go on.
+    if (this.stopping === id) this.stopping = undefined;
     Object.assign(p.stats, { status: 'aborted', durationMs: this.now() - p.stats.triggeredAt, reason } satisfies Partial<CheckpointStats>);
     this.deps.log?.(`checkpoint ${id} aborted: ${reason}`);
     this.deps.notifyAborted(id);
-    void this.deps.storage.discard(id, { scope: p.stats.savepoint ? 'savepoint' : 'checkpoint' }).catch(() => {});
+    void this.deps.storage.discard(id, { scope: storageScope(p.stats.kind) }).catch(() => {});
     for (const w of p.waiters) w.reject(new WeirError(`checkpoint ${id} aborted: ${reason}`, { domain: 'internal', retriable: true }));
   }
 

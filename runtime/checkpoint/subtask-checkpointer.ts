@@ -8,6 +8,7 @@ import type { OperatorStateStore } from '../../state/index.ts';
 import type { ChannelEvent } from '../exchange/channel-event.ts';
 import { asOperatorError, type OperatorChain } from '../task/operator-chain.ts';
 import type { SubtaskState, TaskSnapshot } from './metadata.ts';
+import { storageScope, type SnapshotKind } from './snapshot-kind.ts';
 
 /** The pseudo checkpoint id that commits a bounded job's output when checkpointing is off. */
 export const END_OF_INPUT_CHECKPOINT = Number.MAX_SAFE_INTEGER;
@@ -39,9 +40,9 @@ export class SubtaskCheckpointer {
    * This task's part of checkpoint `id`: operators flush and pre-commit (what they emit goes out
    * ahead of the barrier), the barrier goes downstream, then a consistent view of the state is taken
    * here, on the task's loop, and written out asynchronously while processing continues; the
-   * acknowledgement follows when it is written.
+   * acknowledgement follows when it is written. A savepoint's state files go to its own directory.
    */
-  async checkpoint(id: number, alignmentMs: number): Promise<void> {
+  async checkpoint(id: number, alignmentMs: number, kind: SnapshotKind = 'checkpoint'): Promise<void> {
     const { chain, subtask } = this.task;
     for (const cn of chain.nodes) {
       try {
@@ -53,12 +54,13 @@ export class SubtaskCheckpointer {
       await chain.flushNode(cn);
     }
     this.task.sourceReader()?.snapshotState?.(id);
-    this.task.broadcast({ kind: 'barrier', checkpointId: id, aligned: this.task.aligned });
+    this.task.broadcast({ kind: 'barrier', checkpointId: id, aligned: this.task.aligned, snapshot: kind });
+    const scope = storageScope(kind);
     const operatorStates = this.task.operatorStates();
     const pending = chain.nodes.map(async (cn): Promise<[string, SubtaskState]> => {
       // Both views are taken synchronously, before the first await.
       const operator = operatorStates.get(cn.node.id)?.snapshot(id);
-      const keyed = cn.keyedState?.snapshot(id);
+      const keyed = cn.keyedState?.snapshot(id, scope);
       return [cn.uid, { subtask, operator, keyed: keyed ? await keyed : undefined }];
     });
     void Promise.all(pending).then(

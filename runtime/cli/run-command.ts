@@ -120,7 +120,7 @@ export const runCommand: Command = {
       clearInterval(timer);
       if (tty) process.stderr.write('\n');
       for (const topic of result.topics()) console.log(`${topic}: ${result.get({ topic }).length} records`);
-      console.error(`finished in ${(result.durationMs / 1000).toFixed(1)} s`);
+      console.error(`${handle.status} in ${(result.durationMs / 1000).toFixed(1)} s`);
       return 0;
     } catch (e) {
       clearInterval(timer);

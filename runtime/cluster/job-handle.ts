@@ -3,7 +3,8 @@ import type { TaskMetrics } from '../task/stream-task.ts';
 import type { StreamGraph } from '../graph/stream-graph.ts';
 import type { ExecutionPlan } from '../graph/execution-plan.ts';
 
-export type JobStatus = 'running' | 'finished' | 'failed' | 'canceled';
+/** 'stopped': ended by stop-with-savepoint (its savepoint completed and the sinks committed what it covers). */
+export type JobStatus = 'running' | 'finished' | 'stopped' | 'failed' | 'canceled';
 
 export interface OperatorMetrics {
   nodeId: number;

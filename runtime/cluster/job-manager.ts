@@ -13,7 +13,8 @@ import { buildGraph, validateParams, type JobDefinition, type JsonValue } from '
 import { checkpointConfig, createCheckpointStorage, type CheckpointConfig } from '../checkpoint/config.ts';
 import { CheckpointCoordinator, type CheckpointStats } from '../checkpoint/coordinator.ts';
 import { planRestore, type CheckpointMetadata, type TaskRestore } from '../checkpoint/metadata.ts';
-import { WeirError } from '../errors.ts';
+import { endsJob } from '../checkpoint/snapshot-kind.ts';
+import { ConfigError, WeirError } from '../errors.ts';
 import { RestartStrategy, type RestartStrategyConfig } from '../failover/restart-strategy.ts';
 import { planExecution, type ExecutionPlan } from '../graph/execution-plan.ts';
 import type { StreamGraph } from '../graph/stream-graph.ts';
@@ -21,6 +22,7 @@ import { validateGraph } from '../graph/validate.ts';
 import type { TaskMetrics, TaskSettings } from '../task/stream-task.ts';
 import type { CheckpointStorage, CompletedCheckpoint } from '../../state/index.ts';
 import { ExecutionAttempt } from './execution-attempt.ts';
+import { restorePointForFailover, StopRequest } from './stop-with-savepoint.ts';
 import { aggregateMetrics, JobResult, type CollectTopic, type JobMetrics, type JobStatus } from './job-handle.ts';
 import { RemoteTaskError, type Deployment, type TaskManagerEvent } from './protocol.ts';
 import { WorkerTaskManager } from './task-manager-gateway.ts';
@@ -44,6 +46,8 @@ export interface ClusterOptions {
   checkpoints?: Partial<CheckpointConfig>;
   /** What to do when a job fails; default: no restart without checkpoints, else fixed-delay 3 x 1 s. */
   restartStrategy?: RestartStrategyConfig;
+  /** Where submission warnings go (e.g. stateful operators without a uid); default console.warn. */
+  onWarning?: (message: string) => void;
 }
 
 /** A completed savepoint (or checkpoint) a job can start from. */
@@ -121,6 +125,10 @@ export class JobHandle extends EventEmitter<JobEvents> {
   private readonly history: CheckpointStats[] = [];
   private lastCheckpointId = 0;
   private failingOver = false;
+  /** Stop-with-savepoint in progress. */
+  private stopRequest: StopRequest | undefined;
+  /** A completed stop-savepoint: failover never goes back before it (its sinks may have committed). */
+  private stopSavepoint: CompletedCheckpoint | undefined;
   private readonly sourceTasks: Set<number>;
   /** Failovers so far. */
   restarts = 0;
@@ -164,23 +172,51 @@ export class JobHandle extends EventEmitter<JobEvents> {
     return aggregateMetrics(this.graph, this.plan, tasks, performance.now() - this.startedAt);
   }
 
-  /** Takes a savepoint: a checkpoint kept until deleted, to start this job (or a new version) from. */
+  /**
+   * Takes an intermediate savepoint: the job goes on, no side effects are committed (sinks commit what
+   * they pre-committed at it with the next checkpoint), it is never used for failover, and its files
+   * stay under its own directory, outside checkpoint retention, until deleted: start this job (or a
+   * new version of it) from it.
+   */
   async triggerSavepoint(): Promise<SavepointRef> {
     if (this.status !== 'running' || !this.coordinator) throw new WeirError(`job ${this.jobId} is ${this.status}; savepoints need a running job`, { domain: 'user' });
-    const completed = await this.coordinator.trigger(true);
+    const completed = await this.coordinator.trigger('savepoint');
     return { jobId: this.jobId, checkpointId: completed.checkpointId, scope: 'savepoint', location: completed.location };
   }
 
-  /** Takes a savepoint, then stops the job; the result resolves with what was collected. */
-  async stopWithSavepoint(): Promise<SavepointRef> {
-    const ref = await this.triggerSavepoint();
-    await this.finish();
-    return ref;
+  /**
+   * Stops the job with a savepoint (see stop-with-savepoint.ts): sources emit nothing after its
+   * barrier, nothing is triggered after it, sinks commit exactly what it covers, and the job ends
+   * 'stopped' (the result resolves with what was collected). Resolves once the job ended.
+   *
+   * Without `drain` (the default, as in Flink) windows and timers still open stay open in the
+   * savepoint and go on after a resume. With `drain: true` sources end their input first (final
+   * watermark, every window and timer fires, operators' end of input), then the savepoint is taken:
+   * for a job that is not coming back as it was. Drain needs checkpointing on (`intervalMs` > 0).
+   */
+  async stopWithSavepoint(options: { drain?: boolean } = {}): Promise<SavepointRef> {
+    if (this.status !== 'running' || !this.coordinator || this.stopRequest) {
+      throw new WeirError(`job ${this.jobId} is ${this.stopRequest ? 'already stopping' : this.status}; stop-with-savepoint needs a running job`, { domain: 'user' });
+    }
+    if (options.drain && !this.setup.checkpointing) {
+      throw new ConfigError('drain', 'stop-with-savepoint with drain needs checkpointing on (checkpoints.intervalMs > 0): tasks that end their input without it commit and exit at once');
+    }
+    const request = (this.stopRequest = new StopRequest(this.jobId));
+    let completed: CompletedCheckpoint;
+    try {
+      completed = await this.coordinator.trigger(options.drain ? 'drain-savepoint' : 'stop-savepoint');
+    } catch (e) {
+      if (this.stopRequest === request) this.stopRequest = undefined;
+      throw e;
+    }
+    await request.ended;
+    return { jobId: this.jobId, checkpointId: completed.checkpointId, scope: 'savepoint', location: completed.location };
   }
 
   async cancel(): Promise<void> {
     if (this.status !== 'running') return;
     this.status = 'canceled';
+    this.stopRequest?.failed(new JobCanceledError(this.jobId));
     await this.stopAttempt('the job was canceled');
     this.settle.reject(new JobCanceledError(this.jobId));
   }
@@ -246,14 +282,19 @@ export class JobHandle extends EventEmitter<JobEvents> {
         }),
       })),
       firstCheckpointId: this.lastCheckpointId + 1,
-      triggerSources: async (id, savepoint) => {
+      triggerSources: async (id, kind) => {
         this.lastCheckpointId = Math.max(this.lastCheckpointId, id);
         this.emit('checkpoint-triggered', id);
-        await Promise.all(attempt.managers.map((m) => m.triggerCheckpoint(id, savepoint)));
+        await Promise.all(attempt.managers.map((m) => m.triggerCheckpoint(id, kind)));
       },
-      notifyComplete: (id) => {
-        const final = id === this.finalCheckpointId;
-        this.emit('checkpoint-completed', id);
+      notifyComplete: (id, kind) => {
+        // Intermediate savepoints are never notified; a stop-savepoint ends the tasks like the final checkpoint.
+        const final = id === this.finalCheckpointId || endsJob(kind);
+        if (endsJob(kind)) {
+          this.stopSavepoint = coordinator.latestCompleted;
+          if (this.stopRequest) this.stopRequest.completed = this.stopSavepoint;
+        }
+        if (kind === 'checkpoint') this.emit('checkpoint-completed', id);
         for (const m of attempt.managers) void m.notifyCheckpointComplete(id, final).catch(() => {});
       },
       notifyAborted: (id) => {
@@ -305,8 +346,14 @@ export class JobHandle extends EventEmitter<JobEvents> {
   private triggerFinalCheckpoint(): void {
     const coordinator = this.coordinator;
     if (!coordinator || this.status !== 'running') return;
+    // A stop-savepoint in progress ends the tasks itself, and nothing may be triggered after it; if it
+    // is aborted instead, the final checkpoint is still needed.
+    if (coordinator.stoppingWith !== undefined) {
+      setTimeout(() => this.triggerFinalCheckpoint(), 50);
+      return;
+    }
     this.finalCheckpointId = coordinator.lastTriggeredId + 1;
-    coordinator.trigger(false).catch(() => {
+    coordinator.trigger('checkpoint').catch(() => {
       if (this.coordinator === coordinator && this.status === 'running') setTimeout(() => this.triggerFinalCheckpoint(), 50);
     });
   }
@@ -325,9 +372,12 @@ export class JobHandle extends EventEmitter<JobEvents> {
       let failure: WeirError | undefined = cause;
       while (failure && this.status === 'running') {
         const failedAt = Date.now();
+        const stop = this.stopRequest;
+        this.stopRequest = undefined;
         await this.stopAttempt(`failover: ${failure.message}`);
         const decision = this.setup.restartStrategy.onFailure();
         if (!decision.restart) {
+          stop?.failed(failure);
           await this.fail(failure, decision.reason);
           return;
         }
@@ -337,7 +387,8 @@ export class JobHandle extends EventEmitter<JobEvents> {
         if (this.status !== 'running') return;
         this.failedDuringFailover = undefined;
         try {
-          const latest = await this.setup.storage.latestCompleted();
+          const latest = await restorePointForFailover(this.setup.storage, this.stopSavepoint);
+          stop?.failed(failure, true);
           const restore = latest ?? this.setup.initialRestore?.completed;
           const fromJob = latest ? this.jobId : this.setup.initialRestore?.jobId;
           await this.runAttempt(restore, fromJob);
@@ -363,16 +414,19 @@ export class JobHandle extends EventEmitter<JobEvents> {
 
   private async finish(): Promise<void> {
     if (this.status !== 'running') return;
-    this.status = 'finished';
+    const stop = this.stopRequest?.completed ? this.stopRequest : undefined;
+    this.status = stop ? 'stopped' : 'finished';
     this.finalMetrics = (await Promise.all((this.attempt?.managers ?? []).map((m) => m.metrics().catch(() => [])))).flat();
     const elapsed = performance.now() - this.startedAt;
     await this.stopAttempt('the job finished');
     this.settle.resolve(new JobResult(this.jobId, elapsed, this.collected, aggregateMetrics(this.graph, this.plan, this.finalMetrics, elapsed)));
+    stop?.jobEnded();
   }
 
   private async fail(cause: WeirError, why?: string): Promise<void> {
     if (this.status !== 'running') return;
     this.status = 'failed';
+    this.stopRequest?.failed(cause);
     await this.stopAttempt('the job failed');
     const suffix = why && this.restarts > 0 ? ` (not restarted: ${why})` : '';
     this.settle.reject(new JobFailedError(`job ${this.jobId} failed: ${cause.message}${suffix}`, cause));
@@ -393,6 +447,7 @@ export class JobManager {
       workerHeapMb: options.workerHeapMb,
       checkpoints: checkpointConfig(options.checkpoints),
       restartStrategy: options.restartStrategy,
+      onWarning: options.onWarning ?? ((m) => console.warn(`weir: warning: ${m}`)),
     };
   }
 
@@ -404,7 +459,8 @@ export class JobManager {
       maxParallelism: options.maxParallelism ?? 128,
     };
     const env = buildGraph(job as JobDefinition<JsonValue | undefined>, options.params, defaults);
-    validateGraph(env.graph);
+    const warnings = validateGraph(env.graph);
+    for (const w of warnings) this.options.onWarning(w);
     const plan = planExecution(env.graph, Math.max(1, workers));
     const jobId = randomUUID();
     const settings: TaskSettings = { batchSize: this.options.batchSize, credits: this.options.credits, bufferTimeoutMs: this.options.bufferTimeoutMs };
@@ -431,6 +487,7 @@ export class JobManager {
         stateBackend: this.options.stateBackend,
         workDir: path.join(this.options.workDir, jobId),
         checkpoint: checkpointing ? checkpoint : undefined,
+        checkpointStorage: checkpoint.storage,
       },
       storage,
       checkpoint,

@@ -5,7 +5,8 @@
  * here is plain data, so it can cross a thread (and later a socket).
  */
 import type { JsonValue } from '../api/job.ts';
-import type { CheckpointConfig } from '../checkpoint/config.ts';
+import type { CheckpointConfig, CheckpointStorageConfig } from '../checkpoint/config.ts';
+import type { SnapshotKind } from '../checkpoint/snapshot-kind.ts';
 import type { TaskRestore, TaskSnapshot } from '../checkpoint/metadata.ts';
 import type { ExecutionPlan } from '../graph/execution-plan.ts';
 import type { TaskMetrics, TaskSettings } from '../task/stream-task.ts';
@@ -25,6 +26,8 @@ export interface Deployment {
   workDir: string;
   /** Absent: checkpointing is off (two-phase-commit sinks then commit at the end of input). */
   checkpoint?: CheckpointConfig;
+  /** Where state files of checkpoints and savepoints go (savepoints are taken with checkpointing off too). */
+  checkpointStorage: CheckpointStorageConfig;
   /** State to start from, for this task manager's tasks, by task id. */
   restore?: Record<number, TaskRestore>;
   /** The job whose checkpoint storage holds the restored files, when it is another job (a savepoint). */
@@ -56,9 +59,9 @@ export interface TaskManagerApi {
   start(): Promise<void>;
   cancel(): Promise<void>;
   metrics(): Promise<TaskMetrics[]>;
-  /** Starts checkpoint `id` at this task manager's source tasks. */
-  triggerCheckpoint(id: number, savepoint: boolean): Promise<void>;
-  /** Checkpoint `id` is complete; `final`: it was the last one, tasks may finish. */
+  /** Starts checkpoint (or savepoint) `id` at this task manager's source tasks. */
+  triggerCheckpoint(id: number, kind: SnapshotKind): Promise<void>;
+  /** Checkpoint `id` is complete; `final`: it was the last one (the final checkpoint or a stop-savepoint), tasks end after committing. */
   notifyCheckpointComplete(id: number, final: boolean): Promise<void>;
   notifyCheckpointAborted(id: number): Promise<void>;
 }

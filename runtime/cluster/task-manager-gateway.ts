@@ -5,6 +5,7 @@
 import * as Comlink from 'comlink';
 import { nodeEndpoint } from './comlink-endpoint.ts';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import type { SnapshotKind } from '../checkpoint/snapshot-kind.ts';
 import type { TaskMetrics } from '../task/stream-task.ts';
 import type { Deployment, TaskManagerApi, TaskManagerEvent } from './protocol.ts';
 import { TaskManager } from './task-manager.ts';
@@ -16,7 +17,7 @@ export interface TaskManagerGateway {
   start(): Promise<void>;
   cancel(): Promise<void>;
   metrics(): Promise<TaskMetrics[]>;
-  triggerCheckpoint(id: number, savepoint: boolean): Promise<void>;
+  triggerCheckpoint(id: number, kind: SnapshotKind): Promise<void>;
   notifyCheckpointComplete(id: number, final: boolean): Promise<void>;
   notifyCheckpointAborted(id: number): Promise<void>;
   /** Stops the task manager and frees its thread. */
@@ -50,8 +51,8 @@ export class InProcessTaskManager implements TaskManagerGateway {
   metrics(): Promise<TaskMetrics[]> {
     return this.manager.metrics();
   }
-  triggerCheckpoint(id: number, savepoint: boolean): Promise<void> {
-    return this.manager.triggerCheckpoint(id, savepoint);
+  triggerCheckpoint(id: number, kind: SnapshotKind): Promise<void> {
+    return this.manager.triggerCheckpoint(id, kind);
   }
   notifyCheckpointComplete(id: number, final: boolean): Promise<void> {
     return this.manager.notifyCheckpointComplete(id, final);
@@ -118,8 +119,8 @@ export class WorkerTaskManager implements TaskManagerGateway {
   metrics(): Promise<TaskMetrics[]> {
     return this.call(() => this.api.metrics());
   }
-  triggerCheckpoint(id: number, savepoint: boolean): Promise<void> {
-    return this.call(() => this.api.triggerCheckpoint(id, savepoint));
+  triggerCheckpoint(id: number, kind: SnapshotKind): Promise<void> {
+    return this.call(() => this.api.triggerCheckpoint(id, kind));
   }
   notifyCheckpointComplete(id: number, final: boolean): Promise<void> {
     return this.call(() => this.api.notifyCheckpointComplete(id, final));

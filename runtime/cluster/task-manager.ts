@@ -11,6 +11,7 @@ import { createKeyedStateBackend, type CheckpointStorage } from '../../state/ind
 import { buildGraph, loadJob } from '../api/job.ts';
 import { checkpointConfig, createCheckpointStorage } from '../checkpoint/config.ts';
 import { restoringStorage } from '../checkpoint/restore-storage.ts';
+import type { SnapshotKind } from '../checkpoint/snapshot-kind.ts';
 import { DataPlane } from '../exchange/data-plane.ts';
 import { JobValidationError } from '../errors.ts';
 import { StreamTask, type TaskMetrics } from '../task/stream-task.ts';
@@ -25,10 +26,11 @@ export class TaskManager implements TaskManagerApi {
   constructor(private readonly report: (event: TaskManagerEvent) => void) {}
 
   private storageFor(d: Deployment): CheckpointStorage {
-    const config = d.checkpoint ?? checkpointConfig();
-    const own = createCheckpointStorage(config.storage, d.jobId, config.retained);
+    // The job's storage even with checkpointing off: savepoints are written there too.
+    const retained = (d.checkpoint ?? checkpointConfig()).retained;
+    const own = createCheckpointStorage(d.checkpointStorage, d.jobId, retained);
     if (!d.restoreFromJobId || d.restoreFromJobId === d.jobId) return own;
-    const other = createCheckpointStorage(config.storage, d.restoreFromJobId, config.retained);
+    const other = createCheckpointStorage(d.checkpointStorage, d.restoreFromJobId, retained);
     return restoringStorage(own, other, collectStateFiles(d.restore ?? {}));
   }
 
@@ -49,7 +51,7 @@ export class TaskManager implements TaskManagerApi {
     this.plane = plane;
     const storage = this.storageFor(d);
     const client = { send: (topic: string, payload: unknown) => this.report({ type: 'client', topic, payload }) };
-    const checkpointing = { enabled: d.checkpoint !== undefined, aligned: d.checkpoint?.mode !== 'at-least-once' };
+    const checkpointing = { enabled: d.checkpoint !== undefined, aligned: d.checkpoint?.mode !== 'at-least-once', alignmentTimeoutMs: d.checkpoint?.alignmentTimeoutMs };
     const workDir = path.join(d.workDir, `tm-${d.worker}`);
     this.tasks = d.plan.tasks
       .filter((t) => t.worker === d.worker)
@@ -100,8 +102,8 @@ export class TaskManager implements TaskManagerApi {
     }
   }
 
-  async triggerCheckpoint(id: number, _savepoint: boolean): Promise<void> {
-    for (const task of this.tasks) if (task.isSource) task.triggerCheckpoint(id);
+  async triggerCheckpoint(id: number, kind: SnapshotKind): Promise<void> {
+    for (const task of this.tasks) if (task.isSource) task.triggerCheckpoint(id, kind);
   }
 
   async notifyCheckpointComplete(id: number, final: boolean): Promise<void> {

@@ -1,12 +1,15 @@
 /**
  * Checks a job graph before anything runs. Each error names the operator and says how to fix it.
+ * What runs but may hurt later (state that a savepoint cannot map back) comes back as warnings.
  */
 import { JobValidationError } from '../errors.ts';
 import { resolvePartitioning } from './execution-plan.ts';
-import type { StreamGraph } from './stream-graph.ts';
+import type { StreamGraph, StreamNode } from './stream-graph.ts';
 
-export function validateGraph(graph: StreamGraph): void {
+/** Throws JobValidationError listing every problem; returns warnings (the job runs, but read them). */
+export function validateGraph(graph: StreamGraph): string[] {
   const problems: string[] = [];
+  const warnings: string[] = [];
   const maxP = graph.maxParallelism;
   if (!Number.isInteger(maxP) || maxP < 1 || maxP > 32768) problems.push(`max parallelism is ${maxP}; set it to an integer from 1 to 32768 with env.setMaxParallelism(n)`);
   if (graph.nodes.length === 0) problems.push('the job has no operators: start with env.fromSource(...)');
@@ -23,6 +26,7 @@ export function validateGraph(graph: StreamGraph): void {
       if (other !== undefined) problems.push(`uid '${node.uid}' is used by both '${other}' and '${node.name}'; uids identify operator state and must be unique`);
       uids.set(node.uid, node.name);
     }
+    if (node.uid === undefined && (node.kind === 'source' || node.kind === 'sink' || node.keyed)) warnings.push(missingUidWarning(graph, node));
     if (node.kind === 'source' && node.inputs.length > 0) problems.push(`${what} is a source but has inputs`);
     if (node.kind !== 'source' && node.inputs.length === 0) problems.push(`${what} has no input`);
     if (node.inputs.length > 0 && new Set(node.inputs.map((e) => e.inputIndex)).size > 2) problems.push(`${what} has more than two inputs; union streams first`);
@@ -57,4 +61,19 @@ export function validateGraph(graph: StreamGraph): void {
   if (problems.length > 0) {
     throw new JobValidationError(`the job cannot run as written:\n- ${problems.join('\n- ')}`);
   }
+  return warnings;
+}
+
+/**
+ * Savepoints map state back to operators by uid. A derived uid contains the operator's position in
+ * the graph, so adding or removing an operator before it changes it, and the next version of the job
+ * no longer finds its state (sources start over, sinks lose their pending transactions).
+ */
+function missingUidWarning(graph: StreamGraph, node: StreamNode): string {
+  const what = node.kind === 'source' ? 'source' : node.kind === 'sink' ? 'sink' : 'keyed operator';
+  const keeps = node.kind === 'source' ? 'its read position' : node.kind === 'sink' ? 'its pending transactions' : 'its keyed state and timers';
+  return (
+    `${what} '${node.name}' (#${node.id}) has no uid: ${keeps} is saved under the derived uid '${graph.uidOf(node)}', which changes when ` +
+    `operators are added or removed before it, and a savepoint then no longer restores into it; give it a stable one: { uid: '...' }`
+  );
 }

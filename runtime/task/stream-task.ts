@@ -9,6 +9,7 @@ import type { KeyedStateBackend } from '../../state/backend.ts';
 import { keyGroupRangeFor, type KeyGroupRange } from '../../state/key-groups.ts';
 import { OperatorStateStore, type KeyedStateHandle, type OperatorStateHandle } from '../../state/index.ts';
 import { BarrierAligner } from '../checkpoint/barrier-aligner.ts';
+import { endsJob, type SnapshotKind } from '../checkpoint/snapshot-kind.ts';
 import type { TaskRestore, TaskSnapshot } from '../checkpoint/metadata.ts';
 import { SubtaskCheckpointer } from '../checkpoint/subtask-checkpointer.ts';
 import type { ChannelEvent } from '../exchange/channel-event.ts';
@@ -48,6 +49,8 @@ export interface TaskCheckpointing {
   enabled: boolean;
   /** Exactly-once: align barriers. */
   aligned: boolean;
+  /** Longest a task holds inputs aligning one checkpoint before it declines it; 0 or absent: no limit. */
+  alignmentTimeoutMs?: number;
 }
 
 export { END_OF_INPUT_CHECKPOINT } from '../checkpoint/subtask-checkpointer.ts';
@@ -86,7 +89,13 @@ export class StreamTask {
   private readonly checkpointer: SubtaskCheckpointer;
   /** Set once the input ended and everything downstream was told; the task then waits for the final checkpoint. */
   private draining = false;
+  /** The final checkpoint or the stop-savepoint completed (and this task committed): the task ends. */
   private finalCheckpointDone = false;
+  /**
+   * A source task took its part of this stop-savepoint: it emits nothing more and waits for the
+   * savepoint to complete (then it ends) or to be aborted (then it goes on).
+   */
+  private stoppedAtSavepoint: number | undefined;
   private readonly subtask: number;
   private readonly parallelism: number;
   private watermark = -Infinity;
@@ -249,7 +258,10 @@ export class StreamTask {
     if (this.source) {
       const head = this.chain.head;
       try {
-        await this.source.open({ subtaskIndex: this.subtask, parallelism: this.parallelism, operatorState: env.operatorState(head), restored: this.restore !== undefined });
+        // Restored only if the checkpoint knows this source (by uid): a source added in a new version of
+        // the job starts from its configured start position.
+        const restored = this.restore?.nodes[head.uid] !== undefined;
+        await this.source.open({ subtaskIndex: this.subtask, parallelism: this.parallelism, operatorState: env.operatorState(head), restored });
       } catch (e) {
         throw asOperatorError(e, head, this.subtask, 'open');
       }
@@ -339,16 +351,26 @@ export class StreamTask {
   }
 
   /** Starts checkpoint `id` at a source task (a mail from the coordinator). */
-  triggerCheckpoint(id: number): void {
-    this.enqueue({ description: `trigger checkpoint ${id}`, run: () => this.checkpointer.checkpoint(id, 0) });
+  triggerCheckpoint(id: number, kind: SnapshotKind = 'checkpoint'): void {
+    this.enqueue({
+      description: `trigger ${kind} ${id}`,
+      run: async () => {
+        // Stop-with-savepoint is synchronous: nothing is emitted after its barrier.
+        if (endsJob(kind) && this.source) this.stoppedAtSavepoint = id;
+        // With drain, the input ends first (final watermark, end of input downstream), then the barrier.
+        if (kind === 'drain-savepoint' && this.source && !this.draining) await this.finish();
+        await this.checkpointer.checkpoint(id, 0, kind);
+      },
+    });
   }
 
+  /** `final`: the final checkpoint or the stop-savepoint; the task ends once it committed. */
   notifyCheckpointComplete(id: number, final: boolean): void {
     this.enqueue({
       description: `checkpoint ${id} complete`,
       run: async () => {
         await this.checkpointer.complete(id);
-        if (final && this.draining) this.finalCheckpointDone = true;
+        if (final) this.finalCheckpointDone = true;
       },
     });
   }
@@ -357,10 +379,47 @@ export class StreamTask {
     this.enqueue({
       description: `checkpoint ${id} aborted`,
       run: async () => {
-        if (this.aligner?.aligningCheckpoint === id) this.gate!.unblockAll();
+        // Held inputs are released, and barriers of `id` still to come are ignored.
+        if (this.aligner?.abort(id)) this.gate!.unblockAll();
+        if (this.stoppedAtSavepoint === id) this.stoppedAtSavepoint = undefined;
         await this.checkpointer.abort(id);
       },
     });
+  }
+
+  /** Declines `checkpointId` if it is still aligning when the alignment timeout runs out. */
+  private armAlignmentTimeout(checkpointId: number): void {
+    const ms = this.checkpointing.alignmentTimeoutMs;
+    if (!ms || ms <= 0) return;
+    const t = setTimeout(() => {
+      this.timeouts.delete(t);
+      this.enqueue({
+        description: `alignment timeout of checkpoint ${checkpointId}`,
+        run: () => {
+          const abandoned = this.aligner?.expire(checkpointId);
+          if (!abandoned) return;
+          this.gate!.unblockAll();
+          const waiting = abandoned.missing.map((c) => this.describeInput(c)).join(', ');
+          this.services.onCheckpointDeclined(
+            checkpointId,
+            `'${this.chain.head.node.name}' (subtask ${this.subtask}) could not align the barriers of checkpoint ${checkpointId} within ` +
+              `alignmentTimeoutMs = ${ms} ms: still waiting for the barrier on ${waiting} (${abandoned.arrived.length} of ${this.gate!.channels.length} inputs were held); ` +
+              'that input is back-pressured or its upstream is slow: raise checkpoints.alignmentTimeoutMs or find what slows it (metrics: backPressuredMs)',
+          );
+        },
+      });
+    }, ms);
+    this.timeouts.add(t);
+  }
+
+  /** An input channel as a user reads it: the upstream operator and subtask. */
+  private describeInput(channel: number): string {
+    const planned = this.plan.channels.find((c) => c.id === this.gate!.channels[channel]!.spec.id);
+    if (!planned) return `input channel ${channel}`;
+    const sender = this.plan.tasks.find((t) => t.id === planned.senderTask);
+    const chain = sender ? this.plan.chains[sender.chainId] : undefined;
+    const name = chain ? this.graph.node(chain.nodeIds[0]!).name : `task ${planned.senderTask}`;
+    return `input channel ${channel} (from '${name}' subtask ${planned.senderSubtask})`;
   }
 
   private async runSource(): Promise<void> {
@@ -370,7 +429,14 @@ export class StreamTask {
     let idleTimer: NodeJS.Timeout | undefined;
     for (;;) {
       this.checkCanceled();
+      if (this.finalCheckpointDone) return;
       if (await this.runMails()) continue;
+      // Stopped at a savepoint's barrier, or (drain) its input ended: only mails until the task ends.
+      if (this.stoppedAtSavepoint !== undefined || this.draining) {
+        this.flushOutputs();
+        await this.signal.wait();
+        continue;
+      }
       if (this.backPressured) {
         await this.waitWhileBackPressured();
         continue;
@@ -420,6 +486,7 @@ export class StreamTask {
     }
     for (;;) {
       this.checkCanceled();
+      if (this.finalCheckpointDone) return;
       if (await this.runMails()) continue;
       if (this.backPressured) {
         await this.waitWhileBackPressured();
@@ -470,14 +537,17 @@ export class StreamTask {
         return true;
       }
       case 'barrier': {
-        let action = this.aligner!.onBarrier(item.channel, ev.checkpointId);
+        const aligning = this.aligner!.aligningCheckpoint;
+        let action = this.aligner!.onBarrier(item.channel, ev.checkpointId, ev.snapshot);
         if (action.kind === 'abort') {
           this.gate!.unblockAll();
           action = action.then;
         }
-        if (action.kind === 'block') this.gate!.block(action.channel);
-        else if (action.kind === 'snapshot') {
-          await this.checkpointer.checkpoint(action.checkpointId, action.alignmentMs);
+        if (action.kind === 'block') {
+          this.gate!.block(action.channel);
+          if (aligning !== ev.checkpointId) this.armAlignmentTimeout(ev.checkpointId);
+        } else if (action.kind === 'snapshot') {
+          await this.checkpointer.checkpoint(action.checkpointId, action.alignmentMs, action.snapshot);
           this.gate!.unblockAll();
         }
         return false;

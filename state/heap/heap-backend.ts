@@ -16,7 +16,7 @@ import type { AggregatingState, ListState, MapState, ReducingState, ValueState }
 import type { KeyGroupRange, StateKey } from '../key-groups.ts';
 import { compareKeys, keyId, type KeyId } from '../key-codec.ts';
 import { HeapTimerService } from './heap-timers.ts';
-import type { CheckpointStorage } from '../checkpoint-storage/storage.ts';
+import type { CheckpointScope, CheckpointStorage } from '../checkpoint-storage/storage.ts';
 import { TIMERS, decodeKeyBytes, readKey, validateStateName } from '../layout.ts';
 import { forEachEntry, readOwnedBlocks, writeKeyedSnapshot } from '../snapshot/entry-file.ts';
 import type { KeyedStateHandle } from '../snapshot/keyed-state-handle.ts';
@@ -236,7 +236,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
   }
 
   /** Encodes everything synchronously (the consistent view), then writes the file asynchronously. */
-  async snapshot(checkpointId: number): Promise<KeyedStateHandle> {
+  async snapshot(checkpointId: number, scope: CheckpointScope = 'checkpoint'): Promise<KeyedStateHandle> {
     if (!this.storage) throw new Error(`heap state backend of operator '${this.operatorUid}' has no checkpoint storage: pass 'storage' to createKeyedStateBackend`);
     const enc = encodeHeapState(this.tables, this.kinds, this.restored, this.timers, this.clock.now());
     const base = {
@@ -258,7 +258,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
         w.endKeyGroup();
         yield;
       }
-    });
+    }, scope);
   }
 
   /** Loads the owned key groups of `handles` (from any backend and parallelism). */

@@ -24,7 +24,7 @@ import { rm } from 'node:fs/promises';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { Clock, KeyedStateBackend } from '../backend.ts';
 import { systemClock } from '../backend.ts';
-import type { CheckpointStorage } from '../checkpoint-storage/storage.ts';
+import type { CheckpointScope, CheckpointStorage } from '../checkpoint-storage/storage.ts';
 import type {
   AggregatingStateDescriptor,
   ListStateDescriptor,
@@ -672,7 +672,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
 
   // ---- snapshot and restore ----------------------------------------------------------------
 
-  async snapshot(checkpointId: number): Promise<KeyedStateHandle> {
+  async snapshot(checkpointId: number, scope: CheckpointScope = 'checkpoint'): Promise<KeyedStateHandle> {
     const storage = this.options.storage;
     if (!storage) throw new Error(`state backend of operator '${this.options.operatorUid}' has no checkpoint storage: pass 'storage' to createKeyedStateBackend`);
     const base = {
@@ -690,7 +690,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
       // Nothing was ever sent to LMDB and nothing is buffered: the cache is the whole state.
       const snap = snapshotCache(this.tables.values(), this.keyGroupRange, this.clock.now(), (v) => this.encoder.encode(v));
       this.cacheSnapshots++;
-      return writeKeyedSnapshotChunks(storage, base, snap.chunks, snap.blocks);
+      return writeKeyedSnapshotChunks(storage, base, snap.chunks, snap.blocks, scope);
     }
     // The writer thread applies batches in order and opens the snapshot's read transaction after
     // the last batch sent here: the view is fixed now, and nothing waits for it. Dirty cached
@@ -699,7 +699,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
     this.sendBatch();
     const ttlNames = [...this.tables.values()].filter((t) => t.ttl !== undefined).map((t) => t.name);
     const stream = this.writer.snapshot({ ...this.keyGroupRange }, ttlNames, this.clock.now());
-    return writeKeyedSnapshotChunks(storage, base, stream.chunks, stream.blocks);
+    return writeKeyedSnapshotChunks(storage, base, stream.chunks, stream.blocks, scope);
   }
 
   /** Loads the owned key groups of `handles` (from any backend and parallelism). */

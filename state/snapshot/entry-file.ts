@@ -1,6 +1,6 @@
 /** Writing and reading the entry blocks of a keyed state snapshot file (see keyed-state-handle.ts). */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import type { CheckpointStorage } from '../checkpoint-storage/storage.ts';
+import type { CheckpointScope, CheckpointStorage } from '../checkpoint-storage/storage.ts';
 import { CheckpointStorageError, crc32 } from '../checkpoint-storage/storage.ts';
 import type { KeyGroupRange } from '../key-groups.ts';
 import type { KeyGroupBlock, KeyedStateHandle } from './keyed-state-handle.ts';
@@ -99,6 +99,7 @@ export async function writeKeyedSnapshot(
   storage: CheckpointStorage,
   base: Omit<KeyedStateHandle, 'file' | 'keyGroups'>,
   produce: (writer: EntryWriter) => AsyncIterable<void>,
+  scope: CheckpointScope = 'checkpoint',
 ): Promise<KeyedStateHandle> {
   const writer = new EntryWriter();
   async function* chunks(): AsyncIterable<Uint8Array> {
@@ -108,7 +109,7 @@ export async function writeKeyedSnapshot(
     }
     for (const c of writer.finish()) yield c;
   }
-  return writeKeyedSnapshotChunks(storage, base, chunks(), () => writer.blocks);
+  return writeKeyedSnapshotChunks(storage, base, chunks(), () => writer.blocks, scope);
 }
 
 /** Like writeKeyedSnapshot, for chunks made elsewhere (the LMDB writer thread); `blocks` is read after the last chunk. */
@@ -117,8 +118,10 @@ export async function writeKeyedSnapshotChunks(
   base: Omit<KeyedStateHandle, 'file' | 'keyGroups'>,
   chunks: AsyncIterable<Uint8Array>,
   blocks: () => KeyGroupBlock[],
+  scope: CheckpointScope = 'checkpoint',
 ): Promise<KeyedStateHandle> {
-  const file = await storage.writeFile(base.checkpointId, snapshotFileName(base.operatorUid, base.subtask), chunks);
+  // A savepoint's files go under the savepoint's own directory, outside checkpoint retention.
+  const file = await storage.writeFile(base.checkpointId, snapshotFileName(base.operatorUid, base.subtask), chunks, { scope });
   const keyGroups = blocks();
   return { ...base, ...(keyGroups.length > 0 ? { file } : {}), keyGroups };
 }

@@ -91,16 +91,18 @@ describe('exactly-once with worker kills', () => {
     expect(new Set(canonical(rows))).toEqual(new Set(expected));
   });
 
-  it('records checkpoint history: duration, size, alignment', async () => {
+  // Durations and alignment times are asserted exactly in test/unit/checkpoint/coordinator.test.ts
+  // (injected clock); here, what a real run records: completed checkpoints with their size and place.
+  it('records checkpoint history: kind, size, location', async () => {
     const dir = path.join(root, 'history');
     const handle = await cluster(dir).submit(job, { params: { count: 8000, ratePerSecond: 20_000, seed: SEED, outDir: path.join(dir, 'out') }, parallelism: 2 });
     await handle.result();
     const completed = handle.checkpoints().filter((c) => c.status === 'completed');
     expect(completed.length).toBeGreaterThanOrEqual(2);
+    expect(completed.map((c) => c.id)).toEqual([...completed.map((c) => c.id)].sort((a, b) => a - b));
     for (const c of completed) {
-      expect(c.durationMs).toBeGreaterThanOrEqual(0);
+      expect(c.kind).toBe('checkpoint');
       expect(c.bytes).toBeGreaterThan(0);
-      expect(c.alignmentMs).toBeGreaterThanOrEqual(0);
       expect(c.location).toContain(`chk-${c.id}`);
     }
   });

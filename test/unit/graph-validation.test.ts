@@ -29,6 +29,22 @@ describe('graph validation', () => {
     expect(problems(e)).toBe('');
   });
 
+  it('warns about sources, keyed operators and sinks without a uid, saying why', () => {
+    const e = env();
+    e.fromSource(numbers()).map((x) => x + 1).keyBy((x) => x % 3).reduce((a, b) => a + b, { name: 'sum' }).sinkTo(collectSink('out'));
+    const warnings = validateGraph(e.graph);
+    expect(warnings).toHaveLength(3);
+    expect(warnings[0]).toMatch(/^source '.*' \(#0\) has no uid: its read position is saved under the derived uid 'source-0-.*', which changes when operators are added or removed before it.*\{ uid: '\.\.\.' \}/);
+    expect(warnings[1]).toMatch(/^keyed operator 'sum' \(#\d+\) has no uid: its keyed state and timers/);
+    expect(warnings[2]).toMatch(/^sink 'collect:out' .* its pending transactions/);
+  });
+
+  it('no warnings when every stateful operator has a uid (stateless ones need none)', () => {
+    const e = env();
+    e.fromSource(numbers(), { uid: 'numbers' }).map((x) => x + 1).keyBy((x) => x % 3).reduce((a, b) => a + b, { uid: 'sum' }).sinkTo(collectSink('out'), { uid: 'out' });
+    expect(validateGraph(e.graph)).toEqual([]);
+  });
+
   it('names a keyed operator whose input is not keyed, and the fix', () => {
     const e = env();
     const s = e.fromSource(numbers());

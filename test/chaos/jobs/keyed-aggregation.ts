@@ -49,13 +49,50 @@ class SumPerSecond implements KeyedProcessFunction<string, Order, ShopSecond> {
   }
 }
 
-export default defineJob(import.meta.url, (env, params: { count: number; ratePerSecond: number; seed: number; outDir: string; aggregationUid?: string }) => {
-  env
+/** A stateful pass-through: counts orders per shop in keyed state (added in version 2 of the job). */
+class CountPerShop implements KeyedProcessFunction<string, Order, Order> {
+  private count!: ValueState<number>;
+
+  open(ctx: KeyedRuntimeContext): void {
+    this.count = ctx.getState(valueState<number>('count'));
+  }
+
+  processElement(o: Order, _ctx: KeyedContext<string>, out: Collector<Order>): void {
+    this.count.update((this.count.value() ?? 0) + 1);
+    out.collect(o);
+  }
+}
+
+export const EXTRA_ORDERS = 100;
+
+export type KeyedAggregationParams = {
+  count: number;
+  ratePerSecond: number;
+  seed: number;
+  outDir: string;
+  aggregationUid?: string;
+  /**
+   * Version 2 of the job (an upgrade to resume from version 1's savepoint): one more stateful
+   * operator in the main pipeline (uid 'count-per-shop', its output unchanged) and one more source
+   * ('extra-orders', EXTRA_ORDERS records) written by its own sink to `<outDir>/extra`.
+   */
+  upgraded?: boolean;
+};
+
+export default defineJob(import.meta.url, (env, params: KeyedAggregationParams) => {
+  let orders = env
     .fromSource(datagen({ name: 'orders', count: params.count, ratePerSecond: params.ratePerSecond, seed: params.seed, generate: order }), {
       uid: 'orders',
       watermarks: WatermarkStrategy.forBoundedOutOfOrderness<Order>(250, (o) => o.ts),
-    })
+    });
+  if (params.upgraded) orders = orders.keyBy((o) => o.shop).process(new CountPerShop(), { uid: 'count-per-shop', name: 'count-per-shop' });
+  orders
     .keyBy((o) => o.shop)
     .process(new SumPerSecond(), { uid: params.aggregationUid ?? 'sum-per-second', name: 'sum-per-second' })
     .sinkTo(transactionalFileSink<ShopSecond>(params.outDir), { uid: 'sink' });
+  if (params.upgraded) {
+    env
+      .fromSource(datagen({ name: 'extra-orders', count: EXTRA_ORDERS, seed: params.seed + 1, generate: order }), { uid: 'extra-orders' })
+      .sinkTo(transactionalFileSink<Order>(`${params.outDir}/extra`, 'extra-sink'), { uid: 'extra-sink' });
+  }
 });

@@ -1,0 +1,34 @@
+/**
+ * What a barrier starts, as Flink's snapshot types (FLIP-193 semantics):
+ *
+ * - `checkpoint`: periodic, for failover. When it completes, sinks commit (`notifyCheckpointComplete`);
+ *   it is subject to retention.
+ * - `savepoint`: user-triggered and *intermediate*: the job goes on. It commits no side effects (no
+ *   complete notification: what sinks pre-committed at its barrier stays pending and is committed with
+ *   the next completed checkpoint) and is never used for failover. Its files live under its own
+ *   directory, outside retention, until the user deletes them.
+ * - `stop-savepoint`: the savepoint of stop-with-savepoint. Synchronous: sources emit nothing after its
+ *   barrier and nothing is triggered after it; when it completes, sinks commit what it covers and
+ *   every task ends. If the job fails after it completed, failover restores from it.
+ * - `drain-savepoint`: stop-with-savepoint with drain (Flink's --drain): like `stop-savepoint`, but
+ *   sources first end their input (final watermark, operators' end of input: windows and timers
+ *   fire), and the barrier follows; meant for a job that is not coming back as it was.
+ */
+import type { CheckpointScope } from '../../state/index.ts';
+
+export type SnapshotKind = 'checkpoint' | 'savepoint' | 'stop-savepoint' | 'drain-savepoint';
+
+/** Whether the job ends with it (stop-with-savepoint, with or without drain). */
+export function endsJob(kind: SnapshotKind): boolean {
+  return kind === 'stop-savepoint' || kind === 'drain-savepoint';
+}
+
+/** Where the snapshot's files go in checkpoint storage. */
+export function storageScope(kind: SnapshotKind): CheckpointScope {
+  return kind === 'checkpoint' ? 'checkpoint' : 'savepoint';
+}
+
+/** Whether tasks are told when it completes (the point where sinks commit). */
+export function commitsSideEffects(kind: SnapshotKind): boolean {
+  return kind !== 'savepoint';
+}
