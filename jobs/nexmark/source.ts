@@ -21,7 +21,7 @@
 import type { PollStatus, Source, SourceOutput, SourceReader, SourceReaderContext } from '../../connectors/source.ts';
 import type { OperatorListState } from '../../state/operator-state.ts';
 import { ConfigError } from '../../runtime/errors.ts';
-import { WatermarkStrategy } from '../../runtime/api/watermark-strategy.ts';
+import { WatermarkStrategy } from '../../runtime/graph/watermark-strategy.ts';
 import { NexmarkGenerator, maxOutOfOrderMs, nexmarkConfig, type NexmarkConfigInput } from './generator/index.ts';
 import type { Event } from './model.ts';
 

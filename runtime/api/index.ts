@@ -19,7 +19,7 @@
 export { defineJob, type JobDefinition, type JsonValue } from './job.ts';
 export { StreamEnv, type SourceOptions } from './environment.ts';
 export { DataStream, SingleOutputStream, KeyedStream, ConnectedStreams, KeyedConnectedStreams, type OperatorOptions } from './data-stream.ts';
-export { WatermarkStrategy } from './watermark-strategy.ts';
+export { WatermarkStrategy } from '../graph/watermark-strategy.ts';
 export {
   JoinBuilder,
   KeyedJoin,
@@ -72,7 +72,7 @@ export type {
   TimerService,
   RuntimeContext,
   KeyedRuntimeContext,
-} from './functions.ts';
+} from '../../operators/functions.ts';
 export { OutputTag, NO_TIMESTAMP, type Operator, type OperatorContext, type Output } from '../../operators/operator.ts';
 export { valueState, listState, mapState, reducingState, aggregatingState, type AggregateFunction } from '../../state/descriptors.ts';
 export type { ValueState, ListState, MapState, ReducingState, AggregatingState } from '../../state/handles.ts';

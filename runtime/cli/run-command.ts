@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { loadJob, type JsonValue } from '../api/job.ts';
+import { loadJob, type JsonValue } from '../graph/job-definition.ts';
 import { MiniCluster } from '../cluster/mini-cluster.ts';
 import type { JobHandle, SavepointRef } from '../cluster/job-manager.ts';
 import { ConfigError } from '../errors.ts';

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import os from 'node:os';
 import path from 'node:path';
-import { buildGraph, validateParams, type JobDefinition, type JsonValue } from '../api/job.ts';
+import { validateParams, type AnyJobDefinition, type JobDefinition, type JsonValue } from '../graph/job-definition.ts';
 import { checkpointConfig, createCheckpointStorage, type CheckpointConfig } from '../checkpoint/config.ts';
 import { CheckpointCoordinator, type CheckpointStats } from '../checkpoint/coordinator.ts';
 import { planRestore, type CheckpointMetadata, type TaskRestore } from '../checkpoint/metadata.ts';
@@ -396,16 +396,18 @@ export class JobManager {
     };
   }
 
-  async submit<P extends JsonValue | undefined>(job: JobDefinition<P>, options: SubmitOptions<P> = {}): Promise<JobHandle> {
+  async submit<P>(job: JobDefinition<P>, options: SubmitOptions<P> = {}): Promise<JobHandle> {
     validateParams(options.params);
     const workers = this.options.workers;
     const defaults = {
       parallelism: options.parallelism ?? Math.max(1, workers),
       maxParallelism: options.maxParallelism ?? 128,
     };
-    const env = buildGraph(job as JobDefinition<JsonValue | undefined>, options.params, defaults);
-    validateGraph(env.graph);
-    const plan = planExecution(env.graph, Math.max(1, workers));
+    // validateParams checked that the parameters are JSON data; the job's own type says which.
+    const params = options.params as JsonValue | undefined;
+    const graph = (job as unknown as AnyJobDefinition).buildGraph(params, defaults);
+    validateGraph(graph);
+    const plan = planExecution(graph, Math.max(1, workers));
     const jobId = randomUUID();
     const settings: TaskSettings = { batchSize: this.options.batchSize, credits: this.options.credits, bufferTimeoutMs: this.options.bufferTimeoutMs };
     const checkpoint = this.options.checkpoints;
@@ -419,12 +421,12 @@ export class JobManager {
     }
     const handle = new JobHandle({
       jobId,
-      graph: env.graph,
+      graph,
       plan,
       deployment: {
         jobId,
         moduleUrl: job.moduleUrl,
-        params: options.params,
+        params,
         defaults,
         plan,
         settings,

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { MessagePort } from 'node:worker_threads';
 import { collectStateFiles } from '../../state/checkpoint-storage/storage.ts';
 import { createKeyedStateBackend, type CheckpointStorage } from '../../state/index.ts';
-import { buildGraph, loadJob } from '../api/job.ts';
+import { loadJob } from '../graph/job-definition.ts';
 import { checkpointConfig, createCheckpointStorage } from '../checkpoint/config.ts';
 import { restoringStorage } from '../checkpoint/restore-storage.ts';
 import { DataPlane } from '../exchange/data-plane.ts';
@@ -35,8 +35,8 @@ export class TaskManager implements TaskManagerApi {
   async deploy(d: Deployment): Promise<void> {
     this.deployment = d;
     const job = await loadJob(d.moduleUrl);
-    const env = buildGraph(job, d.params, d.defaults);
-    const fingerprint = env.graph.fingerprint();
+    const graph = job.buildGraph(d.params, d.defaults);
+    const fingerprint = graph.fingerprint();
     if (fingerprint !== d.plan.fingerprint) {
       throw new JobValidationError(
         `task manager ${d.worker} built a different job graph than the job manager from ${d.moduleUrl}; ` +
@@ -58,7 +58,7 @@ export class TaskManager implements TaskManagerApi {
           new StreamTask(
             t,
             d.plan,
-            env.graph,
+            graph,
             d.settings,
             {
               plane,

@@ -3,16 +3,19 @@
  * `open`, `onTimer`, `close`. The contexts passed in are reused from record to record: read what
  * you need during the call, do not keep them.
  */
-import type { OutputTag } from '../../operators/operator.ts';
+import type { OutputTag } from './operator.ts';
 import type {
   AggregatingStateDescriptor,
   ListStateDescriptor,
   MapStateDescriptor,
   ReducingStateDescriptor,
   ValueStateDescriptor,
-} from '../../state/descriptors.ts';
-import type { AggregatingState, ListState, MapState, ReducingState, ValueState } from '../../state/handles.ts';
-import type { StateKey } from '../../state/key-groups.ts';
+} from '../state/descriptors.ts';
+import type { AggregatingState, ListState, MapState, ReducingState, ValueState } from '../state/handles.ts';
+import type { StateKey } from '../state/key-groups.ts';
+
+/** Picks the key of a record for `keyBy` and keyed joins (Flink's KeySelector). */
+export type KeySelector<T> = (value: T) => StateKey;
 
 export interface Collector<T> {
   /** Emits with the timestamp of the record (or timer) being processed. */
