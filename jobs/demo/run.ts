@@ -5,8 +5,8 @@
  */
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { MiniCluster } from '../../runtime/api/index.ts';
-import { FileStoreTable, readTable, rowToObject } from '../../connectors/lake/index.ts';
+import { MiniCluster } from 'weir';
+import { FileStoreTable, readTable, rowToObject } from 'weir/lake';
 import job, { revenue, type RoomMinute } from './job.ts';
 
 const gifts = Number(process.env.DEMO_GIFTS ?? 2_000_000);

@@ -25,7 +25,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Operator, OperatorContext, Output, OutputTag, ProcessingTimeService } from '../../operators/operator.ts';
+import type { Operator, OperatorContext, Output, OutputTag, ProcessingTimeService } from 'weir';
 import {
   createKeyedStateBackend,
   DEFAULT_MAX_PARALLELISM,
