@@ -206,6 +206,12 @@ export class KeyedStream<K extends StateKey, T> extends DataStream<T> {
     return new SingleOutputStream<R>(this.graph, node);
   }
 
+  /**
+   * A keyed process function: keyed state and timers, `ctx.key` typed as the `keyBy` key. (Two
+   * overloads rather than a union parameter, so that an object literal's parameters are typed.)
+   */
+  override process<R>(fn: KeyedProcessFunction<K, T, R>, options?: OperatorOptions): SingleOutputStream<R>;
+  override process<R>(fn: ProcessFunction<T, R>, options?: OperatorOptions): SingleOutputStream<R>;
   override process<R>(fn: KeyedProcessFunction<K, T, R> | ProcessFunction<T, R>, options: OperatorOptions = {}): SingleOutputStream<R> {
     const name = options.name ?? 'process';
     const key = this.key as KeySelector<unknown>;
