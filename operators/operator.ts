@@ -41,6 +41,15 @@ export interface ProcessingTimeService {
   schedule(time: number, callback: () => void | Promise<void>): void;
 }
 
+/**
+ * Worker threads for CPU-heavy or blocking work that is not per record (compaction, encoding,
+ * uploads), owned by the task manager. `module` is a TypeScript module whose default export takes
+ * `input` (plain data) and returns the result (plain data): it runs in another thread.
+ */
+export interface SideWork {
+  run<I, O>(module: URL | string, input: I): Promise<O>;
+}
+
 export interface OperatorContext<OUT> {
   readonly operatorName: string;
   readonly uid: string;
@@ -58,6 +67,8 @@ export interface OperatorContext<OUT> {
   readonly metrics: OperatorMetricsView;
   /** Sends data back to the program that submitted the job (what collect sinks use). */
   readonly client: ClientChannel;
+  /** The task manager's side-work threads: run heavy work off the task's loop. */
+  readonly sideWork: SideWork;
 }
 
 export interface ClientChannel {

@@ -114,6 +114,7 @@ export {
   type ProcessingTimeService,
   type OperatorMetricsView,
   type ClientChannel,
+  type SideWork,
 } from '../../operators/operator.ts';
 export type { Source, SourceReader, SourceOutput, SourceReaderContext, PollStatus } from '../../connectors/source.ts';
 export type { Sink, SinkInput, SinkTopologyContext } from '../../connectors/sink.ts';

@@ -15,12 +15,15 @@ import { DataPlane } from '../exchange/data-plane.ts';
 import { JobValidationError } from '../errors.ts';
 import { StreamTask, type TaskMetrics } from '../task/stream-task.ts';
 import { serializeError, type Deployment, type TaskManagerApi, type TaskManagerEvent } from './protocol.ts';
+import { SideWorkPool } from './side-work-pool.ts';
 
 export class TaskManager implements TaskManagerApi {
   private plane: DataPlane | undefined;
   private readonly pendingPeers: [number, MessagePort][] = [];
   private tasks: StreamTask[] = [];
   private deployment: Deployment | undefined;
+  /** Side work of this task manager's operators (`ctx.sideWork`); ends with it. */
+  private readonly sideWork = new SideWorkPool();
 
   constructor(private readonly report: (event: TaskManagerEvent) => void) {}
 
@@ -63,6 +66,7 @@ export class TaskManager implements TaskManagerApi {
             {
               plane,
               client,
+              sideWork: this.sideWork,
               createKeyedState: (node, subtask, range, restore) =>
                 createKeyedStateBackend({
                   kind: d.stateBackend,
@@ -116,6 +120,7 @@ export class TaskManager implements TaskManagerApi {
     for (const task of this.tasks) task.cancel();
     await Promise.all(this.tasks.map((t) => t.stopped));
     this.plane?.close();
+    await this.sideWork.close();
     if (this.deployment) await rm(path.join(this.deployment.workDir, `tm-${this.deployment.worker}`), { recursive: true, force: true }).catch(() => {});
   }
 
