@@ -133,5 +133,8 @@ export type { CheckpointConfig, CheckpointStorageConfig } from '../checkpoint/co
 export type { CheckpointStats } from '../checkpoint/coordinator.ts';
 export type { RestartStrategyConfig } from '../failover/restart-strategy.ts';
 
+// Where Weir writes when not told (`$WEIR_HOME`, default ~/.weir).
+export { weirHome } from '../weir-home.ts';
+
 // Errors.
 export { WeirError, JobValidationError, ConfigError, UserFunctionError, BadRecordError } from '../errors.ts';

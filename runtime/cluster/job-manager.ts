@@ -14,6 +14,7 @@ import { checkpointConfig, createCheckpointStorage, type CheckpointConfig } from
 import { CheckpointCoordinator, type CheckpointStats } from '../checkpoint/coordinator.ts';
 import { planRestore, type CheckpointMetadata, type TaskRestore } from '../checkpoint/metadata.ts';
 import { WeirError } from '../errors.ts';
+import { announceDefaultLocation, weirHome } from '../weir-home.ts';
 import { RestartStrategy, type RestartStrategyConfig } from '../failover/restart-strategy.ts';
 import { planExecution, type ExecutionPlan } from '../graph/execution-plan.ts';
 import type { StreamGraph } from '../graph/stream-graph.ts';
@@ -36,7 +37,7 @@ export interface ClusterOptions {
   bufferTimeoutMs?: number;
   /** Where keyed state lives: 'lmdb' (default, on disk, larger than memory) or 'heap'. */
   stateBackend?: 'heap' | 'lmdb';
-  /** Working files of task managers (default `.weir/work` under the current directory). */
+  /** Working files of task managers (default `work/` under the Weir home: `$WEIR_HOME` or `~/.weir`). */
   workDir?: string;
   /** Heap limit per worker thread, MB. */
   workerHeapMb?: number;
@@ -389,11 +390,15 @@ export class JobManager {
       credits: options.credits ?? 4,
       bufferTimeoutMs: options.bufferTimeoutMs ?? 50,
       stateBackend: options.stateBackend ?? 'lmdb',
-      workDir: options.workDir ?? path.resolve('.weir/work'),
+      workDir: options.workDir ?? path.join(weirHome(), 'work'),
       workerHeapMb: options.workerHeapMb,
       checkpoints: checkpointConfig(options.checkpoints),
       restartStrategy: options.restartStrategy,
     };
+    if (options.workDir === undefined) announceDefaultLocation('task managers\' working files', this.options.workDir, 'ClusterOptions.workDir');
+    if (this.options.checkpoints.intervalMs > 0 && options.checkpoints?.storage === undefined && this.options.checkpoints.storage.kind === 'local') {
+      announceDefaultLocation('checkpoints', this.options.checkpoints.storage.dir, 'checkpoints.storage');
+    }
   }
 
   async submit<P>(job: JobDefinition<P>, options: SubmitOptions<P> = {}): Promise<JobHandle> {

@@ -7,6 +7,9 @@
  * The definition builds its own graph (`buildGraph`), so the cluster does not depend on the API that
  * the job was written with: the API sits above the runtime, not below it.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { JobValidationError } from '../errors.ts';
 import type { StreamGraph } from './stream-graph.ts';
 
@@ -55,11 +58,46 @@ export function isJobDefinition(value: unknown): value is AnyJobDefinition {
 
 /** Imports a job module and returns its definition, with an error that says what the module lacks. */
 export async function loadJob(moduleUrl: string): Promise<AnyJobDefinition> {
-  const mod = (await import(moduleUrl)) as { default?: unknown };
+  let mod: { default?: unknown };
+  try {
+    mod = (await import(moduleUrl)) as { default?: unknown };
+  } catch (e) {
+    const hint = commonJsScopeHint(moduleUrl);
+    if (hint) throw new JobValidationError(`job module ${moduleUrl} could not be loaded: ${hint}`, { cause: e });
+    throw e;
+  }
   if (!isJobDefinition(mod.default)) {
-    throw new JobValidationError(`job module ${moduleUrl} must \`export default defineJob(import.meta.url, (env, params) => { ... })\``);
+    const hint = commonJsScopeHint(moduleUrl);
+    throw new JobValidationError(`job module ${moduleUrl} must \`export default defineJob(import.meta.url, (env, params) => { ... })\`${hint ? `; ${hint}` : ''}`);
   }
   return mod.default;
+}
+
+/**
+ * Job modules are ES modules. Node (and tsx) load a `.ts` file as CommonJS unless the nearest
+ * package.json says `"type": "module"`, which fails in confusing ways (ERR_REQUIRE_CYCLE_MODULE, or
+ * a default export nested one level down). Says so, naming the package.json or its absence.
+ */
+export function commonJsScopeHint(moduleUrl: string): string | undefined {
+  if (!moduleUrl.startsWith('file:')) return undefined;
+  const file = fileURLToPath(moduleUrl);
+  if (!/\.(ts|tsx|js|jsx)$/.test(file)) return undefined; // .mts/.mjs are ES modules anyway
+  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+    const pkg = path.join(dir, 'package.json');
+    if (existsSync(pkg)) {
+      let type: unknown;
+      try {
+        type = (JSON.parse(readFileSync(pkg, 'utf8')) as { type?: unknown }).type;
+      } catch {
+        return undefined;
+      }
+      if (type === 'module') return undefined;
+      return `${pkg} does not say "type": "module", so Node loads ${path.basename(file)} as CommonJS; Weir jobs are ES modules: add "type": "module" to it, or name the file .mts`;
+    }
+    if (path.dirname(dir) === dir) {
+      return `no package.json above ${path.dirname(file)} says "type": "module", so Node loads ${path.basename(file)} as CommonJS; Weir jobs are ES modules: put a package.json with {"type": "module"} in the job's folder, or name the file .mts`;
+    }
+  }
 }
 
 /** Parameters cross threads as data: reject what would not arrive intact, naming where it is. */
