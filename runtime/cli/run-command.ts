@@ -11,7 +11,7 @@ import { MiniCluster } from '../cluster/mini-cluster.ts';
 import type { JobHandle, SavepointRef } from '../cluster/job-manager.ts';
 import { ConfigError } from '../errors.ts';
 import { startDashboard } from '../rest/dashboard.ts';
-import type { Command } from './main.ts';
+import type { Command } from './command.ts';
 
 const HELP = `usage: weir run <job-module.ts> [options]
 
