@@ -9,7 +9,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { MiniCluster, type ClusterOptions } from '../runtime/api/index.ts';
+import { type ClusterOptions, MiniCluster } from 'weir';
 import job, { type SinkTiming } from './jobs/pipelines.ts';
 import { topicOf } from './jobs/timing.ts';
 import { perSecond, type Benchmark, type Measurement } from './harness.ts';

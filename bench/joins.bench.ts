@@ -8,7 +8,7 @@
  *    first row to the last joined fact; baseline: fill a Map, then one lookup per fact.
  * Interval throughput is counted at the sink from its first to its last record.
  */
-import { MiniCluster } from '../runtime/api/index.ts';
+import { MiniCluster } from 'weir';
 import job, { dimRow, ev, factOf, INTERVAL_KEYS, type Dim, type Ev, type JoinBenchParams, type ProbeTiming } from './jobs/joins.ts';
 import type { SinkTiming } from './jobs/pipelines.ts';
 import { topicOf } from './jobs/timing.ts';

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Benchmark } from './harness.ts';
 import { perSecond } from './harness.ts';
-import { Catalog, TableWriter, TableCommit, T } from '../connectors/lake/index.ts';
+import { Catalog, T, TableCommit, TableWriter } from 'weir/lake';
 import { arrowField, buildColumn } from '../connectors/lake/format/arrow-columns.ts';
 import { writeParquetBytes } from '../connectors/lake/format/parquet.ts';
 

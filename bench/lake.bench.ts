@@ -12,9 +12,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { MiniCluster } from '../runtime/api/index.ts';
-import { FileStoreTable, TableCommit, TableWriter } from '../connectors/lake/index.ts';
-import { openLakeTable } from '../connectors/lake/sink/table-access.ts';
+import { MiniCluster } from 'weir';
+import { FileStoreTable, openLakeTable, TableCommit, TableWriter } from 'weir/lake';
 import { FILE_KIND_ADD } from '../connectors/lake/format/manifest.ts';
 import job, { benchOrder, orderSchema, type LakeBenchParams } from './jobs/lake.ts';
 import { median, perSecond, type Benchmark, type Measurement } from './harness.ts';

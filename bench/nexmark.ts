@@ -20,7 +20,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MiniCluster } from '../runtime/api/index.ts';
+import { MiniCluster } from 'weir';
 import { BASELINE } from '../jobs/nexmark/baseline/index.ts';
 import { QUERY_NAMES, type QueryName } from '../jobs/nexmark/queries.ts';
 import job from '../jobs/nexmark/queries/index.ts';

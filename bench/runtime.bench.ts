@@ -7,7 +7,7 @@
  * Throughput is counted at the sink from its first to its last record, so it leaves out starting
  * worker threads (reported separately as job time by `npm run demo`).
  */
-import { MiniCluster } from '../runtime/api/index.ts';
+import { MiniCluster } from 'weir';
 import { topicOf } from './jobs/timing.ts';
 import job, { small, type PipelineParams, type SinkTiming } from './jobs/pipelines.ts';
 import { perSecond, type Benchmark, type Measurement } from './harness.ts';

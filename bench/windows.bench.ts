@@ -9,7 +9,7 @@
  * Baselines: the same counts as hand-written single-threaded loops over the same generator (a map
  * per key of counts per pane, windows summed from panes when event time passes their end).
  */
-import { MiniCluster } from '../runtime/api/index.ts';
+import { MiniCluster } from 'weir';
 import { topicOf } from './jobs/timing.ts';
 import job, { SIZE_MS, tick, type WindowBenchParams } from './jobs/windows.ts';
 import type { SinkTiming } from './jobs/pipelines.ts';

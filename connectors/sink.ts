@@ -7,6 +7,9 @@
  * A sink that is more than one operator (Flink's sink with pre-write and post-commit topology: a
  * bucket router, parallel writers, one committer) adds its part of the graph in `expand`, which
  * `sinkTo` calls instead of adding `createWriter`'s operator.
+ *
+ * The members are function-typed properties, not methods, so that a `Sink<Click>` does not compile
+ * where a `Sink<Click | Purchase>` is needed (tsc checks method parameters bivariantly).
  */
 import type { Operator } from '../operators/operator.ts';
 import type { DataStream, OperatorOptions } from '../runtime/api/data-stream.ts';
@@ -24,7 +27,7 @@ export interface SinkInput<T> {
 
 export interface Sink<T> {
   readonly name: string;
-  createWriter(): Operator<T, never>;
+  readonly createWriter: () => Operator<T, never>;
   /** Adds the sink's operators after `input` (at least one of them a sink node, via `sinkTo`). */
-  expand?(input: SinkInput<T>, context: SinkTopologyContext, options: OperatorOptions): void;
+  readonly expand?: (input: SinkInput<T>, context: SinkTopologyContext, options: OperatorOptions) => void;
 }

@@ -1,4 +1,4 @@
-import type { Collector } from '../runtime/api/functions.ts';
+import type { Collector } from './functions.ts';
 import { userFunctionError } from '../runtime/errors.ts';
 import type { Operator, OperatorContext, Output } from './operator.ts';
 

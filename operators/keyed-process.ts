@@ -10,8 +10,8 @@ import type {
   KeyedRuntimeContext,
   OnTimerContext,
   TimerService,
-} from '../runtime/api/functions.ts';
-import type { KeySelector } from '../runtime/graph/stream-graph.ts';
+} from './functions.ts';
+import type { KeySelector } from './functions.ts';
 import { BadRecordError, describeRecord, userFunctionError } from '../runtime/errors.ts';
 import type { KeyedStateBackend } from '../state/backend.ts';
 import { isStateKey, keyGroupOf, type StateKey } from '../state/key-groups.ts';

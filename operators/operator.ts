@@ -8,6 +8,11 @@
  *
  * Every hook may return a promise (async I/O, e.g. a lookup join); the runtime awaits it before the
  * next mail. Synchronous operators should return nothing, so the hot path stays free of promises.
+ *
+ * Members that take a record type are written as function-typed properties, not methods: TypeScript
+ * checks method parameters bivariantly, which would let an `Operator<A, _>` stand where an
+ * `Operator<A | B, _>` is needed (a stream of A|B into an operator that only reads A). Classes still
+ * implement them with ordinary methods.
  */
 import type { KeyedStateBackend } from '../state/backend.ts';
 import type { OperatorStateStore } from '../state/operator-state.ts';
@@ -17,7 +22,7 @@ export const NO_TIMESTAMP = Number.NaN;
 
 /** Where an operator puts its results. `time` is the record's event time (NO_TIMESTAMP if none). */
 export interface Output<T> {
-  emit(value: T, time: number): void;
+  readonly emit: (value: T, time: number) => void;
 }
 
 /** A side output, identified by its id; a record type flows with it. */
@@ -34,6 +39,15 @@ export interface ProcessingTimeService {
   now(): number;
   /** The callback runs as a mail of the task, never concurrently with processing. */
   schedule(time: number, callback: () => void | Promise<void>): void;
+}
+
+/**
+ * Worker threads for CPU-heavy or blocking work that is not per record (compaction, encoding,
+ * uploads), owned by the task manager. `module` is a TypeScript module whose default export takes
+ * `input` (plain data) and returns the result (plain data): it runs in another thread.
+ */
+export interface SideWork {
+  run<I, O>(module: URL | string, input: I): Promise<O>;
 }
 
 export interface OperatorContext<OUT> {
@@ -53,6 +67,8 @@ export interface OperatorContext<OUT> {
   readonly metrics: OperatorMetricsView;
   /** Sends data back to the program that submitted the job (what collect sinks use). */
   readonly client: ClientChannel;
+  /** The task manager's side-work threads: run heavy work off the task's loop. */
+  readonly sideWork: SideWork;
 }
 
 export interface ClientChannel {
@@ -66,9 +82,9 @@ export interface OperatorMetricsView {
 
 export interface Operator<IN, OUT> {
   readonly name: string;
-  open?(ctx: OperatorContext<OUT>): void | Promise<void>;
+  readonly open?: (ctx: OperatorContext<OUT>) => void | Promise<void>;
   /** `input` is 0 for one-input operators, 0 or 1 for two-input operators. */
-  processBatch(values: readonly IN[], times: ArrayLike<number>, input: number): void | Promise<void>;
+  readonly processBatch: (values: readonly IN[], times: ArrayLike<number>, input: number) => void | Promise<void>;
   /** The input watermark advanced; fire event-time timers. The runtime forwards it afterwards. */
   processWatermark?(watermark: number): void | Promise<void>;
   /** All inputs ended (bounded input). Emit what is still held; the final watermark came before. */

@@ -1,5 +1,5 @@
 /** Non-keyed process functions, one input (`ProcessFunction`) or two (`CoProcessFunction`). */
-import type { Collector, CoProcessFunction, ProcessContext, ProcessFunction } from '../runtime/api/functions.ts';
+import type { Collector, CoProcessFunction, ProcessContext, ProcessFunction } from './functions.ts';
 import { userFunctionError } from '../runtime/errors.ts';
 import type { Operator, OperatorContext, Output, OutputTag } from './operator.ts';
 

@@ -55,8 +55,8 @@ export class WeirError extends Error {
 
 /** A job graph that cannot run as written; the message names the operator and the fix. */
 export class JobValidationError extends WeirError {
-  constructor(message: string) {
-    super(message, { domain: 'user' });
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { domain: 'user', cause: options.cause });
   }
 }
 

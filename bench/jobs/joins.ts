@@ -8,7 +8,7 @@
  *    source ends), so a probe after the dimension source reports when its first record passed: the
  *    measured time runs from there to the last joined fact, loading the table included.
  */
-import { datagen, defineJob, WatermarkStrategy, type Change, type Operator, type OperatorContext } from '../../runtime/api/index.ts';
+import { type Change, datagen, defineJob, type Operator, type OperatorContext, WatermarkStrategy } from 'weir';
 import { timingSink } from './pipelines.ts';
 
 export interface Ev {

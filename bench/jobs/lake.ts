@@ -4,10 +4,8 @@
  * the wall-clock time they left the source; `files`: rate-limited, unbounded, into a table
  * partitioned by region.
  */
-import { datagen, defineJob } from '../../runtime/api/index.ts';
-import { lakeSink } from '../../connectors/lake/sink/index.ts';
-import { T } from '../../connectors/lake/index.ts';
-import type { SchemaDefinition } from '../../connectors/lake/schema/schema.ts';
+import { datagen, defineJob } from 'weir';
+import { lakeSink, type SchemaDefinition, T } from 'weir/lake';
 
 export interface BenchOrder {
   id: number;

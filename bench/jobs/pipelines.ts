@@ -3,8 +3,18 @@
  * a keyed running count. Each ends in a timing sink that reports when its first and last records
  * arrived, so the measurement excludes starting the worker threads.
  */
-import { datagen, defineJob, valueState, type Collector, type KeyedRuntimeContext, type Operator, type OperatorContext, type Sink, type ValueState } from '../../runtime/api/index.ts';
-import type { ClientChannel } from '../../operators/operator.ts';
+import {
+  type ClientChannel,
+  type Collector,
+  datagen,
+  defineJob,
+  type KeyedRuntimeContext,
+  type Operator,
+  type OperatorContext,
+  type Sink,
+  valueState,
+  type ValueState,
+} from 'weir';
 
 export interface Small {
   key: string;
@@ -62,7 +72,7 @@ export function timingSink<T>(valueOf: (v: T) => number): Sink<T> {
 
 export type PipelineParams = { kind: 'exchange' | 'chain' | 'keyed-count'; count: number; keys?: number; ratePerSecond?: number };
 
-class RunningCount implements Partial<import('../../runtime/api/index.ts').KeyedProcessFunction<string, Small, number>> {
+class RunningCount implements Partial<import('weir').KeyedProcessFunction<string, Small, number>> {
   private n!: ValueState<number>;
   open(ctx: KeyedRuntimeContext): void {
     this.n = ctx.getState(valueState<number>('n'));
@@ -91,7 +101,7 @@ export default defineJob(import.meta.url, (env, params: PipelineParams) => {
     case 'keyed-count':
       source
         .keyBy((r) => r.key)
-        .process(new RunningCount() as import('../../runtime/api/index.ts').KeyedProcessFunction<string, Small, number>)
+        .process(new RunningCount() as import('weir').KeyedProcessFunction<string, Small, number>)
         .sinkTo(timingSink<number>((n) => n));
       return;
   }

@@ -1,4 +1,4 @@
-import type { CollectTopic } from '../../runtime/cluster/job-handle.ts';
+import type { CollectTopic } from 'weir';
 
 /** A typed handle on what a sink sent to the client under `topic`. */
 export function topicOf<T>(topic: string): CollectTopic<T> {

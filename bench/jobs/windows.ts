@@ -4,10 +4,18 @@
  * reports when the first record left it and the timing sink when the last result arrived, so the
  * measured span covers the whole pipeline (windows emit only at their ends) but not thread start.
  */
-import { datagen, defineJob, WatermarkStrategy, type AggregateFunction, type Operator, type OperatorContext } from '../../runtime/api/index.ts';
-import type { ClientChannel, Output } from '../../operators/operator.ts';
-import { tumblingEventTimeWindows } from '../../operators/window/tumbling.ts';
-import { slidingEventTimeWindows } from '../../operators/window/sliding.ts';
+import {
+  type AggregateFunction,
+  type ClientChannel,
+  datagen,
+  defineJob,
+  type Operator,
+  type OperatorContext,
+  type Output,
+  slidingEventTimeWindows,
+  tumblingEventTimeWindows,
+  WatermarkStrategy,
+} from 'weir';
 import { timingSink } from './pipelines.ts';
 
 export interface Tick {

@@ -1,10 +1,13 @@
 /**
- * Weir's Apache Paimon table format library (no dependency on the stream runtime).
+ * Weir's Apache Paimon table format library (the table code has no dependency on the stream runtime).
  *
  * Sink: `new TableWriter(table).write(row, kind)`, `prepareCommit()` -> CommitMessage[] (store in the
  * checkpoint), then `new TableCommit(table, commitUser).commit(checkpointId, messages)`; after a
  * restart, `filterCommitted` tells which stored identifiers still need committing.
  * Source: `readTable` / `planSplits` + `readSplit` for batch; `IncrementalReader` for streaming.
+ *
+ * This is also the `weir/lake` entry: jobs take the stream sink and source (`lakeSink`, `lakeSource`)
+ * from here, so that only jobs that use the lake load parquet-wasm, Arrow, Avro and the S3 SDK.
  */
 export { Catalog, type CatalogOptions } from './catalog.ts';
 export { FileStoreTable, type OpenTableOptions } from './table/table.ts';
@@ -18,3 +21,5 @@ export { INSERT, UPDATE_BEFORE, UPDATE_AFTER, DELETE, type RowKind } from './tab
 export { T, type DataType, type DataField } from './schema/types.ts';
 export type { TableSchema, SchemaDefinition, SchemaChange } from './schema/schema.ts';
 export { fileIOFor, LocalFileIO, S3FileIO, LocalFileLock, NO_LOCK, type FileIO, type FileStatus, type CommitLock, type S3Options } from './fs/index.ts';
+export { lakeSink, openLakeTable, type LakeSinkOptions, type LakeTableLocation } from './sink/index.ts';
+export { lakeSource, type LakeSourceOptions, type LakeBatchSourceOptions, type LakeStreamingSourceOptions } from './source/index.ts';

@@ -7,7 +7,6 @@
  */
 import {
   collectSink,
-  lakeSink,
   datagen,
   defineJob,
   valueState,
@@ -18,8 +17,8 @@ import {
   type KeyedRuntimeContext,
   type OnTimerContext,
   type ValueState,
-} from '../../runtime/api/index.ts';
-import { T } from '../../connectors/lake/index.ts';
+} from 'weir';
+import { lakeSink, T } from 'weir/lake';
 
 export interface Gift {
   room: string;

@@ -1,16 +1,17 @@
 /**
  * `npm run demo`: runs the demo job on a mini-cluster (one worker thread per core) with a checkpoint
  * every second, prints the top rooms by revenue for each minute, with a progress line while it
- * runs, then reads the room-minutes back from the Paimon table the job wrote under .weir/demo-lake/.
+ * runs, then reads the room-minutes back from the Paimon table the job wrote under demo-lake/ in the
+ * Weir home (`$WEIR_HOME`, default `~/.weir`; never the current directory).
  */
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { MiniCluster } from '../../runtime/api/index.ts';
-import { FileStoreTable, readTable, rowToObject } from '../../connectors/lake/index.ts';
+import { MiniCluster, weirHome } from 'weir';
+import { FileStoreTable, readTable, rowToObject } from 'weir/lake';
 import job, { revenue, type RoomMinute } from './job.ts';
 
 const gifts = Number(process.env.DEMO_GIFTS ?? 2_000_000);
-const weirDir = path.resolve('.weir');
+const weirDir = weirHome();
 const lakePath = path.join(weirDir, 'demo-lake', 'room_revenue');
 // each run starts a new table, so what is read back is this run's
 rmSync(path.join(weirDir, 'demo-lake'), { recursive: true, force: true });
@@ -56,10 +57,10 @@ const lakeRows = (await readTable(table)).map((r) => rowToObject(table, r) as { 
 const snapshots = await table.snapshots.listIds();
 const lakeGifts = lakeRows.reduce((a, r) => a + r.gifts, 0);
 const checkpoints = handle.checkpoints().filter((c) => c.status === 'completed').length;
-console.log(`\nPaimon table ${path.relative(process.cwd(), lakePath)}: ${lakeRows.length} rows, ${lakeGifts.toLocaleString('en-US')} gifts, ${snapshots.length} snapshots from ${checkpoints} checkpoints`);
+console.log(`\nPaimon table ${lakePath}: ${lakeRows.length} rows, ${lakeGifts.toLocaleString('en-US')} gifts, ${snapshots.length} snapshots from ${checkpoints} checkpoints`);
 const best = [...lakeRows].sort((a, b) => Number(b.revenueCents - a.revenueCents)).slice(0, 3);
 for (const r of best) console.log(`  ${r.minute} ${r.room}: $${(Number(r.revenueCents) / 100).toFixed(2)} (${r.gifts} gifts)`);
-console.log(`Inspect it: npx weir lake dump ${path.relative(process.cwd(), lakePath)}   (or: npx weir lake snapshots ...)`);
+console.log(`Inspect it: npx weir lake dump ${lakePath}   (or: npx weir lake snapshots ...)`);
 if (lakeRows.length !== rows.length || lakeGifts !== gifts) {
   console.error(`the lake table holds ${lakeRows.length} rows and ${lakeGifts} gifts; expected ${rows.length} rows and ${gifts} gifts`);
   process.exitCode = 1;

@@ -18,10 +18,16 @@
  * Event time is the event's `dateTime`, given to the runtime as the source timestamp, so projected
  * records need not carry it; `nexmarkWatermarks(config)` is the matching strategy.
  */
-import type { PollStatus, Source, SourceOutput, SourceReader, SourceReaderContext } from '../../connectors/source.ts';
-import type { OperatorListState } from '../../state/operator-state.ts';
-import { ConfigError } from '../../runtime/errors.ts';
-import { WatermarkStrategy } from '../../runtime/api/watermark-strategy.ts';
+import {
+  ConfigError,
+  type OperatorListState,
+  type PollStatus,
+  type Source,
+  type SourceOutput,
+  type SourceReader,
+  type SourceReaderContext,
+  WatermarkStrategy,
+} from 'weir';
 import { NexmarkGenerator, maxOutOfOrderMs, nexmarkConfig, type NexmarkConfigInput } from './generator/index.ts';
 import type { Event } from './model.ts';
 

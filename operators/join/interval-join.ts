@@ -8,7 +8,7 @@
  * passes t + upperMs an event-time timer removes it (a right record at t: once it passes t - lowerMs).
  * Records behind the watermark on arrival are late: counted and sent to the late side output.
  */
-import type { KeySelector } from '../../runtime/graph/stream-graph.ts';
+import type { KeySelector } from '../functions.ts';
 import { ConfigError, userFunctionError } from '../../runtime/errors.ts';
 import type { KeyedStateBackend } from '../../state/backend.ts';
 import { mapState } from '../../state/descriptors.ts';

@@ -3,7 +3,7 @@
  * key to the record's join key (validated, with its key group), and route records that arrive
  * behind the watermark to a side output instead of dropping them silently.
  */
-import type { KeySelector } from '../../runtime/graph/stream-graph.ts';
+import type { KeySelector } from '../functions.ts';
 import { BadRecordError, describeRecord } from '../../runtime/errors.ts';
 import type { KeyedStateBackend } from '../../state/backend.ts';
 import { isStateKey, keyGroupOf, type StateKey } from '../../state/key-groups.ts';

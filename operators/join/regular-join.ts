@@ -17,7 +17,7 @@
  * Rows are identified by a unique key when one is given, else by their JSON text, so the join
  * function and the identity must be deterministic (same fields in the same order).
  */
-import type { KeySelector } from '../../runtime/graph/stream-graph.ts';
+import type { KeySelector } from '../functions.ts';
 import { BadRecordError, ConfigError, describeRecord, userFunctionError } from '../../runtime/errors.ts';
 import type { KeyedStateBackend } from '../../state/backend.ts';
 import { mapState } from '../../state/descriptors.ts';

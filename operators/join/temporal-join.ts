@@ -24,7 +24,7 @@
  * the late side output. Dimension changes behind the watermark still update the table for facts
  * yet to come and are counted as `late-dimension-changes`.
  */
-import type { KeySelector } from '../../runtime/graph/stream-graph.ts';
+import type { KeySelector } from '../functions.ts';
 import { BadRecordError, ConfigError, describeRecord, userFunctionError } from '../../runtime/errors.ts';
 import type { KeyedStateBackend } from '../../state/backend.ts';
 import { mapState } from '../../state/descriptors.ts';

@@ -13,7 +13,7 @@
  * key [WINDOW_INDEX, keyGroup, windowStart] a map lists the join keys of that key group with records
  * in that window; the timer reads it, joins each key's lists and clears everything.
  */
-import type { KeySelector } from '../../runtime/graph/stream-graph.ts';
+import type { KeySelector } from '../functions.ts';
 import { ConfigError, userFunctionError } from '../../runtime/errors.ts';
 import type { KeyedStateBackend } from '../../state/backend.ts';
 import { listState, mapState } from '../../state/descriptors.ts';

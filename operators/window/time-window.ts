@@ -3,7 +3,7 @@
  * interval [start, end) of event time (or processing time); its results carry the timestamp
  * `end - 1` (Flink's maxTimestamp), the last instant that belongs to it.
  */
-import type { Collector } from '../../runtime/api/functions.ts';
+import type { Collector } from '../functions.ts';
 
 export interface TimeWindow {
   readonly start: number;

@@ -17,14 +17,15 @@ import { DeduplicateOperator, type DeduplicateOptions } from '../../operators/de
 import { TopNOperator, type RankedRow, type TopNOptions } from '../../operators/rank/top-n.ts';
 import type { WindowAssigner } from '../../operators/window/assigner.ts';
 import { WindowedStream } from './windowed-stream.ts';
-import type { KeySelector, Partitioning, StreamGraph, StreamNode } from '../graph/stream-graph.ts';
+import type { Partitioning, StreamGraph, StreamNode } from '../graph/stream-graph.ts';
 import type {
   Collector,
   CoProcessFunction,
   KeyedCoProcessFunction,
   KeyedProcessFunction,
+  KeySelector,
   ProcessFunction,
-} from './functions.ts';
+} from '../../operators/functions.ts';
 import type { Change } from '../../operators/changelog.ts';
 import { ChangelogJoinBuilder, JoinBuilder, TemporalJoinBuilder } from './joined-streams.ts';
 import { lookupJoin, type LookupJoinOptions } from './lookup-join.ts';
@@ -205,6 +206,12 @@ export class KeyedStream<K extends StateKey, T> extends DataStream<T> {
     return new SingleOutputStream<R>(this.graph, node);
   }
 
+  /**
+   * A keyed process function: keyed state and timers, `ctx.key` typed as the `keyBy` key. (Two
+   * overloads rather than a union parameter, so that an object literal's parameters are typed.)
+   */
+  override process<R>(fn: KeyedProcessFunction<K, T, R>, options?: OperatorOptions): SingleOutputStream<R>;
+  override process<R>(fn: ProcessFunction<T, R>, options?: OperatorOptions): SingleOutputStream<R>;
   override process<R>(fn: KeyedProcessFunction<K, T, R> | ProcessFunction<T, R>, options: OperatorOptions = {}): SingleOutputStream<R> {
     const name = options.name ?? 'process';
     const key = this.key as KeySelector<unknown>;
@@ -267,7 +274,7 @@ export class KeyedStream<K extends StateKey, T> extends DataStream<T> {
 class ReduceFunction<K, T> implements KeyedProcessFunction<K, T, T> {
   private state!: import('../../state/handles.ts').ValueState<T>;
   constructor(private readonly fn: (a: T, b: T) => T) {}
-  open(ctx: import('./functions.ts').KeyedRuntimeContext): void {
+  open(ctx: import('../../operators/functions.ts').KeyedRuntimeContext): void {
     this.state = ctx.getState<T>({ kind: 'value', name: 'reduce' });
   }
   processElement(value: T, _ctx: unknown, out: Collector<T>): void {

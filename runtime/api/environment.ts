@@ -2,7 +2,7 @@
 import type { Source } from '../../connectors/source.ts';
 import { StreamGraph } from '../graph/stream-graph.ts';
 import { DataStream, type OperatorOptions } from './data-stream.ts';
-import type { WatermarkStrategy } from './watermark-strategy.ts';
+import type { WatermarkStrategy } from '../graph/watermark-strategy.ts';
 
 export interface SourceOptions<T> extends OperatorOptions {
   watermarks?: WatermarkStrategy<T>;

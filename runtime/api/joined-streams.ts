@@ -20,7 +20,7 @@ import { TemporalJoinOperator } from '../../operators/join/temporal-join.ts';
 import { WindowJoinOperator, type JoinWindows, type WindowInfo } from '../../operators/join/window-join.ts';
 import type { OutputTag } from '../../operators/operator.ts';
 import type { StateKey } from '../../state/key-groups.ts';
-import type { DataStream, OperatorOptions, SingleOutputStream } from './data-stream.ts';
+import type { DataStream, KeyedConnectedStreams, OperatorOptions, SingleOutputStream } from './data-stream.ts';
 
 export interface EventTimeJoinOptions<L, R> extends OperatorOptions {
   /** Records that arrive behind the watermark go here (else they are only counted). */
@@ -117,6 +117,11 @@ export class KeyedJoin<K extends StateKey, L, R> extends RegularJoin<K, L, R> {
     super(left as DataStream<unknown>, right as DataStream<unknown>, leftKey as (v: unknown) => K, rightKey as (v: unknown) => K, changelog);
   }
 
+  /** The inputs with their record types (the base class holds them as unknown, since changelog joins share it). */
+  private typed(): KeyedConnectedStreams<K, L, R> {
+    return (this.left as DataStream<L>).connect(this.right as DataStream<R>).keyBy(this.leftKey as (row: L) => K, this.rightKey as (row: R) => K);
+  }
+
   /** Interval join: right time - left time in [lowerMs, upperMs]; pairs emitted at the later of the two times. */
   between(lowerMs: number, upperMs: number): { apply<O>(join: (left: L, right: R) => O, options?: EventTimeJoinOptions<L, R>): SingleOutputStream<O> } {
     validateInterval(lowerMs, upperMs);
@@ -124,9 +129,7 @@ export class KeyedJoin<K extends StateKey, L, R> extends RegularJoin<K, L, R> {
       apply: <O>(join: (left: L, right: R) => O, options: EventTimeJoinOptions<L, R> = {}) => {
         const name = options.name ?? 'interval-join';
         const spec = { lowerMs, upperMs, join, ...(options.lateOutput ? { lateOutput: options.lateOutput } : {}) };
-        return this.left
-          .connect(this.right)
-          .keyBy(this.leftKey, this.rightKey)
+        return this.typed()
           .transformKeyed<O>(name, (keys) => new IntervalJoinOperator<L, R, O>(name, spec, keys), options);
       },
     };
@@ -138,9 +141,7 @@ export class KeyedJoin<K extends StateKey, L, R> extends RegularJoin<K, L, R> {
       apply: <O>(join: (left: L, right: R, window: WindowInfo) => O, options: EventTimeJoinOptions<L, R> = {}) => {
         const name = options.name ?? 'window-join';
         const spec = { windows, join, ...(options.lateOutput ? { lateOutput: options.lateOutput } : {}) };
-        return this.left
-          .connect(this.right)
-          .keyBy(this.leftKey, this.rightKey)
+        return this.typed()
           .transformKeyed<O>(name, (keys) => new WindowJoinOperator<L, R, O>(name, spec, keys), options);
       },
     };
@@ -167,9 +168,17 @@ export class TemporalJoin<K extends StateKey, F, D> {
     private readonly dimensionKey: (row: D) => K,
   ) {}
 
-  apply<O>(join: (fact: F, dimension: D | null) => O, options: TemporalJoinOptions<F, D> = {}): SingleOutputStream<O> {
+  /**
+   * Joins each fact with the dimension row valid at the fact's time. An inner join (the default)
+   * drops facts without one, so `join` always gets a row; a left join (`kind: 'left'`, or a kind
+   * not known at compile time) calls it with null instead.
+   */
+  apply<O>(join: (fact: F, dimension: D) => O, options?: TemporalJoinOptions<F, D> & { kind?: 'inner' }): SingleOutputStream<O>;
+  apply<O>(join: (fact: F, dimension: D | null) => O, options?: TemporalJoinOptions<F, D>): SingleOutputStream<O>;
+  apply<O>(join: ((fact: F, dimension: D) => O) | ((fact: F, dimension: D | null) => O), options: TemporalJoinOptions<F, D> = {}): SingleOutputStream<O> {
     const name = options.name ?? 'temporal-join';
-    const spec = { kind: options.kind ?? 'inner', join, ...(options.lateOutput ? { lateOutput: options.lateOutput } : {}) };
+    // The operator passes null only to a left join (an inner join drops facts without a version).
+    const spec = { kind: options.kind ?? 'inner', join: join as (fact: F, dimension: D | null) => O, ...(options.lateOutput ? { lateOutput: options.lateOutput } : {}) };
     const dimensionKey = this.dimensionKey;
     return this.facts
       .connect(this.dimension)

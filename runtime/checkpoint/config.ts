@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { ConfigError } from '../errors.ts';
+import { weirHome } from '../weir-home.ts';
 import { LocalCheckpointStorage, S3CheckpointStorage, type CheckpointStorage } from '../../state/index.ts';
 
 export type CheckpointStorageConfig =
@@ -47,7 +48,7 @@ export function checkpointConfig(partial: Partial<CheckpointConfig> = {}): Check
     minPauseMs: partial.minPauseMs ?? 0,
     maxConcurrent: partial.maxConcurrent ?? 1,
     retained: partial.retained ?? 3,
-    storage: partial.storage ?? { kind: 'local', dir: path.resolve('.weir/checkpoints') },
+    storage: partial.storage ?? { kind: 'local', dir: path.join(weirHome(), 'checkpoints') },
   };
   if (!(c.intervalMs >= 0)) throw new ConfigError('checkpoints.intervalMs', `must be >= 0 (0 disables), got ${c.intervalMs}`);
   if (c.mode !== 'exactly-once' && c.mode !== 'at-least-once') throw new ConfigError('checkpoints.mode', `must be 'exactly-once' or 'at-least-once', got '${String(c.mode)}'`);

@@ -4,11 +4,7 @@
  * Commands are loaded lazily so one command's dependencies do not slow down the others.
  */
 import { WeirError } from '../errors.ts';
-
-export interface Command {
-  summary: string;
-  run(args: string[]): Promise<number>;
-}
+import type { Command } from './command.ts';
 
 const registry = new Map<string, () => Promise<Command>>();
 

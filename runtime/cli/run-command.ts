@@ -6,12 +6,12 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { loadJob, type JsonValue } from '../api/job.ts';
+import { loadJob, type JsonValue } from '../graph/job-definition.ts';
 import { MiniCluster } from '../cluster/mini-cluster.ts';
 import type { JobHandle, SavepointRef } from '../cluster/job-manager.ts';
 import { ConfigError } from '../errors.ts';
 import { startDashboard } from '../rest/dashboard.ts';
-import type { Command } from './main.ts';
+import type { Command } from './command.ts';
 
 const HELP = `usage: weir run <job-module.ts> [options]
 
@@ -20,7 +20,8 @@ options:
   --parallelism N             default parallelism (default: number of workers)
   --workers N                 task manager threads (default: one per core)
   --checkpoint-interval MS    checkpoint every MS milliseconds (default: off)
-  --checkpoint-dir DIR        where checkpoints and savepoints go (default .weir/checkpoints)
+  --checkpoint-dir DIR        where checkpoints and savepoints go (default: checkpoints/ in
+                              $WEIR_HOME or ~/.weir)
   --state lmdb|heap           keyed state backend (default lmdb)
   --from-savepoint JSON       resume from the savepoint printed by a previous Ctrl-C
   --dashboard PORT            serve the web dashboard and REST API on 127.0.0.1:PORT (0: any free port)
@@ -92,7 +93,7 @@ export const runCommand: Command = {
       stateBackend: state,
       checkpoints: {
         intervalMs: num(values['checkpoint-interval'], '--checkpoint-interval') ?? 0,
-        storage: { kind: 'local', dir: path.resolve(values['checkpoint-dir'] ?? '.weir/checkpoints') },
+        ...(values['checkpoint-dir'] === undefined ? {} : { storage: { kind: 'local' as const, dir: path.resolve(values['checkpoint-dir']) } }),
       },
     });
     const restoreFrom = values['from-savepoint'] ? (JSON.parse(values['from-savepoint']) as SavepointRef) : undefined;

@@ -9,12 +9,13 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import os from 'node:os';
 import path from 'node:path';
-import { buildGraph, validateParams, type JobDefinition, type JsonValue } from '../api/job.ts';
+import { validateParams, type AnyJobDefinition, type JobDefinition, type JsonValue } from '../graph/job-definition.ts';
 import { checkpointConfig, createCheckpointStorage, type CheckpointConfig } from '../checkpoint/config.ts';
 import { CheckpointCoordinator, type CheckpointStats } from '../checkpoint/coordinator.ts';
 import { planRestore, type CheckpointMetadata, type TaskRestore } from '../checkpoint/metadata.ts';
 import { endsJob } from '../checkpoint/snapshot-kind.ts';
 import { ConfigError, WeirError } from '../errors.ts';
+import { announceDefaultLocation, weirHome } from '../weir-home.ts';
 import { RestartStrategy, type RestartStrategyConfig } from '../failover/restart-strategy.ts';
 import { planExecution, type ExecutionPlan } from '../graph/execution-plan.ts';
 import type { StreamGraph } from '../graph/stream-graph.ts';
@@ -38,7 +39,7 @@ export interface ClusterOptions {
   bufferTimeoutMs?: number;
   /** Where keyed state lives: 'lmdb' (default, on disk, larger than memory) or 'heap'. */
   stateBackend?: 'heap' | 'lmdb';
-  /** Working files of task managers (default `.weir/work` under the current directory). */
+  /** Working files of task managers (default `work/` under the Weir home: `$WEIR_HOME` or `~/.weir`). */
   workDir?: string;
   /** Heap limit per worker thread, MB. */
   workerHeapMb?: number;
@@ -443,25 +444,31 @@ export class JobManager {
       credits: options.credits ?? 4,
       bufferTimeoutMs: options.bufferTimeoutMs ?? 50,
       stateBackend: options.stateBackend ?? 'lmdb',
-      workDir: options.workDir ?? path.resolve('.weir/work'),
+      workDir: options.workDir ?? path.join(weirHome(), 'work'),
       workerHeapMb: options.workerHeapMb,
       checkpoints: checkpointConfig(options.checkpoints),
       restartStrategy: options.restartStrategy,
       onWarning: options.onWarning ?? ((m) => console.warn(`weir: warning: ${m}`)),
     };
+    if (options.workDir === undefined) announceDefaultLocation('task managers\' working files', this.options.workDir, 'ClusterOptions.workDir');
+    if (this.options.checkpoints.intervalMs > 0 && options.checkpoints?.storage === undefined && this.options.checkpoints.storage.kind === 'local') {
+      announceDefaultLocation('checkpoints', this.options.checkpoints.storage.dir, 'checkpoints.storage');
+    }
   }
 
-  async submit<P extends JsonValue | undefined>(job: JobDefinition<P>, options: SubmitOptions<P> = {}): Promise<JobHandle> {
+  async submit<P>(job: JobDefinition<P>, options: SubmitOptions<P> = {}): Promise<JobHandle> {
     validateParams(options.params);
     const workers = this.options.workers;
     const defaults = {
       parallelism: options.parallelism ?? Math.max(1, workers),
       maxParallelism: options.maxParallelism ?? 128,
     };
-    const env = buildGraph(job as JobDefinition<JsonValue | undefined>, options.params, defaults);
-    const warnings = validateGraph(env.graph);
+    // validateParams checked that the parameters are JSON data; the job's own type says which.
+    const params = options.params as JsonValue | undefined;
+    const graph = (job as unknown as AnyJobDefinition).buildGraph(params, defaults);
+    const warnings = validateGraph(graph);
     for (const w of warnings) this.options.onWarning(w);
-    const plan = planExecution(env.graph, Math.max(1, workers));
+    const plan = planExecution(graph, Math.max(1, workers));
     const jobId = randomUUID();
     const settings: TaskSettings = { batchSize: this.options.batchSize, credits: this.options.credits, bufferTimeoutMs: this.options.bufferTimeoutMs };
     const checkpoint = this.options.checkpoints;
@@ -475,12 +482,12 @@ export class JobManager {
     }
     const handle = new JobHandle({
       jobId,
-      graph: env.graph,
+      graph,
       plan,
       deployment: {
         jobId,
         moduleUrl: job.moduleUrl,
-        params: options.params,
+        params,
         defaults,
         plan,
         settings,

@@ -6,7 +6,7 @@
  *     const result = await cluster.execute(wordCountJob, { parallelism: 2, params: { lines: 1000 } });
  *     result.get(counts); // what the job's collect sink received
  */
-import type { JobDefinition, JsonValue } from '../api/job.ts';
+import type { JobDefinition } from '../graph/job-definition.ts';
 import { JobManager, type ClusterOptions, type SubmitOptions, type JobHandle } from './job-manager.ts';
 import type { JobResult } from './job-handle.ts';
 
@@ -17,12 +17,12 @@ export class MiniCluster {
     this.jobManager = new JobManager(options);
   }
 
-  submit<P extends JsonValue | undefined>(job: JobDefinition<P>, options: SubmitOptions<P> = {}): Promise<JobHandle> {
+  submit<P>(job: JobDefinition<P>, options: SubmitOptions<P> = {}): Promise<JobHandle> {
     return this.jobManager.submit(job, options);
   }
 
   /** Runs a bounded job to its end and returns what it produced. */
-  async execute<P extends JsonValue | undefined>(job: JobDefinition<P>, options: SubmitOptions<P> = {}): Promise<JobResult> {
+  async execute<P>(job: JobDefinition<P>, options: SubmitOptions<P> = {}): Promise<JobResult> {
     const handle = await this.submit(job, options);
     return handle.result();
   }

@@ -4,7 +4,7 @@
  * for an in-process task manager; task managers report back with `TaskManagerEvent`s. Everything
  * here is plain data, so it can cross a thread (and later a socket).
  */
-import type { JsonValue } from '../api/job.ts';
+import type { JsonValue } from '../graph/job-definition.ts';
 import type { CheckpointConfig, CheckpointStorageConfig } from '../checkpoint/config.ts';
 import type { SnapshotKind } from '../checkpoint/snapshot-kind.ts';
 import type { TaskRestore, TaskSnapshot } from '../checkpoint/metadata.ts';

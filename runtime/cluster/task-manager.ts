@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { MessagePort } from 'node:worker_threads';
 import { collectStateFiles } from '../../state/checkpoint-storage/storage.ts';
 import { createKeyedStateBackend, type CheckpointStorage } from '../../state/index.ts';
-import { buildGraph, loadJob } from '../api/job.ts';
+import { loadJob } from '../graph/job-definition.ts';
 import { checkpointConfig, createCheckpointStorage } from '../checkpoint/config.ts';
 import { restoringStorage } from '../checkpoint/restore-storage.ts';
 import type { SnapshotKind } from '../checkpoint/snapshot-kind.ts';
@@ -16,12 +16,15 @@ import { DataPlane } from '../exchange/data-plane.ts';
 import { JobValidationError } from '../errors.ts';
 import { StreamTask, type TaskMetrics } from '../task/stream-task.ts';
 import { serializeError, type Deployment, type TaskManagerApi, type TaskManagerEvent } from './protocol.ts';
+import { SideWorkPool } from './side-work-pool.ts';
 
 export class TaskManager implements TaskManagerApi {
   private plane: DataPlane | undefined;
   private readonly pendingPeers: [number, MessagePort][] = [];
   private tasks: StreamTask[] = [];
   private deployment: Deployment | undefined;
+  /** Side work of this task manager's operators (`ctx.sideWork`); ends with it. */
+  private readonly sideWork = new SideWorkPool();
 
   constructor(private readonly report: (event: TaskManagerEvent) => void) {}
 
@@ -37,8 +40,8 @@ export class TaskManager implements TaskManagerApi {
   async deploy(d: Deployment): Promise<void> {
     this.deployment = d;
     const job = await loadJob(d.moduleUrl);
-    const env = buildGraph(job, d.params, d.defaults);
-    const fingerprint = env.graph.fingerprint();
+    const graph = job.buildGraph(d.params, d.defaults);
+    const fingerprint = graph.fingerprint();
     if (fingerprint !== d.plan.fingerprint) {
       throw new JobValidationError(
         `task manager ${d.worker} built a different job graph than the job manager from ${d.moduleUrl}; ` +
@@ -60,11 +63,12 @@ export class TaskManager implements TaskManagerApi {
           new StreamTask(
             t,
             d.plan,
-            env.graph,
+            graph,
             d.settings,
             {
               plane,
               client,
+              sideWork: this.sideWork,
               createKeyedState: (node, subtask, range, restore) =>
                 createKeyedStateBackend({
                   kind: d.stateBackend,
@@ -118,6 +122,7 @@ export class TaskManager implements TaskManagerApi {
     for (const task of this.tasks) task.cancel();
     await Promise.all(this.tasks.map((t) => t.stopped));
     this.plane?.close();
+    await this.sideWork.close();
     if (this.deployment) await rm(path.join(this.deployment.workDir, `tm-${this.deployment.worker}`), { recursive: true, force: true }).catch(() => {});
   }
 

@@ -6,10 +6,8 @@
  */
 import type { Operator } from '../../operators/operator.ts';
 import type { Source } from '../../connectors/source.ts';
-import type { StateKey } from '../../state/key-groups.ts';
-import type { WatermarkStrategy } from '../api/watermark-strategy.ts';
-
-export type KeySelector<T> = (value: T) => StateKey;
+import type { KeySelector } from '../../operators/functions.ts';
+import type { WatermarkStrategy } from './watermark-strategy.ts';
 
 export type Partitioning =
   /** Forward when both sides have the same parallelism, else rebalance; resolved by the execution plan. */

@@ -4,7 +4,7 @@
  * record writers of edges that leave the task. Nodes are kept in topological order, so walking them
  * in order delivers watermarks and end-of-input after the records that precede them.
  */
-import type { ClientChannel, Operator, OperatorContext, Output, OutputTag, ProcessingTimeService } from '../../operators/operator.ts';
+import type { ClientChannel, Operator, OperatorContext, Output, OutputTag, ProcessingTimeService, SideWork } from '../../operators/operator.ts';
 import type { OperatorStateStore } from '../../state/operator-state.ts';
 import type { KeyedStateBackend } from '../../state/backend.ts';
 import type { StreamNode } from '../graph/stream-graph.ts';
@@ -73,6 +73,7 @@ export interface ChainEnvironment {
   currentWatermark(): number;
   operatorState(node: ChainNode): OperatorStateStore;
   client: ClientChannel;
+  sideWork: SideWork;
 }
 
 export class OperatorChain {
@@ -108,6 +109,7 @@ export class OperatorChain {
       processingTime: env.processingTime,
       currentWatermark: () => env.currentWatermark(),
       client: env.client,
+      sideWork: env.sideWork,
       metrics: {
         count: (name: string, delta = 1) => {
           cn.metrics.counters[name] = (cn.metrics.counters[name] ?? 0) + delta;

@@ -6,7 +6,7 @@
  */
 import type { PollStatus, Source, SourceOutput, SourceReader, SourceReaderContext } from '../../connectors/source.ts';
 import type { Output } from '../../operators/operator.ts';
-import type { WatermarkStrategy } from '../api/watermark-strategy.ts';
+import type { WatermarkStrategy } from '../graph/watermark-strategy.ts';
 import { userFunctionError } from '../errors.ts';
 
 export interface WatermarkUpdate {

@@ -4,7 +4,7 @@
  * through record writers, and everything else arrives as mail (see mailbox.ts).
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import type { ClientChannel, ProcessingTimeService } from '../../operators/operator.ts';
+import type { ClientChannel, ProcessingTimeService, SideWork } from '../../operators/operator.ts';
 import type { KeyedStateBackend } from '../../state/backend.ts';
 import { keyGroupRangeFor, type KeyGroupRange } from '../../state/key-groups.ts';
 import { OperatorStateStore, type KeyedStateHandle, type OperatorStateHandle } from '../../state/index.ts';
@@ -37,6 +37,8 @@ export interface TaskSettings {
 export interface TaskServices {
   plane: DataPlane;
   client: ClientChannel;
+  /** The task manager's side-work pool, offered to operators as `ctx.sideWork`. */
+  sideWork: SideWork;
   createKeyedState(node: ChainNode, subtask: number, range: KeyGroupRange, restore: KeyedStateHandle[]): Promise<KeyedStateBackend>;
   /** Checkpoint protocol messages to the job manager. */
   onEndOfData(): void;
@@ -199,6 +201,7 @@ export class StreamTask {
       currentWatermark: () => this.watermark,
       operatorState: (cn) => this.operatorStateOf(cn),
       client: this.services.client,
+      sideWork: this.services.sideWork,
     };
   }
 

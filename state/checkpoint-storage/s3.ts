@@ -4,18 +4,7 @@
  * `_metadata` exists; nothing relies on conditional PUTs (several S3 servers ignore them). Range
  * reads use explicit `bytes=a-b` ranges (suffix ranges are wrong on s3rver).
  */
-import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-  UploadPartCommand,
-} from '@aws-sdk/client-s3';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import {
   type CheckpointListing,
   type CheckpointScope,
@@ -54,6 +43,17 @@ export interface S3CheckpointStorageOptions {
   partSize?: number;
 }
 
+type S3Sdk = typeof import('@aws-sdk/client-s3');
+/**
+ * The S3 SDK, loaded on the first request: importing it takes about 0.6 s, which every job module
+ * load would pay (job manager and each task manager) even when checkpoints go to a local directory.
+ */
+let S3: S3Sdk;
+let sdkLoad: Promise<S3Sdk> | undefined;
+function loadSdk(): Promise<S3Sdk> {
+  return (sdkLoad ??= import('@aws-sdk/client-s3').then((sdk) => (S3 = sdk)));
+}
+
 function isNotFound(e: unknown): boolean {
   const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
   return err.name === 'NoSuchKey' || err.name === 'NotFound' || err.$metadata?.httpStatusCode === 404;
@@ -61,7 +61,8 @@ function isNotFound(e: unknown): boolean {
 
 export class S3CheckpointStorage implements CheckpointStorage {
   readonly location: string;
-  readonly client: S3Client;
+  private readonly clientOptions: S3ClientConfig;
+  private clientLoad: Promise<S3Client> | undefined;
   private readonly bucket: string;
   private readonly base: string;
   private readonly retained: number;
@@ -75,12 +76,17 @@ export class S3CheckpointStorage implements CheckpointStorage {
     this.retained = options.retainedCheckpoints ?? 3;
     this.log = options.log ?? ((m) => console.warn(m));
     this.partSize = options.partSize ?? 8 << 20;
-    this.client = new S3Client({
+    this.clientOptions = {
       region: options.region ?? 'us-east-1',
       forcePathStyle: options.forcePathStyle ?? true,
       ...(options.endpoint ? { endpoint: options.endpoint } : {}),
       ...(options.credentials ? { credentials: options.credentials } : {}),
-    });
+    };
+  }
+
+  /** The client, once the SDK is loaded; after it resolves, `S3` holds the SDK's commands. */
+  client(): Promise<S3Client> {
+    return (this.clientLoad ??= loadSdk().then((sdk) => new sdk.S3Client(this.clientOptions)));
   }
 
   private dirKey(checkpointId: number, scope: CheckpointScope): string {
@@ -103,14 +109,14 @@ export class S3CheckpointStorage implements CheckpointStorage {
     const parts: { ETag: string; PartNumber: number }[] = [];
     const uploadPart = async (): Promise<void> => {
       if (uploadId === undefined) {
-        const r = await this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key }));
+        const r = await (await this.client()).send(new S3.CreateMultipartUploadCommand({ Bucket: this.bucket, Key }));
         uploadId = r.UploadId!;
       }
       const Body = Buffer.concat(buffered);
       buffered = [];
       bufferedBytes = 0;
       const PartNumber = parts.length + 1;
-      const r = await this.client.send(new UploadPartCommand({ Bucket: this.bucket, Key, UploadId: uploadId, PartNumber, Body }));
+      const r = await (await this.client()).send(new S3.UploadPartCommand({ Bucket: this.bucket, Key, UploadId: uploadId, PartNumber, Body }));
       parts.push({ ETag: r.ETag!, PartNumber });
     };
     try {
@@ -122,14 +128,14 @@ export class S3CheckpointStorage implements CheckpointStorage {
         if (bufferedBytes >= this.partSize) await uploadPart();
       }
       if (uploadId === undefined) {
-        await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: Buffer.concat(buffered) }));
+        await (await this.client()).send(new S3.PutObjectCommand({ Bucket: this.bucket, Key, Body: Buffer.concat(buffered) }));
       } else {
         if (bufferedBytes > 0) await uploadPart();
-        await this.client.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
+        await (await this.client()).send(new S3.CompleteMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
       }
     } catch (cause) {
       if (uploadId !== undefined) {
-        await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId: uploadId })).catch(() => undefined);
+        await (await this.client()).send(new S3.AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId: uploadId })).catch(() => undefined);
       }
       throw this.fail(`writing state file '${name}' of ${scope} ${checkpointId}`, cause);
     }
@@ -138,8 +144,8 @@ export class S3CheckpointStorage implements CheckpointStorage {
 
   private async get(Key: string, range?: { offset: number; length: number }): Promise<Buffer | undefined> {
     try {
-      const r = await this.client.send(
-        new GetObjectCommand({ Bucket: this.bucket, Key, ...(range ? { Range: `bytes=${range.offset}-${range.offset + range.length - 1}` } : {}) }),
+      const r = await (await this.client()).send(
+        new S3.GetObjectCommand({ Bucket: this.bucket, Key, ...(range ? { Range: `bytes=${range.offset}-${range.offset + range.length - 1}` } : {}) }),
       );
       return Buffer.from(await r.Body!.transformToByteArray());
     } catch (e) {
@@ -165,7 +171,7 @@ export class S3CheckpointStorage implements CheckpointStorage {
   private async checkFile(where: string, f: StateFileHandle): Promise<void> {
     let size: number | undefined;
     try {
-      const r = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: `${this.dirKey(f.checkpointId, f.scope)}/${f.name}` }));
+      const r = await (await this.client()).send(new S3.HeadObjectCommand({ Bucket: this.bucket, Key: `${this.dirKey(f.checkpointId, f.scope)}/${f.name}` }));
       size = r.ContentLength;
     } catch (e) {
       if (isNotFound(e)) throw missingFileError(where, f, 'is missing');
@@ -182,7 +188,7 @@ export class S3CheckpointStorage implements CheckpointStorage {
     for (const f of files) await this.checkFile(where, f);
     const bytes = encodeMetadata(checkpointId, scope, metadata, files);
     try {
-      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: `${dir}/${METADATA_FILE}`, Body: bytes }));
+      await (await this.client()).send(new S3.PutObjectCommand({ Bucket: this.bucket, Key: `${dir}/${METADATA_FILE}`, Body: bytes }));
     } catch (e) {
       throw this.fail(`writing _metadata of ${scope} ${checkpointId}`, e);
     }
@@ -225,7 +231,7 @@ export class S3CheckpointStorage implements CheckpointStorage {
     do {
       let r;
       try {
-        r = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
+        r = await (await this.client()).send(new S3.ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
       } catch (e) {
         throw this.fail(`listing ${prefix}`, e);
       }
@@ -274,7 +280,7 @@ export class S3CheckpointStorage implements CheckpointStorage {
     const keys = (await this.listKeys(dir)).sort((a, b) => Number(b.endsWith(`/${METADATA_FILE}`)) - Number(a.endsWith(`/${METADATA_FILE}`)));
     for (const Key of keys) {
       try {
-        await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key }));
+        await (await this.client()).send(new S3.DeleteObjectCommand({ Bucket: this.bucket, Key }));
       } catch (e) {
         throw this.fail(`deleting ${Key}`, e);
       }

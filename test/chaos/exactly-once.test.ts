@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MiniCluster, SeededRandom } from '../../runtime/api/index.ts';
+import { MiniCluster, SeededRandom } from 'weir';
 import { listPending, readCommitted } from '../harness/transactional-sink.ts';
 import job, { type ShopSecond } from './jobs/keyed-aggregation.ts';
 
@@ -31,7 +31,7 @@ function cluster(dir: string): MiniCluster {
   });
 }
 
-async function run(name: string, kills: (handle: import('../../runtime/api/index.ts').JobHandle) => void): Promise<{ rows: ShopSecond[]; restarts: number; pending: string[] }> {
+async function run(name: string, kills: (handle: import('weir').JobHandle) => void): Promise<{ rows: ShopSecond[]; restarts: number; pending: string[] }> {
   const dir = path.join(root, name);
   const outDir = path.join(dir, 'out');
   const handle = await cluster(dir).submit(job, { params: { count: COUNT, ratePerSecond: RATE, seed: SEED, outDir }, parallelism: 2 });

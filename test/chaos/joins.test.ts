@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MiniCluster, SeededRandom, type Change, type JobHandle } from '../../runtime/api/index.ts';
+import { type Change, type JobHandle, MiniCluster, SeededRandom } from 'weir';
 import { listPending, readCommitted } from '../harness/transactional-sink.ts';
 import job, { type JoinParams, type Pair, type Row } from '../minicluster/jobs/joins.ts';
 

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MiniCluster, type SavepointRef } from '../../runtime/api/index.ts';
+import { MiniCluster, type SavepointRef } from 'weir';
 import { readCommitted } from '../harness/transactional-sink.ts';
 import job, { type ShopSecond } from './jobs/keyed-aggregation.ts';
 

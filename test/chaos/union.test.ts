@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MiniCluster, SeededRandom } from '../../runtime/api/index.ts';
+import { MiniCluster, SeededRandom } from 'weir';
 import { listPending, readCommitted } from '../harness/transactional-sink.ts';
 import job, { missingAndDuplicates, SOURCES, type Tagged } from '../minicluster/jobs/union-many.ts';
 

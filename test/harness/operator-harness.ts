@@ -25,7 +25,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Operator, OperatorContext, Output, OutputTag, ProcessingTimeService } from '../../operators/operator.ts';
+import type { Operator, OperatorContext, Output, OutputTag, ProcessingTimeService, SideWork } from 'weir';
 import {
   createKeyedStateBackend,
   DEFAULT_MAX_PARALLELISM,
@@ -51,7 +51,18 @@ export interface HarnessOptions {
   uid?: string;
   /** Initial processing time (ms). Default 0. */
   processingTime?: number;
+  /** `ctx.sideWork`. Default: runs the module on this thread (a unit-test stand-in for the task manager's pool). */
+  sideWork?: SideWork;
 }
+
+/** Side work on the calling thread: same contract (module default export, plain data), no pool. */
+export const inThreadSideWork: SideWork = {
+  async run<I, O>(module: URL | string, input: I): Promise<O> {
+    const mod = (await import(typeof module === 'string' ? module : module.href)) as { default?: (input: I) => O | Promise<O> };
+    if (typeof mod.default !== 'function') throw new Error(`side-work module ${String(module)} must export a default function (input) => output`);
+    return structuredClone(await mod.default(structuredClone(input)));
+  },
+};
 
 export interface Emitted<T> {
   value: T;
@@ -130,6 +141,7 @@ export class OperatorHarness<IN, OUT> {
   readonly uid: string;
   private readonly backendKind: 'heap' | 'lmdb' | 'none';
   private readonly clock: ManualProcessingTime;
+  private readonly sideWork: SideWork;
   private readonly main = new Recorder<OUT>();
   private readonly sides = new Map<string, Recorder<unknown>>();
   private readonly workDir: string;
@@ -148,6 +160,7 @@ export class OperatorHarness<IN, OUT> {
     this.maxParallelism = options.maxParallelism ?? DEFAULT_MAX_PARALLELISM;
     this.subtaskIndex = options.subtaskIndex ?? 0;
     this.parallelism = options.parallelism ?? 1;
+    this.sideWork = options.sideWork ?? inThreadSideWork;
     this.keyGroupRange = options.keyGroupRange ?? keyGroupRangeFor(this.subtaskIndex, this.parallelism, this.maxParallelism);
     this.uid = options.uid ?? 'op';
     this.backendKind = options.backend ?? 'heap';
@@ -197,6 +210,7 @@ export class OperatorHarness<IN, OUT> {
       currentWatermark: () => this.watermark,
       metrics: { count: () => {} },
       client: { send: () => {} },
+      sideWork: this.sideWork,
     };
     await this.operator.open?.(ctx);
   }

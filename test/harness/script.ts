@@ -4,7 +4,7 @@
  * a fresh harness (optionally another backend, or split over key-group ranges as a rescale), so a
  * test can assert that a restore changes nothing.
  */
-import type { Operator, OutputTag } from '../../operators/operator.ts';
+import type { Operator, OutputTag } from 'weir';
 import { DEFAULT_MAX_PARALLELISM, keyGroupOf, rangeContains, type StateKey } from '../../state/index.ts';
 import { OperatorHarness, rescaledRanges, type Emitted, type HarnessOptions } from './operator-harness.ts';
 

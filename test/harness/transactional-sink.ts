@@ -6,8 +6,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { twoPhaseCommitSink, type TransactionalBackend, type TransactionContext } from '../../connectors/two-phase-commit.ts';
-import type { Sink } from '../../connectors/sink.ts';
+import { type Sink, type TransactionalBackend, type TransactionContext, twoPhaseCommitSink } from 'weir';
 
 interface FileTxn {
   name: string;

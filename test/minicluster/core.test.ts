@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { JobFailedError, MiniCluster, SeededRandom, type JobHandle } from '../../runtime/api/index.ts';
+import { JobFailedError, type JobHandle, MiniCluster, SeededRandom } from 'weir';
 import wordCount, { counts, sentence } from './jobs/word-count.ts';
 import runningSum, { reading, sums } from './jobs/running-sum.ts';
 import eventTimers, { BUCKET_MS, event, firings, late } from './jobs/event-timers.ts';

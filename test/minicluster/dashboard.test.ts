@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { MiniCluster, type JobHandle } from '../../runtime/api/index.ts';
+import { type JobHandle, MiniCluster } from 'weir';
 import { startDashboard, type Dashboard } from '../../runtime/rest/dashboard.ts';
 import failing from './jobs/failing.ts';
 

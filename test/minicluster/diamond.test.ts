@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MiniCluster } from '../../runtime/api/index.ts';
+import { MiniCluster } from 'weir';
 import job, { out } from './jobs/diamond.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'weir-diamond-'));

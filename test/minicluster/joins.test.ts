@@ -4,7 +4,7 @@
  * the expected result; the tests check that late ones really were old and that some were late.
  */
 import { describe, expect, it } from 'vitest';
-import { MiniCluster, type Change } from '../../runtime/api/index.ts';
+import { type Change, MiniCluster } from 'weir';
 import job, {
   changelogScript,
   changes,

@@ -1,6 +1,6 @@
 /** A union of six sources of parallelism 1, 2 and 3 loses nothing and duplicates nothing. */
 import { describe, expect, it } from 'vitest';
-import { MiniCluster } from '../../runtime/api/index.ts';
+import { MiniCluster } from 'weir';
 import job, { missingAndDuplicates, SOURCES, unioned } from './jobs/union-many.ts';
 
 describe('union of many sources', () => {

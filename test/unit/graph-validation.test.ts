@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { StreamEnv } from '../../runtime/api/environment.ts';
-import { defineJob, validateParams } from '../../runtime/api/job.ts';
-import { collectSink, datagen, JobValidationError, MiniCluster } from '../../runtime/api/index.ts';
+import { defineJob } from '../../runtime/api/job.ts';
+import { validateParams } from '../../runtime/graph/job-definition.ts';
+import { collectSink, datagen, JobValidationError, MiniCluster } from 'weir';
 import { planExecution } from '../../runtime/graph/execution-plan.ts';
 import { validateGraph } from '../../runtime/graph/validate.ts';
 import { MapOperator } from '../../operators/map.ts';

@@ -10,7 +10,6 @@
 import type { Operator, OperatorContext, Output } from '../../../operators/operator.ts';
 import { NO_TIMESTAMP } from '../../../operators/operator.ts';
 import type { OperatorListState } from '../../../state/operator-state.ts';
-import { runSideWork } from '../../../runtime/cluster/side-work-pool.ts';
 import type { SchemaDefinition } from '../schema/schema.ts';
 import type { FileStoreTable } from '../table/table.ts';
 import { TableWriter, type CommitMessage } from '../table/writer.ts';
@@ -56,7 +55,7 @@ export class LakeWriterOperator implements Operator<BucketedRow, LakeCommittable
     this.writer.seedSequenceNumbers(this.sequences.get());
     if (this.settings.compaction && this.table.primaryKey) {
       const s3 = this.settings.location.s3;
-      this.compactor = new BackgroundCompactor(this.table, (task: CompactTask) => runSideWork<CompactTask, CommitMessage>(COMPACT_MODULE, task), s3);
+      this.compactor = new BackgroundCompactor(this.table, (task: CompactTask) => ctx.sideWork.run<CompactTask, CommitMessage>(COMPACT_MODULE, task), s3);
     }
   }
 

@@ -1,4 +1,4 @@
-import { ConfigError } from '../../../runtime/errors.ts';
+import { ConfigError } from 'weir';
 
 /**
  * Settings of the Nexmark generator. Defaults are those of the reference NexmarkConfiguration,

@@ -1,4 +1,4 @@
-import { ConfigError } from '../../../runtime/errors.ts';
+import { ConfigError } from 'weir';
 import type { Auction, Bid, Event, Person } from '../model.ts';
 import {
   FIRST_AUCTION_ID as FIRST_AUCTION_ID_,

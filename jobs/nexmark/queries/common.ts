@@ -3,9 +3,7 @@
  * benchmarks, a marker that reports when the source started), and the sinks (collect for tests, a
  * timing blackhole for benchmarks).
  */
-import type { DataStream, StreamEnv } from '../../../runtime/api/index.ts';
-import type { ClientChannel, Operator, OperatorContext, Output } from '../../../operators/operator.ts';
-import type { Sink } from '../../../connectors/sink.ts';
+import type { ClientChannel, DataStream, Operator, OperatorContext, Output, Sink, StreamEnv } from 'weir';
 import type { NexmarkConfigInput } from '../generator/index.ts';
 import type { Event } from '../model.ts';
 import type { QueryName, QueryRows } from '../queries.ts';

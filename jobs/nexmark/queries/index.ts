@@ -7,8 +7,7 @@
  * One module per query (q0.ts ... q19.ts). Updating results (q4, q15, q18, q19) are emitted as
  * upserts: the latest row of a key replaces the earlier ones; `finalRows` applies them.
  */
-import { collectSink, defineJob, type DataStream } from '../../../runtime/api/index.ts';
-import { ConfigError } from '../../../runtime/errors.ts';
+import { collectSink, ConfigError, type DataStream, defineJob } from 'weir';
 import { QUERY_NAMES, canonical, type QueryName, type QueryRows } from '../queries.ts';
 import { ROWS_TOPIC, queryInput, timingSink, type NexmarkJobParams, type QueryBuilder } from './common.ts';
 import { q0 } from './q0.ts';

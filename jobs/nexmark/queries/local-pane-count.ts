@@ -7,8 +7,7 @@
  * count falls in the same windows as the records it stands for and the keyed stage sums them.
  * Counts of panes not yet emitted are written to operator state at checkpoints.
  */
-import type { Operator, OperatorContext, Output } from '../../../runtime/api/index.ts';
-import type { OperatorListState } from '../../../state/operator-state.ts';
+import type { Operator, OperatorContext, OperatorListState, Output } from 'weir';
 
 export interface KeyCount {
   key: number;

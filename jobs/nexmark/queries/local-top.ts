@@ -7,8 +7,7 @@
  * when the watermark has moved `flushMs` past the last flush (and at the end), so a hot key's bids
  * of that span become n records. Held records are written to operator state at checkpoints.
  */
-import type { Operator, OperatorContext, Output } from '../../../runtime/api/index.ts';
-import type { OperatorListState } from '../../../state/operator-state.ts';
+import type { Operator, OperatorContext, OperatorListState, Output } from 'weir';
 
 export class LocalTop<T extends { dateTime: number }> implements Operator<T, T> {
   private out!: Output<T>;

@@ -1,5 +1,16 @@
-import { valueState, type Collector, type KeyedContext, type KeyedProcessFunction, type KeyedRuntimeContext, type OnTimerContext, type Operator, type OperatorContext, type Output, type ValueState } from '../../../runtime/api/index.ts';
-import type { OperatorListState } from '../../../state/operator-state.ts';
+import {
+  type Collector,
+  type KeyedContext,
+  type KeyedProcessFunction,
+  type KeyedRuntimeContext,
+  type OnTimerContext,
+  type Operator,
+  type OperatorContext,
+  type OperatorListState,
+  type Output,
+  valueState,
+  type ValueState,
+} from 'weir';
 import { Q11_GAP_MS, type Q11Row } from '../queries.ts';
 import type { Bid } from '../model.ts';
 import type { QueryBuilder } from './common.ts';

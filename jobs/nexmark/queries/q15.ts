@@ -1,5 +1,18 @@
-import { mapState, valueState, type Collector, type KeyedContext, type KeyedProcessFunction, type KeyedRuntimeContext, type MapState, type OnTimerContext, type Operator, type OperatorContext, type Output, type ValueState } from '../../../runtime/api/index.ts';
-import type { OperatorListState } from '../../../state/operator-state.ts';
+import {
+  type Collector,
+  type KeyedContext,
+  type KeyedProcessFunction,
+  type KeyedRuntimeContext,
+  mapState,
+  type MapState,
+  type OnTimerContext,
+  type Operator,
+  type OperatorContext,
+  type OperatorListState,
+  type Output,
+  valueState,
+  type ValueState,
+} from 'weir';
 import { DAY_MS, Q15_RANK1_BELOW, Q15_RANK2_BELOW, utcDay, type Q15Row } from '../queries.ts';
 import type { Bid } from '../model.ts';
 import type { QueryBuilder } from './common.ts';

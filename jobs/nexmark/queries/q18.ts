@@ -1,4 +1,4 @@
-import { valueState, type Collector, type KeyedContext, type KeyedProcessFunction, type KeyedRuntimeContext, type ValueState } from '../../../runtime/api/index.ts';
+import { type Collector, type KeyedContext, type KeyedProcessFunction, type KeyedRuntimeContext, valueState, type ValueState } from 'weir';
 import type { Bid, Event } from '../model.ts';
 import type { Q18Row } from '../queries.ts';
 import type { QueryBuilder } from './common.ts';

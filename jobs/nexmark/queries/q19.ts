@@ -1,4 +1,4 @@
-import { valueState, type Collector, type KeyedContext, type KeyedProcessFunction, type KeyedRuntimeContext, type ValueState } from '../../../runtime/api/index.ts';
+import { type Collector, type KeyedContext, type KeyedProcessFunction, type KeyedRuntimeContext, valueState, type ValueState } from 'weir';
 import { Q19_TOP, type Q19Row } from '../queries.ts';
 import type { QueryBuilder } from './common.ts';
 import { LOCAL_FLUSH_MS, numberedBid, type NumberedBid } from './q18.ts';

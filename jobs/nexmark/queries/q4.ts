@@ -1,4 +1,13 @@
-import { valueState, type Collector, type KeyedContext, type KeyedCoProcessFunction, type KeyedProcessFunction, type KeyedRuntimeContext, type OnTimerContext, type ValueState } from '../../../runtime/api/index.ts';
+import {
+  type Collector,
+  type KeyedContext,
+  type KeyedCoProcessFunction,
+  type KeyedProcessFunction,
+  type KeyedRuntimeContext,
+  type OnTimerContext,
+  valueState,
+  type ValueState,
+} from 'weir';
 import type { Q4Row } from '../queries.ts';
 import type { QueryBuilder } from './common.ts';
 

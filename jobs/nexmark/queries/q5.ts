@@ -1,4 +1,12 @@
-import { mapState, type Collector, type MapState, type KeyedContext, type KeyedProcessFunction, type KeyedRuntimeContext, type OnTimerContext } from '../../../runtime/api/index.ts';
+import {
+  type Collector,
+  type KeyedContext,
+  type KeyedProcessFunction,
+  type KeyedRuntimeContext,
+  mapState,
+  type MapState,
+  type OnTimerContext,
+} from 'weir';
 import { Q5_SLIDE_MS, Q5_WINDOW_MS, type Q5Row } from '../queries.ts';
 import type { Bid } from '../model.ts';
 import type { QueryBuilder } from './common.ts';

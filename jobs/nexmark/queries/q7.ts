@@ -1,5 +1,16 @@
-import { listState, type Collector, type KeyedContext, type KeyedProcessFunction, type KeyedRuntimeContext, type ListState, type OnTimerContext, type Operator, type OperatorContext, type Output } from '../../../runtime/api/index.ts';
-import type { OperatorListState } from '../../../state/operator-state.ts';
+import {
+  type Collector,
+  type KeyedContext,
+  type KeyedProcessFunction,
+  type KeyedRuntimeContext,
+  listState,
+  type ListState,
+  type OnTimerContext,
+  type Operator,
+  type OperatorContext,
+  type OperatorListState,
+  type Output,
+} from 'weir';
 import type { Bid } from '../model.ts';
 import { Q7_WINDOW_MS, type Q7Row } from '../queries.ts';
 import type { QueryBuilder } from './common.ts';

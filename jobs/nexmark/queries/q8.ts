@@ -1,4 +1,12 @@
-import { mapState, type Collector, type KeyedContext, type KeyedCoProcessFunction, type KeyedRuntimeContext, type MapState, type OnTimerContext } from '../../../runtime/api/index.ts';
+import {
+  type Collector,
+  type KeyedContext,
+  type KeyedCoProcessFunction,
+  type KeyedRuntimeContext,
+  mapState,
+  type MapState,
+  type OnTimerContext,
+} from 'weir';
 import { Q8_WINDOW_MS, type Q8Row } from '../queries.ts';
 import type { QueryBuilder } from './common.ts';
 

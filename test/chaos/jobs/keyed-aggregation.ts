@@ -4,7 +4,18 @@
  * sink. Its output does not depend on timing or interleaving, so a run with failures must commit
  * exactly what a run without them commits.
  */
-import { datagen, defineJob, valueState, WatermarkStrategy, type Collector, type KeyedContext, type KeyedProcessFunction, type KeyedRuntimeContext, type OnTimerContext, type ValueState } from '../../../runtime/api/index.ts';
+import {
+  type Collector,
+  datagen,
+  defineJob,
+  type KeyedContext,
+  type KeyedProcessFunction,
+  type KeyedRuntimeContext,
+  type OnTimerContext,
+  valueState,
+  type ValueState,
+  WatermarkStrategy,
+} from 'weir';
 import { transactionalFileSink } from '../../harness/transactional-sink.ts';
 
 export interface Order {

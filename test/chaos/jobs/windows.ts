@@ -6,11 +6,18 @@
  * One pipeline per job: a source feeding several branches that meet again in one sink (a diamond)
  * did not complete checkpoint 1 in 60 s (aligned barriers under back-pressure), a runtime matter.
  */
-import { datagen, defineJob, WatermarkStrategy, type AggregateFunction, type Change, type DataStream } from '../../../runtime/api/index.ts';
-import { tumblingEventTimeWindows } from '../../../operators/window/tumbling.ts';
-import { slidingEventTimeWindows } from '../../../operators/window/sliding.ts';
-import { eventTimeSessionWindows } from '../../../operators/window/session.ts';
-import { continuousEventTimeTrigger } from '../../../operators/window/time-window.ts';
+import {
+  type AggregateFunction,
+  type Change,
+  continuousEventTimeTrigger,
+  datagen,
+  type DataStream,
+  defineJob,
+  eventTimeSessionWindows,
+  slidingEventTimeWindows,
+  tumblingEventTimeWindows,
+  WatermarkStrategy,
+} from 'weir';
 import { transactionalFileSink } from '../../harness/transactional-sink.ts';
 import { event, MAX_JITTER, STEP, type Event } from '../../minicluster/windows/jobs/windows-job.ts';
 

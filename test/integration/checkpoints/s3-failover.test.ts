@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MiniCluster } from '../../../runtime/api/index.ts';
+import { MiniCluster } from 'weir';
 import { readCommitted } from '../../harness/transactional-sink.ts';
 import job, { type ShopSecond } from '../../chaos/jobs/keyed-aggregation.ts';
 

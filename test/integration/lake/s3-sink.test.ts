@@ -9,9 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { CreateBucketCommand, DeleteBucketCommand } from '@aws-sdk/client-s3';
-import {
-  Catalog, TableWriter, TableCommit, readTable, S3FileIO, LocalFileLock, T, type S3Options,
-} from '../../../connectors/lake/index.ts';
+import { Catalog, LocalFileLock, readTable, S3FileIO, type S3Options, T, TableCommit, TableWriter } from 'weir/lake';
 import { FaultyFileIO, runSinkWorkload } from '../../unit/lake/sink-workload.ts';
 import { sortedText, tempDir } from '../../unit/lake/helpers.ts';
 

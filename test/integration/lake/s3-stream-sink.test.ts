@@ -12,8 +12,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CreateBucketCommand, DeleteBucketCommand } from '@aws-sdk/client-s3';
-import { MiniCluster } from '../../../runtime/api/index.ts';
-import { FileStoreTable, LocalFileLock, S3FileIO, type S3Options } from '../../../connectors/lake/index.ts';
+import { MiniCluster } from 'weir';
+import { FileStoreTable, LocalFileLock, S3FileIO, type S3Options } from 'weir/lake';
 import job from '../../minicluster/lake/jobs/pk-writes.ts';
 import { duplicateCommits, expectedRows, snapshotSummaries, tableText } from '../../minicluster/lake/model.ts';
 

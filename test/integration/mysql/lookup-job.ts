@@ -2,8 +2,8 @@
  * Orders looked up in a MySQL `rooms` table (integration tests): order i is for room `i % (rooms + missing)`,
  * so `missing` of the room ids have no row.
  */
-import { collectSink, datagen, defineJob } from '../../../runtime/api/index.ts';
-import { mysqlLookupTable } from '../../../connectors/mysql/lookup-table.ts';
+import { collectSink, datagen, defineJob } from 'weir';
+import { mysqlLookupTable } from 'weir/mysql';
 
 export interface Room {
   id: number;

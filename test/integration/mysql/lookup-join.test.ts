@@ -4,7 +4,7 @@
  */
 import mysql from 'mysql2/promise';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { JobFailedError, MiniCluster, type JobResult } from '../../../runtime/api/index.ts';
+import { JobFailedError, type JobResult, MiniCluster } from 'weir';
 import job, { enriched, type Enriched, type LookupParams } from './lookup-job.ts';
 
 const url = process.env.WEIR_MYSQL_URL;

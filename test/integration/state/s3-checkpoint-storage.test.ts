@@ -53,18 +53,18 @@ beforeAll(async () => {
     startedHere = true;
   }
   admin = storage('admin');
-  await admin.client.send(new CreateBucketCommand({ Bucket: bucket }));
+  await (await admin.client()).send(new CreateBucketCommand({ Bucket: bucket }));
   workDir = await mkdtemp(path.join(os.tmpdir(), 'weir-s3-state-'));
 });
 
 afterAll(async () => {
   if (admin) {
     for (;;) {
-      const r = await admin.client.send(new ListObjectsV2Command({ Bucket: bucket }));
+      const r = await (await admin.client()).send(new ListObjectsV2Command({ Bucket: bucket }));
       if (!r.Contents?.length) break;
-      for (const o of r.Contents) await admin.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: o.Key! }));
+      for (const o of r.Contents) await (await admin.client()).send(new DeleteObjectCommand({ Bucket: bucket, Key: o.Key! }));
     }
-    await admin.client.send(new DeleteBucketCommand({ Bucket: bucket }));
+    await (await admin.client()).send(new DeleteBucketCommand({ Bucket: bucket }));
   }
   if (workDir) await rm(workDir, { recursive: true, force: true });
   if (startedHere) execFileSync('bash', [script, 'stop']);
@@ -110,9 +110,9 @@ describe('S3 checkpoint storage', () => {
     const logs: string[] = [];
     const s = storage('broken', { retainedCheckpoints: 10 }, logs);
     for (let id = 1; id <= 4; id++) await complete(s, id);
-    await s.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'checkpoints/broken/chk-4/_metadata' }));
-    await s.client.send(new PutObjectCommand({ Bucket: bucket, Key: 'checkpoints/broken/chk-3/_metadata', Body: '{"format":"weir.checkpoint-metadata/1"}\ncrc32=00000000\n' }));
-    await s.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'checkpoints/broken/chk-2/op-0-keyed.bin' }));
+    await (await s.client()).send(new DeleteObjectCommand({ Bucket: bucket, Key: 'checkpoints/broken/chk-4/_metadata' }));
+    await (await s.client()).send(new PutObjectCommand({ Bucket: bucket, Key: 'checkpoints/broken/chk-3/_metadata', Body: '{"format":"weir.checkpoint-metadata/1"}\ncrc32=00000000\n' }));
+    await (await s.client()).send(new DeleteObjectCommand({ Bucket: bucket, Key: 'checkpoints/broken/chk-2/op-0-keyed.bin' }));
     expect((await s.latestCompleted())?.checkpointId).toBe(1);
     expect(logs).toHaveLength(3);
     expect(logs[0]).toMatch(/checkpoint 4: .*no _metadata/);

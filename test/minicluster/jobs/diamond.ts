@@ -1,5 +1,5 @@
 /** One source feeding two branches that meet again in one sink (a diamond), with checkpoints. */
-import { collectSink, datagen, defineJob, type Collector } from '../../../runtime/api/index.ts';
+import { type Collector, collectSink, datagen, defineJob } from 'weir';
 
 export const out = collectSink<number>('diamond-out');
 

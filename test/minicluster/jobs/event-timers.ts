@@ -4,19 +4,19 @@
  * watermark are counted as late.
  */
 import {
+  type Collector,
   collectSink,
   datagen,
   defineJob,
-  OutputTag,
-  valueState,
-  WatermarkStrategy,
-  type Collector,
   type KeyedContext,
   type KeyedProcessFunction,
   type KeyedRuntimeContext,
   type OnTimerContext,
+  OutputTag,
+  valueState,
   type ValueState,
-} from '../../../runtime/api/index.ts';
+  WatermarkStrategy,
+} from 'weir';
 
 export interface Event {
   key: string;

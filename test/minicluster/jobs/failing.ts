@@ -1,5 +1,5 @@
 /** A map that throws on one record, and an unbounded variant for cancellation. */
-import { collectSink, datagen, defineJob } from '../../../runtime/api/index.ts';
+import { collectSink, datagen, defineJob } from 'weir';
 
 export const out = collectSink<{ id: number }>('failing-out');
 

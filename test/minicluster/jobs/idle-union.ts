@@ -2,7 +2,7 @@
  * Two sources in a union: one emits timestamped events, the other never emits anything and never
  * ends. With idleness on the silent one, the watermark still advances and event-time timers fire.
  */
-import { collectSink, datagen, defineJob, WatermarkStrategy, type KeyedProcessFunction, type Source } from '../../../runtime/api/index.ts';
+import { collectSink, datagen, defineJob, type KeyedProcessFunction, type Source, WatermarkStrategy } from 'weir';
 
 export interface Tick {
   key: string;

@@ -5,17 +5,17 @@
  * (those the operators report on their late side outputs are left out of the expected result).
  */
 import {
+  type Change,
   collectSink,
   datagen,
   defineJob,
+  type LateRecord,
   OutputTag,
   SeededRandom,
   slidingWindows,
   tumblingWindows,
   WatermarkStrategy,
-  type Change,
-  type LateRecord,
-} from '../../../runtime/api/index.ts';
+} from 'weir';
 import { transactionalFileSink } from '../../harness/transactional-sink.ts';
 
 export interface Event {

@@ -1,5 +1,5 @@
 /** A keyed running sum with `reduce`: every record emits its key's new total. */
-import { collectSink, datagen, defineJob } from '../../../runtime/api/index.ts';
+import { collectSink, datagen, defineJob } from 'weir';
 
 export interface Reading {
   sensor: string;

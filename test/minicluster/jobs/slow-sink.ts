@@ -1,5 +1,5 @@
 /** A fast source and a sink that sleeps per batch, across a keyed exchange: back-pressure. */
-import { datagen, defineJob, type Collector, type Operator, type Sink } from '../../../runtime/api/index.ts';
+import { type Collector, datagen, defineJob, type Operator, type Sink } from 'weir';
 
 class SleepyWriter implements Operator<{ k: number; v: number }, never> {
   readonly name = 'sleepy';

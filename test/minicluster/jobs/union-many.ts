@@ -3,7 +3,7 @@
  * sink: every record must arrive exactly once (collect sink), or be committed exactly once
  * (transactional sink, when `outDir` is given, for the failure-injection test).
  */
-import { collectSink, datagen, defineJob } from '../../../runtime/api/index.ts';
+import { collectSink, datagen, defineJob } from 'weir';
 import { transactionalFileSink } from '../../harness/transactional-sink.ts';
 
 export interface Tagged {

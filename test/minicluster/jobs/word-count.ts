@@ -1,5 +1,14 @@
 /** Word count over generated sentences: flatMap, keyBy, a keyed process function with ValueState. */
-import { collectSink, datagen, defineJob, valueState, type Collector, type KeyedProcessFunction, type KeyedRuntimeContext, type ValueState } from '../../../runtime/api/index.ts';
+import {
+  type Collector,
+  collectSink,
+  datagen,
+  defineJob,
+  type KeyedProcessFunction,
+  type KeyedRuntimeContext,
+  valueState,
+  type ValueState,
+} from 'weir';
 
 export const WORDS = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta', 'iota', 'kappa', 'lambda', 'mu'];
 

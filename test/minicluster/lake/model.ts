@@ -1,6 +1,6 @@
 /** The expected content of the pk-writes job's table, and helpers to read a table back for comparison. */
-import { SeededRandom } from '../../../runtime/api/index.ts';
-import { FileStoreTable, readTable } from '../../../connectors/lake/index.ts';
+import { SeededRandom } from 'weir';
+import { FileStoreTable, readTable } from 'weir/lake';
 import type { SnapshotManager } from '../../../connectors/lake/format/snapshot.ts';
 import { operation, type Account } from './jobs/pk-writes.ts';
 

@@ -8,8 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MiniCluster } from '../../../runtime/api/index.ts';
-import { FileStoreTable } from '../../../connectors/lake/index.ts';
+import { MiniCluster } from 'weir';
+import { FileStoreTable } from 'weir/lake';
 import job from './jobs/pk-writes.ts';
 import { duplicateCommits, expectedRows, snapshotSummaries, tableText } from './model.ts';
 

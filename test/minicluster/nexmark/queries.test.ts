@@ -3,7 +3,7 @@
  * the same generated events (canonical order; updating results as their final state).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MiniCluster } from '../../../runtime/api/index.ts';
+import { MiniCluster } from 'weir';
 import { generate } from '../../../jobs/nexmark/generator/index.ts';
 import type { Event } from '../../../jobs/nexmark/model.ts';
 import { QUERY_NAMES, type QueryName } from '../../../jobs/nexmark/queries.ts';

@@ -1,6 +1,5 @@
 /** Plain in-memory computations of what the window and changelog jobs should produce. */
-import { SeededRandom } from '../../../runtime/api/index.ts';
-import type { Change } from '../../../operators/changelog.ts';
+import { type Change, SeededRandom } from 'weir';
 import { event, type Event, type WindowResult } from './jobs/windows-job.ts';
 
 export function generate(count: number, seed: number, keys: number): Event[] {

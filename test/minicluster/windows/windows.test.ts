@@ -3,7 +3,7 @@
  * (some of it late) at parallelism 1 and 3, against a brute-force computation over the same input.
  */
 import { describe, expect, it } from 'vitest';
-import { MiniCluster } from '../../../runtime/api/index.ts';
+import { MiniCluster } from 'weir';
 import job, { approxDistinct, distinct, firstRows, lastRows, late, MAX_JITTER, ranked, revenue, STEP, topKeys, windows, type Event, type JobParams } from './jobs/windows-job.ts';
 import { alignedWindows, applyChangelog, eventId, finalWindows, generate, sessionWindows } from './brute-force.ts';
 

@@ -136,9 +136,9 @@ describe('Nexmark local pre-aggregations restore from a snapshot without losing 
     ] as const) {
       const create = () => new LocalTop<NumberedBid>('local-top', keyOf, n, before, 1000);
       const all = byKey(numbered.map((value) => ({ value, time: value.dateTime })), keyOf, n, before);
-      const expected = byKey(await withoutFailure<NumberedBid>(create, numbered), keyOf, n, before);
+      const expected = byKey(await withoutFailure<NumberedBid, NumberedBid>(create, numbered), keyOf, n, before);
       expect(expected).toEqual(all);
-      expect(byKey(await withFailure<NumberedBid>(create, numbered), keyOf, n, before)).toEqual(all);
+      expect(byKey(await withFailure<NumberedBid, NumberedBid>(create, numbered), keyOf, n, before)).toEqual(all);
     }
   });
 

@@ -3,11 +3,8 @@
  * +U) and deletes over `keys` ids, in index order (source at parallelism 1, writers in parallel),
  * so the table's final content is a pure function of the parameters (see `expectedRows`).
  */
-import { datagen, defineJob, type Change } from '../../../../runtime/api/index.ts';
-import { lakeSink } from '../../../../connectors/lake/sink/index.ts';
-import { LocalFileLock, T } from '../../../../connectors/lake/index.ts';
-import type { SchemaDefinition } from '../../../../connectors/lake/schema/schema.ts';
-import type { S3Options } from '../../../../connectors/lake/fs/s3.ts';
+import { type Change, datagen, defineJob } from 'weir';
+import { lakeSink, LocalFileLock, type S3Options, type SchemaDefinition, T } from 'weir/lake';
 
 export interface Account {
   id: number;

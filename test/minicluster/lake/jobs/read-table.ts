@@ -2,9 +2,8 @@
  * Jobs reading a Paimon table with the lake source: `batch` collects the rows of a snapshot;
  * `copy` streams the table's changes into another table through the lake sink.
  */
-import { collectSink, defineJob } from '../../../../runtime/api/index.ts';
-import { lakeSource } from '../../../../connectors/lake/source/index.ts';
-import { lakeSink } from '../../../../connectors/lake/sink/index.ts';
+import { collectSink, defineJob } from 'weir';
+import { lakeSink, lakeSource } from 'weir/lake';
 import { accountSchema, type Account } from './pk-writes.ts';
 import { transactionalFileSink } from '../../../harness/transactional-sink.ts';
 

@@ -4,22 +4,22 @@
  * the same thing by brute force from `event(i, random)`.
  */
 import {
+  type AggregateFunction,
+  type Change,
   collectSink,
   datagen,
   defineJob,
+  type DistinctCount,
+  eventTimeSessionWindows,
+  type FiringKind,
   OutputTag,
+  type RankedRow,
+  slidingEventTimeWindows,
+  tumblingEventTimeWindows,
   WatermarkStrategy,
-  type AggregateFunction,
-} from '../../../../runtime/api/index.ts';
-import type { Change } from '../../../../operators/changelog.ts';
-import { tumblingEventTimeWindows } from '../../../../operators/window/tumbling.ts';
-import { slidingEventTimeWindows } from '../../../../operators/window/sliding.ts';
-import { eventTimeSessionWindows } from '../../../../operators/window/session.ts';
-import type { WindowAssigner } from '../../../../operators/window/assigner.ts';
-import type { FiringKind } from '../../../../operators/window/time-window.ts';
-import type { DistinctCount } from '../../../../operators/aggregate/count-distinct.ts';
-import type { RankedRow } from '../../../../operators/rank/top-n.ts';
-import type { WindowRanked } from '../../../../operators/rank/window-top-n.ts';
+  type WindowAssigner,
+  type WindowRanked,
+} from 'weir';
 
 export interface Event {
   id: number;

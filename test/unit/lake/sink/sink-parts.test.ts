@@ -9,13 +9,14 @@ import { Catalog, TableCommit, TableWriter, readTable, runCompactTask, T, type C
 import { BackgroundCompactor } from '../../../../connectors/lake/sink/background-compactor.ts';
 import { bucketedRowBuilder, rowAndKind, rowReader, subtaskKeys } from '../../../../connectors/lake/sink/records.ts';
 import { keyGroupOf, subtaskForKeyGroup } from '../../../../state/key-groups.ts';
-import { runSideWork, closeSideWorkPool } from '../../../../runtime/cluster/side-work-pool.ts';
+import { SideWorkPool } from '../../../../runtime/cluster/side-work-pool.ts';
 import { planCompaction, type CompactTask } from '../../../../connectors/lake/table/compact.ts';
 import { sortedText, tempDir } from '../helpers.ts';
 
 const tmp = tempDir('weir-lake-sink-parts-');
+const sideWork = new SideWorkPool();
 afterAll(async () => {
-  await closeSideWorkPool();
+  await sideWork.close();
   tmp.cleanup();
 });
 
@@ -40,7 +41,7 @@ describe('background compactor', () => {
     const { table, commit } = await tableWithRuns('owned', 4);
     const before = sortedText(await readTable(table));
     const compactor = new BackgroundCompactor(table, (task: CompactTask) =>
-      runSideWork<CompactTask, CommitMessage>(new URL('../../../../connectors/lake/sink/compact-side-work.ts', import.meta.url), task));
+      sideWork.run<CompactTask, CommitMessage>(new URL('../../../../connectors/lake/sink/compact-side-work.ts', import.meta.url), task));
     compactor.start((b) => b === 1);
     await compactor.drain();
     expect(compactor.failures).toBe(0);

@@ -2,21 +2,29 @@
  * User functions for `process`: plain objects or classes with `processElement` and optional
  * `open`, `onTimer`, `close`. The contexts passed in are reused from record to record: read what
  * you need during the call, do not keep them.
+ *
+ * Members that take record or key types are function-typed properties, not methods, so that tsc
+ * checks them strictly (method parameters are bivariant): a function of `Click` does not fit a stream
+ * of `Click | Purchase`, and a function keyed by `number` does not fit a stream keyed by `string`.
+ * Implement them with ordinary methods. test/types/api-types.ts holds the cases.
  */
-import type { OutputTag } from '../../operators/operator.ts';
+import type { OutputTag } from './operator.ts';
 import type {
   AggregatingStateDescriptor,
   ListStateDescriptor,
   MapStateDescriptor,
   ReducingStateDescriptor,
   ValueStateDescriptor,
-} from '../../state/descriptors.ts';
-import type { AggregatingState, ListState, MapState, ReducingState, ValueState } from '../../state/handles.ts';
-import type { StateKey } from '../../state/key-groups.ts';
+} from '../state/descriptors.ts';
+import type { AggregatingState, ListState, MapState, ReducingState, ValueState } from '../state/handles.ts';
+import type { StateKey } from '../state/key-groups.ts';
+
+/** Picks the key of a record for `keyBy` and keyed joins (Flink's KeySelector). */
+export type KeySelector<T> = (value: T) => StateKey;
 
 export interface Collector<T> {
   /** Emits with the timestamp of the record (or timer) being processed. */
-  collect(value: T): void;
+  readonly collect: (value: T) => void;
 }
 
 export interface RuntimeContext {
@@ -61,31 +69,31 @@ export interface OnTimerContext<K> extends KeyedContext<K> {
 }
 
 export interface ProcessFunction<IN, OUT> {
-  open?(ctx: RuntimeContext): void | Promise<void>;
-  processElement(value: IN, ctx: ProcessContext, out: Collector<OUT>): void;
+  readonly open?: (ctx: RuntimeContext) => void | Promise<void>;
+  readonly processElement: (value: IN, ctx: ProcessContext, out: Collector<OUT>) => void;
   /** Bounded input ended. */
-  endInput?(out: Collector<OUT>): void;
+  readonly endInput?: (out: Collector<OUT>) => void;
   close?(): void | Promise<void>;
 }
 
 export interface KeyedProcessFunction<K, IN, OUT> {
-  open?(ctx: KeyedRuntimeContext): void | Promise<void>;
-  processElement(value: IN, ctx: KeyedContext<K>, out: Collector<OUT>): void;
-  onTimer?(time: number, ctx: OnTimerContext<K>, out: Collector<OUT>): void;
+  readonly open?: (ctx: KeyedRuntimeContext) => void | Promise<void>;
+  readonly processElement: (value: IN, ctx: KeyedContext<K>, out: Collector<OUT>) => void;
+  readonly onTimer?: (time: number, ctx: OnTimerContext<K>, out: Collector<OUT>) => void;
   close?(): void | Promise<void>;
 }
 
 export interface CoProcessFunction<IN1, IN2, OUT> {
-  open?(ctx: RuntimeContext): void | Promise<void>;
-  processElement1(value: IN1, ctx: ProcessContext, out: Collector<OUT>): void;
-  processElement2(value: IN2, ctx: ProcessContext, out: Collector<OUT>): void;
+  readonly open?: (ctx: RuntimeContext) => void | Promise<void>;
+  readonly processElement1: (value: IN1, ctx: ProcessContext, out: Collector<OUT>) => void;
+  readonly processElement2: (value: IN2, ctx: ProcessContext, out: Collector<OUT>) => void;
   close?(): void | Promise<void>;
 }
 
 export interface KeyedCoProcessFunction<K, IN1, IN2, OUT> {
-  open?(ctx: KeyedRuntimeContext): void | Promise<void>;
-  processElement1(value: IN1, ctx: KeyedContext<K>, out: Collector<OUT>): void;
-  processElement2(value: IN2, ctx: KeyedContext<K>, out: Collector<OUT>): void;
-  onTimer?(time: number, ctx: OnTimerContext<K>, out: Collector<OUT>): void;
+  readonly open?: (ctx: KeyedRuntimeContext) => void | Promise<void>;
+  readonly processElement1: (value: IN1, ctx: KeyedContext<K>, out: Collector<OUT>) => void;
+  readonly processElement2: (value: IN2, ctx: KeyedContext<K>, out: Collector<OUT>) => void;
+  readonly onTimer?: (time: number, ctx: OnTimerContext<K>, out: Collector<OUT>) => void;
   close?(): void | Promise<void>;
 }
