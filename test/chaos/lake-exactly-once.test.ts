@@ -35,7 +35,7 @@ interface RunResult {
   appendsOutsideCheckpoints: number[];
 }
 
-async function run(name: string, kills: (handle: JobHandle) => void, appendOnly = false): Promise<RunResult> {
+async function run(name: string, kills: (handle: JobHandle) => void, appendOnly = false, ratePerSecond = RATE): Promise<RunResult> {
   const dir = path.join(root, name);
   const tablePath = path.join(dir, 'table');
   const handle = await new MiniCluster({
@@ -43,7 +43,7 @@ async function run(name: string, kills: (handle: JobHandle) => void, appendOnly 
     workDir: path.join(dir, 'work'),
     checkpoints: { intervalMs: 200, storage: { kind: 'local', dir: path.join(dir, 'checkpoints') } },
     restartStrategy: { kind: 'fixed-delay', attempts: 20, delayMs: 20 },
-  }).submit(job, { params: { count: COUNT, keys: KEYS, seed: SEED, path: tablePath, writers: 2, ratePerSecond: RATE, compactionTrigger: 3, appendOnly, writeBufferRows: 1500 }, parallelism: 2 });
+  }).submit(job, { params: { count: COUNT, keys: KEYS, seed: SEED, path: tablePath, writers: 2, ratePerSecond, compactionTrigger: 3, appendOnly, writeBufferRows: 1500 }, parallelism: 2 });
   kills(handle);
   await handle.result();
   const table = await FileStoreTable.open(tablePath);
@@ -193,6 +193,8 @@ describe('lake source exactly-once with worker kills', () => {
 });
 
 describe('append-only lake table with savepoints', () => {
+  /** Slow enough that the job is still running when the test acts, on a loaded machine. */
+  const SLOW_RATE = 3_000;
   const expectedAppend = (): string[] => expectedAppendRows(COUNT, KEYS, SEED);
 
   // An intermediate savepoint commits nothing: its files are committed with the next checkpoint, or,
@@ -208,7 +210,7 @@ describe('append-only lake table with savepoints', () => {
           if (handle.status === 'running' && handle.liveTaskManagers === 2) handle.killTaskManager(1);
         });
       });
-    }, true);
+    }, true, SLOW_RATE);
     expect(saved).toBeDefined();
     expect(r.restarts).toBeGreaterThanOrEqual(1);
     expect(r.rows).toEqual(expectedAppend());
@@ -221,11 +223,13 @@ describe('append-only lake table with savepoints', () => {
     const tablePath = path.join(dir, 'table');
     const cluster = (): MiniCluster =>
       new MiniCluster({ workers: 2, workDir: path.join(dir, 'work'), checkpoints: { intervalMs: 200, storage: { kind: 'local', dir: path.join(dir, 'checkpoints') } } });
-    const params = { count: COUNT, keys: KEYS, seed: SEED, path: tablePath, writers: 2, ratePerSecond: RATE, compactionTrigger: 3, appendOnly: true, writeBufferRows: 1500 };
+    const params = { count: COUNT, keys: KEYS, seed: SEED, path: tablePath, writers: 2, ratePerSecond: SLOW_RATE, compactionTrigger: 3, appendOnly: true, writeBufferRows: 1500 };
     const first = await cluster().submit(job, { params, parallelism: 2 });
-    await new Promise<void>((resolve) => {
+    await new Promise<void>((resolve, reject) => {
       let n = 0;
       first.on('checkpoint-completed', () => ++n === 2 && resolve());
+      const ended = (): void => reject(new Error(`the job ended (${first.status}) before 2 checkpoints completed: slow the source down`));
+      first.result().then(ended, ended);
     });
     const savepoint = await first.stopWithSavepoint();
     expect(first.status).toBe('stopped');

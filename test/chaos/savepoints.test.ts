@@ -24,6 +24,8 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const COUNT = 18_000;
 const SEED = 11;
+/** Records per second where a test acts mid-stream: slow enough that the job is still running on a loaded machine. */
+const MID_STREAM_RATE = 2_500;
 
 function canonical(rows: ShopSecond[]): string[] {
   return rows.map((r) => `${r.shop}@${r.second}:${r.orders}:${r.cents}`).sort();
@@ -43,9 +45,9 @@ function params(outDir: string, ratePerSecond: number, upgraded = false) {
   return { count: COUNT, ratePerSecond, seed: SEED, outDir, ...(upgraded ? { upgraded } : {}) };
 }
 
-/** Resolves after `n` more checkpoints completed. */
+/** Resolves after `n` more checkpoints completed; fails (instead of waiting forever) if the job ends first. */
 function checkpointsCompleted(handle: JobHandle, n: number): Promise<void> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     let seen = 0;
     const on = (): void => {
       if (++seen === n) {
@@ -54,6 +56,8 @@ function checkpointsCompleted(handle: JobHandle, n: number): Promise<void> {
       }
     };
     handle.on('checkpoint-completed', on);
+    const ended = (): void => reject(new Error(`the job ended (${handle.status}) after ${seen} of the ${n} checkpoints the test waited for: slow the source down`));
+    handle.result().then(ended, ended);
   });
 }
 
@@ -72,7 +76,7 @@ function sinkAsOfSavepoint(from: string, to: string, savepointId: number): void 
 }
 
 async function stopWithSavepointAfter(name: string, checkpoints: number, outDir: string, intervalMs = 100, drain = false): Promise<{ savepoint: SavepointRef; handle: JobHandle }> {
-  const handle = await cluster(name, intervalMs).submit(job, { params: params(outDir, 4_000), parallelism: 2 });
+  const handle = await cluster(name, intervalMs).submit(job, { params: params(outDir, MID_STREAM_RATE), parallelism: 2 });
   await checkpointsCompleted(handle, checkpoints);
   const savepoint = await handle.stopWithSavepoint({ drain });
   await handle.result();
@@ -94,7 +98,7 @@ describe('savepoints', () => {
   for (const run of [1, 2, 3]) {
     it(`run ${run}: a savepoint then a worker kill commits the same output`, async () => {
       const outDir = path.join(root, `savepoint-kill-${run}`, 'out');
-      const handle = await cluster(`savepoint-kill-${run}`).submit(job, { params: params(outDir, 8_000), parallelism: 2 });
+      const handle = await cluster(`savepoint-kill-${run}`).submit(job, { params: params(outDir, MID_STREAM_RATE), parallelism: 2 });
       await checkpointsCompleted(handle, run);
       const savepoint = await handle.triggerSavepoint();
       // the savepoint is complete: kill a worker before the next checkpoint can commit its transactions
@@ -109,7 +113,7 @@ describe('savepoints', () => {
 
   it('a savepoint outlives checkpoint retention: 5 checkpoints later a new job restores from it', async () => {
     const outA = path.join(root, 'retention-a', 'out');
-    const a = await cluster('retention-a').submit(job, { params: params(outA, 3_000), parallelism: 2 });
+    const a = await cluster('retention-a').submit(job, { params: params(outA, 1_500), parallelism: 2 });
     await checkpointsCompleted(a, 2);
     const savepoint = await a.triggerSavepoint();
     await checkpointsCompleted(a, 5);
@@ -158,7 +162,7 @@ describe('savepoints', () => {
 
   it('without periodic checkpoints, stop-with-savepoint and resume give the same output', async () => {
     const outDir = path.join(root, 'no-periodic', 'out');
-    const handle = await cluster('no-periodic', 0).submit(job, { params: params(outDir, 4_000), parallelism: 2 });
+    const handle = await cluster('no-periodic', 0).submit(job, { params: params(outDir, MID_STREAM_RATE), parallelism: 2 });
     // some output committed by nothing yet: wait until the source has read part of its input
     await vi.waitFor(async () => expect((await handle.metrics()).operators.find((o) => o.name === 'orders')!.recordsOut).toBeGreaterThan(COUNT / 4), { timeout: 60_000, interval: 50 });
     const savepoint = await handle.stopWithSavepoint();
