@@ -20,7 +20,7 @@ import type { ListState, MapState } from '../../state/handles.ts';
 import type { TimeDomain, Timer } from '../../state/timers.ts';
 import type { Operator, OperatorContext, OutputTag } from '../operator.ts';
 import type { AlignedWindowAssigner } from './assigner.ts';
-import { TimerDriver } from './timer-driver.ts';
+import { TimerDriver } from '../timer-driver.ts';
 import { WindowCollector, floorMod, gcd, type EarlyFiring, type FiringKind, type ProcessWindowFunction, type WindowResultFunction } from './time-window.ts';
 import { combine, type IncrementalContents, type WindowContents } from './window-contents.ts';
 

@@ -18,7 +18,7 @@ import type { TimeDomain, Timer } from '../../state/timers.ts';
 import type { Operator, OperatorContext } from '../operator.ts';
 import type { WindowOperatorOptions } from './aligned-window-operator.ts';
 import type { SessionWindowAssigner } from './assigner.ts';
-import { TimerDriver } from './timer-driver.ts';
+import { TimerDriver } from '../timer-driver.ts';
 import { WindowCollector, type FiringKind, type ProcessWindowFunction, type WindowResultFunction } from './time-window.ts';
 import type { IncrementalContents, WindowContents } from './window-contents.ts';
 
