@@ -5,6 +5,7 @@
  * an event), so batches are large under load and latency stays low when traffic is light.
  */
 import { keyGroupOf, subtaskForKeyGroup } from '../../state/key-groups.ts';
+import { WeirError } from '../errors.ts';
 import type { Partitioning } from '../graph/stream-graph.ts';
 import type { ChannelEvent } from './channel-event.ts';
 import type { OutputChannel } from './output-channel.ts';
@@ -20,6 +21,8 @@ export class RecordWriter {
     readonly channels: readonly OutputChannel[],
     private readonly batchSize: number,
     private readonly maxParallelism: number,
+    /** The operator whose output this is, named in errors (a record the exchange cannot carry). */
+    private readonly producer?: string,
   ) {
     this.values = channels.map(() => []);
     this.times = channels.map(() => []);
@@ -84,7 +87,12 @@ export class RecordWriter {
   private flushChannel(c: number): void {
     const vs = this.values[c]!;
     if (vs.length === 0) return;
-    this.channels[c]!.sendBatch(vs, this.times[c]!);
+    try {
+      this.channels[c]!.sendBatch(vs, this.times[c]!);
+    } catch (e) {
+      if (e instanceof WeirError && this.producer !== undefined) e.withOperator(this.producer);
+      throw e;
+    }
     this.values[c] = [];
     this.times[c] = [];
   }

@@ -133,6 +133,7 @@ export class StreamTask {
           channels,
           settings.batchSize,
           plan.maxParallelism,
+          cn.node.name,
         );
         targets.writers.push(writer);
         this.writers.push(writer);
