@@ -84,7 +84,9 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
     if (!ctx.keyedState) throw new Error(`window operator '${this.name}' must follow keyBy`);
     this.ctx = ctx;
     this.backend = ctx.keyedState;
-    this.panes = this.backend.getMapState<number, ACC>({ kind: 'map', name: 'panes' });
+    const contents = this.emitSpec.contents;
+    const serializer = contents.kind === 'incremental' ? contents.serializer : undefined;
+    this.panes = this.backend.getMapState<number, ACC>({ kind: 'map', name: 'panes', ...(serializer ? { serializer } : {}) });
     if (this.emitSpec.contents.kind === 'elements') this.elements = this.backend.getListState<[number, T]>({ kind: 'list', name: 'elements' });
     const output = ctx.output;
     this.out = new WindowCollector<K, R>((v, t) => output.emit(v, t), () => ctx.currentWatermark(), () => ctx.processingTime.now());

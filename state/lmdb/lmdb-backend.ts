@@ -48,7 +48,7 @@ import { LmdbWriterClient } from './writer-client.ts';
 import { type CachedPoint, PointCache, defaultCacheEntries } from './point-cache.ts';
 import { snapshotCache } from './cache-snapshot.ts';
 import { serializerOf } from '../descriptors.ts';
-import { checkIn, copyIn, plainDataSerializer } from '../value-serializer.ts';
+import { checkIn, copyIn, type StateSerializer } from '../value-serializer.ts';
 import { STATE_VALUE_ENCODING } from '../heap/heap-snapshot.ts';
 
 const MAX_IN_FLIGHT = 2;
@@ -218,11 +218,11 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
     }
   }
 
-  private table(name: string, kind: string, ttl: StateTtlConfig | undefined): StateTable {
+  private table(name: string, kind: string, ttl: StateTtlConfig | undefined, serializer: StateSerializer<unknown>): StateTable {
     validateStateName(name);
     let t = this.tables.get(name);
     if (!t) {
-      t = new StateTable(name, kind, ttl);
+      t = new StateTable(name, kind, ttl, serializer);
       this.tables.set(name, t);
       if (ttl !== undefined) this.ttlTables.push(t);
       if (kind !== 'list' && kind !== 'map') this.cache.register(t);
@@ -353,7 +353,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
 
   getValueState<T>(d: ValueStateDescriptor<T>): ValueState<T> {
     return this.cached(d.name, () => {
-      const t = this.table(d.name, 'value', d.ttl);
+      const t = this.table(d.name, 'value', d.ttl, serializerOf(d));
       const ser = serializerOf<T>(d);
       const uid = this.options.operatorUid;
       return {
@@ -369,7 +369,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
 
   getReducingState<T>(d: ReducingStateDescriptor<T>): ReducingState<T> {
     return this.cached(d.name, () => {
-      const t = this.table(d.name, 'reducing', d.ttl);
+      const t = this.table(d.name, 'reducing', d.ttl, serializerOf(d));
       const ser = serializerOf<T>(d);
       const uid = this.options.operatorUid;
       return {
@@ -389,7 +389,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
 
   getAggregatingState<IN, ACC, OUT>(d: AggregatingStateDescriptor<IN, ACC, OUT>): AggregatingState<IN, OUT> {
     return this.cached(d.name, () => {
-      const t = this.table(d.name, 'aggregating', d.ttl);
+      const t = this.table(d.name, 'aggregating', d.ttl, serializerOf(d));
       const agg = d.aggregate;
       const ser = serializerOf<ACC>(d);
       const uid = this.options.operatorUid;
@@ -455,7 +455,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
         if (seqs.length > 0 && s <= seqs[seqs.length - 1]!) continue;
         seqs.push(s);
         // Buffered values are the state's own objects (LMDB's are decoded fresh): hand out copies.
-        stored.push(plainDataSerializer.copy(l.added[i]));
+        stored.push(t.copyStored(l.added[i]));
       }
     }
     return stored;
@@ -480,7 +480,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
 
   getListState<T>(d: ListStateDescriptor<T>): ListState<T> {
     return this.cached(d.name, () => {
-      const t = this.table(d.name, 'list', d.ttl);
+      const t = this.table(d.name, 'list', d.ttl, serializerOf(d));
       const ser = serializerOf<T>(d);
       const uid = this.options.operatorUid;
       const wrap = (v: T): Stored => {
@@ -555,7 +555,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
       const e = m.puts.get(ukId);
       if (e !== undefined) {
         if (e.stored === DELETED) return undefined;
-        stored = plainDataSerializer.copy(e.stored); // the buffered object is the state's own
+        stored = t.copyStored(e.stored); // the buffered object is the state's own
         found = true;
       } else if (m.cleared) return undefined;
     }
@@ -584,7 +584,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
         if (m.cleared) merged.clear();
         for (const [id, e] of m.puts) {
           if (e.stored === DELETED) merged.delete(id);
-          else merged.set(id, [e.uk, plainDataSerializer.copy(e.stored)]); // the buffered object is the state's own
+          else merged.set(id, [e.uk, t.copyStored(e.stored)]); // the buffered object is the state's own
         }
       }
       entries = [...merged.values()].sort((a, b) => compareKeys(a[0], b[0]));
@@ -607,7 +607,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
 
   getMapState<UK extends StateKey, UV>(d: MapStateDescriptor<UK, UV>): MapState<UK, UV> {
     return this.cached(d.name, () => {
-      const t = this.table(d.name, 'map', d.ttl);
+      const t = this.table(d.name, 'map', d.ttl, serializerOf(d));
       const self = this;
       const ser = serializerOf<UV>(d);
       const uid = this.options.operatorUid;
