@@ -14,6 +14,8 @@ export class RecordWriter {
   private values: unknown[][];
   private times: number[][];
   private next = 0;
+  /** The end of input was sent: a record written now could never be delivered. */
+  private ended = false;
   recordsOut = 0;
 
   constructor(
@@ -29,6 +31,7 @@ export class RecordWriter {
   }
 
   write(values: readonly unknown[], times: ArrayLike<number>): void {
+    if (this.ended) this.writeAfterEnd();
     const n = values.length;
     this.recordsOut += n;
     const p = this.partitioning;
@@ -106,6 +109,16 @@ export class RecordWriter {
   broadcastEvent(event: ChannelEvent): void {
     this.flush();
     for (const ch of this.channels) ch.sendEvent(event);
+    if (event.kind === 'end') this.ended = true;
+  }
+
+  private writeAfterEnd(): never {
+    const err = new WeirError(
+      'a record was emitted after the end of input was sent downstream, where it could never arrive: emit what is left in endInput ' +
+        '(processing-time timers do not fire after the end of input, as in Flink)',
+      { domain: 'user' },
+    );
+    throw this.producer === undefined ? err : err.withOperator(this.producer);
   }
 
   get hasBacklog(): boolean {
