@@ -64,7 +64,9 @@ export function describeType(v: unknown): string {
   if (t === 'function') return `a function${(v as { name?: string }).name ? ` (${(v as { name: string }).name})` : ''}`;
   if (t === 'symbol') return 'a symbol';
   if (t !== 'object') return `a ${t}`;
+  if (Array.isArray(v)) return 'an array';
   const proto = Object.getPrototypeOf(v) as { constructor?: { name?: string } } | null;
+  if (proto === Object.prototype || proto === null) return 'a plain object';
   const name = proto?.constructor?.name;
   return name ? `an instance of class ${name}` : 'an object with a custom prototype';
 }
