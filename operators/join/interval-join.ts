@@ -138,7 +138,7 @@ export class IntervalJoinOperator<L, R, O> implements Operator<L | R, O> {
 
 /**
  * Appends to the bucket of time `t`; true if the bucket is new (and so needs its cleanup timer).
- * A stored array is copied, never changed in place: the heap backend hands out the stored object.
+ * State hands out copies (state/value-serializer.ts), so the bucket read can be changed and put back.
  */
 function add<T>(buffer: MapState<number, T[]>, t: number, value: T): boolean {
   const bucket = buffer.get(t);
@@ -146,8 +146,7 @@ function add<T>(buffer: MapState<number, T[]>, t: number, value: T): boolean {
     buffer.put(t, [value]);
     return true;
   }
-  const next = bucket.slice();
-  next.push(value);
-  buffer.put(t, next);
+  bucket.push(value);
+  buffer.put(t, bucket);
   return false;
 }
