@@ -71,7 +71,7 @@ export class ApproxCountDistinctOperator<K extends StateKey, T, V extends StateK
         const key = keyOf(record);
         backend.setCurrentKey(key, keyGroupOf(key, maxParallelism));
         const stored = this.sketch.value();
-        // State backends may hand out a Buffer view; registers are copied before changing them.
+        // The stored sketch is the state's own (ownedSketch: no copy out): copy it before changing it.
         const sketch = stored === undefined ? createSketch(this.precision) : new Uint8Array(stored);
         if (!sketchAdd(sketch, valueOf(record))) continue;
         this.sketch.update(sketch);
