@@ -1,7 +1,7 @@
 /**
  * Keyed process functions (one or two inputs): the backend's current key is set to each record's
- * key before user code runs, so state handles and timers act on that key. Event-time timers fire
- * when the watermark passes them; processing-time timers fire from the task's mailbox.
+ * key before user code runs, so state handles and timers act on that key. Timers fire through the
+ * shared timer loop (timer-driver.ts): one at a time, so a handler's registrations and deletions count.
  */
 import type {
   Collector,
@@ -15,7 +15,9 @@ import type { KeySelector } from './functions.ts';
 import { BadRecordError, describeRecord, userFunctionError } from '../runtime/errors.ts';
 import type { KeyedStateBackend } from '../state/backend.ts';
 import { isStateKey, keyGroupOf, type StateKey } from '../state/key-groups.ts';
+import type { TimeDomain, Timer } from '../state/timers.ts';
 import type { Operator, OperatorContext } from './operator.ts';
+import { TimerDriver } from './timer-driver.ts';
 import { RecordContext } from './process.ts';
 
 type AnyKeyedFunction<K, OUT> = KeyedProcessFunction<K, unknown, OUT> | KeyedCoProcessFunction<K, unknown, unknown, OUT>;
@@ -27,39 +29,36 @@ class KeyedRecordContext<K, OUT> extends RecordContext<OUT> implements OnTimerCo
 
   constructor(
     private readonly backend: () => KeyedStateBackend,
-    private readonly onProcessingTimer: (time: number) => void,
+    private readonly timers: () => TimerDriver,
   ) {
     super();
   }
 
   registerEventTimeTimer(time: number): void {
     const b = this.backend();
-    b.timers.register('event', time, b.currentKey(), b.currentKeyGroup());
+    this.timers().register('event', time, b.currentKey(), b.currentKeyGroup());
   }
 
   deleteEventTimeTimer(time: number): void {
     const b = this.backend();
-    b.timers.delete('event', time, b.currentKey(), b.currentKeyGroup());
+    this.timers().delete('event', time, b.currentKey(), b.currentKeyGroup());
   }
 
   registerProcessingTimeTimer(time: number): void {
     const b = this.backend();
-    b.timers.register('processing', time, b.currentKey(), b.currentKeyGroup());
-    this.onProcessingTimer(time);
+    this.timers().register('processing', time, b.currentKey(), b.currentKeyGroup());
   }
 
   deleteProcessingTimeTimer(time: number): void {
     const b = this.backend();
-    b.timers.delete('processing', time, b.currentKey(), b.currentKeyGroup());
+    this.timers().delete('processing', time, b.currentKey(), b.currentKeyGroup());
   }
 }
 
 export class KeyedProcessOperator<K extends StateKey, OUT> implements Operator<unknown, OUT> {
   private backend!: KeyedStateBackend;
-  private op!: OperatorContext<OUT>;
+  private timers!: TimerDriver;
   private readonly ctx: KeyedRecordContext<K, OUT>;
-  /** Earliest processing time a wake-up is scheduled for. */
-  private wakeUpAt = Infinity;
 
   constructor(
     readonly name: string,
@@ -67,13 +66,13 @@ export class KeyedProcessOperator<K extends StateKey, OUT> implements Operator<u
     /** One key selector per input. */
     private readonly keySelectors: readonly KeySelector<unknown>[],
   ) {
-    this.ctx = new KeyedRecordContext<K, OUT>(() => this.backend, (t) => this.scheduleWakeUp(t));
+    this.ctx = new KeyedRecordContext<K, OUT>(() => this.backend, () => this.timers);
   }
 
   open(op: OperatorContext<OUT>): void | Promise<void> {
     if (!op.keyedState) throw new Error(`operator '${this.name}' is keyed but has no keyed state backend`);
-    this.op = op;
     this.backend = op.keyedState;
+    this.timers = new TimerDriver(this.backend, op as OperatorContext<unknown>, (t, domain) => this.onTimer(t, domain));
     this.ctx.bind(op);
     const b = this.backend;
     const runtime: KeyedRuntimeContext = {
@@ -86,8 +85,7 @@ export class KeyedProcessOperator<K extends StateKey, OUT> implements Operator<u
       getReducingState: (d) => b.getReducingState(d),
       getAggregatingState: (d) => b.getAggregatingState(d),
     };
-    const next = b.timers.peekEarliest('processing');
-    if (next !== undefined) this.scheduleWakeUp(next);
+    this.timers.open();
     return this.fn.open?.(runtime);
   }
 
@@ -116,39 +114,22 @@ export class KeyedProcessOperator<K extends StateKey, OUT> implements Operator<u
   }
 
   processWatermark(watermark: number): void {
-    this.fireTimers('event', watermark);
+    this.timers.fire('event', watermark);
   }
 
-  private fireTimers(domain: 'event' | 'processing', upTo: number): void {
-    const { ctx, backend, fn } = this;
+  /** One due timer; the driver has set the backend's current key to the timer's. */
+  private onTimer(t: Timer, domain: TimeDomain): void {
+    const { ctx, fn } = this;
     const onTimer = fn.onTimer;
-    for (;;) {
-      const due = backend.timers.pollDue(domain, upTo);
-      if (due.length === 0) return;
-      if (!onTimer) continue;
-      for (const t of due) {
-        backend.setCurrentKey(t.key, t.keyGroup);
-        ctx.key = t.key as K;
-        ctx.timeDomain = domain;
-        ctx.timestamp = domain === 'event' ? t.time : Number.NaN;
-        try {
-          onTimer.call(fn, t.time, ctx, ctx as Collector<OUT>);
-        } catch (e) {
-          throw userFunctionError(this.name, { timer: t.time, domain, key: t.key }, e);
-        }
-      }
+    if (!onTimer) return;
+    ctx.key = t.key as K;
+    ctx.timeDomain = domain;
+    ctx.timestamp = domain === 'event' ? t.time : Number.NaN;
+    try {
+      onTimer.call(fn, t.time, ctx, ctx as Collector<OUT>);
+    } catch (e) {
+      throw userFunctionError(this.name, { timer: t.time, domain, key: t.key }, e);
     }
-  }
-
-  private scheduleWakeUp(time: number): void {
-    if (time >= this.wakeUpAt) return;
-    this.wakeUpAt = time;
-    this.op.processingTime.schedule(time, () => {
-      this.wakeUpAt = Infinity;
-      this.fireTimers('processing', Math.max(time, this.op.processingTime.now()));
-      const next = this.backend.timers.peekEarliest('processing');
-      if (next !== undefined) this.scheduleWakeUp(next);
-    });
   }
 
   close(): void | Promise<void> {

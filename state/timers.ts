@@ -19,7 +19,13 @@ export interface Timer {
 export interface TimerService {
   register(domain: TimeDomain, time: number, key: StateKey, keyGroup: number, namespace?: string): void;
   delete(domain: TimeDomain, time: number, key: StateKey, keyGroup: number, namespace?: string): void;
-  /** Removes and returns, in time order, the timers of `domain` with time <= `upTo`. */
+  /**
+   * Removes and returns the earliest timer of `domain` if its time is <= `upTo`. Operators fire
+   * timers one at a time through operators/timer-driver.ts, so a timer registered or deleted by a
+   * handler is seen by the next poll (as in Flink's InternalTimerService).
+   */
+  pollNext(domain: TimeDomain, upTo: number): Timer | undefined;
+  /** Removes and returns, in time order, the timers of `domain` with time <= `upTo` (tests and tools; operators use pollNext). */
   pollDue(domain: TimeDomain, upTo: number): Timer[];
   /** The earliest timer of `domain`, if any (to schedule the next processing-time wake-up). */
   peekEarliest(domain: TimeDomain): number | undefined;

@@ -11,6 +11,8 @@
 import type { KeySelector } from '../functions.ts';
 import { ConfigError, userFunctionError } from '../../runtime/errors.ts';
 import type { KeyedStateBackend } from '../../state/backend.ts';
+import type { Timer } from '../../state/timers.ts';
+import { TimerDriver } from '../timer-driver.ts';
 import { mapState } from '../../state/descriptors.ts';
 import type { MapState } from '../../state/handles.ts';
 import type { Operator, OperatorContext, Output, OutputTag } from '../operator.ts';
@@ -39,6 +41,7 @@ export function validateInterval(lowerMs: number, upperMs: number): void {
 
 export class IntervalJoinOperator<L, R, O> implements Operator<L | R, O> {
   private backend!: KeyedStateBackend;
+  private timers!: TimerDriver;
   private keys!: JoinKeys;
   private ctx!: OperatorContext<O>;
   private out!: Output<O>;
@@ -58,6 +61,7 @@ export class IntervalJoinOperator<L, R, O> implements Operator<L | R, O> {
     this.ctx = ctx;
     this.out = ctx.output;
     this.backend = requireKeyedState(this.name, ctx as OperatorContext<unknown>);
+    this.timers = new TimerDriver(this.backend, ctx as OperatorContext<unknown>, (t) => this.onTimer(t));
     this.keys = new JoinKeys(this.name, this.backend, this.keySelectors);
     this.late = new LateRecords(ctx as OperatorContext<unknown>, this.spec.lateOutput);
     this.left = this.backend.getMapState(mapState<number, L[]>('interval-join-left'));
@@ -122,22 +126,19 @@ export class IntervalJoinOperator<L, R, O> implements Operator<L | R, O> {
   }
 
   processWatermark(watermark: number): void {
-    const { backend } = this;
-    for (;;) {
-      const due = backend.timers.pollDue('event', watermark);
-      if (due.length === 0) return;
-      for (const timer of due) {
-        backend.setCurrentKey(timer.key, timer.keyGroup);
-        if (timer.namespace === LEFT) this.left.remove(timer.time - this.spec.upperMs);
-        else if (timer.namespace === RIGHT) this.right.remove(timer.time + this.spec.lowerMs);
-      }
-    }
+    this.timers.fire('event', watermark);
+  }
+
+  /** A due cleanup timer; the driver has set the backend's current key to the timer's. */
+  private onTimer(timer: Timer): void {
+    if (timer.namespace === LEFT) this.left.remove(timer.time - this.spec.upperMs);
+    else if (timer.namespace === RIGHT) this.right.remove(timer.time + this.spec.lowerMs);
   }
 }
 
 /**
  * Appends to the bucket of time `t`; true if the bucket is new (and so needs its cleanup timer).
- * A stored array is copied, never changed in place: the heap backend hands out the stored object.
+ * State hands out copies (state/value-serializer.ts), so the bucket read can be changed and put back.
  */
 function add<T>(buffer: MapState<number, T[]>, t: number, value: T): boolean {
   const bucket = buffer.get(t);
@@ -145,8 +146,7 @@ function add<T>(buffer: MapState<number, T[]>, t: number, value: T): boolean {
     buffer.put(t, [value]);
     return true;
   }
-  const next = bucket.slice();
-  next.push(value);
-  buffer.put(t, next);
+  bucket.push(value);
+  buffer.put(t, bucket);
   return false;
 }

@@ -27,6 +27,8 @@
 import type { KeySelector } from '../functions.ts';
 import { BadRecordError, ConfigError, describeRecord, userFunctionError } from '../../runtime/errors.ts';
 import type { KeyedStateBackend } from '../../state/backend.ts';
+import type { Timer } from '../../state/timers.ts';
+import { TimerDriver } from '../timer-driver.ts';
 import { mapState } from '../../state/descriptors.ts';
 import type { MapState } from '../../state/handles.ts';
 import type { Change } from '../changelog.ts';
@@ -45,6 +47,7 @@ const VERSION_TIMER = 'v';
 
 export class TemporalJoinOperator<F, D, O> implements Operator<unknown, O> {
   private backend!: KeyedStateBackend;
+  private timers!: TimerDriver;
   private keys!: JoinKeys;
   private ctx!: OperatorContext<O>;
   private out!: Output<O>;
@@ -71,6 +74,7 @@ export class TemporalJoinOperator<F, D, O> implements Operator<unknown, O> {
     this.ctx = ctx;
     this.out = ctx.output;
     this.backend = requireKeyedState(this.name, ctx as OperatorContext<unknown>);
+    this.timers = new TimerDriver(this.backend, ctx as OperatorContext<unknown>, (t) => this.onTimer(t));
     this.keys = new JoinKeys(this.name, this.backend, this.keySelectors);
     this.late = new LateRecords(ctx as OperatorContext<unknown>, this.spec.lateOutput);
     this.facts = this.backend.getMapState(mapState<number, F[]>('temporal-join-facts'));
@@ -116,15 +120,12 @@ export class TemporalJoinOperator<F, D, O> implements Operator<unknown, O> {
   }
 
   processWatermark(watermark: number): void {
-    const { backend } = this;
-    for (;;) {
-      const due = backend.timers.pollDue('event', watermark);
-      if (due.length === 0) return;
-      for (const timer of due) {
-        backend.setCurrentKey(timer.key, timer.keyGroup);
-        this.onTime(timer.time, timer.namespace === FACT_TIMER);
-      }
-    }
+    this.timers.fire('event', watermark);
+  }
+
+  /** A due cleanup timer; the driver has set the backend's current key to the timer's. */
+  private onTimer(timer: Timer): void {
+    this.onTime(timer.time, timer.namespace === FACT_TIMER);
   }
 
   /**

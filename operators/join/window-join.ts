@@ -16,6 +16,8 @@
 import type { KeySelector } from '../functions.ts';
 import { ConfigError, userFunctionError } from '../../runtime/errors.ts';
 import type { KeyedStateBackend } from '../../state/backend.ts';
+import type { Timer } from '../../state/timers.ts';
+import { TimerDriver } from '../timer-driver.ts';
 import { listState, mapState } from '../../state/descriptors.ts';
 import type { ListState, MapState } from '../../state/handles.ts';
 import type { StateKey } from '../../state/key-groups.ts';
@@ -66,6 +68,7 @@ export interface WindowJoinSpec<L, R, O> {
 
 export class WindowJoinOperator<L, R, O> implements Operator<L | R, O> {
   private backend!: KeyedStateBackend;
+  private timers!: TimerDriver;
   private keys!: JoinKeys;
   private ctx!: OperatorContext<O>;
   private out!: Output<O>;
@@ -86,6 +89,7 @@ export class WindowJoinOperator<L, R, O> implements Operator<L | R, O> {
     this.ctx = ctx;
     this.out = ctx.output;
     this.backend = requireKeyedState(this.name, ctx as OperatorContext<unknown>);
+    this.timers = new TimerDriver(this.backend, ctx as OperatorContext<unknown>, (t) => this.onTimer(t));
     this.keys = new JoinKeys(this.name, this.backend, this.keySelectors);
     this.late = new LateRecords(ctx as OperatorContext<unknown>, this.spec.lateOutput);
     this.lists = [this.backend.getListState(listState<L>('window-join-left')), this.backend.getListState(listState<R>('window-join-right'))];
@@ -122,37 +126,34 @@ export class WindowJoinOperator<L, R, O> implements Operator<L | R, O> {
   }
 
   processWatermark(watermark: number): void {
+    this.timers.fire('event', watermark);
+  }
+
+  /** A window's end timer: join and drop its records (the driver has set the current key to the window's index key). */
+  private onTimer(timer: Timer): void {
     const { backend } = this;
     const [lefts, rights] = this.lists;
-    const { sizeMs } = this.spec.windows;
-    for (;;) {
-      const due = backend.timers.pollDue('event', watermark);
-      if (due.length === 0) return;
-      for (const timer of due) {
-        const start = timer.time + 1 - sizeMs;
-        backend.setCurrentKey(timer.key, timer.keyGroup);
-        const keys = [...this.windowKeys.keys()];
-        this.windowKeys.clear();
-        const window: WindowInfo = { start, end: timer.time + 1 };
-        for (const key of keys) {
-          backend.setCurrentKey(withWindow(key, start), timer.keyGroup);
-          const ls = lefts.get();
-          const rs = rights.get();
-          for (let a = 0; a < ls.length; a++) {
-            for (let b = 0; b < rs.length; b++) {
-              let o: O;
-              try {
-                o = this.spec.join(ls[a]!, rs[b]!, window);
-              } catch (e) {
-                throw userFunctionError(this.name, { left: ls[a], right: rs[b], window }, e);
-              }
-              this.out.emit(o, timer.time);
-            }
+    const start = timer.time + 1 - this.spec.windows.sizeMs;
+    const keys = [...this.windowKeys.keys()];
+    this.windowKeys.clear();
+    const window: WindowInfo = { start, end: timer.time + 1 };
+    for (const key of keys) {
+      backend.setCurrentKey(withWindow(key, start), timer.keyGroup);
+      const ls = lefts.get();
+      const rs = rights.get();
+      for (let a = 0; a < ls.length; a++) {
+        for (let b = 0; b < rs.length; b++) {
+          let o: O;
+          try {
+            o = this.spec.join(ls[a]!, rs[b]!, window);
+          } catch (e) {
+            throw userFunctionError(this.name, { left: ls[a], right: rs[b], window }, e);
           }
-          if (ls.length > 0) lefts.clear();
-          if (rs.length > 0) rights.clear();
+          this.out.emit(o, timer.time);
         }
       }
+      if (ls.length > 0) lefts.clear();
+      if (rs.length > 0) rights.clear();
     }
   }
 }

@@ -20,7 +20,7 @@ import type { ListState, MapState } from '../../state/handles.ts';
 import type { TimeDomain, Timer } from '../../state/timers.ts';
 import type { Operator, OperatorContext, OutputTag } from '../operator.ts';
 import type { AlignedWindowAssigner } from './assigner.ts';
-import { TimerDriver } from './timer-driver.ts';
+import { TimerDriver } from '../timer-driver.ts';
 import { WindowCollector, floorMod, gcd, type EarlyFiring, type FiringKind, type ProcessWindowFunction, type WindowResultFunction } from './time-window.ts';
 import { combine, type IncrementalContents, type WindowContents } from './window-contents.ts';
 
@@ -84,7 +84,9 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
     if (!ctx.keyedState) throw new Error(`window operator '${this.name}' must follow keyBy`);
     this.ctx = ctx;
     this.backend = ctx.keyedState;
-    this.panes = this.backend.getMapState<number, ACC>({ kind: 'map', name: 'panes' });
+    const contents = this.emitSpec.contents;
+    const serializer = contents.kind === 'incremental' ? contents.serializer : undefined;
+    this.panes = this.backend.getMapState<number, ACC>({ kind: 'map', name: 'panes', ...(serializer ? { serializer } : {}) });
     if (this.emitSpec.contents.kind === 'elements') this.elements = this.backend.getListState<[number, T]>({ kind: 'list', name: 'elements' });
     const output = ctx.output;
     this.out = new WindowCollector<K, R>((v, t) => output.emit(v, t), () => ctx.currentWatermark(), () => ctx.processingTime.now());

@@ -10,6 +10,7 @@
  * session that already fired fires again at once ('late'). Timers (namespaces): 'f' at end - 1,
  * 'c' at end - 1 + allowed lateness (drop the session), 'e' early firings.
  */
+import type { StateSerializer } from '../../state/value-serializer.ts';
 import { BadRecordError, ConfigError, describeRecord, userFunctionError } from '../../runtime/errors.ts';
 import type { KeyedStateBackend } from '../../state/backend.ts';
 import type { ListState, ValueState } from '../../state/handles.ts';
@@ -18,12 +19,23 @@ import type { TimeDomain, Timer } from '../../state/timers.ts';
 import type { Operator, OperatorContext } from '../operator.ts';
 import type { WindowOperatorOptions } from './aligned-window-operator.ts';
 import type { SessionWindowAssigner } from './assigner.ts';
-import { TimerDriver } from './timer-driver.ts';
+import { TimerDriver } from '../timer-driver.ts';
 import { WindowCollector, type FiringKind, type ProcessWindowFunction, type WindowResultFunction } from './time-window.ts';
 import type { IncrementalContents, WindowContents } from './window-contents.ts';
 
 /** [start, end, accumulator]: a tuple so state stays compact in msgpack. */
 type Session<ACC> = [number, number, ACC | null];
+
+/** The sessions' tuples with the aggregate's own accumulator serializer (default state serializer otherwise). */
+function sessionsSerializer<ACC>(acc: StateSerializer<ACC>): StateSerializer<Session<ACC>[]> {
+  return {
+    copy: (sessions) => sessions.map(([start, end, a]): Session<ACC> => [start, end, a === null ? null : acc.copy(a)]),
+    check: (sessions) => {
+      for (const [, , a] of sessions) if (a !== null) acc.check(a);
+    },
+  };
+}
+
 
 export class SessionWindowOperator<K extends StateKey, T, ACC, OUT, R> implements Operator<T, R> {
   private backend!: KeyedStateBackend;
@@ -58,7 +70,8 @@ export class SessionWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
     if (!ctx.keyedState) throw new Error(`window operator '${this.name}' must follow keyBy`);
     this.ctx = ctx;
     this.backend = ctx.keyedState;
-    this.sessions = this.backend.getValueState<Session<ACC>[]>({ kind: 'value', name: 'sessions' });
+    const acc = this.incremental?.serializer;
+    this.sessions = this.backend.getValueState<Session<ACC>[]>({ kind: 'value', name: 'sessions', ...(acc ? { serializer: sessionsSerializer(acc) } : {}) });
     if (!this.incremental) this.elements = this.backend.getListState<[number, T]>({ kind: 'list', name: 'elements' });
     const output = ctx.output;
     this.out = new WindowCollector<K, R>((v, t) => output.emit(v, t), () => ctx.currentWatermark(), () => ctx.processingTime.now());

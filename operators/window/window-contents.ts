@@ -4,6 +4,7 @@
  */
 import { ConfigError } from '../../runtime/errors.ts';
 import type { AggregateFunction } from '../../state/descriptors.ts';
+import type { StateSerializer } from '../../state/value-serializer.ts';
 
 export interface IncrementalContents<T, ACC, OUT> {
   readonly kind: 'incremental';
@@ -17,6 +18,8 @@ export interface IncrementalContents<T, ACC, OUT> {
   /** A fresh left side for merges. */
   empty(): ACC | undefined;
   result(accumulator: ACC): OUT;
+  /** How state checks and copies the accumulator (the aggregate's `accumulatorSerializer`); default plain data. */
+  serializer?: StateSerializer<ACC>;
 }
 
 export interface ElementContents {
@@ -45,6 +48,7 @@ export function aggregateContents<T, ACC, OUT>(agg: AggregateFunction<T, ACC, OU
     merge,
     empty: () => agg.createAccumulator(),
     result: (acc) => agg.getResult(acc),
+    ...(agg.accumulatorSerializer ? { serializer: agg.accumulatorSerializer } : {}),
   };
 }
 

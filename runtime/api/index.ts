@@ -85,7 +85,7 @@ export type { ChangelogAggregateFunction, GroupAggregateOptions } from '../../op
 export type { DeduplicateOptions } from '../../operators/dedup/deduplicate.ts';
 export type { RankedRow, TopNOptions } from '../../operators/rank/top-n.ts';
 export { topNAggregate, type Ranked, type WindowRanked } from '../../operators/rank/window-top-n.ts';
-export type { CountDistinctOptions, DistinctCount } from '../../operators/aggregate/count-distinct.ts';
+export { countDistinct, type CountDistinctOptions, type DistinctCount, type DistinctValue } from '../../operators/aggregate/count-distinct.ts';
 export { hllAggregate, type ApproxCountDistinctOptions } from '../../operators/aggregate/approx-count-distinct.ts';
 
 // State.

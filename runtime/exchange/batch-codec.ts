@@ -8,10 +8,17 @@
  * bytes, strings as one UTF-8 run decoded once and cut with `substring`, anything else (nested
  * objects, null, bigint) per field with msgpack. A batch whose records do not all fit the first
  * record's shape, or records that are not plain objects, go whole through msgpack: slower, never wrong.
+ *
+ * What goes through msgpack is checked first (runtime/plain-data.ts): Map, Set, Date, bigint and
+ * typed arrays are carried as they are (msgpackr records keep plain objects and Maps apart);
+ * anything that would arrive changed (a class instance, a function) is a BadRecordError naming
+ * the field. The columnar fields need no check: their shape test already requires primitives.
  */
 import { Packr } from 'msgpackr';
+import { BadRecordError, describeRecord } from '../errors.ts';
+import { NotPlainDataError, checkPlainData } from '../plain-data.ts';
 
-const packr = new Packr({ useRecords: false, moreTypes: true, int64AsType: 'bigint', mapsAsObjects: true });
+const packr = new Packr({ moreTypes: true, int64AsType: 'bigint', copyBuffers: true });
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder();
 
@@ -135,11 +142,34 @@ function boolPart(col: ArrayLike<unknown>, n: number): Part {
   return { bytes: a, align: 1 };
 }
 
-function anyPart(col: ArrayLike<unknown>, n: number): Part {
+/** Checks then packs `n` values: one field's column (`field` names it) or whole records. */
+function anyPart(col: ArrayLike<unknown>, n: number, field?: string, records: ArrayLike<unknown> = col): Part {
+  for (let i = 0; i < n; i++) {
+    try {
+      checkPlainData(col[i]);
+    } catch (e) {
+      throw e instanceof NotPlainDataError ? notCarried(e, field, records[i]) : e;
+    }
+  }
   return { bytes: packr.pack(Array.prototype.slice.call(col, 0, n)), align: 1 };
 }
 
-function columnParts(type: FieldType, col: ArrayLike<unknown>, n: number): Part[] {
+/** What a record may hold, for error messages. */
+export const RECORD_VALUES = 'numbers, strings, booleans, bigint, null, undefined, arrays, plain objects, Map, Set, Date, typed arrays';
+
+function notCarried(e: NotPlainDataError, field: string | undefined, record: unknown): BadRecordError {
+  // e.path is '$' (the value) or '$.a[1]...' inside it; a column's values are one field's.
+  const inner = e.path.slice(1);
+  const where = field === undefined ? (inner === '' ? 'the record' : `record field '${inner.replace(/^\./, '')}'`) : `record field '${field}${inner}'`;
+  return new BadRecordError(
+    `${where} holds ${e.found}, which cannot cross to another worker unchanged: records sent between operators must be plain data (${RECORD_VALUES}). ` +
+      `Emit the object's data instead (and rebuild the instance downstream if needed).`,
+    describeRecord(record),
+    field ?? (inner === '' ? undefined : inner.replace(/^\./, '')),
+  );
+}
+
+function columnParts(type: FieldType, col: ArrayLike<unknown>, n: number, field?: string, records?: ArrayLike<unknown>): Part[] {
   switch (type) {
     case 'n':
       return [numberPart(col, n)];
@@ -148,7 +178,7 @@ function columnParts(type: FieldType, col: ArrayLike<unknown>, n: number): Part[
     case 'b':
       return [boolPart(col, n)];
     case 'x':
-      return [anyPart(col, n)];
+      return [anyPart(col, n, field, records)];
   }
 }
 
@@ -188,8 +218,11 @@ export function encodeBatch(values: readonly unknown[], times: ArrayLike<number>
       const cols = scratchColumns(shape.fields.length);
       if (shape.extract(values, cols)) {
         const parts: Part[] = [timePart];
-        for (let f = 0; f < shape.fields.length; f++) parts.push(...columnParts(shape.types[f]!, cols[f]!, n));
-        for (let f = 0; f < shape.fields.length; f++) cols[f]!.length = 0;
+        try {
+          for (let f = 0; f < shape.fields.length; f++) parts.push(...columnParts(shape.types[f]!, cols[f]!, n, shape.fields[f], values));
+        } finally {
+          for (let f = 0; f < shape.fields.length; f++) cols[f]!.length = 0;
+        }
         return assemble(n, shape.key, parts);
       }
       for (let f = 0; f < shape.fields.length; f++) cols[f]!.length = 0;

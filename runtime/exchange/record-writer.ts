@@ -5,6 +5,7 @@
  * an event), so batches are large under load and latency stays low when traffic is light.
  */
 import { keyGroupOf, subtaskForKeyGroup } from '../../state/key-groups.ts';
+import { WeirError } from '../errors.ts';
 import type { Partitioning } from '../graph/stream-graph.ts';
 import type { ChannelEvent } from './channel-event.ts';
 import type { OutputChannel } from './output-channel.ts';
@@ -13,6 +14,8 @@ export class RecordWriter {
   private values: unknown[][];
   private times: number[][];
   private next = 0;
+  /** The end of input was sent: a record written now could never be delivered. */
+  private ended = false;
   recordsOut = 0;
 
   constructor(
@@ -20,12 +23,15 @@ export class RecordWriter {
     readonly channels: readonly OutputChannel[],
     private readonly batchSize: number,
     private readonly maxParallelism: number,
+    /** The operator whose output this is, named in errors (a record the exchange cannot carry). */
+    private readonly producer?: string,
   ) {
     this.values = channels.map(() => []);
     this.times = channels.map(() => []);
   }
 
   write(values: readonly unknown[], times: ArrayLike<number>): void {
+    if (this.ended) this.writeAfterEnd();
     const n = values.length;
     this.recordsOut += n;
     const p = this.partitioning;
@@ -84,7 +90,12 @@ export class RecordWriter {
   private flushChannel(c: number): void {
     const vs = this.values[c]!;
     if (vs.length === 0) return;
-    this.channels[c]!.sendBatch(vs, this.times[c]!);
+    try {
+      this.channels[c]!.sendBatch(vs, this.times[c]!);
+    } catch (e) {
+      if (e instanceof WeirError && this.producer !== undefined) e.withOperator(this.producer);
+      throw e;
+    }
     this.values[c] = [];
     this.times[c] = [];
   }
@@ -98,6 +109,16 @@ export class RecordWriter {
   broadcastEvent(event: ChannelEvent): void {
     this.flush();
     for (const ch of this.channels) ch.sendEvent(event);
+    if (event.kind === 'end') this.ended = true;
+  }
+
+  private writeAfterEnd(): never {
+    const err = new WeirError(
+      'a record was emitted after the end of input was sent downstream, where it could never arrive: emit what is left in endInput ' +
+        '(processing-time timers do not fire after the end of input, as in Flink)',
+      { domain: 'user' },
+    );
+    throw this.producer === undefined ? err : err.withOperator(this.producer);
   }
 
   get hasBacklog(): boolean {

@@ -86,6 +86,8 @@ export class StreamTask {
   private readonly writers: RecordWriter[] = [];
   private readonly source: SourceDriver<unknown> | undefined;
   private readonly timeouts = new Set<NodeJS.Timeout>();
+  /** Set at the end of input: processing-time callbacks no longer run (see finish). */
+  private processingTimeQuiesced = false;
   private readonly operatorStates = new Map<number, OperatorStateStore>();
   private readonly aligner: BarrierAligner | undefined;
   private readonly checkpointer: SubtaskCheckpointer;
@@ -144,6 +146,7 @@ export class StreamTask {
           channels,
           settings.batchSize,
           plan.maxParallelism,
+          cn.node.name,
         );
         targets.writers.push(writer);
         this.writers.push(writer);
@@ -178,6 +181,7 @@ export class StreamTask {
   private readonly processingTime: ProcessingTimeService = {
     now: () => Date.now(),
     schedule: (time, callback) => {
+      if (this.processingTimeQuiesced) return;
       const t = setTimeout(() => {
         this.timeouts.delete(t);
         this.mailbox.put({
@@ -327,6 +331,7 @@ export class StreamTask {
    */
   private async finish(): Promise<void> {
     if (this.watermark < Infinity) await this.advanceWatermark(Infinity);
+    await this.quiesceProcessingTime();
     await this.chain.endInput();
     this.broadcast({ kind: 'end' });
     if (this.checkpointing.enabled) {
@@ -336,6 +341,20 @@ export class StreamTask {
     }
     await this.checkpointer.commitAtEndOfInput();
     this.flushOutputs();
+  }
+
+  /**
+   * As Flink's StreamOperatorWrapper does before finishing operators: processing-time callbacks
+   * already due (their mails queued) run now, while their output can still reach downstream;
+   * pending ones are cancelled and later registrations are ignored. Nothing runs after the end of
+   * input is sent downstream, so nothing is emitted into channels that already ended (windows on
+   * processing time fire what they hold in endInput instead).
+   */
+  private async quiesceProcessingTime(): Promise<void> {
+    this.processingTimeQuiesced = true;
+    for (const t of this.timeouts) clearTimeout(t);
+    this.timeouts.clear();
+    await this.runMails();
   }
 
   /** After the end of input: only mails and barriers, until the final checkpoint completed. */

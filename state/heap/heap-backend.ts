@@ -20,6 +20,8 @@ import type { CheckpointScope, CheckpointStorage } from '../checkpoint-storage/s
 import { TIMERS, decodeKeyBytes, readKey, validateStateName } from '../layout.ts';
 import { forEachEntry, readOwnedBlocks, writeKeyedSnapshot } from '../snapshot/entry-file.ts';
 import type { KeyedStateHandle } from '../snapshot/keyed-state-handle.ts';
+import { serializerOf } from '../descriptors.ts';
+import { checkIn, copyIn } from '../value-serializer.ts';
 import { encodeHeapState, materialize, valueCodec, type HeapEntry, type HeapTable, type RestoredEntry, type StateKind } from './heap-snapshot.ts';
 
 type Entry = HeapEntry;
@@ -126,12 +128,20 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
     return h;
   }
 
+  // Value semantics (value-serializer.ts): writes keep a copy, reads hand out a copy; the
+  // accumulator of reducing and aggregating state is the state's own and is only checked.
+
   getValueState<T>(d: ValueStateDescriptor<T>): ValueState<T> {
     return this.cached(d.name, () => {
       const table = this.table(d.name, d);
+      const ser = serializerOf<T>(d);
+      const uid = this.operatorUid;
       return {
-        value: () => this.read(table, d.ttl)?.value as T | undefined,
-        update: (v: T) => this.write(table, d.ttl, v),
+        value: () => {
+          const e = this.read(table, d.ttl);
+          return e === undefined ? undefined : ser.copy(e.value as T);
+        },
+        update: (v: T) => this.write(table, d.ttl, copyIn(ser, v, uid, d.name)),
         clear: () => void table.delete(this.id),
       };
     });
@@ -140,18 +150,25 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
   getListState<T>(d: ListStateDescriptor<T>): ListState<T> {
     return this.cached(d.name, () => {
       const table = this.table(d.name, d);
+      const ser = serializerOf<T>(d);
+      const uid = this.operatorUid;
+      const copyAll = (vs: readonly T[]): T[] => vs.map((v) => copyIn(ser, v, uid, d.name));
       const list = (): T[] | undefined => this.read(table, d.ttl)?.value as T[] | undefined;
       return {
-        get: () => [...(list() ?? [])],
+        get: () => (list() ?? []).map((v) => ser.copy(v)),
         add: (v: T) => {
+          const c = copyIn(ser, v, uid, d.name);
           const l = list();
           if (l) {
-            l.push(v);
+            l.push(c);
             this.write(table, d.ttl, l);
-          } else this.write(table, d.ttl, [v]);
+          } else this.write(table, d.ttl, [c]);
         },
-        addAll: (vs: readonly T[]) => this.write(table, d.ttl, [...(list() ?? []), ...vs]),
-        update: (vs: readonly T[]) => (vs.length === 0 ? void table.delete(this.id) : this.write(table, d.ttl, [...vs])),
+        addAll: (vs: readonly T[]) => {
+          const cs = copyAll(vs);
+          this.write(table, d.ttl, [...(list() ?? []), ...cs]);
+        },
+        update: (vs: readonly T[]) => (vs.length === 0 ? void table.delete(this.id) : this.write(table, d.ttl, copyAll(vs))),
         clear: () => void table.delete(this.id),
       };
     });
@@ -160,14 +177,20 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
   getMapState<UK extends StateKey, UV>(d: MapStateDescriptor<UK, UV>): MapState<UK, UV> {
     return this.cached(d.name, () => {
       const table = this.table(d.name, d);
+      const ser = serializerOf<UV>(d);
+      const uid = this.operatorUid;
       type Inner = Map<KeyId, [UK, UV]>;
       const inner = (): Inner | undefined => this.read(table, d.ttl)?.value as Inner | undefined;
       const sorted = (): [UK, UV][] => [...(inner()?.values() ?? [])].sort((a, b) => compareKeys(a[0], b[0]));
       return {
-        get: (k: UK) => inner()?.get(keyId(k))?.[1],
+        get: (k: UK) => {
+          const e = inner()?.get(keyId(k));
+          return e === undefined ? undefined : ser.copy(e[1]);
+        },
         put: (k: UK, v: UV) => {
+          const c = copyIn(ser, v, uid, d.name);
           const m = inner() ?? new Map<KeyId, [UK, UV]>();
-          m.set(keyId(k), [k, v]);
+          m.set(keyId(k), [k, c]);
           this.write(table, d.ttl, m);
         },
         remove: (k: UK) => {
@@ -177,7 +200,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
           if (m.size === 0) table.delete(this.id);
         },
         contains: (k: UK) => inner()?.has(keyId(k)) ?? false,
-        entries: () => sorted().map(([k, v]): [UK, UV] => [k, v])[Symbol.iterator](),
+        entries: () => sorted().map(([k, v]): [UK, UV] => [k, ser.copy(v)])[Symbol.iterator](),
         keys: () => sorted().map(([k]) => k)[Symbol.iterator](),
         isEmpty: () => (inner()?.size ?? 0) === 0,
         clear: () => void table.delete(this.id),
@@ -188,11 +211,17 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
   getReducingState<T>(d: ReducingStateDescriptor<T>): ReducingState<T> {
     return this.cached(d.name, () => {
       const table = this.table(d.name, d);
+      const ser = serializerOf<T>(d);
+      const uid = this.operatorUid;
       return {
-        get: () => this.read(table, d.ttl)?.value as T | undefined,
+        get: () => {
+          const e = this.read(table, d.ttl);
+          return e === undefined ? undefined : ser.copy(e.value as T);
+        },
         add: (v: T) => {
           const e = this.read(table, d.ttl);
-          this.write(table, d.ttl, e === undefined ? v : d.reduce(e.value as T, v));
+          const c = copyIn(ser, v, uid, d.name);
+          this.write(table, d.ttl, e === undefined ? c : checkIn(ser, d.reduce(e.value as T, c), uid, d.name));
         },
         clear: () => void table.delete(this.id),
       };
@@ -203,6 +232,8 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
     return this.cached(d.name, () => {
       const table = this.table(d.name, d);
       const agg = d.aggregate;
+      const ser = serializerOf<ACC>(d);
+      const uid = this.operatorUid;
       return {
         get: () => {
           const e = this.read(table, d.ttl);
@@ -210,7 +241,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
         },
         add: (v: IN) => {
           const e = this.read(table, d.ttl);
-          this.write(table, d.ttl, agg.add(v, e === undefined ? agg.createAccumulator() : (e.value as ACC)));
+          this.write(table, d.ttl, checkIn(ser, agg.add(v, e === undefined ? agg.createAccumulator() : (e.value as ACC)), uid, d.name));
         },
         clear: () => void table.delete(this.id),
       };

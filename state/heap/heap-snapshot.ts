@@ -28,8 +28,14 @@ export interface RestoredEntry {
   value: unknown;
 }
 
-/** The same msgpack settings lmdb-js uses for values, so either backend reads the other's bytes. */
-export const valueCodec = new Packr({ copyBuffers: true });
+/**
+ * The msgpack options of state values in both backends (the LMDB backend opens its database with
+ * them), so either reads the other's snapshots: `moreTypes` keeps Set and typed arrays (Map, Date
+ * and bigint survive without it); see runtime/plain-data.ts for what a state value may be.
+ */
+export const STATE_VALUE_ENCODING = { copyBuffers: true, moreTypes: true } as const;
+
+export const valueCodec = new Packr({ ...STATE_VALUE_ENCODING });
 
 const encodeKey = encodeKeyBytes;
 

@@ -35,16 +35,15 @@ class TimerHeap {
     return this.heap.items[0]?.time;
   }
 
-  pollDue(upTo: number): Timer[] {
-    const due: Timer[] = [];
+  pollNext(upTo: number): Timer | undefined {
     while (this.heap.items.length > 0 && this.heap.items[0]!.time <= upTo) {
       const t = this.popTop();
       if (this.isLive(t)) {
         this.live.delete(timerId(t.time, t.key, t.namespace));
-        due.push(t);
+        return t;
       }
     }
-    return due;
+    return undefined;
   }
 
   all(): Timer[] {
@@ -68,8 +67,14 @@ export class HeapTimerService implements TimerService {
     this.heap(domain).remove(time, key, namespace);
   }
 
+  pollNext(domain: TimeDomain, upTo: number): Timer | undefined {
+    return this.heap(domain).pollNext(upTo);
+  }
+
   pollDue(domain: TimeDomain, upTo: number): Timer[] {
-    return this.heap(domain).pollDue(upTo);
+    const due: Timer[] = [];
+    for (let t = this.pollNext(domain, upTo); t !== undefined; t = this.pollNext(domain, upTo)) due.push(t);
+    return due;
   }
 
   peekEarliest(domain: TimeDomain): number | undefined {

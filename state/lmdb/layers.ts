@@ -2,6 +2,7 @@
 import type { KeyId } from '../key-codec.ts';
 import type { StateKey } from '../key-groups.ts';
 import type { StateTtlConfig } from '../descriptors.ts';
+import type { StateSerializer } from '../value-serializer.ts';
 import { encodeKeyView, pushKey, readKey, stateKeyPrefix, type KeyPart } from '../layout.ts';
 import { keyId } from '../key-codec.ts';
 import type { WriteBatchBuilder } from './write-batch.ts';
@@ -52,7 +53,16 @@ export class StateTable {
     readonly name: string,
     readonly kind: string,
     readonly ttl: StateTtlConfig | undefined,
+    /** The descriptor's: copies buffered values (the state's own objects) before they are handed out. */
+    readonly serializer: StateSerializer<unknown>,
   ) {}
+
+  /** A copy of a buffered stored value ([expiresAt, value] with TTL). */
+  copyStored(stored: Stored): Stored {
+    if (this.ttl === undefined) return this.serializer.copy(stored);
+    const w = stored as [number, unknown];
+    return [w[0], this.serializer.copy(w[1])];
+  }
 }
 
 export interface TimerLayer {

@@ -47,6 +47,9 @@ import { TtlSweeper } from './ttl-sweep.ts';
 import { LmdbWriterClient } from './writer-client.ts';
 import { type CachedPoint, PointCache, defaultCacheEntries } from './point-cache.ts';
 import { snapshotCache } from './cache-snapshot.ts';
+import { serializerOf } from '../descriptors.ts';
+import { checkIn, copyIn, type StateSerializer } from '../value-serializer.ts';
+import { STATE_VALUE_ENCODING } from '../heap/heap-snapshot.ts';
 
 const MAX_IN_FLIGHT = 2;
 /** Dirty cache entries allowed, in batches of flushEvery (see tick). */
@@ -115,7 +118,8 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
     this.flushEvery = options.flushEvery ?? 32768;
     this.maxDirty = MAX_DIRTY_BATCHES * this.flushEvery;
     this.env = open({ path: options.path, noSync: true, noMetaSync: true, maxDbs: 4, cache: false });
-    this.db = this.env.openDB<Stored, KeyPart[]>('state', {});
+    // The same msgpack options as the heap backend (Set, typed arrays kept): either reads the other's snapshots.
+    this.db = this.env.openDB<Stored, KeyPart[]>('state', { encoder: { ...STATE_VALUE_ENCODING } } as never);
     this.encoder = (this.db as unknown as { encoder: { encode(v: unknown): Uint8Array } }).encoder;
     this.writer = new LmdbWriterClient(options.path);
     this.timers = new LmdbTimerService(this);
@@ -214,11 +218,11 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
     }
   }
 
-  private table(name: string, kind: string, ttl: StateTtlConfig | undefined): StateTable {
+  private table(name: string, kind: string, ttl: StateTtlConfig | undefined, serializer: StateSerializer<unknown>): StateTable {
     validateStateName(name);
     let t = this.tables.get(name);
     if (!t) {
-      t = new StateTable(name, kind, ttl);
+      t = new StateTable(name, kind, ttl, serializer);
       this.tables.set(name, t);
       if (ttl !== undefined) this.ttlTables.push(t);
       if (kind !== 'list' && kind !== 'map') this.cache.register(t);
@@ -343,12 +347,21 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
     else this.pending++;
   }
 
+  // Value semantics (value-serializer.ts), as in the heap backend: writes keep a copy, reads hand
+  // out a copy (the cache's object never leaves the backend, so eviction changes nothing a caller
+  // can see); the accumulator of reducing and aggregating state is the state's own and only checked.
+
   getValueState<T>(d: ValueStateDescriptor<T>): ValueState<T> {
     return this.cached(d.name, () => {
-      const t = this.table(d.name, 'value', d.ttl);
+      const t = this.table(d.name, 'value', d.ttl, serializerOf(d));
+      const ser = serializerOf<T>(d);
+      const uid = this.options.operatorUid;
       return {
-        value: () => this.readPoint(t) as T | undefined,
-        update: (v: T) => (v === undefined ? this.writePointStored(t, DELETED) : this.writePoint(t, v)),
+        value: () => {
+          const v = this.readPoint(t) as T | undefined;
+          return v === undefined ? undefined : ser.copy(v);
+        },
+        update: (v: T) => (v === undefined ? this.writePointStored(t, DELETED) : this.writePoint(t, copyIn(ser, v, uid, d.name))),
         clear: () => this.writePointStored(t, DELETED),
       };
     });
@@ -356,12 +369,18 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
 
   getReducingState<T>(d: ReducingStateDescriptor<T>): ReducingState<T> {
     return this.cached(d.name, () => {
-      const t = this.table(d.name, 'reducing', d.ttl);
+      const t = this.table(d.name, 'reducing', d.ttl, serializerOf(d));
+      const ser = serializerOf<T>(d);
+      const uid = this.options.operatorUid;
       return {
-        get: () => this.readPoint(t) as T | undefined,
+        get: () => {
+          const v = this.readPoint(t) as T | undefined;
+          return v === undefined ? undefined : ser.copy(v);
+        },
         add: (v: T) => {
           const cur = this.readPoint(t) as T | undefined;
-          this.writePoint(t, cur === undefined ? v : d.reduce(cur, v));
+          const c = copyIn(ser, v, uid, d.name);
+          this.writePoint(t, cur === undefined ? c : checkIn(ser, d.reduce(cur, c), uid, d.name));
         },
         clear: () => this.writePointStored(t, DELETED),
       };
@@ -370,8 +389,10 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
 
   getAggregatingState<IN, ACC, OUT>(d: AggregatingStateDescriptor<IN, ACC, OUT>): AggregatingState<IN, OUT> {
     return this.cached(d.name, () => {
-      const t = this.table(d.name, 'aggregating', d.ttl);
+      const t = this.table(d.name, 'aggregating', d.ttl, serializerOf(d));
       const agg = d.aggregate;
+      const ser = serializerOf<ACC>(d);
+      const uid = this.options.operatorUid;
       return {
         get: () => {
           const acc = this.readPoint(t) as ACC | undefined;
@@ -379,7 +400,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
         },
         add: (v: IN) => {
           const acc = this.readPoint(t) as ACC | undefined;
-          this.writePoint(t, agg.add(v, acc === undefined ? agg.createAccumulator() : acc));
+          this.writePoint(t, checkIn(ser, agg.add(v, acc === undefined ? agg.createAccumulator() : acc), uid, d.name));
         },
         clear: () => this.writePointStored(t, DELETED),
       };
@@ -433,7 +454,8 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
         const s = l.seqs[i]!;
         if (seqs.length > 0 && s <= seqs[seqs.length - 1]!) continue;
         seqs.push(s);
-        stored.push(l.added[i]);
+        // Buffered values are the state's own objects (LMDB's are decoded fresh): hand out copies.
+        stored.push(t.copyStored(l.added[i]));
       }
     }
     return stored;
@@ -458,8 +480,13 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
 
   getListState<T>(d: ListStateDescriptor<T>): ListState<T> {
     return this.cached(d.name, () => {
-      const t = this.table(d.name, 'list', d.ttl);
-      const wrap = (v: T): Stored => (t.ttl === undefined ? v : [this.clock.now() + t.ttl.ttlMs, v]);
+      const t = this.table(d.name, 'list', d.ttl, serializerOf(d));
+      const ser = serializerOf<T>(d);
+      const uid = this.options.operatorUid;
+      const wrap = (v: T): Stored => {
+        const c = copyIn(ser, v, uid, d.name);
+        return t.ttl === undefined ? c : [this.clock.now() + t.ttl.ttlMs, c];
+      };
       const clear = (): void => {
         this.pendingList(t, true);
         this.noteWrite();
@@ -468,11 +495,13 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
         get: () => this.readList(t) as T[],
         add: (v: T) => this.appendStored(t, wrap(v)),
         addAll: (vs: readonly T[]) => {
-          for (const v of vs) this.appendStored(t, wrap(v));
+          const stored = vs.map(wrap);
+          for (const s of stored) this.appendStored(t, s);
         },
         update: (vs: readonly T[]) => {
+          const stored = vs.map(wrap); // all checked before the list changes
           clear();
-          for (const v of vs) this.appendStored(t, wrap(v));
+          for (const s of stored) this.appendStored(t, s);
         },
         clear,
       };
@@ -526,7 +555,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
       const e = m.puts.get(ukId);
       if (e !== undefined) {
         if (e.stored === DELETED) return undefined;
-        stored = e.stored;
+        stored = t.copyStored(e.stored); // the buffered object is the state's own
         found = true;
       } else if (m.cleared) return undefined;
     }
@@ -555,7 +584,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
         if (m.cleared) merged.clear();
         for (const [id, e] of m.puts) {
           if (e.stored === DELETED) merged.delete(id);
-          else merged.set(id, [e.uk, e.stored]);
+          else merged.set(id, [e.uk, t.copyStored(e.stored)]); // the buffered object is the state's own
         }
       }
       entries = [...merged.values()].sort((a, b) => compareKeys(a[0], b[0]));
@@ -578,11 +607,16 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
 
   getMapState<UK extends StateKey, UV>(d: MapStateDescriptor<UK, UV>): MapState<UK, UV> {
     return this.cached(d.name, () => {
-      const t = this.table(d.name, 'map', d.ttl);
+      const t = this.table(d.name, 'map', d.ttl, serializerOf(d));
       const self = this;
+      const ser = serializerOf<UV>(d);
+      const uid = this.options.operatorUid;
       return {
         get: (k: UK) => this.mapGet(t, k) as UV | undefined,
-        put: (k: UK, v: UV) => this.putMapStored(t, k, t.ttl === undefined ? v : [this.clock.now() + t.ttl.ttlMs, v]),
+        put: (k: UK, v: UV) => {
+          const c = copyIn(ser, v, uid, d.name);
+          this.putMapStored(t, k, t.ttl === undefined ? c : [this.clock.now() + t.ttl.ttlMs, c]);
+        },
         remove: (k: UK) => this.putMapStored(t, k, DELETED),
         contains: (k: UK) => this.mapGet(t, k) !== undefined,
         entries: () => this.mapEntries(t) as IterableIterator<[UK, UV]>,

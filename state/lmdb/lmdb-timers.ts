@@ -105,24 +105,30 @@ export class LmdbTimerService implements TimerService {
     this.store.writeTimer(id, lk, false);
   }
 
-  pollDue(domain: TimeDomain, upTo: number): Timer[] {
+  pollNext(domain: TimeDomain, upTo: number): Timer | undefined {
     const ix = this.index(domain);
-    const due: Timer[] = [];
     for (;;) {
-      let t = ix.peekLive();
-      while (t !== undefined && t.time <= upTo) {
+      const t = ix.peekLive();
+      if (t !== undefined) {
+        if (t.time > upTo) return undefined;
         ix.heap.pop();
         const id = timerId(t.time, t.key, t.namespace);
         ix.live.delete(id);
         ix.count--;
         this.store.writeTimer(id, timerKey(t.keyGroup, domain, t.time, t.key, t.namespace), false);
-        due.push(t);
-        t = ix.peekLive();
+        return t;
       }
-      if (t !== undefined || ix.bound >= upTo) return due;
+      // The index is empty of live timers: stored ones above the bound may be due.
+      if (ix.bound >= upTo) return undefined;
       this.reload(domain, ix);
-      if (ix.live.size === 0) return due;
+      if (ix.live.size === 0) return undefined;
     }
+  }
+
+  pollDue(domain: TimeDomain, upTo: number): Timer[] {
+    const due: Timer[] = [];
+    for (let t = this.pollNext(domain, upTo); t !== undefined; t = this.pollNext(domain, upTo)) due.push(t);
+    return due;
   }
 
   peekEarliest(domain: TimeDomain): number | undefined {

@@ -1,5 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { decodeBatch, encodeBatch } from '../../runtime/exchange/batch-codec.ts';
+import { BadRecordError } from '../../runtime/errors.ts';
+
+class Money {
+  constructor(readonly cents: number) {}
+}
+
+function encodeError(values: unknown[]): BadRecordError {
+  try {
+    encodeBatch(values, values.map(() => 0));
+  } catch (e) {
+    expect(e).toBeInstanceOf(BadRecordError);
+    return e as BadRecordError;
+  }
+  throw new Error('expected a BadRecordError');
+}
 
 function roundTrip(values: unknown[], times?: number[]): { values: unknown[]; times: number[] } {
   const t = times ?? values.map((_, i) => i * 10);
@@ -48,5 +63,49 @@ describe('batch codec', () => {
 
   it('round-trips an empty batch', () => {
     expect(roundTrip([], [])).toEqual({ values: [], times: [] });
+  });
+
+  it('carries Map, Set, Date, bigint and typed arrays as they are, in columns and in whole-batch msgpack', () => {
+    const rich = (i: number) => ({
+      id: i,
+      counts: new Map<unknown, unknown>([
+        ['a', i],
+        [2, { nested: new Set([i]) }],
+      ]),
+      tags: new Set(['x', `t${i}`]),
+      at: new Date(1_700_000_000_000 + i),
+      big: 2n ** 70n + BigInt(i),
+      bytes: new Uint8Array([i, 1]),
+      plain: { '2': 'two', k: [1, 2] },
+    });
+    const columnar = [rich(1), rich(2)];
+    expect(encodeBatch(columnar, [0, 0]).shape.startsWith('o:')).toBe(true);
+    const back = roundTrip(columnar).values as ReturnType<typeof rich>[];
+    expect(back).toEqual(columnar);
+    expect(back[0]!.counts).toBeInstanceOf(Map);
+    expect(back[0]!.counts.get(2)).toEqual({ nested: new Set([1]) });
+    expect(back[1]!.plain).not.toBeInstanceOf(Map);
+    const mixed = [rich(1), { other: new Map([['k', 1]]) }, 'text'];
+    expect(encodeBatch(mixed, [0, 0, 0]).shape).toBe('m');
+    const m = roundTrip(mixed).values;
+    expect(m).toEqual(mixed);
+    expect((m[1] as { other: unknown }).other).toBeInstanceOf(Map);
+  });
+
+  it('rejects what it cannot carry unchanged, naming the field', () => {
+    // A field of the columnar shape.
+    let e = encodeError([{ id: 1, price: new Money(5) }, { id: 2, price: new Money(6) }]);
+    expect(e.message).toContain("record field 'price' holds an instance of class Money");
+    expect(e.field).toBe('price');
+    expect(e.record).toContain('"id":1');
+    // Nested inside a field.
+    e = encodeError([{ id: 1, order: { lines: [{ total: new Money(1) }] } }]);
+    expect(e.message).toContain("record field 'order.lines[0].total' holds an instance of class Money");
+    // Whole-batch msgpack (shapes differ), a function inside a Map.
+    e = encodeError([{ a: 1 }, { b: new Map([['f', () => 1]]) }]);
+    expect(e.message).toContain("record field 'b<Map value of \"f\">' holds a function");
+    // A record that is a class instance.
+    e = encodeError([new Money(1)]);
+    expect(e.message).toContain('the record holds an instance of class Money');
   });
 });

@@ -1,0 +1,74 @@
+/**
+ * What a state keeps of the values written to it. Every state descriptor has a serializer
+ * (`descriptor.serializer`, default `plainDataSerializer`); both backends call it the same way:
+ *
+ * - value semantics, as with Flink's RocksDB backend but on the heap backend too: a write keeps
+ *   `copy(value)`, a read hands out a copy, so changing a value after writing it, or a value read
+ *   from state without writing it back, never changes the state, whatever the backend and whether
+ *   or not the LMDB cache still holds the entry. Primitives are not copied (one `typeof`).
+ * - the value is checked at the write that brings it in (not at the next snapshot): what would not
+ *   survive a snapshot unchanged is rejected with a StateValueError naming the operator, the state,
+ *   the type found and its path inside the value.
+ * - the accumulator of reducing and aggregating state belongs to the state: `add` hands it to the
+ *   user function without a copy and keeps what the function returns after `check` (a walk, no
+ *   copy). A large accumulator (a Set of many values) is walked on every add; an aggregate that
+ *   knows its accumulator is plain data can give a serializer whose `check` is cheaper (see
+ *   operators/aggregate/count-distinct-aggregate.ts).
+ *
+ * Bytes are always the shared msgpack encoding (state/heap/heap-snapshot.ts `valueCodec`, the
+ * LMDB backend's encoder): a serializer decides what may be stored and how it is copied, not the
+ * byte format.
+ */
+import { WeirError } from '../runtime/errors.ts';
+import { NotPlainDataError, checkPlainData, copyPlainData } from '../runtime/plain-data.ts';
+
+export interface StateSerializer<T> {
+  /** What the state keeps of `value`: a copy that shares nothing mutable with it. Throws if `value` cannot be stored. */
+  copy(value: T): T;
+  /** Throws if `value` (already the state's own, e.g. an accumulator returned by `add`) cannot be stored. */
+  check(value: T): void;
+}
+
+/** The default: plain data (runtime/plain-data.ts: JSON-like values, bigint, Date, typed arrays, Map, Set). */
+export const plainDataSerializer: StateSerializer<unknown> = { copy: copyPlainData, check: checkPlainData };
+
+/** A value a state cannot hold. */
+export class StateValueError extends WeirError {
+  constructor(
+    readonly operatorUid: string,
+    readonly stateName: string,
+    /** Where inside the value ('$' is the value itself). */
+    readonly path: string,
+    readonly found: string,
+  ) {
+    super(
+      `state '${stateName}' of operator '${operatorUid}' cannot hold ${found} at ${path}: state values must be plain data ` +
+        `(numbers, strings, booleans, bigint, null, undefined, arrays, plain objects, Map, Set, Date, typed arrays), which snapshots ` +
+        `restore unchanged. Store the object's data instead (e.g. a plain object, and rebuild the instance after reading it).`,
+      { domain: 'user' },
+    );
+  }
+}
+
+/** Copies a value into a state (serializer.copy), naming the operator and state if it cannot be stored. */
+export function copyIn<T>(serializer: StateSerializer<T>, value: T, operatorUid: string, stateName: string): T {
+  try {
+    return serializer.copy(value);
+  } catch (e) {
+    throw asStateValueError(e, operatorUid, stateName);
+  }
+}
+
+/** Checks a value the state already owns (serializer.check), naming the operator and state if it cannot be stored. */
+export function checkIn<T>(serializer: StateSerializer<T>, value: T, operatorUid: string, stateName: string): T {
+  try {
+    serializer.check(value);
+  } catch (e) {
+    throw asStateValueError(e, operatorUid, stateName);
+  }
+  return value;
+}
+
+function asStateValueError(e: unknown, operatorUid: string, stateName: string): unknown {
+  return e instanceof NotPlainDataError ? new StateValueError(operatorUid, stateName, e.path, e.found) : e;
+}

@@ -1,0 +1,107 @@
+/**
+ * The source driver's public behaviour: records stamped by the timestamp assigner (or the source's
+ * own timestamp), watermarks per split (largest timestamp minus the bound minus 1, the source's
+ * being the minimum over splits, never going back), splits idle after the idle timeout leave the
+ * minimum, and the source says idle when every split is. The wall clock is set by hand.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { PollStatus, Source, SourceOutput, SourceReader } from '../../../connectors/source.ts';
+import { SourceDriver } from '../../../runtime/task/source-driver.ts';
+import { WatermarkStrategy } from '../../../runtime/api/watermark-strategy.ts';
+import { OperatorStateStore } from '../../../state/operator-state.ts';
+
+interface Rec {
+  split: number;
+  ts: number;
+}
+
+/** A reader that emits, per poll, what the test queued: [value, split] pairs. */
+class ScriptedReader implements SourceReader<Rec> {
+  readonly queue: Rec[][] = [];
+  constructor(readonly splits: number) {}
+  poll(out: SourceOutput<Rec>): PollStatus {
+    const batch = this.queue.shift();
+    if (!batch) return 'wait';
+    for (const r of batch) out.collect(r, r.ts + 1_000_000, r.split);
+    return 'more';
+  }
+}
+
+async function driver(strategy: WatermarkStrategy<Rec> | undefined, splits = 2) {
+  const reader = new ScriptedReader(splits);
+  const source: Source<Rec> = { name: 'scripted', bounded: false, createReader: () => reader };
+  const emitted: [Rec, number][] = [];
+  const d = new SourceDriver<Rec>(source, strategy, { emit: (v, t) => emitted.push([v, t]) }, 'scripted');
+  await d.open({ subtaskIndex: 0, parallelism: 1, operatorState: new OperatorStateStore('src', 0), restored: false });
+  const step = async (...batch: Rec[]) => {
+    reader.queue.push(batch);
+    await d.poll(100);
+    return d.watermarkUpdate();
+  };
+  return { d, reader, emitted, step };
+}
+
+const byTs = WatermarkStrategy.forBoundedOutOfOrderness<Rec>(10, (r) => r.ts);
+
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['Date'] });
+  vi.setSystemTime(0);
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('source driver', () => {
+  it('stamps records with the assigner, or with the source timestamp without one', async () => {
+    const a = await driver(byTs);
+    await a.step({ split: 0, ts: 5 });
+    expect(a.emitted).toEqual([[{ split: 0, ts: 5 }, 5]]);
+    const b = await driver(WatermarkStrategy.forMonotonousTimestamps<Rec>());
+    await b.step({ split: 0, ts: 5 });
+    expect(b.emitted).toEqual([[{ split: 0, ts: 5 }, 1_000_005]]);
+    const c = await driver(undefined); // no strategy: the source's timestamps, no watermarks
+    expect(await c.step({ split: 0, ts: 5 })).toEqual({});
+    expect(c.emitted).toEqual([[{ split: 0, ts: 5 }, 1_000_005]]);
+  });
+
+  it('the watermark is the minimum over splits of (largest timestamp - bound - 1), and never goes back', async () => {
+    const { step } = await driver(byTs);
+    expect(await step({ split: 0, ts: 100 })).toEqual({}); // split 1 has seen nothing: holds the watermark
+    expect(await step({ split: 1, ts: 50 })).toEqual({ watermark: 39 });
+    expect(await step({ split: 1, ts: 40 })).toEqual({}); // out of order within the bound: no change
+    expect(await step({ split: 1, ts: 200 })).toEqual({ watermark: 89 });
+    expect(await step({ split: 0, ts: 150 })).toEqual({ watermark: 139 });
+    expect(await step({ split: 0, ts: 120 }, { split: 1, ts: 130 })).toEqual({});
+  });
+
+  it('a split silent for the idle timeout leaves the minimum; when all are idle the source is idle, until a record', async () => {
+    const { step, d } = await driver(byTs.withIdleness(1000));
+    expect(await step({ split: 0, ts: 100 }, { split: 1, ts: 20 })).toEqual({ watermark: 9 });
+    vi.setSystemTime(600);
+    expect(await step({ split: 0, ts: 300 })).toEqual({}); // split 1 still active (600 ms < 1000)
+    vi.setSystemTime(1000);
+    expect(await step({ split: 0, ts: 310 })).toEqual({ watermark: 299 }); // split 1 idle: split 0 alone
+    vi.setSystemTime(2500);
+    expect(d.watermarkUpdate()).toEqual({ idle: true }); // nothing for 1000 ms anywhere
+    expect(d.watermarkUpdate()).toEqual({}); // said once
+    expect(await step({ split: 1, ts: 400 })).toEqual({ idle: false, watermark: 389 });
+  });
+
+  it('splits beyond the declared count join the minimum when they first emit', async () => {
+    const { step } = await driver(byTs, 1);
+    expect(await step({ split: 0, ts: 100 })).toEqual({ watermark: 89 });
+    expect(await step({ split: 1, ts: 50 })).toEqual({}); // held at 89: it never goes back
+    expect(await step({ split: 0, ts: 500 })).toEqual({}); // split 1 (at 39) now holds it
+    expect(await step({ split: 1, ts: 300 })).toEqual({ watermark: 289 });
+  });
+
+  it('a failing timestamp assigner is an error naming the source and the record', async () => {
+    const { step } = await driver(
+      WatermarkStrategy.forMonotonousTimestamps<Rec>((r) => {
+        if (r.ts < 0) throw new Error('negative time');
+        return r.ts;
+      }),
+    );
+    await expect(step({ split: 0, ts: -1 })).rejects.toThrow(/scripted \(timestamp assigner\).*"ts":-1.*negative time/s);
+  });
+});
