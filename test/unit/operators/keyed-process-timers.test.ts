@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { OperatorHarness } from '../../harness/operator-harness.ts';
 import { KeyedProcessOperator } from '../../../operators/keyed-process.ts';
-import type { KeyedProcessFunction, OnTimerContext } from '../../../runtime/api/functions.ts';
+import type { KeyedProcessFunction, OnTimerContext } from '../../../operators/functions.ts';
 
 interface Cmd {
   key: string;

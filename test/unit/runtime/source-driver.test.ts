@@ -7,7 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { PollStatus, Source, SourceOutput, SourceReader } from '../../../connectors/source.ts';
 import { SourceDriver } from '../../../runtime/task/source-driver.ts';
-import { WatermarkStrategy } from '../../../runtime/api/watermark-strategy.ts';
+import { WatermarkStrategy } from '../../../runtime/graph/watermark-strategy.ts';
 import { OperatorStateStore } from '../../../state/operator-state.ts';
 
 interface Rec {
