@@ -67,11 +67,13 @@ export class ConfigError extends WeirError {
   }
 }
 
-/** A user function threw while processing a record. */
+/** A user function threw while processing a record; retriable unless it threw a non-retriable WeirError. */
 export class UserFunctionError extends WeirError {
   constructor(operator: string, readonly record: string, cause: unknown) {
     const why = cause instanceof Error ? cause.message : String(cause);
-    super(`user function of operator '${operator}' failed on record ${record}: ${why}`, { domain: 'user', cause });
+    // Retriable unless the function threw a WeirError that says otherwise (a poison record): a
+    // plain exception may be transient (as in Flink, where restarts are the default).
+    super(`user function of operator '${operator}' failed on record ${record}: ${why}`, { domain: 'user', cause, retriable: cause instanceof WeirError ? cause.retriable : true });
   }
 }
 

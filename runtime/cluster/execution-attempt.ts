@@ -5,6 +5,7 @@
  */
 import { MessageChannel } from 'node:worker_threads';
 import type { TaskRestore } from '../checkpoint/metadata.ts';
+import { HeartbeatMonitor, DEFAULT_HEARTBEAT, type HeartbeatSettings } from './heartbeat-monitor.ts';
 import type { Deployment, TaskManagerEvent } from './protocol.ts';
 import { InProcessTaskManager, WorkerTaskManager, type TaskManagerGateway } from './task-manager-gateway.ts';
 
@@ -16,17 +17,28 @@ export interface AttemptOptions {
   workerHeapMb?: number;
   onEvent(event: TaskManagerEvent): void;
   onManagerExit(index: number, code: number, error?: Error): void;
+  /** A task manager stopped sending heartbeats (dead or stuck); it has been abandoned. */
+  onManagerLost?(index: number, message: string): void;
+  heartbeat?: HeartbeatSettings;
 }
 
 export class ExecutionAttempt {
   readonly managers: TaskManagerGateway[];
   private stopping = false;
+  private readonly heartbeats: HeartbeatMonitor;
 
   constructor(
     readonly number: number,
     private readonly options: AttemptOptions,
   ) {
     const { workers, onEvent } = options;
+    const heartbeat = options.heartbeat ?? DEFAULT_HEARTBEAT;
+    this.heartbeats = new HeartbeatMonitor(heartbeat, (i, message) => {
+      if (this.stopping) return;
+      const m = this.managers[i];
+      if (m instanceof WorkerTaskManager) m.abandon(message);
+      options.onManagerLost?.(i, message);
+    });
     this.managers =
       workers === 0
         ? [new InProcessTaskManager(0, onEvent)]
@@ -40,13 +52,23 @@ export class ExecutionAttempt {
                   if (!this.stopping) options.onManagerExit(i, code, error);
                 },
                 options.workerHeapMb ? { maxOldGenerationSizeMb: options.workerHeapMb } : undefined,
+                { intervalMs: heartbeat.intervalMs, onBeat: () => this.heartbeats.beat(i) },
               ),
           );
+    if (workers > 0) {
+      for (let i = 0; i < workers; i++) this.heartbeats.watch(i);
+      this.heartbeats.start();
+    }
   }
+
+  /** Milliseconds start() spent until every task manager was up (peers connected), and deploying and starting tasks. */
+  readonly timings = { startWorkersMs: 0, deployMs: 0 };
+  private readonly createdAt = performance.now();
 
   /** Connects, deploys and starts; on any error stops every thread and rethrows. */
   async start(deployment: Omit<Deployment, 'worker' | 'restore'>, restore: Record<number, TaskRestore> | undefined): Promise<void> {
     try {
+      await Promise.all(this.managers.map((m) => m.ready()));
       for (let a = 0; a < this.managers.length; a++) {
         for (let b = a + 1; b < this.managers.length; b++) {
           const { port1, port2 } = new MessageChannel();
@@ -54,6 +76,8 @@ export class ExecutionAttempt {
           await this.managers[b]!.connectPeer(a, port2);
         }
       }
+      const up = performance.now();
+      this.timings.startWorkersMs = up - this.createdAt;
       await Promise.all(
         this.managers.map((m) => {
           const own = restore
@@ -63,6 +87,7 @@ export class ExecutionAttempt {
         }),
       );
       await Promise.all(this.managers.map((m) => m.start()));
+      this.timings.deployMs = performance.now() - up;
     } catch (e) {
       await this.stop();
       throw e;
@@ -74,6 +99,7 @@ export class ExecutionAttempt {
   /** Cancels every task and ends every thread; safe to call more than once. */
   stop(): Promise<void> {
     this.stopping = true;
+    this.heartbeats.stop();
     this.stopped ??= (async () => {
       // Tasks stop at their next step; one stuck in user I/O must not keep its thread alive.
       const grace = (p: Promise<unknown>): Promise<unknown> => Promise.race([p.catch(() => {}), new Promise((r) => setTimeout(r, CANCEL_GRACE_MS).unref())]);

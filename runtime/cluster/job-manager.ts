@@ -15,12 +15,14 @@ import { CheckpointCoordinator, type CheckpointStats } from '../checkpoint/coord
 import { planRestore, type CheckpointMetadata, type TaskRestore } from '../checkpoint/metadata.ts';
 import { WeirError } from '../errors.ts';
 import { RestartStrategy, type RestartStrategyConfig } from '../failover/restart-strategy.ts';
+import { FailoverHistory, failureCause, type FailoverRecord } from '../failover/failover-history.ts';
 import { planExecution, type ExecutionPlan } from '../graph/execution-plan.ts';
 import type { StreamGraph } from '../graph/stream-graph.ts';
 import { validateGraph } from '../graph/validate.ts';
 import type { TaskMetrics, TaskSettings } from '../task/stream-task.ts';
 import type { CheckpointStorage, CompletedCheckpoint } from '../../state/index.ts';
 import { ExecutionAttempt } from './execution-attempt.ts';
+import { heartbeatSettings, type HeartbeatSettings } from './heartbeat-monitor.ts';
 import { aggregateMetrics, JobResult, type CollectTopic, type JobMetrics, type JobStatus } from './job-handle.ts';
 import { RemoteTaskError, type Deployment, type TaskManagerEvent } from './protocol.ts';
 import { WorkerTaskManager } from './task-manager-gateway.ts';
@@ -44,7 +46,12 @@ export interface ClusterOptions {
   checkpoints?: Partial<CheckpointConfig>;
   /** What to do when a job fails; default: no restart without checkpoints, else fixed-delay 3 x 1 s. */
   restartStrategy?: RestartStrategyConfig;
+  /** Task manager heartbeats: a task manager silent for `timeoutMs` is dead or stuck and the job fails over (default 1 s / 6 s). */
+  heartbeat?: Partial<HeartbeatSettings>;
 }
+
+/** How long `handle.metrics()` waits for each task manager before reporting it unresponsive. */
+const METRICS_TIMEOUT_MS = 2000;
 
 /** A completed savepoint (or checkpoint) a job can start from. */
 export interface SavepointRef {
@@ -91,6 +98,7 @@ interface JobSetup {
   checkpointing: boolean;
   workers: number;
   workerHeapMb?: number;
+  heartbeat: HeartbeatSettings;
   restartStrategy: RestartStrategy;
   initialRestore?: { completed: CompletedCheckpoint; jobId: string };
   allowNonRestoredState: boolean;
@@ -101,6 +109,10 @@ export interface JobEvents {
   'checkpoint-completed': [checkpointId: number];
   /** A new execution attempt is running after a failover. */
   restarted: [attempt: number];
+  /** A failure was seen (the record says whether the job restarts); emitted before the restart. */
+  failover: [record: FailoverRecord];
+  /** Every task of the attempt started after a failover has opened and restored its state. */
+  recovered: [record: FailoverRecord];
 }
 
 export class JobHandle extends EventEmitter<JobEvents> {
@@ -124,8 +136,9 @@ export class JobHandle extends EventEmitter<JobEvents> {
   private readonly sourceTasks: Set<number>;
   /** Failovers so far. */
   restarts = 0;
-  /** Wall-clock times of the last failover: when the failure was seen and when the new attempt was running. */
-  lastRecovery: { failedAt: number; runningAt?: number } | undefined;
+  private readonly failoverHistory = new FailoverHistory();
+  /** Tasks of the current attempt that have opened (restored their state). */
+  private openedTasks = new Set<number>();
 
   constructor(private readonly setup: JobSetup) {
     super();
@@ -149,6 +162,17 @@ export class JobHandle extends EventEmitter<JobEvents> {
     return [...((this.collected.get(sink.topic) ?? []) as T[])];
   }
 
+  /** Every failover so far, oldest first: cause, restart decision, recovery times and breakdown. */
+  failovers(): FailoverRecord[] {
+    return this.failoverHistory.list();
+  }
+
+  /** Wall-clock times of the last restart: when the failure was seen and when the new attempt was running. */
+  get lastRecovery(): { failedAt: number; runningAt?: number; recoveredAt?: number } | undefined {
+    const r = [...this.failovers()].reverse().find((f) => f.restarted);
+    return r && { failedAt: r.at, runningAt: r.runningAt, recoveredAt: r.recoveredAt };
+  }
+
   /** Task manager threads running now. */
   get liveTaskManagers(): number {
     return this.attempt?.alive ?? 0;
@@ -159,9 +183,27 @@ export class JobHandle extends EventEmitter<JobEvents> {
     return [...this.history, ...(this.coordinator?.history ?? [])];
   }
 
+  /**
+   * Metrics of the current attempt (counters start again at each failover: see `attempt`). A task
+   * manager that does not answer within 2 s (busy or stuck) is left out and listed in `unresponsive`.
+   */
   async metrics(): Promise<JobMetrics> {
-    const tasks = this.finalMetrics ?? (await Promise.all((this.attempt?.managers ?? []).map((m) => m.metrics().catch(() => [])))).flat();
-    return aggregateMetrics(this.graph, this.plan, tasks, performance.now() - this.startedAt);
+    const attempt = this.attempt?.number ?? 0;
+    if (this.finalMetrics) return { ...aggregateMetrics(this.graph, this.plan, this.finalMetrics, performance.now() - this.startedAt), attempt, restarts: this.restarts, unresponsive: [] };
+    const unresponsive: number[] = [];
+    const answers = await Promise.all(
+      (this.attempt?.managers ?? []).map(async (m) => {
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), METRICS_TIMEOUT_MS)));
+        const r = await Promise.race([m.metrics().catch(() => 'late' as const), late]).finally(() => clearTimeout(timer));
+        if (r === 'late') {
+          unresponsive.push(m.index);
+          return [];
+        }
+        return r;
+      }),
+    );
+    return { ...aggregateMetrics(this.graph, this.plan, answers.flat(), performance.now() - this.startedAt), attempt, restarts: this.restarts, unresponsive };
   }
 
   /** Takes a savepoint: a checkpoint kept until deleted, to start this job (or a new version) from. */
@@ -219,16 +261,22 @@ export class JobHandle extends EventEmitter<JobEvents> {
     const attempt = new ExecutionAttempt(number, {
       workers: this.setup.workers,
       workerHeapMb: this.setup.workerHeapMb,
+      heartbeat: this.setup.heartbeat,
+      onManagerLost: (_index, message) => {
+        if (this.attempt !== attempt || this.status !== 'running') return;
+        void this.onFailure(new WeirError(message, { domain: 'internal', retriable: true }));
+      },
       onEvent: (e) => {
         if (this.attempt === attempt) this.onEvent(e);
       },
       onManagerExit: (index, code, error) => {
         if (this.attempt !== attempt || this.status !== 'running') return;
         const why = error ? `: ${error.message}` : '';
-        void this.onFailure(new WeirError(`task manager ${index} died with exit code ${code}${why}`, { domain: 'internal', cause: error }));
+        void this.onFailure(new WeirError(`task manager ${index} died with exit code ${code}${why}`, { domain: 'internal', retriable: true, cause: error }));
       },
     });
     this.attempt = attempt;
+    this.openedTasks = new Set();
     this.finishedTasks = new Set();
     this.endedSources = new Set();
     this.finalCheckpointId = undefined;
@@ -265,9 +313,13 @@ export class JobHandle extends EventEmitter<JobEvents> {
       { ...this.setup.deployment, restoreFromJobId: restore ? restoreFromJobId : undefined },
       restore ? this.restoreAssignment(restore) : undefined,
     );
-    if (this.lastRecovery && this.lastRecovery.runningAt === undefined) {
-      this.lastRecovery.runningAt = Date.now();
+    const recovering = this.failoverHistory.last;
+    if (recovering?.restarted && recovering.runningAt === undefined) {
+      recovering.runningAt = Date.now();
+      recovering.restoredCheckpointId = restore?.checkpointId;
+      if (recovering.breakdown) Object.assign(recovering.breakdown, attempt.timings);
       this.emit('restarted', number);
+      this.noteOpened();
     }
     if (this.setup.checkpointing) coordinator.startPeriodic();
   }
@@ -298,7 +350,22 @@ export class JobHandle extends EventEmitter<JobEvents> {
       case 'task-failed':
         void this.onFailure(new RemoteTaskError(event.error));
         return;
+      case 'task-opened':
+        this.openedTasks.add(event.taskId);
+        this.noteOpened();
+        return;
+      case 'heartbeat':
+        return;
     }
+  }
+
+  /** After a failover: once every task has opened (restored its state), the recovery is complete. */
+  private noteOpened(): void {
+    const r = this.failoverHistory.last;
+    if (!r?.restarted || r.runningAt === undefined || r.recoveredAt !== undefined || this.openedTasks.size < this.plan.tasks.length) return;
+    r.recoveredAt = Date.now();
+    if (r.breakdown) r.breakdown.restoreMs = r.recoveredAt - r.runningAt;
+    this.emit('recovered', { ...r });
   }
 
   /** Every source ended: one more checkpoint, whose completion lets the tasks finish (and sinks commit). */
@@ -324,20 +391,30 @@ export class JobHandle extends EventEmitter<JobEvents> {
     try {
       let failure: WeirError | undefined = cause;
       while (failure && this.status === 'running') {
-        const failedAt = Date.now();
+        const record: FailoverRecord = { attempt: this.attempt?.number ?? 0, at: Date.now(), cause: failureCause(failure), restarted: false };
+        const t0 = performance.now();
         await this.stopAttempt(`failover: ${failure.message}`);
-        const decision = this.setup.restartStrategy.onFailure();
+        const stopMs = performance.now() - t0;
+        const decision = record.cause.retriable
+          ? this.setup.restartStrategy.onFailure()
+          : { restart: false, delayMs: 0, reason: 'the failure is not retriable (a user error marked retriable: false, such as a bad record)' };
+        this.failoverHistory.add(record);
         if (!decision.restart) {
+          record.notRestartedBecause = decision.reason;
+          this.emit('failover', { ...record });
           await this.fail(failure, decision.reason);
           return;
         }
+        record.restarted = true;
+        this.emit('failover', { ...record });
         this.restarts++;
-        this.lastRecovery = { failedAt };
         if (decision.delayMs > 0) await new Promise((r) => setTimeout(r, decision.delayMs));
         if (this.status !== 'running') return;
         this.failedDuringFailover = undefined;
         try {
+          const t1 = performance.now();
           const latest = await this.setup.storage.latestCompleted();
+          record.breakdown = { stopMs, delayMs: decision.delayMs, findCheckpointMs: performance.now() - t1, startWorkersMs: 0, deployMs: 0 };
           const restore = latest ?? this.setup.initialRestore?.completed;
           const fromJob = latest ? this.jobId : this.setup.initialRestore?.jobId;
           await this.runAttempt(restore, fromJob);
@@ -374,13 +451,14 @@ export class JobHandle extends EventEmitter<JobEvents> {
     if (this.status !== 'running') return;
     this.status = 'failed';
     await this.stopAttempt('the job failed');
-    const suffix = why && this.restarts > 0 ? ` (not restarted: ${why})` : '';
+    const suffix = why && (this.restarts > 0 || !failureCause(cause).retriable) ? ` (not restarted: ${why})` : '';
     this.settle.reject(new JobFailedError(`job ${this.jobId} failed: ${cause.message}${suffix}`, cause));
   }
 }
 
 export class JobManager {
-  readonly options: Required<Omit<ClusterOptions, 'workerHeapMb' | 'checkpoints' | 'restartStrategy'>> & Pick<ClusterOptions, 'workerHeapMb' | 'restartStrategy'> & { checkpoints: CheckpointConfig };
+  readonly options: Required<Omit<ClusterOptions, 'workerHeapMb' | 'checkpoints' | 'restartStrategy' | 'heartbeat'>> &
+    Pick<ClusterOptions, 'workerHeapMb' | 'restartStrategy' | 'heartbeat'> & { checkpoints: CheckpointConfig };
 
   constructor(options: ClusterOptions = {}) {
     this.options = {
@@ -393,6 +471,7 @@ export class JobManager {
       workerHeapMb: options.workerHeapMb,
       checkpoints: checkpointConfig(options.checkpoints),
       restartStrategy: options.restartStrategy,
+      heartbeat: options.heartbeat,
     };
   }
 
@@ -437,6 +516,7 @@ export class JobManager {
       checkpointing,
       workers,
       workerHeapMb: this.options.workerHeapMb,
+      heartbeat: heartbeatSettings(this.options.heartbeat),
       restartStrategy: new RestartStrategy(this.options.restartStrategy ?? (checkpointing ? { kind: 'fixed-delay', attempts: 3, delayMs: 1000 } : { kind: 'none' })),
       initialRestore,
       allowNonRestoredState: options.allowNonRestoredState ?? false,

@@ -21,6 +21,8 @@ export interface TaskManagerGateway {
   notifyCheckpointAborted(id: number): Promise<void>;
   /** Stops the task manager and frees its thread. */
   shutdown(): Promise<void>;
+  /** Resolves once the task manager is up (its thread started and loaded its modules). */
+  ready(): Promise<void>;
   readonly alive: boolean;
 }
 
@@ -63,15 +65,27 @@ export class InProcessTaskManager implements TaskManagerGateway {
     await this.manager.cancel();
     this.alive = false;
   }
+  async ready(): Promise<void> {}
 }
 
 const bootUrl = new URL('./worker-boot.mjs', import.meta.url);
+/**
+ * How long `shutdown()` waits for `worker.terminate()`. A thread that cannot finish terminating
+ * (stuck in native code) is abandoned after it: unreferenced, counted as ended, and the attempt
+ * moves on without it.
+ */
+export const TERMINATE_TIMEOUT_MS = 2000;
 const entryUrl = new URL('./worker-entry.ts', import.meta.url).href;
 
 export class WorkerTaskManager implements TaskManagerGateway {
   readonly worker: Worker;
   private readonly api: Comlink.Remote<TaskManagerApi>;
   private exited = false;
+  private threadExited = false;
+  private terminating: Promise<void> | undefined;
+  private readonly up: Promise<void>;
+  /** Ends every pending and later call; false if already ended. */
+  private readonly markEnded: (why: string) => boolean;
   /** Rejects when the thread ends, so that no call waits forever on a dead worker. */
   private readonly exit: Promise<never>;
 
@@ -81,24 +95,38 @@ export class WorkerTaskManager implements TaskManagerGateway {
     /** The thread died (crash, or terminate()); `code` is its exit code. */
     onExit: (code: number, error?: Error) => void,
     resourceLimits?: { maxOldGenerationSizeMb?: number },
+    /** Heartbeat interval and what to do with each heartbeat. */
+    heartbeat: { intervalMs: number; onBeat: () => void } = { intervalMs: 1000, onBeat: () => {} },
   ) {
     const { port1, port2 } = new MessageChannel();
     this.worker = new Worker(bootUrl, {
-      workerData: { entry: entryUrl, control: port2 },
+      workerData: { entry: entryUrl, control: port2, heartbeatMs: heartbeat.intervalMs },
       transferList: [port2],
       resourceLimits,
     });
     let lastError: Error | undefined;
-    this.worker.on('message', (event: TaskManagerEvent) => onEvent(event));
+    let up!: () => void;
+    this.up = new Promise<void>((resolve) => (up = resolve));
+    this.worker.on('message', (event: TaskManagerEvent) => {
+      if (event.type === 'heartbeat') {
+        up();
+        heartbeat.onBeat();
+      } else onEvent(event);
+    });
     this.worker.on('error', (e) => (lastError = e));
     let rejectExit!: (e: Error) => void;
     this.exit = new Promise<never>((_, reject) => (rejectExit = reject));
     this.exit.catch(() => {});
-    this.worker.on('exit', (code) => {
+    this.markEnded = (why: string) => {
+      if (this.exited) return false;
       this.exited = true;
       port1.close();
-      rejectExit(new Error(`task manager ${index} is not running (exit code ${code})`));
-      onExit(code, lastError);
+      rejectExit(new Error(`task manager ${index} is not running (${why})`));
+      return true;
+    };
+    this.worker.on('exit', (code) => {
+      this.threadExited = true;
+      if (this.markEnded(`exit code ${code}`)) onExit(code, lastError);
     });
     this.api = Comlink.wrap<TaskManagerApi>(nodeEndpoint(port1 as unknown as Parameters<typeof nodeEndpoint>[0]));
   }
@@ -132,13 +160,40 @@ export class WorkerTaskManager implements TaskManagerGateway {
     return Promise.race([fn(), this.exit]);
   }
 
+  ready(): Promise<void> {
+    return this.exited ? this.exit : Promise.race([this.up, this.exit]);
+  }
+
   /** Ends the thread as a crash would (failure injection). */
   kill(): void {
     void this.worker.terminate();
   }
-  async shutdown(): Promise<void> {
-    if (this.exited) return;
-    await this.worker.terminate();
+  /**
+   * Ends the thread; waits at most TERMINATE_TIMEOUT_MS for it. A thread that does not end in
+   * time is abandoned: it no longer keeps the process alive and every call to it fails at once.
+   */
+  shutdown(): Promise<void> {
+    this.terminating ??= this.terminateBounded();
+    return this.terminating;
+  }
+
+  private async terminateBounded(): Promise<void> {
+    if (this.threadExited) return;
+    let timer: NodeJS.Timeout | undefined;
+    const ended = await Promise.race([
+      this.worker.terminate().then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), TERMINATE_TIMEOUT_MS))),
+    ]).finally(() => clearTimeout(timer));
+    if (!ended) {
+      this.worker.unref();
+      this.markEnded(`abandoned: its thread did not end within ${TERMINATE_TIMEOUT_MS} ms of terminate()`);
+    }
+  }
+
+  /** Gives up on a thread the heartbeat monitor found dead or stuck: calls to it fail from now on. */
+  abandon(why: string): void {
+    this.markEnded(why);
+    void this.shutdown();
   }
 
   get alive(): boolean {

@@ -77,6 +77,7 @@ export class TaskManager implements TaskManagerApi {
               onEndOfData: () => this.report({ type: 'end-of-data', taskId: t.id }),
               onCheckpointAck: (checkpointId, snapshot) => this.report({ type: 'checkpoint-ack', taskId: t.id, checkpointId, snapshot }),
               onCheckpointDeclined: (checkpointId, reason) => this.report({ type: 'checkpoint-declined', taskId: t.id, checkpointId, reason }),
+              onOpened: () => this.report({ type: 'task-opened', taskId: t.id }),
             },
             checkpointing,
             d.restore?.[t.id],
