@@ -23,6 +23,7 @@ import type { TaskMetrics, TaskSettings } from '../task/stream-task.ts';
 import type { CheckpointStorage, CompletedCheckpoint } from '../../state/index.ts';
 import { ExecutionAttempt } from './execution-attempt.ts';
 import { heartbeatSettings, type HeartbeatSettings } from './heartbeat-monitor.ts';
+import { TaskManagerPool } from './task-manager-pool.ts';
 import { aggregateMetrics, JobResult, type CollectTopic, type JobMetrics, type JobStatus } from './job-handle.ts';
 import { RemoteTaskError, type Deployment, type TaskManagerEvent } from './protocol.ts';
 import { WorkerTaskManager } from './task-manager-gateway.ts';
@@ -48,6 +49,12 @@ export interface ClusterOptions {
   restartStrategy?: RestartStrategyConfig;
   /** Task manager heartbeats: a task manager silent for `timeoutMs` is dead or stuck and the job fails over (default 1 s / 6 s). */
   heartbeat?: Partial<HeartbeatSettings>;
+  /**
+   * Warm spare task manager threads per job (default 1 when checkpointing is on and workers > 0,
+   * else 0): a spare replaces a task manager that died, so a failover need not wait for a new
+   * thread to start (about 2 s). Surviving task managers are kept across failovers either way.
+   */
+  spareTaskManagers?: number;
 }
 
 /** How long `handle.metrics()` waits for each task manager before reporting it unresponsive. */
@@ -99,6 +106,7 @@ interface JobSetup {
   workers: number;
   workerHeapMb?: number;
   heartbeat: HeartbeatSettings;
+  spareTaskManagers: number;
   restartStrategy: RestartStrategy;
   initialRestore?: { completed: CompletedCheckpoint; jobId: string };
   allowNonRestoredState: boolean;
@@ -139,6 +147,8 @@ export class JobHandle extends EventEmitter<JobEvents> {
   private readonly failoverHistory = new FailoverHistory();
   /** Tasks of the current attempt that have opened (restored their state). */
   private openedTasks = new Set<number>();
+  /** Worker task managers, kept across attempts (none for an in-process task manager). */
+  private readonly pool: TaskManagerPool | undefined;
 
   constructor(private readonly setup: JobSetup) {
     super();
@@ -150,6 +160,16 @@ export class JobHandle extends EventEmitter<JobEvents> {
     // Callers that only cancel must not see an unhandled rejection.
     this.done.catch(() => {});
     if (setup.initialRestore) this.lastCheckpointId = setup.initialRestore.completed.checkpointId;
+    if (setup.workers > 0) {
+      this.pool = new TaskManagerPool({
+        workers: setup.workers,
+        workerHeapMb: setup.workerHeapMb,
+        heartbeatMs: setup.heartbeat.intervalMs,
+        moduleUrl: setup.deployment.moduleUrl,
+        stateBackend: setup.deployment.stateBackend,
+        spares: setup.spareTaskManagers,
+      });
+    }
   }
 
   /** Resolves when the job finished; rejects with JobFailedError or JobCanceledError. */
@@ -262,6 +282,7 @@ export class JobHandle extends EventEmitter<JobEvents> {
       workers: this.setup.workers,
       workerHeapMb: this.setup.workerHeapMb,
       heartbeat: this.setup.heartbeat,
+      pool: this.pool,
       onManagerLost: (_index, message) => {
         if (this.attempt !== attempt || this.status !== 'running') return;
         void this.onFailure(new WeirError(message, { domain: 'internal', retriable: true }));
@@ -313,10 +334,13 @@ export class JobHandle extends EventEmitter<JobEvents> {
       { ...this.setup.deployment, restoreFromJobId: restore ? restoreFromJobId : undefined },
       restore ? this.restoreAssignment(restore) : undefined,
     );
+    // Spares start once the job runs, so they do not compete with its start for the cores.
+    this.pool?.fillSpares();
     const recovering = this.failoverHistory.last;
     if (recovering?.restarted && recovering.runningAt === undefined) {
       recovering.runningAt = Date.now();
       recovering.restoredCheckpointId = restore?.checkpointId;
+      recovering.taskManagers = { kept: attempt.reused, fromSpare: attempt.fromSpare, started: attempt.managers.length - attempt.reused - attempt.fromSpare };
       if (recovering.breakdown) Object.assign(recovering.breakdown, attempt.timings);
       this.emit('restarted', number);
       this.noteOpened();
@@ -355,6 +379,7 @@ export class JobHandle extends EventEmitter<JobEvents> {
         this.noteOpened();
         return;
       case 'heartbeat':
+      case 'drained':
         return;
     }
   }
@@ -393,7 +418,7 @@ export class JobHandle extends EventEmitter<JobEvents> {
       while (failure && this.status === 'running') {
         const record: FailoverRecord = { attempt: this.attempt?.number ?? 0, at: Date.now(), cause: failureCause(failure), restarted: false };
         const t0 = performance.now();
-        await this.stopAttempt(`failover: ${failure.message}`);
+        await this.stopAttempt(`failover: ${failure.message}`, true);
         const stopMs = performance.now() - t0;
         const decision = record.cause.retriable
           ? this.setup.restartStrategy.onFailure()
@@ -429,13 +454,15 @@ export class JobHandle extends EventEmitter<JobEvents> {
     }
   }
 
-  private async stopAttempt(reason: string): Promise<void> {
+  /** Stops the current attempt; a failover keeps the task managers that stopped cleanly, the end of the job ends every thread. */
+  private async stopAttempt(reason: string, failover = false): Promise<void> {
     if (this.coordinator) {
       this.coordinator.stop(reason);
       this.history.push(...this.coordinator.history);
       this.coordinator = undefined;
     }
-    await this.attempt?.stop();
+    await this.attempt?.stop(failover);
+    if (!failover) await this.pool?.close();
   }
 
   private async finish(): Promise<void> {
@@ -457,8 +484,8 @@ export class JobHandle extends EventEmitter<JobEvents> {
 }
 
 export class JobManager {
-  readonly options: Required<Omit<ClusterOptions, 'workerHeapMb' | 'checkpoints' | 'restartStrategy' | 'heartbeat'>> &
-    Pick<ClusterOptions, 'workerHeapMb' | 'restartStrategy' | 'heartbeat'> & { checkpoints: CheckpointConfig };
+  readonly options: Required<Omit<ClusterOptions, 'workerHeapMb' | 'checkpoints' | 'restartStrategy' | 'heartbeat' | 'spareTaskManagers'>> &
+    Pick<ClusterOptions, 'workerHeapMb' | 'restartStrategy' | 'heartbeat' | 'spareTaskManagers'> & { checkpoints: CheckpointConfig };
 
   constructor(options: ClusterOptions = {}) {
     this.options = {
@@ -472,6 +499,7 @@ export class JobManager {
       checkpoints: checkpointConfig(options.checkpoints),
       restartStrategy: options.restartStrategy,
       heartbeat: options.heartbeat,
+      spareTaskManagers: options.spareTaskManagers,
     };
   }
 
@@ -517,6 +545,7 @@ export class JobManager {
       workers,
       workerHeapMb: this.options.workerHeapMb,
       heartbeat: heartbeatSettings(this.options.heartbeat),
+      spareTaskManagers: this.options.spareTaskManagers ?? (checkpointing && workers > 0 ? 1 : 0),
       restartStrategy: new RestartStrategy(this.options.restartStrategy ?? (checkpointing ? { kind: 'fixed-delay', attempts: 3, delayMs: 1000 } : { kind: 'none' })),
       initialRestore,
       allowNonRestoredState: options.allowNonRestoredState ?? false,

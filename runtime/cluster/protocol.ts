@@ -53,10 +53,14 @@ export type TaskManagerEvent =
   | { type: 'checkpoint-declined'; taskId: number; checkpointId: number; reason: string }
   /** A task opened its operators and restored its state: it processes records from now on. */
   | { type: 'task-opened'; taskId: number }
+  /** Sent at the end of cancel(): every event of the canceled tasks came before it. */
+  | { type: 'drained' }
   /** The task manager's event loop is turning (sent every heartbeat interval; see heartbeat-monitor.ts). */
   | { type: 'heartbeat' };
 
 export interface TaskManagerApi {
+  /** Loads the job module and starts what deploy will need (the LMDB writer thread), ahead of time. */
+  prepare(moduleUrl: string, stateBackend: 'heap' | 'lmdb'): Promise<void>;
   deploy(deployment: Deployment): Promise<void>;
   /** Gives this task manager its end of the data channel to task manager `peer`. */
   connectPeer(peer: number, port: import('node:worker_threads').MessagePort): Promise<void>;

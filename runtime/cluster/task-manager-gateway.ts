@@ -77,30 +77,40 @@ const bootUrl = new URL('./worker-boot.mjs', import.meta.url);
 export const TERMINATE_TIMEOUT_MS = 2000;
 const entryUrl = new URL('./worker-entry.ts', import.meta.url).href;
 
+/** Where a worker task manager's events go; rebound when the task manager serves a new attempt. */
+export interface TaskManagerHandlers {
+  onEvent(event: TaskManagerEvent): void;
+  /** The thread died (crash, or terminate()); `code` is its exit code. */
+  onExit(code: number, error?: Error): void;
+  onBeat(): void;
+}
+
 export class WorkerTaskManager implements TaskManagerGateway {
   readonly worker: Worker;
+  private handlers: TaskManagerHandlers;
   private readonly api: Comlink.Remote<TaskManagerApi>;
   private exited = false;
   private threadExited = false;
   private terminating: Promise<void> | undefined;
   private readonly up: Promise<void>;
+  /** Waiting for the 'drained' event that ends a cancel(). */
+  private onDrained: (() => void) | undefined;
   /** Ends every pending and later call; false if already ended. */
   private readonly markEnded: (why: string) => boolean;
   /** Rejects when the thread ends, so that no call waits forever on a dead worker. */
   private readonly exit: Promise<never>;
 
   constructor(
-    readonly index: number,
-    onEvent: (event: TaskManagerEvent) => void,
-    /** The thread died (crash, or terminate()); `code` is its exit code. */
-    onExit: (code: number, error?: Error) => void,
+    /** Its place in the current attempt (a spare takes the index of the task manager it replaces). */
+    public index: number,
+    handlers: TaskManagerHandlers,
     resourceLimits?: { maxOldGenerationSizeMb?: number },
-    /** Heartbeat interval and what to do with each heartbeat. */
-    heartbeat: { intervalMs: number; onBeat: () => void } = { intervalMs: 1000, onBeat: () => {} },
+    heartbeatMs = 1000,
   ) {
+    this.handlers = handlers;
     const { port1, port2 } = new MessageChannel();
     this.worker = new Worker(bootUrl, {
-      workerData: { entry: entryUrl, control: port2, heartbeatMs: heartbeat.intervalMs },
+      workerData: { entry: entryUrl, control: port2, heartbeatMs },
       transferList: [port2],
       resourceLimits,
     });
@@ -110,8 +120,10 @@ export class WorkerTaskManager implements TaskManagerGateway {
     this.worker.on('message', (event: TaskManagerEvent) => {
       if (event.type === 'heartbeat') {
         up();
-        heartbeat.onBeat();
-      } else onEvent(event);
+        this.handlers.onBeat();
+      } else if (event.type === 'drained') {
+        this.onDrained?.();
+      } else this.handlers.onEvent(event);
     });
     this.worker.on('error', (e) => (lastError = e));
     let rejectExit!: (e: Error) => void;
@@ -121,14 +133,24 @@ export class WorkerTaskManager implements TaskManagerGateway {
       if (this.exited) return false;
       this.exited = true;
       port1.close();
-      rejectExit(new Error(`task manager ${index} is not running (${why})`));
+      rejectExit(new Error(`task manager ${this.index} is not running (${why})`));
       return true;
     };
     this.worker.on('exit', (code) => {
       this.threadExited = true;
-      if (this.markEnded(`exit code ${code}`)) onExit(code, lastError);
+      if (this.markEnded(`exit code ${code}`)) this.handlers.onExit(code, lastError);
     });
     this.api = Comlink.wrap<TaskManagerApi>(nodeEndpoint(port1 as unknown as Parameters<typeof nodeEndpoint>[0]));
+  }
+
+  /** Serves a new attempt at `index`, its events going to `handlers`. */
+  rebind(index: number, handlers: TaskManagerHandlers): void {
+    this.index = index;
+    this.handlers = handlers;
+  }
+
+  prepare(moduleUrl: string, stateBackend: 'heap' | 'lmdb'): Promise<void> {
+    return this.call(() => this.api.prepare(moduleUrl, stateBackend));
   }
 
   deploy(d: Deployment): Promise<void> {
@@ -140,8 +162,15 @@ export class WorkerTaskManager implements TaskManagerGateway {
   start(): Promise<void> {
     return this.call(() => this.api.start());
   }
-  cancel(): Promise<void> {
-    return this.call(() => this.api.cancel());
+  /**
+   * Stops every task; resolves once the task manager's events from those tasks have all arrived (a
+   * 'drained' event follows them on the same port), so none reaches the next attempt's handlers.
+   */
+  async cancel(): Promise<void> {
+    const drained = new Promise<void>((resolve) => (this.onDrained = resolve));
+    await this.call(() => this.api.cancel());
+    await this.call(() => drained);
+    this.onDrained = undefined;
   }
   metrics(): Promise<TaskMetrics[]> {
     return this.call(() => this.api.metrics());

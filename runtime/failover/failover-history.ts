@@ -50,6 +50,8 @@ export interface FailoverRecord {
   /** Wall-clock time every task of the new attempt had opened and restored its state. */
   recoveredAt?: number;
   breakdown?: RecoveryBreakdown;
+  /** Task managers of the new attempt: kept from the failed one, taken from the warm spares, started anew. */
+  taskManagers?: { kept: number; fromSpare: number; started: number };
 }
 
 /** Describes a failure for the history (and for deciding whether to restart). */
@@ -94,7 +96,12 @@ export class FailoverHistory {
   }
 
   list(): FailoverRecord[] {
-    return this.records.map((r) => ({ ...r, cause: { ...r.cause }, ...(r.breakdown ? { breakdown: { ...r.breakdown } } : {}) }));
+    return this.records.map((r) => ({
+      ...r,
+      cause: { ...r.cause },
+      ...(r.breakdown ? { breakdown: { ...r.breakdown } } : {}),
+      ...(r.taskManagers ? { taskManagers: { ...r.taskManagers } } : {}),
+    }));
   }
 
   get size(): number {

@@ -71,6 +71,8 @@ describe('failover history', () => {
     expect(f!.runningAt).toBeGreaterThanOrEqual(f!.at);
     expect(f!.recoveredAt).toBeGreaterThanOrEqual(f!.runningAt!);
     expect(Object.keys(f!.breakdown!).sort()).toEqual(['delayMs', 'deployMs', 'findCheckpointMs', 'restoreMs', 'startWorkersMs', 'stopMs']);
+    // A user error kills no thread: both task managers serve the next attempt.
+    expect(f!.taskManagers).toEqual({ kept: 2, fromSpare: 0, started: 0 });
     expect(failovers.map((r) => r.cause.name)).toEqual(['UserFunctionError']);
     expect(recovered).toHaveLength(1);
     expect(handle.lastRecovery).toEqual({ failedAt: f!.at, runningAt: f!.runningAt, recoveredAt: f!.recoveredAt });
@@ -96,6 +98,9 @@ describe('failover history', () => {
     expect(f!.restarted).toBe(true);
     expect(f!.cause.message).toMatch(/task manager \d sent no heartbeat for \d+ ms/);
     expect(f!.cause.retriable).toBe(true);
+    // The stuck task manager is replaced (by the warm spare, or a new thread), the other one kept.
+    expect(f!.taskManagers!.kept).toBe(1);
+    expect(f!.taskManagers!.fromSpare + f!.taskManagers!.started).toBe(1);
     expect(f!.recoveredAt).toBeDefined();
     expect(unresponsive.size).toBe(1);
     expect((await handle.metrics()).attempt).toBe(2);
