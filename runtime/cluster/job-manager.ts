@@ -330,12 +330,13 @@ export class JobHandle extends EventEmitter<JobEvents> {
       },
     });
     this.coordinator = coordinator;
+    // The first spare starts with the job's own task managers (it competes with their start, not
+    // with processing); a spare used by a failover is replaced once the job has recovered.
+    if (number === 1) this.pool?.fillSpares();
     await attempt.start(
       { ...this.setup.deployment, restoreFromJobId: restore ? restoreFromJobId : undefined },
       restore ? this.restoreAssignment(restore) : undefined,
     );
-    // Spares start once the job runs, so they do not compete with its start for the cores.
-    this.pool?.fillSpares();
     const recovering = this.failoverHistory.last;
     if (recovering?.restarted && recovering.runningAt === undefined) {
       recovering.runningAt = Date.now();
@@ -390,6 +391,7 @@ export class JobHandle extends EventEmitter<JobEvents> {
     if (!r?.restarted || r.runningAt === undefined || r.recoveredAt !== undefined || this.openedTasks.size < this.plan.tasks.length) return;
     r.recoveredAt = Date.now();
     if (r.breakdown) r.breakdown.restoreMs = r.recoveredAt - r.runningAt;
+    this.pool?.fillSpares();
     this.emit('recovered', { ...r });
   }
 

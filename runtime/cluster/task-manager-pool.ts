@@ -4,8 +4,8 @@
  * most of a failover's time; so a failover replaces only the task managers that died or could not
  * stop their tasks, and keeps the others, their threads, loaded modules and LMDB writer threads
  * (as Flink keeps its TaskManagers and redeploys only the tasks). A warm spare (`spares`: started
- * once the job runs, job module loaded, writer thread up) takes the place of a dead task manager,
- * and a new spare is started in the background.
+ * with the job's task managers, job module loaded, writer thread up) takes the place of a dead task
+ * manager; the job manager starts a new spare once the job has recovered.
  */
 import { WorkerTaskManager, type TaskManagerHandlers } from './task-manager-gateway.ts';
 
