@@ -15,13 +15,13 @@ import { ConfigError } from '../errors.ts';
 export interface HeartbeatSettings {
   /** How often a task manager sends a heartbeat (default 1000 ms). */
   intervalMs: number;
-  /** Silence after which a running task manager counts as dead or stuck (default 6000 ms). */
+  /** Silence after which a running task manager counts as dead or stuck (default 10 s: long enough for a major GC of a full heap on a loaded machine). */
   timeoutMs: number;
   /** How long a starting task manager may take to send its first heartbeat (default 60 s: loading modules on a busy machine). */
   startupTimeoutMs: number;
 }
 
-export const DEFAULT_HEARTBEAT: HeartbeatSettings = { intervalMs: 1000, timeoutMs: 6000, startupTimeoutMs: 60_000 };
+export const DEFAULT_HEARTBEAT: HeartbeatSettings = { intervalMs: 1000, timeoutMs: 10_000, startupTimeoutMs: 60_000 };
 
 export function heartbeatSettings(given: Partial<HeartbeatSettings> = {}): HeartbeatSettings {
   const s = { ...DEFAULT_HEARTBEAT, ...given };

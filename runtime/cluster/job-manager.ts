@@ -47,7 +47,7 @@ export interface ClusterOptions {
   checkpoints?: Partial<CheckpointConfig>;
   /** What to do when a job fails; default: no restart without checkpoints, else fixed-delay 3 x 1 s. */
   restartStrategy?: RestartStrategyConfig;
-  /** Task manager heartbeats: a task manager silent for `timeoutMs` is dead or stuck and the job fails over (default 1 s / 6 s). */
+  /** Task manager heartbeats: a task manager silent for `timeoutMs` is dead or stuck and the job fails over (default 1 s / 10 s). */
   heartbeat?: Partial<HeartbeatSettings>;
   /**
    * Warm spare task manager threads per job (default 1 when checkpointing is on and workers > 0,
