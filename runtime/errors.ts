@@ -107,3 +107,15 @@ export function userFunctionError(operator: string, record: unknown, cause: unkn
   if (cause instanceof WeirError && cause.operator !== undefined) return cause;
   return new UserFunctionError(operator, describeRecord(record), cause);
 }
+
+/**
+ * Whether restarting can help. Only user errors say no: a user-domain WeirError with
+ * `retriable: false` (a BadRecordError, a configuration or validation error, a user function that
+ * threw a WeirError it marked non-retriable) fails the job at once with the record (or goes to the
+ * operator's dead-letter output), as Flink's non-recoverable errors suppress restarts. Internal and
+ * external failures (a dead task manager, a lost connection) are restarted as the restart strategy
+ * allows.
+ */
+export function isRetriable(e: WeirError): boolean {
+  return !(e.domain === 'user' && e.retriable === false);
+}

@@ -3,7 +3,9 @@
  * handle returns the list (`handle.failovers()`) and emits each entry as a 'failover' event when
  * the failure is seen, and again as 'recovered' once the new attempt runs.
  */
-import { WeirError } from '../errors.ts';
+import { WeirError, isRetriable } from '../errors.ts';
+
+export { isRetriable };
 
 export interface FailureCause {
   /** Error class name (e.g. UserFunctionError, BadRecordError). */
@@ -69,17 +71,6 @@ export function failureCause(e: unknown): FailureCause {
   }
   const err = e instanceof Error ? e : new Error(String(e));
   return { name: err.name, message: err.message, retriable: true };
-}
-
-/**
- * Whether restarting can help. Only user errors say no: a user-domain WeirError with
- * `retriable: false` (a BadRecordError, a configuration or validation error, a user function that
- * threw a WeirError it marked non-retriable) fails the job at once with the record, as Flink's
- * non-recoverable errors suppress restarts. Internal and external failures (a dead task manager, a
- * lost connection) are restarted as the restart strategy allows.
- */
-export function isRetriable(e: WeirError): boolean {
-  return !(e.domain === 'user' && e.retriable === false);
 }
 
 export class FailoverHistory {

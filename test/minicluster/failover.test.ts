@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { JobFailedError, MiniCluster, type ClusterOptions } from '../../runtime/api/index.ts';
 import type { FailoverRecord } from '../../runtime/failover/failover-history.ts';
-import faulty, { out, type FaultyParams } from './jobs/faulty-map.ts';
+import faulty, { deadOut, out, type FaultyParams } from './jobs/faulty-map.ts';
 
 let dir: string;
 beforeEach(async () => {
@@ -53,6 +53,16 @@ describe('failover history', () => {
     expect(history[0]).toMatchObject({ attempt: 1, restarted: false, cause: { name: 'UserFunctionError', operator: 'price-orders', retriable: false, record: '{"id":12345}' } });
     expect(history[0]!.notRestartedBecause).toContain('not retriable');
     expect(events.map((e) => e.cause.message)).toEqual([history[0]!.cause.message]);
+  });
+
+  it('with a dead-letter output, a bad record goes there with its error and the job goes on', async () => {
+    const handle = await cluster().submit(faulty, { params: params({ mode: 'poison', deadLetter: true }), parallelism: 2 });
+    const result = await handle.result();
+    const ids = result.get(out).map((r) => r.id);
+    expect(ids).toHaveLength(19_999);
+    expect(ids).not.toContain(12_345);
+    expect(result.get(deadOut)).toEqual([{ record: { id: 12_345 }, operator: 'price-orders', error: { name: 'BadRecordError', message: 'order 12345 has no price' } }]);
+    expect(handle.failovers()).toEqual([]);
   });
 
   it('a transient user error restarts the job; the failover is recorded with its cause and recovery steps', async () => {
