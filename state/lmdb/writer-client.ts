@@ -2,9 +2,10 @@
  * The processing thread's side of the LMDB writer thread (lmdb-writer.ts). One writer thread per
  * processing thread (a task manager's worker thread) serves all of its LMDB backends, each over a
  * channel: starting a thread per keyed operator subtask cost about 160 ms and a thread each on
- * machines with few cores. The thread is started with the first channel and ended with the last; a
- * backend opens its channel with its first batch or snapshot (with the cache, a small state may never
- * need one before its first checkpoint).
+ * machines with few cores. The thread is started with the first channel and ended with the last
+ * (unless prestartWriterThread kept it: task managers start it at deploy and keep it across
+ * attempts); a backend opens its channel with its first batch or snapshot (with the cache, a small
+ * state may never need one before its first checkpoint).
  */
 import { Worker } from 'node:worker_threads';
 import { WeirError } from '../../runtime/errors.ts';
