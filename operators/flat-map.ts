@@ -1,6 +1,7 @@
 import type { Collector } from './functions.ts';
 import { userFunctionError } from '../runtime/errors.ts';
-import type { Operator, OperatorContext, Output } from './operator.ts';
+import { DeadLetterRouter, type DeadLetter } from './dead-letter.ts';
+import type { Operator, OperatorContext, Output, OutputTag } from './operator.ts';
 
 export class FlatMapOperator<IN, OUT> implements Operator<IN, OUT> {
   private out!: Output<OUT>;
@@ -10,22 +11,31 @@ export class FlatMapOperator<IN, OUT> implements Operator<IN, OUT> {
   constructor(
     readonly name: string,
     private readonly fn: (value: IN, out: Collector<OUT>) => void,
-  ) {}
+    deadLetter?: OutputTag<DeadLetter<IN>>,
+  ) {
+    this.deadLetters = new DeadLetterRouter(name, deadLetter);
+  }
+
+  private readonly deadLetters: DeadLetterRouter<IN>;
 
   open(ctx: OperatorContext<OUT>): void {
     this.out = ctx.output;
+    this.deadLetters.open(ctx);
   }
 
+  /** With a dead-letter output, what a failing call emitted before it threw stays emitted (as in a Flink side output). */
   processBatch(values: readonly IN[], times: ArrayLike<number>): void {
     const { fn, collector } = this;
-    let i = 0;
-    try {
-      for (; i < values.length; i++) {
-        this.time = times[i]!;
-        fn(values[i]!, collector);
+    for (let i = 0; i < values.length; i++) {
+      try {
+        for (; i < values.length; i++) {
+          this.time = times[i]!;
+          fn(values[i]!, collector);
+        }
+      } catch (e) {
+        const err = userFunctionError(this.name, values[i], e);
+        if (!this.deadLetters.divert(values[i]!, times[i]!, err)) throw err;
       }
-    } catch (e) {
-      throw userFunctionError(this.name, values[i], e);
     }
   }
 }

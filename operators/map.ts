@@ -1,5 +1,6 @@
 import { userFunctionError } from '../runtime/errors.ts';
-import type { Operator, OperatorContext, Output } from './operator.ts';
+import { DeadLetterRouter, type DeadLetter } from './dead-letter.ts';
+import type { Operator, OperatorContext, Output, OutputTag } from './operator.ts';
 
 export class MapOperator<IN, OUT> implements Operator<IN, OUT> {
   private out!: Output<OUT>;
@@ -7,19 +8,27 @@ export class MapOperator<IN, OUT> implements Operator<IN, OUT> {
   constructor(
     readonly name: string,
     private readonly fn: (value: IN) => OUT,
-  ) {}
+    deadLetter?: OutputTag<DeadLetter<IN>>,
+  ) {
+    this.deadLetters = new DeadLetterRouter(name, deadLetter);
+  }
+
+  private readonly deadLetters: DeadLetterRouter<IN>;
 
   open(ctx: OperatorContext<OUT>): void {
     this.out = ctx.output;
+    this.deadLetters.open(ctx);
   }
 
   processBatch(values: readonly IN[], times: ArrayLike<number>): void {
     const { fn, out } = this;
-    let i = 0;
-    try {
-      for (; i < values.length; i++) out.emit(fn(values[i]!), times[i]!);
-    } catch (e) {
-      throw userFunctionError(this.name, values[i], e);
+    for (let i = 0; i < values.length; i++) {
+      try {
+        for (; i < values.length; i++) out.emit(fn(values[i]!), times[i]!);
+      } catch (e) {
+        const err = userFunctionError(this.name, values[i], e);
+        if (!this.deadLetters.divert(values[i]!, times[i]!, err)) throw err;
+      }
     }
   }
 }

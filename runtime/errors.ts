@@ -67,11 +67,13 @@ export class ConfigError extends WeirError {
   }
 }
 
-/** A user function threw while processing a record. */
+/** A user function threw while processing a record; retriable unless it threw a non-retriable WeirError. */
 export class UserFunctionError extends WeirError {
   constructor(operator: string, readonly record: string, cause: unknown) {
     const why = cause instanceof Error ? cause.message : String(cause);
-    super(`user function of operator '${operator}' failed on record ${record}: ${why}`, { domain: 'user', cause });
+    // Retriable unless the function threw a WeirError that says otherwise (a poison record): a
+    // plain exception may be transient (as in Flink, where restarts are the default).
+    super(`user function of operator '${operator}' failed on record ${record}: ${why}`, { domain: 'user', cause, retriable: cause instanceof WeirError ? cause.retriable : true });
   }
 }
 
@@ -104,4 +106,16 @@ export function describeRecord(record: unknown, max = 200): string {
 export function userFunctionError(operator: string, record: unknown, cause: unknown): WeirError {
   if (cause instanceof WeirError && cause.operator !== undefined) return cause;
   return new UserFunctionError(operator, describeRecord(record), cause);
+}
+
+/**
+ * Whether restarting can help. Only user errors say no: a user-domain WeirError with
+ * `retriable: false` (a BadRecordError, a configuration or validation error, a user function that
+ * threw a WeirError it marked non-retriable) fails the job at once with the record (or goes to the
+ * operator's dead-letter output), as Flink's non-recoverable errors suppress restarts. Internal and
+ * external failures (a dead task manager, a lost connection) are restarted as the restart strategy
+ * allows.
+ */
+export function isRetriable(e: WeirError): boolean {
+  return !(e.domain === 'user' && e.retriable === false);
 }

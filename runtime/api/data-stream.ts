@@ -7,6 +7,7 @@ import { FilterOperator } from '../../operators/filter.ts';
 import { FlatMapOperator } from '../../operators/flat-map.ts';
 import { KeyedProcessOperator } from '../../operators/keyed-process.ts';
 import { MapOperator } from '../../operators/map.ts';
+import type { DeadLetter } from '../../operators/dead-letter.ts';
 import type { Operator, OutputTag } from '../../operators/operator.ts';
 import { CoProcessOperator, ProcessOperator } from '../../operators/process.ts';
 import type { StateKey } from '../../state/key-groups.ts';
@@ -41,6 +42,16 @@ export interface OperatorOptions {
   chain?: boolean;
   /** Run in other task managers than operators of other groups (Flink's slot sharing group). */
   slotSharingGroup?: string;
+}
+
+/** Options of map, filter and flatMap. */
+export interface RecordFunctionOptions<T> extends OperatorOptions {
+  /**
+   * Where records go whose function fails with a non-retriable error (a BadRecordError, or a
+   * WeirError marked `{ domain: 'user', retriable: false }`), instead of failing the job; read
+   * them with `getSideOutput(tag)`. See operators/dead-letter.ts.
+   */
+  deadLetter?: OutputTag<DeadLetter<T>>;
 }
 
 interface Producer {
@@ -107,19 +118,19 @@ export class DataStream<T> {
     return new SingleOutputStream<R>(this.graph, node);
   }
 
-  map<R>(fn: (value: T) => R, options: OperatorOptions = {}): SingleOutputStream<R> {
+  map<R>(fn: (value: T) => R, options: RecordFunctionOptions<T> = {}): SingleOutputStream<R> {
     const name = options.name ?? 'map';
-    return this.transform<R>(name, () => new MapOperator<T, R>(name, fn), options);
+    return this.transform<R>(name, () => new MapOperator<T, R>(name, fn, options.deadLetter), options);
   }
 
-  filter(predicate: (value: T) => boolean, options: OperatorOptions = {}): SingleOutputStream<T> {
+  filter(predicate: (value: T) => boolean, options: RecordFunctionOptions<T> = {}): SingleOutputStream<T> {
     const name = options.name ?? 'filter';
-    return this.transform<T>(name, () => new FilterOperator<T>(name, predicate), options);
+    return this.transform<T>(name, () => new FilterOperator<T>(name, predicate, options.deadLetter), options);
   }
 
-  flatMap<R>(fn: (value: T, out: Collector<R>) => void, options: OperatorOptions = {}): SingleOutputStream<R> {
+  flatMap<R>(fn: (value: T, out: Collector<R>) => void, options: RecordFunctionOptions<T> = {}): SingleOutputStream<R> {
     const name = options.name ?? 'flatMap';
-    return this.transform<R>(name, () => new FlatMapOperator<T, R>(name, fn), options);
+    return this.transform<R>(name, () => new FlatMapOperator<T, R>(name, fn, options.deadLetter), options);
   }
 
   process<R>(fn: ProcessFunction<T, R>, options: OperatorOptions = {}): SingleOutputStream<R> {

@@ -26,7 +26,8 @@
 // Jobs and the graph they build.
 export { defineJob, type JobDefinition, type JsonValue } from './job.ts';
 export { StreamEnv, type SourceOptions } from './environment.ts';
-export { DataStream, SingleOutputStream, KeyedStream, ConnectedStreams, KeyedConnectedStreams, type OperatorOptions } from './data-stream.ts';
+export { DataStream, SingleOutputStream, KeyedStream, ConnectedStreams, KeyedConnectedStreams, type OperatorOptions, type RecordFunctionOptions } from './data-stream.ts';
+export type { DeadLetter } from '../../operators/dead-letter.ts';
 export { WatermarkStrategy } from '../graph/watermark-strategy.ts';
 
 // User functions.
@@ -129,6 +130,7 @@ export { printSink } from '../../connectors/print/index.ts';
 // Running jobs.
 export { MiniCluster } from '../cluster/mini-cluster.ts';
 export { JobHandle, JobFailedError, JobCanceledError, type ClusterOptions, type SubmitOptions, type SavepointRef, type JobEvents } from '../cluster/job-manager.ts';
+export type { FailoverRecord } from '../failover/failover-history.ts';
 export { JobResult, type JobStatus, type JobMetrics, type OperatorMetrics, type CollectTopic } from '../cluster/job-handle.ts';
 export type { CheckpointConfig, CheckpointStorageConfig } from '../checkpoint/config.ts';
 export type { CheckpointStats } from '../checkpoint/coordinator.ts';

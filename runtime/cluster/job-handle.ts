@@ -28,6 +28,12 @@ export interface OperatorMetrics {
 export interface JobMetrics {
   elapsedMs: number;
   operators: OperatorMetrics[];
+  /** The execution attempt the counters cover (1 is the first run; each failover starts a new one, with counters from zero, as in Flink). */
+  attempt?: number;
+  /** Failovers so far. */
+  restarts?: number;
+  /** Task managers that did not answer in time (busy or stuck); their tasks are missing from `operators`. */
+  unresponsive?: number[];
 }
 
 /** Something a collect sink can be looked up by: its topic and, for typing, its record type. */

@@ -17,13 +17,16 @@ import { endsJob } from '../checkpoint/snapshot-kind.ts';
 import { ConfigError, WeirError } from '../errors.ts';
 import { announceDefaultLocation, weirHome } from '../weir-home.ts';
 import { RestartStrategy, type RestartStrategyConfig } from '../failover/restart-strategy.ts';
+import { FailoverHistory, failureCause, type FailoverRecord } from '../failover/failover-history.ts';
 import { planExecution, type ExecutionPlan } from '../graph/execution-plan.ts';
 import type { StreamGraph } from '../graph/stream-graph.ts';
 import { validateGraph } from '../graph/validate.ts';
 import type { TaskMetrics, TaskSettings } from '../task/stream-task.ts';
 import type { CheckpointStorage, CompletedCheckpoint } from '../../state/index.ts';
 import { ExecutionAttempt } from './execution-attempt.ts';
+import { heartbeatSettings, type HeartbeatSettings } from './heartbeat-monitor.ts';
 import { restorePointForFailover, StopRequest } from './stop-with-savepoint.ts';
+import { TaskManagerPool } from './task-manager-pool.ts';
 import { aggregateMetrics, JobResult, type CollectTopic, type JobMetrics, type JobStatus } from './job-handle.ts';
 import { RemoteTaskError, type Deployment, type TaskManagerEvent } from './protocol.ts';
 import { WorkerTaskManager } from './task-manager-gateway.ts';
@@ -49,7 +52,18 @@ export interface ClusterOptions {
   restartStrategy?: RestartStrategyConfig;
   /** Where submission warnings go (e.g. stateful operators without a uid); default console.warn. */
   onWarning?: (message: string) => void;
+  /** Task manager heartbeats: a task manager silent for `timeoutMs` is dead or stuck and the job fails over (default 1 s / 10 s). */
+  heartbeat?: Partial<HeartbeatSettings>;
+  /**
+   * Warm spare task manager threads per job (default 1 when checkpointing is on and workers > 0,
+   * else 0): a spare replaces a task manager that died, so a failover need not wait for a new
+   * thread to start (about 2 s). Surviving task managers are kept across failovers either way.
+   */
+  spareTaskManagers?: number;
 }
+
+/** How long `handle.metrics()` waits for each task manager before reporting it unresponsive. */
+const METRICS_TIMEOUT_MS = 2000;
 
 /** A completed savepoint (or checkpoint) a job can start from. */
 export interface SavepointRef {
@@ -96,6 +110,8 @@ interface JobSetup {
   checkpointing: boolean;
   workers: number;
   workerHeapMb?: number;
+  heartbeat: HeartbeatSettings;
+  spareTaskManagers: number;
   restartStrategy: RestartStrategy;
   initialRestore?: { completed: CompletedCheckpoint; jobId: string };
   allowNonRestoredState: boolean;
@@ -106,6 +122,10 @@ export interface JobEvents {
   'checkpoint-completed': [checkpointId: number];
   /** A new execution attempt is running after a failover. */
   restarted: [attempt: number];
+  /** A failure was seen (the record says whether the job restarts); emitted before the restart. */
+  failover: [record: FailoverRecord];
+  /** Every task of the attempt started after a failover has opened and restored its state. */
+  recovered: [record: FailoverRecord];
 }
 
 export class JobHandle extends EventEmitter<JobEvents> {
@@ -133,8 +153,11 @@ export class JobHandle extends EventEmitter<JobEvents> {
   private readonly sourceTasks: Set<number>;
   /** Failovers so far. */
   restarts = 0;
-  /** Wall-clock times of the last failover: when the failure was seen and when the new attempt was running. */
-  lastRecovery: { failedAt: number; runningAt?: number } | undefined;
+  private readonly failoverHistory = new FailoverHistory();
+  /** Tasks of the current attempt that have opened (restored their state). */
+  private openedTasks = new Set<number>();
+  /** Worker task managers, kept across attempts (none for an in-process task manager). */
+  private readonly pool: TaskManagerPool | undefined;
 
   constructor(private readonly setup: JobSetup) {
     super();
@@ -146,6 +169,16 @@ export class JobHandle extends EventEmitter<JobEvents> {
     // Callers that only cancel must not see an unhandled rejection.
     this.done.catch(() => {});
     if (setup.initialRestore) this.lastCheckpointId = setup.initialRestore.completed.checkpointId;
+    if (setup.workers > 0) {
+      this.pool = new TaskManagerPool({
+        workers: setup.workers,
+        workerHeapMb: setup.workerHeapMb,
+        heartbeatMs: setup.heartbeat.intervalMs,
+        moduleUrl: setup.deployment.moduleUrl,
+        stateBackend: setup.deployment.stateBackend,
+        spares: setup.spareTaskManagers,
+      });
+    }
   }
 
   /** Resolves when the job finished; rejects with JobFailedError or JobCanceledError. */
@@ -158,6 +191,17 @@ export class JobHandle extends EventEmitter<JobEvents> {
     return [...((this.collected.get(sink.topic) ?? []) as T[])];
   }
 
+  /** Every failover so far, oldest first: cause, restart decision, recovery times and breakdown. */
+  failovers(): FailoverRecord[] {
+    return this.failoverHistory.list();
+  }
+
+  /** Wall-clock times of the last restart: when the failure was seen and when the new attempt was running. */
+  get lastRecovery(): { failedAt: number; runningAt?: number; recoveredAt?: number } | undefined {
+    const r = [...this.failovers()].reverse().find((f) => f.restarted);
+    return r && { failedAt: r.at, runningAt: r.runningAt, recoveredAt: r.recoveredAt };
+  }
+
   /** Task manager threads running now. */
   get liveTaskManagers(): number {
     return this.attempt?.alive ?? 0;
@@ -168,9 +212,27 @@ export class JobHandle extends EventEmitter<JobEvents> {
     return [...this.history, ...(this.coordinator?.history ?? [])];
   }
 
+  /**
+   * Metrics of the current attempt (counters start again at each failover: see `attempt`). A task
+   * manager that does not answer within 2 s (busy or stuck) is left out and listed in `unresponsive`.
+   */
   async metrics(): Promise<JobMetrics> {
-    const tasks = this.finalMetrics ?? (await Promise.all((this.attempt?.managers ?? []).map((m) => m.metrics().catch(() => [])))).flat();
-    return aggregateMetrics(this.graph, this.plan, tasks, performance.now() - this.startedAt);
+    const attempt = this.attempt?.number ?? 0;
+    if (this.finalMetrics) return { ...aggregateMetrics(this.graph, this.plan, this.finalMetrics, performance.now() - this.startedAt), attempt, restarts: this.restarts, unresponsive: [] };
+    const unresponsive: number[] = [];
+    const answers = await Promise.all(
+      (this.attempt?.managers ?? []).map(async (m) => {
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), METRICS_TIMEOUT_MS)));
+        const r = await Promise.race([m.metrics().catch(() => 'late' as const), late]).finally(() => clearTimeout(timer));
+        if (r === 'late') {
+          unresponsive.push(m.index);
+          return [];
+        }
+        return r;
+      }),
+    );
+    return { ...aggregateMetrics(this.graph, this.plan, answers.flat(), performance.now() - this.startedAt), attempt, restarts: this.restarts, unresponsive };
   }
 
   /**
@@ -256,16 +318,23 @@ export class JobHandle extends EventEmitter<JobEvents> {
     const attempt = new ExecutionAttempt(number, {
       workers: this.setup.workers,
       workerHeapMb: this.setup.workerHeapMb,
+      heartbeat: this.setup.heartbeat,
+      pool: this.pool,
+      onManagerLost: (_index, message) => {
+        if (this.attempt !== attempt || this.status !== 'running') return;
+        void this.onFailure(new WeirError(message, { domain: 'internal', retriable: true }));
+      },
       onEvent: (e) => {
         if (this.attempt === attempt) this.onEvent(e);
       },
       onManagerExit: (index, code, error) => {
         if (this.attempt !== attempt || this.status !== 'running') return;
         const why = error ? `: ${error.message}` : '';
-        void this.onFailure(new WeirError(`task manager ${index} died with exit code ${code}${why}`, { domain: 'internal', cause: error }));
+        void this.onFailure(new WeirError(`task manager ${index} died with exit code ${code}${why}`, { domain: 'internal', retriable: true, cause: error }));
       },
     });
     this.attempt = attempt;
+    this.openedTasks = new Set();
     this.finishedTasks = new Set();
     this.endedSources = new Set();
     this.finalCheckpointId = undefined;
@@ -303,13 +372,21 @@ export class JobHandle extends EventEmitter<JobEvents> {
       },
     });
     this.coordinator = coordinator;
+    // The first spare starts with the job's own task managers (it competes with their start, not
+    // with processing); a spare used by a failover is replaced once the job has recovered.
+    if (number === 1) this.pool?.fillSpares();
     await attempt.start(
       { ...this.setup.deployment, restoreFromJobId: restore ? restoreFromJobId : undefined },
       restore ? this.restoreAssignment(restore) : undefined,
     );
-    if (this.lastRecovery && this.lastRecovery.runningAt === undefined) {
-      this.lastRecovery.runningAt = Date.now();
+    const recovering = this.failoverHistory.last;
+    if (recovering?.restarted && recovering.runningAt === undefined) {
+      recovering.runningAt = Date.now();
+      recovering.restoredCheckpointId = restore?.checkpointId;
+      recovering.taskManagers = { kept: attempt.reused, fromSpare: attempt.fromSpare, started: attempt.managers.length - attempt.reused - attempt.fromSpare };
+      if (recovering.breakdown) Object.assign(recovering.breakdown, attempt.timings);
       this.emit('restarted', number);
+      this.noteOpened();
     }
     if (this.setup.checkpointing) coordinator.startPeriodic();
   }
@@ -340,7 +417,24 @@ export class JobHandle extends EventEmitter<JobEvents> {
       case 'task-failed':
         void this.onFailure(new RemoteTaskError(event.error));
         return;
+      case 'task-opened':
+        this.openedTasks.add(event.taskId);
+        this.noteOpened();
+        return;
+      case 'heartbeat':
+      case 'drained':
+        return;
     }
+  }
+
+  /** After a failover: once every task has opened (restored its state), the recovery is complete. */
+  private noteOpened(): void {
+    const r = this.failoverHistory.last;
+    if (!r?.restarted || r.runningAt === undefined || r.recoveredAt !== undefined || this.openedTasks.size < this.plan.tasks.length) return;
+    r.recoveredAt = Date.now();
+    if (r.breakdown) r.breakdown.restoreMs = r.recoveredAt - r.runningAt;
+    this.pool?.fillSpares();
+    this.emit('recovered', { ...r });
   }
 
   /** Every source ended: one more checkpoint, whose completion lets the tasks finish (and sinks commit). */
@@ -372,24 +466,34 @@ export class JobHandle extends EventEmitter<JobEvents> {
     try {
       let failure: WeirError | undefined = cause;
       while (failure && this.status === 'running') {
-        const failedAt = Date.now();
+        const record: FailoverRecord = { attempt: this.attempt?.number ?? 0, at: Date.now(), cause: failureCause(failure), restarted: false };
         const stop = this.stopRequest;
         this.stopRequest = undefined;
-        await this.stopAttempt(`failover: ${failure.message}`);
-        const decision = this.setup.restartStrategy.onFailure();
+        const t0 = performance.now();
+        await this.stopAttempt(`failover: ${failure.message}`, true);
+        const stopMs = performance.now() - t0;
+        const decision = record.cause.retriable
+          ? this.setup.restartStrategy.onFailure()
+          : { restart: false, delayMs: 0, reason: 'the failure is not retriable (a user error marked retriable: false, such as a bad record)' };
+        this.failoverHistory.add(record);
         if (!decision.restart) {
           stop?.failed(failure);
+          record.notRestartedBecause = decision.reason;
+          this.emit('failover', { ...record });
           await this.fail(failure, decision.reason);
           return;
         }
+        record.restarted = true;
+        this.emit('failover', { ...record });
         this.restarts++;
-        this.lastRecovery = { failedAt };
         if (decision.delayMs > 0) await new Promise((r) => setTimeout(r, decision.delayMs));
         if (this.status !== 'running') return;
         this.failedDuringFailover = undefined;
         try {
+          const t1 = performance.now();
           const latest = await restorePointForFailover(this.setup.storage, this.stopSavepoint);
           stop?.failed(failure, true);
+          record.breakdown = { stopMs, delayMs: decision.delayMs, findCheckpointMs: performance.now() - t1, startWorkersMs: 0, deployMs: 0 };
           const restore = latest ?? this.setup.initialRestore?.completed;
           const fromJob = latest ? this.jobId : this.setup.initialRestore?.jobId;
           await this.runAttempt(restore, fromJob);
@@ -404,13 +508,15 @@ export class JobHandle extends EventEmitter<JobEvents> {
     }
   }
 
-  private async stopAttempt(reason: string): Promise<void> {
+  /** Stops the current attempt; a failover keeps the task managers that stopped cleanly, the end of the job ends every thread. */
+  private async stopAttempt(reason: string, failover = false): Promise<void> {
     if (this.coordinator) {
       this.coordinator.stop(reason);
       this.history.push(...this.coordinator.history);
       this.coordinator = undefined;
     }
-    await this.attempt?.stop();
+    await this.attempt?.stop(failover);
+    if (!failover) await this.pool?.close();
   }
 
   private async finish(): Promise<void> {
@@ -429,13 +535,14 @@ export class JobHandle extends EventEmitter<JobEvents> {
     this.status = 'failed';
     this.stopRequest?.failed(cause);
     await this.stopAttempt('the job failed');
-    const suffix = why && this.restarts > 0 ? ` (not restarted: ${why})` : '';
+    const suffix = why && (this.restarts > 0 || !failureCause(cause).retriable) ? ` (not restarted: ${why})` : '';
     this.settle.reject(new JobFailedError(`job ${this.jobId} failed: ${cause.message}${suffix}`, cause));
   }
 }
 
 export class JobManager {
-  readonly options: Required<Omit<ClusterOptions, 'workerHeapMb' | 'checkpoints' | 'restartStrategy'>> & Pick<ClusterOptions, 'workerHeapMb' | 'restartStrategy'> & { checkpoints: CheckpointConfig };
+  readonly options: Required<Omit<ClusterOptions, 'workerHeapMb' | 'checkpoints' | 'restartStrategy' | 'heartbeat' | 'spareTaskManagers'>> &
+    Pick<ClusterOptions, 'workerHeapMb' | 'restartStrategy' | 'heartbeat' | 'spareTaskManagers'> & { checkpoints: CheckpointConfig };
 
   constructor(options: ClusterOptions = {}) {
     this.options = {
@@ -449,6 +556,8 @@ export class JobManager {
       checkpoints: checkpointConfig(options.checkpoints),
       restartStrategy: options.restartStrategy,
       onWarning: options.onWarning ?? ((m) => console.warn(`weir: warning: ${m}`)),
+      heartbeat: options.heartbeat,
+      spareTaskManagers: options.spareTaskManagers,
     };
     if (options.workDir === undefined) announceDefaultLocation('task managers\' working files', this.options.workDir, 'ClusterOptions.workDir');
     if (this.options.checkpoints.intervalMs > 0 && options.checkpoints?.storage === undefined && this.options.checkpoints.storage.kind === 'local') {
@@ -501,6 +610,8 @@ export class JobManager {
       checkpointing,
       workers,
       workerHeapMb: this.options.workerHeapMb,
+      heartbeat: heartbeatSettings(this.options.heartbeat),
+      spareTaskManagers: this.options.spareTaskManagers ?? (checkpointing && workers > 0 ? 1 : 0),
       restartStrategy: new RestartStrategy(this.options.restartStrategy ?? (checkpointing ? { kind: 'fixed-delay', attempts: 3, delayMs: 1000 } : { kind: 'none' })),
       initialRestore,
       allowNonRestoredState: options.allowNonRestoredState ?? false,

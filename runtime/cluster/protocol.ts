@@ -41,6 +41,9 @@ export interface SerializedError {
   domain?: ErrorDomain;
   operator?: string;
   subtask?: number;
+  retriable?: boolean;
+  /** The record a BadRecordError or UserFunctionError names. */
+  record?: string;
 }
 
 export type TaskManagerEvent =
@@ -50,9 +53,17 @@ export type TaskManagerEvent =
   /** A source task reached the end of its input (it waits for the final checkpoint before finishing). */
   | { type: 'end-of-data'; taskId: number }
   | { type: 'checkpoint-ack'; taskId: number; checkpointId: number; snapshot: TaskSnapshot }
-  | { type: 'checkpoint-declined'; taskId: number; checkpointId: number; reason: string };
+  | { type: 'checkpoint-declined'; taskId: number; checkpointId: number; reason: string }
+  /** A task opened its operators and restored its state: it processes records from now on. */
+  | { type: 'task-opened'; taskId: number }
+  /** Sent at the end of cancel(): every event of the canceled tasks came before it. */
+  | { type: 'drained' }
+  /** The task manager's event loop is turning (sent every heartbeat interval; see heartbeat-monitor.ts). */
+  | { type: 'heartbeat' };
 
 export interface TaskManagerApi {
+  /** Loads the job module and starts what deploy will need (the LMDB writer thread), ahead of time. */
+  prepare(moduleUrl: string, stateBackend: 'heap' | 'lmdb'): Promise<void>;
   deploy(deployment: Deployment): Promise<void>;
   /** Gives this task manager its end of the data channel to task manager `peer`. */
   connectPeer(peer: number, port: import('node:worker_threads').MessagePort): Promise<void>;
@@ -68,7 +79,17 @@ export interface TaskManagerApi {
 
 export function serializeError(e: unknown): SerializedError {
   if (e instanceof WeirError) {
-    return { name: e.name, message: e.message, stack: e.stack, domain: e.domain, operator: e.operator, subtask: e.subtask };
+    const record = (e as { record?: unknown }).record;
+    return {
+      name: e.name,
+      message: e.message,
+      stack: e.stack,
+      domain: e.domain,
+      operator: e.operator,
+      subtask: e.subtask,
+      retriable: e.retriable,
+      ...(typeof record === 'string' ? { record } : {}),
+    };
   }
   if (e instanceof Error) return { name: e.name, message: e.message, stack: e.stack };
   return { name: 'Error', message: String(e) };
@@ -76,8 +97,10 @@ export function serializeError(e: unknown): SerializedError {
 
 /** An error that happened in a task manager, rebuilt in the job manager. */
 export class RemoteTaskError extends WeirError {
+  readonly record: string | undefined;
   constructor(readonly remote: SerializedError) {
-    super(remote.message, { domain: remote.domain ?? 'internal' });
+    super(remote.message, { domain: remote.domain ?? 'internal', retriable: remote.retriable ?? true });
+    this.record = remote.record;
     this.name = remote.name;
     this.operator = remote.operator;
     this.subtask = remote.subtask;

@@ -22,6 +22,8 @@ export interface TaskManagerGateway {
   notifyCheckpointAborted(id: number): Promise<void>;
   /** Stops the task manager and frees its thread. */
   shutdown(): Promise<void>;
+  /** Resolves once the task manager is up (its thread started and loaded its modules). */
+  ready(): Promise<void>;
   readonly alive: boolean;
 }
 
@@ -61,47 +63,95 @@ export class InProcessTaskManager implements TaskManagerGateway {
     return this.manager.notifyCheckpointAborted(id);
   }
   async shutdown(): Promise<void> {
-    await this.manager.cancel();
+    await this.manager.shutdown();
     this.alive = false;
   }
+  async ready(): Promise<void> {}
 }
 
 const bootUrl = new URL('./worker-boot.mjs', import.meta.url);
+/**
+ * How long `shutdown()` waits for `worker.terminate()`. A thread that cannot finish terminating
+ * (stuck in native code) is abandoned after it: unreferenced, counted as ended, and the attempt
+ * moves on without it.
+ */
+export const TERMINATE_TIMEOUT_MS = 2000;
 const entryUrl = new URL('./worker-entry.ts', import.meta.url).href;
+
+/** Where a worker task manager's events go; rebound when the task manager serves a new attempt. */
+export interface TaskManagerHandlers {
+  onEvent(event: TaskManagerEvent): void;
+  /** The thread died (crash, or terminate()); `code` is its exit code. */
+  onExit(code: number, error?: Error): void;
+  onBeat(): void;
+}
 
 export class WorkerTaskManager implements TaskManagerGateway {
   readonly worker: Worker;
+  private handlers: TaskManagerHandlers;
   private readonly api: Comlink.Remote<TaskManagerApi>;
   private exited = false;
+  private threadExited = false;
+  private terminating: Promise<void> | undefined;
+  private readonly up: Promise<void>;
+  /** Waiting for the 'drained' event that ends a cancel(). */
+  private onDrained: (() => void) | undefined;
+  /** Ends every pending and later call; false if already ended. */
+  private readonly markEnded: (why: string) => boolean;
   /** Rejects when the thread ends, so that no call waits forever on a dead worker. */
   private readonly exit: Promise<never>;
 
   constructor(
-    readonly index: number,
-    onEvent: (event: TaskManagerEvent) => void,
-    /** The thread died (crash, or terminate()); `code` is its exit code. */
-    onExit: (code: number, error?: Error) => void,
+    /** Its place in the current attempt (a spare takes the index of the task manager it replaces). */
+    public index: number,
+    handlers: TaskManagerHandlers,
     resourceLimits?: { maxOldGenerationSizeMb?: number },
+    heartbeatMs = 1000,
   ) {
+    this.handlers = handlers;
     const { port1, port2 } = new MessageChannel();
     this.worker = new Worker(bootUrl, {
-      workerData: { entry: entryUrl, control: port2 },
+      workerData: { entry: entryUrl, control: port2, heartbeatMs },
       transferList: [port2],
       resourceLimits,
     });
     let lastError: Error | undefined;
-    this.worker.on('message', (event: TaskManagerEvent) => onEvent(event));
+    let up!: () => void;
+    this.up = new Promise<void>((resolve) => (up = resolve));
+    this.worker.on('message', (event: TaskManagerEvent) => {
+      if (event.type === 'heartbeat') {
+        up();
+        this.handlers.onBeat();
+      } else if (event.type === 'drained') {
+        this.onDrained?.();
+      } else this.handlers.onEvent(event);
+    });
     this.worker.on('error', (e) => (lastError = e));
     let rejectExit!: (e: Error) => void;
     this.exit = new Promise<never>((_, reject) => (rejectExit = reject));
     this.exit.catch(() => {});
-    this.worker.on('exit', (code) => {
+    this.markEnded = (why: string) => {
+      if (this.exited) return false;
       this.exited = true;
       port1.close();
-      rejectExit(new Error(`task manager ${index} is not running (exit code ${code})`));
-      onExit(code, lastError);
+      rejectExit(new Error(`task manager ${this.index} is not running (${why})`));
+      return true;
+    };
+    this.worker.on('exit', (code) => {
+      this.threadExited = true;
+      if (this.markEnded(`exit code ${code}`)) this.handlers.onExit(code, lastError);
     });
     this.api = Comlink.wrap<TaskManagerApi>(nodeEndpoint(port1 as unknown as Parameters<typeof nodeEndpoint>[0]));
+  }
+
+  /** Serves a new attempt at `index`, its events going to `handlers`. */
+  rebind(index: number, handlers: TaskManagerHandlers): void {
+    this.index = index;
+    this.handlers = handlers;
+  }
+
+  prepare(moduleUrl: string, stateBackend: 'heap' | 'lmdb'): Promise<void> {
+    return this.call(() => this.api.prepare(moduleUrl, stateBackend));
   }
 
   deploy(d: Deployment): Promise<void> {
@@ -113,8 +163,15 @@ export class WorkerTaskManager implements TaskManagerGateway {
   start(): Promise<void> {
     return this.call(() => this.api.start());
   }
-  cancel(): Promise<void> {
-    return this.call(() => this.api.cancel());
+  /**
+   * Stops every task; resolves once the task manager's events from those tasks have all arrived (a
+   * 'drained' event follows them on the same port), so none reaches the next attempt's handlers.
+   */
+  async cancel(): Promise<void> {
+    const drained = new Promise<void>((resolve) => (this.onDrained = resolve));
+    await this.call(() => this.api.cancel());
+    await this.call(() => drained);
+    this.onDrained = undefined;
   }
   metrics(): Promise<TaskMetrics[]> {
     return this.call(() => this.api.metrics());
@@ -133,13 +190,40 @@ export class WorkerTaskManager implements TaskManagerGateway {
     return Promise.race([fn(), this.exit]);
   }
 
+  ready(): Promise<void> {
+    return this.exited ? this.exit : Promise.race([this.up, this.exit]);
+  }
+
   /** Ends the thread as a crash would (failure injection). */
   kill(): void {
     void this.worker.terminate();
   }
-  async shutdown(): Promise<void> {
-    if (this.exited) return;
-    await this.worker.terminate();
+  /**
+   * Ends the thread; waits at most TERMINATE_TIMEOUT_MS for it. A thread that does not end in
+   * time is abandoned: it no longer keeps the process alive and every call to it fails at once.
+   */
+  shutdown(): Promise<void> {
+    this.terminating ??= this.terminateBounded();
+    return this.terminating;
+  }
+
+  private async terminateBounded(): Promise<void> {
+    if (this.threadExited) return;
+    let timer: NodeJS.Timeout | undefined;
+    const ended = await Promise.race([
+      this.worker.terminate().then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), TERMINATE_TIMEOUT_MS))),
+    ]).finally(() => clearTimeout(timer));
+    if (!ended) {
+      this.worker.unref();
+      this.markEnded(`abandoned: its thread did not end within ${TERMINATE_TIMEOUT_MS} ms of terminate()`);
+    }
+  }
+
+  /** Gives up on a thread the heartbeat monitor found dead or stuck: calls to it fail from now on. */
+  abandon(why: string): void {
+    this.markEnded(why);
+    void this.shutdown();
   }
 
   get alive(): boolean {

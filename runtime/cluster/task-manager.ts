@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { MessagePort } from 'node:worker_threads';
 import { collectStateFiles } from '../../state/checkpoint-storage/storage.ts';
 import { createKeyedStateBackend, type CheckpointStorage } from '../../state/index.ts';
+import { prestartWriterThread } from '../../state/lmdb/writer-client.ts';
 import { loadJob } from '../graph/job-definition.ts';
 import { checkpointConfig, createCheckpointStorage } from '../checkpoint/config.ts';
 import { restoringStorage } from '../checkpoint/restore-storage.ts';
@@ -37,8 +38,19 @@ export class TaskManager implements TaskManagerApi {
     return restoringStorage(own, other, collectStateFiles(d.restore ?? {}));
   }
 
+  /**
+   * Warms this task manager up for a job before it is deployed (a spare task manager, or one kept
+   * across attempts): loads the job module and, for LMDB state, starts the LMDB writer thread.
+   */
+  async prepare(moduleUrl: string, stateBackend: 'heap' | 'lmdb'): Promise<void> {
+    if (stateBackend === 'lmdb') prestartWriterThread();
+    await loadJob(moduleUrl);
+  }
+
   async deploy(d: Deployment): Promise<void> {
+    if (this.tasks.length > 0) throw new Error(`task manager ${d.worker} still runs the tasks of an earlier deployment; cancel them first`);
     this.deployment = d;
+    if (d.stateBackend === 'lmdb') prestartWriterThread();
     const job = await loadJob(d.moduleUrl);
     const graph = job.buildGraph(d.params, d.defaults);
     const fingerprint = graph.fingerprint();
@@ -83,6 +95,7 @@ export class TaskManager implements TaskManagerApi {
               onEndOfData: () => this.report({ type: 'end-of-data', taskId: t.id }),
               onCheckpointAck: (checkpointId, snapshot) => this.report({ type: 'checkpoint-ack', taskId: t.id, checkpointId, snapshot }),
               onCheckpointDeclined: (checkpointId, reason) => this.report({ type: 'checkpoint-declined', taskId: t.id, checkpointId, reason }),
+              onOpened: () => this.report({ type: 'task-opened', taskId: t.id }),
             },
             checkpointing,
             d.restore?.[t.id],
@@ -118,12 +131,25 @@ export class TaskManager implements TaskManagerApi {
     for (const task of this.tasks) task.notifyCheckpointAborted(id);
   }
 
+  /** Stops every task and forgets the deployment: the task manager can be deployed again (the next attempt). */
   async cancel(): Promise<void> {
-    for (const task of this.tasks) task.cancel();
-    await Promise.all(this.tasks.map((t) => t.stopped));
+    const tasks = this.tasks;
+    for (const task of tasks) task.cancel();
+    await Promise.all(tasks.map((t) => t.stopped));
     this.plane?.close();
+    this.plane = undefined;
+    this.tasks = [];
+    this.pendingPeers.splice(0);
+    const d = this.deployment;
+    this.deployment = undefined;
+    if (d) await rm(path.join(d.workDir, `tm-${d.worker}`), { recursive: true, force: true }).catch(() => {});
+    this.report({ type: 'drained' });
+  }
+
+  /** Ends this task manager: its tasks, then its side-work threads (kept across attempts until now). */
+  async shutdown(): Promise<void> {
+    await this.cancel();
     await this.sideWork.close();
-    if (this.deployment) await rm(path.join(this.deployment.workDir, `tm-${this.deployment.worker}`), { recursive: true, force: true }).catch(() => {});
   }
 
   async metrics(): Promise<TaskMetrics[]> {

@@ -198,7 +198,7 @@ export class OperatorChain {
 
 /** Names the operator and subtask on an error leaving it. */
 export function asOperatorError(e: unknown, cn: ChainNode, subtask: number, phase?: string): WeirError {
-  const err = e instanceof WeirError ? e : new WeirError(`${phase ? `${phase}: ` : ''}${e instanceof Error ? e.message : String(e)}`, { domain: 'user', cause: e });
+  const err = e instanceof WeirError ? e : new WeirError(`${phase ? `${phase}: ` : ''}${e instanceof Error ? e.message : String(e)}`, { domain: 'user', cause: e, retriable: true });
   if (err.stack === undefined && e instanceof Error) err.stack = e.stack;
   return err.withOperator(cn.node.name, subtask);
 }

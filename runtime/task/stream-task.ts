@@ -44,6 +44,8 @@ export interface TaskServices {
   onEndOfData(): void;
   onCheckpointAck(checkpointId: number, snapshot: TaskSnapshot): void;
   onCheckpointDeclined(checkpointId: number, reason: string): void;
+  /** The task opened its operators and restored its state (recovery timing, failover history). */
+  onOpened?(): void;
 }
 
 export interface TaskCheckpointing {
@@ -276,6 +278,7 @@ export class StreamTask {
     await this.chain.open(env);
     this.gate?.open();
     this.lastFlush = performance.now();
+    this.services.onOpened?.();
   }
 
   private checkCanceled(): void {

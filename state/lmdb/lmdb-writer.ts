@@ -21,7 +21,7 @@ export interface WriterData {
 }
 
 export type WriterRequest =
-  /** Opens the environment at `path` for channel `ch`. `status` Int32 [0]: last committed batch; [1]: 1 after a failure; [2]: length of the UTF-8 message at byte 16. */
+  /** Opens the environment at `path` for channel `ch`. `status` Int32 [0]: last committed batch; [1]: 1 after a failure; [2]: length of the UTF-8 message at byte 16; [3]: 1 once open. */
   | { type: 'open'; ch: number; path: string; status: SharedArrayBuffer }
   | { type: 'batch'; ch: number; gen: number; batch: Uint8Array }
   /** Entries of a snapshot block (snapshot/entry-file.ts format) to put, numbered like a batch. */
@@ -51,8 +51,6 @@ class Channel {
   readonly raw: Database<Buffer, Buffer>;
   readonly rawValues: Database<Buffer, KeyPart[]>;
   readonly decoder: { decode(b: Uint8Array): unknown };
-  /** The last write of the last batch handed to lmdb-js; resolves once it is committed. */
-  lastWrite: Promise<unknown> = Promise.resolve();
   /** Requests are handled strictly in order per channel; a snapshot waits for the writes queued before it. */
   queue: Promise<void> = Promise.resolve();
   readonly snapshots = new Map<number, SnapshotRun>();
@@ -62,7 +60,14 @@ class Channel {
     readonly statusBuffer: SharedArrayBuffer,
   ) {
     this.status = new Int32Array(statusBuffer);
-    this.env = open({ path, noSync: true, noMetaSync: true, maxDbs: 4, cache: false });
+    // eventTurnBatching off: with it (lmdb-js 3.5.6's default) an async write can lose its commit,
+    // so that the promise of a batch's last put never settles (FACTS.md: 64 messages of about 780
+    // puts hung in about half the rounds; restores of that size hung the task thread). Without it
+    // lmdb-js still groups the writes queued so far into one transaction (txnStartThreshold), and
+    // the same test ran clean (test/unit/state/lmdb-writer.test.ts). Synchronous transactions would
+    // avoid the async queue altogether, but lmdb-js 3.5.6's sync removeSync missed existing keys
+    // there (some 31-byte ordered keys), so the async path stays.
+    this.env = open({ path, noSync: true, noMetaSync: true, maxDbs: 4, cache: false, eventTurnBatching: false });
     const db = this.env.openDB<unknown, KeyPart[]>('state', {});
     this.raw = this.env.openDB<Buffer, Buffer>('state', { keyEncoding: 'binary', encoding: 'binary' });
     this.rawValues = this.env.openDB<Buffer, KeyPart[]>('state', { encoding: 'binary' });
@@ -77,6 +82,10 @@ class Channel {
     Atomics.notify(this.status, 0);
   }
 
+  /** The last write of the last batch handed to lmdb-js; resolves once it is committed. */
+  lastWrite: Promise<unknown> = Promise.resolve();
+
+  /** Batch `gen` is committed once its last write is (lmdb-js commits writes in order). */
   published(gen: number, last: Promise<unknown> | undefined): void {
     this.lastWrite = (last ?? this.lastWrite).then(
       () => {
@@ -200,6 +209,9 @@ parentPort!.on('message', (m: WriterRequest) => {
   if (m.type === 'open') {
     try {
       channels.set(m.ch, new Channel(m.path, m.status));
+      const status = new Int32Array(m.status);
+      Atomics.store(status, 3, 1);
+      Atomics.notify(status, 0);
     } catch (e) {
       const status = new Int32Array(m.status);
       const msg = Buffer.from(String((e as Error)?.stack ?? e)).subarray(0, m.status.byteLength - 16);

@@ -2,9 +2,10 @@
  * The processing thread's side of the LMDB writer thread (lmdb-writer.ts). One writer thread per
  * processing thread (a task manager's worker thread) serves all of its LMDB backends, each over a
  * channel: starting a thread per keyed operator subtask cost about 160 ms and a thread each on
- * machines with few cores. The thread is started with the first channel and ended with the last; a
- * backend opens its channel with its first batch or snapshot (with the cache, a small state may never
- * need one before its first checkpoint).
+ * machines with few cores. The thread is started with the first channel and ended with the last
+ * (unless prestartWriterThread kept it: task managers start it at deploy and keep it across
+ * attempts); a backend opens its channel with its first batch or snapshot (with the cache, a small
+ * state may never need one before its first checkpoint).
  */
 import { Worker } from 'node:worker_threads';
 import { WeirError } from '../../runtime/errors.ts';
@@ -14,8 +15,16 @@ import type { WriterData, WriterRequest, WriterResponse } from './lmdb-writer.ts
 
 const BOOT = new URL('../../runtime/cluster/worker-boot.mjs', import.meta.url);
 const ENTRY = new URL('./lmdb-writer.ts', import.meta.url).href;
-/** How long a blocked processing thread waits for one commit before declaring the writer dead. */
-const COMMIT_TIMEOUT_MS = 120_000;
+/**
+ * How long a blocked processing thread waits without seeing any commit before it declares the
+ * writer dead and fails its task (the job then fails over). A batch is one synchronous transaction
+ * of a few milliseconds, so seconds without progress mean a dead, stuck or starved writer thread;
+ * the processing thread must not stay frozen in Atomics.wait for longer (its control calls and
+ * heartbeats wait with it). `WEIR_LMDB_COMMIT_TIMEOUT_MS` overrides it.
+ */
+export const DEFAULT_COMMIT_TIMEOUT_MS = Number(process.env.WEIR_LMDB_COMMIT_TIMEOUT_MS ?? 10_000);
+/** Until the writer thread has opened the channel (it may still be starting: loading modules on a busy machine). */
+const STARTUP_TIMEOUT_MS = 60_000;
 
 export class StateWriterError extends WeirError {
   constructor(message: string, cause?: unknown) {
@@ -43,6 +52,10 @@ class WriterThread {
   private readonly snapshotChannels = new Map<number, number>();
   exitError: Error | undefined;
   private exited = false;
+  /** The thread was asked to end (its last channel closed). */
+  private ending = false;
+  /** Stays up without channels (prestartWriterThread): a long-lived task manager reuses it. */
+  keep = false;
 
   constructor() {
     const workerData: WriterData = { entry: ENTRY };
@@ -70,8 +83,10 @@ class WriterThread {
       this.exitError = e;
       this.failAll(e.message);
     });
-    this.worker.on('exit', () => {
+    this.worker.on('exit', (code) => {
       this.exited = true;
+      // Not asked to end: later writes and waits fail at once instead of waiting for commits.
+      if (!this.ending) this.exitError ??= new Error(`the LMDB writer thread exited unexpectedly (exit code ${code})`);
       if (this.current()) current = undefined;
       this.failAll('the LMDB writer thread exited');
     });
@@ -112,13 +127,16 @@ class WriterThread {
   }
 
   closeChannel(ch: number): Promise<void> {
+    // A dead thread has nothing left to apply or close.
+    if (this.exited) return Promise.resolve();
     return new Promise<void>((resolve) => {
       this.ref();
       this.waiting.set(-1 - ch, () => {
         this.unref();
-        if (--this.channels === 0 && !this.exited) {
+        if (--this.channels === 0 && !this.exited && !this.keep) {
           // The last channel: end the thread (a backend opened later starts a new one).
           if (this.current()) current = undefined;
+          this.ending = true;
           this.ref();
           this.worker.once('exit', () => {
             this.unref();
@@ -136,6 +154,16 @@ class WriterThread {
 
 let current: WriterThread | undefined;
 
+/**
+ * Starts this thread's LMDB writer thread now, and keeps it when its last channel closes: a task
+ * manager calls it at deploy, so that the thread (0.6-0.8 s to start: a worker loading its
+ * modules) starts while tasks are deployed, and is already up for the next attempt's restore.
+ */
+export function prestartWriterThread(): void {
+  current ??= new WriterThread();
+  current.keep = true;
+}
+
 export class LmdbWriterClient {
   /** Set on the first write or snapshot: a backend that never writes to LMDB starts no thread. */
   private channel: { thread: WriterThread; ch: number } | undefined;
@@ -144,7 +172,10 @@ export class LmdbWriterClient {
   private sent = 0;
   private closed: Promise<void> | undefined;
 
-  constructor(private readonly path: string) {}
+  constructor(
+    private readonly path: string,
+    private readonly commitTimeoutMs = DEFAULT_COMMIT_TIMEOUT_MS,
+  ) {}
 
   private open(): { thread: WriterThread; ch: number } {
     if (this.channel === undefined) {
@@ -183,17 +214,36 @@ export class LmdbWriterClient {
     return Atomics.load(this.status, 0);
   }
 
-  /** Blocks the thread until batch `gen` is committed. */
+  /**
+   * Blocks the thread until batch `gen` is committed; throws StateWriterError when no batch commits
+   * for `commitTimeoutMs` (the deadline moves with every commit seen, so a long queue is not a failure).
+   */
   waitFor(gen: number): void {
-    const deadline = Date.now() + COMMIT_TIMEOUT_MS;
+    let seen = this.committed();
+    const opened = (): boolean => Atomics.load(this.status, 3) === 1;
+    let wasOpen = opened();
+    let deadline = Date.now() + (wasOpen ? this.commitTimeoutMs : STARTUP_TIMEOUT_MS);
     for (;;) {
       const c = this.committed();
       if (c >= gen) return;
-      if (Date.now() > deadline) {
-        throw new StateWriterError(`the LMDB writer thread has not committed write batch ${gen} within ${COMMIT_TIMEOUT_MS / 1000} s (last committed ${c}); the disk may be full or stalled`);
+      const now = Date.now();
+      if (c !== seen || (!wasOpen && opened())) {
+        seen = c;
+        wasOpen = opened();
+        deadline = now + this.commitTimeoutMs;
+      } else if (now > deadline) {
+        throw new StateWriterError(
+          `the LMDB writer thread committed nothing for ${this.commitTimeoutMs} ms while write batch ${gen} waited (last committed ${c}); ` +
+            'the writer thread is dead or stuck (or the disk is full or stalled); the task fails and the job restarts from its last checkpoint',
+        );
       }
-      Atomics.wait(this.status, 0, c, 100);
+      Atomics.wait(this.status, 0, c, Math.min(100, Math.max(1, deadline - now)));
     }
+  }
+
+  /** Failure injection for tests: ends the writer thread as a crash would. */
+  async killWriterThread(): Promise<void> {
+    await this.channel?.thread.worker.terminate();
   }
 
   private check(): void {
