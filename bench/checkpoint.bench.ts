@@ -51,7 +51,9 @@ async function keyedThroughput(checkpointMs: number): Promise<Measurement> {
 const sizes: Record<string, number> = {};
 
 const SPIN = Number(process.env.BENCH_SPIN ?? 1000);
-const BP_RECORDS = Number(process.env.BENCH_BP_RECORDS ?? 1_000_000);
+const BP_RECORDS = Number(process.env.BENCH_BP_RECORDS ?? 500_000);
+/** `BENCH_DEBLOAT=off` measures without buffer debloating (the before of issue 9). */
+const DEBLOAT = process.env.BENCH_DEBLOAT !== 'off';
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -65,7 +67,7 @@ async function checkpointsUnderBackPressure(): Promise<Measurement> {
   const s = scratch();
   try {
     const started = performance.now();
-    const handle = await cluster(s.dir, 500, { stateBackend: 'heap' }).submit(job, {
+    const handle = await cluster(s.dir, 500, { debloat: DEBLOAT }).submit(job, {
       params: { kind: 'keyed-count', count: BP_RECORDS, keys: 100_000, spin: SPIN },
       parallelism: 2,
     });
@@ -154,7 +156,7 @@ const benchmarks: Benchmark[] = [
     get metric() {
       const b = underBackPressure;
       return (
-        `median checkpoint duration, 500 ms interval, keyed count (heap, 2 workers, spin ${SPIN}) slower than its source; ` +
+        `median checkpoint duration, 500 ms interval, keyed count (LMDB, 2 workers, spin ${SPIN}, debloating ${DEBLOAT ? 'on' : 'off'}) slower than its source; ` +
         `all runs: ${b.durations.length} checkpoints, p90 ${percentile(b.durations, 90).toFixed(0)} ms, ` +
         `alignment median ${percentile(b.alignments, 50).toFixed(0)} ms p90 ${percentile(b.alignments, 90).toFixed(0)} ms, ` +
         `${b.aborted} aborted, job ${(percentile(b.recordsPerSecond, 50) / 1e3).toFixed(0)}k records/s`
