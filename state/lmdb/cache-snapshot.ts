@@ -11,7 +11,7 @@
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { KeyGroupRange } from '../key-groups.ts';
-import { encodeKeyView, stateKeyPrefix } from '../layout.ts';
+import { encodeKeyView, pushKey, type KeyPart } from '../layout.ts';
 import { EntryWriter } from '../snapshot/entry-file.ts';
 import type { KeyGroupBlock } from '../snapshot/keyed-state-handle.ts';
 import { DELETED, type StateTable } from './layers.ts';
@@ -63,6 +63,8 @@ export function snapshotCache(tables: Iterable<StateTable>, range: KeyGroupRange
   const w = new EntryWriter();
   async function* chunks(): AsyncIterable<Uint8Array> {
     let n = 0;
+    // One array for every entry's key parts (stateKeyPrefix's layout), not a new one each.
+    const parts: KeyPart[] = [];
     for (const g of byGroup) {
       if (g === undefined) continue;
       w.beginKeyGroup(g.kg);
@@ -72,7 +74,9 @@ export function snapshotCache(tables: Iterable<StateTable>, range: KeyGroupRange
         const v = values[j];
         // Both encoders hand out views into shared buffers: the value is encoded first, then the key; add copies both.
         const bytes = v instanceof Encoded ? v.bytes : encode(v);
-        w.add(encodeKeyView(stateKeyPrefix(e.kg, (e.owner as StateTable).name, e.key)), bytes);
+        parts.length = 0;
+        parts.push(e.kg, (e.owner as StateTable).name);
+        w.add(encodeKeyView(pushKey(parts, e.key)), bytes);
         if (++n % SLICE === 0) {
           yield* w.takeReady();
           await yieldToEventLoop();
