@@ -40,8 +40,13 @@ function immutable(v: unknown): boolean {
   return v === null || typeof v !== 'object';
 }
 
-/** Entries encoded between yields to the event loop. */
-const SLICE = 4096;
+/**
+ * Time spent encoding between yields to the event loop (checked every CHECK_EVERY entries). By
+ * time, not count: each yield waits for one batch of every task on the thread, which is long for a
+ * slow, back-pressured task, so a fixed count made snapshots take many such waits.
+ */
+const SLICE_MS = 8;
+const CHECK_EVERY = 512;
 
 /** Fixes the view of the point states' caches now (expired TTL entries left out) and encodes it as it is read. */
 export function snapshotCache(tables: Iterable<StateTable>, range: KeyGroupRange, now: number, encode: (v: unknown) => Uint8Array): CacheSnapshot {
@@ -65,6 +70,7 @@ export function snapshotCache(tables: Iterable<StateTable>, range: KeyGroupRange
     let n = 0;
     // One array for every entry's key parts (stateKeyPrefix's layout), not a new one each.
     const parts: KeyPart[] = [];
+    let sliceStart = performance.now();
     for (const g of byGroup) {
       if (g === undefined) continue;
       w.beginKeyGroup(g.kg);
@@ -77,9 +83,10 @@ export function snapshotCache(tables: Iterable<StateTable>, range: KeyGroupRange
         parts.length = 0;
         parts.push(e.kg, (e.owner as StateTable).name);
         w.add(encodeKeyView(pushKey(parts, e.key)), bytes);
-        if (++n % SLICE === 0) {
+        if (++n % CHECK_EVERY === 0 && performance.now() - sliceStart >= SLICE_MS) {
           yield* w.takeReady();
           await yieldToEventLoop();
+          sliceStart = performance.now();
         }
       }
       w.endKeyGroup();
