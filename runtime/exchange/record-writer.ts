@@ -71,7 +71,8 @@ export class RecordWriter {
   private append(c: number, values: readonly unknown[], times: ArrayLike<number>, from: number, to: number): void {
     let vs = this.values[c]!;
     let ts = this.times[c]!;
-    const limit = Math.min(this.batchSize, this.channels[c]!.batchLimit);
+    const asked = this.channels[c]!.batchLimit;
+    const limit = asked < this.batchSize ? asked : this.batchSize;
     for (let i = from; i < to; i++) {
       vs.push(values[i]);
       ts.push(times[i]!);

@@ -91,7 +91,7 @@ export class InputGate {
     }
   }
 
-  /** The batch size the gate last asked its senders for (the configured one without debloating). */
+  /** The batch size the gate last asked its senders for (the configured one before the first request); undefined without debloating. */
   get batchSize(): number | undefined {
     return this.debloater?.batchSize;
   }
