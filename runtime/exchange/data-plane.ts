@@ -130,15 +130,11 @@ export class DataPlane {
 
   /** Asks the sender of `channel` to make batches of `records` (buffer debloating). */
   announceBatchSize(channel: number, records: number): void {
-    this.toSender(channel, { t: 's', c: channel, n: records });
-  }
-
-  private toSender(channel: number, m: Extract<WireMessage, { t: 's' }>): void {
+    const m: WireMessage = { t: 's', c: channel, n: records };
     const route = this.route(channel);
-    if (route.senderWorker === this.worker) {
-      if (this.senders.has(channel)) this.onWire(m);
-      else this.early.push(m);
-    } else this.peer(route.senderWorker).postMessage(m satisfies WireMessage);
+    if (route.senderWorker !== this.worker) this.peer(route.senderWorker).postMessage(m);
+    else if (this.senders.has(channel)) this.onWire(m);
+    else this.early.push(m);
   }
 
   close(): void {
