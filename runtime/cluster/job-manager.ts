@@ -37,7 +37,7 @@ export interface ClusterOptions {
   bufferTimeoutMs?: number;
   /**
    * Buffer debloating (on by default): receivers size their senders' batches to about `targetMs`
-   * (default 500 ms) of processing, so checkpoint barriers do not wait behind full buffers under
+   * (default 200 ms) of processing, so checkpoint barriers do not wait behind full buffers under
    * back-pressure. `false` keeps every batch at `batchSize`. See runtime/exchange/buffer-debloater.ts.
    */
   debloat?: Partial<DebloatConfig> | boolean;

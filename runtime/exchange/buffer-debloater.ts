@@ -31,7 +31,7 @@ export function debloatConfig(partial: Partial<DebloatConfig> | boolean = {}): D
   const p = typeof partial === 'boolean' ? { enabled: partial } : partial;
   const c: DebloatConfig = {
     enabled: p.enabled ?? true,
-    targetMs: p.targetMs ?? 500,
+    targetMs: p.targetMs ?? 200,
     periodMs: p.periodMs ?? 100,
     samples: p.samples ?? 10,
     thresholdPercent: p.thresholdPercent ?? 25,

@@ -93,7 +93,7 @@ describe('buffer debloater: throughput meter', () => {
 
 describe('buffer debloater: configuration', () => {
   it('is on by default with Flink-like settings, and can be switched off', () => {
-    expect(debloatConfig()).toMatchObject({ enabled: true, targetMs: 500, thresholdPercent: 25 });
+    expect(debloatConfig()).toMatchObject({ enabled: true, targetMs: 200, thresholdPercent: 25 });
     expect(debloatConfig(false).enabled).toBe(false);
   });
 
