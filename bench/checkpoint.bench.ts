@@ -4,7 +4,10 @@
  *    against the same job without checkpoints (ratio = with / without; target >= 0.9);
  *  - checkpoint-1m-keys / checkpoint-10m-keys: duration of the final checkpoint of a job whose
  *    keyed state holds 1M (10M) keys, with its size in the metric text;
- *  - recovery-time: from killing a worker thread to the sink receiving records again.
+ *  - recovery-time: from killing a worker thread to the sink receiving records again;
+ *  - checkpoint-under-backpressure: checkpoints asked for every 500 ms while a keyed stage slower
+ *    than its source runs at full speed (back-pressured): median checkpoint duration, with the p90
+ *    and the alignment time in the metric text. `BENCH_SPIN` sets the keyed stage's extra work.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -46,6 +49,44 @@ async function keyedThroughput(checkpointMs: number): Promise<Measurement> {
 }
 
 const sizes: Record<string, number> = {};
+
+const SPIN = Number(process.env.BENCH_SPIN ?? 1000);
+const BP_RECORDS = Number(process.env.BENCH_BP_RECORDS ?? 500_000);
+/** `BENCH_DEBLOAT=off` measures without buffer debloating (the before of issue 9); a number sets its target (ms). */
+const DEBLOAT_ENV = process.env.BENCH_DEBLOAT;
+const DEBLOAT: ClusterOptions['debloat'] = DEBLOAT_ENV === 'off' ? false : DEBLOAT_ENV ? { targetMs: Number(DEBLOAT_ENV) } : true;
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? NaN;
+}
+
+/** Every completed checkpoint of every run, for the metric text. */
+const underBackPressure = { durations: [] as number[], alignments: [] as number[], aborted: 0, recordsPerSecond: [] as number[] };
+
+async function checkpointsUnderBackPressure(): Promise<Measurement> {
+  const s = scratch();
+  try {
+    const started = performance.now();
+    const handle = await cluster(s.dir, 500, { debloat: DEBLOAT }).submit(job, {
+      params: { kind: 'keyed-count', count: BP_RECORDS, keys: 100_000, spin: SPIN },
+      parallelism: 2,
+    });
+    await handle.result();
+    underBackPressure.recordsPerSecond.push(perSecond(BP_RECORDS, performance.now() - started));
+    // The last checkpoint is the final one after the end of input (nothing in flight): leave it out.
+    const periodic = handle.checkpoints().filter((c) => !c.savepoint).slice(0, -1);
+    const done = periodic.filter((c) => c.status === 'completed');
+    underBackPressure.aborted += periodic.length - done.length;
+    const durations = done.map((c) => c.durationMs!);
+    underBackPressure.durations.push(...durations);
+    underBackPressure.alignments.push(...done.map((c) => c.alignmentMs ?? 0));
+    if (durations.length === 0) throw new Error('no periodic checkpoint completed');
+    return { value: percentile(durations, 50) };
+  } finally {
+    s.done();
+  }
+}
 
 async function finalCheckpoint(keys: number, name: string): Promise<Measurement> {
   const s = scratch();
@@ -145,6 +186,22 @@ const benchmarks: Benchmark[] = [
     lowerIsBetter: true,
     runs: 1,
     run: () => finalCheckpoint(10_000_000, '10m'),
+  },
+  {
+    name: 'checkpoint-under-backpressure',
+    get metric() {
+      const b = underBackPressure;
+      return (
+        `median checkpoint duration, 500 ms interval, keyed count (LMDB, 2 workers, spin ${SPIN}, debloating ${DEBLOAT === false ? 'off' : DEBLOAT === true ? 'on' : `target ${DEBLOAT_ENV} ms`}) slower than its source; ` +
+        `all runs: ${b.durations.length} checkpoints, p90 ${percentile(b.durations, 90).toFixed(0)} ms, ` +
+        `alignment median ${percentile(b.alignments, 50).toFixed(0)} ms p90 ${percentile(b.alignments, 90).toFixed(0)} ms, ` +
+        `${b.aborted} aborted, job ${(percentile(b.recordsPerSecond, 50) / 1e3).toFixed(0)}k records/s`
+      );
+    },
+    unit: 'ms',
+    lowerIsBetter: true,
+    runs: 3,
+    run: checkpointsUnderBackPressure,
   },
   {
     name: 'recovery-time',

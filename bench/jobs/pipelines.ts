@@ -70,15 +70,28 @@ export function timingSink<T>(valueOf: (v: T) => number): Sink<T> {
   return { name: 'timing-sink', createWriter: () => new TimingWriter<T>(valueOf) };
 }
 
-export type PipelineParams = { kind: 'exchange' | 'chain' | 'keyed-count'; count: number; keys?: number; ratePerSecond?: number };
+export type PipelineParams = {
+  kind: 'exchange' | 'chain' | 'keyed-count';
+  count: number;
+  keys?: number;
+  ratePerSecond?: number;
+  /** Extra CPU work per record in the keyed stage (iterations of a small loop): a consumer slower than its source. */
+  spin?: number;
+};
 
 class RunningCount implements Partial<import('weir').KeyedProcessFunction<string, Small, number>> {
   private n!: ValueState<number>;
+  /** Where the spin loop's result goes, so the loop is not optimized away. */
+  private work = 0;
+  constructor(private readonly spin = 0) {}
   open(ctx: KeyedRuntimeContext): void {
     this.n = ctx.getState(valueState<number>('n'));
   }
   processElement(_r: Small, _ctx: unknown, out: Collector<number>): void {
     const next = (this.n.value() ?? 0) + 1;
+    let w = this.work;
+    for (let i = 0; i < this.spin; i++) w = (w * 31 + i) % 1_000_003;
+    this.work = w;
     this.n.update(next);
     out.collect(next);
   }
@@ -101,7 +114,7 @@ export default defineJob(import.meta.url, (env, params: PipelineParams) => {
     case 'keyed-count':
       source
         .keyBy((r) => r.key)
-        .process(new RunningCount() as import('weir').KeyedProcessFunction<string, Small, number>)
+        .process(new RunningCount(params.spin) as import('weir').KeyedProcessFunction<string, Small, number>)
         .sinkTo(timingSink<number>((n) => n));
       return;
   }

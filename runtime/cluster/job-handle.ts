@@ -23,6 +23,16 @@ export interface OperatorMetrics {
   maxInputQueue: number;
   /** Most batches an output channel of this operator held back for want of credit. */
   maxOutputBacklog: number;
+  /** Smallest batch size (records) a subtask of this operator asked its senders for (buffer debloating); undefined without. */
+  inputBatchSize: number | undefined;
+  /**
+   * Most records in flight ahead of a checkpoint barrier when it entered an output channel of this
+   * operator (held back, in transit, or queued at the receiver).
+   */
+  maxRecordsAheadOfBarrier: number;
+  /** The same over barriers behind batches of a debloated size only (what debloating bounds), and how many barriers that covers. */
+  maxRecordsAheadOfDebloatedBarrier: number;
+  debloatedBarriers: number;
 }
 
 export interface JobMetrics {
@@ -78,6 +88,10 @@ export function aggregateMetrics(graph: StreamGraph, plan: ExecutionPlan, tasks:
           counters: {},
           maxInputQueue: 0,
           maxOutputBacklog: 0,
+          inputBatchSize: undefined,
+          maxRecordsAheadOfBarrier: 0,
+          maxRecordsAheadOfDebloatedBarrier: 0,
+          debloatedBarriers: 0,
         };
         byNode.set(op.nodeId, m);
       }
@@ -87,6 +101,10 @@ export function aggregateMetrics(graph: StreamGraph, plan: ExecutionPlan, tasks:
       m.watermark = Math.min(m.watermark, t.watermark);
       m.maxInputQueue = Math.max(m.maxInputQueue, t.maxInputQueue);
       m.maxOutputBacklog = Math.max(m.maxOutputBacklog, t.maxOutputBacklog);
+      if (t.inputBatchSize !== undefined) m.inputBatchSize = Math.min(m.inputBatchSize ?? Infinity, t.inputBatchSize);
+      m.maxRecordsAheadOfBarrier = Math.max(m.maxRecordsAheadOfBarrier, t.maxRecordsAheadOfBarrier);
+      m.maxRecordsAheadOfDebloatedBarrier = Math.max(m.maxRecordsAheadOfDebloatedBarrier, t.maxRecordsAheadOfDebloatedBarrier);
+      m.debloatedBarriers += t.debloatedBarriers;
       for (const [k, v] of Object.entries(op.counters)) m.counters[k] = (m.counters[k] ?? 0) + v;
     }
   }

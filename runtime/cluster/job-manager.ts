@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { validateParams, type AnyJobDefinition, type JobDefinition, type JsonValue } from '../graph/job-definition.ts';
 import { checkpointConfig, createCheckpointStorage, type CheckpointConfig } from '../checkpoint/config.ts';
+import { debloatConfig, type DebloatConfig } from '../exchange/buffer-debloater.ts';
 import { CheckpointCoordinator, type CheckpointStats } from '../checkpoint/coordinator.ts';
 import { planRestore, type CheckpointMetadata, type TaskRestore } from '../checkpoint/metadata.ts';
 import { endsJob } from '../checkpoint/snapshot-kind.ts';
@@ -40,6 +41,12 @@ export interface ClusterOptions {
   credits?: number;
   /** Longest a partial batch waits before it is sent (default 50 ms). */
   bufferTimeoutMs?: number;
+  /**
+   * Buffer debloating (on by default): receivers size their senders' batches to about `targetMs`
+   * (default 200 ms) of processing, so checkpoint barriers do not wait behind full buffers under
+   * back-pressure. `false` keeps every batch at `batchSize`. See runtime/exchange/buffer-debloater.ts.
+   */
+  debloat?: Partial<DebloatConfig> | boolean;
   /** Where keyed state lives: 'lmdb' (default, on disk, larger than memory) or 'heap'. */
   stateBackend?: 'heap' | 'lmdb';
   /** Working files of task managers (default `work/` under the Weir home: `$WEIR_HOME` or `~/.weir`). */
@@ -541,8 +548,8 @@ export class JobHandle extends EventEmitter<JobEvents> {
 }
 
 export class JobManager {
-  readonly options: Required<Omit<ClusterOptions, 'workerHeapMb' | 'checkpoints' | 'restartStrategy' | 'heartbeat' | 'spareTaskManagers'>> &
-    Pick<ClusterOptions, 'workerHeapMb' | 'restartStrategy' | 'heartbeat' | 'spareTaskManagers'> & { checkpoints: CheckpointConfig };
+  readonly options: Required<Omit<ClusterOptions, 'workerHeapMb' | 'checkpoints' | 'restartStrategy' | 'heartbeat' | 'spareTaskManagers' | 'debloat'>> &
+    Pick<ClusterOptions, 'workerHeapMb' | 'restartStrategy' | 'heartbeat' | 'spareTaskManagers'> & { checkpoints: CheckpointConfig; debloat: DebloatConfig };
 
   constructor(options: ClusterOptions = {}) {
     this.options = {
@@ -550,6 +557,7 @@ export class JobManager {
       batchSize: options.batchSize ?? 4096,
       credits: options.credits ?? 4,
       bufferTimeoutMs: options.bufferTimeoutMs ?? 50,
+      debloat: debloatConfig(options.debloat),
       stateBackend: options.stateBackend ?? 'lmdb',
       workDir: options.workDir ?? path.join(weirHome(), 'work'),
       workerHeapMb: options.workerHeapMb,
@@ -579,7 +587,12 @@ export class JobManager {
     for (const w of warnings) this.options.onWarning(w);
     const plan = planExecution(graph, Math.max(1, workers));
     const jobId = randomUUID();
-    const settings: TaskSettings = { batchSize: this.options.batchSize, credits: this.options.credits, bufferTimeoutMs: this.options.bufferTimeoutMs };
+    const settings: TaskSettings = {
+      batchSize: this.options.batchSize,
+      credits: this.options.credits,
+      bufferTimeoutMs: this.options.bufferTimeoutMs,
+      debloat: this.options.debloat,
+    };
     const checkpoint = this.options.checkpoints;
     const checkpointing = checkpoint.intervalMs > 0;
     const storage = createCheckpointStorage(checkpoint.storage, jobId, checkpoint.retained);

@@ -14,7 +14,10 @@ export interface ChannelReceiver {
 }
 
 export interface ChannelSender {
-  onCredit(credits: number): void;
+  /** `consumed`: records the receiver has processed from this channel so far, when it says. */
+  onCredit(credits: number, consumed?: number): void;
+  /** The receiver's batch size for this channel (buffer debloating). */
+  onBatchSize?(records: number): void;
 }
 
 /** Where each channel's two ends are: the task manager (worker index) of the sender and receiver. */
@@ -27,7 +30,8 @@ export interface ChannelRoute {
 type WireMessage =
   | { t: 'd'; c: number; b: EncodedBatch }
   | { t: 'e'; c: number; e: ChannelEvent }
-  | { t: 'k'; c: number; n: number };
+  | { t: 'k'; c: number; n: number; r?: number }
+  | { t: 's'; c: number; n: number };
 
 export class DataPlane {
   private readonly receivers = new Map<number, ChannelReceiver>();
@@ -78,10 +82,11 @@ export class DataPlane {
   }
 
   private onWire(m: WireMessage): void {
-    if (m.t === 'k') {
+    if (m.t === 'k' || m.t === 's') {
       const s = this.senders.get(m.c);
-      if (s) s.onCredit(m.n);
-      else this.early.push(m);
+      if (!s) this.early.push(m);
+      else if (m.t === 'k') s.onCredit(m.n, m.r);
+      else s.onBatchSize?.(m.n);
       return;
     }
     const r = this.receivers.get(m.c);
@@ -113,13 +118,23 @@ export class DataPlane {
     else this.peer(route.receiverWorker).postMessage({ t: 'e', c: channel, e: event } satisfies WireMessage);
   }
 
-  grantCredit(channel: number, credits: number): void {
+  /** `consumed`: records processed from the channel so far (lets the sender know what is in flight). */
+  grantCredit(channel: number, credits: number, consumed?: number): void {
     const route = this.route(channel);
     if (route.senderWorker === this.worker) {
       const s = this.senders.get(channel);
-      if (s) s.onCredit(credits);
-      else this.early.push({ t: 'k', c: channel, n: credits });
-    } else this.peer(route.senderWorker).postMessage({ t: 'k', c: channel, n: credits } satisfies WireMessage);
+      if (s) s.onCredit(credits, consumed);
+      else this.early.push({ t: 'k', c: channel, n: credits, r: consumed });
+    } else this.peer(route.senderWorker).postMessage({ t: 'k', c: channel, n: credits, r: consumed } satisfies WireMessage);
+  }
+
+  /** Asks the sender of `channel` to make batches of `records` (buffer debloating). */
+  announceBatchSize(channel: number, records: number): void {
+    const m: WireMessage = { t: 's', c: channel, n: records };
+    const route = this.route(channel);
+    if (route.senderWorker !== this.worker) this.peer(route.senderWorker).postMessage(m);
+    else if (this.senders.has(channel)) this.onWire(m);
+    else this.early.push(m);
   }
 
   close(): void {

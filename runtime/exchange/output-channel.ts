@@ -3,6 +3,9 @@
  * per batch it can hold; a batch is sent only against a credit, otherwise it waits here. The task
  * stops taking input while any of its output channels has a backlog, so a slow consumer slows its
  * producers and memory stays bounded by (credits + one step's output) per channel.
+ *
+ * The receiver also sets the batch size (buffer debloating, buffer-debloater.ts): `batchLimit` is
+ * what the record writer fills batches up to on this channel.
  */
 import type { ChannelEvent } from './channel-event.ts';
 import type { ChannelSender, DataPlane } from './data-plane.ts';
@@ -15,6 +18,21 @@ export class OutputChannel implements ChannelSender {
   /** Largest backlog seen, in batches (a metric, and what the back-pressure test checks). */
   maxBacklog = 0;
   batchesSent = 0;
+  /** Records per batch the receiver asked for (Infinity until it asks: the writer's own size). */
+  batchLimit = Infinity;
+  /** Records handed to this channel (sent or held back), and how many the receiver reported processed. */
+  private recordsWritten = 0;
+  private recordsConsumed = 0;
+  /** Records written up to the last batch that may be larger than `batchLimit`. */
+  private oversizedUpTo = 0;
+  /** Most records ahead of a barrier when it entered this channel (held back, in transit or queued at the receiver). */
+  maxRecordsAheadOfBarrier = 0;
+  /**
+   * The same over the barriers sent once the receiver had asked for a batch size and every batch
+   * ahead of the barrier had that size (what debloating bounds), and how many barriers that was.
+   */
+  maxRecordsAheadOfDebloatedBarrier = 0;
+  debloatedBarriers = 0;
 
   constructor(
     readonly id: number,
@@ -30,6 +48,8 @@ export class OutputChannel implements ChannelSender {
   }
 
   sendBatch(values: unknown[], times: number[]): void {
+    this.recordsWritten += values.length;
+    if (values.length > this.batchLimit) this.oversizedUpTo = this.recordsWritten;
     if (this.backlog.length === 0 && this.credits > 0) {
       this.credits--;
       this.batchesSent++;
@@ -41,12 +61,21 @@ export class OutputChannel implements ChannelSender {
   }
 
   sendEvent(event: ChannelEvent): void {
+    if (event.kind === 'barrier') {
+      const ahead = this.recordsWritten - this.recordsConsumed;
+      if (ahead > this.maxRecordsAheadOfBarrier) this.maxRecordsAheadOfBarrier = ahead;
+      if (this.batchLimit !== Infinity && this.recordsConsumed >= this.oversizedUpTo) {
+        if (ahead > this.maxRecordsAheadOfDebloatedBarrier) this.maxRecordsAheadOfDebloatedBarrier = ahead;
+        this.debloatedBarriers++;
+      }
+    }
     if (this.backlog.length === 0) this.plane.sendEvent(this.id, event);
     else this.backlog.push({ event });
   }
 
-  onCredit(credits: number): void {
+  onCredit(credits: number, consumed?: number): void {
     this.credits += credits;
+    if (consumed !== undefined) this.recordsConsumed = consumed;
     if (this.backlog.length === 0) return;
     while (this.backlog.length > 0) {
       const next = this.backlog[0]!;
@@ -61,5 +90,11 @@ export class OutputChannel implements ChannelSender {
       this.backlog.shift();
     }
     this.onWritable();
+  }
+
+  onBatchSize(records: number): void {
+    // Batches already made may be larger than the new size until the receiver processed them.
+    if (records < this.batchLimit) this.oversizedUpTo = this.recordsWritten;
+    this.batchLimit = records;
   }
 }

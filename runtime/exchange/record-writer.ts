@@ -3,6 +3,7 @@
  * batches them per channel: forward, rebalance (round robin), hash by key group, broadcast.
  * Full batches go out at once; partial ones when the task flushes (idle, buffer timeout, before
  * an event), so batches are large under load and latency stays low when traffic is light.
+ * A channel's receiver may ask for smaller batches (buffer debloating: `OutputChannel.batchLimit`).
  */
 import { keyGroupOf, subtaskForKeyGroup } from '../../state/key-groups.ts';
 import { WeirError } from '../errors.ts';
@@ -70,16 +71,18 @@ export class RecordWriter {
     const vs = this.values[c]!;
     vs.push(v);
     this.times[c]!.push(t);
-    if (vs.length >= this.batchSize) this.flushChannel(c);
+    if (vs.length >= this.batchSize || vs.length >= this.channels[c]!.batchLimit) this.flushChannel(c);
   }
 
   private append(c: number, values: readonly unknown[], times: ArrayLike<number>, from: number, to: number): void {
     let vs = this.values[c]!;
     let ts = this.times[c]!;
+    const asked = this.channels[c]!.batchLimit;
+    const limit = asked < this.batchSize ? asked : this.batchSize;
     for (let i = from; i < to; i++) {
       vs.push(values[i]);
       ts.push(times[i]!);
-      if (vs.length >= this.batchSize) {
+      if (vs.length >= limit) {
         this.flushChannel(c);
         vs = this.values[c]!;
         ts = this.times[c]!;
@@ -119,6 +122,17 @@ export class RecordWriter {
       { domain: 'user' },
     );
     throw this.producer === undefined ? err : err.withOperator(this.producer);
+  }
+
+  /**
+   * Records one step of the task may emit on this edge so that each channel gets about one batch
+   * of the smallest size its receivers asked for (a source polls this many, so what it holds back
+   * stays about one batch per channel).
+   */
+  get stepRecords(): number {
+    let min = this.batchSize;
+    for (const ch of this.channels) if (ch.batchLimit < min) min = ch.batchLimit;
+    return this.partitioning.kind === 'broadcast' ? min : min * this.channels.length;
   }
 
   get hasBacklog(): boolean {

@@ -3,7 +3,11 @@
  * `credits` batches up front and one more each time the task has processed a batch, so a channel
  * never holds more than `credits` unprocessed batches. A channel can be blocked (checkpoint barrier
  * alignment): its queue is then skipped until unblocked.
+ *
+ * With buffer debloating (../exchange/buffer-debloater.ts) the gate also measures how fast the task
+ * takes records and tells every sender the batch size that keeps about `targetMs` of data in flight.
  */
+import { BufferDebloater, ThroughputMeter, type DebloatConfig } from '../exchange/buffer-debloater.ts';
 import type { ChannelEvent } from '../exchange/channel-event.ts';
 import type { ChannelReceiver, DataPlane } from '../exchange/data-plane.ts';
 
@@ -24,6 +28,8 @@ class InputChannel implements ChannelReceiver {
   /** Batches queued and not yet processed (what the credits bound). */
   batchesQueued = 0;
   maxBatchesQueued = 0;
+  /** Records taken from the channel so far. */
+  recordsTaken = 0;
 
   constructor(
     readonly index: number,
@@ -57,18 +63,37 @@ class InputChannel implements ChannelReceiver {
   }
 }
 
+export interface GateDebloating {
+  config: DebloatConfig;
+  /** The configured batch size: the largest the gate asks for. */
+  maxBatchSize: number;
+  now?: () => number;
+}
+
 export class InputGate {
   readonly channels: InputChannel[];
   private cursor = 0;
+  private readonly meter: ThroughputMeter | undefined;
+  private readonly debloater: BufferDebloater | undefined;
 
   constructor(
     specs: readonly InputChannelSpec[],
     private readonly plane: DataPlane,
     private readonly credits: number,
     onArrival: () => void,
+    debloating?: GateDebloating,
   ) {
     this.channels = specs.map((spec, i) => new InputChannel(i, spec, onArrival));
     for (const ch of this.channels) plane.registerReceiver(ch.spec.id, ch);
+    if (debloating?.config.enabled && specs.length > 0) {
+      this.meter = new ThroughputMeter(debloating.config.periodMs, debloating.now);
+      this.debloater = new BufferDebloater(debloating.config, debloating.maxBatchSize, specs.length * credits);
+    }
+  }
+
+  /** The batch size the gate last asked its senders for (the configured one before the first request); undefined without debloating. */
+  get batchSize(): number | undefined {
+    return this.debloater?.batchSize;
   }
 
   /** Grants the initial credits; call when the task is ready to receive. */
@@ -84,17 +109,30 @@ export class InputGate {
       const ch = this.channels[i]!;
       if (ch.available) {
         this.cursor = (i + 1) % n;
-        return ch.take();
+        const item = ch.take();
+        if (item.kind === 'batch') {
+          ch.recordsTaken += item.values.length;
+          if (this.meter) this.measure(item.values.length);
+        }
+        return item;
       }
     }
+    this.meter?.idle();
     return undefined;
+  }
+
+  private measure(records: number): void {
+    const sample = this.meter!.took(records);
+    if (sample === undefined) return;
+    const size = this.debloater!.onSample(sample);
+    if (size !== undefined) for (const ch of this.channels) this.plane.announceBatchSize(ch.spec.id, size);
   }
 
   /** The task finished processing a batch from `channel`: the sender may send another. */
   processed(channel: number): void {
     const ch = this.channels[channel]!;
     ch.batchesQueued--;
-    this.plane.grantCredit(ch.spec.id, 1);
+    this.plane.grantCredit(ch.spec.id, 1, ch.recordsTaken);
   }
 
   inputIndexOf(channel: number): 0 | 1 {

@@ -12,6 +12,7 @@ import { BarrierAligner } from '../checkpoint/barrier-aligner.ts';
 import { endsJob, type SnapshotKind } from '../checkpoint/snapshot-kind.ts';
 import type { TaskRestore, TaskSnapshot } from '../checkpoint/metadata.ts';
 import { SubtaskCheckpointer } from '../checkpoint/subtask-checkpointer.ts';
+import type { DebloatConfig } from '../exchange/buffer-debloater.ts';
 import type { ChannelEvent } from '../exchange/channel-event.ts';
 import type { DataPlane } from '../exchange/data-plane.ts';
 import { OutputChannel } from '../exchange/output-channel.ts';
@@ -32,6 +33,8 @@ export interface TaskSettings {
   credits: number;
   /** Longest a partial output batch waits before it is sent anyway. */
   bufferTimeoutMs: number;
+  /** Buffer debloating of this task's inputs (absent: off). */
+  debloat?: DebloatConfig;
 }
 
 export interface TaskServices {
@@ -68,6 +71,13 @@ export interface TaskMetrics {
   backPressuredMs: number;
   maxInputQueue: number;
   maxOutputBacklog: number;
+  /** Records per batch the task last asked its senders for (buffer debloating); undefined without inputs or debloating. */
+  inputBatchSize: number | undefined;
+  /** Most records ahead of a checkpoint barrier on an output channel when it entered it (see OutputChannel). */
+  maxRecordsAheadOfBarrier: number;
+  /** The same over barriers behind batches of a debloated size only, and how many barriers that covers. */
+  maxRecordsAheadOfDebloatedBarrier: number;
+  debloatedBarriers: number;
   status: TaskStatus;
 }
 
@@ -163,7 +173,8 @@ export class StreamTask {
         .filter((c) => c.receiverTask === task.id)
         .sort((a, b) => a.edgeId - b.edgeId || a.senderSubtask - b.senderSubtask)
         .map((c) => ({ id: c.id, inputIndex: c.inputIndex }));
-      this.gate = new InputGate(inputs, services.plane, settings.credits, () => this.signal.notify());
+      const debloating = settings.debloat && { config: settings.debloat, maxBatchSize: settings.batchSize };
+      this.gate = new InputGate(inputs, services.plane, settings.credits, () => this.signal.notify(), debloating);
       this.valve = new WatermarkValve(inputs.length);
       this.aligner = new BarrierAligner(inputs.length, checkpointing.aligned);
     }
@@ -468,7 +479,7 @@ export class StreamTask {
       }
       let status;
       try {
-        const polled = source.poll(batchSize);
+        const polled = source.poll(this.settings.debloat?.enabled ? this.sourceStep(batchSize) : batchSize);
         status = typeof polled === 'string' ? polled : await polled;
       } catch (e) {
         throw asOperatorError(e, head, this.subtask);
@@ -499,6 +510,13 @@ export class StreamTask {
       this.flushIfStale();
       await yieldToEventLoop();
     }
+  }
+
+  /** Records a source polls at once: about one batch per output channel at the sizes its receivers asked for. */
+  private sourceStep(batchSize: number): number {
+    let step = batchSize;
+    for (const w of this.writers) step = Math.min(step, w.stepRecords);
+    return step;
   }
 
   private async runInput(): Promise<void> {
@@ -582,7 +600,17 @@ export class StreamTask {
 
   metrics(): TaskMetrics {
     let maxOutputBacklog = 0;
-    for (const w of this.writers) for (const ch of w.channels) maxOutputBacklog = Math.max(maxOutputBacklog, ch.maxBacklog);
+    let maxRecordsAheadOfBarrier = 0;
+    let maxRecordsAheadOfDebloatedBarrier = 0;
+    let debloatedBarriers = 0;
+    for (const w of this.writers) {
+      for (const ch of w.channels) {
+        maxOutputBacklog = Math.max(maxOutputBacklog, ch.maxBacklog);
+        maxRecordsAheadOfBarrier = Math.max(maxRecordsAheadOfBarrier, ch.maxRecordsAheadOfBarrier);
+        maxRecordsAheadOfDebloatedBarrier = Math.max(maxRecordsAheadOfDebloatedBarrier, ch.maxRecordsAheadOfDebloatedBarrier);
+        debloatedBarriers += ch.debloatedBarriers;
+      }
+    }
     return {
       taskId: this.task.id,
       subtask: this.subtask,
@@ -598,6 +626,10 @@ export class StreamTask {
       backPressuredMs: this.backPressuredMs,
       maxInputQueue: this.gate?.maxQueuedBatches ?? 0,
       maxOutputBacklog,
+      inputBatchSize: this.gate?.batchSize,
+      maxRecordsAheadOfBarrier,
+      maxRecordsAheadOfDebloatedBarrier,
+      debloatedBarriers,
       status: this.status,
     };
   }

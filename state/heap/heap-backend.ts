@@ -37,6 +37,9 @@ export interface HeapBackendOptions {
   subtask?: number;
 }
 
+/** Encoded entries copied into the snapshot file between yields to the event loop. */
+const SNAPSHOT_SLICE = 65_536;
+
 export class HeapKeyedStateBackend implements KeyedStateBackend {
   readonly keyGroupRange: KeyGroupRange;
   readonly maxParallelism: number;
@@ -283,11 +286,20 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
     };
     const groups = [...enc.byKeyGroup.keys()].sort((a, b) => a - b);
     return writeKeyedSnapshot(this.storage, base, async function* (w) {
+      // The entries are encoded already: copying them is quick, so the writer yields to the task's
+      // loop every SNAPSHOT_SLICE entries, not after every key group (each yield waits for a batch
+      // of every task on the thread, which under back-pressure made checkpoints take seconds).
+      let copied = 0;
       for (const kg of groups) {
         w.beginKeyGroup(kg);
-        for (const [k, v] of enc.byKeyGroup.get(kg)!) w.add(k, v);
+        const entries = enc.byKeyGroup.get(kg)!;
+        for (const [k, v] of entries) w.add(k, v);
         w.endKeyGroup();
-        yield;
+        copied += entries.length;
+        if (copied >= SNAPSHOT_SLICE) {
+          copied = 0;
+          yield;
+        }
       }
     }, scope);
   }

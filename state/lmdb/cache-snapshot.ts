@@ -11,7 +11,7 @@
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { KeyGroupRange } from '../key-groups.ts';
-import { encodeKeyView, stateKeyPrefix } from '../layout.ts';
+import { encodeKeyView, pushKey, type KeyPart } from '../layout.ts';
 import { EntryWriter } from '../snapshot/entry-file.ts';
 import type { KeyGroupBlock } from '../snapshot/keyed-state-handle.ts';
 import { DELETED, type StateTable } from './layers.ts';
@@ -40,8 +40,13 @@ function immutable(v: unknown): boolean {
   return v === null || typeof v !== 'object';
 }
 
-/** Entries encoded between yields to the event loop. */
-const SLICE = 4096;
+/**
+ * Time spent encoding between yields to the event loop (checked every CHECK_EVERY entries). By
+ * time, not count: each yield waits for one batch of every task on the thread, which is long for a
+ * slow, back-pressured task, so a fixed count made snapshots take many such waits.
+ */
+const SLICE_MS = 8;
+const CHECK_EVERY = 512;
 
 /** Fixes the view of the point states' caches now (expired TTL entries left out) and encodes it as it is read. */
 export function snapshotCache(tables: Iterable<StateTable>, range: KeyGroupRange, now: number, encode: (v: unknown) => Uint8Array): CacheSnapshot {
@@ -63,6 +68,9 @@ export function snapshotCache(tables: Iterable<StateTable>, range: KeyGroupRange
   const w = new EntryWriter();
   async function* chunks(): AsyncIterable<Uint8Array> {
     let n = 0;
+    // One array for every entry's key parts (stateKeyPrefix's layout), not a new one each.
+    const parts: KeyPart[] = [];
+    let sliceStart = performance.now();
     for (const g of byGroup) {
       if (g === undefined) continue;
       w.beginKeyGroup(g.kg);
@@ -72,10 +80,13 @@ export function snapshotCache(tables: Iterable<StateTable>, range: KeyGroupRange
         const v = values[j];
         // Both encoders hand out views into shared buffers: the value is encoded first, then the key; add copies both.
         const bytes = v instanceof Encoded ? v.bytes : encode(v);
-        w.add(encodeKeyView(stateKeyPrefix(e.kg, (e.owner as StateTable).name, e.key)), bytes);
-        if (++n % SLICE === 0) {
+        parts.length = 0;
+        parts.push(e.kg, (e.owner as StateTable).name);
+        w.add(encodeKeyView(pushKey(parts, e.key)), bytes);
+        if (++n % CHECK_EVERY === 0 && performance.now() - sliceStart >= SLICE_MS) {
           yield* w.takeReady();
           await yieldToEventLoop();
+          sliceStart = performance.now();
         }
       }
       w.endKeyGroup();
