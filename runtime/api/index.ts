@@ -77,7 +77,18 @@ export { OutputTag, NO_TIMESTAMP, type Operator, type OperatorContext, type Outp
 export { valueState, listState, mapState, reducingState, aggregatingState, type AggregateFunction } from '../../state/descriptors.ts';
 export type { ValueState, ListState, MapState, ReducingState, AggregatingState } from '../../state/handles.ts';
 export type { StateKey } from '../../state/key-groups.ts';
-export type { Source, SourceReader, SourceOutput, SourceReaderContext, PollStatus } from '../../connectors/source.ts';
+export type {
+  Source,
+  SourceSplit,
+  SourceReader,
+  SourceReaderContext,
+  ReaderOutput,
+  SplitOutput,
+  PollStatus,
+  SplitEnumerator,
+  SplitEnumeratorContext,
+} from '../source/contract.ts';
+export { OwnedSplitEnumerator, type OwnedSplitsState } from '../source/owned-split-enumerator.ts';
 export type { Sink, SinkInput, SinkTopologyContext } from '../../connectors/sink.ts';
 export { datagen, fromElements, SeededRandom, type DatagenOptions } from '../../connectors/datagen/index.ts';
 export { collectSink, CollectSink } from '../../connectors/collect/index.ts';

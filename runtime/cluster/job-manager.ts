@@ -21,6 +21,8 @@ import { validateGraph } from '../graph/validate.ts';
 import type { TaskMetrics, TaskSettings } from '../task/stream-task.ts';
 import type { CheckpointStorage, CompletedCheckpoint } from '../../state/index.ts';
 import { ExecutionAttempt } from './execution-attempt.ts';
+import { SourceCoordinators } from './source-coordinator.ts';
+import type { Source, SourceSplit } from '../source/contract.ts';
 import { aggregateMetrics, JobResult, type CollectTopic, type JobMetrics, type JobStatus } from './job-handle.ts';
 import { RemoteTaskError, type Deployment, type TaskManagerEvent } from './protocol.ts';
 import { WorkerTaskManager } from './task-manager-gateway.ts';
@@ -118,6 +120,7 @@ export class JobHandle extends EventEmitter<JobEvents> {
   private readonly done: Promise<JobResult>;
   private attempt: ExecutionAttempt | undefined;
   private coordinator: CheckpointCoordinator | undefined;
+  private sources: SourceCoordinators | undefined;
   private readonly history: CheckpointStats[] = [];
   private lastCheckpointId = 0;
   private failingOver = false;
@@ -232,6 +235,9 @@ export class JobHandle extends EventEmitter<JobEvents> {
     this.finishedTasks = new Set();
     this.endedSources = new Set();
     this.finalCheckpointId = undefined;
+    const sources = this.sourceCoordinators(attempt);
+    this.sources = sources;
+    await sources.start(restore ? (restore.metadata as CheckpointMetadata).enumerators : undefined);
     const coordinator = new CheckpointCoordinator({
       jobId: this.jobId,
       config: this.setup.checkpoint,
@@ -251,7 +257,9 @@ export class JobHandle extends EventEmitter<JobEvents> {
         this.emit('checkpoint-triggered', id);
         await Promise.all(attempt.managers.map((m) => m.triggerCheckpoint(id, savepoint)));
       },
+      snapshotEnumerators: (id) => sources.snapshot(id),
       notifyComplete: (id) => {
+        sources.checkpointComplete(id);
         const final = id === this.finalCheckpointId;
         this.emit('checkpoint-completed', id);
         for (const m of attempt.managers) void m.notifyCheckpointComplete(id, final).catch(() => {});
@@ -272,8 +280,36 @@ export class JobHandle extends EventEmitter<JobEvents> {
     if (this.setup.checkpointing) coordinator.startPeriodic();
   }
 
+  /** The split enumerators of this attempt's sources; their events go to the readers' task managers. */
+  private sourceCoordinators(attempt: ExecutionAttempt): SourceCoordinators {
+    const specs = this.graph.nodes
+      .filter((n) => n.kind === 'source')
+      .map((n) => ({
+        uid: this.graph.uidOf(n),
+        name: n.name,
+        parallelism: this.graph.parallelismOf(n),
+        source: n.source as Source<unknown, SourceSplit, unknown>,
+        tasks: this.plan.tasks
+          .filter((t) => this.plan.chains[t.chainId]!.nodeIds[0] === n.id)
+          .map((t) => ({ taskId: t.id, subtask: t.subtask, worker: t.worker })),
+      }));
+    return new SourceCoordinators(
+      specs,
+      (worker, taskId, event) => {
+        if (this.attempt !== attempt) return;
+        void attempt.managers[worker]?.sendSourceEvent(taskId, event).catch(() => {});
+      },
+      (error) => {
+        if (this.attempt === attempt) void this.onFailure(error);
+      },
+    );
+  }
+
   private onEvent(event: TaskManagerEvent): void {
     switch (event.type) {
+      case 'source-event':
+        this.sources?.handle(event.taskId, event.event);
+        return;
       case 'client': {
         let list = this.collected.get(event.topic);
         if (!list) this.collected.set(event.topic, (list = []));
@@ -358,6 +394,8 @@ export class JobHandle extends EventEmitter<JobEvents> {
       this.history.push(...this.coordinator.history);
       this.coordinator = undefined;
     }
+    await this.sources?.close();
+    this.sources = undefined;
     await this.attempt?.stop();
   }
 

@@ -10,6 +10,7 @@ import type { TaskRestore, TaskSnapshot } from '../checkpoint/metadata.ts';
 import type { ExecutionPlan } from '../graph/execution-plan.ts';
 import type { TaskMetrics, TaskSettings } from '../task/stream-task.ts';
 import { WeirError, type ErrorDomain } from '../errors.ts';
+import type { EnumeratorEvent, ReaderEvent } from '../source/contract.ts';
 
 export interface Deployment {
   jobId: string;
@@ -47,7 +48,9 @@ export type TaskManagerEvent =
   /** A source task reached the end of its input (it waits for the final checkpoint before finishing). */
   | { type: 'end-of-data'; taskId: number }
   | { type: 'checkpoint-ack'; taskId: number; checkpointId: number; snapshot: TaskSnapshot }
-  | { type: 'checkpoint-declined'; taskId: number; checkpointId: number; reason: string };
+  | { type: 'checkpoint-declined'; taskId: number; checkpointId: number; reason: string }
+  /** A source task's reader to its split enumerator (registration, split request). */
+  | { type: 'source-event'; taskId: number; event: EnumeratorEvent };
 
 export interface TaskManagerApi {
   deploy(deployment: Deployment): Promise<void>;
@@ -61,6 +64,8 @@ export interface TaskManagerApi {
   /** Checkpoint `id` is complete; `final`: it was the last one, tasks may finish. */
   notifyCheckpointComplete(id: number, final: boolean): Promise<void>;
   notifyCheckpointAborted(id: number): Promise<void>;
+  /** A split enumerator's event for the reader of source task `taskId`. */
+  sendSourceEvent(taskId: number, event: ReaderEvent): Promise<void>;
 }
 
 export function serializeError(e: unknown): SerializedError {

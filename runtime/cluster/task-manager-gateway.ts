@@ -6,6 +6,7 @@ import * as Comlink from 'comlink';
 import { nodeEndpoint } from './comlink-endpoint.ts';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { TaskMetrics } from '../task/stream-task.ts';
+import type { ReaderEvent } from '../source/contract.ts';
 import type { Deployment, TaskManagerApi, TaskManagerEvent } from './protocol.ts';
 import { TaskManager } from './task-manager.ts';
 
@@ -19,6 +20,7 @@ export interface TaskManagerGateway {
   triggerCheckpoint(id: number, savepoint: boolean): Promise<void>;
   notifyCheckpointComplete(id: number, final: boolean): Promise<void>;
   notifyCheckpointAborted(id: number): Promise<void>;
+  sendSourceEvent(taskId: number, event: ReaderEvent): Promise<void>;
   /** Stops the task manager and frees its thread. */
   shutdown(): Promise<void>;
   readonly alive: boolean;
@@ -58,6 +60,9 @@ export class InProcessTaskManager implements TaskManagerGateway {
   }
   notifyCheckpointAborted(id: number): Promise<void> {
     return this.manager.notifyCheckpointAborted(id);
+  }
+  sendSourceEvent(taskId: number, event: ReaderEvent): Promise<void> {
+    return this.manager.sendSourceEvent(taskId, event);
   }
   async shutdown(): Promise<void> {
     await this.manager.cancel();
@@ -126,6 +131,9 @@ export class WorkerTaskManager implements TaskManagerGateway {
   }
   notifyCheckpointAborted(id: number): Promise<void> {
     return this.call(() => this.api.notifyCheckpointAborted(id));
+  }
+  sendSourceEvent(taskId: number, event: ReaderEvent): Promise<void> {
+    return this.call(() => this.api.sendSourceEvent(taskId, event));
   }
   private call<T>(fn: () => Promise<T>): Promise<T> {
     if (this.exited) return this.exit;

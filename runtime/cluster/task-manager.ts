@@ -14,6 +14,7 @@ import { restoringStorage } from '../checkpoint/restore-storage.ts';
 import { DataPlane } from '../exchange/data-plane.ts';
 import { JobValidationError } from '../errors.ts';
 import { StreamTask, type TaskMetrics } from '../task/stream-task.ts';
+import type { ReaderEvent } from '../source/contract.ts';
 import { serializeError, type Deployment, type TaskManagerApi, type TaskManagerEvent } from './protocol.ts';
 
 export class TaskManager implements TaskManagerApi {
@@ -77,6 +78,7 @@ export class TaskManager implements TaskManagerApi {
               onEndOfData: () => this.report({ type: 'end-of-data', taskId: t.id }),
               onCheckpointAck: (checkpointId, snapshot) => this.report({ type: 'checkpoint-ack', taskId: t.id, checkpointId, snapshot }),
               onCheckpointDeclined: (checkpointId, reason) => this.report({ type: 'checkpoint-declined', taskId: t.id, checkpointId, reason }),
+              sendToEnumerator: (event) => this.report({ type: 'source-event', taskId: t.id, event }),
             },
             checkpointing,
             d.restore?.[t.id],
@@ -110,6 +112,10 @@ export class TaskManager implements TaskManagerApi {
 
   async notifyCheckpointAborted(id: number): Promise<void> {
     for (const task of this.tasks) task.notifyCheckpointAborted(id);
+  }
+
+  async sendSourceEvent(taskId: number, event: ReaderEvent): Promise<void> {
+    this.tasks.find((t) => t.task.id === taskId)?.deliverToReader(event);
   }
 
   async cancel(): Promise<void> {

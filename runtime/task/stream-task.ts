@@ -22,6 +22,7 @@ import { InputGate, type GateItem } from './input-gate.ts';
 import { Mailbox, Signal, type Mail } from './mailbox.ts';
 import { ChainNode, OperatorChain, asOperatorError, type ChainEnvironment } from './operator-chain.ts';
 import { SourceDriver } from './source-driver.ts';
+import type { EnumeratorEvent, ReaderEvent, Source, SourceSplit } from '../source/contract.ts';
 import { WatermarkValve } from './watermark-valve.ts';
 
 export interface TaskSettings {
@@ -41,6 +42,8 @@ export interface TaskServices {
   onEndOfData(): void;
   onCheckpointAck(checkpointId: number, snapshot: TaskSnapshot): void;
   onCheckpointDeclined(checkpointId: number, reason: string): void;
+  /** For a source task: an event to the source's split enumerator on the job manager. */
+  sendToEnumerator(event: EnumeratorEvent): void;
 }
 
 export interface TaskCheckpointing {
@@ -141,7 +144,7 @@ export class StreamTask {
 
     const head = nodes[0]!;
     if (head.node.kind === 'source') {
-      this.source = new SourceDriver(head.node.source!, head.node.watermarks, head.mainOutput, head.node.name);
+      this.source = new SourceDriver(head.node.source as Source<unknown, SourceSplit, unknown>, head.node.watermarks, head.mainOutput, head.node.name);
     } else {
       const inputs = plan.channels
         .filter((c) => c.receiverTask === task.id)
@@ -156,7 +159,7 @@ export class StreamTask {
         chain: this.chain,
         subtask: this.subtask,
         aligned: checkpointing.aligned,
-        sourceReader: () => this.source?.reader,
+        sourceReader: () => this.source,
         operatorStates: () => this.operatorStates,
         broadcast: (event) => this.broadcast(event),
       },
@@ -208,6 +211,22 @@ export class StreamTask {
     this.mailbox.put(mail);
   }
 
+  /** An event from the source's split enumerator (splits assigned, no more splits), handled as a mail. */
+  deliverToReader(event: ReaderEvent): void {
+    const source = this.source;
+    if (!source) return;
+    this.enqueue({
+      description: `source event ${event.type}`,
+      run: () => {
+        try {
+          source.handle(event);
+        } catch (e) {
+          throw asOperatorError(e, this.chain.head, this.subtask, `handling ${event.type}`);
+        }
+      },
+    });
+  }
+
   cancel(): void {
     this.canceled = true;
     this.signal.notify();
@@ -235,6 +254,7 @@ export class StreamTask {
       for (const t of this.timeouts) clearTimeout(t);
       this.mailbox.close();
       await this.chain.close().catch(() => {});
+      await Promise.resolve(this.source?.close()).catch(() => {});
       this.resolveStopped();
     }
   }
@@ -249,12 +269,19 @@ export class StreamTask {
     if (this.source) {
       const head = this.chain.head;
       try {
-        await this.source.open({ subtaskIndex: this.subtask, parallelism: this.parallelism, operatorState: env.operatorState(head), restored: this.restore !== undefined });
+        this.source.open({
+          subtaskIndex: this.subtask,
+          parallelism: this.parallelism,
+          operatorState: env.operatorState(head),
+          sendToEnumerator: (event) => this.services.sendToEnumerator(event),
+        });
       } catch (e) {
         throw asOperatorError(e, head, this.subtask, 'open');
       }
     }
     await this.chain.open(env);
+    // Announced only now: the enumerator's assignments arrive as mails, handled by the running loop.
+    this.source?.register();
     this.gate?.open();
     this.lastFlush = performance.now();
   }
@@ -377,8 +404,7 @@ export class StreamTask {
       }
       let status;
       try {
-        const polled = source.poll(batchSize);
-        status = typeof polled === 'string' ? polled : await polled;
+        status = source.poll(batchSize);
       } catch (e) {
         throw asOperatorError(e, head, this.subtask);
       }
@@ -400,8 +426,7 @@ export class StreamTask {
             this.signal.notify();
           }, idleMs);
         }
-        void source.reader.available?.().then(() => this.signal.notify());
-        if (!source.reader.available) setTimeout(() => this.signal.notify(), 10);
+        void source.reader.available().then(() => this.signal.notify());
         await this.signal.wait();
         continue;
       }
