@@ -89,7 +89,8 @@ export type {
   SplitEnumeratorContext,
 } from '../source/contract.ts';
 export { OwnedSplitEnumerator, type OwnedSplitsState } from '../source/owned-split-enumerator.ts';
-export type { Sink, SinkInput, SinkTopologyContext } from '../../connectors/sink.ts';
+export type { Sink, SinkInput, SinkTopologyContext } from './sink.ts';
+export type { SinkWriter, SinkWriterContext, Committer, CommitterContext, CommitRetryPolicy } from '../sink/contract.ts';
 export { datagen, fromElements, SeededRandom, type DatagenOptions } from '../../connectors/datagen/index.ts';
 export { collectSink, CollectSink } from '../../connectors/collect/index.ts';
 export { printSink } from '../../connectors/print/index.ts';
@@ -100,6 +101,6 @@ export { JobManager, JobHandle, JobFailedError, JobCanceledError, type ClusterOp
 export type { CheckpointConfig, CheckpointStorageConfig } from '../checkpoint/config.ts';
 export type { CheckpointStats } from '../checkpoint/coordinator.ts';
 export type { RestartStrategyConfig } from '../failover/restart-strategy.ts';
-export { twoPhaseCommitSink, TwoPhaseCommitWriter, type TransactionalBackend, type TransactionContext } from '../../connectors/two-phase-commit.ts';
+export { twoPhaseCommitSink, type TransactionalBackend, type TransactionContext } from '../../connectors/two-phase-commit.ts';
 export { JobResult, type JobMetrics, type OperatorMetrics } from '../cluster/job-handle.ts';
 export { WeirError, JobValidationError, ConfigError, UserFunctionError, BadRecordError } from '../errors.ts';

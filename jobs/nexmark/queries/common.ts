@@ -5,7 +5,8 @@
  */
 import type { DataStream, StreamEnv } from '../../../runtime/api/index.ts';
 import type { ClientChannel, Operator, OperatorContext, Output } from '../../../operators/operator.ts';
-import type { Sink } from '../../../connectors/sink.ts';
+import type { Sink } from '../../../runtime/api/sink.ts';
+import type { SinkWriter, SinkWriterContext } from '../../../runtime/sink/contract.ts';
 import type { NexmarkConfigInput } from '../generator/index.ts';
 import type { Event } from '../model.ts';
 import type { QueryName, QueryRows } from '../queries.ts';
@@ -84,8 +85,7 @@ class StartMarker<T> implements Operator<T, T> {
   }
 }
 
-class TimingWriter<T> implements Operator<T, never> {
-  readonly name = 'timing-sink';
+class TimingWriter<T> implements SinkWriter<T, never> {
   private client!: ClientChannel;
   private subtask = 0;
   private rows = 0;
@@ -94,13 +94,12 @@ class TimingWriter<T> implements Operator<T, never> {
   private startLoop: EventLoopUtilization | undefined;
   private lastLoop: EventLoopUtilization | undefined;
 
-  open(ctx: OperatorContext<never>): void {
+  constructor(ctx: SinkWriterContext) {
     this.client = ctx.client;
     this.subtask = ctx.subtaskIndex;
   }
 
-  processBatch(values: readonly T[]): void {
-    if (values.length === 0) return;
+  write(values: readonly T[]): void {
     const t = now();
     if (this.rows === 0) {
       this.first = t;
@@ -111,14 +110,16 @@ class TimingWriter<T> implements Operator<T, never> {
     this.lastLoop = performance.eventLoopUtilization();
   }
 
-  endInput(): void {
+  prepareCommit(_checkpointId: number, endOfInput: boolean): never[] {
+    if (!endOfInput) return [];
     const busy = this.startLoop && this.lastLoop ? performance.eventLoopUtilization(this.lastLoop, this.startLoop).utilization : 0;
     this.client.send(SINK_TIMING_TOPIC, [{ subtask: this.subtask, rows: this.rows, first: this.first, last: this.last, busy } satisfies SinkTiming]);
+    return [];
   }
 }
 
 export function timingSink<T>(): Sink<T> {
-  return { name: 'timing-sink', createWriter: () => new TimingWriter<T>() };
+  return { name: 'timing-sink', createWriter: (ctx) => new TimingWriter<T>(ctx) };
 }
 
 export function queryInput(env: StreamEnv, params: NexmarkJobParams): QueryInput {

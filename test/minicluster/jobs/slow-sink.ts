@@ -1,10 +1,12 @@
 /** A fast source and a sink that sleeps per batch, across a keyed exchange: back-pressure. */
-import { datagen, defineJob, type Collector, type Operator, type Sink } from '../../../runtime/api/index.ts';
+import { datagen, defineJob, type Collector, type Sink, type SinkWriter } from '../../../runtime/api/index.ts';
 
-class SleepyWriter implements Operator<{ k: number; v: number }, never> {
-  readonly name = 'sleepy';
-  async processBatch(): Promise<void> {
+class SleepyWriter implements SinkWriter<{ k: number; v: number }, never> {
+  async write(): Promise<void> {
     await new Promise((r) => setTimeout(r, 2));
+  }
+  prepareCommit(): never[] {
+    return [];
   }
 }
 
