@@ -38,6 +38,7 @@ export class SourceCoordinator {
   private readonly registered = new Set<number>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private closed = false;
+  private readonly inflight = new Set<Promise<unknown>>();
   /** Assignments not yet covered by a checkpoint, per subtask. */
   private uncheckpointed = new Map<number, SourceSplit[]>();
   /** Assignments per checkpoint id (taken before that checkpoint's snapshot), per subtask. */
@@ -67,10 +68,12 @@ export class SourceCoordinator {
       callAsync: (work, handle, periodMs) => {
         const run = (): void => {
           if (this.closed) return;
-          work().then(
+          const p = work().then(
             (r) => this.guard('async work', () => !this.closed && handle(r)),
             (e: unknown) => this.fail('async work', e),
           );
+          this.inflight.add(p);
+          void p.finally(() => this.inflight.delete(p));
         };
         if (periodMs === undefined) run();
         else {
@@ -88,6 +91,11 @@ export class SourceCoordinator {
     this.enumerator =
       encodedState === undefined ? this.source.createEnumerator(ctx) : this.source.restoreEnumerator(ctx, decodeEnumeratorState(encodedState));
     await this.enumerator.start();
+  }
+
+  /** Resolves when no async work of the enumerator is running (for tests and orderly shutdown). */
+  async settled(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
   }
 
   handle(subtask: number, event: EnumeratorEvent): void {
@@ -127,6 +135,7 @@ export class SourceCoordinator {
     this.closed = true;
     for (const t of this.timers) clearInterval(t);
     this.timers.clear();
+    // Async work still running is not awaited (it may hang on a dead store); its result is dropped.
     await this.enumerator?.close?.();
   }
 

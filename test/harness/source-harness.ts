@@ -75,6 +75,8 @@ export class SourceHarness<T, S extends SourceSplit, E> {
       if (restored.length > 0) reader.addSplits(restored);
     }
     for (let i = 0; i < this.parallelism; i++) this.coordinator.handle(i, { type: 'register' });
+    // The enumerator's first discovery (async work) is done before the test polls.
+    await this.coordinator.settled();
     return this;
   }
 

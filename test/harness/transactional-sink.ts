@@ -13,7 +13,7 @@ interface FileTxn {
   name: string;
 }
 
-class FileTransactions<T> implements TransactionalBackend<T, FileTxn> {
+export class FileTransactions<T> implements TransactionalBackend<T, FileTxn> {
   private readonly buffered = new Map<string, T[]>();
 
   constructor(private readonly dir: string) {}
