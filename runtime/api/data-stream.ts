@@ -175,7 +175,7 @@ export class DataStream<T> {
   }
 
   /** Writes the stream into a sink: its writers and committers (see runtime/api/sink.ts). */
-  sinkTo<C, W>(sink: Sink<T, C, W>, options: OperatorOptions = {}): void {
+  sinkTo<C, W = T>(sink: Sink<T, C, W>, options: OperatorOptions = {}): void {
     const context = { parallelism: options.parallelism ?? this.graph.defaultParallelism, maxParallelism: this.graph.maxParallelism, options };
     buildSinkTopology(this, sink, options, context, {
       addSinkNode: (stream, name, createOperator, opts) =>

@@ -38,11 +38,10 @@ export interface SinkInput<T> {
  */
 export interface Sink<T, C = never, W = T> {
   readonly name: string;
-  /** Marker for the element type: `sinkTo` only accepts a sink of the stream's exact type. */
-  readonly __in?: (value: T) => void;
   /** Operators between the input and the writers (e.g. route rows to buckets and key by bucket). */
   addPreWriteTopology?(input: SinkInput<T>, context: SinkTopologyContext): DataStream<W>;
-  createWriter(ctx: SinkWriterContext): SinkWriter<W, C> | Promise<SinkWriter<W, C>>;
+  /** W is inferred from the pre-write topology only (NoInfer): without one it is T, so the writer must take T. */
+  createWriter(ctx: SinkWriterContext): SinkWriter<NoInfer<W>, C> | Promise<SinkWriter<NoInfer<W>, C>>;
   /** A committer beside each writer (same parallelism, chained): commits that writer's committables. */
   createCommitter?(): Committer<C>;
   /** One committer for the whole sink (parallelism 1): commits every writer's committables of a checkpoint together. */

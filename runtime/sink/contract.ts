@@ -37,8 +37,11 @@ export interface SinkWriterContext {
 }
 
 export interface SinkWriter<T, C> {
-  /** Records of one batch (borrowed: copy what you keep). */
-  write(values: readonly T[]): void | Promise<void>;
+  /**
+   * Records of one batch (borrowed: copy what you keep). A property, not a method, so that its
+   * parameter is checked strictly: a writer of A is not a writer of A | B.
+   */
+  readonly write: (values: readonly T[]) => void | Promise<void>;
   /**
    * At the barrier of checkpoint `checkpointId` (or at the end of input, `endOfInput`): flush and
    * pre-commit what was written since the last call; the returned committables are committed when
