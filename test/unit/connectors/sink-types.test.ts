@@ -25,6 +25,6 @@ describe('sink types', () => {
     // the lake sink takes rows or changes of its row type
     as.sinkTo(lakeSink<A>({ path: '/tmp/unused' }));
     as.map((a): Change<A> => ({ kind: '+I', row: a })).sinkTo(lakeSink<A>({ path: '/tmp/unused' }));
-    expect(env.graph.nodes.filter((n) => n.kind === 'sink').length).toBe(7);
+    expect(env.graph.nodes.filter((n) => n.kind === 'sink').length).toBe(6);
   });
 });
