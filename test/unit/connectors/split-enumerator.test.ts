@@ -9,6 +9,8 @@ import { datagen } from '../../../connectors/datagen/index.ts';
 import { OwnedSplitEnumerator, type OwnedSplitsState } from '../../../runtime/source/owned-split-enumerator.ts';
 import type { Source, SourceReader, SourceSplit, SplitEnumeratorContext } from '../../../runtime/source/contract.ts';
 import { SourceHarness } from '../../harness/source-harness.ts';
+import { SourceCoordinators } from '../../../runtime/cluster/source-coordinator.ts';
+import type { ReaderEvent } from '../../../runtime/source/contract.ts';
 
 interface PartitionSplit extends SourceSplit {
   partition: number;
@@ -135,5 +137,25 @@ describe('split enumerator', () => {
     await after.drainAll();
     const all = [...kept, ...after.emitted().map((e) => e.value)].sort((a, b) => a - b);
     expect(all).toEqual(Array.from({ length: 600 }, (_, i) => i));
+  });
+
+  it('starts a source fresh when the restored checkpoint has no state for its uid, and restores one that has', async () => {
+    const spec = (uid: string) => ({ uid, name: uid, parallelism: 1, source: datagen({ count: 10, splits: 2, generate: (i) => i }) as unknown as Source<unknown, SourceSplit, unknown>, tasks: [{ taskId: uid === 'old' ? 0 : 1, subtask: 0, worker: 0 }] });
+    const first = new SourceCoordinators([spec('old')], () => {}, (e) => {
+      throw e;
+    });
+    await first.start(undefined);
+    first.handle(0, { type: 'register' }); // both splits go to the reader: its state has them, the enumerator's not
+    const checkpointed = first.snapshot(1);
+    const delivered: [number, ReaderEvent][] = [];
+    const restored = new SourceCoordinators([spec('old'), spec('new')], (_w, taskId, e) => void delivered.push([taskId, e]), (e) => {
+      throw e;
+    });
+    await restored.start(checkpointed); // has state for 'old' only
+    restored.handle(0, { type: 'register' });
+    restored.handle(1, { type: 'register' });
+    const splitsOf = (taskId: number) => delivered.filter(([t, e]) => t === taskId && e.type === 'add-splits').flatMap(([, e]) => (e as { splits: SourceSplit[] }).splits.map((x) => x.id));
+    expect(splitsOf(0)).toEqual([]); // restored: its splits come back from the reader's state, not again from the enumerator
+    expect(splitsOf(1)).toEqual(['split-0', 'split-1']); // fresh start: everything from the beginning
   });
 });
