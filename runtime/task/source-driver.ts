@@ -48,6 +48,27 @@ class SplitWatermarks {
     this.released[slot] = true;
   }
 
+  /** Released slots (finished splits) kept so far. */
+  get releasedCount(): number {
+    let n = 0;
+    for (const r of this.released) if (r) n++;
+    return n;
+  }
+
+  /** Drops released slots; `live` are the slots still in use, in order; returns their new indexes. */
+  compact(live: readonly number[]): number[] {
+    const keep = (a: number[]): number[] => live.map((s) => a[s]!);
+    const maxTs = keep(this.maxTs);
+    const lastActive = keep(this.lastActive);
+    this.maxTs.length = 0;
+    this.lastActive.length = 0;
+    this.released.length = 0;
+    this.maxTs.push(...maxTs);
+    this.lastActive.push(...lastActive);
+    for (let i = 0; i < live.length; i++) this.released.push(false);
+    return live.map((_, i) => i);
+  }
+
   observe(slot: number, ts: number, now: number): void {
     if (ts > this.maxTs[slot]!) this.maxTs[slot] = ts;
     this.lastActive[slot] = now;
@@ -84,7 +105,8 @@ class SplitWatermarks {
 class DriverSplitOutput<T> implements SplitOutput<T> {
   constructor(
     private readonly driver: SourceDriver<T>,
-    readonly slot: number,
+    /** Its watermark slot; renumbered when finished splits' slots are dropped. */
+    public slot: number,
   ) {}
 
   collect(value: T, timestamp?: number): void {
@@ -155,7 +177,16 @@ export class SourceDriver<T> implements ReaderOutput<T> {
     const o = this.outputs.get(splitId);
     if (!o) return;
     this.outputs.delete(splitId);
-    if (this.watermarks) this.watermarks.release(o.slot);
+    const wm = this.watermarks;
+    if (!wm) return;
+    wm.release(o.slot);
+    // Sources with many short splits (CDC snapshot chunks) would otherwise scan ever more dead slots.
+    const released = wm.releasedCount;
+    if (released >= 64 && released > this.outputs.size) {
+      const live = [...this.outputs.values()].sort((a, b) => a.slot - b.slot);
+      const renumbered = wm.compact(live.map((x) => x.slot));
+      live.forEach((x, i) => (x.slot = renumbered[i]!));
+    }
   }
 
   collect(value: T, timestamp: number | undefined, slot: number): void {
