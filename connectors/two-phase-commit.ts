@@ -1,25 +1,26 @@
 /**
- * The exactly-once sink contract (see docs/two-phase-commit.md). A sink implements a
- * `TransactionalBackend` (begin, write, preCommit, commit, abort, abortLingering); `TwoPhaseCommitWriter`
- * runs it inside the checkpoint protocol:
+ * Transactional backends on Sink V2 (see docs/two-phase-commit.md and docs/connectors.md). A sink
+ * that has begin / write / preCommit / commit / abort implements a `TransactionalBackend`;
+ * `twoPhaseCommitSink` turns it into a Sink V2 whose writer writes transactions and whose committer
+ * (beside each writer) commits them:
  *
  *   records       -> written into the open transaction (begun lazily with the next checkpoint id)
- *   barrier n     -> preCommit the open transaction; it joins the pending list in operator state.
- *                    The same for a checkpoint and a savepoint: the writer need not know which.
- *   n complete    -> commit every pending transaction of checkpoints <= n (idempotent), in id order.
- *                    Never called for an intermediate savepoint (it commits no side effects) nor for
- *                    an aborted checkpoint: their transactions stay pending, are listed in the next
- *                    checkpoint's state, and commit when that one completes (Flink's Sink V2
- *                    committer: commit up to n). Called for a stop-savepoint, after which the job ends.
- *   restore at r  -> commit what the restored state lists as pending (r completed, or r is a
- *                    savepoint the job is started from), then abortLingering(r): transactions begun
- *                    after r that no state knows of, e.g. an intermediate savepoint's taken after the
- *                    checkpoint a failover went back to (r = 0 on a start without state)
- *   end of input  -> with checkpointing off, one final preCommit + commit
+ *   barrier n     -> preCommit the open transaction; it is the committable of checkpoint n. The same
+ *                    for a checkpoint and a savepoint: the writer need not know which.
+ *   n complete    -> the committer commits every pending committable of checkpoints <= n (idempotent,
+ *                    retried with backoff), in id order. Never called for an intermediate savepoint
+ *                    (it commits no side effects) nor for an aborted checkpoint: their transactions
+ *                    stay pending in the committer's state and commit when the next checkpoint
+ *                    completes (Flink's Sink V2 committer: commit up to n). Called for a
+ *                    stop-savepoint, after which the job ends.
+ *   restore at r  -> the committer commits what the restored checkpoint or savepoint held; the writer
+ *                    aborts lingering transactions begun after r that no state knows of, e.g. an
+ *                    intermediate savepoint's taken after the checkpoint a failover went back to
+ *                    (r = 0 on a fresh start)
+ *   end of input  -> one final preCommit, committed with the final checkpoint (or at once without checkpoints)
  */
-import type { Operator, OperatorContext } from '../operators/operator.ts';
-import type { OperatorListState } from '../state/operator-state.ts';
-import type { Sink } from './sink.ts';
+import type { Sink } from '../runtime/api/sink.ts';
+import type { Committer, SinkWriter, SinkWriterContext } from '../runtime/sink/contract.ts';
 
 export interface TransactionContext {
   subtaskIndex: number;
@@ -43,68 +44,40 @@ export interface TransactionalBackend<T, Txn> {
   close?(): void | Promise<void>;
 }
 
-interface PendingTxn<Txn> {
-  checkpointId: number;
-  txn: Txn;
-}
-
-export class TwoPhaseCommitWriter<T, Txn> implements Operator<T, never> {
+/** The writer side: one open transaction at a time, pre-committed at each barrier. */
+export class TransactionalWriter<T, Txn> implements SinkWriter<T, Txn> {
   private current: Txn | undefined;
-  private pending: PendingTxn<Txn>[] = [];
-  private state!: OperatorListState<PendingTxn<Txn>>;
-  /** The last checkpoint id each subtask saw, as union state: after a restore, the max is where lingering transactions start. */
-  private checkpoints!: OperatorListState<number>;
-  private restoredFrom = 0;
-  private lastCheckpoint = 0;
-  private ctx!: TransactionContext;
+  private lastCheckpoint: number;
+  private readonly txnCtx: TransactionContext;
 
-  constructor(
-    readonly name: string,
+  private constructor(
     private readonly backend: TransactionalBackend<T, Txn>,
-  ) {}
-
-  async open(op: OperatorContext<never>): Promise<void> {
-    this.ctx = { subtaskIndex: op.subtaskIndex, parallelism: op.parallelism };
-    this.state = op.operatorState.getListState<PendingTxn<Txn>>('two-phase-commit-pending');
-    const restored = this.state.get();
-    // What the restored checkpoint pre-committed is part of a completed checkpoint: commit it.
-    for (const p of restored.sort((a, b) => a.checkpointId - b.checkpointId)) {
-      await this.backend.commit(p.txn);
-      this.restoredFrom = Math.max(this.restoredFrom, p.checkpointId);
-    }
-    this.state.update([]);
-    this.checkpoints = op.operatorState.getUnionListState<number>('two-phase-commit-checkpoint');
-    const seen = this.checkpoints.get();
-    if (seen.length > 0) this.restoredFrom = Math.max(this.restoredFrom, ...seen);
-    this.lastCheckpoint = this.restoredFrom;
-    // Also on a start without state (0): an attempt that died before its first checkpoint completed
-    // may have pre-committed transactions no state knows of.
-    await this.backend.abortLingering(this.restoredFrom, this.ctx);
+    ctx: SinkWriterContext,
+  ) {
+    this.txnCtx = { subtaskIndex: ctx.subtaskIndex, parallelism: ctx.parallelism };
+    this.lastCheckpoint = ctx.restoredCheckpointId;
   }
 
-  async processBatch(values: readonly T[]): Promise<void> {
-    if (values.length === 0) return;
-    this.current ??= await this.backend.begin(this.lastCheckpoint + 1, this.ctx);
+  static async create<T, Txn>(backend: TransactionalBackend<T, Txn>, ctx: SinkWriterContext): Promise<TransactionalWriter<T, Txn>> {
+    const w = new TransactionalWriter(backend, ctx);
+    // Also on a start without state (0): an attempt that died before its first checkpoint completed
+    // may have pre-committed transactions no state knows of.
+    await backend.abortLingering(ctx.restoredCheckpointId, w.txnCtx);
+    return w;
+  }
+
+  async write(values: readonly T[]): Promise<void> {
+    this.current ??= await this.backend.begin(this.lastCheckpoint + 1, this.txnCtx);
     await this.backend.write(this.current, values);
   }
 
-  async snapshotState(checkpointId: number): Promise<void> {
-    if (this.current !== undefined) {
-      await this.backend.preCommit(this.current);
-      this.pending.push({ checkpointId, txn: this.current });
-      this.current = undefined;
-    }
-    this.lastCheckpoint = checkpointId;
-    this.state.update(this.pending);
-    this.checkpoints.update([checkpointId]);
-  }
-
-  async notifyCheckpointComplete(checkpointId: number): Promise<void> {
-    const due = this.pending.filter((p) => p.checkpointId <= checkpointId);
-    if (due.length === 0) return;
-    for (const p of due) await this.backend.commit(p.txn);
-    this.pending = this.pending.filter((p) => p.checkpointId > checkpointId);
-    this.state.update(this.pending);
+  async prepareCommit(checkpointId: number, endOfInput: boolean): Promise<Txn[]> {
+    if (!endOfInput) this.lastCheckpoint = checkpointId;
+    const txn = this.current;
+    if (txn === undefined) return [];
+    this.current = undefined;
+    await this.backend.preCommit(txn);
+    return [txn];
   }
 
   async close(): Promise<void> {
@@ -112,7 +85,25 @@ export class TwoPhaseCommitWriter<T, Txn> implements Operator<T, never> {
   }
 }
 
-/** A sink from a transactional backend factory (one backend per subtask). */
-export function twoPhaseCommitSink<T, Txn>(name: string, createBackend: () => TransactionalBackend<T, Txn>): Sink<T> {
-  return { name, createWriter: () => new TwoPhaseCommitWriter<T, Txn>(name, createBackend()) };
+/** The committer side: commits pre-committed transactions, in order. */
+export class TransactionalCommitter<Txn> implements Committer<Txn> {
+  constructor(private readonly backend: TransactionalBackend<unknown, Txn>) {}
+
+  async commit(txns: readonly Txn[]): Promise<void> {
+    for (const txn of txns) await this.backend.commit(txn);
+  }
+
+  async close(): Promise<void> {
+    await this.backend.close?.();
+  }
+}
+
+/** A Sink V2 from a transactional backend factory (one backend per writer and per committer). */
+export function twoPhaseCommitSink<T, Txn>(name: string, createBackend: () => TransactionalBackend<T, Txn>, options: Pick<Sink<T, Txn>, 'commitRetry'> = {}): Sink<T, Txn> {
+  return {
+    name,
+    createWriter: (ctx) => TransactionalWriter.create(createBackend(), ctx),
+    createCommitter: () => new TransactionalCommitter<Txn>(createBackend() as TransactionalBackend<unknown, Txn>),
+    ...options,
+  };
 }

@@ -87,7 +87,8 @@ export class OperatorStateStore {
 
 /**
  * The handles for `newParallelism` subtasks from the handles of all old subtasks: split lists dealt
- * round-robin in old-subtask order, union lists concatenated and given to every new subtask.
+ * round-robin in old-subtask order (kept per subtask when the parallelism did not change), union
+ * lists concatenated and given to every new subtask.
  */
 export function redistributeOperatorState(handles: readonly OperatorStateHandle[], newParallelism: number): OperatorStateHandle[] {
   if (!Number.isInteger(newParallelism) || newParallelism < 1) throw new ConfigError('parallelism', `must be a positive integer, got ${newParallelism}`);
@@ -95,6 +96,7 @@ export function redistributeOperatorState(handles: readonly OperatorStateHandle[
   const first = sorted[0];
   const operatorUid = first?.operatorUid ?? '';
   const checkpointId = first?.checkpointId ?? 0;
+  const sameParallelism = sorted.length === newParallelism && sorted.every((h, i) => h.subtask === i);
   const out: OperatorStateHandle[] = [];
   for (let i = 0; i < newParallelism; i++) out.push({ type: 'weir.operator-state', version: 1, operatorUid, subtask: i, checkpointId, states: {} });
   const modes = new Map<string, OperatorStateMode>();
@@ -113,6 +115,9 @@ export function redistributeOperatorState(handles: readonly OperatorStateHandle[
     const mode = modes.get(name)!;
     if (mode === 'union') {
       for (const h of out) h.states[name] = { mode, elements: [...elements] };
+    } else if (sameParallelism) {
+      // As Flink: without a rescale every subtask keeps its own list (a source's splits stay with their readers).
+      for (const h of out) h.states[name] = { mode, elements: [...(sorted[h.subtask]!.states[name]?.elements ?? [])] };
     } else {
       for (const h of out) h.states[name] = { mode, elements: [] };
       elements.forEach((e, i) => out[i % newParallelism]!.states[name]!.elements.push(e));

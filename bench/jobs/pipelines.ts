@@ -12,6 +12,8 @@ import {
   type Operator,
   type OperatorContext,
   type Sink,
+  type SinkWriter,
+  type SinkWriterContext,
   valueState,
   type ValueState,
 } from 'weir';
@@ -35,8 +37,7 @@ export interface SinkTiming {
   checksum: number;
 }
 
-class TimingWriter<T> implements Operator<T, never> {
-  readonly name = 'timing-sink';
+class TimingWriter<T> implements SinkWriter<T, never> {
   private client!: ClientChannel;
   private subtask = 0;
   private count = 0;
@@ -44,14 +45,12 @@ class TimingWriter<T> implements Operator<T, never> {
   private last = 0;
   private checksum = 0;
 
-  constructor(private readonly valueOf: (v: T) => number) {}
-
-  open(ctx: OperatorContext<never>): void {
+  constructor(ctx: SinkWriterContext, private readonly valueOf: (v: T) => number) {
     this.client = ctx.client;
     this.subtask = ctx.subtaskIndex;
   }
 
-  processBatch(values: readonly T[]): void {
+  write(values: readonly T[]): void {
     const now = performance.timeOrigin + performance.now();
     if (this.count === 0) this.first = now;
     this.last = now;
@@ -61,13 +60,14 @@ class TimingWriter<T> implements Operator<T, never> {
     this.checksum = c;
   }
 
-  endInput(): void {
-    this.client.send('timing', [{ subtask: this.subtask, count: this.count, first: this.first, last: this.last, checksum: this.checksum } satisfies SinkTiming]);
+  prepareCommit(_checkpointId: number, endOfInput: boolean): never[] {
+    if (endOfInput) this.client.send('timing', [{ subtask: this.subtask, count: this.count, first: this.first, last: this.last, checksum: this.checksum } satisfies SinkTiming]);
+    return [];
   }
 }
 
 export function timingSink<T>(valueOf: (v: T) => number): Sink<T> {
-  return { name: 'timing-sink', createWriter: () => new TimingWriter<T>(valueOf) };
+  return { name: 'timing-sink', createWriter: (ctx) => new TimingWriter<T>(ctx, valueOf) };
 }
 
 export type PipelineParams = {

@@ -2,24 +2,27 @@
  * Sends every record back to the program that submitted the job; read them from the job result
  * with `result.get(sink)`. For tests and small outputs: everything is held in the submitter's memory.
  */
-import type { ClientChannel, Operator, OperatorContext } from '../../operators/operator.ts';
+import type { ClientChannel } from '../../operators/operator.ts';
 import type { CollectTopic } from '../../runtime/cluster/job-handle.ts';
-import type { Sink } from '../sink.ts';
+import type { Sink } from '../../runtime/api/sink.ts';
+import type { SinkWriter, SinkWriterContext } from '../../runtime/sink/contract.ts';
 
-class CollectWriter<T> implements Operator<T, never> {
-  private client!: ClientChannel;
+class CollectWriter<T> implements SinkWriter<T, never> {
+  private readonly client: ClientChannel;
 
   constructor(
-    readonly name: string,
+    ctx: SinkWriterContext,
     private readonly topic: string,
-  ) {}
-
-  open(ctx: OperatorContext<never>): void {
+  ) {
     this.client = ctx.client;
   }
 
-  processBatch(values: readonly T[]): void {
-    if (values.length > 0) this.client.send(this.topic, values.slice());
+  write(values: readonly T[]): void {
+    this.client.send(this.topic, values.slice());
+  }
+
+  prepareCommit(): never[] {
+    return [];
   }
 }
 
@@ -31,8 +34,8 @@ export class CollectSink<T> implements Sink<T>, CollectTopic<T> {
     this.name = `collect:${topic}`;
   }
 
-  createWriter(): Operator<T, never> {
-    return new CollectWriter<T>(this.name, this.topic);
+  createWriter(ctx: SinkWriterContext): SinkWriter<T, never> {
+    return new CollectWriter<T>(ctx, this.topic);
   }
 }
 

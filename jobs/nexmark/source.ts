@@ -18,16 +18,8 @@
  * Event time is the event's `dateTime`, given to the runtime as the source timestamp, so projected
  * records need not carry it; `nexmarkWatermarks(config)` is the matching strategy.
  */
-import {
-  ConfigError,
-  type OperatorListState,
-  type PollStatus,
-  type Source,
-  type SourceOutput,
-  type SourceReader,
-  type SourceReaderContext,
-  WatermarkStrategy,
-} from 'weir';
+import { ConfigError, type Source, type SourceReaderContext, type SplitOutput, WatermarkStrategy } from 'weir';
+import { restoreSequenceEnumerator, sequenceEnumerator, SequenceReader, type SequenceEnumeratorState, type SequenceSplit } from '../../connectors/datagen/sequence.ts';
 import { NexmarkGenerator, maxOutOfOrderMs, nexmarkConfig, type NexmarkConfigInput } from './generator/index.ts';
 import type { Event } from './model.ts';
 
@@ -42,97 +34,41 @@ export interface NexmarkSourceOptions<T> {
   select?: (event: Event, n: number) => T | undefined;
 }
 
-interface SplitPosition {
-  split: number;
-  /** The next event number this split generates. */
-  next: number;
-}
-
-const STATE_NAME = 'nexmark-splits';
-
-class NexmarkReader<T> implements SourceReader<T> {
-  readonly splits: number;
-  private readonly owned: SplitPosition[];
-  private readonly state: OperatorListState<SplitPosition>;
+class NexmarkReader<T> extends SequenceReader<T> {
   private readonly gen: NexmarkGenerator;
-  private readonly stride: number;
-  private readonly end: number;
   private readonly select: ((event: Event, n: number) => T | undefined) | undefined;
-  private cursor = 0;
 
   constructor(options: NexmarkSourceOptions<T>, ctx: SourceReaderContext) {
-    this.stride = options.splits ?? 16;
-    this.end = options.events;
-    this.select = options.select;
-    if (ctx.parallelism > this.stride) {
-      throw new ConfigError(
-        `nexmark source '${options.name ?? 'nexmark'}'.splits`,
-        `is ${this.stride}, below the source's parallelism ${ctx.parallelism}; raise splits (it bounds the parallelism, and must stay the same across restarts)`,
-      );
-    }
+    super(ctx, options.splits ?? 16, options.events);
     this.gen = new NexmarkGenerator(options.config ?? {});
-    this.state = ctx.operatorState.getListState<SplitPosition>(STATE_NAME);
-    this.owned = ctx.restored
-      ? this.state.get().map((p) => ({ split: p.split, next: p.next }))
-      : Array.from({ length: this.stride }, (_, j) => j)
-          .filter((j) => j % ctx.parallelism === ctx.subtaskIndex)
-          .map((j) => ({ split: j, next: j }));
-    this.owned.sort((a, b) => a.split - b.split);
-    this.splits = Math.max(1, this.owned.length);
+    this.select = options.select;
   }
 
-  poll(out: SourceOutput<T>, max: number): PollStatus {
-    const owned = this.owned;
-    const count = owned.length;
-    if (count === 0) return 'end';
-    const gen = this.gen;
+  protected emit(n: number, out: SplitOutput<T>): void {
+    const e = this.gen.eventAt(n);
     const select = this.select;
-    const stride = this.stride;
-    const end = this.end;
-    let produced = 0;
-    let exhausted = 0;
-    let k = this.cursor;
-    // Round robin over the owned splits keeps their event times together.
-    while (produced < max && exhausted < count) {
-      const p = owned[k]!;
-      const split = k;
-      k = k + 1 === count ? 0 : k + 1;
-      const n = p.next;
-      if (n >= end) {
-        exhausted++;
-        continue;
-      }
-      exhausted = 0;
-      p.next = n + stride;
-      produced++;
-      const e = gen.eventAt(n);
-      if (select === undefined) out.collect(e as T, e.dateTime, split);
-      else {
-        const v = select(e, n);
-        if (v !== undefined) out.collect(v, e.dateTime, split);
-      }
+    if (select === undefined) out.collect(e as T, e.dateTime);
+    else {
+      const v = select(e, n);
+      if (v !== undefined) out.collect(v, e.dateTime);
     }
-    this.cursor = k;
-    for (let i = 0; i < count; i++) if (owned[i]!.next < end) return 'more';
-    return 'end';
-  }
-
-  snapshotState(): void {
-    this.state.update(this.owned);
   }
 }
 
 /** A bounded Nexmark source of `events` events, split for parallel generation (see the module comment). */
-export function nexmarkSource<T = Event>(options: NexmarkSourceOptions<T>): Source<T> {
+export function nexmarkSource<T = Event>(options: NexmarkSourceOptions<T>): Source<T, SequenceSplit, SequenceEnumeratorState> {
   if (!(Number.isSafeInteger(options.events) && options.events >= 0)) {
     throw new ConfigError('nexmark.events', `must be a whole number >= 0, got ${options.events}`);
   }
   const splits = options.splits ?? 16;
   if (!(Number.isInteger(splits) && splits >= 1)) throw new ConfigError('nexmark.splits', `must be a whole number >= 1, got ${splits}`);
   nexmarkConfig(options.config ?? {}); // settings errors surface when the graph is built
+  const name = options.name ?? 'nexmark';
   return {
-    name: options.name ?? 'nexmark',
+    name,
     bounded: true,
+    createEnumerator: (ctx) => sequenceEnumerator(ctx, splits, `nexmark source '${name}'.splits`),
+    restoreEnumerator: (ctx, state) => restoreSequenceEnumerator(ctx, state),
     createReader: (ctx) => new NexmarkReader<T>(options, ctx),
   };
 }

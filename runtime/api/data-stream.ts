@@ -2,7 +2,7 @@
  * The typed DataStream API. A stream is a set of producers (node and output tag): usually one, more
  * after `union`. Each call adds a node to the graph; record types flow through the generics.
  */
-import type { Sink } from '../../connectors/sink.ts';
+import { buildSinkTopology, type Sink } from './sink.ts';
 import { FilterOperator } from '../../operators/filter.ts';
 import { FlatMapOperator } from '../../operators/flat-map.ts';
 import { KeyedProcessOperator } from '../../operators/keyed-process.ts';
@@ -186,12 +186,13 @@ export class DataStream<T> {
     return new DataStream<T>(this.graph, this.producers, { kind: 'forward' });
   }
 
-  sinkTo(sink: Sink<T>, options: OperatorOptions = {}): void {
-    if (sink.expand) {
-      sink.expand(this, { parallelism: options.parallelism ?? this.graph.defaultParallelism, maxParallelism: this.graph.maxParallelism }, options);
-      return;
-    }
-    addOperator(this.graph, options.name ?? sink.name, options, false, () => sink.createWriter() as Operator<unknown, unknown>, [this.input()], 'sink');
+  /** Writes the stream into a sink: its writers and committers (see runtime/api/sink.ts). */
+  sinkTo<C, W = T>(sink: Sink<T, C, W>, options: OperatorOptions = {}): void {
+    const context = { parallelism: options.parallelism ?? this.graph.defaultParallelism, maxParallelism: this.graph.maxParallelism, options };
+    buildSinkTopology(this, sink, options, context, {
+      addSinkNode: (stream, name, createOperator, opts) =>
+        void addOperator(stream.graph, name, opts, false, createOperator as () => Operator<unknown, unknown>, [stream.input()], 'sink'),
+    });
   }
 }
 

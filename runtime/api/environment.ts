@@ -1,5 +1,5 @@
 /** Where a job's graph is built: sources come from here, everything else hangs off them. */
-import type { Source } from '../../connectors/source.ts';
+import type { Source, SourceSplit } from '../source/contract.ts';
 import { StreamGraph } from '../graph/stream-graph.ts';
 import { DataStream, type OperatorOptions } from './data-stream.ts';
 import type { WatermarkStrategy } from '../graph/watermark-strategy.ts';
@@ -32,14 +32,14 @@ export class StreamEnv {
     return this.graph.defaultParallelism;
   }
 
-  fromSource<T>(source: Source<T>, options: SourceOptions<T> = {}): DataStream<T> {
+  fromSource<T, Split extends SourceSplit, EnumState>(source: Source<T, Split, EnumState>, options: SourceOptions<T> = {}): DataStream<T> {
     const node = this.graph.addNode({
       kind: 'source',
       name: options.name ?? source.name,
       uid: options.uid,
       parallelism: options.parallelism,
       keyed: false,
-      source: source as Source<unknown>,
+      source: source as unknown as Source<unknown, SourceSplit, unknown>,
       watermarks: options.watermarks as WatermarkStrategy<unknown> | undefined,
       chainable: options.chain ?? true,
       slotGroup: options.slotSharingGroup,

@@ -106,7 +106,7 @@ export type { OperatorListState, OperatorStateStore, OperatorStateMode } from '.
 export type { KeyedStateBackend } from '../../state/backend.ts';
 export { StateValueError, plainDataSerializer, type StateSerializer } from '../../state/index.ts';
 
-// Operators and connectors: the contracts an author implements.
+// Operators and connectors: the contracts an author implements (docs/connectors.md).
 export {
   OutputTag,
   NO_TIMESTAMP,
@@ -118,8 +118,20 @@ export {
   type ClientChannel,
   type SideWork,
 } from '../../operators/operator.ts';
-export type { Source, SourceReader, SourceOutput, SourceReaderContext, PollStatus } from '../../connectors/source.ts';
-export type { Sink, SinkInput, SinkTopologyContext } from '../../connectors/sink.ts';
+export type {
+  Source,
+  SourceSplit,
+  SourceReader,
+  SourceReaderContext,
+  ReaderOutput,
+  SplitOutput,
+  PollStatus,
+  SplitEnumerator,
+  SplitEnumeratorContext,
+} from '../source/contract.ts';
+export { OwnedSplitEnumerator, type OwnedSplitsState } from '../source/owned-split-enumerator.ts';
+export type { Sink, SinkInput, SinkTopologyContext } from './sink.ts';
+export type { SinkWriter, SinkWriterContext, Committer, CommitterContext, CommitRetryPolicy } from '../sink/contract.ts';
 export { twoPhaseCommitSink, type TransactionalBackend, type TransactionContext } from '../../connectors/two-phase-commit.ts';
 
 // Built-in connectors without dependencies (more: `weir/lake`, `weir/mysql`).

@@ -54,6 +54,8 @@ export interface CoordinatorDeps {
   triggerSources(id: number, kind: SnapshotKind): Promise<void>;
   /** Checkpoint (or stop-savepoint) `id` completed: tasks commit. Never called for intermediate savepoints. */
   notifyComplete(id: number, kind: SnapshotKind): void;
+  /** Snapshots the sources' split enumerators (by source uid), just before the trigger goes out. */
+  snapshotEnumerators?(id: number): Record<string, string>;
   notifyAborted(id: number): void;
   log?: (message: string) => void;
 }
@@ -61,6 +63,7 @@ export interface CoordinatorDeps {
 interface Pending {
   stats: CheckpointStats;
   acks: Map<number, TaskSnapshot>;
+  enumerators: Record<string, string> | undefined;
   timer: NodeJS.Timeout;
   waiters: { resolve: (c: CompletedCheckpoint) => void; reject: (e: Error) => void }[];
 }
@@ -119,7 +122,16 @@ export class CheckpointCoordinator {
     this.history.push(stats);
     return new Promise<CompletedCheckpoint>((resolve, reject) => {
       const timer = setTimeout(() => this.abort(id, `not complete after ${this.deps.config.timeoutMs} ms`), this.deps.config.timeoutMs);
-      this.pending.set(id, { stats, acks: new Map(), timer, waiters: [{ resolve, reject }] });
+      let enumerators: Record<string, string> | undefined;
+      try {
+        enumerators = this.deps.snapshotEnumerators?.(id);
+      } catch (e) {
+        clearTimeout(timer);
+        Object.assign(stats, { status: 'aborted', durationMs: 0, reason: `snapshot of a split enumerator failed: ${e instanceof Error ? e.message : String(e)}` });
+        reject(new WeirError(`checkpoint ${id} aborted: ${stats.reason}`, { domain: 'internal', retriable: true, cause: e }));
+        return;
+      }
+      this.pending.set(id, { stats, acks: new Map(), enumerators, timer, waiters: [{ resolve, reject }] });
       this.deps.triggerSources(id, kind).catch((e: unknown) => this.abort(id, `could not reach the sources: ${e instanceof Error ? e.message : String(e)}`));
     });
   }
@@ -146,7 +158,15 @@ export class CheckpointCoordinator {
         if (state) op.subtasks.push(state);
       }
     }
-    return { format: 'weir.job-checkpoint/1', checkpointId: id, jobId: this.deps.jobId, savepoint: p.stats.savepoint, createdAt: this.now(), operators };
+    return {
+      format: 'weir.job-checkpoint/1',
+      checkpointId: id,
+      jobId: this.deps.jobId,
+      savepoint: p.stats.savepoint,
+      createdAt: this.now(),
+      operators,
+      ...(p.enumerators ? { enumerators: p.enumerators } : {}),
+    };
   }
 
   private async complete(id: number, p: Pending): Promise<void> {

@@ -37,6 +37,8 @@ export interface CheckpointMetadata {
   savepoint: boolean;
   createdAt: number;
   operators: Record<string, OperatorCheckpointState>;
+  /** Split enumerator state per source uid (V8-serialized, base64): the splits not yet assigned. */
+  enumerators?: Record<string, string>;
 }
 
 /** What one task restores: per node uid, its keyed handles (all old subtasks) and operator state. */

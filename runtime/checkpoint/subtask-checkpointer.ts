@@ -3,7 +3,6 @@
  * task's loop when barrier n is complete at its input (or a source is triggered), and when the
  * coordinator reports a checkpoint complete or aborted. The task decides when; this decides what.
  */
-import type { SourceReader } from '../../connectors/source.ts';
 import type { OperatorStateStore } from '../../state/index.ts';
 import type { ChannelEvent } from '../exchange/channel-event.ts';
 import { asOperatorError, type OperatorChain } from '../task/operator-chain.ts';
@@ -18,12 +17,17 @@ export interface CheckpointReports {
   onCheckpointDeclined(checkpointId: number, reason: string): void;
 }
 
+export interface CheckpointedReader {
+  snapshotState(checkpointId: number): void;
+  notifyCheckpointComplete(checkpointId: number): void | Promise<void>;
+}
+
 export interface CheckpointedTask {
   readonly chain: OperatorChain;
   readonly subtask: number;
   readonly aligned: boolean;
-  /** The source reader, for a source task. */
-  sourceReader(): SourceReader<unknown> | undefined;
+  /** The source reader (through its driver), for a source task. */
+  sourceReader(): CheckpointedReader | undefined;
   /** Operator state of the chain's nodes that have any, by node id. */
   operatorStates(): ReadonlyMap<number, OperatorStateStore>;
   /** Sends an event on every output channel, after what is buffered. */
@@ -53,7 +57,7 @@ export class SubtaskCheckpointer {
       }
       await chain.flushNode(cn);
     }
-    this.task.sourceReader()?.snapshotState?.(id);
+    this.task.sourceReader()?.snapshotState(id);
     this.task.broadcast({ kind: 'barrier', checkpointId: id, aligned: this.task.aligned, snapshot: kind });
     const scope = storageScope(kind);
     const operatorStates = this.task.operatorStates();
@@ -83,7 +87,7 @@ export class SubtaskCheckpointer {
         throw asOperatorError(e, cn, subtask, `commit of checkpoint ${id}`);
       }
     }
-    await this.task.sourceReader()?.notifyCheckpointComplete?.(id);
+    await this.task.sourceReader()?.notifyCheckpointComplete(id);
     await chain.flushAll();
   }
 

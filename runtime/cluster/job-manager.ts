@@ -26,6 +26,8 @@ import type { TaskMetrics, TaskSettings } from '../task/stream-task.ts';
 import type { CheckpointStorage, CompletedCheckpoint } from '../../state/index.ts';
 import { ExecutionAttempt } from './execution-attempt.ts';
 import { heartbeatSettings, type HeartbeatSettings } from './heartbeat-monitor.ts';
+import { SourceCoordinators } from './source-coordinator.ts';
+import type { Source, SourceSplit } from '../source/contract.ts';
 import { restorePointForFailover, StopRequest } from './stop-with-savepoint.ts';
 import { TaskManagerPool } from './task-manager-pool.ts';
 import { aggregateMetrics, JobResult, type CollectTopic, type JobMetrics, type JobStatus } from './job-handle.ts';
@@ -150,6 +152,7 @@ export class JobHandle extends EventEmitter<JobEvents> {
   private readonly done: Promise<JobResult>;
   private attempt: ExecutionAttempt | undefined;
   private coordinator: CheckpointCoordinator | undefined;
+  private sources: SourceCoordinators | undefined;
   private readonly history: CheckpointStats[] = [];
   private lastCheckpointId = 0;
   private failingOver = false;
@@ -345,6 +348,9 @@ export class JobHandle extends EventEmitter<JobEvents> {
     this.finishedTasks = new Set();
     this.endedSources = new Set();
     this.finalCheckpointId = undefined;
+    const sources = this.sourceCoordinators(attempt);
+    this.sources = sources;
+    await sources.start(restore ? (restore.metadata as CheckpointMetadata).enumerators : undefined);
     const coordinator = new CheckpointCoordinator({
       jobId: this.jobId,
       config: this.setup.checkpoint,
@@ -364,8 +370,10 @@ export class JobHandle extends EventEmitter<JobEvents> {
         this.emit('checkpoint-triggered', id);
         await Promise.all(attempt.managers.map((m) => m.triggerCheckpoint(id, kind)));
       },
+      snapshotEnumerators: (id) => sources.snapshot(id),
       notifyComplete: (id, kind) => {
         // Intermediate savepoints are never notified; a stop-savepoint ends the tasks like the final checkpoint.
+        sources.checkpointComplete(id);
         const final = id === this.finalCheckpointId || endsJob(kind);
         if (endsJob(kind)) {
           this.stopSavepoint = coordinator.latestCompleted;
@@ -398,8 +406,36 @@ export class JobHandle extends EventEmitter<JobEvents> {
     if (this.setup.checkpointing) coordinator.startPeriodic();
   }
 
+  /** The split enumerators of this attempt's sources; their events go to the readers' task managers. */
+  private sourceCoordinators(attempt: ExecutionAttempt): SourceCoordinators {
+    const specs = this.graph.nodes
+      .filter((n) => n.kind === 'source')
+      .map((n) => ({
+        uid: this.graph.uidOf(n),
+        name: n.name,
+        parallelism: this.graph.parallelismOf(n),
+        source: n.source as Source<unknown, SourceSplit, unknown>,
+        tasks: this.plan.tasks
+          .filter((t) => this.plan.chains[t.chainId]!.nodeIds[0] === n.id)
+          .map((t) => ({ taskId: t.id, subtask: t.subtask, worker: t.worker })),
+      }));
+    return new SourceCoordinators(
+      specs,
+      (worker, taskId, event) => {
+        if (this.attempt !== attempt) return;
+        void attempt.managers[worker]?.sendSourceEvent(taskId, event).catch(() => {});
+      },
+      (error) => {
+        if (this.attempt === attempt) void this.onFailure(error);
+      },
+    );
+  }
+
   private onEvent(event: TaskManagerEvent): void {
     switch (event.type) {
+      case 'source-event':
+        this.sources?.handle(event.taskId, event.event);
+        return;
       case 'client': {
         let list = this.collected.get(event.topic);
         if (!list) this.collected.set(event.topic, (list = []));
@@ -522,6 +558,8 @@ export class JobHandle extends EventEmitter<JobEvents> {
       this.history.push(...this.coordinator.history);
       this.coordinator = undefined;
     }
+    await this.sources?.close();
+    this.sources = undefined;
     await this.attempt?.stop(failover);
     if (!failover) await this.pool?.close();
   }

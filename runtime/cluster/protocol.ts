@@ -11,6 +11,7 @@ import type { TaskRestore, TaskSnapshot } from '../checkpoint/metadata.ts';
 import type { ExecutionPlan } from '../graph/execution-plan.ts';
 import type { TaskMetrics, TaskSettings } from '../task/stream-task.ts';
 import { WeirError, type ErrorDomain } from '../errors.ts';
+import type { EnumeratorEvent, ReaderEvent } from '../source/contract.ts';
 
 export interface Deployment {
   jobId: string;
@@ -59,7 +60,9 @@ export type TaskManagerEvent =
   /** Sent at the end of cancel(): every event of the canceled tasks came before it. */
   | { type: 'drained' }
   /** The task manager's event loop is turning (sent every heartbeat interval; see heartbeat-monitor.ts). */
-  | { type: 'heartbeat' };
+  | { type: 'heartbeat' }
+  /** A source task's reader to its split enumerator (registration, split request). */
+  | { type: 'source-event'; taskId: number; event: EnumeratorEvent };
 
 export interface TaskManagerApi {
   /** Loads the job module and starts what deploy will need (the LMDB writer thread), ahead of time. */
@@ -75,6 +78,8 @@ export interface TaskManagerApi {
   /** Checkpoint `id` is complete; `final`: it was the last one (the final checkpoint or a stop-savepoint), tasks end after committing. */
   notifyCheckpointComplete(id: number, final: boolean): Promise<void>;
   notifyCheckpointAborted(id: number): Promise<void>;
+  /** A split enumerator's event for the reader of source task `taskId`. */
+  sendSourceEvent(taskId: number, event: ReaderEvent): Promise<void>;
 }
 
 export function serializeError(e: unknown): SerializedError {

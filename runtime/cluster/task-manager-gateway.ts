@@ -7,6 +7,7 @@ import { nodeEndpoint } from './comlink-endpoint.ts';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { SnapshotKind } from '../checkpoint/snapshot-kind.ts';
 import type { TaskMetrics } from '../task/stream-task.ts';
+import type { ReaderEvent } from '../source/contract.ts';
 import type { Deployment, TaskManagerApi, TaskManagerEvent } from './protocol.ts';
 import { TaskManager } from './task-manager.ts';
 
@@ -20,6 +21,7 @@ export interface TaskManagerGateway {
   triggerCheckpoint(id: number, kind: SnapshotKind): Promise<void>;
   notifyCheckpointComplete(id: number, final: boolean): Promise<void>;
   notifyCheckpointAborted(id: number): Promise<void>;
+  sendSourceEvent(taskId: number, event: ReaderEvent): Promise<void>;
   /** Stops the task manager and frees its thread. */
   shutdown(): Promise<void>;
   /** Resolves once the task manager is up (its thread started and loaded its modules). */
@@ -61,6 +63,9 @@ export class InProcessTaskManager implements TaskManagerGateway {
   }
   notifyCheckpointAborted(id: number): Promise<void> {
     return this.manager.notifyCheckpointAborted(id);
+  }
+  sendSourceEvent(taskId: number, event: ReaderEvent): Promise<void> {
+    return this.manager.sendSourceEvent(taskId, event);
   }
   async shutdown(): Promise<void> {
     await this.manager.shutdown();
@@ -184,6 +189,9 @@ export class WorkerTaskManager implements TaskManagerGateway {
   }
   notifyCheckpointAborted(id: number): Promise<void> {
     return this.call(() => this.api.notifyCheckpointAborted(id));
+  }
+  sendSourceEvent(taskId: number, event: ReaderEvent): Promise<void> {
+    return this.call(() => this.api.sendSourceEvent(taskId, event));
   }
   private call<T>(fn: () => Promise<T>): Promise<T> {
     if (this.exited) return this.exit;

@@ -16,6 +16,7 @@ import type { SnapshotKind } from '../checkpoint/snapshot-kind.ts';
 import { DataPlane } from '../exchange/data-plane.ts';
 import { JobValidationError } from '../errors.ts';
 import { StreamTask, type TaskMetrics } from '../task/stream-task.ts';
+import type { ReaderEvent } from '../source/contract.ts';
 import { serializeError, type Deployment, type TaskManagerApi, type TaskManagerEvent } from './protocol.ts';
 import { SideWorkPool } from './side-work-pool.ts';
 
@@ -96,6 +97,7 @@ export class TaskManager implements TaskManagerApi {
               onCheckpointAck: (checkpointId, snapshot) => this.report({ type: 'checkpoint-ack', taskId: t.id, checkpointId, snapshot }),
               onCheckpointDeclined: (checkpointId, reason) => this.report({ type: 'checkpoint-declined', taskId: t.id, checkpointId, reason }),
               onOpened: () => this.report({ type: 'task-opened', taskId: t.id }),
+              sendToEnumerator: (event) => this.report({ type: 'source-event', taskId: t.id, event }),
             },
             checkpointing,
             d.restore?.[t.id],
@@ -129,6 +131,10 @@ export class TaskManager implements TaskManagerApi {
 
   async notifyCheckpointAborted(id: number): Promise<void> {
     for (const task of this.tasks) task.notifyCheckpointAborted(id);
+  }
+
+  async sendSourceEvent(taskId: number, event: ReaderEvent): Promise<void> {
+    this.tasks.find((t) => t.task.id === taskId)?.deliverToReader(event);
   }
 
   /** Stops every task and forgets the deployment: the task manager can be deployed again (the next attempt). */

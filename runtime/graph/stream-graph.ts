@@ -5,7 +5,7 @@
  * `fingerprint`). User functions stay in the nodes as closures; nothing here is sent between threads.
  */
 import type { Operator } from '../../operators/operator.ts';
-import type { Source } from '../../connectors/source.ts';
+import type { Source } from '../source/contract.ts';
 import type { KeySelector } from '../../operators/functions.ts';
 import type { WatermarkStrategy } from './watermark-strategy.ts';
 
@@ -45,7 +45,7 @@ export interface StreamNode {
   /** For operators and sinks: a fresh instance per subtask. */
   createOperator?: () => Operator<unknown, unknown>;
   /** For sources. */
-  source?: Source<unknown>;
+  source?: Source<unknown, any, any>;
   watermarks?: WatermarkStrategy<unknown>;
   /** Whether this node may run in one task with its input (default true). */
   chainable: boolean;

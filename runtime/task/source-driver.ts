@@ -1,13 +1,20 @@
 /**
- * Runs a source reader inside its task: polls it for batches, stamps records with event time, and
- * generates watermarks per split (largest timestamp seen minus the out-of-orderness bound, minus 1),
- * the source's watermark being the minimum over splits that are not idle. When every split is idle
- * the task says so downstream so that it holds no watermark back.
+ * Runs a source reader inside its task: restores the reader's splits from operator state (split
+ * list state, so a rescale deals them out one by one), registers the reader with its enumerator,
+ * hands it the enumerator's assignments, polls it for batches, stamps records with event time and
+ * generates watermarks per split (largest timestamp seen minus the out-of-orderness bound, minus 1).
+ * The source's watermark is the minimum over splits that are neither finished nor idle; when every
+ * split is idle the task says so downstream so that it holds no watermark back. A reader without a
+ * split yet holds the watermark back (as in Flink) unless idleness is configured.
  */
-import type { PollStatus, Source, SourceOutput, SourceReader, SourceReaderContext } from '../../connectors/source.ts';
 import type { Output } from '../../operators/operator.ts';
+import type { OperatorStateStore } from '../../state/operator-state.ts';
 import type { WatermarkStrategy } from '../graph/watermark-strategy.ts';
 import { userFunctionError } from '../errors.ts';
+import type { EnumeratorEvent, PollStatus, ReaderEvent, ReaderOutput, Source, SourceReader, SourceSplit, SplitOutput } from '../source/contract.ts';
+
+/** The operator state under which a reader's splits are checkpointed. */
+export const READER_SPLITS_STATE = 'source-reader-splits';
 
 export interface WatermarkUpdate {
   watermark?: number;
@@ -15,50 +22,79 @@ export interface WatermarkUpdate {
 }
 
 class SplitWatermarks {
-  private readonly maxTs: number[];
-  private readonly lastActive: number[];
+  private readonly maxTs: number[] = [];
+  private readonly lastActive: number[] = [];
+  private readonly released: boolean[] = [];
   private emitted = -Infinity;
   private idle = false;
+  private readonly startedAt: number;
 
   constructor(
-    splits: number,
     private readonly bound: number,
     private readonly idleTimeoutMs: number | undefined,
     now: number,
   ) {
-    this.maxTs = new Array<number>(splits).fill(-Infinity);
-    this.lastActive = new Array<number>(splits).fill(now);
+    this.startedAt = now;
   }
 
-  observe(split: number, ts: number, now: number): void {
-    if (split >= this.maxTs.length) {
-      // A reader may discover more splits than it declared; they join the minimum from now on.
-      for (let s = this.maxTs.length; s <= split; s++) {
-        this.maxTs.push(-Infinity);
-        this.lastActive.push(now);
-      }
-    }
-    if (ts > this.maxTs[split]!) this.maxTs[split] = ts;
-    this.lastActive[split] = now;
+  addSlot(now: number): number {
+    this.maxTs.push(-Infinity);
+    this.lastActive.push(now);
+    this.released.push(false);
+    return this.maxTs.length - 1;
+  }
+
+  release(slot: number): void {
+    this.released[slot] = true;
+  }
+
+  /** Released slots (finished splits) kept so far. */
+  get releasedCount(): number {
+    let n = 0;
+    for (const r of this.released) if (r) n++;
+    return n;
+  }
+
+  /** Drops released slots; `live` are the slots still in use, in order; returns their new indexes. */
+  compact(live: readonly number[]): number[] {
+    const keep = (a: number[]): number[] => live.map((s) => a[s]!);
+    const maxTs = keep(this.maxTs);
+    const lastActive = keep(this.lastActive);
+    this.maxTs.length = 0;
+    this.lastActive.length = 0;
+    this.released.length = 0;
+    this.maxTs.push(...maxTs);
+    this.lastActive.push(...lastActive);
+    for (let i = 0; i < live.length; i++) this.released.push(false);
+    return live.map((_, i) => i);
+  }
+
+  observe(slot: number, ts: number, now: number): void {
+    if (ts > this.maxTs[slot]!) this.maxTs[slot] = ts;
+    this.lastActive[slot] = now;
   }
 
   /** What changed since the last call. */
   update(now: number): WatermarkUpdate {
     let min = Infinity;
     let active = 0;
+    let live = 0;
     for (let s = 0; s < this.maxTs.length; s++) {
+      if (this.released[s]) continue;
+      live++;
       if (this.idleTimeoutMs !== undefined && now - this.lastActive[s]! >= this.idleTimeoutMs) continue;
       active++;
       const wm = this.maxTs[s]! - this.bound - 1;
       if (wm < min) min = wm;
     }
     const out: WatermarkUpdate = {};
-    const idle = active === 0;
+    // Without live splits the reader is idle only once the idle timeout passed since it started.
+    const idle = live === 0 ? this.idleTimeoutMs !== undefined && now - this.startedAt >= this.idleTimeoutMs : active === 0;
     if (idle !== this.idle) {
       this.idle = idle;
       out.idle = idle;
     }
-    if (!idle && min > this.emitted) {
+    if (!idle && active > 0 && min > this.emitted) {
       this.emitted = min;
       out.watermark = min;
     }
@@ -66,14 +102,37 @@ class SplitWatermarks {
   }
 }
 
-export class SourceDriver<T> implements SourceOutput<T> {
-  reader!: SourceReader<T>;
+class DriverSplitOutput<T> implements SplitOutput<T> {
+  constructor(
+    private readonly driver: SourceDriver<T>,
+    /** Its watermark slot; renumbered when finished splits' slots are dropped. */
+    public slot: number,
+  ) {}
+
+  collect(value: T, timestamp?: number): void {
+    this.driver.collect(value, timestamp, this.slot);
+  }
+}
+
+export interface SourceDriverContext {
+  subtaskIndex: number;
+  parallelism: number;
+  operatorState: OperatorStateStore;
+  /** Sends an event to the source's enumerator on the job manager. */
+  sendToEnumerator(event: EnumeratorEvent): void;
+}
+
+export class SourceDriver<T> implements ReaderOutput<T> {
+  reader!: SourceReader<T, SourceSplit>;
   private watermarks: SplitWatermarks | undefined;
+  private readonly outputs = new Map<string, DriverSplitOutput<T>>();
   private now = 0;
   private readonly timestampOf: ((value: T) => number) | undefined;
+  private splitsState!: ReturnType<OperatorStateStore['getListState']>;
+  private ctx!: SourceDriverContext;
 
   constructor(
-    private readonly source: Source<T>,
+    private readonly source: Source<T, SourceSplit, unknown>,
     private readonly strategy: WatermarkStrategy<T> | undefined,
     private readonly out: Output<T>,
     private readonly name: string,
@@ -81,14 +140,67 @@ export class SourceDriver<T> implements SourceOutput<T> {
     this.timestampOf = strategy?.timestampOf;
   }
 
-  async open(context: SourceReaderContext): Promise<void> {
-    this.reader = await this.source.createReader(context);
-    if (this.strategy?.emitsWatermarks) {
-      this.watermarks = new SplitWatermarks(this.reader.splits ?? 1, this.strategy.outOfOrdernessMs, this.strategy.idleTimeoutMs, Date.now());
+  /** Creates the reader and gives it its restored splits; `register` then announces it to the enumerator. */
+  open(ctx: SourceDriverContext): void {
+    this.ctx = ctx;
+    if (this.strategy?.emitsWatermarks) this.watermarks = new SplitWatermarks(this.strategy.outOfOrdernessMs, this.strategy.idleTimeoutMs, Date.now());
+    this.reader = this.source.createReader({
+      subtaskIndex: ctx.subtaskIndex,
+      parallelism: ctx.parallelism,
+      sendSplitRequest: () => ctx.sendToEnumerator({ type: 'split-request' }),
+    });
+    this.splitsState = ctx.operatorState.getListState<SourceSplit>(READER_SPLITS_STATE);
+    const restored = this.splitsState.get() as SourceSplit[];
+    if (restored.length > 0) this.addSplits(restored);
+  }
+
+  /**
+   * Every split gets its watermark slot when it is assigned, not when it first emits: an assigned
+   * split that has not emitted yet holds the watermark back (Flink's per-split watermark outputs),
+   * until it emits, goes idle, or the reader releases it.
+   */
+  private addSplits(splits: readonly SourceSplit[]): void {
+    this.now = Date.now();
+    for (const s of splits) this.forSplit(s.id);
+    this.reader.addSplits(splits);
+  }
+
+  register(): void {
+    this.ctx.sendToEnumerator({ type: 'register' });
+  }
+
+  /** An event from the enumerator (a mail of the task). */
+  handle(event: ReaderEvent): void {
+    if (event.type === 'add-splits') this.addSplits(event.splits);
+    else this.reader.notifyNoMoreSplits();
+  }
+
+  forSplit(splitId: string): SplitOutput<T> {
+    let o = this.outputs.get(splitId);
+    if (!o) {
+      o = new DriverSplitOutput(this, this.watermarks ? this.watermarks.addSlot(this.now) : -1);
+      this.outputs.set(splitId, o);
+    }
+    return o;
+  }
+
+  releaseSplit(splitId: string): void {
+    const o = this.outputs.get(splitId);
+    if (!o) return;
+    this.outputs.delete(splitId);
+    const wm = this.watermarks;
+    if (!wm) return;
+    wm.release(o.slot);
+    // Sources with many short splits (CDC snapshot chunks) would otherwise scan ever more dead slots.
+    const released = wm.releasedCount;
+    if (released >= 64 && released > this.outputs.size) {
+      const live = [...this.outputs.values()].sort((a, b) => a.slot - b.slot);
+      const renumbered = wm.compact(live.map((x) => x.slot));
+      live.forEach((x, i) => (x.slot = renumbered[i]!));
     }
   }
 
-  collect(value: T, timestamp?: number, split = 0): void {
+  collect(value: T, timestamp: number | undefined, slot: number): void {
     let ts: number;
     if (this.timestampOf) {
       try {
@@ -98,12 +210,21 @@ export class SourceDriver<T> implements SourceOutput<T> {
       }
     } else ts = timestamp ?? Number.NaN;
     this.out.emit(value, ts);
-    if (this.watermarks && ts === ts) this.watermarks.observe(split, ts, this.now);
+    if (this.watermarks && ts === ts) this.watermarks.observe(slot, ts, this.now);
   }
 
-  poll(max: number): PollStatus | Promise<PollStatus> {
+  poll(max: number): PollStatus {
     this.now = Date.now();
     return this.reader.poll(this, max);
+  }
+
+  /** At the barrier: the reader's splits with their positions go into the checkpoint, one element each. */
+  snapshotState(checkpointId: number): void {
+    this.splitsState.update(this.reader.snapshotState(checkpointId));
+  }
+
+  notifyCheckpointComplete(checkpointId: number): void | Promise<void> {
+    return this.reader.notifyCheckpointComplete?.(checkpointId);
   }
 
   /** Watermark and idleness changes after a poll (or a timer, for idleness while nothing arrives). */
@@ -113,5 +234,9 @@ export class SourceDriver<T> implements SourceOutput<T> {
 
   get idleTimeoutMs(): number | undefined {
     return this.strategy?.idleTimeoutMs;
+  }
+
+  close(): void | Promise<void> {
+    return this.reader?.close?.();
   }
 }

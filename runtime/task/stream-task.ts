@@ -24,6 +24,7 @@ import { InputGate, type GateItem } from './input-gate.ts';
 import { Mailbox, Signal, type Mail } from './mailbox.ts';
 import { ChainNode, OperatorChain, asOperatorError, type ChainEnvironment } from './operator-chain.ts';
 import { SourceDriver } from './source-driver.ts';
+import type { EnumeratorEvent, ReaderEvent, Source, SourceSplit } from '../source/contract.ts';
 import { WatermarkValve } from './watermark-valve.ts';
 
 export interface TaskSettings {
@@ -49,6 +50,8 @@ export interface TaskServices {
   onCheckpointDeclined(checkpointId: number, reason: string): void;
   /** The task opened its operators and restored its state (recovery timing, failover history). */
   onOpened?(): void;
+  /** For a source task: an event to the source's split enumerator on the job manager. */
+  sendToEnumerator(event: EnumeratorEvent): void;
 }
 
 export interface TaskCheckpointing {
@@ -167,7 +170,7 @@ export class StreamTask {
 
     const head = nodes[0]!;
     if (head.node.kind === 'source') {
-      this.source = new SourceDriver(head.node.source!, head.node.watermarks, head.mainOutput, head.node.name);
+      this.source = new SourceDriver(head.node.source as Source<unknown, SourceSplit, unknown>, head.node.watermarks, head.mainOutput, head.node.name);
     } else {
       const inputs = plan.channels
         .filter((c) => c.receiverTask === task.id)
@@ -183,7 +186,7 @@ export class StreamTask {
         chain: this.chain,
         subtask: this.subtask,
         aligned: checkpointing.aligned,
-        sourceReader: () => this.source?.reader,
+        sourceReader: () => this.source,
         operatorStates: () => this.operatorStates,
         broadcast: (event) => this.broadcast(event),
       },
@@ -237,6 +240,22 @@ export class StreamTask {
     this.mailbox.put(mail);
   }
 
+  /** An event from the source's split enumerator (splits assigned, no more splits), handled as a mail. */
+  deliverToReader(event: ReaderEvent): void {
+    const source = this.source;
+    if (!source) return;
+    this.enqueue({
+      description: `source event ${event.type}`,
+      run: () => {
+        try {
+          source.handle(event);
+        } catch (e) {
+          throw asOperatorError(e, this.chain.head, this.subtask, `handling ${event.type}`);
+        }
+      },
+    });
+  }
+
   cancel(): void {
     this.canceled = true;
     this.signal.notify();
@@ -264,6 +283,7 @@ export class StreamTask {
       for (const t of this.timeouts) clearTimeout(t);
       this.mailbox.close();
       await this.chain.close().catch(() => {});
+      await Promise.resolve(this.source?.close()).catch(() => {});
       this.resolveStopped();
     }
   }
@@ -278,15 +298,21 @@ export class StreamTask {
     if (this.source) {
       const head = this.chain.head;
       try {
-        // Restored only if the checkpoint knows this source (by uid): a source added in a new version of
-        // the job starts from its configured start position.
-        const restored = this.restore?.nodes[head.uid] !== undefined;
-        await this.source.open({ subtaskIndex: this.subtask, parallelism: this.parallelism, operatorState: env.operatorState(head), restored });
+        // Splits come back from this source's own state (by uid): a source the checkpoint does not know
+        // (added in a new version of the job) gets fresh splits from its enumerator's start position.
+        this.source.open({
+          subtaskIndex: this.subtask,
+          parallelism: this.parallelism,
+          operatorState: env.operatorState(head),
+          sendToEnumerator: (event) => this.services.sendToEnumerator(event),
+        });
       } catch (e) {
         throw asOperatorError(e, head, this.subtask, 'open');
       }
     }
     await this.chain.open(env);
+    // Announced only now: the enumerator's assignments arrive as mails, handled by the running loop.
+    this.source?.register();
     this.gate?.open();
     this.lastFlush = performance.now();
     this.services.onOpened?.();
@@ -479,8 +505,7 @@ export class StreamTask {
       }
       let status;
       try {
-        const polled = source.poll(this.settings.debloat?.enabled ? this.sourceStep(batchSize) : batchSize);
-        status = typeof polled === 'string' ? polled : await polled;
+        status = source.poll(this.settings.debloat?.enabled ? this.sourceStep(batchSize) : batchSize);
       } catch (e) {
         throw asOperatorError(e, head, this.subtask);
       }
@@ -502,8 +527,7 @@ export class StreamTask {
             this.signal.notify();
           }, idleMs);
         }
-        void source.reader.available?.().then(() => this.signal.notify());
-        if (!source.reader.available) setTimeout(() => this.signal.notify(), 10);
+        void source.reader.available().then(() => this.signal.notify());
         await this.signal.wait();
         continue;
       }

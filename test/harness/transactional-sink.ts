@@ -1,5 +1,5 @@
 /**
- * An exactly-once test sink on the two-phase-commit contract, backed by files: a transaction is a
+ * An exactly-once test sink on Sink V2 through the transactional-backend adapter, backed by files: a transaction is a
  * file written to `pending/` at pre-commit and renamed into `committed/` at commit. What is in
  * `committed/` is the sink's visible output, to compare with a failure-free run.
  */
@@ -12,7 +12,7 @@ interface FileTxn {
   name: string;
 }
 
-class FileTransactions<T> implements TransactionalBackend<T, FileTxn> {
+export class FileTransactions<T> implements TransactionalBackend<T, FileTxn> {
   private readonly buffered = new Map<string, T[]>();
 
   constructor(private readonly dir: string) {}
@@ -67,7 +67,7 @@ class FileTransactions<T> implements TransactionalBackend<T, FileTxn> {
 }
 
 /** A sink whose committed output ends up in `dir/committed/*.json`. */
-export function transactionalFileSink<T>(dir: string, name = 'transactional-file-sink'): Sink<T> {
+export function transactionalFileSink<T>(dir: string, name = 'transactional-file-sink'): Sink<T, FileTxn> {
   return twoPhaseCommitSink<T, FileTxn>(name, () => new FileTransactions<T>(dir));
 }
 

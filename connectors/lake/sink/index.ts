@@ -15,16 +15,16 @@
  *     }), { uid: 'orders-lake' });
  */
 import type { Change } from '../../../operators/changelog.ts';
-import type { Sink, SinkInput, SinkTopologyContext } from '../../sink.ts';
-import type { OperatorOptions } from '../../../runtime/api/data-stream.ts';
+import type { Sink, SinkInput, SinkTopologyContext } from '../../../runtime/api/sink.ts';
+import type { DataStream } from '../../../runtime/api/data-stream.ts';
 import { ConfigError } from '../errors.ts';
 import type { SchemaDefinition } from '../schema/schema.ts';
 import type { ExpireOptions } from '../table/maintenance.ts';
-import { LakeCommitterOperator } from './committer.ts';
+import { LakeCommitter } from './committer.ts';
 import { subtaskKeys, type BucketedRow, type LakeCommittable } from './records.ts';
 import { BucketRouterOperator } from './router.ts';
 import type { LakeTableLocation } from './table-access.ts';
-import { LakeWriterOperator } from './writer.ts';
+import { LakeWriter } from './writer.ts';
 
 export { openLakeTable, type LakeTableLocation } from './table-access.ts';
 
@@ -44,27 +44,27 @@ export interface LakeSinkOptions extends LakeTableLocation {
   expire?: ExpireOptions;
 }
 
+export type LakeSink<T> = Sink<T | Change<T>, LakeCommittable, BucketedRow>;
+
 /**
  * A sink writing rows (as +I) or Change<T> records (+I/-U/+U/-D) into a Paimon table. The router
  * runs at the sink's parallelism (`sinkTo(..., { parallelism })`); keep it equal to the input's so
  * the changes of one key stay in order.
  */
-export function lakeSink<T>(options: LakeSinkOptions): Sink<T | Change<T>> {
+export function lakeSink<T>(options: LakeSinkOptions): LakeSink<T> {
   if (!options.path) throw new ConfigError('path', 'the lake sink needs the table directory: a local path or s3://bucket/path');
   const location: LakeTableLocation = { path: options.path, ...(options.s3 ? { s3: options.s3 } : {}), ...(options.lock ? { lock: options.lock } : {}) };
-  const name = 'lake-sink';
+  const writeBufferRows = options.writeBufferRows ?? 200_000;
+  if (!Number.isInteger(writeBufferRows) || writeBufferRows < 1) throw new ConfigError('writeBufferRows', `must be a positive integer, got ${writeBufferRows}`);
+  if (options.writers !== undefined && !(Number.isInteger(options.writers) && options.writers >= 1)) throw new ConfigError('writers', `must be a positive integer, got ${options.writers}`);
   return {
-    name,
-    createWriter() {
-      throw new ConfigError('lakeSink', 'the lake sink is several operators (router, writers, committer); add it with stream.sinkTo(lakeSink(...))');
-    },
-    expand(stream: SinkInput<T | Change<T>>, context: SinkTopologyContext, opts: OperatorOptions): void {
-      const base = opts.name ?? name;
+    name: 'lake-sink',
+    writerParallelism: options.writers,
+    addPreWriteTopology(stream: SinkInput<T | Change<T>>, context: SinkTopologyContext): DataStream<BucketedRow> {
+      const opts = context.options;
+      const base = opts.name ?? 'lake-sink';
       const uid = opts.uid ?? base;
       const writers = options.writers ?? context.parallelism;
-      if (!Number.isInteger(writers) || writers < 1) throw new ConfigError('writers', `must be a positive integer, got ${writers}`);
-      const writeBufferRows = options.writeBufferRows ?? 200_000;
-      if (!Number.isInteger(writeBufferRows) || writeBufferRows < 1) throw new ConfigError('writeBufferRows', `must be a positive integer, got ${writeBufferRows}`);
       const keys = subtaskKeys(writers, context.maxParallelism);
       let unaware = 0;
       const routed = stream.transform<BucketedRow>(`${base}-router`, () => new BucketRouterOperator<T>(`${base}-router`, location, options.schema), {
@@ -72,26 +72,10 @@ export function lakeSink<T>(options: LakeSinkOptions): Sink<T | Change<T>> {
         ...(opts.parallelism ? { parallelism: opts.parallelism } : {}),
         ...(opts.slotSharingGroup ? { slotSharingGroup: opts.slotSharingGroup } : {}),
       });
-      const written = routed
-        .keyBy((r) => keys[r.__bucket >= 0 ? r.__bucket % writers : unaware++ % writers]!)
-        .transform<LakeCommittable>(
-          `${base}-writer`,
-          () => new LakeWriterOperator(`${base}-writer`, { location, schema: options.schema, compaction: options.compaction ?? true, writeBufferRows }),
-          { uid: `${uid}-writer`, parallelism: writers, ...(opts.slotSharingGroup ? { slotSharingGroup: opts.slotSharingGroup } : {}) },
-        );
-      written.sinkTo(
-        {
-          name: `${base}-committer`,
-          createWriter: () => new LakeCommitterOperator(`${base}-committer`, {
-            location,
-            schema: options.schema,
-            commitUser: options.commitUser,
-            expireEvery: options.expireEvery ?? 10,
-            expire: options.expire ?? {},
-          }),
-        },
-        { name: `${base}-committer`, uid: `${uid}-committer`, parallelism: 1 },
-      );
+      return routed.keyBy((r) => keys[r.__bucket >= 0 ? r.__bucket % writers : unaware++ % writers]!);
     },
+    createWriter: (ctx) => LakeWriter.create({ location, schema: options.schema, compaction: options.compaction ?? true, writeBufferRows }, ctx),
+    createGlobalCommitter: () =>
+      new LakeCommitter({ location, schema: options.schema, commitUser: options.commitUser, expireEvery: options.expireEvery ?? 10, expire: options.expire ?? {} }),
   };
 }

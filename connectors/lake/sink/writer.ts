@@ -1,15 +1,15 @@
 /**
- * A lake writer subtask: buffers the rows of its buckets in a TableWriter; at the barrier it writes
- * them into data files and emits their CommitMessages downstream, ahead of the barrier, so the
- * committer holds them in the same checkpoint. Compaction results of its buckets go with them.
+ * The lake sink's writer (a Sink V2 writer): buffers the rows of its buckets in a TableWriter; at the
+ * barrier (prepareCommit) it writes them into data files and returns their CommitMessages as the
+ * checkpoint's committable, which the runtime sends to the global committer ahead of the barrier.
+ * Compaction results of its buckets go with them.
  *
  * Each writer keeps the next sequence number of its buckets in (union) operator state: after a
  * restore the committer may not have re-committed the restored checkpoint's files yet when this
  * writer reads the table, and new rows must sort after them.
  */
-import type { Operator, OperatorContext, Output } from '../../../operators/operator.ts';
-import { NO_TIMESTAMP } from '../../../operators/operator.ts';
 import type { OperatorListState } from '../../../state/operator-state.ts';
+import type { SinkWriter, SinkWriterContext } from '../../../runtime/sink/contract.ts';
 import type { SchemaDefinition } from '../schema/schema.ts';
 import type { FileStoreTable } from '../table/table.ts';
 import { TableWriter, type CommitMessage } from '../table/writer.ts';
@@ -29,25 +29,28 @@ export interface LakeWriterSettings {
   writeBufferRows: number;
 }
 
-export class LakeWriterOperator implements Operator<BucketedRow, LakeCommittable> {
+export class LakeWriter implements SinkWriter<BucketedRow, LakeCommittable> {
   private table!: FileStoreTable;
   private writer!: TableWriter;
-  private output!: Output<LakeCommittable>;
   private sequences!: OperatorListState<[string, number]>;
   private compactor: BackgroundCompactor | undefined;
   private subtask = 0;
   private parallelism = 1;
-  private ended = false;
-  private ctx!: OperatorContext<LakeCommittable>;
+  private ctx!: SinkWriterContext;
   private readRow!: (r: BucketedRow) => unknown[];
 
-  constructor(readonly name: string, private readonly settings: LakeWriterSettings) {}
+  private constructor(private readonly settings: LakeWriterSettings) {}
 
-  async open(ctx: OperatorContext<LakeCommittable>): Promise<void> {
+  static async create(settings: LakeWriterSettings, ctx: SinkWriterContext): Promise<LakeWriter> {
+    const w = new LakeWriter(settings);
+    await w.open(ctx);
+    return w;
+  }
+
+  private async open(ctx: SinkWriterContext): Promise<void> {
     this.ctx = ctx;
     this.subtask = ctx.subtaskIndex;
     this.parallelism = ctx.parallelism;
-    this.output = ctx.output;
     this.table = await openLakeTable(this.settings.location, this.settings.schema);
     this.writer = new TableWriter(this.table);
     this.readRow = rowReader(this.table.schema.fields.map((f) => f.name));
@@ -64,7 +67,7 @@ export class LakeWriterOperator implements Operator<BucketedRow, LakeCommittable
     return bucket < 0 ? this.subtask === 0 : bucket % this.parallelism === this.subtask;
   }
 
-  processBatch(values: readonly BucketedRow[]): void | Promise<void> {
+  write(values: readonly BucketedRow[]): void | Promise<void> {
     this.throwIfFailed();
     const w = this.writer;
     const read = this.readRow;
@@ -101,43 +104,29 @@ export class LakeWriterOperator implements Operator<BucketedRow, LakeCommittable
     }
   }
 
-  private async flush(checkpointId: number): Promise<void> {
+  /**
+   * At the barrier: the buffered rows become files, their messages (with finished compactions) the
+   * committable; then compaction of the written buckets may start. At the end of input running
+   * compactions are waited for first, so that everything goes with the last committable.
+   */
+  async prepareCommit(checkpointId: number, endOfInput: boolean): Promise<LakeCommittable[]> {
     this.throwIfFailed();
+    if (endOfInput) await this.compactor?.drain();
     const messages = [...this.held, ...(await this.prepare())];
     this.held = [];
     const compacted = this.compactor?.take(checkpointId) ?? [];
     if (compacted.length > 0) this.ctx.metrics.count('lake-compactions', compacted.length);
+    if (!endOfInput) this.compactor?.start((b) => this.owns(b));
     const all = [...messages, ...compacted];
-    if (all.length > 0) this.output.emit({ writer: this.subtask, messages: all }, NO_TIMESTAMP);
-    this.saveSequences();
+    return all.length > 0 ? [{ writer: this.subtask, messages: all }] : [];
   }
 
-  private saveSequences(): void {
+  snapshotState(): void {
     this.sequences.update(this.writer.sequenceNumbers().filter(([key]) => this.owns(Number(key.slice(key.lastIndexOf('|') + 1)))));
-  }
-
-  async snapshotState(checkpointId: number): Promise<void> {
-    if (this.ended) {
-      this.saveSequences();
-      return;
-    }
-    await this.flush(checkpointId);
-    this.compactor?.start((b) => this.owns(b));
   }
 
   notifyCheckpointComplete(checkpointId: number): void {
     this.throwIfFailed();
     this.compactor?.checkpointCompleted(checkpointId);
-  }
-
-  notifyCheckpointAborted(): void {
-    this.throwIfFailed();
-  }
-
-  /** End of input: what comes after the downstream end marker is not read, so everything goes now. */
-  async endInput(): Promise<void> {
-    await this.compactor?.drain();
-    await this.flush(Number.MAX_SAFE_INTEGER);
-    this.ended = true;
   }
 }

@@ -7,14 +7,17 @@
  *     env.fromSource(lakeSource<Order>({ path, mode: 'streaming', pollIntervalMs: 500 }))   // DataStream<Change<Order>>
  *
  * Rows are objects keyed by field name with the lake library's JS values (BIGINT and timestamps as
- * bigint, decimals as strings, dates as days). Subtask i reads buckets b with b % parallelism == i;
- * positions are per bucket in operator state, so a restore resumes at the row it stopped at.
+ * bigint, decimals as strings, dates as days). Each bucket is a split (enumerator.ts): subtask i reads
+ * buckets b with b % parallelism == i, and a bucket's position is its split's state in the checkpoint,
+ * so a restore (also at another parallelism) resumes at the row it stopped at.
  */
 import type { Change } from '../../../operators/changelog.ts';
-import type { Source } from '../../source.ts';
+import type { Source } from '../../../runtime/source/contract.ts';
+import { LakeSplitEnumerator, type LakeEnumeratorState } from './enumerator.ts';
+import type { LakeBucketSplit } from './positions.ts';
 import { ConfigError } from '../errors.ts';
 import type { LakeTableLocation } from '../sink/table-access.ts';
-import { LakeSourceReader } from './reader.ts';
+import { LakeSourceReader, type LakeReadSettings } from './reader.ts';
 
 interface LakeSourceCommon extends LakeTableLocation {
   name?: string;
@@ -38,23 +41,28 @@ export interface LakeStreamingSourceOptions extends LakeSourceCommon {
 
 export type LakeSourceOptions = LakeBatchSourceOptions | LakeStreamingSourceOptions;
 
-export function lakeSource<T>(options: LakeBatchSourceOptions): Source<T>;
-export function lakeSource<T>(options: LakeStreamingSourceOptions): Source<Change<T>>;
-export function lakeSource<T>(options: LakeSourceOptions): Source<T> | Source<Change<T>> {
+export type LakeSource<T> = Source<T, LakeBucketSplit, LakeEnumeratorState>;
+
+export function lakeSource<T>(options: LakeBatchSourceOptions): LakeSource<T>;
+export function lakeSource<T>(options: LakeStreamingSourceOptions): LakeSource<Change<T>>;
+export function lakeSource<T>(options: LakeSourceOptions): LakeSource<T> | LakeSource<Change<T>> {
   if (!options.path) throw new ConfigError('path', 'the lake source needs the table directory: a local path or s3://bucket/path');
   const bounded = options.mode === 'batch';
   if (!bounded && options.mode !== 'streaming') throw new ConfigError('mode', `must be 'batch' or 'streaming', got '${String((options as { mode: unknown }).mode)}'`);
   const location: LakeTableLocation = { path: options.path, ...(options.s3 ? { s3: options.s3 } : {}), ...(options.lock ? { lock: options.lock } : {}) };
-  const settings = {
+  const settings: LakeReadSettings = {
     location,
     bounded,
     snapshotId: options.mode === 'batch' ? options.snapshotId : options.afterSnapshotId,
     startFrom: options.mode === 'streaming' ? (options.startFrom ?? 'initial') : 'initial',
     pollIntervalMs: options.mode === 'streaming' ? (options.pollIntervalMs ?? 1000) : 1000,
-  } as const;
-  return {
+  };
+  const source: LakeSource<T | Change<T>> = {
     name: options.name ?? `lake-source(${options.path})`,
     bounded,
-    createReader: (ctx) => new LakeSourceReader<T>(settings, ctx),
-  } as Source<T> | Source<Change<T>>;
+    createEnumerator: (ctx) => new LakeSplitEnumerator(ctx, settings),
+    restoreEnumerator: (ctx, state) => new LakeSplitEnumerator(ctx, settings, state),
+    createReader: () => new LakeSourceReader<T>(settings),
+  };
+  return source as LakeSource<T> | LakeSource<Change<T>>;
 }

@@ -4,8 +4,11 @@
  * `emitted` counts the rows of the unit in progress already emitted, so that a restore skips them
  * (reads are deterministic: a snapshot's rows come back in the same order).
  *
- * Kept per bucket in union operator state: after a rescale each subtask takes the buckets it now owns.
+ * A bucket with its position is a split of the lake source (LakeBucketSplit); bucket b belongs to
+ * reader b % parallelism.
  */
+import type { SourceSplit } from '../../../runtime/source/contract.ts';
+
 export interface BucketPosition {
   bucket: number;
   phase: 'snapshot' | 'delta' | 'done';
@@ -18,23 +21,8 @@ export function nextSnapshotOf(p: BucketPosition): number {
   return p.phase === 'snapshot' ? p.snapshotId : p.snapshotId + 1;
 }
 
-/** The buckets of subtask `index` of `parallelism`: bucket % parallelism (bucket-unaware tables: bucket 0, subtask 0). */
-export function ownedBuckets(totalBuckets: number, index: number, parallelism: number): number[] {
-  if (totalBuckets <= 0) return index === 0 ? [0] : [];
-  const out: number[] = [];
-  for (let b = index; b < totalBuckets; b += parallelism) out.push(b);
-  return out;
-}
+export interface LakeBucketSplit extends SourceSplit, BucketPosition {}
 
-/** Orders two positions of one bucket by progress (positive if `a` is further). */
-export function compareProgress(a: BucketPosition, b: BucketPosition): number {
-  const rank = (p: BucketPosition): number => (p.phase === 'snapshot' ? 0 : p.phase === 'delta' ? 1 : 2);
-  if (rank(a) === 2 || rank(b) === 2) return rank(a) - rank(b);
-  if (rank(a) !== rank(b)) return rank(a) - rank(b);
-  return a.snapshotId !== b.snapshotId ? a.snapshotId - b.snapshotId : a.emitted - b.emitted;
-}
-
-/** Whether subtask `index` of `parallelism` reads bucket `bucket` (see ownedBuckets). */
-export function ownsBucket(bucket: number, index: number, parallelism: number): boolean {
-  return bucket % parallelism === index;
+export function bucketSplit(p: BucketPosition): LakeBucketSplit {
+  return { id: `bucket-${p.bucket}`, bucket: p.bucket, phase: p.phase, snapshotId: p.snapshotId, emitted: p.emitted };
 }

@@ -1,24 +1,22 @@
 /**
- * A lake source reader: the buckets `b % parallelism == subtask` of one table. Batch: the rows of
- * one snapshot (the given one, or the latest when the reader starts), then the end. Streaming: the
- * full content of the latest snapshot as +I (or nothing, from `latest`), then the changes of each
- * new APPEND snapshot as Change records, polling for new snapshots every `pollIntervalMs`.
+ * A lake source reader: reads the buckets (splits) its enumerator assigned. Batch: the rows of one
+ * snapshot per bucket, then the bucket is finished. Streaming: the full content of the start snapshot
+ * as +I (or nothing, from `latest`), then the changes of each new APPEND snapshot as Change records,
+ * looking for new snapshots every `pollIntervalMs`.
  *
- * Work goes in units of one bucket and one snapshot, in snapshot order per bucket; the position of
- * every owned bucket is written into operator state at each checkpoint.
+ * Work goes in units of one bucket and one snapshot, in snapshot order per bucket. Reading files runs
+ * in the background: `poll` only emits rows already read, so the task's loop (barriers, mails) never
+ * waits for storage. Each bucket's position is its split's state at the checkpoint.
  */
 import { rowKindOfByte, type Change } from '../../../operators/changelog.ts';
-import type { SourceOutput, SourceReader, SourceReaderContext, PollStatus } from '../../source.ts';
-import type { OperatorListState } from '../../../state/operator-state.ts';
+import type { PollStatus, ReaderOutput, SourceReader, SplitOutput } from '../../../runtime/source/contract.ts';
 import { ConfigError } from '../errors.ts';
 import { FILE_KIND_ADD } from '../format/manifest.ts';
 import { planSplits, readSplit } from '../table/read.ts';
 import { concatBatches, mergeByKey } from '../table/merge-reader.ts';
 import type { FileStoreTable } from '../table/table.ts';
-import { SchemaManager } from '../schema/schema-manager.ts';
-import { fileIOFor } from '../fs/index.ts';
 import { openLakeTable, type LakeTableLocation } from '../sink/table-access.ts';
-import { compareProgress, nextSnapshotOf, ownedBuckets, ownsBucket, type BucketPosition } from './positions.ts';
+import { nextSnapshotOf, type BucketPosition, type LakeBucketSplit, bucketSplit } from './positions.ts';
 
 export interface LakeReadSettings {
   location: LakeTableLocation;
@@ -38,68 +36,56 @@ interface Unit {
   after: BucketPosition;
 }
 
-export class LakeSourceReader<T> implements SourceReader<T | Change<T>> {
+export class LakeSourceReader<T> implements SourceReader<T | Change<T>, LakeBucketSplit> {
   private table: FileStoreTable | undefined;
-  private positions = new Map<number, BucketPosition>();
-  private readonly state: OperatorListState<BucketPosition>;
+  private readonly positions = new Map<number, BucketPosition>();
+  private readonly outputs = new Map<number, SplitOutput<T | Change<T>>>();
   private queue: Unit[] = [];
   private names: string[] = [];
+  private noMoreSplits = false;
+  /** The background read in flight, if any. */
+  private loading: Promise<void> | undefined;
+  /** When the last background read found nothing new (streaming: look again after the poll interval). */
+  private idleSince: number | undefined;
+  private failure: unknown;
+  private wake: (() => void) | undefined;
 
-  /** Positions from the checkpoint, most advanced per bucket (a bucket may appear in several subtasks' lists). */
-  private readonly restored = new Map<number, BucketPosition>();
+  constructor(private readonly settings: LakeReadSettings) {}
 
-  constructor(private readonly settings: LakeReadSettings, private readonly ctx: SourceReaderContext) {
-    this.state = ctx.operatorState.getUnionListState<BucketPosition>('lake-source-positions');
-    for (const p of this.state.get()) {
-      const seen = this.restored.get(p.bucket);
-      if (!seen || compareProgress(p, seen) > 0) this.restored.set(p.bucket, p);
-    }
+  addSplits(splits: readonly LakeBucketSplit[]): void {
+    for (const s of splits) this.positions.set(s.bucket, { bucket: s.bucket, phase: s.phase, snapshotId: s.snapshotId, emitted: s.emitted });
+    this.idleSince = undefined;
+    this.wake?.();
   }
 
-  /** Opens the table; a streaming reader waits for a table that does not exist yet. */
-  private async ensureTable(): Promise<FileStoreTable | undefined> {
-    if (this.table) return this.table;
-    const loc = this.settings.location;
-    if (!this.settings.bounded) {
-      const schemas = new SchemaManager(fileIOFor(loc.path, loc.s3), loc.path.replace(/\/+$/, ''));
-      if ((await schemas.latest()) === null) return undefined;
-    }
-    const table = await openLakeTable(loc);
-    this.names = table.schema.fields.map((f) => f.name);
-    const restored = this.restored;
-    const latest = await table.snapshots.latestId();
-    for (const b of ownedBuckets(table.totalBuckets, this.ctx.subtaskIndex, this.ctx.parallelism)) {
-      const r = restored.get(b);
-      if (r) this.positions.set(b, { ...r });
-      else this.positions.set(b, this.startPosition(b, latest));
-    }
-    this.table = table;
-    return table;
+  notifyNoMoreSplits(): void {
+    this.noMoreSplits = true;
+    this.wake?.();
   }
 
-  private startPosition(bucket: number, latest: number | null): BucketPosition {
-    const s = this.settings;
-    if (s.bounded) {
-      const id = s.snapshotId ?? latest;
-      return id === null ? { bucket, phase: 'done', snapshotId: 0, emitted: 0 } : { bucket, phase: 'snapshot', snapshotId: id, emitted: 0 };
+  poll(output: ReaderOutput<T | Change<T>>, max: number): PollStatus {
+    if (this.failure !== undefined) throw this.failure;
+    for (const p of this.positions.values()) {
+      if (p.phase === 'done') {
+        output.releaseSplit(bucketSplit(p).id);
+        this.positions.delete(p.bucket);
+        this.outputs.delete(p.bucket);
+      }
     }
-    if (s.snapshotId !== undefined) return { bucket, phase: 'delta', snapshotId: s.snapshotId, emitted: 0 };
-    if (latest === null || s.startFrom === 'latest') return { bucket, phase: 'delta', snapshotId: latest ?? 0, emitted: 0 };
-    return { bucket, phase: 'snapshot', snapshotId: latest, emitted: 0 };
-  }
-
-  async poll(output: SourceOutput<T | Change<T>>, max: number): Promise<PollStatus> {
-    if (this.queue.length === 0 && !(await this.load())) {
-      if (this.settings.bounded && this.table && [...this.positions.values()].every((p) => p.phase === 'done')) return 'end';
+    if (this.queue.length === 0) {
+      if (this.positions.size === 0) return this.noMoreSplits ? 'end' : 'wait';
+      this.startLoad();
       return 'wait';
     }
     let n = 0;
     while (n < max && this.queue.length > 0) {
       const unit = this.queue[0]!;
       const pos = unit.position;
+      let out = this.outputs.get(pos.bucket);
+      if (!out) this.outputs.set(pos.bucket, (out = output.forSplit(bucketSplit(pos).id)));
       while (n < max && pos.emitted < unit.rows.length) {
         const i = pos.emitted++;
-        output.collect(this.valueOf(unit.rows[i]!, unit.kinds?.[i] ?? null));
+        out.collect(this.valueOf(unit.rows[i]!, unit.kinds?.[i] ?? null));
         n++;
       }
       if (pos.emitted >= unit.rows.length) {
@@ -110,16 +96,52 @@ export class LakeSourceReader<T> implements SourceReader<T | Change<T>> {
     return 'more';
   }
 
+  /** Starts reading the next units in the background (unless a read runs, or a streaming read found nothing a moment ago). */
+  private startLoad(): void {
+    if (this.loading) return;
+    if (this.idleSince !== undefined && Date.now() - this.idleSince < this.settings.pollIntervalMs) return;
+    this.loading = this.load().then(
+      (found) => {
+        this.loading = undefined;
+        this.idleSince = found ? undefined : Date.now();
+        this.wake?.();
+      },
+      (e: unknown) => {
+        this.loading = undefined;
+        this.failure = e;
+        this.wake?.();
+      },
+    );
+  }
+
+  available(): Promise<void> {
+    return new Promise((resolve) => {
+      const t = this.loading ? undefined : setTimeout(resolve, this.settings.pollIntervalMs);
+      this.wake = () => {
+        if (t) clearTimeout(t);
+        this.wake = undefined;
+        resolve();
+      };
+    });
+  }
+
   private valueOf(row: unknown[], kind: number | null): T | Change<T> {
     const o: Record<string, unknown> = {};
     for (let i = 0; i < this.names.length; i++) o[this.names[i]!] = row[i];
     return kind === null ? (o as T) : { kind: rowKindOfByte(kind), row: o as T };
   }
 
-  /** Queues the next units of work: the owned buckets whose next snapshot is the lowest. */
+  private async ensureTable(): Promise<FileStoreTable> {
+    if (!this.table) {
+      this.table = await openLakeTable(this.settings.location);
+      this.names = this.table.schema.fields.map((f) => f.name);
+    }
+    return this.table;
+  }
+
+  /** Queues the next units of work: the buckets whose next snapshot is the lowest. */
   private async load(): Promise<boolean> {
     const table = await this.ensureTable();
-    if (!table) return false;
     const active = [...this.positions.values()].filter((p) => p.phase !== 'done');
     if (active.length === 0) return false;
     const next = Math.min(...active.map(nextSnapshotOf));
@@ -130,7 +152,6 @@ export class LakeSourceReader<T> implements SourceReader<T | Change<T>> {
     }
     return this.loadDelta(table, next, group);
   }
-
   private async loadSnapshot(table: FileStoreTable, id: number, group: BucketPosition[]): Promise<void> {
     const buckets = new Set(group.map((p) => p.bucket));
     const { splits } = await planSplits(table, { snapshotId: id });
@@ -174,17 +195,8 @@ export class LakeSourceReader<T> implements SourceReader<T | Change<T>> {
     return true;
   }
 
-  available(): Promise<void> {
-    return new Promise((resolve) => setTimeout(resolve, this.settings.pollIntervalMs));
-  }
-
-  snapshotState(): void {
-    if (!this.table) {
-      // not started yet (e.g. a checkpoint right after a restore): keep the restored positions of our buckets
-      this.state.update([...this.restored.values()].filter((p) => ownsBucket(p.bucket, this.ctx.subtaskIndex, this.ctx.parallelism)));
-      return;
-    }
+  snapshotState(): LakeBucketSplit[] {
     // units in the queue keep their progress in `position`, which is the map's entry until done
-    this.state.update([...this.positions.values()].map((p) => ({ ...p })));
+    return [...this.positions.values()].map(bucketSplit);
   }
 }

@@ -3,7 +3,7 @@
  * benchmarks, a marker that reports when the source started), and the sinks (collect for tests, a
  * timing blackhole for benchmarks).
  */
-import type { ClientChannel, DataStream, Operator, OperatorContext, Output, Sink, StreamEnv } from 'weir';
+import type { ClientChannel, DataStream, Operator, OperatorContext, Output, Sink, SinkWriter, SinkWriterContext, StreamEnv } from 'weir';
 import type { NexmarkConfigInput } from '../generator/index.ts';
 import type { Event } from '../model.ts';
 import type { QueryName, QueryRows } from '../queries.ts';
@@ -82,8 +82,7 @@ class StartMarker<T> implements Operator<T, T> {
   }
 }
 
-class TimingWriter<T> implements Operator<T, never> {
-  readonly name = 'timing-sink';
+class TimingWriter<T> implements SinkWriter<T, never> {
   private client!: ClientChannel;
   private subtask = 0;
   private rows = 0;
@@ -92,13 +91,12 @@ class TimingWriter<T> implements Operator<T, never> {
   private startLoop: EventLoopUtilization | undefined;
   private lastLoop: EventLoopUtilization | undefined;
 
-  open(ctx: OperatorContext<never>): void {
+  constructor(ctx: SinkWriterContext) {
     this.client = ctx.client;
     this.subtask = ctx.subtaskIndex;
   }
 
-  processBatch(values: readonly T[]): void {
-    if (values.length === 0) return;
+  write(values: readonly T[]): void {
     const t = now();
     if (this.rows === 0) {
       this.first = t;
@@ -109,14 +107,16 @@ class TimingWriter<T> implements Operator<T, never> {
     this.lastLoop = performance.eventLoopUtilization();
   }
 
-  endInput(): void {
+  prepareCommit(_checkpointId: number, endOfInput: boolean): never[] {
+    if (!endOfInput) return [];
     const busy = this.startLoop && this.lastLoop ? performance.eventLoopUtilization(this.lastLoop, this.startLoop).utilization : 0;
     this.client.send(SINK_TIMING_TOPIC, [{ subtask: this.subtask, rows: this.rows, first: this.first, last: this.last, busy } satisfies SinkTiming]);
+    return [];
   }
 }
 
 export function timingSink<T>(): Sink<T> {
-  return { name: 'timing-sink', createWriter: () => new TimingWriter<T>() };
+  return { name: 'timing-sink', createWriter: (ctx) => new TimingWriter<T>(ctx) };
 }
 
 export function queryInput(env: StreamEnv, params: NexmarkJobParams): QueryInput {

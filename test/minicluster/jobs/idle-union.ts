@@ -2,20 +2,32 @@
  * Two sources in a union: one emits timestamped events, the other never emits anything and never
  * ends. With idleness on the silent one, the watermark still advances and event-time timers fire.
  */
-import { collectSink, datagen, defineJob, type KeyedProcessFunction, type Source, WatermarkStrategy } from 'weir';
+import { collectSink, datagen, defineJob, OwnedSplitEnumerator, type KeyedProcessFunction, type OwnedSplitsState, type Source, type SourceSplit, WatermarkStrategy } from 'weir';
 
 export interface Tick {
   key: string;
   ts: number;
 }
 
-const silent: Source<Tick> = {
+/** One split that never has data: its reader waits forever. */
+const silent: Source<Tick, SourceSplit, OwnedSplitsState<SourceSplit>> = {
   name: 'silent',
   bounded: false,
-  createReader: () => ({
-    poll: () => 'wait' as const,
-    available: () => new Promise<void>((r) => setTimeout(r, 20)),
-  }),
+  createEnumerator: (ctx) => new OwnedSplitEnumerator(ctx, () => 0, { pending: [{ id: 'silent' }], discoveryFinished: true }),
+  restoreEnumerator: (ctx, state) => new OwnedSplitEnumerator(ctx, () => 0, state),
+  createReader: () => {
+    let splits: SourceSplit[] = [];
+    return {
+      addSplits: (s) => void (splits = [...splits, ...s]),
+      notifyNoMoreSplits: () => {},
+      poll: (out) => {
+        for (const s of splits) out.forSplit(s.id);
+        return 'wait' as const;
+      },
+      available: () => new Promise<void>((r) => setTimeout(r, 20)),
+      snapshotState: () => splits,
+    };
+  },
 };
 
 export const fired = collectSink<number>('fired');

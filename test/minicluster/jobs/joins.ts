@@ -146,10 +146,10 @@ export default defineJob(import.meta.url, (env, p: JoinParams) => {
       const joined = side('L').join(side('R')).where((e) => e.key).equalTo((e) => e.key);
       const out =
         p.join === 'interval'
-          ? joined.between(INTERVAL.lower, INTERVAL.upper).apply((l, r) => ({ l: l.id, r: r.id, ts: Math.max(l.ts, r.ts) }), { lateOutput: lateTag, uid: 'join' })
+          ? joined.between(INTERVAL.lower, INTERVAL.upper).apply((l, r): Pair => ({ l: l.id, r: r.id, ts: Math.max(l.ts, r.ts) }), { lateOutput: lateTag, uid: 'join' })
           : joined
               .window(p.join === 'tumbling' ? tumblingWindows(TUMBLE) : slidingWindows(SLIDE.size, SLIDE.slide))
-              .apply((l, r, w) => ({ l: l.id, r: r.id, w: w.start }), { lateOutput: lateTag, uid: 'join' });
+              .apply((l, r, w): Pair => ({ l: l.id, r: r.id, w: w.start }), { lateOutput: lateTag, uid: 'join' });
       out.sinkTo(pairSink, { uid: 'sink' });
       out.getSideOutput(lateTag).sinkTo(lateRecords);
       return;
@@ -165,7 +165,7 @@ export default defineJob(import.meta.url, (env, p: JoinParams) => {
         .temporalJoin(dims.map((d) => d.change))
         .where((e) => e.key)
         .equalTo((row) => row.key)
-        .apply((e, row) => ({ l: e.id, r: row === null ? -1 : row.id, ts: e.ts }), { kind: p.kind === 'left' ? 'left' : 'inner', lateOutput: lateFactTag, uid: 'join' });
+        .apply((e, row): Pair => ({ l: e.id, r: row === null ? -1 : row.id, ts: e.ts }), { kind: p.kind === 'left' ? 'left' : 'inner', lateOutput: lateFactTag, uid: 'join' });
       out.sinkTo(pairSink, { uid: 'sink' });
       out.getSideOutput(lateFactTag).sinkTo(lateFacts);
       return;

@@ -2,29 +2,25 @@
  * A fast source and a keyed stage that takes at least `sleepMs` per record (the thread sleeps, so
  * the stage is slow whatever the machine): back-pressure, whose records go to a counting sink.
  */
-import { datagen, defineJob, type Collector, type Operator, type OperatorContext, type Sink } from '../../../runtime/api/index.ts';
-import type { ClientChannel } from '../../../operators/operator.ts';
+import { datagen, defineJob, type ClientChannel, type Collector, type Sink, type SinkWriter, type SinkWriterContext } from 'weir';
 
 type Rec = { k: number; v: number };
 
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
-class CountingWriter implements Operator<Rec, never> {
-  readonly name = 'count';
-  private client!: ClientChannel;
+class CountingWriter implements SinkWriter<Rec, never> {
   private n = 0;
-  open(ctx: OperatorContext<never>): void {
-    this.client = ctx.client;
-  }
-  processBatch(values: readonly Rec[]): void {
+  constructor(private readonly client: ClientChannel) {}
+  write = (values: readonly Rec[]): void => {
     this.n += values.length;
-  }
-  endInput(): void {
-    this.client.send('count', [this.n]);
+  };
+  prepareCommit(_checkpointId: number, endOfInput: boolean): never[] {
+    if (endOfInput) this.client.send('count', [this.n]);
+    return [];
   }
 }
 
-const counting: Sink<Rec> = { name: 'counting-sink', createWriter: () => new CountingWriter() };
+const counting: Sink<Rec> = { name: 'counting-sink', createWriter: (ctx: SinkWriterContext) => new CountingWriter(ctx.client) };
 
 export default defineJob(import.meta.url, (env, params: { count: number; sleepMs: number }) => {
   env

@@ -1,10 +1,12 @@
 /** A fast source and a sink that sleeps per batch, across a keyed exchange: back-pressure. */
-import { type Collector, datagen, defineJob, type Operator, type Sink } from 'weir';
+import { type Collector, datagen, defineJob, type Sink, type SinkWriter } from 'weir';
 
-class SleepyWriter implements Operator<{ k: number; v: number }, never> {
-  readonly name = 'sleepy';
-  async processBatch(): Promise<void> {
+class SleepyWriter implements SinkWriter<{ k: number; v: number }, never> {
+  async write(): Promise<void> {
     await new Promise((r) => setTimeout(r, 2));
+  }
+  prepareCommit(): never[] {
+    return [];
   }
 }
 

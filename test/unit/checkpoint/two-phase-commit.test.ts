@@ -1,12 +1,12 @@
 /**
- * TwoPhaseCommitWriter against an in-memory transactional backend: pre-commit at the barrier, commit
- * when the checkpoint completes, intermediate savepoints carried into the next checkpoint, and
- * restore (commit what the restored state lists, abort what came after it).
+ * The two-phase-commit sink (a transactional backend on Sink V2's writer and committer) against an
+ * in-memory transactional backend: pre-commit at the barrier, commit when the checkpoint completes,
+ * intermediate savepoints carried into the next checkpoint, and restore (commit what the restored
+ * state lists, abort what came after it).
  */
 import { describe, expect, it } from 'vitest';
-import { TwoPhaseCommitWriter, type TransactionalBackend, type TransactionContext } from '../../../connectors/two-phase-commit.ts';
-import type { OperatorContext } from '../../../operators/operator.ts';
-import { OperatorStateStore, type OperatorStateHandle } from '../../../state/index.ts';
+import { twoPhaseCommitSink, type TransactionalBackend, type TransactionContext } from '../../../connectors/two-phase-commit.ts';
+import { SinkHarness, type SinkSnapshot } from '../../harness/sink-harness.ts';
 
 interface Txn {
   name: string;
@@ -67,23 +67,18 @@ class MemoryTransactions implements TransactionalBackend<string, Txn> {
   }
 }
 
-/** One sink subtask: the writer, its operator state, and a way to snapshot it. */
-async function openWriter(ext: ExternalSystem, restore?: OperatorStateHandle) {
-  const state = new OperatorStateStore('sink', 0, restore);
-  const writer = new TwoPhaseCommitWriter<string, Txn>('sink', new MemoryTransactions(ext));
-  await writer.open({ subtaskIndex: 0, parallelism: 1, operatorState: state } as unknown as OperatorContext<never>);
+/** One sink subtask: the writer and its committer, as `sinkTo` wires them. */
+async function openWriter(ext: ExternalSystem, restore?: SinkSnapshot) {
+  const h = await SinkHarness.open(twoPhaseCommitSink('sink', () => new MemoryTransactions(ext)), { restore });
   return {
-    writer,
-    write: (...values: string[]) => writer.processBatch(values),
-    /** The barrier of checkpoint (or savepoint) `id`: the writer's hook, then operator state. */
-    barrier: async (id: number): Promise<OperatorStateHandle> => {
-      await writer.snapshotState(id);
-      return state.snapshot(id);
-    },
+    write: (...values: string[]) => h.write(values),
+    /** The barrier of checkpoint (or savepoint) `id`: pre-commit, then the subtask's state. */
+    barrier: (id: number): Promise<SinkSnapshot> => h.checkpoint(id),
+    writer: { notifyCheckpointComplete: (id: number) => h.complete(id) },
   };
 }
 
-describe('TwoPhaseCommitWriter', () => {
+describe('two-phase-commit sink', () => {
   it('pre-commits at the barrier and commits only when the checkpoint completes', async () => {
     const ext = new ExternalSystem();
     const w = await openWriter(ext);

@@ -5,7 +5,7 @@
  * minimum, and the source says idle when every split is. The wall clock is set by hand.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { PollStatus, Source, SourceOutput, SourceReader } from '../../../connectors/source.ts';
+import type { PollStatus, ReaderOutput, Source, SourceReader, SourceSplit } from '../../../runtime/source/contract.ts';
 import { SourceDriver } from '../../../runtime/task/source-driver.ts';
 import { WatermarkStrategy } from '../../../runtime/graph/watermark-strategy.ts';
 import { OperatorStateStore } from '../../../state/operator-state.ts';
@@ -15,27 +15,38 @@ interface Rec {
   ts: number;
 }
 
-/** A reader that emits, per poll, what the test queued: [value, split] pairs. */
-class ScriptedReader implements SourceReader<Rec> {
+/** A reader that emits, per poll, what the test queued, each record on split `String(rec.split)`. */
+class ScriptedReader implements SourceReader<Rec, SourceSplit> {
   readonly queue: Rec[][] = [];
-  constructor(readonly splits: number) {}
-  poll(out: SourceOutput<Rec>): PollStatus {
+  readonly splits: SourceSplit[] = [];
+  addSplits(splits: readonly SourceSplit[]): void {
+    this.splits.push(...splits);
+  }
+  notifyNoMoreSplits(): void {}
+  poll(out: ReaderOutput<Rec>): PollStatus {
     const batch = this.queue.shift();
     if (!batch) return 'wait';
-    for (const r of batch) out.collect(r, r.ts + 1_000_000, r.split);
+    for (const r of batch) out.forSplit(String(r.split)).collect(r, r.ts + 1_000_000);
     return 'more';
+  }
+  available(): Promise<void> {
+    return Promise.resolve();
+  }
+  snapshotState(): SourceSplit[] {
+    return this.splits;
   }
 }
 
 async function driver(strategy: WatermarkStrategy<Rec> | undefined, splits = 2) {
-  const reader = new ScriptedReader(splits);
-  const source: Source<Rec> = { name: 'scripted', bounded: false, createReader: () => reader };
+  const reader = new ScriptedReader();
+  const source = { name: 'scripted', bounded: false, createReader: () => reader } as unknown as Source<Rec, SourceSplit, unknown>;
   const emitted: [Rec, number][] = [];
   const d = new SourceDriver<Rec>(source, strategy, { emit: (v, t) => emitted.push([v, t]) }, 'scripted');
-  await d.open({ subtaskIndex: 0, parallelism: 1, operatorState: new OperatorStateStore('src', 0), restored: false });
+  d.open({ subtaskIndex: 0, parallelism: 1, operatorState: new OperatorStateStore('src', 0), sendToEnumerator: () => {} });
+  d.handle({ type: 'add-splits', splits: Array.from({ length: splits }, (_, i) => ({ id: String(i) })) });
   const step = async (...batch: Rec[]) => {
     reader.queue.push(batch);
-    await d.poll(100);
+    d.poll(100);
     return d.watermarkUpdate();
   };
   return { d, reader, emitted, step };
@@ -87,7 +98,7 @@ describe('source driver', () => {
     expect(await step({ split: 1, ts: 400 })).toEqual({ idle: false, watermark: 389 });
   });
 
-  it('splits beyond the declared count join the minimum when they first emit', async () => {
+  it('a split the reader emits for before it was assigned joins the minimum when it first emits', async () => {
     const { step } = await driver(byTs, 1);
     expect(await step({ split: 0, ts: 100 })).toEqual({ watermark: 89 });
     expect(await step({ split: 1, ts: 50 })).toEqual({}); // held at 89: it never goes back

@@ -6,8 +6,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { Catalog, TableCommit, TableWriter, T, type FileStoreTable } from '../../../../connectors/lake/index.ts';
-import { LakeSourceReader, type LakeReadSettings } from '../../../../connectors/lake/source/reader.ts';
-import { OperatorStateStore, redistributeOperatorState, type OperatorStateHandle } from '../../../../state/operator-state.ts';
+import { lakeSource } from '../../../../connectors/lake/source/index.ts';
+import type { LakeEnumeratorState } from '../../../../connectors/lake/source/enumerator.ts';
+import type { LakeBucketSplit } from '../../../../connectors/lake/source/positions.ts';
+import { SourceHarness, type SourceSnapshot } from '../../../harness/source-harness.ts';
 import type { Change } from '../../../../operators/changelog.ts';
 import { tempDir } from '../helpers.ts';
 
@@ -32,50 +34,54 @@ async function tableWithSnapshots(name: string): Promise<FileStoreTable> {
   return table;
 }
 
-function settings(table: FileStoreTable): LakeReadSettings {
-  return { location: { path: table.path }, bounded: false, snapshotId: 0, startFrom: 'initial', pollIntervalMs: 10 };
+function source(table: FileStoreTable) {
+  return lakeSource<Row>({ path: table.path, mode: 'streaming', afterSnapshotId: 0, pollIntervalMs: 10 });
 }
 
-function reader(table: FileStoreTable, subtask: number, parallelism: number, handle?: OperatorStateHandle): { r: LakeSourceReader<Row>; store: OperatorStateStore } {
-  const store = new OperatorStateStore('lake', subtask, handle);
-  return { r: new LakeSourceReader<Row>(settings(table), { subtaskIndex: subtask, parallelism, operatorState: store, restored: handle !== undefined }), store };
+function reader(table: FileStoreTable, parallelism: number, restore?: SourceSnapshot): Promise<SourceHarness<Change<Row>, LakeBucketSplit, LakeEnumeratorState>> {
+  return new SourceHarness(source(table), parallelism, restore).start();
 }
 
-async function drain(r: LakeSourceReader<Row>, limit = Infinity, max = 7): Promise<string[]> {
-  const out: string[] = [];
-  const output = { collect: (v: Row | Change<Row>) => { const c = v as Change<Row>; out.push(`${c.kind}|${c.row.id}|${c.row.v}`); } };
-  while (out.length < limit) {
-    const status = await r.poll(output, Math.min(max, limit - out.length));
-    if (status === 'wait') break;
+/** Reads subtask `subtask` until `limit` records or until it has nothing more (three empty waits in a row). */
+async function drain(h: SourceHarness<Change<Row>, LakeBucketSplit, LakeEnumeratorState>, subtask = 0, limit = Infinity, max = 7): Promise<string[]> {
+  const out = h.emitted(subtask);
+  const from = out.length;
+  let empty = 0;
+  while (out.length - from < limit && empty < 3) {
+    const status = h.poll(subtask, Math.min(max, limit - (out.length - from)));
+    if (status === 'wait') {
+      empty++;
+      await h.readers[subtask]!.available();
+    } else empty = 0;
   }
-  return out;
+  return out.slice(from).map((e) => `${e.value.kind}|${e.value.row.id}|${e.value.row.v}`);
 }
 
 describe('lake source reader', () => {
   it('a checkpoint before the first poll after a restore keeps the positions', async () => {
     const table = await tableWithSnapshots('restore');
-    const all = await drain(reader(table, 0, 1).r);
+    const all = await drain(await reader(table, 1));
     expect(all.length).toBeGreaterThan(100);
 
-    const a = reader(table, 0, 1);
-    const first = await drain(a.r, 50);
-    a.r.snapshotState();
-    const b = reader(table, 0, 1, a.store.snapshot(1));
-    b.r.snapshotState(); // before any poll
-    const c = reader(table, 0, 1, b.store.snapshot(2));
-    const rest = await drain(c.r);
+    const a = await reader(table, 1);
+    const first = await drain(a, 0, 50);
+    const b = await reader(table, 1, a.snapshot(1));
+    const c = await reader(table, 1, b.snapshot(2)); // b never polled
+    const rest = await drain(c);
     expect([...first, ...rest]).toEqual(all);
   });
 
-  it('a rescale from 2 to 3 subtasks hands each bucket on at its position', async () => {
+  it('a rescale from 2 to 3 subtasks hands each bucket on at its position (by split)', async () => {
     const table = await tableWithSnapshots('rescale');
-    const all = (await drain(reader(table, 0, 1).r)).sort();
-    const old = [reader(table, 0, 2), reader(table, 1, 2)];
-    const before = [...(await drain(old[0]!.r, 40)), ...(await drain(old[1]!.r, 25))];
-    old.forEach((o) => o.r.snapshotState());
-    const handles = redistributeOperatorState(old.map((o, i) => ({ ...o.store.snapshot(1), subtask: i })), 3);
+    const all = (await drain(await reader(table, 1))).sort();
+    const old = await reader(table, 2);
+    const before = [...(await drain(old, 0, 40)), ...(await drain(old, 1, 25))];
+    const snap = old.snapshot(1);
+    const restored = await reader(table, 3, snap);
+    // 4 bucket splits dealt one by one over 3 readers
+    expect(restored.readers.map((r) => r.snapshotState(2).length).sort()).toEqual([1, 1, 2]);
     const after: string[] = [];
-    for (let i = 0; i < 3; i++) after.push(...(await drain(reader(table, i, 3, handles[i]).r)));
+    for (let i = 0; i < 3; i++) after.push(...(await drain(restored, i)));
     expect([...before, ...after].sort()).toEqual(all);
   });
 });
