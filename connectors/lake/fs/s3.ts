@@ -6,11 +6,11 @@
  * conditional PUT on the servers we run against (s3rver ignores If-None-Match), so `atomicCreate`
  * is false and writeIfAbsent is a HEAD followed by a PUT: commits call it under a CommitLock.
  * Reads use explicit byte ranges only (s3rver answers suffix ranges wrongly).
+ *
+ * The AWS SDK is loaded with the first request, not with this module: a job whose tables are on
+ * local disk does not pay for it (it is most of what `weir/lake` took to import).
  */
-import {
-  S3Client, GetObjectCommand, PutObjectCommand, HeadObjectCommand, DeleteObjectCommand, ListObjectsV2Command,
-  type ListObjectsV2CommandOutput,
-} from '@aws-sdk/client-s3';
+import type { ListObjectsV2CommandOutput, S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { ConfigError, ExternalError } from '../errors.ts';
 import { type FileIO, type FileStatus, toBytes } from './file-io.ts';
 
@@ -32,20 +32,33 @@ function isNotFound(e: unknown): boolean {
   return err?.name === 'NoSuchKey' || err?.name === 'NotFound' || err?.$metadata?.httpStatusCode === 404;
 }
 
+type S3Sdk = typeof import('@aws-sdk/client-s3');
+
 export class S3FileIO implements FileIO {
   readonly atomicCreate = false;
-  readonly client: S3Client;
+  private readonly config: S3ClientConfig;
+  private connection: Promise<{ client: S3Client; sdk: S3Sdk }> | undefined;
 
   constructor(options: S3Options = {}) {
     const endpoint = options.endpoint ?? process.env.WEIR_S3_ENDPOINT;
     const accessKeyId = options.accessKeyId ?? process.env.AWS_ACCESS_KEY_ID;
     const secretAccessKey = options.secretAccessKey ?? process.env.AWS_SECRET_ACCESS_KEY;
-    this.client = new S3Client({
+    this.config = {
       region: options.region ?? process.env.AWS_REGION ?? 'us-east-1',
       forcePathStyle: true,
       ...(endpoint ? { endpoint } : {}),
       ...(accessKeyId && secretAccessKey ? { credentials: { accessKeyId, secretAccessKey } } : {}),
-    });
+    };
+  }
+
+  /** The S3 client (bucket administration in tests and tools). */
+  async client(): Promise<S3Client> {
+    return (await this.s3()).client;
+  }
+
+  /** The client and the SDK's commands, loaded with the first request. */
+  private s3(): Promise<{ client: S3Client; sdk: S3Sdk }> {
+    return (this.connection ??= import('@aws-sdk/client-s3').then((sdk) => ({ sdk, client: new sdk.S3Client(this.config) })));
   }
 
   private fail(op: string, p: string, e: unknown): never {
@@ -55,7 +68,8 @@ export class S3FileIO implements FileIO {
   async read(p: string): Promise<Uint8Array> {
     const { bucket, key } = parseS3Path(p);
     try {
-      const out = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      const { client, sdk } = await this.s3();
+      const out = await client.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: key }));
       return await out.Body!.transformToByteArray();
     } catch (e) {
       return this.fail('GET', p, e);
@@ -66,7 +80,8 @@ export class S3FileIO implements FileIO {
     if (length <= 0) return new Uint8Array(0);
     const { bucket, key } = parseS3Path(p);
     try {
-      const out = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${offset}-${offset + length - 1}` }));
+      const { client, sdk } = await this.s3();
+      const out = await client.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${offset}-${offset + length - 1}` }));
       return await out.Body!.transformToByteArray();
     } catch (e) {
       return this.fail('GET range', p, e);
@@ -76,7 +91,8 @@ export class S3FileIO implements FileIO {
   async write(p: string, data: Uint8Array | string): Promise<void> {
     const { bucket, key } = parseS3Path(p);
     try {
-      await this.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: toBytes(data) }));
+      const { client, sdk } = await this.s3();
+      await client.send(new sdk.PutObjectCommand({ Bucket: bucket, Key: key, Body: toBytes(data) }));
     } catch (e) {
       this.fail('PUT', p, e);
     }
@@ -91,7 +107,8 @@ export class S3FileIO implements FileIO {
   async size(p: string): Promise<number | null> {
     const { bucket, key } = parseS3Path(p);
     try {
-      const out = await this.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      const { client, sdk } = await this.s3();
+      const out = await client.send(new sdk.HeadObjectCommand({ Bucket: bucket, Key: key }));
       return out.ContentLength ?? 0;
     } catch (e) {
       if (isNotFound(e)) return null;
@@ -110,7 +127,8 @@ export class S3FileIO implements FileIO {
     let token: string | undefined;
     try {
       do {
-        const page: ListObjectsV2CommandOutput = await this.client.send(new ListObjectsV2Command({
+        const { client, sdk } = await this.s3();
+        const page: ListObjectsV2CommandOutput = await client.send(new sdk.ListObjectsV2Command({
           Bucket: bucket, Prefix: prefix, ContinuationToken: token, ...(recursive ? {} : { Delimiter: '/' }),
         }));
         for (const o of page.Contents ?? []) {
@@ -137,7 +155,8 @@ export class S3FileIO implements FileIO {
   async delete(p: string): Promise<void> {
     const { bucket, key } = parseS3Path(p);
     try {
-      await this.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+      const { client, sdk } = await this.s3();
+      await client.send(new sdk.DeleteObjectCommand({ Bucket: bucket, Key: key }));
     } catch (e) {
       if (!isNotFound(e)) this.fail('DELETE', p, e);
     }

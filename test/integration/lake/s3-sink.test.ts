@@ -30,13 +30,13 @@ beforeAll(async () => {
   s3 = { endpoint, region: 'us-east-1', accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'S3RVER', secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'S3RVER' };
   io = new S3FileIO(s3);
   bucket = `weir-lake-${randomUUID().slice(0, 8)}`;
-  await io.client.send(new CreateBucketCommand({ Bucket: bucket }));
+  await (await io.client()).send(new CreateBucketCommand({ Bucket: bucket }));
 });
 
 afterAll(async () => {
   if (io && bucket) {
     for (const f of await io.listRecursive(`s3://${bucket}/`)) await io.delete(f.path);
-    await io.client.send(new DeleteBucketCommand({ Bucket: bucket }));
+    await (await io.client()).send(new DeleteBucketCommand({ Bucket: bucket }));
   }
   if (startedHere) execFileSync('bash', [script, 'stop']);
   locks.cleanup();
