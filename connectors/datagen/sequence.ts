@@ -71,7 +71,22 @@ export abstract class SequenceReader<T> implements SourceReader<T, SequenceSplit
   addSplits(splits: readonly SequenceSplit[]): void {
     for (const s of splits) this.held.push({ split: { ...s }, out: undefined as unknown as SplitOutput<T> });
     this.held.sort((a, b) => a.split.index - b.split.index);
+    this.cursor = this.nextTurn();
     this.wake?.();
+  }
+
+  /**
+   * Whose turn it is: the split with the lowest next index. The turn is not checkpointed (only the
+   * splits' positions are), so it is derived from them; a restore taken in the middle of a turn over
+   * the splits then continues in the same order as the failure-free run (restarting at the first
+   * split would emit later indexes before earlier ones, and a changelog source, an +I and a later
+   * -U of the same row, depends on that order).
+   */
+  private nextTurn(): number {
+    const held = this.held;
+    let k = 0;
+    for (let j = 1; j < held.length; j++) if (held[j]!.split.next < held[k]!.split.next) k = j;
+    return k;
   }
 
   notifyNoMoreSplits(): void {
@@ -107,7 +122,7 @@ export abstract class SequenceReader<T> implements SourceReader<T, SequenceSplit
       // A split past the end finished: its watermark stops counting.
       for (const h of held) if (h.split.next >= end) output.releaseSplit(h.split.id);
       this.held = held.filter((h) => h.split.next < end);
-      this.cursor = 0;
+      this.cursor = this.nextTurn();
       if (this.held.length === 0) return this.noMoreSplits ? 'end' : 'wait';
     }
     this.consumed(produced);
