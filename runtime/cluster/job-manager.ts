@@ -19,7 +19,7 @@ import { ConfigError, WeirError } from '../errors.ts';
 import { announceDefaultLocation, weirHome } from '../weir-home.ts';
 import { RestartStrategy, type RestartStrategyConfig } from '../failover/restart-strategy.ts';
 import { FailoverHistory, failureCause, type FailoverRecord } from '../failover/failover-history.ts';
-import { planExecution, type ExecutionPlan } from '../graph/execution-plan.ts';
+import { planExecution, runsKeyedOperators, type ExecutionPlan } from '../graph/execution-plan.ts';
 import type { StreamGraph } from '../graph/stream-graph.ts';
 import { validateGraph } from '../graph/validate.ts';
 import type { TaskMetrics, TaskSettings } from '../task/stream-task.ts';
@@ -185,7 +185,7 @@ export class JobHandle extends EventEmitter<JobEvents> {
         workerHeapMb: setup.workerHeapMb,
         heartbeatMs: setup.heartbeat.intervalMs,
         moduleUrl: setup.deployment.moduleUrl,
-        stateBackend: setup.deployment.stateBackend,
+        writerThread: setup.deployment.stateBackend === 'lmdb' && runsKeyedOperators(setup.graph, setup.plan),
         spares: setup.spareTaskManagers,
       });
     }

@@ -65,8 +65,8 @@ export type TaskManagerEvent =
   | { type: 'source-event'; taskId: number; event: EnumeratorEvent };
 
 export interface TaskManagerApi {
-  /** Loads the job module and starts what deploy will need (the LMDB writer thread), ahead of time. */
-  prepare(moduleUrl: string, stateBackend: 'heap' | 'lmdb'): Promise<void>;
+  /** Loads the job module and starts what deploy will need (the LMDB writer thread, if `writerThread`), ahead of time. */
+  prepare(moduleUrl: string, writerThread: boolean): Promise<void>;
   deploy(deployment: Deployment): Promise<void>;
   /** Gives this task manager its end of the data channel to task manager `peer`. */
   connectPeer(peer: number, port: import('node:worker_threads').MessagePort): Promise<void>;

@@ -155,8 +155,8 @@ export class WorkerTaskManager implements TaskManagerGateway {
     this.handlers = handlers;
   }
 
-  prepare(moduleUrl: string, stateBackend: 'heap' | 'lmdb'): Promise<void> {
-    return this.call(() => this.api.prepare(moduleUrl, stateBackend));
+  prepare(moduleUrl: string, writerThread: boolean): Promise<void> {
+    return this.call(() => this.api.prepare(moduleUrl, writerThread));
   }
 
   deploy(d: Deployment): Promise<void> {

@@ -14,7 +14,8 @@ export interface PoolOptions {
   workerHeapMb?: number;
   heartbeatMs: number;
   moduleUrl: string;
-  stateBackend: 'heap' | 'lmdb';
+  /** Whether a spare starts the LMDB writer thread while it warms up (the job keeps keyed state in LMDB). */
+  writerThread: boolean;
   /** Warm spare task managers to keep (0 or 1 make sense). */
   spares: number;
 }
@@ -78,7 +79,7 @@ export class TaskManagerPool {
       const manager = this.create(-1, idle);
       const entry = {
         manager,
-        ready: manager.prepare(this.options.moduleUrl, this.options.stateBackend).then(
+        ready: manager.prepare(this.options.moduleUrl, this.options.writerThread).then(
           () => true,
           () => {
             const i = this.spareManagers.indexOf(entry);

@@ -130,6 +130,15 @@ export function planExecution(graph: StreamGraph, workers: number): ExecutionPla
 }
 
 /** The nodes of the graph whose edges the plan chains, for display. */
+/**
+ * Whether the tasks the plan places on task manager `worker` (or on any task manager, without
+ * `worker`: a spare may stand in for any of them) run a keyed operator, i.e. open a keyed state
+ * backend. Only those need the LMDB writer thread.
+ */
+export function runsKeyedOperators(graph: StreamGraph, plan: ExecutionPlan, worker?: number): boolean {
+  return plan.tasks.some((t) => (worker === undefined || t.worker === worker) && plan.chains[t.chainId]!.nodeIds.some((id) => graph.node(id).keyed));
+}
+
 export function describePlan(graph: StreamGraph, plan: ExecutionPlan): string {
   return plan.chains
     .map((c) => `[${c.nodeIds.map((id) => graph.node(id).name).join(' -> ')}] x${c.parallelism}`)
