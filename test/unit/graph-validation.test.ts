@@ -3,7 +3,7 @@ import { StreamEnv } from '../../runtime/api/environment.ts';
 import { defineJob } from '../../runtime/api/job.ts';
 import { validateParams } from '../../runtime/graph/job-definition.ts';
 import { collectSink, datagen, JobValidationError, MiniCluster } from 'weir';
-import { planExecution } from '../../runtime/graph/execution-plan.ts';
+import { planExecution, runsKeyedOperators } from '../../runtime/graph/execution-plan.ts';
 import { validateGraph } from '../../runtime/graph/validate.ts';
 import { MapOperator } from '../../operators/map.ts';
 
@@ -120,5 +120,20 @@ describe('execution plan', () => {
     expect(plan.channels).toHaveLength(8);
     // Subtask i of every chain on worker i: forward edges never cross workers.
     for (const t of plan.tasks) expect(t.worker).toBe(t.subtask % 2);
+  });
+
+  it('says which task managers run keyed operators (only those start the LMDB writer thread)', () => {
+    const stateless = env(1);
+    stateless.fromSource(numbers()).map((x) => x).sinkTo(collectSink('out'));
+    const plain = planExecution(stateless.graph, 2);
+    expect([runsKeyedOperators(stateless.graph, plain), runsKeyedOperators(stateless.graph, plain, 0), runsKeyedOperators(stateless.graph, plain, 1)]).toEqual([false, false, false]);
+
+    const keyed = env(1);
+    keyed.fromSource(numbers()).keyBy((x) => x).reduce((a, b) => a + b).sinkTo(collectSink('out'));
+    const plan = planExecution(keyed.graph, 2);
+    const keyedWorkers = new Set(plan.tasks.filter((t) => plan.chains[t.chainId]!.nodeIds.some((id) => keyed.graph.node(id).keyed)).map((t) => t.worker));
+    expect(keyedWorkers.size).toBe(1);
+    expect(runsKeyedOperators(keyed.graph, plan)).toBe(true);
+    for (const w of [0, 1]) expect(runsKeyedOperators(keyed.graph, plan, w)).toBe(keyedWorkers.has(w));
   });
 });
