@@ -29,11 +29,11 @@ export const LAYERS = [
   { name: 'state', paths: ['state/'] },
   // Operators and the user-function types they call (operators/functions.ts).
   { name: 'operators', paths: ['operators/'] },
-  // The engine: graph, tasks, exchange, checkpoints, failover, cluster. The source contract is the
-  // runtime's (source tasks drive readers); it sits in connectors/ where connector authors look for it.
-  { name: 'runtime', paths: ['runtime/', 'connectors/source.ts'] },
-  // The job API. Sinks are operators that `sinkTo` places, so the sink contract belongs here.
-  { name: 'api', paths: ['runtime/api/', 'connectors/sink.ts'] },
+  // The engine: graph, tasks, exchange, checkpoints, failover, cluster, and the connector contracts
+  // the engine drives (runtime/source/: enumerators and readers; runtime/sink/: writers and committers).
+  { name: 'runtime', paths: ['runtime/'] },
+  // The job API, `Sink` with it (runtime/api/sink.ts: the topology `sinkTo` builds).
+  { name: 'api', paths: ['runtime/api/'] },
   { name: 'connectors', paths: ['connectors/'] },
   // The `weir` entry: the job API plus the built-in connectors every job uses (datagen, collect, print).
   { name: 'entry', paths: ['runtime/api/index.ts'] },
