@@ -1,5 +1,5 @@
 /**
- * `weir lake <snapshots|schema|files|dump> <table-dir> [--snapshot N]`: inspect a Paimon table on
+ * `weir lake <snapshots|schema|files|dump|tags|wait> <table-dir> [...]`: inspect a Paimon table on
  * local disk or at `s3://bucket/path` (endpoint and credentials from WEIR_S3_ENDPOINT,
  * AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION).
  */
@@ -9,6 +9,10 @@ import type { DataType } from './schema/types.ts';
 import { daysToIsoDate, nanosToIso, rowComparator } from './schema/values.ts';
 import { FileStoreTable } from './table/table.ts';
 import { readTable, resolveSnapshot } from './table/read.ts';
+import { parseDuration } from './table/options.ts';
+import { TagManager } from './table/tags.ts';
+import { waitForWatermark } from './table/watermark-wait.ts';
+import { LakeWaitTimeoutError } from './errors.ts';
 
 export interface LakeCommand {
   summary: string;
@@ -19,7 +23,12 @@ const USAGE = `usage: weir lake <command> <table-dir> [options]
   snapshots <table-dir>                 list snapshots
   schema <table-dir>                    print the latest schema (JSON)
   files <table-dir> [--snapshot N]      list the data files of a snapshot
-  dump <table-dir> [--snapshot N]       print the rows at a snapshot as JSON lines`;
+  dump <table-dir> [--snapshot N | --tag NAME]
+                                        print the rows at a snapshot or tag as JSON lines
+  tags <table-dir>                      list tags (name, snapshot, watermark)
+  wait <table-dir> --watermark TIME [--timeout DURATION]
+                                        return once the table's committed watermark reaches TIME
+                                        (ISO 8601 or epoch ms); exit 3 on timeout`;
 
 /** A JS value of a Paimon type as JSON: 64-bit ints and decimals as strings, timestamps ISO, binary base64. */
 export function jsonValue(t: DataType, v: unknown): unknown {
@@ -48,12 +57,28 @@ export function jsonValue(t: DataType, v: unknown): unknown {
   }
 }
 
-function parseArgs(args: string[]): { positional: string[]; snapshot?: number } {
+interface LakeArgs {
+  positional: string[];
+  snapshot?: number;
+  /** --tag, --watermark, --timeout */
+  named: Map<string, string>;
+}
+
+const NAMED = ['--tag', '--watermark', '--timeout'];
+
+function parseArgs(args: string[]): LakeArgs {
   const positional: string[] = [];
+  const named = new Map<string, string>();
   let snapshot: number | undefined;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    if (a === '--snapshot') {
+    const eq = a.indexOf('=');
+    const flag = eq > 0 ? a.slice(0, eq) : a;
+    if (NAMED.includes(flag)) {
+      const v = eq > 0 ? a.slice(eq + 1) : args[++i];
+      if (v === undefined) throw new ConfigError(flag, 'needs a value');
+      named.set(flag, v);
+    } else if (a === '--snapshot') {
       const n = Number(args[++i]);
       if (!Number.isInteger(n) || n < 1) throw new ConfigError('--snapshot', `'${args[i] ?? ''}' is not a snapshot id (a positive integer)`);
       snapshot = n;
@@ -61,7 +86,50 @@ function parseArgs(args: string[]): { positional: string[]; snapshot?: number } 
       snapshot = Number(a.slice('--snapshot='.length));
     } else positional.push(a);
   }
-  return snapshot === undefined ? { positional } : { positional, snapshot };
+  return snapshot === undefined ? { positional, named } : { positional, snapshot, named };
+}
+
+/** ISO 8601 (2026-12-04T10:00:00Z, 2026-12-04) or epoch ms. */
+function parseTime(text: string): number {
+  const t = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
+  if (Number.isNaN(t)) throw new ConfigError('--watermark', `'${text}' is not a time; write ISO 8601 (2026-12-04T10:00:00Z) or epoch milliseconds`);
+  return t;
+}
+
+function isoOrNone(ms: number | null | undefined): string {
+  return ms === null || ms === undefined ? '-' : new Date(ms).toISOString();
+}
+
+async function tags(table: FileStoreTable): Promise<void> {
+  out(['name', 'snapshot', 'watermark', 'created', 'rows'].join('\t'));
+  for (const t of await new TagManager(table.io, table.path).list()) {
+    out([t.name, t.snapshot.id, isoOrNone(t.snapshot.watermark), isoOrNone(t.createdMillis), t.snapshot.totalRecordCount].join('\t'));
+  }
+}
+
+async function wait(table: FileStoreTable, args: LakeArgs): Promise<number> {
+  const wm = args.named.get('--watermark');
+  if (wm === undefined) throw new ConfigError('--watermark', 'is required: the event time to wait for (ISO 8601 or epoch ms)');
+  const time = parseTime(wm);
+  const timeout = args.named.get('--timeout');
+  let lastShown = 0;
+  try {
+    const s = await waitForWatermark(table, time, {
+      ...(timeout !== undefined ? { timeoutMs: parseDuration(timeout, '--timeout') } : {}),
+      onProgress: (w, snap) => {
+        // progress on stderr every 5 s, so a script's stdout holds only the answer
+        if (Date.now() - lastShown < 5000) return;
+        lastShown = Date.now();
+        process.stderr.write(`waiting for ${new Date(time).toISOString()}: committed watermark ${isoOrNone(w)}${snap ? ` (snapshot ${snap.id})` : ''}\n`);
+      },
+    });
+    out(`watermark ${isoOrNone(s.watermark)} reached at snapshot ${s.id}`);
+    return 0;
+  } catch (e) {
+    if (!(e instanceof LakeWaitTimeoutError)) throw e;
+    console.error(e.message);
+    return 3;
+  }
 }
 
 function out(line: string): void {
@@ -88,8 +156,8 @@ async function files(table: FileStoreTable, snapshotId?: number): Promise<void> 
   }
 }
 
-async function dump(table: FileStoreTable, snapshotId?: number): Promise<void> {
-  const opts = snapshotId === undefined ? {} : { snapshotId };
+async function dump(table: FileStoreTable, snapshotId?: number, tag?: string): Promise<void> {
+  const opts = tag !== undefined ? { tag } : snapshotId === undefined ? {} : { snapshotId };
   const rows = await readTable(table, opts);
   const fields = table.schema.fields;
   const order = table.primaryKey
@@ -108,9 +176,10 @@ export const lakeCommand: LakeCommand = {
   summary: 'inspect Apache Paimon tables: snapshots, schema, files, dump',
   async run(args: string[]): Promise<number> {
     const [sub, ...rest] = args;
-    const { positional, snapshot } = parseArgs(rest);
+    const parsed = parseArgs(rest);
+    const { positional, snapshot } = parsed;
     const dir = positional[0];
-    if (!sub || !dir || !['snapshots', 'schema', 'files', 'dump'].includes(sub)) {
+    if (!sub || !dir || !['snapshots', 'schema', 'files', 'dump', 'tags', 'wait'].includes(sub)) {
       console.error(USAGE);
       return 2;
     }
@@ -119,7 +188,9 @@ export const lakeCommand: LakeCommand = {
       case 'snapshots': await snapshots(table); break;
       case 'schema': out(schemaToJson(table.schema)); break;
       case 'files': await files(table, snapshot); break;
-      case 'dump': await dump(table, snapshot); break;
+      case 'dump': await dump(table, snapshot, parsed.named.get('--tag')); break;
+      case 'tags': await tags(table); break;
+      case 'wait': return wait(table, parsed);
     }
     return 0;
   },

@@ -18,3 +18,10 @@ export class CommitConflictError extends WeirError {
     super(message, { domain: 'external', retriable: true });
   }
 }
+
+/** A wait on a table (its watermark) ran out of time. */
+export class LakeWaitTimeoutError extends WeirError {
+  constructor(message: string) {
+    super(message, { domain: 'external', retriable: false });
+  }
+}

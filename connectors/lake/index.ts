@@ -17,6 +17,10 @@ export { readTable, planSplits, readSplit, rowToObject, type Condition, type Spl
 export { IncrementalReader, type ChangeBatch } from './table/incremental.ts';
 export { planCompaction, runCompactTask, compactTable, pickCompaction, type CompactTask } from './table/compact.ts';
 export { expireSnapshots, removeOrphanFiles, type ExpireOptions } from './table/maintenance.ts';
+export { TagManager, tagSnapshot, type Tag } from './table/tags.ts';
+export { TagAutoCreation, tagCreationSettings, type TagCreationSettings } from './table/tag-auto-creation.ts';
+export { waitForWatermark, committedWatermark, type WaitForWatermarkOptions } from './table/watermark-wait.ts';
+export { LakeWaitTimeoutError } from './errors.ts';
 export { INSERT, UPDATE_BEFORE, UPDATE_AFTER, DELETE, type RowKind } from './table/merge.ts';
 export { T, type DataType, type DataField } from './schema/types.ts';
 export type { TableSchema, SchemaDefinition, SchemaChange } from './schema/schema.ts';

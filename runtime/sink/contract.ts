@@ -36,6 +36,12 @@ export interface SinkWriterContext {
   readonly client: ClientChannel;
   /** The task manager's pool for blocking or CPU-heavy side work (file encoding, compaction). */
   readonly sideWork: SideWork;
+  /**
+   * The writer's current input watermark (-Infinity before the first), as Flink's
+   * `SinkWriter.Context#currentWatermark`: a lake writer records it with its files so that the
+   * table's snapshot says how complete its data is.
+   */
+  currentWatermark(): number;
 }
 
 export interface SinkWriter<T, C> {

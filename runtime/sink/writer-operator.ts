@@ -38,6 +38,7 @@ export class SinkWriterOperator<T, C> implements Operator<T, C> {
       metrics: ctx.metrics,
       client: ctx.client,
       sideWork: ctx.sideWork,
+      currentWatermark: () => ctx.currentWatermark(),
     });
   }
 

@@ -5,6 +5,11 @@
  * checkpoint id, under a commitUser kept in (union) state so that it survives restarts. TableCommit
  * skips identifiers this commitUser committed already, so nothing is committed twice.
  *
+ * The snapshot's watermark is the least of the writers' watermarks once every writer has reported
+ * one (each writer sends its watermark with its files, or alone when it rose); after a restart it
+ * takes a checkpoint for every writer to report again, and until then snapshots keep the last one.
+ * After a commit, automatic tags (`tag.automatic-creation`) are created from the new snapshots.
+ *
  * A compaction that conflicts (its input files were replaced by another writer) is dropped after
  * the checkpoint's appended files have landed: the data stays right, the compaction's output file
  * becomes an orphan.
@@ -15,6 +20,7 @@ import type { Committer, CommitterContext } from '../../../runtime/sink/contract
 import { CommitConflictError } from '../errors.ts';
 import type { SchemaDefinition } from '../schema/schema.ts';
 import { TableCommit } from '../table/commit.ts';
+import { TagAutoCreation } from '../table/tag-auto-creation.ts';
 import { expireSnapshots, type ExpireOptions } from '../table/maintenance.ts';
 import type { FileStoreTable } from '../table/table.ts';
 import type { CommitMessage } from '../table/writer.ts';
@@ -36,6 +42,10 @@ export class LakeCommitter implements Committer<LakeCommittable> {
   private commitsSinceExpire = 0;
   private expiring: Promise<void> | undefined;
   private metrics!: OperatorMetricsView;
+  /** Latest watermark per writer subtask, and how many writers there are. */
+  private readonly writerWatermarks = new Map<number, number>();
+  private writers = 0;
+  private tagCreation: TagAutoCreation | null = null;
 
   constructor(private readonly settings: LakeCommitterSettings) {}
 
@@ -46,6 +56,19 @@ export class LakeCommitter implements Committer<LakeCommittable> {
     const commitUser = users.get()[0] ?? this.settings.commitUser ?? `weir-${randomUUID()}`;
     users.update([commitUser]);
     this.tableCommit = new TableCommit(this.table, commitUser);
+    this.tagCreation = await TagAutoCreation.create(this.table);
+  }
+
+  /** The least watermark over all writers, once every writer reported one. */
+  private watermarkOf(committables: readonly LakeCommittable[]): number | undefined {
+    for (const c of committables) {
+      if (c.writers !== undefined) this.writers = c.writers;
+      if (c.watermark !== undefined) this.writerWatermarks.set(c.writer, Math.max(c.watermark, this.writerWatermarks.get(c.writer) ?? -Infinity));
+    }
+    if (this.writers === 0 || this.writerWatermarks.size < this.writers) return undefined;
+    let min = Infinity;
+    for (const [writer, wm] of this.writerWatermarks) if (writer < this.writers) min = Math.min(min, wm);
+    return Number.isFinite(min) ? min : undefined;
   }
 
   get commitUser(): string {
@@ -60,13 +83,15 @@ export class LakeCommitter implements Committer<LakeCommittable> {
     }
     const messages: CommitMessage[] = [];
     for (const c of committables) for (const m of c.messages) messages.push(m);
+    const watermark = this.watermarkOf(committables);
     try {
-      const ids = await this.tableCommit.commit(checkpointId, messages);
+      const ids = await this.tableCommit.commit(checkpointId, messages, watermark === undefined ? {} : { watermark });
       this.metrics.count('lake-snapshots', ids.length);
     } catch (e) {
       if (!(e instanceof CommitConflictError)) throw e;
       this.metrics.count('lake-compactions-dropped');
     }
+    if (this.tagCreation) this.metrics.count('lake-tags-created', (await this.tagCreation.run()).length);
     this.maybeExpire(1);
   }
 

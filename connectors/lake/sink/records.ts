@@ -33,6 +33,10 @@ export interface LakeCommittable {
   /** The writer subtask that wrote these files (for metrics and debugging). */
   writer: number;
   messages: CommitMessage[];
+  /** The writer's watermark at the barrier, when it rose since the writer last said (finite only). */
+  watermark?: number;
+  /** How many writers the sink has: the table's watermark is the least of theirs once all said. */
+  writers?: number;
 }
 
 const KIND_BYTES: Record<RowKind, number> = { '+I': 0, '-U': 1, '+U': 2, '-D': 3 };

@@ -79,6 +79,9 @@ export class LakeWriter implements SinkWriter<BucketedRow, LakeCommittable> {
     if (w.bufferedRows >= this.settings.writeBufferRows) return this.prepare().then((m) => void this.held.push(...m));
   }
 
+  /** The watermark this writer last sent to the committer (a restarted writer says it again). */
+  private reportedWatermark = -Infinity;
+
   /** Messages of files written before the barrier because the buffer was full. */
   private held: CommitMessage[] = [];
 
@@ -118,7 +121,17 @@ export class LakeWriter implements SinkWriter<BucketedRow, LakeCommittable> {
     if (compacted.length > 0) this.ctx.metrics.count('lake-compactions', compacted.length);
     if (!endOfInput) this.compactor?.start((b) => this.owns(b));
     const all = [...messages, ...compacted];
-    return all.length > 0 ? [{ writer: this.subtask, messages: all }] : [];
+    // the watermark goes with the files, and alone when it rose: the table's watermark is the
+    // least over all writers, so the committer must hear from each writer whose watermark moved
+    const watermark = this.ctx.currentWatermark();
+    const rose = Number.isFinite(watermark) && watermark > this.reportedWatermark;
+    if (all.length === 0 && !rose) return [];
+    const committable: LakeCommittable = { writer: this.subtask, messages: all, writers: this.parallelism };
+    if (Number.isFinite(watermark)) {
+      committable.watermark = watermark;
+      this.reportedWatermark = watermark;
+    }
+    return [committable];
   }
 
   snapshotState(): void {

@@ -8,6 +8,11 @@
  * - the snapshot file is created only if its id is free (atomic create, or check-and-write under the
  *   table's CommitLock on S3); a writer that loses the race for an id rebuilds on the new latest
  *   snapshot and tries the next id, deleting the manifest lists of the lost attempt.
+ *
+ * A commit may carry the job's watermark: the snapshot records the larger of it and the previous
+ * snapshot's (Java's `watermark` field, never going back). A checkpoint with no files but a higher
+ * watermark still writes a snapshot (an empty APPEND), so that readers waiting for the watermark
+ * (`weir lake wait`, automatic tags) see time pass while no data arrives.
  */
 import { randomUUID } from 'node:crypto';
 import { type FileIO, joinPath } from '../fs/file-io.ts';
@@ -21,6 +26,11 @@ import { decodeSerializedRow, encodeSerializedRow } from '../format/binary-row.t
 import { comparatorFor } from '../schema/values.ts';
 import type { FileStoreTable } from './table.ts';
 import type { CommitMessage } from './writer.ts';
+
+export interface CommitExtras {
+  /** The job's watermark at this checkpoint (ms); the snapshot records it (never lower than before). */
+  watermark?: number;
+}
 
 export interface TableCommitOptions {
   /** How many times to retry after losing the race for a snapshot id. */
@@ -71,7 +81,7 @@ export class TableCommit {
    * Commits the messages of one checkpoint. Returns the ids of the snapshots written (none if the
    * identifier was committed before, or the messages hold no files).
    */
-  async commit(identifier: number, messages: CommitMessage[]): Promise<number[]> {
+  async commit(identifier: number, messages: CommitMessage[], opts: CommitExtras = {}): Promise<number[]> {
     const appended: ManifestEntry[] = [];
     const compactDeleted: ManifestEntry[] = [];
     const compactAdded: ManifestEntry[] = [];
@@ -85,10 +95,12 @@ export class TableCommit {
     // exactly once: a snapshot of ours with this identifier (or a later one) means it landed before
     const mine = await this.latestSnapshotOfUser();
     if (mine && mine.commitIdentifier >= identifier) return written;
-    if (appended.length > 0) written.push(await this.commitChanges(identifier, 'APPEND', appended, []));
-    if (compactDeleted.length > 0 || compactAdded.length > 0) {
-      written.push(await this.commitChanges(identifier, 'COMPACT', compactAdded, compactDeleted));
+    const watermark = opts.watermark !== undefined && Number.isFinite(opts.watermark) ? Math.floor(opts.watermark) : undefined;
+    const compacts = compactDeleted.length > 0 || compactAdded.length > 0;
+    if (appended.length > 0 || (!compacts && watermark !== undefined && watermark > ((await this.table.snapshots.latest())?.watermark ?? -Infinity))) {
+      written.push(await this.commitChanges(identifier, 'APPEND', appended, [], watermark));
     }
+    if (compacts) written.push(await this.commitChanges(identifier, 'COMPACT', compactAdded, compactDeleted, watermark));
     return written;
   }
 
@@ -175,7 +187,7 @@ export class TableCommit {
     return { metas: [merged], written: [merged.fileName] };
   }
 
-  private async commitChanges(identifier: number, kind: CommitKind, added: ManifestEntry[], deleted: ManifestEntry[]): Promise<number> {
+  private async commitChanges(identifier: number, kind: CommitKind, added: ManifestEntry[], deleted: ManifestEntry[], watermark: number | undefined): Promise<number> {
     const t = this.table;
     const sm = t.snapshots;
     const deltaManifest = await this.writeManifest([...deleted, ...added]);
@@ -212,6 +224,9 @@ export class TableCommit {
         deltaRecordCount: addedRows - deletedRows,
         changelogRecordCount: 0,
       };
+      const previousWatermark = latest?.watermark ?? undefined;
+      const newWatermark = watermark === undefined ? previousWatermark : previousWatermark === undefined ? watermark : Math.max(previousWatermark, watermark);
+      if (newWatermark !== undefined) snapshot.watermark = newWatermark;
       const ok = await t.lock.withLock(t.path, () => sm.tryCommit(snapshot));
       if (ok) {
         const earliest = latest === null ? snapshot.id : undefined;

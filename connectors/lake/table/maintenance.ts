@@ -7,10 +7,18 @@
  *
  * Orphan cleanup deletes files under the table (data files, manifests) that no snapshot uses and
  * that are older than `olderThanMs` (default one day): leftovers of failed or lost commits.
+ *
+ * Tags (table/tags.ts) count as retained snapshots in both: a tagged snapshot's files stay as long
+ * as the tag does, even after the snapshot itself expired.
  */
 import { joinPath, baseName } from '../fs/file-io.ts';
 import type { Snapshot } from '../format/snapshot.ts';
 import type { FileStoreTable } from './table.ts';
+import { TagManager } from './tags.ts';
+
+async function tagSnapshots(table: FileStoreTable): Promise<Snapshot[]> {
+  return (await new TagManager(table.io, table.path).list()).map((t) => t.snapshot);
+}
 
 export interface ExpireOptions {
   retainMin?: number;
@@ -56,8 +64,9 @@ export async function expireSnapshots(table: FileStoreTable, opts: ExpireOptions
   const retained = ids.filter((id) => !expire.includes(id));
   const keepManifests = new Set<string>();
   const keepData = new Set<string>();
-  for (const id of retained) {
-    const f = await filesOf(table, await sm.snapshot(id));
+  const kept = [...(await Promise.all(retained.map((id) => sm.snapshot(id)))), ...(await tagSnapshots(table))];
+  for (const snapshot of kept) {
+    const f = await filesOf(table, snapshot);
     f.manifests.forEach((m) => keepManifests.add(m));
     f.dataFiles.forEach((d) => keepData.add(d));
   }
@@ -81,8 +90,9 @@ export async function removeOrphanFiles(table: FileStoreTable, opts: { olderThan
   const cutoff = (opts.now ?? Date.now()) - (opts.olderThanMs ?? 86_400_000);
   const used = new Set<string>();
   const usedManifests = new Set<string>();
-  for (const id of await table.snapshots.listIds()) {
-    const f = await filesOf(table, await table.snapshots.snapshot(id));
+  const snapshots = await Promise.all((await table.snapshots.listIds()).map((id) => table.snapshots.snapshot(id)));
+  for (const snapshot of [...snapshots, ...(await tagSnapshots(table))]) {
+    const f = await filesOf(table, snapshot);
     f.dataFiles.forEach((d) => used.add(d));
     f.manifests.forEach((m) => usedManifests.add(m));
   }

@@ -10,6 +10,7 @@ import { comparatorFor, normalizeValue } from '../schema/values.ts';
 import { BinaryRowWriter, bucketOf } from '../format/binary-row.ts';
 import type { FileStoreTable } from './table.ts';
 import { concatBatches, mergeByKey } from './merge-reader.ts';
+import { tagSnapshot } from './tags.ts';
 
 export type PredicateOp = '=' | '!=' | '<' | '<=' | '>' | '>=' | 'in' | 'isNull' | 'isNotNull';
 
@@ -30,6 +31,8 @@ export interface Split {
 export interface ReadOptions {
   /** Snapshot to read (time travel); default the latest. */
   snapshotId?: number;
+  /** Tag to read (its snapshot, even after the snapshot itself expired); instead of snapshotId. */
+  tag?: string;
   filter?: Condition[];
 }
 
@@ -124,7 +127,7 @@ export function splitsOf(table: FileStoreTable, snapshotId: number, entries: Man
 }
 
 export async function planSplits(table: FileStoreTable, opts: ReadOptions = {}): Promise<{ snapshot: Snapshot | null; splits: Split[] }> {
-  const snapshot = await resolveSnapshot(table, opts.snapshotId);
+  const snapshot = opts.tag !== undefined ? await tagSnapshot(table, opts.tag) : await resolveSnapshot(table, opts.snapshotId);
   if (!snapshot) return { snapshot: null, splits: [] };
   return { snapshot, splits: splitsOf(table, snapshot.id, await table.liveEntries(snapshot), opts.filter ?? []) };
 }
