@@ -19,6 +19,15 @@ import { BackgroundCompactor } from './background-compactor.ts';
 import { openLakeTable, type LakeTableLocation } from './table-access.ts';
 import { rowReader, type BucketedRow, type LakeCommittable } from './records.ts';
 
+/**
+ * The watermark as a snapshot stores it: the end of input (+Infinity) becomes the largest safe
+ * integer, a time no event has ("everything is in"); Java's Long.MAX_VALUE would not survive JSON in JS.
+ */
+export const END_OF_INPUT_WATERMARK = Number.MAX_SAFE_INTEGER;
+function snapshotWatermark(wm: number): number {
+  return wm === Infinity ? END_OF_INPUT_WATERMARK : wm;
+}
+
 const COMPACT_MODULE = new URL('./compact-side-work.ts', import.meta.url);
 
 export interface LakeWriterSettings {
@@ -123,7 +132,7 @@ export class LakeWriter implements SinkWriter<BucketedRow, LakeCommittable> {
     const all = [...messages, ...compacted];
     // the watermark goes with the files, and alone when it rose: the table's watermark is the
     // least over all writers, so the committer must hear from each writer whose watermark moved
-    const watermark = this.ctx.currentWatermark();
+    const watermark = snapshotWatermark(this.ctx.currentWatermark());
     const rose = Number.isFinite(watermark) && watermark > this.reportedWatermark;
     if (all.length === 0 && !rose) return [];
     const committable: LakeCommittable = { writer: this.subtask, messages: all, writers: this.parallelism };

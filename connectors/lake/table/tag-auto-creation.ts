@@ -151,7 +151,8 @@ export class TagAutoCreation {
   private timeOf(s: Snapshot): number | null {
     if (this.s.mode === 'process-time') return s.timeMillis - new Date(s.timeMillis).getTimezoneOffset() * 60_000;
     const wm = s.watermark;
-    if (wm === undefined || wm === null || wm < 0) return null;
+    // no watermark yet, or the end of input (which completes every period but names none)
+    if (wm === undefined || wm === null || wm < 0 || wm >= Number.MAX_SAFE_INTEGER) return null;
     return wm + zoneOffsetMs(this.s.watermarkTimeZone, wm);
   }
 

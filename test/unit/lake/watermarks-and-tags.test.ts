@@ -153,3 +153,26 @@ describe('tags', () => {
     expect(await auto.run()).toEqual(['2026-12-04 10']);
   });
 });
+
+describe('weir lake wait and tags (CLI)', () => {
+  it('wait exits 0 once the watermark is reached and 3 on timeout; tags lists the tags', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const path = await import('node:path');
+    const bin = path.resolve(import.meta.dirname, '../../../runtime/cli/bin.mjs');
+    const table = await newTable();
+    await commit(table, 1, [[1, 'a']], at('2026-12-04T10:00:00Z'));
+    await new TagManager(table.io, table.path).create(await table.snapshots.snapshot(1), '2026-12-03');
+    const run = (...args: string[]) => spawnSync('node', [bin, 'lake', ...args], { encoding: 'utf8' });
+
+    const ok = run('wait', table.path, '--watermark', '2026-12-04T10:00:00Z', '--timeout', '10 s');
+    expect([ok.status, ok.stdout.trim()]).toEqual([0, 'watermark 2026-12-04T10:00:00.000Z reached at snapshot 1']);
+    const late = run('wait', table.path, '--watermark', '2026-12-05', '--timeout', '50 ms');
+    expect(late.status).toBe(3);
+    expect(late.stderr).toContain('did not reach 2026-12-05T00:00:00.000Z');
+    const bad = run('wait', table.path, '--watermark', 'tomorrow-ish');
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toContain('is not a time');
+    const tags = run('tags', table.path);
+    expect(tags.stdout.trim().split('\n')[1]!.split('\t').slice(0, 3)).toEqual(['2026-12-03', '1', '2026-12-04T10:00:00.000Z']);
+  });
+});

@@ -98,3 +98,28 @@ describe('routing', () => {
     expect(read(build(0, 0, [5, 'b']))).toEqual([5, 'b']);
   });
 });
+
+describe('lake committer watermark', () => {
+  it('commits the least watermark over all writers, once every writer reported one', async () => {
+    const { LakeCommitter } = await import('../../../../connectors/lake/sink/committer.ts');
+    const { OperatorStateStore } = await import('../../../../state/operator-state.ts');
+    const tablePath = path.join(tmp.dir, 'wm-committer');
+    const schema = { fields: [{ name: 'id', type: T.notNull(T.int()) }], primaryKeys: ['id'], options: { bucket: '1' } };
+    const committer = new LakeCommitter({ location: { path: tablePath }, schema, commitUser: 'u', expireEvery: 0, expire: {} });
+    await committer.open({ subtaskIndex: 0, parallelism: 1, operatorState: new OperatorStateStore('lake-committer', 0), metrics: { count: () => undefined } });
+    const { FileStoreTable } = await import('../../../../connectors/lake/index.ts');
+    const table = await FileStoreTable.open(tablePath);
+    const latestWatermark = async () => (await table.snapshots.latest())?.watermark;
+    // writer 0 alone: writer 1 has not said anything yet, so no watermark
+    await committer.commit([{ writer: 0, messages: [], watermark: 500, writers: 2 }], 1);
+    expect(await table.snapshots.latest()).toBeNull();
+    await committer.commit([{ writer: 1, messages: [], watermark: 300, writers: 2 }], 2);
+    expect(await latestWatermark()).toBe(300);
+    // writer 1 moves past writer 0: the least is writer 0's 500
+    await committer.commit([{ writer: 1, messages: [], watermark: 900, writers: 2 }], 3);
+    expect(await latestWatermark()).toBe(500);
+    await committer.commit([{ writer: 0, messages: [], watermark: 1200, writers: 2 }], 4);
+    expect(await latestWatermark()).toBe(900);
+    await committer.close();
+  });
+});
