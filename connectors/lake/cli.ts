@@ -11,6 +11,7 @@ import { FileStoreTable } from './table/table.ts';
 import { readTable, resolveSnapshot } from './table/read.ts';
 import { parseDuration } from './table/options.ts';
 import { TagManager } from './table/tags.ts';
+import { ConsumerManager } from './table/consumers.ts';
 import { waitForWatermark } from './table/watermark-wait.ts';
 import { LakeWaitTimeoutError } from './errors.ts';
 
@@ -26,6 +27,7 @@ const USAGE = `usage: weir lake <command> <table-dir> [options]
   dump <table-dir> [--snapshot N | --tag NAME]
                                         print the rows at a snapshot or tag as JSON lines
   tags <table-dir>                      list tags (name, snapshot, watermark)
+  consumers <table-dir>                 list streaming consumers (id, next snapshot, last update)
   wait <table-dir> --watermark TIME [--timeout DURATION]
                                         return once the table's committed watermark reaches TIME
                                         (ISO 8601 or epoch ms); exit 3 on timeout`;
@@ -107,6 +109,11 @@ async function tags(table: FileStoreTable): Promise<void> {
   }
 }
 
+async function consumers(table: FileStoreTable): Promise<void> {
+  out(['id', 'nextSnapshot', 'updated'].join('\t'));
+  for (const c of await new ConsumerManager(table.io, table.path).list()) out([c.id, c.nextSnapshot, isoOrNone(c.modifiedMs)].join('\t'));
+}
+
 async function wait(table: FileStoreTable, args: LakeArgs): Promise<number> {
   const wm = args.named.get('--watermark');
   if (wm === undefined) throw new ConfigError('--watermark', 'is required: the event time to wait for (ISO 8601 or epoch ms)');
@@ -179,7 +186,7 @@ export const lakeCommand: LakeCommand = {
     const parsed = parseArgs(rest);
     const { positional, snapshot } = parsed;
     const dir = positional[0];
-    if (!sub || !dir || !['snapshots', 'schema', 'files', 'dump', 'tags', 'wait'].includes(sub)) {
+    if (!sub || !dir || !['snapshots', 'schema', 'files', 'dump', 'tags', 'consumers', 'wait'].includes(sub)) {
       console.error(USAGE);
       return 2;
     }
@@ -190,6 +197,7 @@ export const lakeCommand: LakeCommand = {
       case 'files': await files(table, snapshot); break;
       case 'dump': await dump(table, snapshot, parsed.named.get('--tag')); break;
       case 'tags': await tags(table); break;
+      case 'consumers': await consumers(table); break;
       case 'wait': return wait(table, parsed);
     }
     return 0;

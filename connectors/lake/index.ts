@@ -18,6 +18,7 @@ export { IncrementalReader, type ChangeBatch } from './table/incremental.ts';
 export { planCompaction, runCompactTask, compactTable, pickCompaction, type CompactTask } from './table/compact.ts';
 export { expireSnapshots, removeOrphanFiles, type ExpireOptions } from './table/maintenance.ts';
 export { TagManager, tagSnapshot, type Tag } from './table/tags.ts';
+export { ConsumerManager, type Consumer } from './table/consumers.ts';
 export { TagAutoCreation, tagCreationSettings, type TagCreationSettings } from './table/tag-auto-creation.ts';
 export { waitForWatermark, committedWatermark, type WaitForWatermarkOptions } from './table/watermark-wait.ts';
 export { LakeWaitTimeoutError } from './errors.ts';

@@ -37,6 +37,12 @@ export interface LakeStreamingSourceOptions extends LakeSourceCommon {
   afterSnapshotId?: number;
   /** How often to look for new snapshots (default 1000 ms). */
   pollIntervalMs?: number;
+  /**
+   * Paimon's `consumer-id`: the source records the next snapshot it needs in the table's
+   * `consumer/consumer-<id>` at each completed checkpoint, and snapshot expiration keeps it and later
+   * ones (until the consumer is idle for the table's `consumer.expiration-time`).
+   */
+  consumerId?: string;
 }
 
 export type LakeSourceOptions = LakeBatchSourceOptions | LakeStreamingSourceOptions;
@@ -56,13 +62,19 @@ export function lakeSource<T>(options: LakeSourceOptions): LakeSource<T> | LakeS
     snapshotId: options.mode === 'batch' ? options.snapshotId : options.afterSnapshotId,
     startFrom: options.mode === 'streaming' ? (options.startFrom ?? 'initial') : 'initial',
     pollIntervalMs: options.mode === 'streaming' ? (options.pollIntervalMs ?? 1000) : 1000,
+    ...(options.mode === 'streaming' && options.consumerId !== undefined ? { consumerId: checkConsumerId(options.consumerId) } : {}),
   };
   const source: LakeSource<T | Change<T>> = {
     name: options.name ?? `lake-source(${options.path})`,
     bounded,
     createEnumerator: (ctx) => new LakeSplitEnumerator(ctx, settings),
     restoreEnumerator: (ctx, state) => new LakeSplitEnumerator(ctx, settings, state),
-    createReader: () => new LakeSourceReader<T>(settings),
+    createReader: (ctx) => new LakeSourceReader<T>(settings, ctx),
   };
   return source as LakeSource<T> | LakeSource<Change<T>>;
+}
+
+function checkConsumerId(id: string): string {
+  if (!/^[\w.-]+$/.test(id)) throw new ConfigError('consumerId', `'${id}' must be letters, digits, '_', '.' or '-' (it names a file)`);
+  return id;
 }

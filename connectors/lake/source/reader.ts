@@ -9,7 +9,7 @@
  * waits for storage. Each bucket's position is its split's state at the checkpoint.
  */
 import { rowKindOfByte, type Change } from '../../../operators/changelog.ts';
-import type { PollStatus, ReaderOutput, SourceReader, SplitOutput } from '../../../runtime/source/contract.ts';
+import type { PollStatus, ReaderOutput, SourceReader, SourceReaderContext, SplitOutput } from '../../../runtime/source/contract.ts';
 import { ConfigError } from '../errors.ts';
 import { FILE_KIND_ADD } from '../format/manifest.ts';
 import { planSplits, readSplit } from '../table/read.ts';
@@ -17,6 +17,7 @@ import { concatBatches, mergeByKey } from '../table/merge-reader.ts';
 import type { FileStoreTable } from '../table/table.ts';
 import { openLakeTable, type LakeTableLocation } from '../sink/table-access.ts';
 import { nextSnapshotOf, type BucketPosition, type LakeBucketSplit, bucketSplit } from './positions.ts';
+import { ConsumerProgress } from './consumer-progress.ts';
 
 export interface LakeReadSettings {
   location: LakeTableLocation;
@@ -26,6 +27,8 @@ export interface LakeReadSettings {
   /** Streaming: 'initial' emits the latest snapshot's content first, 'latest' only the changes after it. */
   startFrom: 'initial' | 'latest';
   pollIntervalMs: number;
+  /** Streaming: record the position in the table's consumer/consumer-<id>, protecting it from expiration. */
+  consumerId?: string;
 }
 
 interface Unit {
@@ -50,7 +53,13 @@ export class LakeSourceReader<T> implements SourceReader<T | Change<T>, LakeBuck
   private failure: unknown;
   private wake: (() => void) | undefined;
 
-  constructor(private readonly settings: LakeReadSettings) {}
+  private readonly progress: ConsumerProgress | undefined;
+
+  constructor(private readonly settings: LakeReadSettings, ctx?: SourceReaderContext) {
+    if (settings.consumerId !== undefined && !settings.bounded) {
+      this.progress = new ConsumerProgress(settings.consumerId, ctx?.subtaskIndex ?? 0, ctx?.parallelism ?? 1);
+    }
+  }
 
   addSplits(splits: readonly LakeBucketSplit[]): void {
     for (const s of splits) this.positions.set(s.bucket, { bucket: s.bucket, phase: s.phase, snapshotId: s.snapshotId, emitted: s.emitted });
@@ -195,8 +204,17 @@ export class LakeSourceReader<T> implements SourceReader<T | Change<T>, LakeBuck
     return true;
   }
 
-  snapshotState(): LakeBucketSplit[] {
+  snapshotState(checkpointId: number): LakeBucketSplit[] {
     // units in the queue keep their progress in `position`, which is the map's entry until done
-    return [...this.positions.values()].map(bucketSplit);
+    const splits = [...this.positions.values()].map(bucketSplit);
+    if (this.progress) {
+      const active = splits.filter((p) => p.phase !== 'done');
+      this.progress.atCheckpoint(checkpointId, active.length === 0 ? null : Math.min(...active.map(nextSnapshotOf)));
+    }
+    return splits;
+  }
+
+  async notifyCheckpointComplete(checkpointId: number): Promise<void> {
+    if (this.progress) await this.progress.checkpointCompleted(await this.ensureTable(), checkpointId);
   }
 }

@@ -9,12 +9,14 @@
  * that are older than `olderThanMs` (default one day): leftovers of failed or lost commits.
  *
  * Tags (table/tags.ts) count as retained snapshots in both: a tagged snapshot's files stay as long
- * as the tag does, even after the snapshot itself expired.
+ * as the tag does, even after the snapshot itself expired. Consumers (table/consumers.ts) stop
+ * expiration at the least snapshot a live consumer still needs.
  */
 import { joinPath, baseName } from '../fs/file-io.ts';
 import type { Snapshot } from '../format/snapshot.ts';
 import type { FileStoreTable } from './table.ts';
 import { TagManager } from './tags.ts';
+import { ConsumerManager, consumerExpiration } from './consumers.ts';
 
 async function tagSnapshots(table: FileStoreTable): Promise<Snapshot[]> {
   return (await new TagManager(table.io, table.path).list()).map((t) => t.snapshot);
@@ -52,9 +54,12 @@ export async function expireSnapshots(table: FileStoreTable, opts: ExpireOptions
   const retainMin = Math.max(1, opts.retainMin ?? table.options.snapshotRetainMin);
   const retainMax = opts.retainMax ?? table.options.snapshotRetainMax;
   const cutoff = (opts.now ?? Date.now()) - (opts.olderThanMs ?? table.options.snapshotTimeRetainedMs);
+  const consumers = new ConsumerManager(table.io, table.path);
+  const needed = await consumers.minNextSnapshot({ expirationMs: consumerExpiration(table.schema.options), now: opts.now ?? Date.now() });
   const expire: number[] = [];
   for (let i = 0; i < ids.length - retainMin; i++) {
     const id = ids[i]!;
+    if (needed !== null && id >= needed) break; // a consumer still reads this one
     const remaining = ids.length - i;
     const s = await sm.snapshot(id);
     if (remaining > retainMax || s.timeMillis < cutoff) expire.push(id);

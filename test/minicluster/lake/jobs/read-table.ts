@@ -17,6 +17,10 @@ export type ReadParams = {
   pollIntervalMs?: number;
   /** changes-to-files: the exactly-once file sink's directory */
   outDir?: string;
+  /** streaming: record the position as this consumer of the table */
+  consumerId?: string;
+  /** changes-to-files: busy time per change (default 0.1 ms) */
+  busyMs?: number;
 };
 
 export default defineJob(import.meta.url, (env, params: ReadParams) => {
@@ -27,14 +31,20 @@ export default defineJob(import.meta.url, (env, params: ReadParams) => {
     return;
   }
   const changes = env.fromSource(
-    lakeSource<Account>({ path: params.path, mode: 'streaming', pollIntervalMs: params.pollIntervalMs ?? 100, ...(params.kind === 'changes-to-files' ? { afterSnapshotId: 0 } : {}) }),
+    lakeSource<Account>({
+      path: params.path,
+      mode: 'streaming',
+      pollIntervalMs: params.pollIntervalMs ?? 100,
+      ...(params.kind === 'changes-to-files' ? { afterSnapshotId: 0 } : {}),
+      ...(params.consumerId !== undefined ? { consumerId: params.consumerId } : {}),
+    }),
     { uid: 'lake-stream' },
   );
   if (params.kind === 'changes-to-files') {
     changes
       .map((c) => {
         // about 100 us a change, so that the read spans many checkpoints and kills land in the middle
-        const until = performance.now() + 0.1;
+        const until = performance.now() + (params.busyMs ?? 0.1);
         while (performance.now() < until);
         return `${c.kind}|${c.row.id}|${c.row.version}|${c.row.balance}|${c.row.owner}`;
       })
