@@ -21,6 +21,7 @@ import { CommitConflictError } from '../errors.ts';
 import type { SchemaDefinition } from '../schema/schema.ts';
 import { TableCommit } from '../table/commit.ts';
 import { TagAutoCreation } from '../table/tag-auto-creation.ts';
+import { changelogProducer, LookupChangelogProducer } from '../table/changelog.ts';
 import { expireSnapshots, type ExpireOptions } from '../table/maintenance.ts';
 import type { FileStoreTable } from '../table/table.ts';
 import type { CommitMessage } from '../table/writer.ts';
@@ -46,6 +47,7 @@ export class LakeCommitter implements Committer<LakeCommittable> {
   private readonly writerWatermarks = new Map<number, number>();
   private writers = 0;
   private tagCreation: TagAutoCreation | null = null;
+  private lookup: LookupChangelogProducer | undefined;
 
   constructor(private readonly settings: LakeCommitterSettings) {}
 
@@ -57,6 +59,8 @@ export class LakeCommitter implements Committer<LakeCommittable> {
     users.update([commitUser]);
     this.tableCommit = new TableCommit(this.table, commitUser);
     this.tagCreation = await TagAutoCreation.create(this.table);
+    const producer = changelogProducer(this.table.schema.options, this.table.primaryKey);
+    if (producer === 'lookup' || producer === 'full-compaction') this.lookup = new LookupChangelogProducer(this.table);
   }
 
   /** The least watermark over all writers, once every writer reported one. */
@@ -81,12 +85,16 @@ export class LakeCommitter implements Committer<LakeCommittable> {
       this.metrics.count('lake-commits-skipped');
       return;
     }
-    const messages: CommitMessage[] = [];
+    let messages: CommitMessage[] = [];
     for (const c of committables) for (const m of c.messages) messages.push(m);
     const watermark = this.watermarkOf(committables);
+    const lookup = this.lookup ? await this.lookup.produce(messages) : undefined;
+    if (lookup) messages = lookup.messages;
     try {
       const ids = await this.tableCommit.commit(checkpointId, messages, watermark === undefined ? {} : { watermark });
       this.metrics.count('lake-snapshots', ids.length);
+      lookup?.apply();
+      this.lookup?.committed(ids.length > 0 ? ids[ids.length - 1]! : ((await this.table.snapshots.latestId()) ?? null));
     } catch (e) {
       if (!(e instanceof CommitConflictError)) throw e;
       this.metrics.count('lake-compactions-dropped');

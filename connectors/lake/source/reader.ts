@@ -18,6 +18,8 @@ import type { FileStoreTable } from '../table/table.ts';
 import { openLakeTable, type LakeTableLocation } from '../sink/table-access.ts';
 import { nextSnapshotOf, type BucketPosition, type LakeBucketSplit, bucketSplit } from './positions.ts';
 import { ConsumerProgress } from './consumer-progress.ts';
+import { changelogProducer } from '../table/changelog.ts';
+import type { Snapshot } from '../format/snapshot.ts';
 
 export interface LakeReadSettings {
   location: LakeTableLocation;
@@ -184,6 +186,10 @@ export class LakeSourceReader<T> implements SourceReader<T | Change<T>, LakeBuck
     }
     const s = await sm.snapshot(id);
     const buckets = new Set(group.map((p) => p.bucket));
+    if (this.readsChangelog(table)) {
+      await this.loadChangelog(table, s, group);
+      return true;
+    }
     const added = s.commitKind === 'APPEND' ? (await table.deltaEntries(s)).filter((e) => e.kind === FILE_KIND_ADD && buckets.has(e.bucket)) : [];
     for (const p of group) {
       const entries = added.filter((e) => e.bucket === p.bucket).sort((a, b) => (a.partition < b.partition ? -1 : a.partition > b.partition ? 1 : 0));
@@ -202,6 +208,33 @@ export class LakeSourceReader<T> implements SourceReader<T | Change<T>, LakeBuck
       this.queue.push({ position: p, rows, kinds, after: { bucket: p.bucket, phase: 'delta', snapshotId: id, emitted: 0 } });
     }
     return true;
+  }
+
+  private changelogMode: boolean | undefined;
+
+  /** A table with a changelog producer is streamed from its changelog files, as Java reads it. */
+  private readsChangelog(table: FileStoreTable): boolean {
+    return (this.changelogMode ??= changelogProducer(table.schema.options, table.primaryKey) !== 'none');
+  }
+
+  /** The changes of one snapshot from its changelog files: every record with its kind, in file order. */
+  private async loadChangelog(table: FileStoreTable, s: Snapshot, group: BucketPosition[]): Promise<void> {
+    const entries = await table.changelogEntries(s);
+    for (const p of group) {
+      const mine = entries
+        .filter((e) => e.bucket === p.bucket)
+        .sort((a, b) => (a.partition < b.partition ? -1 : a.partition > b.partition ? 1 : a.file.minSequenceNumber - b.file.minSequenceNumber));
+      const rows: unknown[][] = [];
+      const kinds: number[] = [];
+      for (const e of mine) {
+        const batch = await table.readDataFile(e);
+        for (let i = 0; i < batch.rows.length; i++) {
+          rows.push(batch.rows[i]!);
+          kinds.push(batch.kinds[i] ?? 0);
+        }
+      }
+      this.queue.push({ position: p, rows, kinds, after: { bucket: p.bucket, phase: 'delta', snapshotId: s.id, emitted: 0 } });
+    }
   }
 
   snapshotState(checkpointId: number): LakeBucketSplit[] {

@@ -85,9 +85,11 @@ export class TableCommit {
     const appended: ManifestEntry[] = [];
     const compactDeleted: ManifestEntry[] = [];
     const compactAdded: ManifestEntry[] = [];
+    const changelog: ManifestEntry[] = [];
     for (const m of messages) {
       const base = { partition: m.partition, bucket: m.bucket, totalBuckets: m.totalBuckets };
       for (const f of m.newFiles) appended.push({ ...base, kind: FILE_KIND_ADD, file: f });
+      for (const f of m.changelogFiles ?? []) changelog.push({ ...base, kind: FILE_KIND_ADD, file: f });
       for (const f of m.compactBefore) compactDeleted.push({ ...base, kind: FILE_KIND_DELETE, file: f });
       for (const f of m.compactAfter) compactAdded.push({ ...base, kind: FILE_KIND_ADD, file: f });
     }
@@ -97,10 +99,10 @@ export class TableCommit {
     if (mine && mine.commitIdentifier >= identifier) return written;
     const watermark = opts.watermark !== undefined && Number.isFinite(opts.watermark) ? Math.floor(opts.watermark) : undefined;
     const compacts = compactDeleted.length > 0 || compactAdded.length > 0;
-    if (appended.length > 0 || (!compacts && watermark !== undefined && watermark > ((await this.table.snapshots.latest())?.watermark ?? -Infinity))) {
-      written.push(await this.commitChanges(identifier, 'APPEND', appended, [], watermark));
+    if (appended.length > 0 || changelog.length > 0 || (!compacts && watermark !== undefined && watermark > ((await this.table.snapshots.latest())?.watermark ?? -Infinity))) {
+      written.push(await this.commitChanges(identifier, 'APPEND', appended, [], watermark, changelog));
     }
-    if (compacts) written.push(await this.commitChanges(identifier, 'COMPACT', compactAdded, compactDeleted, watermark));
+    if (compacts) written.push(await this.commitChanges(identifier, 'COMPACT', compactAdded, compactDeleted, watermark, []));
     return written;
   }
 
@@ -187,10 +189,12 @@ export class TableCommit {
     return { metas: [merged], written: [merged.fileName] };
   }
 
-  private async commitChanges(identifier: number, kind: CommitKind, added: ManifestEntry[], deleted: ManifestEntry[], watermark: number | undefined): Promise<number> {
+  private async commitChanges(identifier: number, kind: CommitKind, added: ManifestEntry[], deleted: ManifestEntry[], watermark: number | undefined, changelog: ManifestEntry[]): Promise<number> {
     const t = this.table;
     const sm = t.snapshots;
     const deltaManifest = await this.writeManifest([...deleted, ...added]);
+    const changelogManifest = changelog.length > 0 ? await this.writeManifest(changelog) : null;
+    const changelogRows = changelog.reduce((s, e) => s + e.file.rowCount, 0);
     const maxRetries = this.opts.maxRetries ?? 100;
     for (let attempt = 0; attempt <= maxRetries; attempt++) {
       const latest = await sm.latest();
@@ -204,6 +208,7 @@ export class TableCommit {
       const base = await this.baseManifests(latest);
       const baseList = await this.writeManifestList(base.metas);
       const deltaList = await this.writeManifestList([deltaManifest]);
+      const changelogList = changelogManifest ? await this.writeManifestList([changelogManifest]) : null;
       const addedRows = added.reduce((s, e) => s + e.file.rowCount, 0);
       const deletedRows = deleted.reduce((s, e) => s + e.file.rowCount, 0);
       const snapshot: Snapshot = {
@@ -214,7 +219,8 @@ export class TableCommit {
         baseManifestListSize: baseList.size,
         deltaManifestList: deltaList.name,
         deltaManifestListSize: deltaList.size,
-        changelogManifestList: null,
+        changelogManifestList: changelogList?.name ?? null,
+        ...(changelogList ? { changelogManifestListSize: changelogList.size } : {}),
         commitUser: this.commitUser,
         commitIdentifier: identifier,
         commitKind: kind,
@@ -222,7 +228,7 @@ export class TableCommit {
         logOffsets: {},
         totalRecordCount: (latest?.totalRecordCount ?? 0) + addedRows - deletedRows,
         deltaRecordCount: addedRows - deletedRows,
-        changelogRecordCount: 0,
+        changelogRecordCount: changelogRows,
       };
       const previousWatermark = latest?.watermark ?? undefined;
       const newWatermark = watermark === undefined ? previousWatermark : previousWatermark === undefined ? watermark : Math.max(previousWatermark, watermark);
@@ -237,6 +243,7 @@ export class TableCommit {
       this.lostRaces++;
       await this.io.delete(joinPath(t.path, 'manifest', baseList.name));
       await this.io.delete(joinPath(t.path, 'manifest', deltaList.name));
+      if (changelogList) await this.io.delete(joinPath(t.path, 'manifest', changelogList.name));
       for (const w of base.written) await this.io.delete(joinPath(t.path, 'manifest', w));
     }
     throw new ExternalError(`commit ${identifier} to ${t.path} lost the race for a snapshot id ${maxRetries + 1} times; too many concurrent writers`, { retriable: true });

@@ -43,6 +43,11 @@ async function filesOf(table: FileStoreTable, s: Snapshot): Promise<SnapshotFile
   for (const e of await table.liveEntries(s)) dataFiles.add(table.dataFilePath(e.partition, e.bucket, e.file.fileName));
   // files removed by this snapshot's own delta are still referenced by it (the previous snapshot uses them)
   for (const e of await table.deltaEntries(s)) dataFiles.add(table.dataFilePath(e.partition, e.bucket, e.file.fileName));
+  // changelog files belong to their snapshot alone and go when it expires
+  if (s.changelogManifestList) {
+    for (const m of await table.manifestList(s.changelogManifestList)) manifests.add(m.fileName);
+    for (const e of await table.changelogEntries(s)) dataFiles.add(table.dataFilePath(e.partition, e.bucket, e.file.fileName));
+  }
   return { manifests, dataFiles };
 }
 

@@ -164,6 +164,14 @@ export class FileStoreTable {
     return all;
   }
 
+  /** The changelog files of a snapshot (changelog-producer), empty if it has none. */
+  async changelogEntries(s: Snapshot): Promise<ManifestEntry[]> {
+    if (!s.changelogManifestList) return [];
+    const all: ManifestEntry[] = [];
+    for (const m of await this.manifestList(s.changelogManifestList)) for (const e of await this.manifest(m.fileName)) all.push(e);
+    return all;
+  }
+
   async readDataFile(e: ManifestEntry): Promise<RecordBatchRows> {
     const p = e.file.externalPath ?? this.dataFilePath(e.partition, e.bucket, e.file.fileName);
     const fileSchema = e.file.schemaId === this.schema.id ? this.schema : await this.schemas.schema(e.file.schemaId);

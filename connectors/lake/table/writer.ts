@@ -14,6 +14,7 @@ import { BadRecordError } from '../errors.ts';
 import type { FileStoreTable } from './table.ts';
 import { DELETE, INSERT, isRetract, type RowKind } from './merge.ts';
 import { mergeByKey } from './merge-reader.ts';
+import { changelogFileName, changelogProducer, writeChangelogFile } from './changelog.ts';
 
 export interface CommitMessage {
   /** base64 of the serialized partition BinaryRow */
@@ -23,6 +24,8 @@ export interface CommitMessage {
   newFiles: DataFileMeta[];
   compactBefore: DataFileMeta[];
   compactAfter: DataFileMeta[];
+  /** Changelog files of the new data (changelog-producer input, or lookup once the committer added them). */
+  changelogFiles?: DataFileMeta[];
 }
 
 interface BucketBuffer {
@@ -44,11 +47,14 @@ export class TableWriter {
   private readonly assignBucket: (row: unknown[]) => number;
   private readonly filePrefix = `data-${randomUUID()}-`;
   private fileCounter = 0;
+  /** changelog-producer = input: the input records also go into changelog files. */
+  private readonly inputChangelog: boolean;
   private restoredFrom: number | null | undefined;
   private emptyPartition: string | undefined;
 
   constructor(readonly table: FileStoreTable, private readonly opts: TableWriterOptions = {}) {
     this.assignBucket = table.bucketAssigner();
+    this.inputChangelog = changelogProducer(table.schema.options, table.primaryKey) === 'input';
   }
 
   /** Buffers one row (array in field order or object by field name) with its row kind (0 +I, 1 -U, 2 +U, 3 -D). */
@@ -123,15 +129,21 @@ export class TableWriter {
       for (let i = 0; i < n; i++) seqs[i] = base + i;
       this.nextSeq.set(key, base + n);
       let batch = { rows: buf.rows, seqs, kinds: buf.kinds };
+      const changelogFiles = this.inputChangelog && n > 0
+        ? [await writeChangelogFile(t, buf.partition, buf.bucket, batch, changelogFileName(this.filePrefix.slice('data-'.length, -1), this.fileCounter++))]
+        : [];
       if (t.primaryKey) {
         // one record per key per file, as Java's write buffer does
         batch = mergeByKey(t, batch, { ignoreDelete: t.options.ignoreDelete, keepRetractions: true });
       }
-      if (batch.rows.length === 0) continue;
+      if (batch.rows.length === 0) {
+        if (changelogFiles.length > 0) messages.push({ partition: buf.partition, bucket: buf.bucket, totalBuckets: t.totalBuckets, newFiles: [], compactBefore: [], compactAfter: [], changelogFiles });
+        continue;
+      }
       const fileName = `${this.filePrefix}${this.fileCounter++}.parquet`;
       const { bytes, meta } = encodeDataFile(t.fileShape, batch, { fileName, level: 0, fileSource: 0, compression: t.options.fileCompression });
       await t.io.write(t.dataFilePath(buf.partition, buf.bucket, fileName), bytes);
-      messages.push({ partition: buf.partition, bucket: buf.bucket, totalBuckets: t.totalBuckets, newFiles: [meta], compactBefore: [], compactAfter: [] });
+      messages.push({ partition: buf.partition, bucket: buf.bucket, totalBuckets: t.totalBuckets, newFiles: [meta], compactBefore: [], compactAfter: [], ...(changelogFiles.length > 0 ? { changelogFiles } : {}) });
     }
     return messages;
   }
