@@ -29,9 +29,11 @@ export type PkWritesParams = {
   /** An append-only table (no primary key): every operation's row is inserted, so a duplicate shows as an extra row. */
   appendOnly?: boolean;
   writeBufferRows?: number;
+  /** The table's changelog-producer (default none). */
+  changelogProducer?: 'input' | 'lookup';
 };
 
-export function accountSchema(trigger = 5, appendOnly = false): SchemaDefinition {
+export function accountSchema(trigger = 5, appendOnly = false, changelogProducer?: string): SchemaDefinition {
   if (appendOnly) {
     return { ...accountSchema(trigger), primaryKeys: [], options: { bucket: '4', 'bucket-key': 'id', 'num-sorted-run.compaction-trigger': String(trigger) } };
   }
@@ -43,7 +45,7 @@ export function accountSchema(trigger = 5, appendOnly = false): SchemaDefinition
       { name: 'owner', type: T.string() },
     ],
     primaryKeys: ['id'],
-    options: { bucket: '4', 'num-sorted-run.compaction-trigger': String(trigger) },
+    options: { bucket: '4', 'num-sorted-run.compaction-trigger': String(trigger), ...(changelogProducer ? { 'changelog-producer': changelogProducer } : {}) },
   };
 }
 
@@ -73,7 +75,7 @@ export default defineJob(import.meta.url, (env, params: PkWritesParams) => {
     .sinkTo(
       lakeSink<Account>({
         path: params.path,
-        schema: accountSchema(params.compactionTrigger, params.appendOnly ?? false),
+        schema: accountSchema(params.compactionTrigger, params.appendOnly ?? false, params.changelogProducer),
         writers: params.writers,
         ...(s3 ? { s3 } : {}),
         ...(params.commitUser ? { commitUser: params.commitUser } : {}),
