@@ -11,7 +11,8 @@
  * or dropped as a conflict); two compactions of one bucket do not race each other.
  */
 import type { S3Options } from '../fs/s3.ts';
-import { planCompaction, type CompactTask } from '../table/compact.ts';
+import { planCompaction, sortedRunCount, type CompactTask } from '../table/compact.ts';
+import { liveFilesByBucket } from '../table/commit.ts';
 import type { FileStoreTable } from '../table/table.ts';
 import type { CommitMessage } from '../table/writer.ts';
 
@@ -23,6 +24,10 @@ export class BackgroundCompactor {
   /** `partition|bucket` -> the checkpoint its last compaction was sent with, and that compaction's input files. */
   private readonly sent = new Map<string, { checkpointId: number; inputs: Set<string> }>();
   private lastCompleted = 0;
+  /** The most sorted runs of one of this writer's buckets when the running round planned. */
+  private runsAtPlan = 0;
+  /** Flushes (a new level-0 file per bucket) since the running round planned. */
+  private flushesSincePlan = 0;
   /** Rounds that failed (the round's work is dropped; its files are orphans). */
   failures = 0;
   lastError: unknown;
@@ -40,7 +45,11 @@ export class BackgroundCompactor {
   /** Starts a round unless one is running; `owns` says which buckets belong to this writer. */
   start(owns: (bucket: number) => boolean): void {
     if (this.round) return;
+    this.flushesSincePlan = 0;
     this.round = (async () => {
+      let most = 0;
+      for (const g of (await liveFilesByBucket(this.table)).values()) if (owns(g.bucket)) most = Math.max(most, sortedRunCount(g.files));
+      this.runsAtPlan = most;
       const tasks = (await planCompaction(this.table, this.s3 ? { s3: this.s3 } : {})).filter((t) => owns(t.bucket) && !this.busy(t));
       const results = await Promise.all(tasks.map((t) => this.run(t)));
       this.finished.push(...results);
@@ -58,6 +67,19 @@ export class BackgroundCompactor {
     const sent = this.sent.get(`${task.partition}|${task.bucket}`);
     if (!sent || this.lastCompleted > sent.checkpointId) return false;
     return task.files.some((f) => sent.inputs.has(f.fileName));
+  }
+
+  /** The writer wrote a level-0 file into its buckets. */
+  flushed(): void {
+    this.flushesSincePlan++;
+  }
+
+  /**
+   * Whether the writer should wait for the running round before it writes more files: a bucket would
+   * reach `stopTrigger` sorted runs (Paimon's num-sorted-run.stop-trigger), so compaction fell behind.
+   */
+  shouldStall(stopTrigger: number): boolean {
+    return this.round !== undefined && this.runsAtPlan + this.flushesSincePlan + 1 >= stopTrigger;
   }
 
   /** Results ready to go with checkpoint `checkpointId`. */

@@ -124,7 +124,14 @@ export class LakeWriter implements SinkWriter<BucketedRow, LakeCommittable> {
   async prepareCommit(checkpointId: number, endOfInput: boolean): Promise<LakeCommittable[]> {
     this.throwIfFailed();
     if (endOfInput) await this.compactor?.drain();
+    else if (this.compactor?.shouldStall(this.table.options.stopTrigger)) {
+      // compaction fell behind: wait for it here (the barrier waits, so the input backs up) rather
+      // than let the buckets pile up small files past num-sorted-run.stop-trigger
+      this.ctx.metrics.count('lake-write-stalls');
+      await this.compactor.drain();
+    }
     const messages = [...this.held, ...(await this.prepare())];
+    if (messages.some((m) => m.newFiles.length > 0)) this.compactor?.flushed();
     this.held = [];
     const compacted = this.compactor?.take(checkpointId) ?? [];
     if (compacted.length > 0) this.ctx.metrics.count('lake-compactions', compacted.length);

@@ -13,6 +13,8 @@ export interface TableOptions {
   fileCompression: string;
   /** Number of sorted runs in a bucket that triggers a compaction (num-sorted-run.compaction-trigger). */
   compactionTrigger: number;
+  /** Sorted runs in a bucket at which the writer waits for compaction (num-sorted-run.stop-trigger, default trigger + 3). */
+  stopTrigger: number;
   numLevels: number;
   snapshotRetainMin: number;
   snapshotRetainMax: number;
@@ -75,6 +77,7 @@ export function tableOptions(schema: TableSchema): TableOptions {
     ignoreDelete: bool(o, 'ignore-delete', false) || bool(o, 'partial-update.ignore-delete', false) || bool(o, 'first-row.ignore-delete', false),
     fileCompression: o['file.compression'] ?? 'zstd',
     compactionTrigger: trigger,
+    stopTrigger: int(o, 'num-sorted-run.stop-trigger', trigger + 3),
     numLevels: int(o, 'num-levels', trigger + 1),
     snapshotRetainMin: int(o, 'snapshot.num-retained.min', 10),
     snapshotRetainMax: int(o, 'snapshot.num-retained.max', 2147483647),

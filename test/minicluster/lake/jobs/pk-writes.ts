@@ -29,6 +29,8 @@ export type PkWritesParams = {
   /** An append-only table (no primary key): every operation's row is inserted, so a duplicate shows as an extra row. */
   appendOnly?: boolean;
   writeBufferRows?: number;
+  /** Expire snapshots every this many commits (the sink's default 10; 0: keep every snapshot). */
+  expireEvery?: number;
   /** The table's changelog-producer (default none). */
   changelogProducer?: 'input' | 'lookup';
 };
@@ -80,6 +82,7 @@ export default defineJob(import.meta.url, (env, params: PkWritesParams) => {
         ...(s3 ? { s3 } : {}),
         ...(params.commitUser ? { commitUser: params.commitUser } : {}),
         ...(params.writeBufferRows ? { writeBufferRows: params.writeBufferRows } : {}),
+        ...(params.expireEvery !== undefined ? { expireEvery: params.expireEvery } : {}),
         ...(params.lockDir ? { lock: new LocalFileLock({ dir: params.lockDir }) } : {}),
       }),
       { uid: 'accounts-lake', parallelism: 1 },
