@@ -12,6 +12,8 @@ import { readTable, resolveSnapshot } from './table/read.ts';
 import { parseDuration } from './table/options.ts';
 import { TagManager } from './table/tags.ts';
 import { ConsumerManager } from './table/consumers.ts';
+import { compactTable } from './table/compact.ts';
+import { expireSnapshots, removeOrphanFiles } from './table/maintenance.ts';
 import { waitForWatermark } from './table/watermark-wait.ts';
 import { LakeWaitTimeoutError } from './errors.ts';
 
@@ -28,6 +30,10 @@ const USAGE = `usage: weir lake <command> <table-dir> [options]
                                         print the rows at a snapshot or tag as JSON lines
   tags <table-dir>                      list tags (name, snapshot, watermark)
   consumers <table-dir>                 list streaming consumers (id, next snapshot, last update)
+  compact <table-dir> [--full]          compact buckets with too many sorted runs (every bucket with --full)
+  expire <table-dir>                    expire snapshots by the table's retention options (keeps tags and what consumers need)
+  remove-orphans <table-dir> [--older-than DURATION]
+                                        delete files no snapshot or tag uses, older than DURATION (default 1 d)
   wait <table-dir> --watermark TIME [--timeout DURATION]
                                         return once the table's committed watermark reaches TIME
                                         (ISO 8601 or epoch ms); exit 3 on timeout`;
@@ -66,7 +72,7 @@ interface LakeArgs {
   named: Map<string, string>;
 }
 
-const NAMED = ['--tag', '--watermark', '--timeout'];
+const NAMED = ['--tag', '--watermark', '--timeout', '--older-than'];
 
 function parseArgs(args: string[]): LakeArgs {
   const positional: string[] = [];
@@ -80,6 +86,8 @@ function parseArgs(args: string[]): LakeArgs {
       const v = eq > 0 ? a.slice(eq + 1) : args[++i];
       if (v === undefined) throw new ConfigError(flag, 'needs a value');
       named.set(flag, v);
+    } else if (a === '--full') {
+      named.set('--full', 'true');
     } else if (a === '--snapshot') {
       const n = Number(args[++i]);
       if (!Number.isInteger(n) || n < 1) throw new ConfigError('--snapshot', `'${args[i] ?? ''}' is not a snapshot id (a positive integer)`);
@@ -186,7 +194,7 @@ export const lakeCommand: LakeCommand = {
     const parsed = parseArgs(rest);
     const { positional, snapshot } = parsed;
     const dir = positional[0];
-    if (!sub || !dir || !['snapshots', 'schema', 'files', 'dump', 'tags', 'consumers', 'wait'].includes(sub)) {
+    if (!sub || !dir || !['snapshots', 'schema', 'files', 'dump', 'tags', 'consumers', 'wait', 'compact', 'expire', 'remove-orphans'].includes(sub)) {
       console.error(USAGE);
       return 2;
     }
@@ -198,6 +206,19 @@ export const lakeCommand: LakeCommand = {
       case 'dump': await dump(table, snapshot, parsed.named.get('--tag')); break;
       case 'tags': await tags(table); break;
       case 'consumers': await consumers(table); break;
+      case 'compact': {
+        const id = await compactTable(table, { full: parsed.named.has('--full') });
+        out(id === null ? 'nothing to compact' : `compacted: snapshot ${id}`);
+        break;
+      }
+      case 'expire': out(`expired snapshots: ${(await expireSnapshots(table)).join(', ') || 'none'}`); break;
+      case 'remove-orphans': {
+        const older = parsed.named.get('--older-than');
+        const removed = await removeOrphanFiles(table, older === undefined ? {} : { olderThanMs: parseDuration(older, '--older-than') });
+        for (const f of removed) out(`removed ${f}`);
+        out(`${removed.length} orphan file${removed.length === 1 ? '' : 's'} removed`);
+        break;
+      }
       case 'wait': return wait(table, parsed);
     }
     return 0;

@@ -43,14 +43,14 @@ export class BackgroundCompactor {
   }
 
   /** Starts a round unless one is running; `owns` says which buckets belong to this writer. */
-  start(owns: (bucket: number) => boolean): void {
+  start(owns: (bucket: number) => boolean, full = false): void {
     if (this.round) return;
     this.flushesSincePlan = 0;
     this.round = (async () => {
       let most = 0;
       for (const g of (await liveFilesByBucket(this.table)).values()) if (owns(g.bucket)) most = Math.max(most, sortedRunCount(g.files));
       this.runsAtPlan = most;
-      const tasks = (await planCompaction(this.table, this.s3 ? { s3: this.s3 } : {})).filter((t) => owns(t.bucket) && !this.busy(t));
+      const tasks = (await planCompaction(this.table, { full, ...(this.s3 ? { s3: this.s3 } : {}) })).filter((t) => owns(t.bucket) && !this.busy(t));
       const results = await Promise.all(tasks.map((t) => this.run(t)));
       this.finished.push(...results);
     })()

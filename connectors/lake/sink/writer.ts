@@ -88,6 +88,9 @@ export class LakeWriter implements SinkWriter<BucketedRow, LakeCommittable> {
     if (w.bufferedRows >= this.settings.writeBufferRows) return this.prepare().then((m) => void this.held.push(...m));
   }
 
+  /** Checkpoints since the last full compaction round started (full-compaction.delta-commits). */
+  private checkpointsSinceFull = 0;
+
   /** The watermark this writer last sent to the committer (a restarted writer says it again). */
   private reportedWatermark = -Infinity;
 
@@ -135,7 +138,13 @@ export class LakeWriter implements SinkWriter<BucketedRow, LakeCommittable> {
     this.held = [];
     const compacted = this.compactor?.take(checkpointId) ?? [];
     if (compacted.length > 0) this.ctx.metrics.count('lake-compactions', compacted.length);
-    if (!endOfInput) this.compactor?.start((b) => this.owns(b));
+    if (!endOfInput) {
+      // full-compaction.delta-commits: every N checkpoints the round merges every bucket fully
+      const every = this.table.options.fullCompactionDeltaCommits;
+      const full = every > 0 && ++this.checkpointsSinceFull >= every;
+      if (full && !this.compactor?.running) this.checkpointsSinceFull = 0;
+      this.compactor?.start((b) => this.owns(b), full);
+    }
     const all = [...messages, ...compacted];
     // the watermark goes with the files, and alone when it rose: the table's watermark is the
     // least over all writers, so the committer must hear from each writer whose watermark moved

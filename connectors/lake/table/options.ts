@@ -16,6 +16,8 @@ export interface TableOptions {
   /** Sorted runs in a bucket at which the writer waits for compaction (num-sorted-run.stop-trigger, default trigger + 3). */
   stopTrigger: number;
   numLevels: number;
+  /** Full compaction every this many checkpoints of a writer (full-compaction.delta-commits); 0: never. */
+  fullCompactionDeltaCommits: number;
   snapshotRetainMin: number;
   snapshotRetainMax: number;
   snapshotTimeRetainedMs: number;
@@ -79,6 +81,7 @@ export function tableOptions(schema: TableSchema): TableOptions {
     compactionTrigger: trigger,
     stopTrigger: int(o, 'num-sorted-run.stop-trigger', trigger + 3),
     numLevels: int(o, 'num-levels', trigger + 1),
+    fullCompactionDeltaCommits: int(o, 'full-compaction.delta-commits', 0),
     snapshotRetainMin: int(o, 'snapshot.num-retained.min', 10),
     snapshotRetainMax: int(o, 'snapshot.num-retained.max', 2147483647),
     snapshotTimeRetainedMs: parseDuration(o['snapshot.time-retained'] ?? '1 h', 'snapshot.time-retained'),

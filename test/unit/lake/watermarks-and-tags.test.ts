@@ -176,3 +176,35 @@ describe('weir lake wait and tags (CLI)', () => {
     expect(tags.stdout.trim().split('\n')[1]!.split('\t').slice(0, 3)).toEqual(['2026-12-03', '1', '2026-12-04T10:00:00.000Z']);
   });
 });
+
+describe('weir lake compact, expire, remove-orphans (CLI)', () => {
+  it('compact --full leaves one file per bucket, expire keeps tagged files, remove-orphans deletes only old unused files', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const fs = await import('node:fs');
+    const path = await import('node:path');
+    const bin = path.resolve(import.meta.dirname, '../../../runtime/cli/bin.mjs');
+    const table = await newTable({ 'snapshot.num-retained.min': '1', 'snapshot.num-retained.max': '1' });
+    for (let i = 1; i <= 3; i++) await commit(table, i, [[i, `v${i}`], [1, `again${i}`]]);
+    const run = (...args: string[]) => spawnSync('node', [bin, 'lake', ...args], { encoding: 'utf8' });
+    const orphan = path.join(table.path, 'bucket-0', 'data-orphan-0.parquet');
+    fs.writeFileSync(orphan, 'left by a lost commit');
+    const old = (Date.now() - 2 * 86_400_000) / 1000;
+    fs.utimesSync(orphan, old, old);
+    const fresh = path.join(table.path, 'bucket-0', 'data-inflight-0.parquet');
+    fs.writeFileSync(fresh, 'a commit in flight');
+
+    expect(run('compact', table.path, '--full').stdout).toMatch(/^compacted: snapshot 4/);
+    expect(run('expire', table.path).stdout.trim()).toBe('expired snapshots: 1, 2, 3');
+    const removed = run('remove-orphans', table.path, '--older-than', '1 d');
+    expect(removed.stdout).toContain('data-orphan-0.parquet');
+    expect(removed.stdout.trim().endsWith('1 orphan file removed')).toBe(true);
+    expect(fs.existsSync(fresh)).toBe(true);
+    const live = mergeLive(await table.liveEntries((await table.snapshots.latest())!));
+    expect(live).toBe(1);
+    expect(sortedText(await readTable(table))).toEqual(sortedText([[1, 'again3'], [2, 'v2'], [3, 'v3']]));
+  });
+});
+
+function mergeLive(entries: Array<{ kind: number }>): number {
+  return entries.filter((e) => e.kind === 0).length;
+}

@@ -33,6 +33,8 @@ export type PkWritesParams = {
   expireEvery?: number;
   /** The table's changelog-producer (default none). */
   changelogProducer?: 'input' | 'lookup';
+  /** More table options. */
+  tableOptions?: Record<string, string>;
 };
 
 export function accountSchema(trigger = 5, appendOnly = false, changelogProducer?: string): SchemaDefinition {
@@ -49,6 +51,10 @@ export function accountSchema(trigger = 5, appendOnly = false, changelogProducer
     primaryKeys: ['id'],
     options: { bucket: '4', 'num-sorted-run.compaction-trigger': String(trigger), ...(changelogProducer ? { 'changelog-producer': changelogProducer } : {}) },
   };
+}
+
+function withOptions(schema: SchemaDefinition, options: Record<string, string> | undefined): SchemaDefinition {
+  return options ? { ...schema, options: { ...schema.options, ...options } } : schema;
 }
 
 type Op = { kind: 'insert' | 'update' | 'delete'; row: Account };
@@ -77,7 +83,7 @@ export default defineJob(import.meta.url, (env, params: PkWritesParams) => {
     .sinkTo(
       lakeSink<Account>({
         path: params.path,
-        schema: accountSchema(params.compactionTrigger, params.appendOnly ?? false, params.changelogProducer),
+        schema: withOptions(accountSchema(params.compactionTrigger, params.appendOnly ?? false, params.changelogProducer), params.tableOptions),
         writers: params.writers,
         ...(s3 ? { s3 } : {}),
         ...(params.commitUser ? { commitUser: params.commitUser } : {}),
