@@ -18,6 +18,7 @@ import type { LakeBucketSplit } from './positions.ts';
 import { ConfigError } from '../errors.ts';
 import type { LakeTableLocation } from '../sink/table-access.ts';
 import { LakeSourceReader, type LakeReadSettings } from './reader.ts';
+import type { Condition } from '../table/read.ts';
 
 interface LakeSourceCommon extends LakeTableLocation {
   name?: string;
@@ -27,6 +28,11 @@ export interface LakeBatchSourceOptions extends LakeSourceCommon {
   mode: 'batch';
   /** The snapshot to read (time travel); default the latest when each reader starts. */
   snapshotId?: number;
+  /**
+   * Only rows matching every condition, e.g. `[{ field: 'day', op: '>=', value: 19000 }]`: partitions,
+   * buckets and files whose statistics exclude a match are not read (README "Streaming lakehouse").
+   */
+  filter?: Condition[];
 }
 
 export interface LakeStreamingSourceOptions extends LakeSourceCommon {
@@ -63,6 +69,7 @@ export function lakeSource<T>(options: LakeSourceOptions): LakeSource<T> | LakeS
     startFrom: options.mode === 'streaming' ? (options.startFrom ?? 'initial') : 'initial',
     pollIntervalMs: options.mode === 'streaming' ? (options.pollIntervalMs ?? 1000) : 1000,
     ...(options.mode === 'streaming' && options.consumerId !== undefined ? { consumerId: checkConsumerId(options.consumerId) } : {}),
+    ...(options.mode === 'batch' && options.filter !== undefined ? { filter: options.filter } : {}),
   };
   const source: LakeSource<T | Change<T>> = {
     name: options.name ?? `lake-source(${options.path})`,

@@ -12,7 +12,7 @@ import { rowKindOfByte, type Change } from '../../../operators/changelog.ts';
 import type { PollStatus, ReaderOutput, SourceReader, SourceReaderContext, SplitOutput } from '../../../runtime/source/contract.ts';
 import { ConfigError } from '../errors.ts';
 import { FILE_KIND_ADD } from '../format/manifest.ts';
-import { planSplits, readSplit } from '../table/read.ts';
+import { compileFilter, planSplits, readSplit, type Condition } from '../table/read.ts';
 import { concatBatches, mergeByKey } from '../table/merge-reader.ts';
 import type { FileStoreTable } from '../table/table.ts';
 import { openLakeTable, type LakeTableLocation } from '../sink/table-access.ts';
@@ -29,6 +29,8 @@ export interface LakeReadSettings {
   /** Streaming: 'initial' emits the latest snapshot's content first, 'latest' only the changes after it. */
   startFrom: 'initial' | 'latest';
   pollIntervalMs: number;
+  /** Batch: only rows matching every condition (files pruned by their statistics first). */
+  filter?: Condition[];
   /** Streaming: record the position in the table's consumer/consumer-<id>, protecting it from expiration. */
   consumerId?: string;
 }
@@ -165,11 +167,13 @@ export class LakeSourceReader<T> implements SourceReader<T | Change<T>, LakeBuck
   }
   private async loadSnapshot(table: FileStoreTable, id: number, group: BucketPosition[]): Promise<void> {
     const buckets = new Set(group.map((p) => p.bucket));
-    const { splits } = await planSplits(table, { snapshotId: id });
+    const filter = this.settings.filter ?? [];
+    const { splits } = await planSplits(table, { snapshotId: id, filter });
+    const test = filter.length > 0 ? compileFilter(table, filter) : null;
     const mine = splits.filter((s) => buckets.has(s.bucket)).sort((a, b) => (a.partition < b.partition ? -1 : a.partition > b.partition ? 1 : 0));
     for (const p of group) {
       const rows: unknown[][] = [];
-      for (const s of mine) if (s.bucket === p.bucket) for (const r of await readSplit(table, s)) rows.push(r);
+      for (const s of mine) if (s.bucket === p.bucket) for (const r of await readSplit(table, s)) if (!test || test(r)) rows.push(r);
       const after: BucketPosition = { bucket: p.bucket, phase: this.settings.bounded ? 'done' : 'delta', snapshotId: id, emitted: 0 };
       this.queue.push({ position: p, rows, kinds: this.settings.bounded ? null : rows.map(() => 0), after });
     }

@@ -11,6 +11,7 @@ import { BinaryRowWriter, bucketOf } from '../format/binary-row.ts';
 import type { FileStoreTable } from './table.ts';
 import { concatBatches, mergeByKey } from './merge-reader.ts';
 import { tagSnapshot } from './tags.ts';
+import { StatsPruner } from './stats-pruning.ts';
 
 export type PredicateOp = '=' | '!=' | '<' | '<=' | '>' | '>=' | 'in' | 'isNull' | 'isNotNull';
 
@@ -103,6 +104,7 @@ export function splitsOf(table: FileStoreTable, snapshotId: number, entries: Man
   const partFilter = filter.filter((c) => table.schema.partitionKeys.includes(c.field));
   const partTest = partFilter.length > 0 ? compileFilter(table, partFilter) : null;
   const buckets = bucketsFor(table, filter);
+  const pruner = new StatsPruner(table, filter);
   const groups = new Map<string, Split>();
   const partOk = new Map<string, boolean>();
   for (const e of entries) {
@@ -118,6 +120,7 @@ export function splitsOf(table: FileStoreTable, snapshotId: number, entries: Man
       }
       if (!ok) continue;
     }
+    if (pruner.active && !pruner.mayMatch(e)) continue;
     const key = `${e.partition}|${e.bucket}`;
     let g = groups.get(key);
     if (!g) { g = { snapshotId, partition: e.partition, bucket: e.bucket, files: [] }; groups.set(key, g); }

@@ -85,3 +85,17 @@ describe('lake source reader', () => {
     expect([...before, ...after].sort()).toEqual(all);
   });
 });
+
+describe('lake batch source with a filter', () => {
+  it('emits only matching rows of the snapshot', async () => {
+    const table = await tableWithSnapshots('filtered');
+    const src = lakeSource<Row>({ path: table.path, mode: 'batch', filter: [{ field: 'id', op: '<', value: 10 }, { field: 'v', op: '=', value: 's5' }] });
+    const h = await new SourceHarness(src, 1).start();
+    const out = h.emitted(0);
+    for (let i = 0; i < 200 && h.poll(0, 100) !== 'end'; i++) await Promise.race([h.readers[0]!.available(), new Promise((r) => setTimeout(r, 10))]);
+    const got = out.map((e) => `${e.value.id}|${e.value.v}`).sort();
+    // snapshot 5 wrote ids with (id + 5) % 3 != 0, deleting those with (id + 5) % 7 == 0
+    const expected = Array.from({ length: 10 }, (_, id) => id).filter((id) => (id + 5) % 3 !== 0 && (id + 5) % 7 !== 0).map((id) => `${id}|s5`).sort();
+    expect(got).toEqual(expected);
+  });
+});
