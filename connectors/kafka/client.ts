@@ -57,7 +57,7 @@ interface PartitionData {
   messages: FetchedMessage[];
 }
 
-interface InternalBroker {
+export interface InternalBroker {
   fetch(request: {
     replicaId: number;
     isolationLevel: number;
@@ -66,17 +66,19 @@ interface InternalBroker {
     maxBytes: number;
     topics: { topic: string; partitions: { partition: number; fetchOffset: string; maxBytes: number }[] }[];
   }): Promise<{ responses: { topicName: string; partitions: PartitionData[] }[] }>;
+  endTxn(request: { transactionalId: string; producerId: string; producerEpoch: number; transactionResult: boolean }): Promise<unknown>;
   offsetCommit(request: { groupId: string; groupGenerationId: number; memberId: string; topics: { topic: string; partitions: { partition: number; offset: string }[] }[] }): Promise<unknown>;
 }
 
-interface InternalCluster {
+export interface InternalCluster {
   connect(): Promise<void>;
   disconnect(): Promise<void>;
   refreshMetadata(): Promise<void>;
   addMultipleTargetTopics(topics: string[]): Promise<void>;
   findLeaderForPartitions(topic: string, partitions: number[]): Record<string, number[]>;
   findBroker(o: { nodeId: string }): Promise<InternalBroker>;
-  findGroupCoordinator(o: { groupId: string }): Promise<InternalBroker>;
+  findGroupCoordinator(o: { groupId: string; coordinatorType?: number }): Promise<InternalBroker>;
+  retry: unknown;
 }
 
 interface InternalBatch {
@@ -94,6 +96,26 @@ const Batch = require('kafkajs/src/consumer/batch.js') as BatchConstructor;
 const loggers = require('kafkajs/src/loggers/index.js') as { createLogger(o: { level: number; logCreator: unknown }): unknown };
 const LoggerConsole = require('kafkajs/src/loggers/console.js') as unknown;
 const socketFactory = require('kafkajs/src/network/socketFactory.js') as () => unknown;
+
+/** kafkajs' cluster (connections, metadata, retries) with the connector's settings. */
+export function createCluster(connection: KafkaConnectionOptions, extra: { allowAutoTopicCreation: boolean; isolationLevel?: number }): InternalCluster {
+  const config = kafkaConfig(connection);
+  return new Cluster({
+    logger: createKafkaLogger(connection),
+    socketFactory: socketFactory(),
+    brokers: config.brokers,
+    clientId: config.clientId,
+    connectionTimeout: config.connectionTimeout,
+    requestTimeout: config.requestTimeout,
+    enforceRequestTimeout: true,
+    retry: config.retry,
+    ...extra,
+  });
+}
+
+export function createKafkaLogger(connection: KafkaConnectionOptions): unknown {
+  return loggers.createLogger({ level: kafkaConfig(connection).logLevel!, logCreator: LoggerConsole });
+}
 
 /** What one fetch returned for one partition. */
 export interface PartitionFetch {
@@ -136,19 +158,7 @@ export class ClusterFetcher implements PartitionFetcher {
     private readonly connection: KafkaConnectionOptions,
     private readonly settings: FetchSettings,
   ) {
-    const config = kafkaConfig(connection);
-    this.cluster = new Cluster({
-      logger: loggers.createLogger({ level: config.logLevel!, logCreator: LoggerConsole }),
-      socketFactory: socketFactory(),
-      brokers: config.brokers,
-      clientId: config.clientId,
-      connectionTimeout: config.connectionTimeout,
-      requestTimeout: config.requestTimeout,
-      enforceRequestTimeout: true,
-      retry: config.retry,
-      allowAutoTopicCreation: false,
-      isolationLevel: settings.readCommitted ? 1 : 0,
-    });
+    this.cluster = createCluster(connection, { allowAutoTopicCreation: false, isolationLevel: settings.readCommitted ? 1 : 0 });
   }
 
   private async ready(topics: Iterable<string>): Promise<void> {

@@ -9,3 +9,4 @@ export type { KafkaPartitionSplit } from './split.ts';
 export type { KafkaEnumeratorState } from './enumerator.ts';
 export { jsonDeserializer, stringDeserializer, bytesDeserializer, avroDeserializer, withMetadata, type KafkaRecord, type KafkaDeserializer } from './deserializers.ts';
 export { KafkaUnreachableError, KafkaTopicNotFoundError, KafkaOffsetOutOfRangeError, KafkaNoStartingOffsetError, KafkaError } from './errors.ts';
+export { kafkaSink, type KafkaSinkOptions, type DeliveryGuarantee, type KafkaCommittable } from './sink.ts';

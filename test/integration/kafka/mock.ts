@@ -99,3 +99,89 @@ export async function readAll(topic: string): Promise<{ partition: number; offse
   await consumer.disconnect();
   return out;
 }
+
+/** A record as stored in the log, with what read_committed filtering needs. */
+export interface LogRecord {
+  partition: number;
+  offset: number;
+  value: string | null;
+  producerId: string;
+  inTransaction: boolean;
+  /** A transaction marker: this producer's open transaction ends here. */
+  control?: 'commit' | 'abort';
+}
+
+interface RawMessage {
+  offset: string;
+  value: Buffer | null;
+  key: Buffer | null;
+  isControlRecord?: boolean;
+  batchContext?: { producerId: string; inTransaction: boolean; isControlBatch: boolean };
+}
+
+/**
+ * Every record of `topic` with its producer and transaction markers, read with raw fetches (no
+ * filtering). The mock answers read_committed fetches with aborted records and no aborted-transaction
+ * list, so tests apply read_committed themselves with `committedValues`.
+ */
+export async function readLog(topic: string): Promise<LogRecord[]> {
+  const { createCluster } = await import('../../../connectors/kafka/client.ts');
+  const cluster = createCluster({ brokers: kafkaEnv().brokers }, { allowAutoTopicCreation: false });
+  await cluster.connect();
+  const out: LogRecord[] = [];
+  try {
+    const admin = kafka().admin();
+    await admin.connect();
+    const ends = await admin.fetchTopicOffsets(topic);
+    await admin.disconnect();
+    await cluster.addMultipleTargetTopics([topic]);
+    for (const end of ends) {
+      const high = Number(end.high);
+      let offset = Number(end.low);
+      while (offset < high) {
+        const leaders = cluster.findLeaderForPartitions(topic, [end.partition]);
+        const broker = await cluster.findBroker({ nodeId: Object.keys(leaders)[0]! });
+        const { responses } = (await broker.fetch({
+          replicaId: -1,
+          isolationLevel: 0,
+          maxWaitTime: 50,
+          minBytes: 1,
+          maxBytes: 4 << 20,
+          topics: [{ topic, partitions: [{ partition: end.partition, fetchOffset: String(offset), maxBytes: 4 << 20 }] }],
+        })) as unknown as { responses: { partitions: { messages: RawMessage[] }[] }[] };
+        const messages = responses[0]!.partitions[0]!.messages.filter((m) => Number(m.offset) >= offset);
+        if (messages.length === 0) break;
+        for (const m of messages) {
+          const ctx = m.batchContext!;
+          const record: LogRecord = { partition: end.partition, offset: Number(m.offset), value: m.value?.toString() ?? null, producerId: ctx.producerId, inTransaction: ctx.inTransaction };
+          // A control record's key is version (int16) then type (int16): 0 abort, 1 commit.
+          if (ctx.isControlBatch) record.control = m.key!.readInt16BE(2) === 1 ? 'commit' : 'abort';
+          out.push(record);
+          offset = Number(m.offset) + 1;
+        }
+      }
+    }
+  } finally {
+    await cluster.disconnect();
+  }
+  return out;
+}
+
+/** What a read_committed consumer would see: non-transactional records and those of committed transactions. */
+export function committedValues(log: readonly LogRecord[]): string[] {
+  const out: string[] = [];
+  const open = new Map<string, string[]>(); // partition/producer -> values of its open transaction
+  for (const r of log) {
+    const k = `${r.partition}/${r.producerId}`;
+    if (r.control) {
+      if (r.control === 'commit') out.push(...(open.get(k) ?? []));
+      open.delete(k);
+    } else if (!r.inTransaction) out.push(r.value!);
+    else {
+      let list = open.get(k);
+      if (!list) open.set(k, (list = []));
+      list.push(r.value!);
+    }
+  }
+  return out;
+}
