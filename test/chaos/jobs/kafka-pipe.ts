@@ -13,7 +13,10 @@ export interface PipeEvent {
 
 export type PipeParams = {
   brokers: string[];
-  inTopic: string;
+  /** The topic to read, or a pattern (with discovery every `discoveryMs`). */
+  inTopic?: string;
+  topicPattern?: string;
+  discoveryMs?: number;
   outTopic: string;
   guarantee: DeliveryGuarantee;
   transactionalIdPrefix: string;
@@ -24,7 +27,15 @@ export type PipeParams = {
 export default defineJob(import.meta.url, (env, p: PipeParams) => {
   env
     .fromSource(
-      kafkaSource<PipeEvent>({ brokers: p.brokers, topics: [p.inTopic], bounded: p.bounded ?? false, groupId: p.groupId, maxWaitMs: 100, partitionDiscoveryIntervalMs: 0 }),
+      kafkaSource<PipeEvent>({
+        brokers: p.brokers,
+        topics: p.inTopic === undefined ? undefined : [p.inTopic],
+        topicPattern: p.topicPattern,
+        bounded: p.bounded ?? false,
+        groupId: p.groupId,
+        maxWaitMs: 100,
+        partitionDiscoveryIntervalMs: p.discoveryMs ?? 0,
+      }),
       { uid: 'kafka-in' },
     )
     .map((e) => ({ id: e.id, doubled: e.id * 2, sentAt: e.sentAt }), { uid: 'double' })
