@@ -37,4 +37,22 @@ export const kafkaConnector: ConnectorDefinition = {
       return kafkaSource(o as unknown as Parameters<typeof kafkaSource>[0]);
     },
   },
+  sink: {
+    options: {
+      ...connection,
+      topic: { required: true, description: 'the topic to write to' },
+      deliveryGuarantee: { description: 'none, at-least-once (default) or exactly-once' },
+      transactionalIdPrefix: { description: 'exactly-once: prefix of the transactional ids, unique per job' },
+      transactionTimeoutMs: { description: 'exactly-once: broker-side transaction timeout (default 60000)' },
+      keyField: { description: 'the record field whose value is the key (default none)' },
+      batchSize: { description: 'records per produce request (default 1000)' },
+      name: { description: 'sink name' },
+    },
+    async create(o) {
+      const { kafkaSink } = await import('./sink.ts');
+      const { keyField, ...rest } = o as unknown as { keyField?: string } & Parameters<typeof kafkaSink<Record<string, unknown>>>[0];
+      const key = keyField === undefined ? undefined : (v: Record<string, unknown>) => (v[keyField] === undefined || v[keyField] === null ? null : String(v[keyField]));
+      return kafkaSink<Record<string, unknown>>({ ...rest, key }) as never;
+    },
+  },
 };
