@@ -6,9 +6,9 @@
  * down, through kafkajs' own `Cluster` (metadata, leaders, connections, retries) and `Broker.fetch`,
  * and filter fetched batches with kafkajs' `Batch` (aborted transactions, control records), as its
  * consumer does; offsets are committed with OffsetCommit at generation -1, as a Java consumer using
- * `assign()` does. These modules are kafkajs internals (`kafkajs/src/...`, CommonJS, no types):
- * kafkajs is pinned to 2.2.x in package.json, and the small interfaces below are all this connector
- * relies on. The admin client (offsets, metadata) and the producer are kafkajs' public API.
+ * `assign()` does. These modules are kafkajs internals (`kafkajs/src/...`, CommonJS, no types); the
+ * small interfaces below are all this connector relies on (written against kafkajs 2.2.4; the integration tests exercise every one of them). The admin
+ * client (offsets, metadata) and the non-transactional producer are kafkajs' public API.
  */
 import { createRequire } from 'node:module';
 import { Kafka, logLevel, type Admin, type KafkaConfig } from 'kafkajs';
