@@ -36,10 +36,15 @@ async function committedOutput(topic: string): Promise<string[]> {
  * Runs the pipe at parallelism 2 with 150 ms checkpoints, producing a chunk whenever the committed
  * output caught up with the previous one; `kill` acts after each chunk. Returns the committed output.
  */
-async function run(name: string, kill: (handle: JobHandle, chunk: number) => void, onEvents?: (handle: JobHandle) => void): Promise<{ output: string[]; restarts: number }> {
+async function run(
+  name: string,
+  kill: (handle: JobHandle, chunk: number) => void,
+  onEvents?: (handle: JobHandle) => void,
+  guarantee: PipeParams['guarantee'] = 'exactly-once',
+): Promise<{ output: string[]; restarts: number }> {
   const inTopic = await createTopic(`chaos-in-${name}`, 4);
   const outTopic = await createTopic(`chaos-out-${name}`, 3);
-  const params: PipeParams = { brokers, inTopic, outTopic, guarantee: 'exactly-once', transactionalIdPrefix: `chaos-${outTopic}` };
+  const params: PipeParams = { brokers, inTopic, outTopic, guarantee, transactionalIdPrefix: `chaos-${outTopic}` };
   const handle = await new MiniCluster({
     workers: 2,
     workDir: path.join(root, name, 'work'),
@@ -53,7 +58,7 @@ async function run(name: string, kill: (handle: JobHandle, chunk: number) => voi
       kill(handle, c);
       // Wait (on a condition, not a time) until this chunk is committed before the next one.
       for (let attempt = 0; ; attempt++) {
-        const got = (await committedOutput(outTopic)).length;
+        const got = new Set(await committedOutput(outTopic)).size;
         if (got >= (c + 1) * CHUNK) break;
         if (handle.status !== 'running') throw new Error(`job ${handle.status} after ${got} committed records`);
         if (attempt > 2000) throw new Error(`only ${got} of ${(c + 1) * CHUNK} records committed`);
@@ -105,5 +110,24 @@ describe('Kafka exactly-once with worker kills', () => {
     );
     expect(kills).toBeGreaterThanOrEqual(1);
     expect(r.output).toEqual(expectedOutput());
+  });
+
+  it('at-least-once with the same kills loses nothing (and may repeat)', async () => {
+    const random = new SeededRandom(501);
+    const killAfter = new Set([1 + random.int(2), 3 + random.int(2)]);
+    const r = await run(
+      'alo',
+      (handle, chunk) => {
+        if (!killAfter.has(chunk)) return;
+        const worker = random.int(2);
+        setTimeout(() => {
+          if (handle.status === 'running' && handle.liveTaskManagers === 2) handle.killTaskManager(worker);
+        }, random.int(150));
+      },
+      undefined,
+      'at-least-once',
+    );
+    expect(r.restarts).toBeGreaterThanOrEqual(1);
+    expect([...new Set(r.output)].sort()).toEqual(expectedOutput());
   });
 });
