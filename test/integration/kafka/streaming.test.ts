@@ -11,8 +11,9 @@ import { type JobHandle, MiniCluster } from 'weir';
 import { kafkaSource, type KafkaPartitionSplit } from 'weir/kafka';
 import job, { type PipeParams } from '../../chaos/jobs/kafka-pipe.ts';
 import sourceJob from './source-job.ts';
+import windowJob from './window-job.ts';
 import { SourceHarness } from '../../harness/source-harness.ts';
-import { committedValues, createNamedTopic, createTopic, kafka, kafkaEnv, produceJson, readLog } from './mock.ts';
+import { committedValues, createNamedTopic, createTopic, kafka, kafkaEnv, produceJson, readLog, withProducer } from './mock.ts';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'weir-kafka-streaming-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -52,6 +53,20 @@ describe('Kafka source in running jobs', () => {
       await createNamedTopic(`${prefix}-b`, 3);
       await produceJson(`${prefix}-b`, 3, range(60, 100).map((id) => ({ id })));
       expect(await waitForCommitted(outTopic, 160, handle)).toEqual(out(range(160)));
+    } finally {
+      await handle.cancel();
+    }
+  });
+
+  it('each partition makes its own watermark from Kafka timestamps; an idle partition stops holding it back', async () => {
+    const inTopic = await createTopic('wm-in', 2);
+    const outTopic = await createTopic('wm-out', 1);
+    // Partition 0 gets records at 100, 200 and 1100 ms; partition 1 gets none: until it is idle its
+    // watermark (none yet) holds the window [0, 1000) back.
+    await withProducer((pr) => pr.send({ topic: inTopic, messages: [100, 200, 1100].map((ts, id) => ({ value: JSON.stringify({ id }), partition: 0, timestamp: String(ts) })) }));
+    const handle = await cluster('watermarks').submit(windowJob, { params: { brokers, inTopic, outTopic, idleMs: 200 }, parallelism: 1 });
+    try {
+      expect(await waitForCommitted(outTopic, 1, handle)).toEqual([JSON.stringify({ start: 0, count: 2 })]);
     } finally {
       await handle.cancel();
     }
