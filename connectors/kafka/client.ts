@@ -188,8 +188,14 @@ export class ClusterFetcher implements PartitionFetcher {
       if (!list) byLeader.set(nodeId, (list = []));
       list.push(r);
     }
-    const results = await Promise.all([...byLeader].map(([nodeId, list]) => this.fetchFrom(nodeId, list)));
-    return results.flat();
+    try {
+      const results = await Promise.all([...byLeader].map(([nodeId, list]) => this.fetchFrom(nodeId, list)));
+      return results.flat();
+    } catch (e) {
+      // A moved leader, a broker gone, a deleted topic: look again before the reader retries.
+      if ((e as { name?: string }).name !== 'KafkaJSOffsetOutOfRange') await this.cluster.refreshMetadata().catch(() => {});
+      throw e;
+    }
   }
 
   private async fetchFrom(nodeId: string, requests: FetchRequest[]): Promise<PartitionFetch[]> {

@@ -47,6 +47,7 @@ export class KafkaSourceReader<T> implements SourceReader<T, KafkaPartitionSplit
   private wakeTask: (() => void) | undefined;
   private waiting: Promise<void> | undefined;
   private failures = 0;
+  private turn = 0;
   private metadata: KafkaMetadataClient | undefined;
   /** Offsets taken at each checkpoint, committed to the group when it completes. */
   private readonly offsetsAt = new Map<number, FetchRequest[]>();
@@ -72,7 +73,11 @@ export class KafkaSourceReader<T> implements SourceReader<T, KafkaPartitionSplit
   poll(output: ReaderOutput<T>, max: number): PollStatus {
     if (this.failure) throw this.failure;
     let emitted = 0;
-    for (const [id, s] of this.splits) {
+    // Start at a different split each poll, so that one busy partition does not run ahead of the others.
+    const states = [...this.splits];
+    const first = states.length === 0 ? 0 : this.turn++ % states.length;
+    for (let k = 0; k < states.length; k++) {
+      const [id, s] = states[(first + k) % states.length]!;
       if (emitted >= max) break;
       const stop = s.split.stoppingOffset ?? Infinity;
       if (s.head < s.buffer.length) {

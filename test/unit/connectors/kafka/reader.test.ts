@@ -185,4 +185,23 @@ describe('Kafka source reader', () => {
     await r.close(); // waits for the commit in flight
     expect(f.commits).toEqual([{ groupId: 'g', offsets: [{ topic: 't', partition: 0, offset: 2 }] }]);
   });
+
+  it('takes turns over its partitions, so that one with much buffered does not run ahead', async () => {
+    const f = new FakeFetcher();
+    f.logs.set('t-0', { earliest: 0, values: json([0, 2, 4, 6]) });
+    f.logs.set('t-1', { earliest: 0, values: json([1, 3, 5, 7]) });
+    const r = reader(f);
+    r.addSplits([split(0, 0), split(1, 0)]);
+    const out = new Output();
+    // wait until both have records buffered, then poll one record at a time
+    while (out.emitted.length === 0) {
+      await r.available();
+      await new Promise((res) => setImmediate(res));
+      if (f.requests.length >= 2) r.poll(out, 1);
+    }
+    while (out.emitted.length < 6) if (r.poll(out, 1) === 'wait') await r.available();
+    const splits = out.emitted.map((e) => e.split);
+    for (let i = 1; i < 6; i++) expect(splits[i]).not.toBe(splits[i - 1]);
+    await r.close();
+  });
 });
