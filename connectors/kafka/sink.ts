@@ -168,6 +168,7 @@ export interface KafkaCommittable extends TransactionHandle {
 interface LiveTransaction {
   txn: KafkaTransaction;
   queue: SendQueue<unknown>;
+  preCommitted: boolean;
 }
 
 /**
@@ -185,6 +186,9 @@ export function transactionalId(prefix: string, subtask: number, checkpointId: n
 const MAX_LINGERING_PROBES = 20;
 
 export class KafkaTransactionalBackend<T> implements TransactionalBackend<T, KafkaCommittable> {
+  /** Transactions this backend (the writer's) began. */
+  private readonly begun = new Set<string>();
+
   constructor(private readonly s: Settings<T>) {}
 
   async begin(checkpointId: number, ctx: TransactionContext): Promise<KafkaCommittable> {
@@ -196,7 +200,8 @@ export class KafkaTransactionalBackend<T> implements TransactionalBackend<T, Kaf
       throw new KafkaError(`beginning Kafka transaction '${id}' failed (brokers ${this.s.connection.brokers.join(', ')}): ${causeText(e)}`, { cause: e });
     }
     const queue = new SendQueue<T>((tm) => txn.send(tm), this.s.toMessage, this.s.batchSize, `transaction '${id}'`);
-    LIVE.set(id, { txn, queue: queue as SendQueue<unknown> });
+    LIVE.set(id, { txn, queue: queue as SendQueue<unknown>, preCommitted: false });
+    this.begun.add(id);
     return { ...txn.handle, checkpointId };
   }
 
@@ -205,7 +210,9 @@ export class KafkaTransactionalBackend<T> implements TransactionalBackend<T, Kaf
   }
 
   async preCommit(txn: KafkaCommittable): Promise<void> {
-    await LIVE.get(txn.transactionalId)!.queue.flush();
+    const live = LIVE.get(txn.transactionalId)!;
+    await live.queue.flush();
+    live.preCommitted = true;
   }
 
   async commit(txn: KafkaCommittable): Promise<void> {
@@ -260,7 +267,21 @@ export class KafkaTransactionalBackend<T> implements TransactionalBackend<T, Kaf
     }
   }
 
-  async close(): Promise<void> {}
+  /**
+   * The writer closes (job cancelled or failed): the transaction it was still writing is aborted
+   * (its records are replayed after a restore). Pre-committed ones stay for the committer, or for
+   * the committer of a restored job.
+   */
+  async close(): Promise<void> {
+    for (const id of this.begun) {
+      const live = LIVE.get(id);
+      if (!live || live.preCommitted) continue;
+      LIVE.delete(id);
+      await live.txn.abort().catch(() => {});
+      await live.txn.close();
+    }
+    this.begun.clear();
+  }
 }
 
 /**
