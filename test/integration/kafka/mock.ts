@@ -68,38 +68,6 @@ export async function produceJson(topic: string, partitions: number, values: rea
   });
 }
 
-/** Every record of `topic` (read_uncommitted: the mock does not filter aborted ones either way), as strings, by partition. */
-export async function readAll(topic: string): Promise<{ partition: number; offset: number; key: string | null; value: string | null }[]> {
-  const admin = kafka().admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic);
-  await admin.disconnect();
-  const total = ends.reduce((n, e) => n + Number(e.high) - Number(e.low), 0);
-  const out: { partition: number; offset: number; key: string | null; value: string | null }[] = [];
-  if (total === 0) return out;
-  const consumer = kafka().consumer({ groupId: `reader-${process.pid}-${++seq}`, maxWaitTimeInMs: 100, readUncommitted: true });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  await new Promise<void>((resolve, reject) => {
-    let seen = 0;
-    const highs = new Map(ends.map((e) => [e.partition, Number(e.high)]));
-    consumer
-      .run({
-        eachMessage: async ({ partition, message }) => {
-          const offset = Number(message.offset);
-          if (offset < highs.get(partition)!) {
-            out.push({ partition, offset, key: message.key?.toString() ?? null, value: message.value?.toString() ?? null });
-            seen++;
-          }
-          if (seen >= total) resolve();
-        },
-      })
-      .catch(reject);
-  });
-  await consumer.disconnect();
-  return out;
-}
-
 /** A record as stored in the log, with what read_committed filtering needs. */
 export interface LogRecord {
   partition: number;

@@ -14,7 +14,7 @@ export type SourceParams = {
   startingOffsets?: StartingOffsets;
   bounded: boolean;
   discoveryMs?: number;
-  /** Unbounded jobs: stop (the source throws `stop`) once this many records went through. */
+  /** Read through kafkaStream with a dead-letter output. */
   deadLetters?: boolean;
 };
 

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { MiniCluster } from 'weir';
 import job, { deadLettersOut, events, type Event, type SourceParams } from './source-job.ts';
-import { createTopic, kafkaEnv, produceJson } from './mock.ts';
+import { createTopic, kafkaEnv, produceJson, withProducer } from './mock.ts';
 
 const { brokers } = kafkaEnv();
 const ids = (es: readonly Event[]) => es.map((e) => e.id).sort((a, b) => a - b);
@@ -24,7 +24,6 @@ describe('Kafka source', () => {
   it('sends records that do not deserialize to the dead-letter output with topic, partition and offset', async () => {
     const topic = await createTopic('dlq', 2);
     await produceJson(topic, 2, [{ id: 0 }, { id: 1 }, { id: 2 }, { id: 3 }]);
-    const { withProducer } = await import('./mock.ts');
     await withProducer((pr) => pr.send({ topic, messages: [{ value: 'not json {', partition: 1 }] }));
     await produceJson(topic, 2, [{ id: 4 }], 4);
     const result = await new MiniCluster({ workers: 1 }).execute(job, { params: { brokers, topics: [topic], bounded: true, deadLetters: true }, parallelism: 2 });
