@@ -18,7 +18,7 @@ import { ConfigError } from '../../runtime/errors.ts';
 import type { SinkWriter } from '../../runtime/sink/contract.ts';
 import { twoPhaseCommitSink, type TransactionContext, type TransactionalBackend } from '../two-phase-commit.ts';
 import { kafkaConfig, type KafkaConnectionOptions } from './client.ts';
-import { KafkaError, KafkaUnreachableError, causeText } from './errors.ts';
+import { KafkaError, KafkaTopicNotFoundError, KafkaUnreachableError, causeText } from './errors.ts';
 import { KafkaTransaction, fenceTransactionalId, resumeCommit, type OutgoingMessage, type TransactionHandle } from './transactions.ts';
 
 export type DeliveryGuarantee = 'none' | 'at-least-once' | 'exactly-once';
@@ -80,6 +80,13 @@ function resolveSinkOptions<T>(o: KafkaSinkOptions<T>): Settings<T> {
   };
 }
 
+function isUnknownTopic(e: unknown): boolean {
+  for (let x = e as { type?: string; cause?: unknown; message?: string } | undefined; x; x = x.cause as typeof x) {
+    if (x.type === 'UNKNOWN_TOPIC_OR_PARTITION' || /does not host this topic/.test(x.message ?? '')) return true;
+  }
+  return false;
+}
+
 type SendBatch = (topicMessages: { topic: string; messages: OutgoingMessage[] }[]) => Promise<unknown>;
 
 /**
@@ -90,12 +97,14 @@ export class SendQueue<T> {
   private queued: { topic: string; message: OutgoingMessage }[] = [];
   private sending: Promise<void> | undefined;
   private failure: Error | undefined;
+  private lastTopics: string[] = [];
 
   constructor(
     private readonly send: SendBatch,
     private readonly toMessage: (value: T) => { topic: string; message: OutgoingMessage },
     private readonly batchSize: number,
     private readonly describe: string,
+    private readonly brokers: readonly string[] = [],
   ) {}
 
   write(values: readonly T[]): Promise<void> | void {
@@ -121,10 +130,13 @@ export class SendQueue<T> {
           if (!list) byTopic.set(topic, (list = []));
           list.push(message);
         }
+        this.lastTopics = [...byTopic.keys()];
         await this.send([...byTopic].map(([topic, messages]) => ({ topic, messages })));
       }
     } catch (e) {
-      this.failure = new KafkaError(`writing to Kafka (${this.describe}) failed: ${causeText(e)}`, { cause: e });
+      this.failure = isUnknownTopic(e)
+        ? new KafkaTopicNotFoundError(this.lastTopics.join(', '), this.brokers)
+        : new KafkaError(`writing to Kafka (${this.describe}) failed: ${causeText(e)}`, { cause: e });
     } finally {
       this.sending = undefined;
     }
@@ -145,7 +157,7 @@ class NonTransactionalWriter<T> implements SinkWriter<T, never> {
       throw new KafkaUnreachableError(s.connection.brokers, e);
     });
     const send: SendBatch = (topicMessages) => producer.sendBatch({ topicMessages, acks: s.guarantee === 'none' ? 1 : -1 });
-    return new NonTransactionalWriter(producer, new SendQueue(send, s.toMessage, s.batchSize, `brokers ${s.connection.brokers.join(', ')}`), s.guarantee !== 'none');
+    return new NonTransactionalWriter(producer, new SendQueue(send, s.toMessage, s.batchSize, `brokers ${s.connection.brokers.join(', ')}`, s.connection.brokers), s.guarantee !== 'none');
   }
 
   readonly write = (values: readonly T[]): Promise<void> | void => this.queue.write(values);
@@ -199,7 +211,7 @@ export class KafkaTransactionalBackend<T> implements TransactionalBackend<T, Kaf
     } catch (e) {
       throw new KafkaError(`beginning Kafka transaction '${id}' failed (brokers ${this.s.connection.brokers.join(', ')}): ${causeText(e)}`, { cause: e });
     }
-    const queue = new SendQueue<T>((tm) => txn.send(tm), this.s.toMessage, this.s.batchSize, `transaction '${id}'`);
+    const queue = new SendQueue<T>((tm) => txn.send(tm), this.s.toMessage, this.s.batchSize, `transaction '${id}'`, this.s.connection.brokers);
     LIVE.set(id, { txn, queue: queue as SendQueue<unknown>, preCommitted: false });
     this.begun.add(id);
     return { ...txn.handle, checkpointId };

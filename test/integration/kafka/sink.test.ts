@@ -73,4 +73,11 @@ describe('Kafka sink', () => {
     expect(committedValues(await readLog(topic)).sort()).toEqual(json([...values(0, 20), ...values(100, 5)]).sort());
     await second.close();
   });
+
+  it('writing to a topic that does not exist names it', async () => {
+    const h = await SinkHarness.open(kafkaSink<{ id: number }>({ brokers, topic: 'no-such-topic-weir-sink', retries: 1 }));
+    await h.write(values(0, 3));
+    await expect(h.checkpoint(1)).rejects.toThrow(/Kafka topic 'no-such-topic-weir-sink' does not exist/);
+    await h.close().catch(() => {});
+  });
 });
