@@ -197,6 +197,24 @@ export function transactionalId(prefix: string, subtask: number, checkpointId: n
 /** Ids probed past the restored checkpoint for lingering transactions, per subtask. */
 const MAX_LINGERING_PROBES = 20;
 
+/**
+ * Aborts the transactions begun after checkpoint `restoredId` by opening a new session for their ids
+ * (`fence`: InitProducerId, which aborts an ongoing transaction and returns the new epoch; 0 = the id
+ * was never used). Their ids follow the restored checkpoint's (the writer begins `<restored + 1>`
+ * first), so this goes up from there until an id was never used, for this subtask and for subtasks of
+ * a larger earlier parallelism (subtask + k * parallelism), until one of those has none.
+ */
+export async function abortLingeringTransactions(prefix: string, restoredId: number, ctx: TransactionContext, fence: (transactionalId: string) => Promise<number>): Promise<void> {
+  for (let subtask = ctx.subtaskIndex; subtask < ctx.parallelism * 16; subtask += ctx.parallelism) {
+    let used = 0;
+    for (let c = restoredId + 1; c <= restoredId + MAX_LINGERING_PROBES; c++) {
+      if ((await fence(transactionalId(prefix, subtask, c))) === 0) break;
+      used++;
+    }
+    if (used === 0 && subtask !== ctx.subtaskIndex) break;
+  }
+}
+
 export class KafkaTransactionalBackend<T> implements TransactionalBackend<T, KafkaCommittable> {
   /** Transactions this backend (the writer's) began. */
   private readonly begun = new Set<string>();
@@ -260,23 +278,9 @@ export class KafkaTransactionalBackend<T> implements TransactionalBackend<T, Kaf
     } else await fenceTransactionalId(this.s.connection, txn.transactionalId, this.s.timeoutMs);
   }
 
-  /**
-   * Transactions begun after the restored checkpoint are aborted by opening a new session for their
-   * id (InitProducerId aborts an ongoing transaction). Their ids follow the restored checkpoint's id
-   * (the writer begins `<restored + 1>` first), so this probes ids upwards until one was never used
-   * (epoch 0), for this subtask and for subtasks of a larger earlier parallelism (subtask + k * parallelism).
-   */
+  /** Transactions begun after the restored checkpoint are aborted (see `abortLingeringTransactions`). */
   async abortLingering(restoredId: number, ctx: TransactionContext): Promise<void> {
-    for (let subtask = ctx.subtaskIndex; ; subtask += ctx.parallelism) {
-      let used = 0;
-      for (let c = restoredId + 1; c <= restoredId + MAX_LINGERING_PROBES; c++) {
-        const epoch = await fenceTransactionalId(this.s.connection, transactionalId(this.s.prefix, subtask, c), this.s.timeoutMs);
-        if (epoch === 0) break;
-        used++;
-      }
-      if (used === 0 && subtask !== ctx.subtaskIndex) break;
-      if (subtask !== ctx.subtaskIndex && subtask >= ctx.parallelism * 16) break;
-    }
+    await abortLingeringTransactions(this.s.prefix, restoredId, ctx, (id) => fenceTransactionalId(this.s.connection, id, this.s.timeoutMs));
   }
 
   /**
