@@ -72,6 +72,17 @@ describe('Kafka source in running jobs', () => {
     }
   });
 
+  it('a bounded Kafka -> Kafka job with the exactly-once sink commits everything when it ends', async () => {
+    const inTopic = await createTopic('bounded-in', 4);
+    const outTopic = await createTopic('bounded-out', 2);
+    await produceJson(inTopic, 4, range(200).map((id) => ({ id })));
+    const params: PipeParams = { brokers, inTopic, outTopic, bounded: true, guarantee: 'exactly-once', transactionalIdPrefix: `bounded-${outTopic}` };
+    const handle = await cluster('bounded').submit(job, { params, parallelism: 2 });
+    await handle.result();
+    expect(handle.status).toBe('finished');
+    expect(committedValues(await readLog(outTopic)).sort()).toEqual(out(range(200)));
+  });
+
   it('rescaled from a savepoint (2 -> 3 readers) loses and repeats nothing', async () => {
     const inTopic = await createTopic('rescale-in', 4);
     const outTopic = await createTopic('rescale-out', 3);
