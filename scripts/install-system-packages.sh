@@ -8,6 +8,10 @@ need() { dpkg -s "$1" >/dev/null 2>&1 || packages+=("$1"); }
 # MySQL lookup joins and CDC: test/services/mysql.sh runs mariadbd from these.
 need mariadb-server
 need mariadb-client
+# Kafka mock (test/services/kafka.sh): its launcher is built from librdkafka's source on first use.
+need gcc
+need make
+need libc6-dev
 if [ ${#packages[@]} -gt 0 ]; then
   echo "installing Debian packages: ${packages[*]}"
   apt-get update -qq

@@ -14,8 +14,8 @@ afterAll(() => tmp.cleanup());
 
 describe('connector registry', () => {
   it('lists the connectors of each role', () => {
-    expect(connectorTypes('source')).toEqual(['datagen', 'lake']);
-    expect(connectorTypes('sink')).toEqual(['lake', 'print', 'collect']);
+    expect(connectorTypes('source')).toEqual(['datagen', 'lake', 'kafka']);
+    expect(connectorTypes('sink')).toEqual(['lake', 'print', 'collect', 'kafka']);
     expect(connectorTypes('lookup')).toEqual(['mysql']);
   });
 
@@ -62,5 +62,17 @@ describe('connector registry', () => {
     expect((await createSink({ type: 'lake', path: path.join(tmp.dir, 'sink-table') })).name).toBe('lake-sink');
     expect((await createLookupTable({ type: 'mysql', url: 'mysql://u:p@localhost:3306/shop', table: 'rooms', keyColumns: ['id'] })).name).toBe('rooms');
     await expect(createLookupTable({ type: 'mysql', url: 'postgres://x', table: 'rooms', keyColumns: ['id'] })).rejects.toThrow(/mysql.url/);
+  });
+});
+
+describe('kafka in the registry', () => {
+  it('builds the source and the sink from configuration; options are checked', async () => {
+    const source = await createSource({ type: 'kafka', brokers: ['b:9092'], topics: ['orders'], bounded: true });
+    expect(source.name).toBe('kafka(orders)');
+    expect(source.bounded).toBe(true);
+    const sink = await createSink({ type: 'kafka', brokers: ['b:9092'], topic: 'out', deliveryGuarantee: 'exactly-once', transactionalIdPrefix: 'p', keyField: 'id' });
+    expect(sink.createCommitter).toBeTypeOf('function');
+    await expect(createSource({ type: 'kafka', brokers: ['b:9092'], topics: ['t'], deserializer: 'xml' })).rejects.toThrow(/deserializer: is "xml"/);
+    await expect(createSink({ type: 'kafka', brokers: ['b:9092'] })).rejects.toThrow(/missing required option 'topic'/);
   });
 });
