@@ -52,8 +52,11 @@ export class SubtaskCheckpointer {
       try {
         await cn.operator?.snapshotState?.(id);
       } catch (e) {
-        this.reports.onCheckpointDeclined(id, asOperatorError(e, cn, subtask, `snapshot for checkpoint ${id}`).message);
-        return;
+        // The task fails (and the job restarts from the last completed checkpoint), as in Flink with
+        // no tolerated checkpoint failures: a sink writer whose pre-commit failed may have handed its
+        // buffer to a transaction that is now gone, so declining and carrying on would lose those
+        // records. Failures writing state (below) only decline: nothing was handed over yet.
+        throw asOperatorError(e, cn, subtask, `snapshot for checkpoint ${id}`);
       }
       await chain.flushNode(cn);
     }
