@@ -17,11 +17,12 @@ import { datagenConnector } from './datagen/connector.ts';
 import { lakeConnector } from './lake/connector.ts';
 import { mysqlConnector } from './mysql/connector.ts';
 import { printConnector } from './print/connector.ts';
+import { starrocksConnector } from './starrocks/connector.ts';
 
 export type { ConnectorDefinition, ConnectorConfig, OptionSpec, RoleSpec } from './connector.ts';
 
 /** Every connector, by type. New connectors add one line here. */
-const CONNECTORS: readonly ConnectorDefinition[] = [datagenConnector, lakeConnector, printConnector, collectConnector, mysqlConnector];
+const CONNECTORS: readonly ConnectorDefinition[] = [datagenConnector, lakeConnector, printConnector, collectConnector, mysqlConnector, starrocksConnector];
 
 type Role = 'source' | 'sink' | 'lookup';
 const ROLE_NAMES: Record<Role, string> = { source: 'source', sink: 'sink', lookup: 'lookup table' };

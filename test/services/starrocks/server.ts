@@ -142,7 +142,7 @@ class TestServer {
       if (fault?.kind === 'drop') return void req.socket.destroy();
       if (fault?.kind === 'http500') return send(res, 500, { Status: 'FAILED', Message: 'injected internal server error' });
       if (fault?.kind === 'delay') await new Promise((r) => setTimeout(r, fault.ms ?? 1000));
-      const answer = this.answer(op, req, url, body, label, fault);
+      const answer = this.answer({ ...op, kind: op.kind }, req, body, label, fault);
       if (fault?.kind === 'crash-after') process.exit(17);
       if (fault?.kind === 'drop-after') return void req.socket.destroy();
       send(res, 200, answer);
@@ -151,7 +151,7 @@ class TestServer {
     }
   }
 
-  private answer(op: { kind: FaultOp; db?: string; table?: string }, req: IncomingMessage, url: URL, body: string, label: string | undefined, fault: Fault | undefined): Answer {
+  private answer(op: { kind: FaultOp; db?: string; table?: string }, req: IncomingMessage, body: string, label: string | undefined, fault: Fault | undefined): Answer {
     const db = op.db ?? header(req, 'db');
     if (!db) return { Status: 'FAILED', Message: 'the db header is missing' };
     if (op.kind === 'get_load_state') {
