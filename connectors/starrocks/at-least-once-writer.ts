@@ -31,8 +31,13 @@ export class AtLeastOnceWriter<T> implements SinkWriter<T, never> {
   }
 
   async write(values: readonly T[]): Promise<void> {
-    this.buffer.add(values);
-    if (this.buffer.full() || (this.buffer.rows > 0 && Date.now() - this.buffer.firstAt >= this.o.flushIntervalMs)) await this.flush();
+    for (let i = 0; i < values.length; ) {
+      const n = this.buffer.room();
+      this.buffer.add(values.slice(i, i + n));
+      i += n;
+      if (this.buffer.full()) await this.flush();
+    }
+    if (this.buffer.rows > 0 && Date.now() - this.buffer.firstAt >= this.o.flushIntervalMs) await this.flush();
   }
 
   prepareCommit(): Promise<never[]> {

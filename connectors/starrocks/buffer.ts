@@ -46,6 +46,11 @@ export class LoadBuffer {
     return this.byteCount;
   }
 
+  /** How many more records fit before the row limit (at least 1). */
+  room(): number {
+    return Math.max(1, this.options.bufferRows - this.encoded.length);
+  }
+
   full(): boolean {
     return this.encoded.length >= this.options.bufferRows || this.byteCount >= this.options.bufferBytes;
   }

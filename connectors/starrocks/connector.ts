@@ -27,6 +27,7 @@ export const starrocksConnector: ConnectorDefinition = {
       lingeringProbeDepth: { description: 'checkpoints after the restored one probed for leftovers (default 5)' },
       retry: { description: '{attempts, backoffMs, maxBackoffMs} for idempotent requests' },
       requestTimeoutMs: { description: 'per request (default 60000)' },
+      commitRetry: { description: '{attempts, backoffMs, maxBackoffMs} of failing commits before the job fails' },
     },
     async create(o) {
       const { starrocksSink } = await import('./index.ts');

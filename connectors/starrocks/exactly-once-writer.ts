@@ -89,8 +89,12 @@ export class ExactlyOnceWriter<T> implements SinkWriter<T, StarRocksCommittable>
   }
 
   async write(values: readonly T[]): Promise<void> {
-    this.buffer.add(values);
-    if (this.buffer.full()) await this.flush();
+    for (let i = 0; i < values.length; ) {
+      const n = this.buffer.room();
+      this.buffer.add(values.slice(i, i + n));
+      i += n;
+      if (this.buffer.full()) await this.flush();
+    }
   }
 
   private async flush(): Promise<void> {

@@ -40,5 +40,6 @@ export function starrocksSink<T extends object>(options: StarRocksSinkOptions<T>
     name,
     createWriter: (ctx) => ExactlyOnceWriter.create<T | Change<T>>(o, client(o, () => ctx.metrics.count('starrocks-retries')), ctx),
     createCommitter: () => new StarRocksCommitter(client(o)),
+    ...(options.commitRetry ? { commitRetry: options.commitRetry } : {}),
   };
 }

@@ -2,6 +2,7 @@
 import { ConfigError } from '../../runtime/errors.ts';
 import { DEFAULT_RETRY, type RetryPolicy } from './http-client.ts';
 import type { LoadFormat } from './encode.ts';
+import type { CommitRetryPolicy } from '../../runtime/sink/contract.ts';
 
 export interface StarRocksSinkOptions<T> {
   /** FE HTTP addresses (`http://fe:8030`); requests go to them in turn. */
@@ -43,6 +44,8 @@ export interface StarRocksSinkOptions<T> {
   retry?: Partial<RetryPolicy>;
   /** Per request (default 60 000 ms). */
   requestTimeoutMs?: number;
+  /** How the runtime retries a failing commit before the job fails (default 5 attempts, 100 ms doubling up to 5 s). */
+  commitRetry?: Partial<CommitRetryPolicy>;
 }
 
 export interface ResolvedOptions {
