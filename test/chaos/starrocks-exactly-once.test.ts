@@ -1,0 +1,143 @@
+/**
+ * Exactly-once into StarRocks (the loopback test server, test/services/starrocks/) under failure
+ * injection: worker threads killed at seeded random points and right when checkpoints start, the
+ * server crashing between prepare and commit, the server restarted mid-run. The job restarts from its
+ * latest completed checkpoint; the committer commits what it held, the writers roll back what came
+ * after. The final table (a Duplicate Key table: a twice-loaded row shows twice) must equal the
+ * failure-free run's, and no label may have been begun twice (the server's label log).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type JobHandle, MiniCluster, SeededRandom } from 'weir';
+import { StarRocksTestServer } from '../services/starrocks/process.ts';
+import job, { type KeyCount } from './jobs/starrocks-running-count.ts';
+
+const root = mkdtempSync(path.join(os.tmpdir(), 'weir-starrocks-chaos-'));
+const COUNT = 6000;
+const KEYS = 300;
+const RATE = 6000;
+
+let server: StarRocksTestServer;
+beforeAll(async () => {
+  server = await StarRocksTestServer.start();
+});
+afterAll(async () => {
+  await server?.stop();
+  rmSync(root, { recursive: true, force: true });
+});
+
+function canonical(rows: KeyCount[]): string[] {
+  return rows.map((r) => `${r.k}:${r.n}`).sort();
+}
+
+async function run(name: string, act: (handle: JobHandle) => void): Promise<{ rows: string[]; restarts: number; reused: string[] }> {
+  const table = name.replace(/-/g, '_');
+  await server.createTable({ db: 'weir', table, columns: [{ name: 'k', type: 'VARCHAR' }, { name: 'n', type: 'INT' }], primaryKey: [] });
+  const dir = path.join(root, name);
+  const handle = await new MiniCluster({
+    workers: 2,
+    workDir: path.join(dir, 'work'),
+    checkpoints: { intervalMs: 100, storage: { kind: 'local', dir: path.join(dir, 'checkpoints') } },
+    restartStrategy: { kind: 'fixed-delay', attempts: 20, delayMs: 20 },
+  }).submit(job, { params: { count: COUNT, keys: KEYS, ratePerSecond: RATE, feUrl: server.feUrl, user: server.user, password: server.password, table }, parallelism: 2 });
+  act(handle);
+  await handle.result();
+  const begun = new Map<string, number>();
+  for (const e of await server.labels()) if (e.label.startsWith(table) && e.event === 'begin' && e.result === 'OK') begun.set(e.label, (begun.get(e.label) ?? 0) + 1);
+  return { rows: canonical((await server.rows('weir', table)) as unknown as KeyCount[]), restarts: handle.restarts, reused: [...begun].filter(([, n]) => n > 1).map(([l]) => l) };
+}
+
+describe('StarRocks sink exactly-once with failures', () => {
+  let expected: string[] = [];
+
+  it('a failure-free run writes every (key, count) once', async () => {
+    const r = await run('reference', () => {});
+    expect(r.restarts).toBe(0);
+    expect(r.rows.length).toBe(COUNT);
+    expect(new Set(r.rows).size).toBe(COUNT);
+    expected = r.rows;
+  });
+
+  for (let runNo = 1; runNo <= 4; runNo++) {
+    it(`run ${runNo}: worker kills at seeded random points leave the same table`, async () => {
+      const random = new SeededRandom(500 + runNo);
+      const r = await run(`random-${runNo}`, (handle) => {
+        const first = 100 + random.int(600);
+        const second = first + 150 + random.int(500);
+        for (const at of [first, second]) {
+          const worker = random.int(2);
+          setTimeout(() => {
+            if (handle.status === 'running' && handle.liveTaskManagers === 2) handle.killTaskManager(worker);
+          }, at);
+        }
+      });
+      expect(r.restarts).toBeGreaterThanOrEqual(1);
+      expect(r.rows).toEqual(expected);
+      expect(r.reused).toEqual([]);
+    });
+  }
+
+  it('kills right when checkpoints start (writers between load and prepare) leave the same table', async () => {
+    let kills = 0;
+    const r = await run('at-checkpoint', (handle) => {
+      handle.on('checkpoint-triggered', (id) => {
+        if (kills < 2 && id % 3 === 2 && handle.liveTaskManagers === 2) {
+          kills++;
+          handle.killTaskManager(id % 2);
+        }
+      });
+    });
+    expect(kills).toBeGreaterThanOrEqual(1);
+    expect(r.rows).toEqual(expected);
+    expect(r.reused).toEqual([]);
+  });
+
+  it('kills right after checkpoints complete (commits in flight) leave the same table', async () => {
+    let kills = 0;
+    const r = await run('at-commit', (handle) => {
+      handle.on('checkpoint-completed', (id) => {
+        if (kills < 2 && id % 3 === 1 && handle.liveTaskManagers === 2) {
+          kills++;
+          handle.killTaskManager(id % 2);
+        }
+      });
+    });
+    expect(kills).toBeGreaterThanOrEqual(1);
+    expect(r.rows).toEqual(expected);
+    expect(r.reused).toEqual([]);
+  });
+
+  it('the server crashes between prepare and commit, and is restarted: the same table', async () => {
+    let crashed = false;
+    const r = await run('server-crash', (handle) => {
+      handle.on('checkpoint-completed', (id) => {
+        if (crashed || id < 3) return;
+        crashed = true;
+        // the next prepare is journaled, then the server dies before answering
+        void server.inject({ op: 'prepare', kind: 'crash-after' }).then(async () => {
+          await server.waitForExit();
+          await server.restart();
+        });
+      });
+    });
+    expect(crashed).toBe(true);
+    expect(r.rows).toEqual(expected);
+    expect(r.reused).toEqual([]);
+  });
+
+  it('a server restart mid-run: the same table', async () => {
+    let restarted = false;
+    const r = await run('server-restart', (handle) => {
+      handle.on('checkpoint-completed', (id) => {
+        if (restarted || id < 4) return;
+        restarted = true;
+        void server.restart();
+      });
+    });
+    expect(restarted).toBe(true);
+    expect(r.rows).toEqual(expected);
+    expect(r.reused).toEqual([]);
+  });
+});
