@@ -14,6 +14,7 @@ import type { Sink } from '../runtime/api/sink.ts';
 import type { LookupTable } from '../operators/join/lookup-table.ts';
 import { collectConnector } from './collect/connector.ts';
 import { datagenConnector } from './datagen/connector.ts';
+import { duckdbConnector } from './duckdb/connector.ts';
 import { lakeConnector } from './lake/connector.ts';
 import { mysqlConnector } from './mysql/connector.ts';
 import { printConnector } from './print/connector.ts';
@@ -22,7 +23,7 @@ import { starrocksConnector } from './starrocks/connector.ts';
 export type { ConnectorDefinition, ConnectorConfig, OptionSpec, RoleSpec } from './connector.ts';
 
 /** Every connector, by type. New connectors add one line here. */
-const CONNECTORS: readonly ConnectorDefinition[] = [datagenConnector, lakeConnector, printConnector, collectConnector, mysqlConnector, starrocksConnector];
+const CONNECTORS: readonly ConnectorDefinition[] = [datagenConnector, lakeConnector, printConnector, collectConnector, mysqlConnector, duckdbConnector, starrocksConnector];
 
 type Role = 'source' | 'sink' | 'lookup';
 const ROLE_NAMES: Record<Role, string> = { source: 'source', sink: 'sink', lookup: 'lookup table' };

@@ -1,0 +1,134 @@
+/**
+ * DuckDB SQL for the sink: column types, DDL, the commit log table, and a batch loaded with the
+ * appender into a stage table (FACTS.md: the appender, not single-row INSERTs).
+ */
+import { type DuckDBAppender, type DuckDBConnection, DuckDBTimestampValue } from '@duckdb/node-api';
+import type { ColumnType, OlapColumn, OlapTableSchema } from '../olap/schema.ts';
+import type { OlapSchemaChange } from '../olap/schema-change.ts';
+
+/** The commit log: a checkpoint's rows and its row here are committed in one transaction. */
+export const COMMITS_TABLE = '_weir_commits';
+
+const DUCKDB_TYPES: Record<ColumnType, string> = {
+  BOOLEAN: 'BOOLEAN',
+  INTEGER: 'INTEGER',
+  BIGINT: 'BIGINT',
+  DOUBLE: 'DOUBLE',
+  VARCHAR: 'VARCHAR',
+  TIMESTAMP: 'TIMESTAMP',
+  DATE: 'DATE',
+  BLOB: 'BLOB',
+  JSON: 'VARCHAR', // JSON text; the json extension's type is not needed to query it (json_extract takes VARCHAR)
+};
+
+export function ident(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+export function literal(s: string): string {
+  return `'${s.replaceAll("'", "''")}'`;
+}
+
+export function duckdbType(t: ColumnType): string {
+  return DUCKDB_TYPES[t];
+}
+
+function columnDdl(c: OlapColumn): string {
+  return `${ident(c.name)} ${duckdbType(c.type)}${c.nullable ? '' : ' NOT NULL'}`;
+}
+
+export function createTableSql(schema: OlapTableSchema): string {
+  return `CREATE TABLE IF NOT EXISTS ${ident(schema.table)} (${schema.columns.map(columnDdl).join(', ')})`;
+}
+
+export function createCommitsSql(): string {
+  return `CREATE TABLE IF NOT EXISTS ${COMMITS_TABLE} (commit_user VARCHAR NOT NULL, table_name VARCHAR NOT NULL, checkpoint_id BIGINT NOT NULL, committed_at TIMESTAMP NOT NULL, rows_staged BIGINT NOT NULL)`;
+}
+
+export function schemaChangeSql(table: string, change: OlapSchemaChange): string {
+  const t = ident(table);
+  switch (change.kind) {
+    case 'addColumn':
+      return `ALTER TABLE ${t} ADD COLUMN ${ident(change.column)} ${duckdbType(change.type)}`;
+    case 'dropColumn':
+      return `ALTER TABLE ${t} DROP COLUMN ${ident(change.column)}`;
+    case 'renameColumn':
+      return `ALTER TABLE ${t} RENAME COLUMN ${ident(change.from)} TO ${ident(change.to)}`;
+  }
+}
+
+/** The stage table of a commit: the table's columns (DATE as text, cast on the way in) plus delete flag and sequence. */
+export const STAGE_TABLE = '_weir_stage';
+
+export function createStageSql(schema: OlapTableSchema): string {
+  const cols = schema.columns.map((c) => `${ident(c.name)} ${c.type === 'DATE' ? 'VARCHAR' : duckdbType(c.type)}`);
+  return `CREATE OR REPLACE TEMP TABLE ${STAGE_TABLE} (${[...cols, '_weir_deleted BOOLEAN', '_weir_seq BIGINT'].join(', ')})`;
+}
+
+/**
+ * Applies the stage table to the target: per key the row with the highest sequence number wins
+ * (a later batch of the checkpoint over an earlier one), rows of deleted keys go, and the others
+ * replace their key's row. Without a primary key every staged row is appended.
+ */
+export function applyStageSql(schema: OlapTableSchema): string[] {
+  const t = ident(schema.table);
+  const cols = schema.columns.map((c) => ident(c.name));
+  const values = schema.columns.map((c) => (c.type === 'DATE' ? `CAST(${ident(c.name)} AS DATE)` : ident(c.name)));
+  if (schema.primaryKey.length === 0) return [`INSERT INTO ${t} (${cols.join(', ')}) SELECT ${values.join(', ')} FROM ${STAGE_TABLE} ORDER BY _weir_seq`];
+  const keys = schema.primaryKey.map(ident);
+  const on = keys.map((k) => `${t}.${k} = s.${k}`).join(' AND ');
+  return [
+    `DELETE FROM ${t} USING (SELECT DISTINCT ${keys.join(', ')} FROM ${STAGE_TABLE}) s WHERE ${on}`,
+    `INSERT INTO ${t} (${cols.join(', ')}) SELECT ${values.join(', ')} FROM (SELECT *, row_number() OVER (PARTITION BY ${keys.join(', ')} ORDER BY _weir_seq DESC) AS _weir_rank FROM ${STAGE_TABLE}) WHERE _weir_rank = 1 AND NOT _weir_deleted`,
+  ];
+}
+
+type Append = (a: DuckDBAppender, v: unknown) => void;
+
+const APPEND: Record<ColumnType, Append> = {
+  BOOLEAN: (a, v) => a.appendBoolean(v as boolean),
+  INTEGER: (a, v) => a.appendInteger(v as number),
+  BIGINT: (a, v) => a.appendBigInt(v as bigint),
+  DOUBLE: (a, v) => a.appendDouble(v as number),
+  VARCHAR: (a, v) => a.appendVarchar(v as string),
+  TIMESTAMP: (a, v) => a.appendTimestamp(new DuckDBTimestampValue(BigInt((v as Date).getTime()) * 1000n)),
+  DATE: (a, v) => a.appendVarchar(v as string),
+  BLOB: (a, v) => a.appendBlob(v as Uint8Array),
+  JSON: (a, v) => a.appendVarchar(v as string),
+};
+
+/** A staged batch as it is stored: converted values in column order (see connectors/olap/schema.ts). */
+export interface StagedRows {
+  columns: OlapColumn[];
+  rows: unknown[][];
+  deleted: Uint8Array;
+  firstSeq: number;
+}
+
+/** Appends batches to the stage table (created for `schema`, which the batches follow). */
+export async function appendToStage(conn: DuckDBConnection, schema: OlapTableSchema, batches: readonly StagedRows[]): Promise<number> {
+  const appender = await conn.createAppender(STAGE_TABLE, 'main', 'temp');
+  const appends = schema.columns.map((c) => APPEND[c.type]);
+  let n = 0;
+  try {
+    for (const b of batches) {
+      const { rows, deleted, firstSeq } = b;
+      for (let r = 0; r < rows.length; r++) {
+        const row = rows[r]!;
+        for (let i = 0; i < appends.length; i++) {
+          const v = row[i];
+          if (v === null || v === undefined) appender.appendNull();
+          else appends[i]!(appender, v);
+        }
+        appender.appendBoolean(deleted[r] === 1);
+        appender.appendBigInt(BigInt(firstSeq + r));
+        appender.endRow();
+      }
+      n += rows.length;
+    }
+    appender.flushSync();
+  } finally {
+    appender.closeSync();
+  }
+  return n;
+}
