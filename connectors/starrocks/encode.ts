@@ -1,102 +1,71 @@
 /**
- * Rows to Stream Load bodies. A record is a row (an upsert) or a changelog record `{kind, row}`:
- * +I and +U upsert (`__op` 0), -D deletes (`__op` 1), -U is skipped unless `ignoreUpdateBefore` is
- * false (then it deletes, which is right when an update may change the primary key). The Flink
- * connector does the same (`sink.ignore.update-before`, default true). For Duplicate Key tables
- * (`primaryKeyTable: false`) rows are appended and a -U/-D is a bad record.
+ * Folded batches (connectors/olap/changes.ts: one row per key, last change wins, -U dropped) to
+ * Stream Load bodies and headers. A Primary Key table gets `__op` per row (0 upsert, 1 delete); a
+ * table without a key gets plain rows.
  *
  *   json  one JSON array per load (`strip_outer_array: true`), keys named by `columns`
  *   csv   one line per row, fields in `columns` order, tab-separated, `\N` for null; a value that
  *         contains a tab or a newline cannot be sent as CSV (use json)
+ *
+ * Values: BIGINT as JSON numbers (digits, no precision lost in the text), TIMESTAMP as
+ * 'YYYY-MM-DD HH:MM:SS.mmm' (UTC), DATE as 'YYYY-MM-DD', BLOB as base64, JSON as its text.
  */
-import type { Change, RowKind } from '../../operators/changelog.ts';
-import { BadRecordError, describeRecord } from '../../runtime/errors.ts';
+import { BadRecordError } from '../../runtime/errors.ts';
+import type { FoldedBatch } from '../olap/changes.ts';
+import type { OlapTableSchema } from '../olap/schema.ts';
 
 export type LoadFormat = 'json' | 'csv';
 
-export interface EncoderOptions {
-  format: LoadFormat;
-  columns: readonly string[];
-  primaryKeyTable: boolean;
-  partialUpdate: boolean;
-  ignoreUpdateBefore: boolean;
+/** The load headers of a table schema (the transaction interface needs the same ones for every load of a transaction). */
+export function loadHeaders(schema: OlapTableSchema, format: LoadFormat, partialUpdate: boolean): Record<string, string> {
+  const columns = [...schema.columns.map((c) => c.name), ...(schema.primaryKey.length > 0 ? ['__op'] : [])].join(',');
+  const headers: Record<string, string> = format === 'json' ? { format: 'json', strip_outer_array: 'true', columns } : { format: 'csv', column_separator: '\\t', row_delimiter: '\\n', columns };
+  if (partialUpdate) headers.partial_update = 'true';
+  return headers;
 }
 
-const KINDS: ReadonlySet<string> = new Set<RowKind>(['+I', '-U', '+U', '-D']);
-
-export function isChange(value: unknown): value is Change<unknown> {
-  if (typeof value !== 'object' || value === null) return false;
-  const v = value as { kind?: unknown; row?: unknown };
-  return typeof v.kind === 'string' && KINDS.has(v.kind) && typeof v.row === 'object' && v.row !== null && Object.keys(value).length === 2;
-}
-
-/** The columns of a record when the sink was not told them: the row's own keys, in order. */
-export function columnsOf(record: unknown): string[] {
-  const row = isChange(record) ? record.row : record;
-  if (typeof row !== 'object' || row === null) throw new BadRecordError(`StarRocks sink: a record must be an object (a row) or a changelog record {kind, row}; got ${describeRecord(record)}`, describeRecord(record));
-  return Object.keys(row).filter((k) => (row as Record<string, unknown>)[k] !== undefined);
-}
-
-export class RowEncoder {
-  /** Headers of every load of this encoder (the transaction interface needs the same ones each time). */
-  readonly headers: Record<string, string>;
-  private readonly withOp: boolean;
-
-  constructor(private readonly o: EncoderOptions) {
-    this.withOp = o.primaryKeyTable;
-    const columns = [...o.columns, ...(this.withOp ? ['__op'] : [])].join(',');
-    this.headers = o.format === 'json' ? { format: 'json', strip_outer_array: 'true', columns } : { format: 'csv', column_separator: '\\t', row_delimiter: '\\n', columns };
-    if (o.partialUpdate) this.headers.partial_update = 'true';
-  }
-
-  /** The encoded record (without separators), or undefined when it is skipped (-U). */
-  encode(record: unknown): string | undefined {
-    let row: Record<string, unknown>;
-    let op = 0;
-    if (isChange(record)) {
-      if (record.kind === '-U' && this.o.ignoreUpdateBefore) return undefined;
-      op = record.kind === '-D' || record.kind === '-U' ? 1 : 0;
-      if (op === 1 && !this.o.primaryKeyTable) {
-        throw new BadRecordError(`StarRocks sink: a ${record.kind} record cannot be applied to a Duplicate Key table (primaryKeyTable: false): only Primary Key tables take deletes; send inserts only or use a Primary Key table`, describeRecord(record));
-      }
-      row = record.row as Record<string, unknown>;
-    } else if (typeof record === 'object' && record !== null) row = record as Record<string, unknown>;
-    else throw new BadRecordError(`StarRocks sink: a record must be an object (a row) or a changelog record {kind, row}; got ${describeRecord(record)}`, describeRecord(record));
-    if (this.o.format === 'json') {
-      const out: Record<string, unknown> = {};
-      for (const c of this.o.columns) out[c] = jsonValue(row[c]);
-      if (this.withOp) out.__op = op;
-      return JSON.stringify(out);
+export function encodeBatch(batch: FoldedBatch, format: LoadFormat, sink: string): string {
+  const names = batch.schema.columns.map((c) => c.name);
+  const withOp = batch.schema.primaryKey.length > 0;
+  const parts: string[] = [];
+  if (format === 'json') {
+    const keys = names.map((n) => `${JSON.stringify(n)}:`);
+    for (let r = 0; r < batch.rows.length; r++) {
+      const row = batch.rows[r]!;
+      let s = '{';
+      for (let i = 0; i < row.length; i++) s += `${i > 0 ? ',' : ''}${keys[i]}${jsonValue(row[i])}`;
+      if (withOp) s += `,"__op":${batch.deleted[r]}`;
+      parts.push(`${s}}`);
     }
-    const fields = this.o.columns.map((c) => csvField(row, c));
-    if (this.withOp) fields.push(String(op));
-    return fields.join('\t');
+    return `[${parts.join(',')}]`;
   }
-
-  /** One load body from encoded records. */
-  body(encoded: readonly string[]): string {
-    return this.o.format === 'json' ? `[${encoded.join(',')}]` : encoded.map((l) => `${l}\n`).join('');
+  for (let r = 0; r < batch.rows.length; r++) {
+    const row = batch.rows[r]!;
+    const fields = row.map((v, i) => csvField(v, names[i]!, batch.schema.table, sink));
+    if (withOp) fields.push(String(batch.deleted[r]));
+    parts.push(`${fields.join('\t')}\n`);
   }
+  return parts.join('');
 }
 
-function jsonValue(v: unknown): unknown {
-  if (v === undefined) return null;
-  if (v instanceof Date) return dateTime(v);
+function text(v: unknown): string {
+  if (v instanceof Date) return v.toISOString().replace('T', ' ').replace('Z', '');
+  if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64');
+  return String(v);
+}
+
+function jsonValue(v: unknown): string {
+  if (v === null || v === undefined) return 'null';
   if (typeof v === 'bigint') return v.toString();
-  return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return JSON.stringify(typeof v === 'string' ? v : text(v));
 }
 
-function csvField(row: Record<string, unknown>, column: string): string {
-  const v = row[column];
+function csvField(v: unknown, column: string, table: string, sink: string): string {
   if (v === null || v === undefined) return '\\N';
-  const text = v instanceof Date ? dateTime(v) : typeof v === 'object' ? JSON.stringify(v) : String(v);
-  if (/[\t\n]/.test(text)) {
-    throw new BadRecordError(`StarRocks sink: field '${column}' contains a tab or a newline, which CSV loads cannot carry; use format 'json'`, describeRecord(row), column);
+  const s = typeof v === 'string' ? v : text(v);
+  if (s.includes('\t') || s.includes('\n')) {
+    throw new BadRecordError(`${sink}: field '${column}' of table '${table}' contains a tab or a newline, which CSV loads cannot carry; use format 'json'`, s.slice(0, 200), column);
   }
-  return text;
-}
-
-/** StarRocks DATETIME text: 'YYYY-MM-DD HH:MM:SS[.ffffff]' in UTC. */
-function dateTime(d: Date): string {
-  return d.toISOString().replace('T', ' ').replace('Z', '');
+  return s;
 }

@@ -1,26 +1,25 @@
 /**
  * The exactly-once writer, as the StarRocks Flink connector does it: per checkpoint a Stream Load
- * transaction of this subtask on the table.
+ * transaction of this subtask on the table. Buffering, folding per key and back-pressure are the
+ * shared OLAP StagedWriter's (connectors/olap); this adds the transaction around its batches:
  *
- *   first rows after a barrier  /api/transaction/begin with the label of (epoch, next checkpoint)
- *   buffer full                 /api/transaction/load (repeated; nothing visible)
- *   barrier n (prepareCommit)   last load, /api/transaction/prepare: the committable of checkpoint n
- *   n complete                  the committer: /api/transaction/commit (committer.ts)
- *   restore from r              pick a fresh epoch, roll back what attempts after r left open or
- *                               prepared (labels.ts); the committer commits r's committables
- *   close without a prepare     /api/transaction/rollback of the open transaction
- *
- * A load that fails fails the checkpoint (and the task): StarRocks does not deduplicate loads inside
- * a transaction, so a resent load could double rows. The job restarts from the last completed
- * checkpoint and the records are replayed into a transaction with a new label.
+ *   first batch after a barrier  /api/transaction/begin with the label of (epoch, next checkpoint)
+ *   each batch                   /api/transaction/load (TransactionStager; nothing visible)
+ *   barrier n (prepareCommit)    last batch, /api/transaction/prepare: the committable of checkpoint n
+ *   n complete                   the committer: /api/transaction/commit (committer.ts)
+ *   restore from r               a fresh epoch; what attempts after r left open or prepared is
+ *                                rolled back (labels.ts); the committer commits r's committables
+ *   close without a prepare      /api/transaction/rollback of the open transaction
  */
 import type { OperatorListState } from '../../state/operator-state.ts';
 import type { SinkWriter, SinkWriterContext } from '../../runtime/sink/contract.ts';
-import { StarRocksError, type StarRocksAnswer } from './errors.ts';
+import { StagedWriter, type OlapInput } from '../olap/staged-writer.ts';
+import type { OlapTableOptions } from '../olap/schema.ts';
+import { StarRocksError } from './errors.ts';
 import type { StreamLoadClient } from './http-client.ts';
-import { LoadBuffer } from './buffer.ts';
 import { firstCandidateEpoch, lingeringAction, lingeringCandidates, ownedOldSubtasks, transactionLabel, type EpochEntry } from './labels.ts';
-import type { ResolvedOptions } from './options.ts';
+import { SINK, type ResolvedOptions } from './options.ts';
+import { TransactionStager, type StagedRows } from './stagers.ts';
 
 /** A prepared transaction: what the committer commits when its checkpoint completes. Plain data. */
 export interface StarRocksCommittable {
@@ -35,30 +34,33 @@ export interface StarRocksCommittable {
 export const EPOCH_STATE = 'starrocks-writer-epochs';
 /** Epochs tried before giving up: each one in use means an attempt started and failed since the restore. */
 const MAX_EPOCH_PROBES = 1000;
+/** The StagedWriter must not resend a transaction load (see stagers.ts); idempotent requests are retried by the client. */
+const NO_STAGE_RETRY = { attempts: 1, backoffMs: 0, maxBackoffMs: 0 };
 
-export class ExactlyOnceWriter<T> implements SinkWriter<T, StarRocksCommittable> {
-  private readonly buffer: LoadBuffer;
+export class ExactlyOnceWriter<T> implements SinkWriter<OlapInput<T>, StarRocksCommittable> {
+  private readonly staged: StagedWriter<T, StagedRows>;
+  private readonly stager: TransactionStager;
   private epoch = 0;
-  /** The checkpoint the next transaction is for: one past the last barrier. */
-  private nextCheckpoint: number;
-  private open: { label: string; rows: number } | undefined;
   private readonly epochs: OperatorListState<EpochEntry>;
 
   private constructor(
     private readonly o: ResolvedOptions,
+    table: OlapTableOptions<T>,
     private readonly client: StreamLoadClient,
     private readonly ctx: SinkWriterContext,
   ) {
-    this.buffer = new LoadBuffer(o);
-    this.nextCheckpoint = ctx.restoredCheckpointId + 1;
     this.epochs = ctx.operatorState.getUnionListState<EpochEntry>(EPOCH_STATE);
+    this.stager = new TransactionStager(o, client, (checkpoint) => this.begin(checkpoint), (label) => this.abandon(label));
+    this.staged = new StagedWriter<T, StagedRows>({ sink: SINK, table, buffer: o.buffer, retry: NO_STAGE_RETRY }, this.stager, ctx);
   }
 
-  static async create<T>(o: ResolvedOptions, client: StreamLoadClient, ctx: SinkWriterContext): Promise<ExactlyOnceWriter<T>> {
-    const w = new ExactlyOnceWriter<T>(o, client, ctx);
+  static async create<T>(o: ResolvedOptions, table: OlapTableOptions<T>, client: StreamLoadClient, ctx: SinkWriterContext): Promise<ExactlyOnceWriter<T>> {
+    const w = new ExactlyOnceWriter<T>(o, table, client, ctx);
     await w.restore();
     return w;
   }
+
+  readonly write = (values: readonly OlapInput<T>[]): void | Promise<void> => this.staged.write(values);
 
   private label(subtask: number, epoch: number, checkpoint: number): string {
     return transactionLabel({ prefix: this.o.labelPrefix, table: this.o.table, subtask, epoch, checkpoint });
@@ -85,66 +87,30 @@ export class ExactlyOnceWriter<T> implements SinkWriter<T, StarRocksCommittable>
       if (state === 'UNKNOWN') return epoch;
       if (lingeringAction(state) === 'rollback') await this.rollback(label);
     }
-    throw new StarRocksError('begin', undefined, undefined, `no free label epoch among ${MAX_EPOCH_PROBES} for prefix '${this.o.labelPrefix}': another job may write with the same labelPrefix; give each job its own`);
+    throw new StarRocksError('transaction begin', undefined, undefined, `no free label epoch among ${MAX_EPOCH_PROBES} for prefix '${this.o.labelPrefix}': another job may write with the same labelPrefix; give each job its own`);
   }
 
-  async write(values: readonly T[]): Promise<void> {
-    for (let i = 0; i < values.length; ) {
-      const n = this.buffer.room();
-      this.buffer.add(values.slice(i, i + n));
-      i += n;
-      if (this.buffer.full()) await this.flush();
-    }
-  }
-
-  private async flush(): Promise<void> {
-    if (this.buffer.rows === 0) return;
-    const txn = this.open ?? (await this.begin());
-    const { body, rows } = this.buffer.take();
-    const headers = { ...this.buffer.headers, label: txn.label, db: this.o.database, table: this.o.table };
-    let answer: StarRocksAnswer;
-    try {
-      answer = await this.client.transaction('load', headers, body);
-    } catch (e) {
-      await this.abandon(txn.label);
-      throw e;
-    }
-    if (answer.Status !== 'OK') {
-      await this.abandon(txn.label);
-      const dataError = (answer.NumberFilteredRows ?? 0) > 0 || answer.ErrorURL !== undefined;
-      throw new StarRocksError('transaction load', txn.label, answer, dataError ? 'rows were rejected: see ErrorURL, fix the records or the table' : 'the job restarts from its last checkpoint and loads these rows again', { retriable: !dataError });
-    }
-    txn.rows += rows;
-    this.ctx.metrics.count('starrocks-loads');
-    this.ctx.metrics.count('starrocks-rows', rows);
-    this.ctx.metrics.count('starrocks-bytes', Buffer.byteLength(body));
-  }
-
-  private async begin(): Promise<{ label: string; rows: number }> {
+  private async begin(checkpoint: number): Promise<string> {
     for (let tries = 0; tries < MAX_EPOCH_PROBES; tries++) {
-      const label = this.label(this.ctx.subtaskIndex, this.epoch, this.nextCheckpoint);
+      const label = this.label(this.ctx.subtaskIndex, this.epoch, checkpoint);
       const headers: Record<string, string> = { label, db: this.o.database, table: this.o.table, timeout: String(this.o.transactionTimeoutS) };
       if (this.o.idleTransactionTimeoutS !== undefined) headers.idle_transaction_timeout = String(this.o.idleTransactionTimeoutS);
       const answer = await this.client.transaction('begin', headers);
-      if (answer.Status === 'OK') {
-        this.open = { label, rows: 0 };
-        return this.open;
-      }
-      if (answer.Status !== 'LABEL_ALREADY_EXISTS') throw new StarRocksError('transaction begin', label, answer, 'check the database, the table and the user\'s INSERT privilege');
+      if (answer.Status === 'OK') return label;
+      if (answer.Status !== 'LABEL_ALREADY_EXISTS') throw new StarRocksError('transaction begin', label, answer, "check the database, the table and the user's INSERT privilege", { retriable: true });
       // Used before (an attempt after the restore used this epoch later on, or our own begin whose
       // answer was lost): never reuse it, move to a fresh epoch.
-      this.epoch = await this.freeEpoch(this.epoch + 1, this.nextCheckpoint);
+      this.epoch = await this.freeEpoch(this.epoch + 1, checkpoint);
       this.epochs.update([{ subtask: this.ctx.subtaskIndex, epoch: this.epoch }]);
     }
     throw new StarRocksError('transaction begin', undefined, undefined, 'no free label');
   }
 
   async prepareCommit(checkpointId: number, endOfInput: boolean): Promise<StarRocksCommittable[]> {
-    await this.flush();
-    if (!endOfInput) this.nextCheckpoint = checkpointId + 1;
-    const txn = this.open;
+    await this.staged.prepareCommit(checkpointId, endOfInput);
+    const txn = this.stager.open;
     if (!txn) return [];
-    this.open = undefined;
+    this.stager.open = undefined;
     const headers: Record<string, string> = { label: txn.label, db: this.o.database, table: this.o.table };
     if (this.o.preparedTimeoutS !== undefined) headers.prepared_timeout = String(this.o.preparedTimeoutS);
     const answer = await this.client.transaction('prepare', headers);
@@ -156,7 +122,6 @@ export class ExactlyOnceWriter<T> implements SinkWriter<T, StarRocksCommittable>
         throw new StarRocksError('transaction prepare', txn.label, answer, `label state '${state}'; the checkpoint fails and the job restarts from the last completed one`, { retriable: true });
       }
     }
-    this.ctx.metrics.count('starrocks-prepares');
     return [{ database: this.o.database, table: this.o.table, label: txn.label, checkpointId, rows: txn.rows }];
   }
 
@@ -175,11 +140,13 @@ export class ExactlyOnceWriter<T> implements SinkWriter<T, StarRocksCommittable>
 
   /** Best effort: a transaction that failed is rolled back now rather than at its timeout. */
   private async abandon(label: string): Promise<void> {
-    this.open = undefined;
     await this.rollback(label).catch(() => {});
   }
 
   async close(): Promise<void> {
-    if (this.open) await this.abandon(this.open.label);
+    await this.staged.close().catch(() => {});
+    const txn = this.stager.open;
+    this.stager.open = undefined;
+    if (txn) await this.abandon(txn.label);
   }
 }

@@ -31,9 +31,9 @@ export function transactionLabel(p: LabelParts): string {
   return `${sanitize(p.prefix)}-${sanitize(p.table)}-${p.subtask}-${p.epoch}-${p.checkpoint}`;
 }
 
-/** Labels of one flush in at-least-once mode: the run's random epoch and a flush counter. */
-export function flushLabel(prefix: string, table: string, subtask: number, runId: string, flush: number): string {
-  return `${sanitize(prefix)}-${sanitize(table)}-${subtask}-${runId}-f${flush}`;
+/** Labels of one Stream Load in at-least-once mode: the writer run's random id and the batch's place (checkpoint and position). */
+export function flushLabel(prefix: string, table: string, subtask: number, runId: string, batch: string): string {
+  return `${sanitize(prefix)}-${sanitize(table)}-${subtask}-${runId}-${sanitize(batch)}`;
 }
 
 export function sanitize(part: string): string {

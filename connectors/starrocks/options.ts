@@ -1,14 +1,22 @@
 /** Options of the StarRocks sink, their defaults and their checks. */
 import { ConfigError } from '../../runtime/errors.ts';
+import type { CommitRetryPolicy } from '../../runtime/sink/contract.ts';
+import { checkTableOptions, type OlapTableOptions } from '../olap/schema.ts';
+import { checkBufferOptions, type BufferOptions } from '../olap/staged-writer.ts';
 import { DEFAULT_RETRY, type RetryPolicy } from './http-client.ts';
 import type { LoadFormat } from './encode.ts';
-import type { CommitRetryPolicy } from '../../runtime/sink/contract.ts';
 
-export interface StarRocksSinkOptions<T> {
+export const SINK = 'starrocks-sink';
+
+/**
+ * `table`, `primaryKey` and `columns` (types) as for every OLAP sink (connectors/olap): with a
+ * `primaryKey` the StarRocks table is a Primary Key table (upserts and deletes via `__op`); without,
+ * it is appended to (a Duplicate Key table) and a -U/-D record fails.
+ */
+export interface StarRocksSinkOptions<T> extends OlapTableOptions<T> {
   /** FE HTTP addresses (`http://fe:8030`); requests go to them in turn. */
   feUrl: string | readonly string[];
   database: string;
-  table: string;
   user: string;
   /** Sent only in the Authorization header; never logged, never in an error. */
   password: string;
@@ -16,22 +24,14 @@ export interface StarRocksSinkOptions<T> {
   semantic?: 'exactly-once' | 'at-least-once';
   /** Load format (default 'json'). */
   format?: LoadFormat;
-  /** Columns to load (default: the keys of the first record each writer sees). */
-  columns?: readonly (keyof T & string)[];
-  /** The table is a Primary Key table (default true): records carry `__op` (upsert or delete). False: a Duplicate Key table, appends only. */
-  primaryKeyTable?: boolean;
-  /** Update only `columns` of existing rows (Primary Key tables; `partial_update`). */
+  /** Update only the columns the records carry (Primary Key tables; `partial_update`). */
   partialUpdate?: boolean;
-  /** Skip -U records (default true; the +U that follows carries the new row). */
-  ignoreUpdateBefore?: boolean;
   /** Label prefix (default 'weir'); give each job writing the same table its own. */
   labelPrefix?: string;
-  /** Rows buffered before a load is sent (default 20 000). */
-  bufferRows?: number;
-  /** Bytes buffered before a load is sent (default 16 MiB). */
-  bufferBytes?: number;
-  /** At-least-once: also send a load when the oldest buffered row is this old (default 1000 ms; checked when records arrive and at barriers). */
-  flushIntervalMs?: number;
+  /** Writer subtasks (default the sink's parallelism); with a primary key and several writers, records are keyed by it. */
+  writers?: number;
+  /** When a writer sends what it holds (default 10,000 rows, 16 MiB, 1 s). In exactly-once mode a load is invisible until its checkpoint commits. */
+  buffer?: BufferOptions;
   /** `timeout` header at begin: seconds a transaction may stay open before it is prepared (default 600). */
   transactionTimeoutS?: number;
   /** `idle_transaction_timeout` header at begin: seconds without a load before StarRocks rolls back (default not sent). */
@@ -56,14 +56,10 @@ export interface ResolvedOptions {
   password: string;
   semantic: 'exactly-once' | 'at-least-once';
   format: LoadFormat;
-  columns: string[] | undefined;
-  primaryKeyTable: boolean;
   partialUpdate: boolean;
-  ignoreUpdateBefore: boolean;
   labelPrefix: string;
-  bufferRows: number;
-  bufferBytes: number;
-  flushIntervalMs: number;
+  writers: number | undefined;
+  buffer: Required<BufferOptions>;
   transactionTimeoutS: number;
   idleTransactionTimeoutS: number | undefined;
   preparedTimeoutS: number | undefined;
@@ -72,7 +68,7 @@ export interface ResolvedOptions {
   requestTimeoutMs: number;
 }
 
-const setting = (name: string): string => `starrocks sink option '${name}'`;
+const setting = (name: string): string => `${SINK}.${name}`;
 
 function positive(name: string, v: number | undefined, dflt: number): number {
   if (v === undefined) return dflt;
@@ -85,7 +81,8 @@ function text(name: string, v: unknown): string {
   return v;
 }
 
-export function resolveOptions(o: StarRocksSinkOptions<unknown>): ResolvedOptions {
+export function resolveOptions<T>(o: StarRocksSinkOptions<T>): ResolvedOptions {
+  checkTableOptions(o, SINK);
   const feUrls = (typeof o.feUrl === 'string' ? [o.feUrl] : [...(o.feUrl ?? [])]).map((u) => {
     let url: URL;
     try {
@@ -104,28 +101,23 @@ export function resolveOptions(o: StarRocksSinkOptions<unknown>): ResolvedOption
   if (semantic !== 'exactly-once' && semantic !== 'at-least-once') throw new ConfigError(setting('semantic'), `must be 'exactly-once' or 'at-least-once', got '${String(semantic)}'`);
   const format = o.format ?? 'json';
   if (format !== 'json' && format !== 'csv') throw new ConfigError(setting('format'), `must be 'json' or 'csv', got '${String(format)}'`);
-  const primaryKeyTable = o.primaryKeyTable ?? true;
   const partialUpdate = o.partialUpdate ?? false;
-  if (partialUpdate && !primaryKeyTable) throw new ConfigError(setting('partialUpdate'), 'needs a Primary Key table (primaryKeyTable: true)');
-  if (partialUpdate && (!o.columns || o.columns.length === 0)) throw new ConfigError(setting('partialUpdate'), "needs 'columns': the primary key and the columns to update");
+  if (partialUpdate && (o.primaryKey ?? []).length === 0) throw new ConfigError(setting('partialUpdate'), 'needs a Primary Key table: give primaryKey');
+  if (o.writers !== undefined && !(Number.isInteger(o.writers) && o.writers >= 1)) throw new ConfigError(setting('writers'), `must be a whole number >= 1, got ${o.writers}`);
   const retry = { ...DEFAULT_RETRY, ...o.retry };
   if (!(Number.isInteger(retry.attempts) && retry.attempts >= 1)) throw new ConfigError(setting('retry.attempts'), `must be a whole number >= 1, got ${retry.attempts}`);
   return {
     feUrls,
     database: text('database', o.database),
-    table: text('table', o.table),
+    table: o.table,
     user: text('user', o.user),
     password: o.password,
     semantic,
     format,
-    columns: o.columns ? [...o.columns] : undefined,
-    primaryKeyTable,
     partialUpdate,
-    ignoreUpdateBefore: o.ignoreUpdateBefore ?? true,
     labelPrefix: o.labelPrefix ?? 'weir',
-    bufferRows: positive('bufferRows', o.bufferRows, 20_000),
-    bufferBytes: positive('bufferBytes', o.bufferBytes, 16 * 1024 * 1024),
-    flushIntervalMs: positive('flushIntervalMs', o.flushIntervalMs, 1000),
+    writers: o.writers,
+    buffer: checkBufferOptions(o.buffer ?? {}, SINK),
     transactionTimeoutS: positive('transactionTimeoutS', o.transactionTimeoutS, 600),
     idleTransactionTimeoutS: o.idleTransactionTimeoutS === undefined ? undefined : positive('idleTransactionTimeoutS', o.idleTransactionTimeoutS, 0),
     preparedTimeoutS: o.preparedTimeoutS === undefined ? undefined : positive('preparedTimeoutS', o.preparedTimeoutS, 0),

@@ -49,11 +49,10 @@ function options<R extends object = Event>(table: string, extra: Partial<StarRoc
     table,
     user: server.user,
     password: server.password,
-    primaryKeyTable: false,
     labelPrefix: table,
     retry: { attempts: 4, backoffMs: 10, maxBackoffMs: 100 },
     commitRetry: { attempts: 4, backoffMs: 10, maxBackoffMs: 100 },
-    bufferRows: 15, // several loads per transaction
+    buffer: { maxRows: 15, flushIntervalMs: 0 }, // several loads per transaction
     ...extra,
   };
 }
@@ -222,7 +221,7 @@ describe('StarRocks sink, exactly-once', () => {
     for (const format of ['json', 'csv'] as const) {
       const table = `accounts_${format}`;
       await server.createTable({ db: 'weir', table, columns: [{ name: 'id', type: 'INT' }, { name: 'owner', type: 'VARCHAR' }, { name: 'balance', type: 'INT' }], primaryKey: ['id'] });
-      await runWithCrashes(starrocksSink<Acc>(options<Acc>(table, { primaryKeyTable: true, format })), changes, { before: injectAt('write', 2, { op: 'load', kind: 'fail' }) });
+      await runWithCrashes(starrocksSink<Acc>(options<Acc>(table, { primaryKey: ['id'], format })), changes, { before: injectAt('write', 2, { op: 'load', kind: 'fail' }) });
       result.push(await server.rows('weir', table));
     }
     expect(result[0]).toEqual([
@@ -235,8 +234,8 @@ describe('StarRocks sink, exactly-once', () => {
   it('partial updates change only the given columns', async () => {
     const table = 'partial';
     await server.createTable({ db: 'weir', table, columns: [{ name: 'id', type: 'INT' }, { name: 'owner', type: 'VARCHAR' }, { name: 'balance', type: 'INT' }], primaryKey: ['id'] });
-    await runWithCrashes(starrocksSink(options<{ id: number; owner: string; balance: number }>(table, { primaryKeyTable: true })), [[{ id: 1, owner: 'a', balance: 1 }, { id: 2, owner: 'b', balance: 2 }]]);
-    await runWithCrashes(starrocksSink(options<{ id: number; balance: number }>(table, { labelPrefix: 'partial2', primaryKeyTable: true, partialUpdate: true, columns: ['id', 'balance'] })), [[{ id: 2, balance: 20 }]]);
+    await runWithCrashes(starrocksSink(options<{ id: number; owner: string; balance: number }>(table, { primaryKey: ['id'] })), [[{ id: 1, owner: 'a', balance: 1 }, { id: 2, owner: 'b', balance: 2 }]]);
+    await runWithCrashes(starrocksSink(options<{ id: number; balance: number }>(table, { labelPrefix: 'partial2', primaryKey: ['id'], partialUpdate: true })), [[{ id: 2, balance: 20 }]]);
     expect(await server.rows('weir', table)).toEqual([
       { id: 1, owner: 'a', balance: 1 },
       { id: 2, owner: 'b', balance: 20 },
@@ -267,7 +266,7 @@ describe('StarRocks sink, at-least-once', () => {
 describe('StarRocks sink errors', () => {
   it('quote Status, Message and ErrorURL of the answer, and never the password', async () => {
     const table = await appendTable();
-    const h = await SinkHarness.open(starrocksSink(options<{ id: string }>(table, { columns: ['id'] })));
+    const h = await SinkHarness.open(starrocksSink(options<{ id: string }>(table)));
     await h.write([{ id: 'not a number' }]);
     const e = await h.checkpoint(1).then(() => undefined, (err: unknown) => err);
     expect(e).toBeInstanceOf(StarRocksError);

@@ -1,7 +1,10 @@
 /** The StarRocks sink's label scheme, restore decision and row encoding (connectors/starrocks). */
 import { describe, expect, it } from 'vitest';
 import { commitOutcome, firstCandidateEpoch, lingeringAction, lingeringCandidates, ownedOldSubtasks, transactionLabel } from '../../../connectors/starrocks/labels.ts';
-import { RowEncoder } from '../../../connectors/starrocks/encode.ts';
+import { encodeBatch, loadHeaders } from '../../../connectors/starrocks/encode.ts';
+import { ChangeFolder, type FoldedBatch } from '../../../connectors/olap/changes.ts';
+import type { OlapTableSchema } from '../../../connectors/olap/schema.ts';
+import { deletion, insert, updateAfter, updateBefore, type Change } from '../../../operators/changelog.ts';
 
 describe('StarRocks labels', () => {
   it('name prefix, table, subtask, epoch and checkpoint, with characters StarRocks refuses replaced', () => {
@@ -44,26 +47,33 @@ describe('StarRocks labels', () => {
   });
 });
 
-describe('StarRocks row encoding', () => {
-  const options = { columns: ['id', 'name'], primaryKeyTable: true, partialUpdate: false, ignoreUpdateBefore: true };
+describe('StarRocks load bodies', () => {
+  const keyed: OlapTableSchema = { table: 't', columns: [{ name: 'id', type: 'INTEGER', nullable: false }, { name: 'name', type: 'VARCHAR', nullable: true }], primaryKey: ['id'] };
 
-  it('JSON: upserts and deletes via __op, -U skipped', () => {
-    const e = new RowEncoder({ ...options, format: 'json' });
-    expect(e.headers).toEqual({ format: 'json', strip_outer_array: 'true', columns: 'id,name,__op' });
-    const rows = [{ id: 1, name: 'a' }, { kind: '+U', row: { id: 1, name: 'b' } }, { kind: '-U', row: { id: 1, name: 'a' } }, { kind: '-D', row: { id: 2, name: null } }].map((r) => e.encode(r));
-    expect(rows).toEqual(['{"id":1,"name":"a","__op":0}', '{"id":1,"name":"b","__op":0}', undefined, '{"id":2,"name":null,"__op":1}']);
-    expect(e.body(rows.filter((r) => r !== undefined))).toBe('[{"id":1,"name":"a","__op":0},{"id":1,"name":"b","__op":0},{"id":2,"name":null,"__op":1}]');
+  function fold(schema: OlapTableSchema, changes: Change<unknown>[]): FoldedBatch {
+    const folder = new ChangeFolder(schema, 'test');
+    for (const c of changes) folder.add(c);
+    return folder.take(0);
+  }
+
+  it('JSON: one row per key with __op (upsert 0, delete 1); the headers name the columns', () => {
+    expect(loadHeaders(keyed, 'json', false)).toEqual({ format: 'json', strip_outer_array: 'true', columns: 'id,name,__op' });
+    const batch = fold(keyed, [insert({ id: 1, name: 'a' }), updateBefore({ id: 1, name: 'a' }), updateAfter({ id: 1, name: 'b' }), insert({ id: 2, name: null }), deletion({ id: 2, name: null })]);
+    expect(JSON.parse(encodeBatch(batch, 'json', 'test'))).toEqual([
+      { id: 1, name: 'b', __op: 0 },
+      { id: 2, name: null, __op: 1 },
+    ]);
   });
 
   it('CSV: tab-separated with \\N for null; a tab in a value is a bad record naming the field', () => {
-    const e = new RowEncoder({ ...options, format: 'csv' });
-    expect(e.encode({ id: 1, name: null })).toBe('1\t\\N\t0');
-    expect(() => e.encode({ id: 1, name: 'a\tb' })).toThrow(/field 'name' contains a tab/);
+    expect(loadHeaders(keyed, 'csv', true)).toEqual({ format: 'csv', column_separator: '\\t', row_delimiter: '\\n', columns: 'id,name,__op', partial_update: 'true' });
+    expect(encodeBatch(fold(keyed, [insert({ id: 1, name: null })]), 'csv', 'test')).toBe('1\t\\N\t0\n');
+    expect(() => encodeBatch(fold(keyed, [insert({ id: 1, name: 'a\tb' })]), 'csv', 'test')).toThrow(/field 'name' of table 't' contains a tab/);
   });
 
-  it('a Duplicate Key table takes no deletes', () => {
-    const e = new RowEncoder({ ...options, primaryKeyTable: false, format: 'json' });
-    expect(e.encode({ id: 1, name: 'a' })).toBe('{"id":1,"name":"a"}');
-    expect(() => e.encode({ kind: '-D', row: { id: 1, name: 'a' } })).toThrow(/Duplicate Key table/);
+  it('a table without a key gets plain rows; BIGINT, TIMESTAMP and JSON values as StarRocks reads them', () => {
+    const plain: OlapTableSchema = { table: 't', columns: [{ name: 'n', type: 'BIGINT', nullable: true }, { name: 'at', type: 'TIMESTAMP', nullable: true }, { name: 'j', type: 'JSON', nullable: true }], primaryKey: [] };
+    const body = encodeBatch(fold(plain, [insert({ n: 9007199254740993n, at: new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 6)), j: { a: [1] } })]), 'json', 'test');
+    expect(body).toBe('[{"n":9007199254740993,"at":"2026-01-02 03:04:05.006","j":"{\\"a\\":[1]}"}]');
   });
 });
