@@ -104,6 +104,11 @@ export class StarRocksTestServer {
     return (await this.call<{ rows: Row[] }>('GET', `/__test/tables/${db}/${table}`)).rows;
   }
 
+  /** A Duplicate Key table's rows from the `offset`th on (appended in commit order). */
+  async rowsFrom(db: string, table: string, offset: number): Promise<Row[]> {
+    return (await this.call<{ rows: Row[] }>('GET', `/__test/tables/${db}/${table}?offset=${offset}`)).rows;
+  }
+
   async labels(): Promise<LabelEvent[]> {
     return (await this.call<{ events: LabelEvent[] }>('GET', '/__test/labels')).events;
   }

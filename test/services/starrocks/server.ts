@@ -17,7 +17,8 @@
  *
  * TEST-ONLY endpoints (not StarRocks API; on the FE port, under /__test/, no auth):
  *   POST /__test/tables        {db, table, columns:[{name,type}], primaryKey:[...]}   create a table
- *   GET  /__test/tables/{db}/{table}                       {rows:[...]} (Primary Key tables sorted by key)
+ *   GET  /__test/tables/{db}/{table}[?offset=N]            {rows:[...],total} (Primary Key tables sorted by key,
+ *                                                          Duplicate Key tables in commit order from N)
  *   GET  /__test/labels                                    the label log: every begin/load/prepare/commit/
  *                                                          publish/rollback/abort/stream_load with its result
  *   GET  /__test/transactions                              every label's latest transaction and state
@@ -203,7 +204,11 @@ class TestServer {
         return send(res, 200, { ok: true });
       }
       const t = /^\/__test\/tables\/([^/]+)\/([^/]+)$/.exec(p);
-      if (t && method === 'GET') return send(res, 200, { rows: this.state.tableRows(decodeURIComponent(t[1]!), decodeURIComponent(t[2]!)) });
+      if (t && method === 'GET') {
+        const rows = this.state.tableRows(decodeURIComponent(t[1]!), decodeURIComponent(t[2]!));
+        // ?offset=N: a Duplicate Key table's rows from the Nth on (rows are appended in commit order)
+        return send(res, 200, { rows: rows.slice(Number(url.searchParams.get('offset') ?? 0)), total: rows.length });
+      }
       if (p === '/__test/labels') return send(res, 200, { events: this.state.labelLog() });
       if (p === '/__test/transactions') return send(res, 200, { transactions: this.state.transactions() });
       if (p === '/__test/faults' && method === 'POST') {
