@@ -8,9 +8,9 @@
  * the Location, as `curl --location-trusted` does. Only FE and BE addresses the FE names are sent
  * credentials; nothing logs the header.
  *
- * Requests that are safe to repeat (begin with a label, prepare, commit, rollback, get_load_state,
- * Stream Load with a label) are retried with backoff when the connection fails or the answer is a
- * 5xx; each retry goes to the next FE. A transaction load is not: StarRocks does not deduplicate
+ * Requests go to one FE while it answers; after a refused or dropped connection or a 5xx, to the
+ * next. Requests that are safe to repeat (begin with a label, prepare, commit, rollback,
+ * get_load_state, Stream Load with a label) are retried with backoff then. A transaction load is not: StarRocks does not deduplicate
  * loads within a transaction, so the caller decides (the exactly-once writer fails the checkpoint).
  */
 import { StarRocksError, type StarRocksAnswer } from './errors.ts';
@@ -53,7 +53,8 @@ class TransportFailure extends Error {
 
 export class StreamLoadClient {
   private readonly authorization: string;
-  private next = 0;
+  /** The FE requests go to: the same one while it answers. */
+  private current = 0;
 
   constructor(private readonly options: ClientOptions) {
     this.authorization = `Basic ${Buffer.from(`${options.user}:${options.password}`).toString('base64')}`;
@@ -87,12 +88,13 @@ export class StreamLoadClient {
         await new Promise((r) => setTimeout(r, backoff));
         backoff = Math.min(backoff * 2, this.options.retry.maxBackoffMs);
       }
-      const fe = this.options.feUrls[this.next++ % this.options.feUrls.length]!;
+      const fe = this.options.feUrls[this.current % this.options.feUrls.length]!;
       try {
         return await this.send(operation, label, method, new URL(path, fe), headers, body);
       } catch (e) {
         if (!(e instanceof TransportFailure)) throw e;
         last = e;
+        this.current++; // the next request goes to the next FE
       }
     }
     throw new StarRocksError(operation, label, undefined, `${last!.message}${attempts > 1 ? ` (${attempts} attempts)` : ''}; check that StarRocks is up at ${this.options.feUrls.join(', ')}`, { retriable: true });

@@ -6,6 +6,7 @@
  * prepare and commit, a job crash between prepare and commit); each run's final table must equal the
  * failure-free run's, and no label may be begun twice (the server's label log).
  */
+import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Change } from 'weir';
 import { starrocksSink, StarRocksError, type StarRocksSinkOptions } from 'weir/starrocks';
@@ -69,6 +70,14 @@ async function reusedLabels(prefix: string): Promise<string[]> {
     seen.set(e.label, (seen.get(e.label) ?? 0) + 1);
   }
   return [...seen].filter(([, n]) => n > 1).map(([l]) => l);
+}
+
+async function closedPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const port = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(r));
+  return port;
 }
 
 /** Injects `fault` once, right before `phase` of checkpoint `at`. */
@@ -240,6 +249,46 @@ describe('StarRocks sink, exactly-once', () => {
       { id: 1, owner: 'a', balance: 1 },
       { id: 2, owner: 'b', balance: 20 },
     ]);
+  });
+});
+
+describe('StarRocks sink, timeouts and FE failover', () => {
+  it('a transaction open past its timeout is rolled back by StarRocks: the load fails, the restore replays', async () => {
+    const table = await appendTable();
+    let advanced = false;
+    const r = await runWithCrashes(starrocksSink<Event>(options(table, { transactionTimeoutS: 60 })), events, {
+      before: async (p, id) => {
+        // checkpoint 2's transaction is open (its first loads went in); the next load finds it aborted
+        if (!advanced && p === 'checkpoint' && id === 2) {
+          advanced = true;
+          await server.advanceClock(61_000);
+        }
+      },
+    });
+    expect(advanced).toBe(true);
+    expect(r.crashes.length).toBe(1);
+    expect(String((r.crashes[0] as Error).message)).toMatch(/StarRocks transaction (load|prepare) of label '.*' failed: Status 'FAILED'/);
+    expect(await sortedRows(table)).toEqual(expectedEvents);
+    expect(await reusedLabels(table)).toEqual([]);
+  });
+
+  it('a prepared transaction whose prepared_timeout passed before the commit fails the commit, naming the lost checkpoint', async () => {
+    const table = await appendTable();
+    const h = await SinkHarness.open(starrocksSink<Event>(options(table, { preparedTimeoutS: 30, commitRetry: { attempts: 2, backoffMs: 1, maxBackoffMs: 1 } })));
+    await h.write(events[0]!);
+    await h.checkpoint(1);
+    await server.advanceClock(31_000);
+    const e = await h.complete(1).then(() => undefined, (err: unknown) => err);
+    expect((e as Error).message).toMatch(/label state 'ABORTED'.*checkpoint 1 \(40 rows\) is gone.*prepared_timeout/);
+    expect(await server.rows('weir', table)).toEqual([]);
+  });
+
+  it('an FE that does not answer is skipped: requests go to the next one', async () => {
+    const table = await appendTable();
+    const dead = `http://127.0.0.1:${await closedPort()}`; // connection refused
+    const r = await runWithCrashes(starrocksSink<Event>(options(table, { feUrl: [dead, server.feUrl] })), events);
+    expect(r.crashes).toEqual([]);
+    expect(await sortedRows(table)).toEqual(expectedEvents);
   });
 });
 
