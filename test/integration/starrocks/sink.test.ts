@@ -127,7 +127,7 @@ describe('StarRocks sink, exactly-once', () => {
     expect(await reusedLabels(again)).toEqual([]);
   });
 
-  const faults: { name: string; phase: Phase; at: number; faults: Fault[]; crashes: number | 'some' }[] = [
+  const faults: { name: string; phase: Phase; at: number; faults: Fault[]; crashes: number | 'some'; extra?: Partial<StarRocksSinkOptions<Event>> }[] = [
     { name: 'begin answers FAILED', phase: 'write', at: 2, faults: [{ op: 'begin', kind: 'fail' }], crashes: 1 },
     { name: 'begin answers 500 (retried)', phase: 'write', at: 2, faults: [{ op: 'begin', kind: 'http500' }], crashes: 0 },
     { name: 'begin answer lost (retried: label in use, a new epoch)', phase: 'write', at: 2, faults: [{ op: 'begin', kind: 'drop-after' }], crashes: 0 },
@@ -139,6 +139,8 @@ describe('StarRocks sink, exactly-once', () => {
     { name: 'commit answers FAILED (retried)', phase: 'complete', at: 2, faults: [{ op: 'commit', kind: 'fail' }], crashes: 0 },
     { name: 'commit answer lost after it committed', phase: 'complete', at: 2, faults: [{ op: 'commit', kind: 'drop-after' }], crashes: 0 },
     { name: 'commit publish timeout', phase: 'complete', at: 2, faults: [{ op: 'commit', kind: 'publish-timeout' }], crashes: 0 },
+    { name: 'commit answers after the client gave up (request timeout; retried)', phase: 'complete', at: 2, faults: [{ op: 'commit', kind: 'delay', ms: 1200 }], crashes: 'some', extra: { requestTimeoutMs: 400 } },
+    { name: 'prepare answers after the client gave up (request timeout; retried)', phase: 'checkpoint', at: 3, faults: [{ op: 'prepare', kind: 'delay', ms: 1200 }], crashes: 'some', extra: { requestTimeoutMs: 400 } },
     { name: 'commit keeps failing: the job restarts and the restore commits', phase: 'complete', at: 4, faults: [{ op: 'commit', kind: 'fail', count: 4 }], crashes: 1 },
     { name: 'get_load_state fails during the restore probe', phase: 'write', at: 3, faults: [{ op: 'load', kind: 'fail' }, { op: 'get_load_state', kind: 'http500', count: 2 }], crashes: 1 },
     { name: 'rollback of the failed transaction fails', phase: 'write', at: 3, faults: [{ op: 'load', kind: 'fail' }, { op: 'rollback', kind: 'drop' }], crashes: 1 },
@@ -146,7 +148,7 @@ describe('StarRocks sink, exactly-once', () => {
   for (const f of faults) {
     it(`${f.name}: the table equals the failure-free run, no label reused`, async () => {
       const table = await appendTable();
-      const r = await runWithCrashes(starrocksSink<Event>(options(table)), events, { before: injectAt(f.phase, f.at, ...f.faults) });
+      const r = await runWithCrashes(starrocksSink<Event>(options(table, f.extra)), events, { before: injectAt(f.phase, f.at, ...f.faults) });
       if (f.crashes !== 'some') expect(r.crashes.length).toBe(f.crashes);
       expect(await sortedRows(table)).toEqual(expectedEvents);
       expect(await reusedLabels(table)).toEqual([]);
