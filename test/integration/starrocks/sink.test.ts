@@ -331,6 +331,15 @@ describe('StarRocks sink errors', () => {
     expect(message).not.toContain(server.password);
   });
 
+  it('a schema-change record fails with an error that names it (StarRocks DDL is not on the HTTP API)', async () => {
+    const table = await appendTable();
+    const h = await SinkHarness.open(starrocksSink<Event>(options(table)));
+    await h.write(events[0]!);
+    const e = await Promise.resolve(h.write([{ schemaChange: { kind: 'addColumn', column: 'extra', type: 'VARCHAR' } }])).then(() => undefined, (err: unknown) => err);
+    expect((e as Error).message).toMatch(/schema change .*addColumn.*cannot change table '.*': StarRocks takes DDL over its MySQL protocol/);
+    expect(await server.rows('weir', table)).toEqual([]);
+  });
+
   it('a wrong password is an error that names the user, not the password', async () => {
     const table = await appendTable();
     const wrong = 'not-the-password-123';
