@@ -5,6 +5,7 @@
  * parameters (`modelRows`, `prefixDigests`).
  */
 import { type Change, datagen, defineJob, SeededRandom } from 'weir';
+import { clickhouseSink } from 'weir/clickhouse';
 import { duckdbSink } from 'weir/duckdb';
 
 export interface Account {
@@ -15,7 +16,7 @@ export interface Account {
 }
 
 export type OlapChangesParams = {
-  sink: 'duckdb';
+  sink: 'duckdb' | 'clickhouse';
   count: number;
   keys: number;
   seed: number;
@@ -23,6 +24,9 @@ export type OlapChangesParams = {
   writers: number;
   /** DuckDB: the database file. */
   path?: string;
+  /** ClickHouse: the HTTP interface and the table. */
+  url?: string;
+  table?: string;
   maxRows?: number;
 };
 
@@ -112,8 +116,9 @@ export default defineJob(import.meta.url, (env, p: OlapChangesParams) => {
     .fromSource(datagen({ name: 'operations', count: p.count, seed: p.seed, splits: 1, ratePerSecond: p.ratePerSecond, generate: (i, r) => operation(i, r, p.keys) }), { uid: 'operations', parallelism: 1 })
     .flatMap<Change<Account>>((op, out) => changesOf(op).forEach((c) => out.collect(c)), { name: 'changes', parallelism: 1 });
   const buffer = { maxRows: p.maxRows ?? 1000, flushIntervalMs: 100 };
-  changes.sinkTo(
-    duckdbSink<Account>({ path: p.path!, table: 'accounts', primaryKey: ['id'], columns: { id: 'INTEGER', version: 'INTEGER' }, writers: p.writers, buffer }),
-    { uid: 'accounts-olap', parallelism: 1 }, // the input's parallelism: the keying runs there, writers: p.writers
-  );
+  const table = { primaryKey: ['id'] as const, columns: { id: 'INTEGER', version: 'INTEGER' } as const, writers: p.writers, buffer };
+  // the sink at the input's parallelism: the keying runs there (order per key kept), the writers at p.writers
+  const options = { uid: 'accounts-olap', parallelism: 1 };
+  if (p.sink === 'duckdb') changes.sinkTo(duckdbSink<Account>({ path: p.path!, table: 'accounts', ...table, primaryKey: ['id'] }), options);
+  else changes.sinkTo(clickhouseSink<Account>({ url: p.url!, table: p.table!, ...table, primaryKey: ['id'] }), options);
 });
