@@ -15,15 +15,18 @@
  *     delete staged files of checkpoints <= n; publish the read copy
  *
  * A crash before COMMIT leaves nothing (DuckDB rolls back on open); after it, the restored
- * committer finds n in `_weir_commits` and skips it. The commit user (random, kept in union state)
- * tells this job's checkpoints from another run's that starts counting at 1 again.
+ * committer finds the commit's key in `_weir_commits` and skips it. The key is a digest of the
+ * staged batches' names, which carry each writer's random attempt id: the same committables (a
+ * replay) have the same key, any other commit another one, also in a later run whose checkpoint
+ * ids start again at 1 or that was restored from an older savepoint. The commit user (random, kept
+ * in union state) and the checkpoint id are recorded with it, for readers.
  *
  * Readers: DuckDB allows one process to open a database file for writing, and then no other
  * process may open it. So after each commit the writer process checkpoints the database and
  * publishes a copy (`readCopy`: written beside it, fsynced, renamed into place): open that one
  * read-only from any process; it holds exactly the committed checkpoints.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Committer, CommitterContext } from '../../runtime/sink/contract.ts';
@@ -69,9 +72,11 @@ export class DuckDbCommitter implements Committer<OlapCommittable<string>> {
     }
     const steps: Step[] = [];
     for (const c of [...committables].sort((a, b) => a.subtask - b.subtask)) this.plan(c, steps);
-    steps.push({ sql: `INSERT INTO ${COMMITS_TABLE} VALUES (${literal(this.commitUser)}, ${literal(this.settings.table)}, ${checkpointId}, now()::TIMESTAMP, ${committables.reduce((n, c) => n + c.items.reduce((m, i) => m + (i.kind === 'rows' ? i.rows : 0), 0), 0)})` });
-    const guardSql = `SELECT coalesce(max(checkpoint_id), 0) FROM ${COMMITS_TABLE} WHERE commit_user = ${literal(this.commitUser)} AND table_name = ${literal(this.settings.table)}`;
-    await this.metrics.timeCommit(() => this.db.request({ op: 'commit', guardSql, checkpointId, steps }));
+    const key = commitKey(this.settings.table, committables);
+    const rows = committables.reduce((n, c) => n + c.items.reduce((m, i) => m + (i.kind === 'rows' ? i.rows : 0), 0), 0);
+    steps.push({ sql: `INSERT INTO ${COMMITS_TABLE} VALUES (${literal(this.commitUser)}, ${literal(this.settings.table)}, ${checkpointId}, ${literal(key)}, now()::TIMESTAMP, ${rows})` });
+    const guardSql = `SELECT count(*) FROM ${COMMITS_TABLE} WHERE commit_key = ${literal(key)}`;
+    await this.metrics.timeCommit(() => this.db.request({ op: 'commit', guardSql, steps }));
     await removeStagedUpTo(this.settings.stagingDir, checkpointId);
     if (this.settings.readCopy) await this.db.request({ op: 'publish', target: this.settings.readCopy });
   }
@@ -104,4 +109,10 @@ export class DuckDbCommitter implements Committer<OlapCommittable<string>> {
   async close(): Promise<void> {
     await this.db?.close();
   }
+}
+
+/** What identifies a commit: the table and the names of its staged batches (unique per writer attempt). */
+export function commitKey(table: string, committables: readonly OlapCommittable<string>[]): string {
+  const names = committables.flatMap((c) => c.items.map((i) => (i.kind === 'rows' ? i.batch : `schema:${JSON.stringify(i.change)}@${c.subtask}`)));
+  return createHash('sha256').update(JSON.stringify([table, names.sort()])).digest('hex');
 }

@@ -6,7 +6,7 @@
 // opens the file. Plain JavaScript so it starts without the TypeScript loader.
 //
 // Requests (one at a time, answered { id, ok, result } or { id, ok: false, message }):
-//   { op: 'commit', guardSql, checkpointId, steps }  BEGIN; skip if guardSql >= checkpointId;
+//   { op: 'commit', guardSql, steps }  BEGIN; skip (ROLLBACK) if guardSql counts > 0 (committed before);
 //        steps: { sql } | { append: { dir, file, types } } (a staged batch into the stage table); COMMIT
 //   { op: 'run', sql }        a statement outside a commit (DDL of the commit log)
 //   { op: 'query', sql }      rows as JSON
@@ -75,11 +75,10 @@ async function append({ dir, file, table, types }) {
   return rows.length;
 }
 
-async function commit({ guardSql, checkpointId, steps }) {
+async function commit({ guardSql, steps }) {
   await conn.run('BEGIN TRANSACTION');
   try {
-    const last = Number((await conn.runAndReadAll(guardSql)).getRows()[0][0]);
-    if (last >= checkpointId) {
+    if (Number((await conn.runAndReadAll(guardSql)).getRows()[0][0]) > 0) {
       await conn.run('ROLLBACK');
       return { skipped: true, rows: 0 };
     }

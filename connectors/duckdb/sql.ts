@@ -42,7 +42,7 @@ export function createTableSql(schema: OlapTableSchema): string {
 }
 
 export function createCommitsSql(): string {
-  return `CREATE TABLE IF NOT EXISTS ${COMMITS_TABLE} (commit_user VARCHAR NOT NULL, table_name VARCHAR NOT NULL, checkpoint_id BIGINT NOT NULL, committed_at TIMESTAMP NOT NULL, rows_staged BIGINT NOT NULL)`;
+  return `CREATE TABLE IF NOT EXISTS ${COMMITS_TABLE} (commit_user VARCHAR NOT NULL, table_name VARCHAR NOT NULL, checkpoint_id BIGINT NOT NULL, commit_key VARCHAR NOT NULL, committed_at TIMESTAMP NOT NULL, rows_staged BIGINT NOT NULL)`;
 }
 
 export function schemaChangeSql(table: string, change: OlapSchemaChange): string {
