@@ -12,6 +12,7 @@ import { ConfigError } from '../runtime/errors.ts';
 import type { Source } from '../runtime/source/contract.ts';
 import type { Sink } from '../runtime/api/sink.ts';
 import type { LookupTable } from '../operators/join/lookup-table.ts';
+import { clickhouseConnector } from './clickhouse/connector.ts';
 import { collectConnector } from './collect/connector.ts';
 import { datagenConnector } from './datagen/connector.ts';
 import { duckdbConnector } from './duckdb/connector.ts';
@@ -23,7 +24,7 @@ import { starrocksConnector } from './starrocks/connector.ts';
 export type { ConnectorDefinition, ConnectorConfig, OptionSpec, RoleSpec } from './connector.ts';
 
 /** Every connector, by type. New connectors add one line here. */
-const CONNECTORS: readonly ConnectorDefinition[] = [datagenConnector, lakeConnector, printConnector, collectConnector, mysqlConnector, duckdbConnector, starrocksConnector];
+const CONNECTORS: readonly ConnectorDefinition[] = [datagenConnector, lakeConnector, printConnector, collectConnector, mysqlConnector, duckdbConnector, clickhouseConnector, starrocksConnector];
 
 type Role = 'source' | 'sink' | 'lookup';
 const ROLE_NAMES: Record<Role, string> = { source: 'source', sink: 'sink', lookup: 'lookup table' };

@@ -8,6 +8,9 @@ need() { dpkg -s "$1" >/dev/null 2>&1 || packages+=("$1"); }
 # MySQL lookup joins and CDC: test/services/mysql.sh runs mariadbd from these.
 need mariadb-server
 need mariadb-client
+# ClickHouse sink: test/services/clickhouse.sh runs clickhouse-server from these.
+need clickhouse-server
+need clickhouse-client
 if [ ${#packages[@]} -gt 0 ]; then
   echo "installing Debian packages: ${packages[*]}"
   apt-get update -qq

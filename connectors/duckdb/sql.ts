@@ -1,8 +1,8 @@
 /**
- * DuckDB SQL for the sink: column types, DDL, the commit log table, and a batch loaded with the
- * appender into a stage table (FACTS.md: the appender, not single-row INSERTs).
+ * DuckDB SQL for the sink: column types, DDL, the commit log table, the stage table that staged
+ * batches are appended to (with the appender, FACTS.md: not single-row INSERTs; duckdb-process.mjs)
+ * and how it is applied to the table.
  */
-import { type DuckDBAppender, type DuckDBConnection, DuckDBTimestampValue } from '@duckdb/node-api';
 import type { ColumnType, OlapColumn, OlapTableSchema } from '../olap/schema.ts';
 import type { OlapSchemaChange } from '../olap/schema-change.ts';
 
@@ -42,7 +42,7 @@ export function createTableSql(schema: OlapTableSchema): string {
 }
 
 export function createCommitsSql(): string {
-  return `CREATE TABLE IF NOT EXISTS ${COMMITS_TABLE} (commit_user VARCHAR NOT NULL, table_name VARCHAR NOT NULL, checkpoint_id BIGINT NOT NULL, committed_at TIMESTAMP NOT NULL, rows_staged BIGINT NOT NULL)`;
+  return `CREATE TABLE IF NOT EXISTS ${COMMITS_TABLE} (commit_user VARCHAR NOT NULL, table_name VARCHAR NOT NULL, checkpoint_id BIGINT NOT NULL, commit_key VARCHAR NOT NULL, committed_at TIMESTAMP NOT NULL, rows_staged BIGINT NOT NULL)`;
 }
 
 export function schemaChangeSql(table: string, change: OlapSchemaChange): string {
@@ -81,54 +81,4 @@ export function applyStageSql(schema: OlapTableSchema): string[] {
     `DELETE FROM ${t} USING (SELECT DISTINCT ${keys.join(', ')} FROM ${STAGE_TABLE}) s WHERE ${on}`,
     `INSERT INTO ${t} (${cols.join(', ')}) SELECT ${values.join(', ')} FROM (SELECT *, row_number() OVER (PARTITION BY ${keys.join(', ')} ORDER BY _weir_seq DESC) AS _weir_rank FROM ${STAGE_TABLE}) WHERE _weir_rank = 1 AND NOT _weir_deleted`,
   ];
-}
-
-type Append = (a: DuckDBAppender, v: unknown) => void;
-
-const APPEND: Record<ColumnType, Append> = {
-  BOOLEAN: (a, v) => a.appendBoolean(v as boolean),
-  INTEGER: (a, v) => a.appendInteger(v as number),
-  BIGINT: (a, v) => a.appendBigInt(v as bigint),
-  DOUBLE: (a, v) => a.appendDouble(v as number),
-  VARCHAR: (a, v) => a.appendVarchar(v as string),
-  TIMESTAMP: (a, v) => a.appendTimestamp(new DuckDBTimestampValue(BigInt((v as Date).getTime()) * 1000n)),
-  DATE: (a, v) => a.appendVarchar(v as string),
-  BLOB: (a, v) => a.appendBlob(v as Uint8Array),
-  JSON: (a, v) => a.appendVarchar(v as string),
-};
-
-/** A staged batch as it is stored: converted values in column order (see connectors/olap/schema.ts). */
-export interface StagedRows {
-  columns: OlapColumn[];
-  rows: unknown[][];
-  deleted: Uint8Array;
-  firstSeq: number;
-}
-
-/** Appends batches to the stage table (created for `schema`, which the batches follow). */
-export async function appendToStage(conn: DuckDBConnection, schema: OlapTableSchema, batches: readonly StagedRows[]): Promise<number> {
-  const appender = await conn.createAppender(STAGE_TABLE, 'main', 'temp');
-  const appends = schema.columns.map((c) => APPEND[c.type]);
-  let n = 0;
-  try {
-    for (const b of batches) {
-      const { rows, deleted, firstSeq } = b;
-      for (let r = 0; r < rows.length; r++) {
-        const row = rows[r]!;
-        for (let i = 0; i < appends.length; i++) {
-          const v = row[i];
-          if (v === null || v === undefined) appender.appendNull();
-          else appends[i]!(appender, v);
-        }
-        appender.appendBoolean(deleted[r] === 1);
-        appender.appendBigInt(BigInt(firstSeq + r));
-        appender.endRow();
-      }
-      n += rows.length;
-    }
-    appender.flushSync();
-  } finally {
-    appender.closeSync();
-  }
-  return n;
 }

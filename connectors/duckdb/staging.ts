@@ -11,12 +11,18 @@
  * committer deletes them all (see `removeStagedUpTo`).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { deserialize, serialize } from 'node:v8';
+import { serialize } from 'node:v8';
 import type { FoldedBatch } from '../olap/changes.ts';
 import type { StageContext, Stager } from '../olap/staged-writer.ts';
-import type { StagedRows } from './sql.ts';
+
+/** A staged batch as stored: converted values in column order (connectors/olap/schema.ts), delete flags, sequence of the first row. */
+export interface StagedRows {
+  rows: unknown[][];
+  deleted: Uint8Array;
+  firstSeq: number;
+}
 
 export function stagingDirOf(dbPath: string, table: string, stagingDir?: string): string {
   return path.join(stagingDir ?? `${dbPath}.staging`, table);
@@ -35,7 +41,7 @@ export class FileStager implements Stager<string> {
       this.made = true;
     }
     const name = `${ctx.provisionalCheckpoint}-${ctx.subtask}-${this.attempt}-${ctx.index}.batch`;
-    const staged: StagedRows = { columns: batch.schema.columns, rows: batch.rows, deleted: batch.deleted, firstSeq: batch.firstSeq };
+    const staged: StagedRows = { rows: batch.rows, deleted: batch.deleted, firstSeq: batch.firstSeq };
     const tmp = path.join(this.dir, `.${name}.tmp`);
     const f = await open(tmp, 'w');
     try {
@@ -47,10 +53,6 @@ export class FileStager implements Stager<string> {
     await rename(tmp, path.join(this.dir, name));
     return name;
   }
-}
-
-export async function readStaged(dir: string, name: string): Promise<StagedRows> {
-  return deserialize(await readFile(path.join(dir, name))) as StagedRows;
 }
 
 /** Deletes staged files of checkpoints <= `checkpointId` (committed, or garbage of a failed attempt). */

@@ -15,7 +15,7 @@ afterAll(() => tmp.cleanup());
 describe('connector registry', () => {
   it('lists the connectors of each role', () => {
     expect(connectorTypes('source')).toEqual(['datagen', 'lake']);
-    expect(connectorTypes('sink')).toEqual(['lake', 'print', 'collect', 'duckdb', 'starrocks']);
+    expect(connectorTypes('sink')).toEqual(['lake', 'print', 'collect', 'duckdb', 'clickhouse', 'starrocks']);
     expect(connectorTypes('lookup')).toEqual(['mysql']);
   });
 
