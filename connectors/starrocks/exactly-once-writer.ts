@@ -60,7 +60,18 @@ export class ExactlyOnceWriter<T> implements SinkWriter<OlapInput<T>, StarRocksC
     return w;
   }
 
-  readonly write = (values: readonly OlapInput<T>[]): void | Promise<void> => this.staged.write(values);
+  /**
+   * A failed prepare, kept: the runtime declines the checkpoint and the task goes on, but the
+   * transaction's rows are gone, so the writer must not carry on as if they were written. The next
+   * record (or the end of input) fails the task with it, and the job restarts from its last completed
+   * checkpoint and replays them. (A failed load is kept the same way by the StagedWriter.)
+   */
+  private failure: unknown;
+
+  readonly write = (values: readonly OlapInput<T>[]): void | Promise<void> => {
+    if (this.failure !== undefined) throw this.failure;
+    return this.staged.write(values);
+  };
 
   private label(subtask: number, epoch: number, checkpoint: number): string {
     return transactionLabel({ prefix: this.o.labelPrefix, table: this.o.table, subtask, epoch, checkpoint });
@@ -107,6 +118,16 @@ export class ExactlyOnceWriter<T> implements SinkWriter<OlapInput<T>, StarRocksC
   }
 
   async prepareCommit(checkpointId: number, endOfInput: boolean): Promise<StarRocksCommittable[]> {
+    if (this.failure !== undefined) throw this.failure;
+    try {
+      return await this.prepare(checkpointId, endOfInput);
+    } catch (e) {
+      this.failure = e;
+      throw e;
+    }
+  }
+
+  private async prepare(checkpointId: number, endOfInput: boolean): Promise<StarRocksCommittable[]> {
     await this.staged.prepareCommit(checkpointId, endOfInput);
     const txn = this.stager.open;
     if (!txn) return [];

@@ -47,9 +47,9 @@ async function createTable(name: string): Promise<{ table: string; params: Param
   return { table, params: { count: COUNT, keys: KEYS, ratePerSecond: RATE, feUrl: server.feUrl, user: server.user, password: server.password, table } };
 }
 
-async function run(name: string, act: (handle: JobHandle) => void): Promise<{ rows: string[]; restarts: number; reused: string[] }> {
+async function run(name: string, act: (handle: JobHandle) => void, ratePerSecond = RATE): Promise<{ rows: string[]; restarts: number; reused: string[] }> {
   const { table, params } = await createTable(name);
-  const handle = await cluster(path.join(root, name)).submit(job, { params, parallelism: 2 });
+  const handle = await cluster(path.join(root, name)).submit(job, { params: { ...params, ratePerSecond }, parallelism: 2 });
   act(handle);
   await handle.result();
   return { ...(await tableState(table)), restarts: handle.restarts };
@@ -121,19 +121,26 @@ describe('StarRocks sink exactly-once with failures', () => {
     expect(r.reused).toEqual([]);
   });
 
+  // Slower sources here: the job must still be running when the server goes away, on a loaded machine too.
   it('the server crashes between prepare and commit, and is restarted: the same table', async () => {
+    let injected = false;
     let crashed = false;
-    const r = await run('server-crash', (handle) => {
-      handle.on('checkpoint-completed', (id) => {
-        if (crashed || id < 3) return;
-        crashed = true;
-        // the next prepare is journaled, then the server dies before answering
-        void server.inject({ op: 'prepare', kind: 'crash-after' }).then(async () => {
-          await server.waitForExit();
-          await server.restart();
+    const r = await run(
+      'server-crash',
+      (handle) => {
+        handle.on('checkpoint-completed', () => {
+          if (injected) return;
+          injected = true;
+          // the next prepare is journaled, then the server dies before answering
+          void server.inject({ op: 'prepare', kind: 'crash-after' }).then(async () => {
+            await server.waitForExit();
+            crashed = true;
+            await server.restart();
+          });
         });
-      });
-    });
+      },
+      2000,
+    );
     expect(crashed).toBe(true);
     expect(r.rows).toEqual(expected);
     expect(r.reused).toEqual([]);
@@ -141,13 +148,17 @@ describe('StarRocks sink exactly-once with failures', () => {
 
   it('a server restart mid-run: the same table', async () => {
     let restarted = false;
-    const r = await run('server-restart', (handle) => {
-      handle.on('checkpoint-completed', (id) => {
-        if (restarted || id < 4) return;
-        restarted = true;
-        void server.restart();
-      });
-    });
+    const r = await run(
+      'server-restart',
+      (handle) => {
+        handle.on('checkpoint-completed', () => {
+          if (restarted) return;
+          restarted = true;
+          void server.restart();
+        });
+      },
+      2000,
+    );
     expect(restarted).toBe(true);
     expect(r.rows).toEqual(expected);
     expect(r.reused).toEqual([]);

@@ -203,6 +203,18 @@ describe('StarRocks sink, exactly-once', () => {
     expect(txns.some((t) => t.state === 'ABORTED' && t.reason === 'rolled back by the client')).toBe(true);
   });
 
+  it('after a failed prepare the writer refuses further records: the runtime only declines the checkpoint, the rows must be replayed', async () => {
+    const table = await appendTable();
+    const h = await SinkHarness.open(starrocksSink<Event>(options(table)));
+    await h.write(events[0]!);
+    await server.inject({ op: 'prepare', kind: 'fail' });
+    await expect(h.checkpoint(1)).rejects.toThrow(/transaction prepare/);
+    // the task goes on after a declined checkpoint; the next record fails it (and the job restarts)
+    await expect(Promise.resolve().then(() => h.write(events[1]!))).rejects.toThrow(/transaction prepare/);
+    await expect(h.checkpoint(2)).rejects.toThrow(/transaction prepare/);
+    expect(await server.rows('weir', table)).toEqual([]);
+  });
+
   it('a crash before the first checkpoint completed, then a fresh start: the leftover is rolled back, its label not reused', async () => {
     const table = await appendTable();
     const sink = starrocksSink<Event>(options(table));
