@@ -26,8 +26,9 @@ case "${1:-}" in
   start)
     if running; then print_env; exit 0; fi
     rm -rf "$state" && mkdir -p "$state"
-    nohup node --import tsx "$here/test/services/starrocks/server.ts" --state-dir "$state" --user root --password "$password" \
-      >"$state/out" 2>"$state/log" &
+    # from the repository, where --import tsx resolves
+    (cd "$here" && exec nohup node --import tsx "$here/test/services/starrocks/server.ts" --state-dir "$state" --user root --password "$password" \
+      >"$state/out" 2>"$state/log") &
     echo $! >"$state/pid"
     for _ in $(seq 1 200); do
       if [[ -s "$state/out" ]]; then print_env; exit 0; fi

@@ -12,6 +12,8 @@ import type { Fault } from './server.ts';
 import type { LabelEvent, Row, TableDef } from './state.ts';
 
 const SERVER = fileURLToPath(new URL('./server.ts', import.meta.url));
+/** The repository, where `--import tsx` resolves. */
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 
 export interface StarRocksTestServerOptions {
   stateDir?: string;
@@ -47,6 +49,7 @@ export class StarRocksTestServer {
   private async launch(): Promise<void> {
     const child = spawn(process.execPath, ['--import', 'tsx', SERVER, '--state-dir', this.stateDir, '--user', this.user, '--password', this.password], {
       stdio: ['ignore', 'pipe', 'inherit'],
+      cwd: REPO,
     });
     this.child = child;
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
