@@ -5,6 +5,7 @@ import { checkTableOptions, type OlapTableOptions } from '../olap/schema.ts';
 import { checkBufferOptions, type BufferOptions } from '../olap/staged-writer.ts';
 import { DEFAULT_RETRY, type RetryPolicy } from './http-client.ts';
 import type { LoadFormat } from './encode.ts';
+import { MAX_LABEL_LENGTH } from './labels.ts';
 
 export const SINK = 'starrocks-sink';
 
@@ -89,10 +90,10 @@ export function resolveOptions<T>(o: StarRocksSinkOptions<T>): ResolvedOptions {
       url = new URL(text('feUrl', u));
     } catch (e) {
       if (e instanceof ConfigError) throw e;
-      throw new ConfigError(setting('feUrl'), `'${u}' is not a URL; give the FE's HTTP address, e.g. http://fe-host:8030`);
+      throw new ConfigError(setting('feUrl'), "is not a URL; give the FE's HTTP address, e.g. http://fe-host:8030");
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(setting('feUrl'), `'${u}' must be an http(s) URL`);
     if (url.username || url.password) throw new ConfigError(setting('feUrl'), 'must not carry credentials; give them as user and password');
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(setting('feUrl'), `'${url.origin}' must be an http(s) URL`);
     return url.origin;
   });
   if (feUrls.length === 0) throw new ConfigError(setting('feUrl'), 'give at least one FE address');
@@ -106,6 +107,11 @@ export function resolveOptions<T>(o: StarRocksSinkOptions<T>): ResolvedOptions {
   if (o.writers !== undefined && !(Number.isInteger(o.writers) && o.writers >= 1)) throw new ConfigError(setting('writers'), `must be a whole number >= 1, got ${o.writers}`);
   const retry = { ...DEFAULT_RETRY, ...o.retry };
   if (!(Number.isInteger(retry.attempts) && retry.attempts >= 1)) throw new ConfigError(setting('retry.attempts'), `must be a whole number >= 1, got ${retry.attempts}`);
+  const labelPrefix = o.labelPrefix ?? 'weir';
+  // labels are prefix-table-subtask-epoch-checkpoint, at most 128 characters; leave 40 for the numbers
+  if (typeof labelPrefix !== 'string' || labelPrefix.length === 0 || labelPrefix.length + o.table.length > MAX_LABEL_LENGTH - 40) {
+    throw new ConfigError(setting('labelPrefix'), `with the table name it must stay under ${MAX_LABEL_LENGTH - 40} characters (StarRocks labels are at most ${MAX_LABEL_LENGTH}); give a shorter one`);
+  }
   return {
     feUrls,
     database: text('database', o.database),
@@ -115,7 +121,7 @@ export function resolveOptions<T>(o: StarRocksSinkOptions<T>): ResolvedOptions {
     semantic,
     format,
     partialUpdate,
-    labelPrefix: o.labelPrefix ?? 'weir',
+    labelPrefix,
     writers: o.writers,
     buffer: checkBufferOptions(o.buffer ?? {}, SINK),
     transactionTimeoutS: positive('transactionTimeoutS', o.transactionTimeoutS, 600),

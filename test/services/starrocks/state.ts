@@ -290,6 +290,8 @@ export class StarRocksState {
 
   begin(db: string, table: string, label: string, opts: { timeoutS?: number; idleTimeoutS?: number } = {}): Answer {
     this.tick();
+    const bad = labelProblem(label);
+    if (bad) return { Status: 'FAILED', Message: bad, Label: label };
     if (!this.tables.has(tableKey(db, table))) return { Status: 'FAILED', Message: `Table [${table}] does not exist in database [${db}]`, Label: label };
     const existing = this.txns.get(labelKey(db, label));
     if (existing && existing.state !== 'ABORTED') {
@@ -380,6 +382,8 @@ export class StarRocksState {
 
   streamLoad(db: string, table: string, label: string, body: string, params: LoadParams, opts: { timeoutS?: number } = {}): Answer {
     this.tick();
+    const bad = labelProblem(label);
+    if (bad) return { Status: 'Fail', Message: bad, Label: label };
     if (!this.tables.has(tableKey(db, table))) return { Status: 'Fail', Message: `Table [${table}] does not exist in database [${db}]`, Label: label };
     const existing = this.txns.get(labelKey(db, label));
     if (existing && existing.state !== 'ABORTED') {
@@ -423,6 +427,13 @@ export class StarRocksState {
       } else t.rows.set(key, fullRow(t.def, o.row));
     }
   }
+}
+
+/** StarRocks labels: letters, digits, '-', '_' and ':', 1 to 128 characters. */
+function labelProblem(label: string): string | undefined {
+  if (label.length === 0 || label.length > 128) return `Label format error: a label is 1 to 128 characters, got ${label.length}`;
+  if (!/^[-_A-Za-z0-9:]+$/.test(label)) return `Label format error: '${label}' may only contain letters, digits, '-', '_' and ':'`;
+  return undefined;
 }
 
 export function tableKey(db: string, table: string): string {

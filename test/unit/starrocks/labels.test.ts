@@ -1,5 +1,6 @@
 /** The StarRocks sink's label scheme, restore decision and row encoding (connectors/starrocks). */
 import { describe, expect, it } from 'vitest';
+import { starrocksSink } from 'weir/starrocks';
 import { commitOutcome, firstCandidateEpoch, lingeringAction, lingeringCandidates, ownedOldSubtasks, transactionLabel } from '../../../connectors/starrocks/labels.ts';
 import { encodeBatch, loadHeaders } from '../../../connectors/starrocks/encode.ts';
 import { ChangeFolder, type FoldedBatch } from '../../../connectors/olap/changes.ts';
@@ -10,6 +11,12 @@ describe('StarRocks labels', () => {
   it('name prefix, table, subtask, epoch and checkpoint, with characters StarRocks refuses replaced', () => {
     expect(transactionLabel({ prefix: 'weir', table: 'orders', subtask: 3, epoch: 2, checkpoint: 41 })).toBe('weir-orders-3-2-41');
     expect(transactionLabel({ prefix: 'my job', table: 'a.b', subtask: 0, epoch: 1, checkpoint: 1 })).toBe('my_job-a_b-0-1-1');
+  });
+
+  it('a prefix that would make labels longer than StarRocks takes is a configuration error', () => {
+    const base = { feUrl: 'http://fe:8030', database: 'd', table: 't', user: 'u', password: '' };
+    expect(() => starrocksSink({ ...base, labelPrefix: 'p'.repeat(100) })).toThrow(/labelPrefix.*at most 128/);
+    expect(() => starrocksSink({ ...base, feUrl: 'http://u:secret@fe:8030' })).toThrow(/must not carry credentials/);
   });
 
   it('a restored writer starts one epoch past every restored one, so a replay never meets its old labels', () => {

@@ -59,6 +59,8 @@ describe('StarRocks test server state', () => {
     state.commit('d', 'a');
     expect(state.begin('d', 'pk', 'a')).toMatchObject({ Status: 'LABEL_ALREADY_EXISTS', ExistingJobStatus: 'FINISHED' });
     expect(state.tableRows('d', 'pk')).toEqual([]); // the aborted one's row never showed
+    expect(state.begin('d', 'pk', 'a b')).toMatchObject({ Status: 'FAILED', Message: expect.stringMatching(/Label format error/) });
+    expect(state.begin('d', 'pk', 'x'.repeat(129))).toMatchObject({ Status: 'FAILED' });
     const begins = state.labelLog().filter((e) => e.event === 'begin').map((e) => e.result);
     expect(begins).toEqual(['OK', 'LABEL_ALREADY_EXISTS', 'OK', 'LABEL_ALREADY_EXISTS']);
   });
