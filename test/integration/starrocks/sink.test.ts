@@ -267,24 +267,32 @@ describe('StarRocks sink, exactly-once', () => {
 });
 
 describe('StarRocks sink, timeouts and FE failover', () => {
-  it('a transaction open past its timeout is rolled back by StarRocks: the load fails, the restore replays', async () => {
-    const table = await appendTable();
-    let advanced = false;
-    const r = await runWithCrashes(starrocksSink<Event>(options(table, { transactionTimeoutS: 60 })), events, {
-      before: async (p, id) => {
-        // checkpoint 2's transaction is open (its first loads went in); the next load finds it aborted
-        if (!advanced && p === 'checkpoint' && id === 2) {
-          advanced = true;
-          await server.advanceClock(61_000);
-        }
-      },
+  const timeouts: { name: string; extra: Partial<StarRocksSinkOptions<Event>>; advanceMs: number }[] = [
+    { name: 'timeout (not prepared in time)', extra: { transactionTimeoutS: 60 }, advanceMs: 61_000 },
+    { name: 'idle_transaction_timeout (no load for too long)', extra: { idleTransactionTimeoutS: 5 }, advanceMs: 6_000 },
+  ];
+  for (const t of timeouts) {
+    it(`a transaction past its ${t.name} is rolled back by StarRocks: the checkpoint fails, the restore replays`, async () => {
+      const table = await appendTable();
+      let advanced = false;
+      const r = await runWithCrashes(starrocksSink<Event>(options(table, t.extra)), events, {
+        before: async (p, id) => {
+          // checkpoint 2's transaction is open (its first loads went in); the next load or the prepare finds it aborted
+          if (!advanced && p === 'checkpoint' && id === 2) {
+            advanced = true;
+            await server.advanceClock(t.advanceMs);
+          }
+        },
+      });
+      expect(advanced).toBe(true);
+      expect(r.crashes.length).toBe(1);
+      expect(String((r.crashes[0] as Error).message)).toMatch(/StarRocks transaction (load|prepare) of label '.*' failed: Status 'FAILED'/);
+      expect(await sortedRows(table)).toEqual(expectedEvents);
+      expect(await reusedLabels(table)).toEqual([]);
+      const aborted = (await server.transactions()).filter((x) => x.label.startsWith(table) && x.state === 'ABORTED').map((x) => x.reason);
+      expect(aborted.some((reason) => /timeout/.test(reason ?? ''))).toBe(true);
     });
-    expect(advanced).toBe(true);
-    expect(r.crashes.length).toBe(1);
-    expect(String((r.crashes[0] as Error).message)).toMatch(/StarRocks transaction (load|prepare) of label '.*' failed: Status 'FAILED'/);
-    expect(await sortedRows(table)).toEqual(expectedEvents);
-    expect(await reusedLabels(table)).toEqual([]);
-  });
+  }
 
   it('a prepared transaction whose prepared_timeout passed before the commit fails the commit, naming the lost checkpoint', async () => {
     const table = await appendTable();
