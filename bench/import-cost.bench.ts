@@ -33,6 +33,9 @@ const benchmarks: Benchmark[] = [
   { name: 'import-weir', metric: "ms to `import('weir')` in a fresh process", unit: 'ms', lowerIsBetter: true, runs: 7, run: measure('weir'), baseline },
   { name: 'import-weir-lake', metric: "ms to `import('weir/lake')` in a fresh process", unit: 'ms', lowerIsBetter: true, runs: 7, run: measure('weir/lake'), baseline },
   { name: 'import-weir-mysql', metric: "ms to `import('weir/mysql')` in a fresh process", unit: 'ms', lowerIsBetter: true, runs: 7, run: measure('weir/mysql'), baseline },
+  { name: 'import-weir-duckdb', metric: "ms to `import('weir/duckdb')` in a fresh process", unit: 'ms', lowerIsBetter: true, runs: 7, run: measure('weir/duckdb'), baseline },
+  { name: 'import-weir-clickhouse', metric: "ms to `import('weir/clickhouse')` in a fresh process", unit: 'ms', lowerIsBetter: true, runs: 7, run: measure('weir/clickhouse'), baseline },
+  { name: 'import-weir-starrocks', metric: "ms to `import('weir/starrocks')` in a fresh process", unit: 'ms', lowerIsBetter: true, runs: 7, run: measure('weir/starrocks'), baseline },
   {
     name: 'import-job-in-task-manager',
     metric: 'ms a task manager (runtime loaded) spends importing a word-count job module',

@@ -12,17 +12,20 @@ import { ConfigError } from '../runtime/errors.ts';
 import type { Source } from '../runtime/source/contract.ts';
 import type { Sink } from '../runtime/api/sink.ts';
 import type { LookupTable } from '../operators/join/lookup-table.ts';
+import { clickhouseConnector } from './clickhouse/connector.ts';
 import { collectConnector } from './collect/connector.ts';
 import { datagenConnector } from './datagen/connector.ts';
+import { duckdbConnector } from './duckdb/connector.ts';
 import { kafkaConnector } from './kafka/connector.ts';
 import { lakeConnector } from './lake/connector.ts';
 import { mysqlConnector } from './mysql/connector.ts';
 import { printConnector } from './print/connector.ts';
+import { starrocksConnector } from './starrocks/connector.ts';
 
 export type { ConnectorDefinition, ConnectorConfig, OptionSpec, RoleSpec } from './connector.ts';
 
 /** Every connector, by type. New connectors add one line here. */
-const CONNECTORS: readonly ConnectorDefinition[] = [datagenConnector, lakeConnector, printConnector, collectConnector, mysqlConnector, kafkaConnector];
+const CONNECTORS: readonly ConnectorDefinition[] = [datagenConnector, lakeConnector, printConnector, collectConnector, mysqlConnector, kafkaConnector, duckdbConnector, clickhouseConnector, starrocksConnector];
 
 type Role = 'source' | 'sink' | 'lookup';
 const ROLE_NAMES: Record<Role, string> = { source: 'source', sink: 'sink', lookup: 'lookup table' };

@@ -55,3 +55,15 @@ export function rowKindOfByte(b: number): RowKind {
       throw new RangeError(`${b} is not a row kind byte (0 +I, 1 -U, 2 +U, 3 -D)`);
   }
 }
+
+/**
+ * A sink's input value as a change: a Change<T> is recognised by its two fields `kind` (+I, -U, +U,
+ * -D) and `row`; anything else is an inserted row.
+ */
+export function asChange<T>(value: T | Change<T>): Change<T> {
+  if (typeof value === 'object' && value !== null && 'row' in value && 'kind' in value && Object.keys(value).length === 2) {
+    const kind = (value as Change<T>).kind;
+    if (kind === '+I' || kind === '-U' || kind === '+U' || kind === '-D') return value as Change<T>;
+  }
+  return { kind: '+I', row: value as T };
+}

@@ -12,6 +12,9 @@ need mariadb-client
 need gcc
 need make
 need libc6-dev
+# ClickHouse sink: test/services/clickhouse.sh runs clickhouse-server from these.
+need clickhouse-server
+need clickhouse-client
 if [ ${#packages[@]} -gt 0 ]; then
   echo "installing Debian packages: ${packages[*]}"
   apt-get update -qq

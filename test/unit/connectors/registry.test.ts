@@ -15,7 +15,7 @@ afterAll(() => tmp.cleanup());
 describe('connector registry', () => {
   it('lists the connectors of each role', () => {
     expect(connectorTypes('source')).toEqual(['datagen', 'lake', 'kafka']);
-    expect(connectorTypes('sink')).toEqual(['lake', 'print', 'collect', 'kafka']);
+    expect(connectorTypes('sink')).toEqual(['lake', 'print', 'collect', 'kafka', 'duckdb', 'clickhouse', 'starrocks']);
     expect(connectorTypes('lookup')).toEqual(['mysql']);
   });
 

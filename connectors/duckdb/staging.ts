@@ -1,0 +1,70 @@
+/**
+ * Where a DuckDB sink's rows live between the barrier and the commit: staged files next to the
+ * database (`<db>.staging/<table>/`), one per batch a writer staged. DuckDB allows one writer
+ * process (and in Weir one opener per file), so the writers, which run in any task manager, never
+ * open the database: they write files; the committer alone loads them.
+ *
+ * A file is written to a temporary name, fsynced and renamed, so a staged file is whole or absent.
+ * Its name starts with the provisional checkpoint (`<checkpoint>-<subtask>-<attempt>-<index>.batch`):
+ * after the committer committed checkpoint n, every file whose checkpoint is <= n is either committed
+ * (and deleted) or left by an attempt that failed before its checkpoint completed (garbage), so the
+ * committer deletes them all (see `removeStagedUpTo`).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { serialize } from 'node:v8';
+import type { FoldedBatch } from '../olap/changes.ts';
+import type { StageContext, Stager } from '../olap/staged-writer.ts';
+
+/** A staged batch as stored: converted values in column order (connectors/olap/schema.ts), delete flags, sequence of the first row. */
+export interface StagedRows {
+  rows: unknown[][];
+  deleted: Uint8Array;
+  firstSeq: number;
+}
+
+export function stagingDirOf(dbPath: string, table: string, stagingDir?: string): string {
+  return path.join(stagingDir ?? `${dbPath}.staging`, table);
+}
+
+export class FileStager implements Stager<string> {
+  /** Distinguishes this writer's files from those of an earlier attempt of the same subtask. */
+  private readonly attempt = randomBytes(4).toString('hex');
+  private made = false;
+
+  constructor(private readonly dir: string) {}
+
+  async stage(batch: FoldedBatch, ctx: StageContext): Promise<string> {
+    if (!this.made) {
+      await mkdir(this.dir, { recursive: true });
+      this.made = true;
+    }
+    const name = `${ctx.provisionalCheckpoint}-${ctx.subtask}-${this.attempt}-${ctx.index}.batch`;
+    const staged: StagedRows = { rows: batch.rows, deleted: batch.deleted, firstSeq: batch.firstSeq };
+    const tmp = path.join(this.dir, `.${name}.tmp`);
+    const f = await open(tmp, 'w');
+    try {
+      await f.writeFile(serialize(staged));
+      await f.sync();
+    } finally {
+      await f.close();
+    }
+    await rename(tmp, path.join(this.dir, name));
+    return name;
+  }
+}
+
+/** Deletes staged files of checkpoints <= `checkpointId` (committed, or garbage of a failed attempt). */
+export async function removeStagedUpTo(dir: string, checkpointId: number): Promise<number> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  let removed = 0;
+  for (const name of names) {
+    const provisional = Number(name.startsWith('.') ? name.slice(1).split('-')[0] : name.split('-')[0]);
+    if (Number.isInteger(provisional) && provisional <= checkpointId) {
+      await rm(path.join(dir, name), { force: true });
+      removed++;
+    }
+  }
+  return removed;
+}

@@ -1,0 +1,123 @@
+/**
+ * The DuckDB sink, one subtask driven by hand (test/harness/sink-harness.ts) against a real DuckDB
+ * file: nothing is visible before its checkpoint completes; a commit is one transaction with its
+ * checkpoint id, so a replay after a restore is skipped; upserts, deletes and schema changes land
+ * as a changelog says; the read-only copy holds exactly the committed checkpoints.
+ */
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { afterAll, describe, expect, it } from 'vitest';
+import { duckdbSink, type OlapInput } from 'weir/duckdb';
+import { deletion, insert, updateAfter, updateBefore } from '../../../operators/changelog.ts';
+import { SinkHarness } from '../../harness/sink-harness.ts';
+
+const root = mkdtempSync(path.join(os.tmpdir(), 'weir-duckdb-sink-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+type Order = { id: number; customer: string; amount: number };
+
+/** Rows of a table in a published copy (opened read-only, as a reader in another process would). */
+async function readCopy(file: string, sql: string): Promise<unknown[][]> {
+  if (!existsSync(file)) return [];
+  const db = await DuckDBInstance.create(file, { access_mode: 'READ_ONLY' });
+  try {
+    const c = await db.connect();
+    try {
+      return (await c.runAndReadAll(sql)).getRowsJson() as unknown[][];
+    } finally {
+      c.closeSync();
+    }
+  } finally {
+    db.closeSync();
+  }
+}
+
+function sinkAt(dir: string, extra: Partial<Parameters<typeof duckdbSink<Order>>[0]> = {}) {
+  return duckdbSink<Order>({ path: path.join(dir, 'olap.duckdb'), table: 'orders', primaryKey: ['id'], columns: { id: 'BIGINT' }, buffer: { maxRows: 3, flushIntervalMs: 0 }, ...extra });
+}
+
+describe('DuckDB sink', () => {
+  it('applies upserts and deletes, visible only when their checkpoint completes', async () => {
+    const dir = path.join(root, 'basic');
+    const sink = sinkAt(dir);
+    const copy = path.join(dir, 'olap.read.duckdb');
+    const h = await SinkHarness.open(sink);
+    const q = 'SELECT id, customer, amount FROM orders ORDER BY id';
+    await h.write([insert({ id: 1, customer: 'a', amount: 5 }), insert({ id: 2, customer: 'b', amount: 7 }), { id: 3, customer: 'c', amount: 1 }, insert({ id: 4, customer: 'd', amount: 2 })]);
+    await h.checkpoint(1);
+    expect(await readCopy(copy, q)).toEqual([]); // pre-committed, not visible
+    await h.complete(1);
+    expect(await readCopy(copy, q)).toEqual([['1', 'a', 5], ['2', 'b', 7], ['3', 'c', 1], ['4', 'd', 2]]);
+    await h.write([updateBefore({ id: 1, customer: 'a', amount: 5 }), updateAfter({ id: 1, customer: 'a', amount: 6 }), deletion({ id: 2, customer: 'b', amount: 7 }), insert({ id: 5, customer: 'e', amount: 3 }), deletion({ id: 5, customer: 'e', amount: 3 })]);
+    await h.checkpoint(2);
+    expect(await readCopy(copy, q)).toEqual([['1', 'a', 5], ['2', 'b', 7], ['3', 'c', 1], ['4', 'd', 2]]);
+    await h.complete(2);
+    expect(await readCopy(copy, q)).toEqual([['1', 'a', 6], ['3', 'c', 1], ['4', 'd', 2]]);
+    expect(await readCopy(copy, 'SELECT checkpoint_id, rows_staged FROM _weir_commits ORDER BY checkpoint_id')).toEqual([['1', '4'], ['2', '4']]); // 2: keys 1, 2, 5 fill a batch, then 5 is deleted in the next
+    expect(h.counters.get('olap-rows')).toBe(9);
+    expect(h.counters.get('olap-commits')).toBe(2);
+    // staged files are gone once committed
+    expect(readdirSync(path.join(dir, 'olap.duckdb.staging', 'orders'))).toEqual([]);
+    await h.close();
+  });
+
+  it('a restore re-commits the restored checkpoint at most once, and drops what a failed attempt staged after it', async () => {
+    const dir = path.join(root, 'restore');
+    const sink = sinkAt(dir);
+    const q = 'SELECT id, amount FROM orders ORDER BY id';
+    const copy = path.join(dir, 'olap.read.duckdb');
+    const a = await SinkHarness.open(sink);
+    await a.write([insert({ id: 1, customer: 'a', amount: 1 })]);
+    await a.complete(0);
+    const snap1 = await a.checkpoint(1);
+    await a.complete(1); // committed
+    await a.write([insert({ id: 2, customer: 'b', amount: 2 }), insert({ id: 3, customer: 'c', amount: 3 }), insert({ id: 4, customer: 'd', amount: 4 })]);
+    const snap2 = await a.checkpoint(2); // pre-committed; the "crash" comes before it completes ...
+    await a.write([insert({ id: 9, customer: 'z', amount: 9 }), insert({ id: 10, customer: 'z', amount: 9 }), insert({ id: 11, customer: 'z', amount: 9 })]); // ... and after a batch was staged for 3
+    await a.close();
+    expect(await readCopy(copy, q)).toEqual([['1', 1]]);
+
+    // checkpoint 2 completed (the job manager says so), but the committer died before it committed:
+    // the restored committer commits it
+    const b = await SinkHarness.open(sink, { restore: snap2 });
+    expect(await readCopy(copy, q)).toEqual([['1', 1], ['2', 2], ['3', 3], ['4', 4]]);
+    // the batch staged for checkpoint 3 by the failed attempt is garbage: a later commit removes it
+    await b.write([insert({ id: 5, customer: 'e', amount: 5 })]);
+    await b.checkpoint(5);
+    await b.complete(5);
+    expect(await readCopy(copy, q)).toEqual([['1', 1], ['2', 2], ['3', 3], ['4', 4], ['5', 5]]);
+    expect(readdirSync(path.join(dir, 'olap.duckdb.staging', 'orders'))).toEqual([]);
+    await b.close();
+
+    // restoring from checkpoint 2 again: already in _weir_commits, skipped (no duplicate, no error)
+    const c = await SinkHarness.open(sink, { restore: snap2 });
+    await c.close();
+    expect(await readCopy(copy, 'SELECT checkpoint_id FROM _weir_commits ORDER BY 1')).toEqual([['1'], ['2'], ['5']]);
+    expect(await readCopy(copy, 'SELECT count(*) FROM orders')).toEqual([['5']]);
+    // an older snapshot does not take the table back either
+    const d = await SinkHarness.open(sink, { restore: snap1 });
+    await d.close();
+    expect(await readCopy(copy, 'SELECT count(*) FROM orders')).toEqual([['5']]);
+  });
+
+  it('an append-only table keeps every row; schema changes apply in order with the rows', async () => {
+    const dir = path.join(root, 'schema');
+    type Event = { id: number; name: string; score?: number };
+    const sink = duckdbSink<Event>({ path: path.join(dir, 'db.duckdb'), table: 'events', columns: { id: 'INTEGER' }, buffer: { flushIntervalMs: 0 } });
+    const h = await SinkHarness.open(sink);
+    const input: OlapInput<Event>[] = [
+      { id: 1, name: 'a' },
+      { id: 1, name: 'a' },
+      { schemaChange: { kind: 'addColumn', column: 'score', type: 'DOUBLE' } },
+      { id: 2, name: 'b', score: 0.5 },
+      { schemaChange: { kind: 'renameColumn', from: 'name', to: 'label' } },
+    ];
+    await h.write(input);
+    await h.checkpoint(1);
+    await h.complete(1);
+    await h.close();
+    expect(await readCopy(path.join(dir, 'db.read.duckdb'), 'SELECT id, label, score FROM events ORDER BY id, score NULLS FIRST')).toEqual([[1, 'a', null], [1, 'a', null], [2, 'b', 0.5]]);
+  });
+});
