@@ -9,7 +9,7 @@ import { MessageChannel } from 'node:worker_threads';
 import type { TaskRestore } from '../checkpoint/metadata.ts';
 import { HeartbeatMonitor, DEFAULT_HEARTBEAT, type HeartbeatSettings } from './heartbeat-monitor.ts';
 import type { Deployment, TaskManagerEvent } from './protocol.ts';
-import { InProcessTaskManager, WorkerTaskManager, type TaskManagerGateway } from './task-manager-gateway.ts';
+import { InProcessTaskManager, WorkerTaskManager, type TaskManagerGateway, type TaskManagerHandlers } from './task-manager-gateway.ts';
 import type { TaskManagerPool } from './task-manager-pool.ts';
 
 /** How long tasks get to stop by themselves before their threads are ended. */
@@ -25,6 +25,8 @@ export interface AttemptOptions {
   heartbeat?: HeartbeatSettings;
   /** Where worker task managers come from and go back to; without it each attempt starts and ends its own threads. */
   pool?: TaskManagerPool;
+  /** Task managers placed by a standalone cluster's slot pool (slot-pool.ts), bound to this attempt's handlers. */
+  placed?: (handlersFor: (index: number) => TaskManagerHandlers) => TaskManagerGateway[];
 }
 
 export class ExecutionAttempt {
@@ -43,8 +45,7 @@ export class ExecutionAttempt {
     const heartbeat = options.heartbeat ?? DEFAULT_HEARTBEAT;
     this.heartbeats = new HeartbeatMonitor(heartbeat, (i, message) => {
       if (this.stopping) return;
-      const m = this.managers[i];
-      if (m instanceof WorkerTaskManager) m.abandon(message);
+      this.managers[i]?.abandon?.(message);
       options.onManagerLost?.(i, message);
     });
     const handlersFor = (i: number) => ({
@@ -54,7 +55,8 @@ export class ExecutionAttempt {
       },
       onBeat: () => this.heartbeats.beat(i),
     });
-    if (workers === 0) this.managers = [new InProcessTaskManager(0, onEvent)];
+    if (options.placed) this.managers = options.placed(handlersFor);
+    else if (workers === 0) this.managers = [new InProcessTaskManager(0, onEvent)];
     else if (options.pool) {
       const taken = options.pool.take(handlersFor);
       this.managers = taken.managers;
@@ -67,7 +69,7 @@ export class ExecutionAttempt {
       );
     }
     if (workers > 0) {
-      for (let i = 0; i < workers; i++) this.heartbeats.watch(i);
+      for (let i = 0; i < this.managers.length; i++) this.heartbeats.watch(i);
       this.heartbeats.start();
     }
   }

@@ -33,6 +33,8 @@ export interface Deployment {
   restore?: Record<number, TaskRestore>;
   /** The job whose checkpoint storage holds the restored files, when it is another job (a savepoint). */
   restoreFromJobId?: string;
+  /** Where that job's files are, when not in `checkpointStorage` (a savepoint copied elsewhere: `weir savepoint <job> <dir>`). */
+  restoreStorage?: CheckpointStorageConfig;
 }
 
 export interface SerializedError {

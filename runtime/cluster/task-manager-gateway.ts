@@ -26,6 +26,8 @@ export interface TaskManagerGateway {
   shutdown(): Promise<void>;
   /** Resolves once the task manager is up (its thread started and loaded its modules). */
   ready(): Promise<void>;
+  /** Gives up on a task manager the heartbeat monitor found dead or stuck (calls to it fail from now on). */
+  abandon?(why: string): void;
   readonly alive: boolean;
 }
 

@@ -36,7 +36,7 @@ export class TaskManager implements TaskManagerApi {
     const retained = (d.checkpoint ?? checkpointConfig()).retained;
     const own = createCheckpointStorage(d.checkpointStorage, d.jobId, retained);
     if (!d.restoreFromJobId || d.restoreFromJobId === d.jobId) return own;
-    const other = createCheckpointStorage(d.checkpointStorage, d.restoreFromJobId, retained);
+    const other = createCheckpointStorage(d.restoreStorage ?? d.checkpointStorage, d.restoreFromJobId, retained);
     return restoringStorage(own, other, collectStateFiles(d.restore ?? {}));
   }
 
