@@ -45,6 +45,12 @@ export interface SubmitRequest {
   waitForSlots?: boolean;
 }
 
+export class JobNotFoundError extends WeirError {
+  constructor(message: string) {
+    super(message, { domain: 'user' });
+  }
+}
+
 export type ClusterJobStatus = JobStatus | 'waiting';
 
 /** Live rates of one operator, from the last two metric samples. */
@@ -171,7 +177,7 @@ export class StandaloneCluster {
     if (byPrefix.length === 1) return byPrefix[0]!;
     const byName = this.list().filter((j) => j.name === ref);
     if (byName.length > 0) return byName[byName.length - 1]!;
-    throw new WeirError(byPrefix.length > 1 ? `'${ref}' names ${byPrefix.length} jobs; give more of the id` : `no job '${ref}'; see weir list`, { domain: 'user' });
+    throw new JobNotFoundError(byPrefix.length > 1 ? `'${ref}' names ${byPrefix.length} jobs; give more of the id` : `no job '${ref}'; see weir list`);
   }
 
   async submit(request: SubmitRequest): Promise<ClusterJob> {
