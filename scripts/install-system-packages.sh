@@ -8,6 +8,8 @@ need() { dpkg -s "$1" >/dev/null 2>&1 || packages+=("$1"); }
 # MySQL lookup joins and CDC: test/services/mysql.sh runs mariadbd from these.
 need mariadb-server
 need mariadb-client
+# The cluster dashboard test drives Debian's chromium through playwright-core (no browser download).
+need chromium
 if [ ${#packages[@]} -gt 0 ]; then
   echo "installing Debian packages: ${packages[*]}"
   apt-get update -qq

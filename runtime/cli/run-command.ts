@@ -149,7 +149,7 @@ async function runOnCluster(file: string, params: JsonValue | undefined, values:
   try {
     for (;;) {
       const j = await client.get<JobView>(`/jobs/${id}`);
-      if (!['RUNNING', 'WAITING'].includes(j.state)) {
+      if (!['RUNNING', 'RESTARTING', 'WAITING'].includes(j.state)) {
         progress.stop();
         for (const [topic, n] of Object.entries(j.collected)) console.log(`${topic}: ${n} records`);
         console.error(`${j.state.toLowerCase()} in ${(j.duration / 1000).toFixed(1)} s${j.error ? `: ${j.error}` : ''}`);

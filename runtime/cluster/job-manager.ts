@@ -231,6 +231,11 @@ export class JobHandle extends EventEmitter<JobEvents> {
     return r && { failedAt: r.at, runningAt: r.runningAt, recoveredAt: r.recoveredAt };
   }
 
+  /** The job is failing over: its failed attempt is being stopped or the next one started. */
+  get restarting(): boolean {
+    return this.status === 'running' && this.failingOver;
+  }
+
   /** Task manager threads running now. */
   get liveTaskManagers(): number {
     return this.attempt?.alive ?? 0;
@@ -271,7 +276,9 @@ export class JobHandle extends EventEmitter<JobEvents> {
    * new version of it) from it.
    */
   async triggerSavepoint(): Promise<SavepointRef> {
-    if (this.status !== 'running' || !this.coordinator) throw new WeirError(`job ${this.jobId} is ${this.status}; savepoints need a running job`, { domain: 'user' });
+    if (this.status !== 'running' || !this.coordinator) {
+      throw new WeirError(`job ${this.jobId} is ${this.status === 'running' ? 'restarting after a failure; try again once it runs' : this.status}; savepoints need a running job`, { domain: 'user' });
+    }
     const completed = await this.coordinator.trigger('savepoint');
     return { jobId: this.jobId, checkpointId: completed.checkpointId, scope: 'savepoint', location: completed.location };
   }

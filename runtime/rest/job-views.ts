@@ -15,7 +15,7 @@ export function jobSummary(j: ClusterJob): Record<string, unknown> {
   return {
     jid: j.id,
     name: j.name,
-    state: upper(j.status),
+    state: j.status === 'running' && j.handle?.restarting ? 'RESTARTING' : upper(j.status),
     'start-time': j.startedAt ?? -1,
     'end-time': j.endedAt ?? -1,
     duration: j.startedAt ? (j.endedAt ?? Date.now()) - j.startedAt : 0,
