@@ -38,6 +38,8 @@ export function formatProgress(p: Progress): string {
 export function progressReporter(next: () => Promise<Progress | undefined>): { stop(): void } {
   if (process.env.CI === 'true' || process.env.CI === '1') return { stop() {} };
   const tty = process.stdout.isTTY === true;
+  // WEIR_PROGRESS_MS: another interval (tests).
+  const every = Number(process.env.WEIR_PROGRESS_MS) || (tty ? 500 : 5000);
   let shown = false;
   const timer = setInterval(
     () => {
@@ -50,7 +52,7 @@ export function progressReporter(next: () => Promise<Progress | undefined>): { s
         () => {},
       );
     },
-    tty ? 500 : 5000,
+    every,
   );
   timer.unref();
   return {

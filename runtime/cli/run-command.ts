@@ -78,17 +78,16 @@ function resumeHint(file: string, sp: SavepointRef): string {
   return `savepoint ${sp.checkpointId} at ${sp.location}\nresume with: weir run ${file} --from-savepoint ${sp.location}`;
 }
 
-/** Ctrl-C: the first stops with a savepoint, a second one exits at once. */
-function onInterrupt(stopWithSavepoint: () => Promise<void>): () => void {
-  let stopping = false;
+/** Ctrl-C: the first stops with a savepoint, a second one exits at once. `settled()`: the stop's output has been printed. */
+function onInterrupt(stopWithSavepoint: () => Promise<void>): { detach(): void; settled(): Promise<void> } {
+  let stopping: Promise<void> | undefined;
   const handler = (): void => {
     if (stopping) process.exit(130);
-    stopping = true;
     process.stderr.write('\nstopping with a savepoint (Ctrl-C again to exit at once)...\n');
-    void stopWithSavepoint();
+    stopping = stopWithSavepoint();
   };
   process.on('SIGINT', handler);
-  return () => process.off('SIGINT', handler);
+  return { detach: () => process.off('SIGINT', handler), settled: async () => await stopping };
 }
 
 interface JobView {
@@ -118,7 +117,7 @@ async function runOnCluster(file: string, params: JsonValue | undefined, values:
     console.log(id);
     return 0;
   }
-  const detach = onInterrupt(async () => {
+  const interrupt = onInterrupt(async () => {
     try {
       const r = await client.post<{ savepoint: SavepointRef }>(`/jobs/${id}/stop`, {});
       console.error(resumeHint(file, r.savepoint));
@@ -151,6 +150,7 @@ async function runOnCluster(file: string, params: JsonValue | undefined, values:
       const j = await client.get<JobView>(`/jobs/${id}`);
       if (!['RUNNING', 'RESTARTING', 'WAITING'].includes(j.state)) {
         progress.stop();
+        await interrupt.settled();
         for (const [topic, n] of Object.entries(j.collected)) console.log(`${topic}: ${n} records`);
         console.error(`${j.state.toLowerCase()} in ${(j.duration / 1000).toFixed(1)} s${j.error ? `: ${j.error}` : ''}`);
         return j.state === 'FAILED' || j.state === 'CANCELED' ? 1 : 0;
@@ -159,7 +159,7 @@ async function runOnCluster(file: string, params: JsonValue | undefined, values:
     }
   } finally {
     progress.stop();
-    detach();
+    interrupt.detach();
   }
 }
 
@@ -217,7 +217,7 @@ async function runInProcess(file: string, params: JsonValue | undefined, values:
   const dashboard = values.dashboard === undefined ? undefined : await startDashboard(() => [handle], { port: num(values.dashboard, '--dashboard') });
   if (dashboard) console.error(`dashboard: ${dashboard.url}`);
   const progress = progressReporter(inProcessProgress(handle));
-  const detach = onInterrupt(async () => {
+  const interrupt = onInterrupt(async () => {
     try {
       console.error(resumeHint(file, await handle.stopWithSavepoint()));
     } catch (e) {
@@ -228,12 +228,13 @@ async function runInProcess(file: string, params: JsonValue | undefined, values:
   try {
     const result = await handle.result();
     progress.stop();
+    await interrupt.settled();
     for (const topic of result.topics()) console.log(`${topic}: ${result.get({ topic }).length} records`);
     console.error(`${handle.status} in ${(result.durationMs / 1000).toFixed(1)} s`);
     return 0;
   } finally {
     progress.stop();
-    detach();
+    interrupt.detach();
     await dashboard?.close();
   }
 }
