@@ -5,12 +5,12 @@
  * task managers that stopped their tasks cleanly serve the next attempt and only dead or stuck
  * ones are replaced (task-manager-pool.ts).
  */
-import { MessageChannel } from 'node:worker_threads';
 import type { TaskRestore } from '../checkpoint/metadata.ts';
 import { HeartbeatMonitor, DEFAULT_HEARTBEAT, type HeartbeatSettings } from './heartbeat-monitor.ts';
 import type { Deployment, TaskManagerEvent } from './protocol.ts';
 import { InProcessTaskManager, WorkerTaskManager, type TaskManagerGateway, type TaskManagerHandlers } from './task-manager-gateway.ts';
 import type { TaskManagerPool } from './task-manager-pool.ts';
+import { inProcessTransport, workerThreadTransport, type Transport } from './transport.ts';
 
 /** How long tasks get to stop by themselves before their threads are ended. */
 const CANCEL_GRACE_MS = 3000;
@@ -27,6 +27,8 @@ export interface AttemptOptions {
   pool?: TaskManagerPool;
   /** Task managers placed by a standalone cluster's slot pool (slot-pool.ts), bound to this attempt's handlers. */
   placed?: (handlersFor: (index: number) => TaskManagerHandlers) => TaskManagerGateway[];
+  /** `workers` task managers on the calling thread, linked in process (ClusterOptions.transport). */
+  inProcess?: boolean;
 }
 
 export class ExecutionAttempt {
@@ -36,6 +38,7 @@ export class ExecutionAttempt {
   readonly fromSpare: number = 0;
   private stopping = false;
   private readonly heartbeats: HeartbeatMonitor;
+  private readonly transport: Transport;
 
   constructor(
     readonly number: number,
@@ -56,7 +59,7 @@ export class ExecutionAttempt {
       onBeat: () => this.heartbeats.beat(i),
     });
     if (options.placed) this.managers = options.placed(handlersFor);
-    else if (workers === 0) this.managers = [new InProcessTaskManager(0, onEvent)];
+    else if (workers === 0 || options.inProcess) this.managers = Array.from({ length: Math.max(1, workers) }, (_, i) => new InProcessTaskManager(i, onEvent));
     else if (options.pool) {
       const taken = options.pool.take(handlersFor);
       this.managers = taken.managers;
@@ -68,7 +71,9 @@ export class ExecutionAttempt {
         (_, i) => new WorkerTaskManager(i, handlersFor(i), options.workerHeapMb ? { maxOldGenerationSizeMb: options.workerHeapMb } : undefined, heartbeat.intervalMs),
       );
     }
-    if (workers > 0) {
+    // In-process task managers share the job manager's event loop: nothing to watch.
+    this.transport = workers === 0 || options.inProcess ? inProcessTransport : workerThreadTransport;
+    if (this.transport === workerThreadTransport) {
       for (let i = 0; i < this.managers.length; i++) this.heartbeats.watch(i);
       this.heartbeats.start();
     }
@@ -84,9 +89,7 @@ export class ExecutionAttempt {
       await Promise.all(this.managers.map((m) => m.ready()));
       for (let a = 0; a < this.managers.length; a++) {
         for (let b = a + 1; b < this.managers.length; b++) {
-          const { port1, port2 } = new MessageChannel();
-          await this.managers[a]!.connectPeer(b, port1);
-          await this.managers[b]!.connectPeer(a, port2);
+          await this.transport.connect(this.managers[a]!, this.managers[b]!);
         }
       }
       const up = performance.now();

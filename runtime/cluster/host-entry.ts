@@ -10,8 +10,9 @@ import { loadJob } from '../graph/job-definition.ts';
 import { nodeEndpoint } from './comlink-endpoint.ts';
 import type { HostMessage, TaskManagerHostApi } from './task-manager-host.ts';
 import { TaskManager } from './task-manager.ts';
+import { serveLinkPort } from './link-port.ts';
 
-const { control, heartbeatMs } = workerData as { control: MessagePort; heartbeatMs: number };
+const { control, links, heartbeatMs } = workerData as { control: MessagePort; links: MessagePort; heartbeatMs: number };
 const post = (message: HostMessage): void => parentPort!.postMessage(message);
 const hosted = new Map<string, TaskManager>();
 
@@ -29,7 +30,6 @@ const api: TaskManagerHostApi = {
     await loadJob(moduleUrl);
   },
   deploy: (key, d) => get(key).deploy(d),
-  connectPeer: (key, peer, port) => get(key).connectPeer(peer, port),
   start: (key) => get(key).start(),
   cancel: (key) => get(key).cancel(),
   metrics: (key) => get(key).metrics(),
@@ -47,6 +47,7 @@ const api: TaskManagerHostApi = {
   },
 };
 
+serveLinkPort(links, (offer) => get(offer.key!).connectPeer(offer.peer, offer.port));
 Comlink.expose(api, nodeEndpoint(control as unknown as Parameters<typeof nodeEndpoint>[0]));
 post({ type: 'heartbeat' });
 setInterval(() => post({ type: 'heartbeat' }), heartbeatMs).unref();

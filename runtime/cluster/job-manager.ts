@@ -75,6 +75,12 @@ export interface ClusterOptions {
    * threads of their own, and a job that needs more slots than are free is refused.
    */
   slots?: SlotProvider;
+  /**
+   * How task managers run and exchange data: 'worker-threads' (default: one thread each, batches
+   * encoded and posted between them) or 'in-process' (all `workers` task managers on the calling
+   * thread, linked in process: a multi-worker plan that a debugger can step through).
+   */
+  transport?: 'worker-threads' | 'in-process';
 }
 
 /** How long `handle.metrics()` waits for each task manager before reporting it unresponsive. */
@@ -138,6 +144,7 @@ interface JobSetup {
   allowNonRestoredState: boolean;
   /** Slots held on a standalone cluster for the job's life. */
   reservation?: SlotReservation;
+  inProcess: boolean;
 }
 
 export interface JobEvents {
@@ -193,7 +200,7 @@ export class JobHandle extends EventEmitter<JobEvents> {
     // Callers that only cancel must not see an unhandled rejection.
     this.done.catch(() => {});
     if (setup.initialRestore) this.lastCheckpointId = setup.initialRestore.completed.checkpointId;
-    if (setup.workers > 0 && !setup.reservation) {
+    if (setup.workers > 0 && !setup.reservation && !setup.inProcess) {
       this.pool = new TaskManagerPool({
         workers: setup.workers,
         workerHeapMb: setup.workerHeapMb,
@@ -354,6 +361,7 @@ export class JobHandle extends EventEmitter<JobEvents> {
     const placed = this.setup.reservation ? await this.setup.reservation.place(this.plan, number) : undefined;
     const attempt = new ExecutionAttempt(number, {
       placed,
+      inProcess: this.setup.inProcess,
       workers: this.setup.workers,
       workerHeapMb: this.setup.workerHeapMb,
       heartbeat: this.setup.heartbeat,
@@ -617,8 +625,8 @@ export class JobHandle extends EventEmitter<JobEvents> {
 }
 
 export class JobManager {
-  readonly options: Required<Omit<ClusterOptions, 'workerHeapMb' | 'checkpoints' | 'restartStrategy' | 'heartbeat' | 'spareTaskManagers' | 'debloat' | 'slots'>> &
-    Pick<ClusterOptions, 'workerHeapMb' | 'restartStrategy' | 'heartbeat' | 'spareTaskManagers' | 'slots'> & { checkpoints: CheckpointConfig; debloat: DebloatConfig };
+  readonly options: Required<Omit<ClusterOptions, 'workerHeapMb' | 'checkpoints' | 'restartStrategy' | 'heartbeat' | 'spareTaskManagers' | 'debloat' | 'slots' | 'transport'>> &
+    Pick<ClusterOptions, 'workerHeapMb' | 'restartStrategy' | 'heartbeat' | 'spareTaskManagers' | 'slots' | 'transport'> & { checkpoints: CheckpointConfig; debloat: DebloatConfig };
 
   constructor(options: ClusterOptions = {}) {
     this.options = {
@@ -636,6 +644,7 @@ export class JobManager {
       heartbeat: options.heartbeat,
       spareTaskManagers: options.spareTaskManagers,
       slots: options.slots,
+      transport: options.transport,
     };
     if (options.workDir === undefined) announceDefaultLocation('task managers\' working files', this.options.workDir, 'ClusterOptions.workDir');
     if (this.options.checkpoints.intervalMs > 0 && options.checkpoints?.storage === undefined && this.options.checkpoints.storage.kind === 'local') {
@@ -703,11 +712,12 @@ export class JobManager {
       workers,
       workerHeapMb: this.options.workerHeapMb,
       heartbeat: heartbeatSettings(this.options.heartbeat),
-      spareTaskManagers: this.options.spareTaskManagers ?? (checkpointing && workers > 0 ? 1 : 0),
+      spareTaskManagers: this.options.spareTaskManagers ?? (checkpointing && workers > 0 && this.options.transport !== 'in-process' ? 1 : 0),
       restartStrategy: new RestartStrategy(options.restartStrategy ?? this.options.restartStrategy ?? (checkpointing ? { kind: 'fixed-delay', attempts: 3, delayMs: 1000 } : { kind: 'none' })),
       initialRestore,
       allowNonRestoredState: options.allowNonRestoredState ?? false,
       reservation,
+      inProcess: this.options.transport === 'in-process',
     });
     try {
       await handle.start();

@@ -8,13 +8,16 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { SnapshotKind } from '../checkpoint/snapshot-kind.ts';
 import type { TaskMetrics } from '../task/stream-task.ts';
 import type { ReaderEvent } from '../source/contract.ts';
+import { isPeerLink, type PeerLink } from '../exchange/peer-link.ts';
 import type { Deployment, TaskManagerApi, TaskManagerEvent } from './protocol.ts';
 import { TaskManager } from './task-manager.ts';
+import { LinkPortClient } from './link-port.ts';
 
 export interface TaskManagerGateway {
   readonly index: number;
   deploy(deployment: Deployment): Promise<void>;
-  connectPeer(peer: number, port: MessagePort): Promise<void>;
+  /** The task manager's end of its data link to task manager `peer` (transport.ts makes both ends). */
+  connectPeer(peer: number, link: PeerLink | MessagePort): Promise<void>;
   start(): Promise<void>;
   cancel(): Promise<void>;
   metrics(): Promise<TaskMetrics[]>;
@@ -45,8 +48,8 @@ export class InProcessTaskManager implements TaskManagerGateway {
   deploy(d: Deployment): Promise<void> {
     return this.manager.deploy(d);
   }
-  connectPeer(peer: number, port: MessagePort): Promise<void> {
-    return this.manager.connectPeer(peer, port);
+  connectPeer(peer: number, link: PeerLink | MessagePort): Promise<void> {
+    return this.manager.connectPeer(peer, link);
   }
   start(): Promise<void> {
     return this.manager.start();
@@ -107,6 +110,8 @@ export class WorkerTaskManager implements TaskManagerGateway {
   private readonly markEnded: (why: string) => boolean;
   /** Rejects when the thread ends, so that no call waits forever on a dead worker. */
   private readonly exit: Promise<never>;
+  /** Where data link ends go to the thread, outside the control protocol (link-port.ts). */
+  private readonly links = new LinkPortClient();
 
   constructor(
     /** Its place in the current attempt (a spare takes the index of the task manager it replaces). */
@@ -118,8 +123,8 @@ export class WorkerTaskManager implements TaskManagerGateway {
     this.handlers = handlers;
     const { port1, port2 } = new MessageChannel();
     this.worker = new Worker(bootUrl, {
-      workerData: { entry: entryUrl, control: port2, heartbeatMs },
-      transferList: [port2],
+      workerData: { entry: entryUrl, control: port2, links: this.links.remote, heartbeatMs },
+      transferList: [port2, this.links.remote],
       resourceLimits,
     });
     let lastError: Error | undefined;
@@ -141,6 +146,7 @@ export class WorkerTaskManager implements TaskManagerGateway {
       if (this.exited) return false;
       this.exited = true;
       port1.close();
+      this.links.close();
       rejectExit(new Error(`task manager ${this.index} is not running (${why})`));
       return true;
     };
@@ -164,8 +170,9 @@ export class WorkerTaskManager implements TaskManagerGateway {
   deploy(d: Deployment): Promise<void> {
     return this.call(() => this.api.deploy(d));
   }
-  connectPeer(peer: number, port: MessagePort): Promise<void> {
-    return this.call(() => this.api.connectPeer(peer, Comlink.transfer(port, [port] as unknown as Parameters<typeof Comlink.transfer>[1])));
+  connectPeer(peer: number, link: PeerLink | MessagePort): Promise<void> {
+    if (isPeerLink(link)) return Promise.reject(new Error(`task manager ${this.index} runs on a worker thread: connect it with a MessagePort (workerThreadTransport)`));
+    return this.call(() => this.links.offer(peer, link));
   }
   start(): Promise<void> {
     return this.call(() => this.api.start());

@@ -10,11 +10,13 @@ import * as Comlink from 'comlink';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { SnapshotKind } from '../checkpoint/snapshot-kind.ts';
 import type { ReaderEvent } from '../source/contract.ts';
+import { isPeerLink, type PeerLink } from '../exchange/peer-link.ts';
 import type { TaskMetrics } from '../task/stream-task.ts';
 import { nodeEndpoint } from './comlink-endpoint.ts';
 import type { Deployment, TaskManagerEvent } from './protocol.ts';
 import type { TaskManagerGateway, TaskManagerHandlers } from './task-manager-gateway.ts';
 import { TERMINATE_TIMEOUT_MS } from './task-manager-gateway.ts';
+import { LinkPortClient } from './link-port.ts';
 
 /** Control calls of a host thread; `key` names one hosted task manager (job, attempt, place). */
 export interface TaskManagerHostApi {
@@ -22,7 +24,6 @@ export interface TaskManagerHostApi {
   /** Loads a job module ahead of its deployment (a warm start for the job's next submission). */
   prepare(moduleUrl: string): Promise<void>;
   deploy(key: string, d: Deployment): Promise<void>;
-  connectPeer(key: string, peer: number, port: MessagePort): Promise<void>;
   start(key: string): Promise<void>;
   cancel(key: string): Promise<void>;
   metrics(key: string): Promise<TaskMetrics[]>;
@@ -50,6 +51,8 @@ export class TaskManagerHost {
   private readonly exit: Promise<never>;
   private readonly up: Promise<void>;
   private terminating: Promise<void> | undefined;
+  /** Where data link ends go to this thread (outside the control protocol). */
+  readonly links = new LinkPortClient();
 
   constructor(
     /** The task manager's id in the cluster (a replacement takes the id of the one it replaces). */
@@ -59,8 +62,8 @@ export class TaskManagerHost {
   ) {
     const { port1, port2 } = new MessageChannel();
     this.worker = new Worker(bootUrl, {
-      workerData: { entry: entryUrl, control: port2, heartbeatMs: options.heartbeatMs },
-      transferList: [port2],
+      workerData: { entry: entryUrl, control: port2, links: this.links.remote, heartbeatMs: options.heartbeatMs },
+      transferList: [port2, this.links.remote],
       resourceLimits: options.workerHeapMb ? { maxOldGenerationSizeMb: options.workerHeapMb } : undefined,
     });
     let up!: () => void;
@@ -81,6 +84,7 @@ export class TaskManagerHost {
       if (this.exited) return;
       this.exited = true;
       port1.close();
+      this.links.close();
       rejectExit(new Error(`task manager ${this.id} is not running (exit code ${code})`));
       for (const g of [...this.guests.values()]) g.hostExited(code, lastError);
       this.guests.clear();
@@ -189,8 +193,9 @@ export class HostedTaskManager implements TaskManagerGateway {
   deploy(d: Deployment): Promise<void> {
     return this.call(() => this.host.api.deploy(this.key, d));
   }
-  connectPeer(peer: number, port: MessagePort): Promise<void> {
-    return this.call(() => this.host.api.connectPeer(this.key, peer, Comlink.transfer(port, [port] as unknown as Parameters<typeof Comlink.transfer>[1])));
+  connectPeer(peer: number, link: PeerLink | MessagePort): Promise<void> {
+    if (isPeerLink(link)) return Promise.reject(new Error(`task manager ${this.key} runs on a worker thread: connect it with a MessagePort (workerThreadTransport)`));
+    return this.call(() => this.host.links.offer(peer, link, this.key));
   }
   start(): Promise<void> {
     return this.call(() => this.host.api.start(this.key));
