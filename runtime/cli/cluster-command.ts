@@ -78,7 +78,14 @@ async function runForeground(args: string[]): Promise<number> {
       log('stopped');
       process.exit(0);
     })());
-  const rest = await startRestServer(cluster, { host, port: int(values.port, '--port', 0) ?? 8081, token, onShutdown: () => void shutdown('weir cluster stop') });
+  let rest: Awaited<ReturnType<typeof startRestServer>>;
+  try {
+    rest = await startRestServer(cluster, { host, port: int(values.port, '--port', 0) ?? 8081, token, onShutdown: () => void shutdown('weir cluster stop') });
+  } catch (e) {
+    // The task manager threads would keep the process alive.
+    await cluster.shutdown();
+    throw e;
+  }
   const info: ClusterInfo = { pid: process.pid, url: rest.url, host, port: rest.port, startedAt: cluster.startedAt, taskManagers, slotsPerTaskManager };
   writeFileSync(path.join(dir, 'cluster.pid'), `${process.pid}\n`);
   writeFileSync(path.join(dir, 'cluster.json'), JSON.stringify(info, null, 2));

@@ -358,7 +358,7 @@ export class JobHandle extends EventEmitter<JobEvents> {
 
   private async runAttempt(restore: CompletedCheckpoint | undefined, restoreFromJobId: string | undefined): Promise<void> {
     const number = (this.attempt?.number ?? 0) + 1;
-    const placed = this.setup.reservation ? await this.setup.reservation.place(this.plan, number) : undefined;
+    const placed = this.setup.reservation ? await this.setup.reservation.place(this.plan, number, () => this.status !== 'running') : undefined;
     const attempt = new ExecutionAttempt(number, {
       placed,
       inProcess: this.setup.inProcess,

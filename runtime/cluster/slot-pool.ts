@@ -22,7 +22,7 @@ export interface SlotReservation {
   /** How many task managers to plan the job over. */
   readonly workers: number;
   /** Places one execution attempt: a task manager for each of the plan's workers (waits for room while a task manager is being replaced). */
-  place(plan: ExecutionPlan, attempt: number): Promise<(handlersFor: (index: number) => TaskManagerHandlers) => TaskManagerGateway[]>;
+  place(plan: ExecutionPlan, attempt: number, abandoned?: () => boolean): Promise<(handlersFor: (index: number) => TaskManagerHandlers) => TaskManagerGateway[]>;
   /** The job ended: its slots are free again. */
   release(): void;
 }
@@ -164,7 +164,7 @@ export class SlotPool implements SlotProvider {
     const workers = Math.max(1, Math.min(slots, this.options.taskManagers));
     return {
       workers,
-      place: (plan, attempt) => this.place(jobId, plan, attempt),
+      place: (plan, attempt, abandoned) => this.place(jobId, plan, attempt, abandoned),
       release: () => {
         if (this.reservations.delete(jobId)) this.wake();
       },
@@ -207,12 +207,14 @@ export class SlotPool implements SlotProvider {
     return out;
   }
 
-  private async place(jobId: string, plan: ExecutionPlan, attempt: number): Promise<(handlersFor: (index: number) => TaskManagerHandlers) => TaskManagerGateway[]> {
+  private async place(jobId: string, plan: ExecutionPlan, attempt: number, abandoned: () => boolean = () => false): Promise<(handlersFor: (index: number) => TaskManagerHandlers) => TaskManagerGateway[]> {
     const demands = SlotPool.demands(plan);
     const deadline = Date.now() + (this.options.placementTimeoutMs ?? 60_000);
     let placement = this.tryPlace(demands);
     while (!placement) {
       if (this.closed) throw new WeirError('the cluster is shutting down', { domain: 'internal' });
+      // The job ended (canceled) while it waited for room: place nothing.
+      if (abandoned()) throw new WeirError(`job ${jobId} ended while waiting for room for its task managers`, { domain: 'internal' });
       const left = deadline - Date.now();
       if (left <= 0) throw new WeirError(`job ${jobId}: no room for its ${demands.length} task managers within ${this.options.placementTimeoutMs ?? 60_000} ms (task managers dead and not replaced?)`, { domain: 'internal', retriable: true });
       let timer: NodeJS.Timeout | undefined;

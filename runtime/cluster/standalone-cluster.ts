@@ -193,7 +193,13 @@ export class StandaloneCluster {
     // A changed file is a new module for the cluster (Node caches modules by URL): resubmitting after
     // an edit runs the edit. Modules it imports are cached as they are (docs/cluster.md).
     const moduleUrl = `${pathToFileURL(modulePath).href}?v=${Math.floor(version)}`;
-    const definition = await loadJob(moduleUrl);
+    let definition: Awaited<ReturnType<typeof loadJob>>;
+    try {
+      definition = await loadJob(moduleUrl);
+    } catch (e) {
+      if (e instanceof WeirError) throw e;
+      throw new WeirError(`could not load the job module ${modulePath}: ${e instanceof Error ? e.message : String(e)}`, { domain: 'user', cause: e });
+    }
     const parallelism = request.parallelism ?? this.options.taskManagers;
     const graph = definition.buildGraph(request.params, { parallelism, maxParallelism: 128 });
     const slots = slotsNeeded(graph);

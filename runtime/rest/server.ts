@@ -5,7 +5,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { WeirError } from '../errors.ts';
+import { ConfigError, WeirError } from '../errors.ts';
 import { JobNotFoundError, type StandaloneCluster, type SubmitRequest } from '../cluster/standalone-cluster.ts';
 import { NotEnoughSlotsError } from '../cluster/slot-pool.ts';
 import { checkBinding, refusal, tokenMatches } from './rest-auth.ts';
@@ -196,7 +196,9 @@ export async function startRestServer(cluster: StandaloneCluster, options: RestS
     });
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (e: NodeJS.ErrnoException) =>
+      reject(e.code === 'EADDRINUSE' ? new ConfigError('--port', `port ${options.port} on ${host} is in use; choose another (0: any free port)`) : e),
+    );
     server.listen(options.port ?? 0, host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
