@@ -14,7 +14,8 @@ import type { JobHandle, SavepointRef } from '../cluster/job-manager.ts';
 import type { OperatorMetrics } from '../cluster/job-handle.ts';
 import { savepointFromPath } from '../cluster/standalone-cluster.ts';
 import { ConfigError, WeirError } from '../errors.ts';
-import { startDashboard } from '../rest/dashboard.ts';
+import { SingleJobService } from '../cluster/single-job-service.ts';
+import { startRestServer } from '../rest/server.ts';
 import { clusterDir, clusterToken, RestClient, runningCluster } from './cluster-client.ts';
 import type { Command } from './command.ts';
 import { progressReporter, type Progress } from './progress-line.ts';
@@ -38,7 +39,8 @@ options:
   --checkpoint-dir DIR        (in-process) where checkpoints and savepoints go (default: checkpoints/
                               in $WEIR_HOME or ~/.weir)
   --state lmdb|heap           (in-process) keyed state backend (default lmdb)
-  --dashboard PORT            (in-process) serve a dashboard on 127.0.0.1:PORT (0: any free port)
+  --dashboard PORT            (in-process) serve the dashboard and REST API (docs/cluster.md) on
+                              127.0.0.1:PORT (0: any free port)
 
 Ctrl-C stops the job with a savepoint and prints how to resume it.`;
 
@@ -214,8 +216,9 @@ async function runInProcess(file: string, params: JsonValue | undefined, values:
     allowNonRestoredState: values['allow-non-restored-state'] === true,
   });
   console.error(`job ${handle.jobId} running (${handle.plan.tasks.length} tasks on ${handle.liveTaskManagers} task managers)`);
-  const dashboard = values.dashboard === undefined ? undefined : await startDashboard(() => [handle], { port: num(values.dashboard, '--dashboard') });
-  if (dashboard) console.error(`dashboard: ${dashboard.url}`);
+  const service = values.dashboard === undefined ? undefined : new SingleJobService(handle, moduleUrl, params);
+  const dashboard = service && (await startRestServer(service, { port: num(values.dashboard, '--dashboard') }));
+  if (dashboard) console.error(`dashboard and REST API: ${dashboard.url}`);
   const progress = progressReporter(inProcessProgress(handle));
   const interrupt = onInterrupt(async () => {
     try {
@@ -235,6 +238,7 @@ async function runInProcess(file: string, params: JsonValue | undefined, values:
   } finally {
     progress.stop();
     interrupt.detach();
+    service?.close();
     await dashboard?.close();
   }
 }

@@ -5,18 +5,15 @@
  * leave a log each. A job that asks for more slots than are free is refused, or waits in line with
  * `waitForSlots`. What differs from Flink is written down in docs/cluster.md.
  */
-import { appendFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { cp } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import { WeirError } from '../errors.ts';
 import { loadJob, validateParams, type JsonValue } from '../graph/job-definition.ts';
-import type { CheckpointStats } from '../checkpoint/coordinator.ts';
-import type { RestartStrategyConfig } from '../failover/restart-strategy.ts';
 import { JobManager, slotsNeeded, type JobHandle, type SavepointRef } from './job-manager.ts';
-import type { JobStatus, OperatorMetrics } from './job-handle.ts';
-import { Redactor } from './redact.ts';
+import { ClusterJob, JobNotFoundError, type JobService, type SubmitRequest } from './cluster-job.ts';
 import { NotEnoughSlotsError, SlotPool, type TaskManagerInfo } from './slot-pool.ts';
 
 export interface StandaloneClusterOptions {
@@ -31,105 +28,9 @@ export interface StandaloneClusterOptions {
   log?: (line: string) => void;
 }
 
-export interface SubmitRequest {
-  /** Path of the job module (a .ts file; run directly). */
-  module: string;
-  params?: JsonValue;
-  parallelism?: number;
-  /** A savepoint (or retained checkpoint) to start from: its directory, or the reference `weir savepoint` prints. */
-  fromSavepoint?: string | SavepointRef;
-  allowNonRestoredState?: boolean;
-  checkpointIntervalMs?: number;
-  restartStrategy?: RestartStrategyConfig;
-  /** Wait in line for free slots instead of failing at once. */
-  waitForSlots?: boolean;
-}
+export { ClusterJob, JobNotFoundError, type JobService, type SubmitRequest } from './cluster-job.ts';
 
-export class JobNotFoundError extends WeirError {
-  constructor(message: string) {
-    super(message, { domain: 'user' });
-  }
-}
-
-export type ClusterJobStatus = JobStatus | 'waiting';
-
-/** Live rates of one operator, from the last two metric samples. */
-export interface OperatorRates {
-  nodeId: number;
-  recordsInPerSecond: number;
-  recordsOutPerSecond: number;
-  /** Share of the last interval the operator's subtasks waited for downstream credit (0..1). */
-  backPressure: number;
-}
-
-export interface ExceptionEntry {
-  timestamp: number;
-  name: string;
-  message: string;
-  operator?: string;
-  subtask?: number;
-  restarted: boolean;
-}
-
-interface Sample {
-  at: number;
-  operators: OperatorMetrics[];
-  attempt: number;
-}
-
-export class ClusterJob {
-  status: ClusterJobStatus = 'waiting';
-  handle: JobHandle | undefined;
-  readonly submittedAt = Date.now();
-  startedAt: number | undefined;
-  endedAt: number | undefined;
-  error: string | undefined;
-  readonly savepoints: SavepointRef[] = [];
-  readonly redactor: Redactor;
-  last: Sample | undefined;
-  rates: OperatorRates[] = [];
-  cancelWaiting: (() => void) | undefined;
-
-  constructor(
-    readonly id: string,
-    readonly name: string,
-    readonly modulePath: string,
-    readonly moduleUrl: string,
-    readonly params: JsonValue | undefined,
-    readonly slots: number,
-    readonly request: SubmitRequest,
-    readonly logFile: string,
-  ) {
-    this.redactor = new Redactor(params);
-  }
-
-  get shownParams(): JsonValue | undefined {
-    return this.redactor.params(this.params);
-  }
-
-  log(line: string): void {
-    appendFileSync(this.logFile, `${new Date().toISOString()} ${this.redactor.text(line)}\n`);
-  }
-
-  checkpoints(): CheckpointStats[] {
-    return this.handle?.checkpoints() ?? [];
-  }
-
-  exceptions(): ExceptionEntry[] {
-    const out: ExceptionEntry[] = (this.handle?.failovers() ?? []).map((f) => ({
-      timestamp: f.at,
-      name: f.cause.name,
-      message: this.redactor.text(f.cause.message),
-      operator: f.cause.operator,
-      subtask: f.cause.subtask,
-      restarted: f.restarted,
-    }));
-    if (this.error && !out.some((e) => !e.restarted)) out.push({ timestamp: this.endedAt ?? Date.now(), name: 'JobFailedError', message: this.redactor.text(this.error), restarted: false });
-    return out;
-  }
-}
-
-export class StandaloneCluster {
+export class StandaloneCluster implements JobService {
   readonly pool: SlotPool;
   private readonly jobManager: JobManager;
   private readonly jobs = new Map<string, ClusterJob>();
@@ -250,30 +151,8 @@ export class StandaloneCluster {
       throw e;
     }
     const h = job.handle;
-    job.status = 'running';
-    job.startedAt = Date.now();
+    job.attach(h, (status) => this.options.log?.(`job ${job.id} (${job.name}) ${status}`));
     job.log(`running: ${h.plan.tasks.length} tasks on task managers ${this.taskManagers().filter((t) => t.jobs.includes(job.id)).map((t) => t.id).join(', ')}${restoreFrom ? `, restored from ${restoreFrom.location}` : ''}`);
-    h.on('checkpoint-completed', (id) => {
-      const c = h.checkpoints().find((x) => x.id === id);
-      job.log(`checkpoint ${id} completed in ${c?.durationMs?.toFixed(0) ?? '?'} ms, ${c?.bytes ?? 0} bytes`);
-    });
-    h.on('failover', (f) => job.log(`failure in attempt ${f.attempt}: ${f.cause.name}: ${f.cause.message}${f.restarted ? '; restarting' : `; not restarted: ${f.notRestartedBecause ?? ''}`}`));
-    h.on('restarted', (n) => job.log(`attempt ${n} running`));
-    h.on('recovered', (f) => job.log(`recovered from checkpoint ${f.restoredCheckpointId ?? '(none)'}`));
-    h.result().then(
-      () => this.ended(job, h.status),
-      (e: unknown) => {
-        if (h.status === 'failed') job.error = e instanceof Error ? e.message : String(e);
-        this.ended(job, h.status);
-      },
-    );
-  }
-
-  private ended(job: ClusterJob, status: JobStatus): void {
-    job.status = status;
-    job.endedAt = Date.now();
-    job.log(`${status}${job.error ? `: ${job.error}` : ''}`);
-    this.options.log?.(`job ${job.id} (${job.name}) ${status}`);
   }
 
   async cancel(ref: string): Promise<ClusterJob> {
@@ -320,41 +199,24 @@ export class StandaloneCluster {
   }
 
   logOf(ref: string): string {
-    const job = this.job(ref);
-    try {
-      return readFileSync(job.logFile, 'utf8');
-    } catch {
-      return '';
-    }
+    return this.job(ref).logText();
   }
 
-  /** Samples running jobs' counters; rates are differences between the last two samples. */
   private async sample(): Promise<void> {
-    await Promise.all(
-      this.list()
-        .filter((j) => j.status === 'running' && j.handle)
-        .map(async (j) => {
-          const m = await j.handle!.metrics().catch(() => undefined);
-          if (!m) return;
-          const now = Date.now();
-          const prev = j.last;
-          const attempt = m.attempt ?? 0;
-          if (prev && prev.attempt === attempt && now > prev.at) {
-            const dt = (now - prev.at) / 1000;
-            j.rates = m.operators.map((o) => {
-              const p = prev.operators.find((x) => x.nodeId === o.nodeId);
-              const d = (a: number, b: number | undefined): number => Math.max(0, a - (b ?? 0));
-              return {
-                nodeId: o.nodeId,
-                recordsInPerSecond: d(o.recordsIn, p?.recordsIn) / dt,
-                recordsOutPerSecond: d(o.recordsOut, p?.recordsOut) / dt,
-                backPressure: Math.min(1, d(o.backPressuredMs, p?.backPressuredMs) / (dt * 1000 * Math.max(1, o.parallelism))),
-              };
-            });
-          }
-          j.last = { at: now, operators: m.operators, attempt };
-        }),
-    );
+    await Promise.all(this.list().map((j) => j.sample()));
+  }
+
+  get totalSlots(): number {
+    return this.pool.totalSlots;
+  }
+
+  get freeSlots(): number {
+    return this.pool.freeSlots;
+  }
+
+  /** Failure injection: ends task manager `id`'s thread as a crash would. */
+  killTaskManager(id: number): void {
+    this.pool.kill(id);
   }
 
   /** Cancels every job and ends the task managers. */
@@ -379,7 +241,7 @@ export function savepointFromPath(location: string): SavepointRef {
   throw new WeirError(`${location} is not a savepoint or checkpoint directory (.../<job id>/savepoints/sp-<n> or .../<job id>/chk-<n>)`, { domain: 'user' });
 }
 
-async function copySavepoint(sp: SavepointRef, targetDir: string): Promise<SavepointRef> {
+export async function copySavepoint(sp: SavepointRef, targetDir: string): Promise<SavepointRef> {
   const location = path.join(path.resolve(targetDir), sp.jobId, 'savepoints', `sp-${sp.checkpointId}`);
   await cp(sp.location, location, { recursive: true });
   return { ...sp, location };

@@ -6,7 +6,7 @@
  * redacted (runtime/cluster/redact.ts).
  */
 import type { CheckpointStats } from '../checkpoint/coordinator.ts';
-import type { ClusterJob, StandaloneCluster } from '../cluster/standalone-cluster.ts';
+import type { ClusterJob, JobService } from '../cluster/cluster-job.ts';
 import type { OperatorMetrics } from '../cluster/job-handle.ts';
 
 const upper = (s: string): string => s.toUpperCase();
@@ -69,7 +69,7 @@ export function vertices(j: ClusterJob): VertexView[] {
   });
 }
 
-export function jobDetails(cluster: StandaloneCluster, j: ClusterJob): Record<string, unknown> {
+export function jobDetails(cluster: JobService, j: ClusterJob): Record<string, unknown> {
   const vs = vertices(j);
   const wms = vs.map((v) => v.metrics.currentOutputWatermark).filter((w): w is number => typeof w === 'number');
   return {

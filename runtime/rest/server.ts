@@ -1,12 +1,13 @@
 /**
- * The REST API and dashboard of a standalone cluster (docs/cluster.md lists the endpoints). JSON in
+ * The REST API and dashboard of a standalone cluster, or of one in-process job (`weir run
+ * --dashboard`): docs/cluster.md lists the endpoints. JSON in
  * and out, named like Flink's REST API where an endpoint means the same; the dashboard is one
  * static page (dashboard-page.ts) that polls this API. Access rules: rest-auth.ts.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConfigError, WeirError } from '../errors.ts';
-import { JobNotFoundError, type StandaloneCluster, type SubmitRequest } from '../cluster/standalone-cluster.ts';
+import { JobNotFoundError, type JobService, type SubmitRequest } from '../cluster/cluster-job.ts';
 import { NotEnoughSlotsError } from '../cluster/slot-pool.ts';
 import { checkBinding, refusal, tokenMatches } from './rest-auth.ts';
 import { checkpoints, exceptions, jobDetails, jobSummary, vertexMetrics } from './job-views.ts';
@@ -89,7 +90,7 @@ function submitRequest(b: Record<string, unknown>): SubmitRequest {
   };
 }
 
-export async function startRestServer(cluster: StandaloneCluster, options: RestServerOptions = {}): Promise<RestServer> {
+export async function startRestServer(cluster: JobService, options: RestServerOptions = {}): Promise<RestServer> {
   const host = options.host ?? '127.0.0.1';
   const token = options.token;
   checkBinding(host, token);
@@ -119,8 +120,8 @@ export async function startRestServer(cluster: StandaloneCluster, options: RestS
       const tms = cluster.taskManagers();
       return send(res, 200, {
         taskmanagers: tms.filter((t) => t.alive).length,
-        'slots-total': cluster.pool.totalSlots,
-        'slots-available': cluster.pool.freeSlots,
+        'slots-total': cluster.totalSlots,
+        'slots-available': cluster.freeSlots,
         'jobs-running': count('running'),
         'jobs-waiting': count('waiting'),
         'jobs-finished': count('finished') + count('stopped'),
@@ -132,7 +133,7 @@ export async function startRestServer(cluster: StandaloneCluster, options: RestS
     if (a === 'taskmanagers') {
       if (!b && method === 'GET') return send(res, 200, { taskmanagers: cluster.taskManagers() });
       if (b && c === 'kill' && method === 'POST') {
-        cluster.pool.kill(Number(b));
+        cluster.killTaskManager(Number(b));
         return send(res, 202, {});
       }
     }
