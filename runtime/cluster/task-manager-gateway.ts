@@ -88,6 +88,17 @@ const bootUrl = new URL('./worker-boot.mjs', import.meta.url);
 export const TERMINATE_TIMEOUT_MS = 2000;
 const entryUrl = new URL('./worker-entry.ts', import.meta.url).href;
 
+/** Terminates `worker`, waiting at most TERMINATE_TIMEOUT_MS; a thread still running then is unreferenced (abandoned). False if so. */
+export async function terminateWithin(worker: Worker): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const ended = await Promise.race([
+    worker.terminate().then(() => true),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), TERMINATE_TIMEOUT_MS))),
+  ]).finally(() => clearTimeout(timer));
+  if (!ended) worker.unref();
+  return ended;
+}
+
 /** Where a worker task manager's events go; rebound when the task manager serves a new attempt. */
 export interface TaskManagerHandlers {
   onEvent(event: TaskManagerEvent): void;
@@ -226,15 +237,7 @@ export class WorkerTaskManager implements TaskManagerGateway {
 
   private async terminateBounded(): Promise<void> {
     if (this.threadExited) return;
-    let timer: NodeJS.Timeout | undefined;
-    const ended = await Promise.race([
-      this.worker.terminate().then(() => true),
-      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), TERMINATE_TIMEOUT_MS))),
-    ]).finally(() => clearTimeout(timer));
-    if (!ended) {
-      this.worker.unref();
-      this.markEnded(`abandoned: its thread did not end within ${TERMINATE_TIMEOUT_MS} ms of terminate()`);
-    }
+    if (!(await terminateWithin(this.worker))) this.markEnded(`abandoned: its thread did not end within ${TERMINATE_TIMEOUT_MS} ms of terminate()`);
   }
 
   /** Gives up on a thread the heartbeat monitor found dead or stuck: calls to it fail from now on. */

@@ -15,7 +15,7 @@ import type { TaskMetrics } from '../task/stream-task.ts';
 import { nodeEndpoint } from './comlink-endpoint.ts';
 import type { Deployment, TaskManagerEvent } from './protocol.ts';
 import type { TaskManagerGateway, TaskManagerHandlers } from './task-manager-gateway.ts';
-import { TERMINATE_TIMEOUT_MS } from './task-manager-gateway.ts';
+import { terminateWithin } from './task-manager-gateway.ts';
 import { LinkPortClient } from './link-port.ts';
 
 /** Control calls of a host thread; `key` names one hosted task manager (job, attempt, place). */
@@ -129,13 +129,7 @@ export class TaskManagerHost {
 
   shutdown(): Promise<void> {
     this.terminating ??= (async () => {
-      if (this.exited) return;
-      let timer: NodeJS.Timeout | undefined;
-      const ended = await Promise.race([
-        this.worker.terminate().then(() => true),
-        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), TERMINATE_TIMEOUT_MS))),
-      ]).finally(() => clearTimeout(timer));
-      if (!ended) this.worker.unref();
+      if (!this.exited) await terminateWithin(this.worker);
     })();
     return this.terminating;
   }
