@@ -6,7 +6,7 @@
  * `waitForSlots`. What differs from Flink is written down in docs/cluster.md.
  */
 import { mkdirSync, statSync } from 'node:fs';
-import { cp } from 'node:fs/promises';
+import { cp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { randomUUID } from 'node:crypto';
@@ -151,7 +151,11 @@ export class StandaloneCluster implements JobService {
       throw e;
     }
     const h = job.handle;
-    job.attach(h, (status) => this.options.log?.(`job ${job.id} (${job.name}) ${status}`));
+    job.attach(h, (status) => {
+      this.options.log?.(`job ${job.id} (${job.name}) ${status}`);
+      // Its task managers removed their state files; the job's folder goes too (checkpoints stay).
+      void rm(path.join(this.options.dir, 'work', job.id), { recursive: true, force: true }).catch(() => {});
+    });
     job.log(`running: ${h.plan.tasks.length} tasks on task managers ${this.taskManagers().filter((t) => t.jobs.includes(job.id)).map((t) => t.id).join(', ')}${restoreFrom ? `, restored from ${restoreFrom.location}` : ''}`);
   }
 
