@@ -160,8 +160,8 @@ export class SlotPool implements SlotProvider {
   reserve(jobId: string, slots: number): SlotReservation {
     const free = this.freeSlots;
     if (slots > free) throw new NotEnoughSlotsError(slots, free, this.totalSlots);
+    const workers = this.workersFor(slots);
     this.reservations.set(jobId, slots);
-    const workers = Math.max(1, Math.min(slots, this.options.taskManagers));
     return {
       workers,
       place: (plan, attempt, abandoned) => this.place(jobId, plan, attempt, abandoned),
@@ -169,6 +169,23 @@ export class SlotPool implements SlotProvider {
         if (this.reservations.delete(jobId)) this.wake();
       },
     };
+  }
+
+  /**
+   * How many task managers to plan a job of `slots` over: one per task manager up to all of them
+   * (subtasks spread evenly), fewer or more when the free slots are spread so that the even split
+   * does not fit (more workers than task managers share a thread, as separate task managers). With
+   * `slots` free in all, `slots` workers of one slot each always fit. While a task manager is being
+   * replaced the even split is planned, and placed once it is up.
+   */
+  private workersFor(slots: number): number {
+    const even = Math.max(1, Math.min(slots, this.options.taskManagers));
+    const allUp = [...this.hosts.values()].every((h) => h.alive && h.lastHeartbeat !== undefined);
+    if (!allUp) return even;
+    const split = (w: number): number[] => Array.from({ length: w }, (_, i) => Math.floor(slots / w) + (i < slots % w ? 1 : 0));
+    for (let w = even; w >= 1; w--) if (this.tryPlace(split(w))) return w;
+    for (let w = even + 1; w <= slots; w++) if (this.tryPlace(split(w))) return w;
+    return even;
   }
 
   /** Slots each of the plan's workers needs: its most subtasks of any one chain. */

@@ -44,3 +44,29 @@ describe('standalone cluster slots', () => {
     expect(cluster.logOf(waiting.id)).toMatch(/waiting for 2 free slots[\s\S]*running[\s\S]*finished/);
   });
 });
+
+describe('standalone cluster placement', () => {
+  it('plans a job over the task managers its free slots fit on when the even split does not', async () => {
+    const d = mkdtempSync(path.join(os.tmpdir(), 'weir-standalone-frag-'));
+    const c = new StandaloneCluster({ dir: d, taskManagers: 2, slotsPerTaskManager: 4, stateBackend: 'heap' });
+    try {
+      await c.ready();
+      // one-slot jobs go to the task manager with the most free slots: 0, 1, 0, 1
+      const jobs = [];
+      for (let i = 0; i < 4; i++) jobs.push(await c.submit({ module: FAILING, params: { failAt: -1, unbounded: true }, parallelism: 1 }));
+      expect(c.taskManagers().map((t) => t.freeSlots)).toEqual([2, 2]);
+      await c.cancel(jobs[1]!.id);
+      await c.cancel(jobs[3]!.id);
+      expect(c.taskManagers().map((t) => t.freeSlots)).toEqual([2, 4]);
+      // six subtasks: 3 + 3 does not fit on 2 + 4, nor 6 on one; three task managers of two slots do
+      const words = await c.submit({ module: WORDS, params: { lines: 500, seed: 2 }, parallelism: 6 });
+      expect(words.handle!.plan.workers).toBe(3);
+      await words.handle!.result();
+      expect(words.status).toBe('finished');
+      for (const j of [jobs[0]!, jobs[2]!]) await c.cancel(j.id);
+    } finally {
+      await c.shutdown();
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+});
