@@ -4,11 +4,12 @@
  * history with durations and sizes, exceptions after a task manager is killed, the savepoint and
  * cancel actions, all updating live without a reload. A screenshot is kept in test-artifacts/.
  */
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { alive, clusterInfo, repo, rest, weirOk } from './helpers.ts';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'weir-dashboard-'));
@@ -16,8 +17,10 @@ const dir = path.join(root, 'cluster');
 const SECRET = 'swordfish-secret-value';
 let pid: number | undefined;
 let browser: Browser | undefined;
+let runner: ChildProcess | undefined;
 afterAll(async () => {
   await browser?.close();
+  if (runner?.exitCode === null) runner.kill('SIGKILL');
   if (pid && alive(pid)) process.kill(pid, 'SIGKILL');
   rmSync(root, { recursive: true, force: true });
 });
@@ -27,7 +30,16 @@ describe('dashboard', () => {
     await weirOk(['cluster', 'start', '--dir', dir, '--workers', '1', '--slots', '2', '--port', '0', '--state', 'heap']);
     pid = clusterInfo(dir).pid;
     const params = JSON.stringify({ count: 1_000_000, seed: 3, ratePerSecond: 500, outDir: path.join(root, 'out'), dbPassword: SECRET });
-    const jid = (await weirOk(['run', 'test/chaos/jobs/keyed-aggregation.ts', '--dir', dir, '--detached', '--parallelism', '1', '--checkpoint-interval', '200', '--params', params])).stdout.trim();
+    // submitted by `weir run` in the foreground: its progress lines come from the REST API
+    runner = spawn(process.execPath, [path.join(repo, 'runtime/cli/bin.mjs'), 'run', 'test/chaos/jobs/keyed-aggregation.ts', '--dir', dir, '--parallelism', '1', '--checkpoint-interval', '200', '--params', params], {
+      cwd: repo,
+      env: { ...process.env, CI: '', WEIR_PROGRESS_MS: '300' },
+    });
+    let runnerErr = '';
+    runner.stderr!.on('data', (d: Buffer) => (runnerErr += d.toString()));
+    const runnerExit = new Promise<number | null>((resolve) => runner!.on('exit', resolve));
+    await vi.waitFor(() => expect(runnerErr).toMatch(/job [0-9a-f]{32} submitted/), { timeout: 20_000, interval: 50 });
+    const jid = /job ([0-9a-f]{32}) submitted/.exec(runnerErr)![1]!;
 
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
@@ -72,6 +84,11 @@ describe('dashboard', () => {
     await expect.poll(() => page.locator('#job-state').textContent(), { timeout: 20_000 }).toBe('CANCELED');
     expect(await page.locator('#btn-cancel').isDisabled()).toBe(true);
     await expect.poll(() => row.locator('td.state').textContent()).toBe('CANCELED');
+    // the foreground run showed live progress, then the end
+    expect(await runnerExit).toBe(1);
+    expect(runnerErr).toMatch(/in [\d.]+k?\/s {2}out [\d.]+k?\/s {2}watermark 1970-01-01 \S+ {2}checkpoint #\d+ \d+ ms {2}back-pressure (ok|low|high)/);
+    expect(runnerErr).toMatch(/restarts 1/);
+    expect(runnerErr).toMatch(/canceled in/);
 
     await weirOk(['cluster', 'stop', '--dir', dir]);
     expect(alive(pid)).toBe(false);
