@@ -11,7 +11,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import { WeirError } from '../errors.ts';
-import { loadJob, validateParams, type JsonValue } from '../graph/job-definition.ts';
+import { loadJob, validateParams } from '../graph/job-definition.ts';
 import { JobManager, slotsNeeded, type JobHandle, type SavepointRef } from './job-manager.ts';
 import { ClusterJob, JobNotFoundError, type JobService, type SubmitRequest } from './cluster-job.ts';
 import { NotEnoughSlotsError, SlotPool, type TaskManagerInfo } from './slot-pool.ts';
