@@ -104,11 +104,12 @@ interface JobView {
 }
 
 async function runOnCluster(file: string, params: JsonValue | undefined, values: Values, client: RestClient, url: string): Promise<number> {
+  const from = parseSavepoint(values['from-savepoint']);
   const submitted = await client.post<{ jobid: string; state: string }>('/jobs', {
     module: path.resolve(file),
     params,
     parallelism: num(values.parallelism, '--parallelism'),
-    fromSavepoint: parseSavepoint(values['from-savepoint']),
+    fromSavepoint: typeof from === 'string' ? from : from?.location,
     allowNonRestoredState: values['allow-non-restored-state'] === true,
     checkpointInterval: num(values['checkpoint-interval'], '--checkpoint-interval'),
     waitForSlots: values['wait-for-slots'] === true,
