@@ -15,6 +15,8 @@ need libc6-dev
 # ClickHouse sink: test/services/clickhouse.sh runs clickhouse-server from these.
 need clickhouse-server
 need clickhouse-client
+# The cluster dashboard test drives Debian's chromium through playwright-core (no browser download).
+need chromium
 if [ ${#packages[@]} -gt 0 ]; then
   echo "installing Debian packages: ${packages[*]}"
   apt-get update -qq

@@ -13,6 +13,13 @@ export function registerCommand(name: string, load: () => Promise<Command>): voi
 }
 
 registerCommand('run', async () => (await import('./run-command.ts')).runCommand);
+registerCommand('cluster', async () => (await import('./cluster-command.ts')).clusterCommand);
+registerCommand('list', async () => (await import('./job-commands.ts')).listCommand);
+registerCommand('status', async () => (await import('./job-commands.ts')).statusCommand);
+registerCommand('cancel', async () => (await import('./job-commands.ts')).cancelCommand);
+registerCommand('savepoint', async () => (await import('./job-commands.ts')).savepointCommand);
+registerCommand('stop', async () => (await import('./job-commands.ts')).stopCommand);
+registerCommand('logs', async () => (await import('./job-commands.ts')).logsCommand);
 registerCommand('lake', async () => (await import('../../connectors/lake/cli.ts')).lakeCommand);
 
 async function usage(): Promise<string> {

@@ -5,12 +5,12 @@
  * task managers that stopped their tasks cleanly serve the next attempt and only dead or stuck
  * ones are replaced (task-manager-pool.ts).
  */
-import { MessageChannel } from 'node:worker_threads';
 import type { TaskRestore } from '../checkpoint/metadata.ts';
 import { HeartbeatMonitor, DEFAULT_HEARTBEAT, type HeartbeatSettings } from './heartbeat-monitor.ts';
 import type { Deployment, TaskManagerEvent } from './protocol.ts';
-import { InProcessTaskManager, WorkerTaskManager, type TaskManagerGateway } from './task-manager-gateway.ts';
+import { InProcessTaskManager, WorkerTaskManager, type TaskManagerGateway, type TaskManagerHandlers } from './task-manager-gateway.ts';
 import type { TaskManagerPool } from './task-manager-pool.ts';
+import { inProcessTransport, workerThreadTransport, type Transport } from './transport.ts';
 
 /** How long tasks get to stop by themselves before their threads are ended. */
 const CANCEL_GRACE_MS = 3000;
@@ -25,6 +25,10 @@ export interface AttemptOptions {
   heartbeat?: HeartbeatSettings;
   /** Where worker task managers come from and go back to; without it each attempt starts and ends its own threads. */
   pool?: TaskManagerPool;
+  /** Task managers placed by a standalone cluster's slot pool (slot-pool.ts), bound to this attempt's handlers. */
+  placed?: (handlersFor: (index: number) => TaskManagerHandlers) => TaskManagerGateway[];
+  /** `workers` task managers on the calling thread, linked in process (ClusterOptions.transport). */
+  inProcess?: boolean;
 }
 
 export class ExecutionAttempt {
@@ -34,6 +38,7 @@ export class ExecutionAttempt {
   readonly fromSpare: number = 0;
   private stopping = false;
   private readonly heartbeats: HeartbeatMonitor;
+  private readonly transport: Transport;
 
   constructor(
     readonly number: number,
@@ -43,8 +48,7 @@ export class ExecutionAttempt {
     const heartbeat = options.heartbeat ?? DEFAULT_HEARTBEAT;
     this.heartbeats = new HeartbeatMonitor(heartbeat, (i, message) => {
       if (this.stopping) return;
-      const m = this.managers[i];
-      if (m instanceof WorkerTaskManager) m.abandon(message);
+      this.managers[i]?.abandon?.(message);
       options.onManagerLost?.(i, message);
     });
     const handlersFor = (i: number) => ({
@@ -54,7 +58,8 @@ export class ExecutionAttempt {
       },
       onBeat: () => this.heartbeats.beat(i),
     });
-    if (workers === 0) this.managers = [new InProcessTaskManager(0, onEvent)];
+    if (options.placed) this.managers = options.placed(handlersFor);
+    else if (workers === 0 || options.inProcess) this.managers = Array.from({ length: Math.max(1, workers) }, (_, i) => new InProcessTaskManager(i, onEvent));
     else if (options.pool) {
       const taken = options.pool.take(handlersFor);
       this.managers = taken.managers;
@@ -66,8 +71,10 @@ export class ExecutionAttempt {
         (_, i) => new WorkerTaskManager(i, handlersFor(i), options.workerHeapMb ? { maxOldGenerationSizeMb: options.workerHeapMb } : undefined, heartbeat.intervalMs),
       );
     }
-    if (workers > 0) {
-      for (let i = 0; i < workers; i++) this.heartbeats.watch(i);
+    // In-process task managers share the job manager's event loop: nothing to watch.
+    this.transport = workers === 0 || options.inProcess ? inProcessTransport : workerThreadTransport;
+    if (this.transport === workerThreadTransport) {
+      for (let i = 0; i < this.managers.length; i++) this.heartbeats.watch(i);
       this.heartbeats.start();
     }
   }
@@ -82,9 +89,7 @@ export class ExecutionAttempt {
       await Promise.all(this.managers.map((m) => m.ready()));
       for (let a = 0; a < this.managers.length; a++) {
         for (let b = a + 1; b < this.managers.length; b++) {
-          const { port1, port2 } = new MessageChannel();
-          await this.managers[a]!.connectPeer(b, port1);
-          await this.managers[b]!.connectPeer(a, port2);
+          await this.transport.connect(this.managers[a]!, this.managers[b]!);
         }
       }
       const up = performance.now();

@@ -10,7 +10,7 @@ import { EventEmitter } from 'node:events';
 import os from 'node:os';
 import path from 'node:path';
 import { validateParams, type AnyJobDefinition, type JobDefinition, type JsonValue } from '../graph/job-definition.ts';
-import { checkpointConfig, createCheckpointStorage, type CheckpointConfig } from '../checkpoint/config.ts';
+import { checkpointConfig, createCheckpointStorage, type CheckpointConfig, type CheckpointStorageConfig } from '../checkpoint/config.ts';
 import { debloatConfig, type DebloatConfig } from '../exchange/buffer-debloater.ts';
 import { CheckpointCoordinator, type CheckpointStats } from '../checkpoint/coordinator.ts';
 import { planRestore, type CheckpointMetadata, type TaskRestore } from '../checkpoint/metadata.ts';
@@ -30,6 +30,7 @@ import { SourceCoordinators } from './source-coordinator.ts';
 import type { Source, SourceSplit } from '../source/contract.ts';
 import { restorePointForFailover, StopRequest } from './stop-with-savepoint.ts';
 import { TaskManagerPool } from './task-manager-pool.ts';
+import type { SlotProvider, SlotReservation } from './slot-pool.ts';
 import { aggregateMetrics, JobResult, type CollectTopic, type JobMetrics, type JobStatus } from './job-handle.ts';
 import { RemoteTaskError, type Deployment, type TaskManagerEvent } from './protocol.ts';
 import { WorkerTaskManager } from './task-manager-gateway.ts';
@@ -69,6 +70,17 @@ export interface ClusterOptions {
    * thread to start (about 2 s). Surviving task managers are kept across failovers either way.
    */
   spareTaskManagers?: number;
+  /**
+   * A standalone cluster's slots (slot-pool.ts): jobs run on its long-lived task managers instead of
+   * threads of their own, and a job that needs more slots than are free is refused.
+   */
+  slots?: SlotProvider;
+  /**
+   * How task managers run and exchange data: 'worker-threads' (default: one thread each, batches
+   * encoded and posted between them) or 'in-process' (all `workers` task managers on the calling
+   * thread, linked in process: a multi-worker plan that a debugger can step through).
+   */
+  transport?: 'worker-threads' | 'in-process';
 }
 
 /** How long `handle.metrics()` waits for each task manager before reporting it unresponsive. */
@@ -91,6 +103,12 @@ export interface SubmitOptions<P> {
   restoreFrom?: SavepointRef;
   /** Start even if the savepoint has state for operators (uids) the job no longer has; that state is dropped. */
   allowNonRestoredState?: boolean;
+  /** This job's checkpointing, over the cluster's (`ClusterOptions.checkpoints`). */
+  checkpoints?: Partial<CheckpointConfig>;
+  /** This job's restart strategy, instead of the cluster's. */
+  restartStrategy?: RestartStrategyConfig;
+  /** The job's id (default: a new random UUID). */
+  jobId?: string;
 }
 
 export class JobFailedError extends WeirError {
@@ -124,6 +142,9 @@ interface JobSetup {
   restartStrategy: RestartStrategy;
   initialRestore?: { completed: CompletedCheckpoint; jobId: string };
   allowNonRestoredState: boolean;
+  /** Slots held on a standalone cluster for the job's life. */
+  reservation?: SlotReservation;
+  inProcess: boolean;
 }
 
 export interface JobEvents {
@@ -179,7 +200,7 @@ export class JobHandle extends EventEmitter<JobEvents> {
     // Callers that only cancel must not see an unhandled rejection.
     this.done.catch(() => {});
     if (setup.initialRestore) this.lastCheckpointId = setup.initialRestore.completed.checkpointId;
-    if (setup.workers > 0) {
+    if (setup.workers > 0 && !setup.reservation && !setup.inProcess) {
       this.pool = new TaskManagerPool({
         workers: setup.workers,
         workerHeapMb: setup.workerHeapMb,
@@ -201,6 +222,11 @@ export class JobHandle extends EventEmitter<JobEvents> {
     return [...((this.collected.get(sink.topic) ?? []) as T[])];
   }
 
+  /** Records each collect sink has received so far, by topic. */
+  collectedCounts(): Record<string, number> {
+    return Object.fromEntries([...this.collected].map(([topic, list]) => [topic, list.length]));
+  }
+
   /** Every failover so far, oldest first: cause, restart decision, recovery times and breakdown. */
   failovers(): FailoverRecord[] {
     return this.failoverHistory.list();
@@ -210,6 +236,11 @@ export class JobHandle extends EventEmitter<JobEvents> {
   get lastRecovery(): { failedAt: number; runningAt?: number; recoveredAt?: number } | undefined {
     const r = [...this.failovers()].reverse().find((f) => f.restarted);
     return r && { failedAt: r.at, runningAt: r.runningAt, recoveredAt: r.recoveredAt };
+  }
+
+  /** The job is failing over: its failed attempt is being stopped or the next one started. */
+  get restarting(): boolean {
+    return this.status === 'running' && this.failingOver;
   }
 
   /** Task manager threads running now. */
@@ -252,7 +283,9 @@ export class JobHandle extends EventEmitter<JobEvents> {
    * new version of it) from it.
    */
   async triggerSavepoint(): Promise<SavepointRef> {
-    if (this.status !== 'running' || !this.coordinator) throw new WeirError(`job ${this.jobId} is ${this.status}; savepoints need a running job`, { domain: 'user' });
+    if (this.status !== 'running' || !this.coordinator) {
+      throw new WeirError(`job ${this.jobId} is ${this.status === 'running' ? 'restarting after a failure; try again once it runs' : this.status}; savepoints need a running job`, { domain: 'user' });
+    }
     const completed = await this.coordinator.trigger('savepoint');
     return { jobId: this.jobId, checkpointId: completed.checkpointId, scope: 'savepoint', location: completed.location };
   }
@@ -325,7 +358,10 @@ export class JobHandle extends EventEmitter<JobEvents> {
 
   private async runAttempt(restore: CompletedCheckpoint | undefined, restoreFromJobId: string | undefined): Promise<void> {
     const number = (this.attempt?.number ?? 0) + 1;
+    const placed = this.setup.reservation ? await this.setup.reservation.place(this.plan, number, () => this.status !== 'running') : undefined;
     const attempt = new ExecutionAttempt(number, {
+      placed,
+      inProcess: this.setup.inProcess,
       workers: this.setup.workers,
       workerHeapMb: this.setup.workerHeapMb,
       heartbeat: this.setup.heartbeat,
@@ -561,7 +597,10 @@ export class JobHandle extends EventEmitter<JobEvents> {
     await this.sources?.close();
     this.sources = undefined;
     await this.attempt?.stop(failover);
-    if (!failover) await this.pool?.close();
+    if (!failover) {
+      await this.pool?.close();
+      this.setup.reservation?.release();
+    }
   }
 
   private async finish(): Promise<void> {
@@ -586,8 +625,8 @@ export class JobHandle extends EventEmitter<JobEvents> {
 }
 
 export class JobManager {
-  readonly options: Required<Omit<ClusterOptions, 'workerHeapMb' | 'checkpoints' | 'restartStrategy' | 'heartbeat' | 'spareTaskManagers' | 'debloat'>> &
-    Pick<ClusterOptions, 'workerHeapMb' | 'restartStrategy' | 'heartbeat' | 'spareTaskManagers'> & { checkpoints: CheckpointConfig; debloat: DebloatConfig };
+  readonly options: Required<Omit<ClusterOptions, 'workerHeapMb' | 'checkpoints' | 'restartStrategy' | 'heartbeat' | 'spareTaskManagers' | 'debloat' | 'slots' | 'transport'>> &
+    Pick<ClusterOptions, 'workerHeapMb' | 'restartStrategy' | 'heartbeat' | 'spareTaskManagers' | 'slots' | 'transport'> & { checkpoints: CheckpointConfig; debloat: DebloatConfig };
 
   constructor(options: ClusterOptions = {}) {
     this.options = {
@@ -604,6 +643,8 @@ export class JobManager {
       onWarning: options.onWarning ?? ((m) => console.warn(`weir: warning: ${m}`)),
       heartbeat: options.heartbeat,
       spareTaskManagers: options.spareTaskManagers,
+      slots: options.slots,
+      transport: options.transport,
     };
     if (options.workDir === undefined) announceDefaultLocation('task managers\' working files', this.options.workDir, 'ClusterOptions.workDir');
     if (this.options.checkpoints.intervalMs > 0 && options.checkpoints?.storage === undefined && this.options.checkpoints.storage.kind === 'local') {
@@ -613,9 +654,8 @@ export class JobManager {
 
   async submit<P>(job: JobDefinition<P>, options: SubmitOptions<P> = {}): Promise<JobHandle> {
     validateParams(options.params);
-    const workers = this.options.workers;
     const defaults = {
-      parallelism: options.parallelism ?? Math.max(1, workers),
+      parallelism: options.parallelism ?? Math.max(1, this.options.workers),
       maxParallelism: options.maxParallelism ?? 128,
     };
     // validateParams checked that the parameters are JSON data; the job's own type says which.
@@ -623,22 +663,31 @@ export class JobManager {
     const graph = (job as unknown as AnyJobDefinition).buildGraph(params, defaults);
     const warnings = validateGraph(graph);
     for (const w of warnings) this.options.onWarning(w);
+    const jobId = options.jobId ?? randomUUID();
+    const reservation = this.options.slots?.reserve(jobId, slotsNeeded(graph));
+    const workers = reservation?.workers ?? this.options.workers;
     const plan = planExecution(graph, Math.max(1, workers));
-    const jobId = randomUUID();
     const settings: TaskSettings = {
       batchSize: this.options.batchSize,
       credits: this.options.credits,
       bufferTimeoutMs: this.options.bufferTimeoutMs,
       debloat: this.options.debloat,
     };
-    const checkpoint = this.options.checkpoints;
+    const checkpoint = options.checkpoints ? checkpointConfig({ ...this.options.checkpoints, ...options.checkpoints }) : this.options.checkpoints;
     const checkpointing = checkpoint.intervalMs > 0;
     const storage = createCheckpointStorage(checkpoint.storage, jobId, checkpoint.retained);
     let initialRestore: JobSetup['initialRestore'];
-    if (options.restoreFrom) {
-      const from = options.restoreFrom;
-      const completed = await createCheckpointStorage(checkpoint.storage, from.jobId, checkpoint.retained).readCompleted(from.checkpointId, { scope: from.scope });
-      initialRestore = { completed, jobId: from.jobId };
+    let restoreStorage: CheckpointStorageConfig | undefined;
+    try {
+      if (options.restoreFrom) {
+        const from = options.restoreFrom;
+        restoreStorage = savepointRoot(from, checkpoint.storage);
+        const completed = await createCheckpointStorage(restoreStorage ?? checkpoint.storage, from.jobId, checkpoint.retained).readCompleted(from.checkpointId, { scope: from.scope });
+        initialRestore = { completed, jobId: from.jobId };
+      }
+    } catch (e) {
+      reservation?.release();
+      throw e;
     }
     const handle = new JobHandle({
       jobId,
@@ -655,6 +704,7 @@ export class JobManager {
         workDir: path.join(this.options.workDir, jobId),
         checkpoint: checkpointing ? checkpoint : undefined,
         checkpointStorage: checkpoint.storage,
+        ...(restoreStorage ? { restoreStorage } : {}),
       },
       storage,
       checkpoint,
@@ -662,12 +712,34 @@ export class JobManager {
       workers,
       workerHeapMb: this.options.workerHeapMb,
       heartbeat: heartbeatSettings(this.options.heartbeat),
-      spareTaskManagers: this.options.spareTaskManagers ?? (checkpointing && workers > 0 ? 1 : 0),
-      restartStrategy: new RestartStrategy(this.options.restartStrategy ?? (checkpointing ? { kind: 'fixed-delay', attempts: 3, delayMs: 1000 } : { kind: 'none' })),
+      spareTaskManagers: this.options.spareTaskManagers ?? (checkpointing && workers > 0 && this.options.transport !== 'in-process' ? 1 : 0),
+      restartStrategy: new RestartStrategy(options.restartStrategy ?? this.options.restartStrategy ?? (checkpointing ? { kind: 'fixed-delay', attempts: 3, delayMs: 1000 } : { kind: 'none' })),
       initialRestore,
       allowNonRestoredState: options.allowNonRestoredState ?? false,
+      reservation,
+      inProcess: this.options.transport === 'in-process',
     });
-    await handle.start();
+    try {
+      await handle.start();
+    } catch (e) {
+      reservation?.release();
+      throw e;
+    }
     return handle;
   }
+}
+
+/** Slots a job takes on a standalone cluster: its highest operator parallelism (every subtask index shares a slot, as in Flink). */
+export function slotsNeeded(graph: StreamGraph): number {
+  return Math.max(1, ...graph.nodes.map((n) => graph.parallelismOf(n)));
+}
+
+/**
+ * A local savepoint copied away from the job's checkpoint storage (`<root>/<jobId>/savepoints/sp-<id>`)
+ * is read from its own root; undefined when it is where the storage keeps it.
+ */
+function savepointRoot(from: SavepointRef, storage: CheckpointStorageConfig): CheckpointStorageConfig | undefined {
+  if (storage.kind !== 'local' || from.scope !== 'savepoint' || !path.isAbsolute(from.location)) return undefined;
+  const root = path.resolve(from.location, '..', '..', '..');
+  return root === path.resolve(storage.dir) ? undefined : { kind: 'local', dir: root };
 }

@@ -2,7 +2,8 @@
  * What the job manager and task managers say to each other. Control calls (deploy, start, cancel,
  * metrics) are methods of `TaskManagerApi`, called through comlink for worker threads or directly
  * for an in-process task manager; task managers report back with `TaskManagerEvent`s. Everything
- * here is plain data, so it can cross a thread (and later a socket).
+ * here is plain data, so it can cross a thread (and later a socket): the data links between task
+ * managers are made by the transport (transport.ts), not passed through these calls.
  */
 import type { JsonValue } from '../graph/job-definition.ts';
 import type { CheckpointConfig, CheckpointStorageConfig } from '../checkpoint/config.ts';
@@ -33,6 +34,8 @@ export interface Deployment {
   restore?: Record<number, TaskRestore>;
   /** The job whose checkpoint storage holds the restored files, when it is another job (a savepoint). */
   restoreFromJobId?: string;
+  /** Where that job's files are, when not in `checkpointStorage` (a savepoint copied elsewhere: `weir savepoint <job> <dir>`). */
+  restoreStorage?: CheckpointStorageConfig;
 }
 
 export interface SerializedError {
@@ -68,8 +71,6 @@ export interface TaskManagerApi {
   /** Loads the job module and starts what deploy will need (the LMDB writer thread, if `writerThread`), ahead of time. */
   prepare(moduleUrl: string, writerThread: boolean): Promise<void>;
   deploy(deployment: Deployment): Promise<void>;
-  /** Gives this task manager its end of the data channel to task manager `peer`. */
-  connectPeer(peer: number, port: import('node:worker_threads').MessagePort): Promise<void>;
   start(): Promise<void>;
   cancel(): Promise<void>;
   metrics(): Promise<TaskMetrics[]>;

@@ -8,13 +8,16 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { SnapshotKind } from '../checkpoint/snapshot-kind.ts';
 import type { TaskMetrics } from '../task/stream-task.ts';
 import type { ReaderEvent } from '../source/contract.ts';
+import { isPeerLink, type PeerLink } from '../exchange/peer-link.ts';
 import type { Deployment, TaskManagerApi, TaskManagerEvent } from './protocol.ts';
 import { TaskManager } from './task-manager.ts';
+import { LinkPortClient } from './link-port.ts';
 
 export interface TaskManagerGateway {
   readonly index: number;
   deploy(deployment: Deployment): Promise<void>;
-  connectPeer(peer: number, port: MessagePort): Promise<void>;
+  /** The task manager's end of its data link to task manager `peer` (transport.ts makes both ends). */
+  connectPeer(peer: number, link: PeerLink | MessagePort): Promise<void>;
   start(): Promise<void>;
   cancel(): Promise<void>;
   metrics(): Promise<TaskMetrics[]>;
@@ -26,6 +29,8 @@ export interface TaskManagerGateway {
   shutdown(): Promise<void>;
   /** Resolves once the task manager is up (its thread started and loaded its modules). */
   ready(): Promise<void>;
+  /** Gives up on a task manager the heartbeat monitor found dead or stuck (calls to it fail from now on). */
+  abandon?(why: string): void;
   readonly alive: boolean;
 }
 
@@ -43,8 +48,8 @@ export class InProcessTaskManager implements TaskManagerGateway {
   deploy(d: Deployment): Promise<void> {
     return this.manager.deploy(d);
   }
-  connectPeer(peer: number, port: MessagePort): Promise<void> {
-    return this.manager.connectPeer(peer, port);
+  connectPeer(peer: number, link: PeerLink | MessagePort): Promise<void> {
+    return this.manager.connectPeer(peer, link);
   }
   start(): Promise<void> {
     return this.manager.start();
@@ -83,6 +88,17 @@ const bootUrl = new URL('./worker-boot.mjs', import.meta.url);
 export const TERMINATE_TIMEOUT_MS = 2000;
 const entryUrl = new URL('./worker-entry.ts', import.meta.url).href;
 
+/** Terminates `worker`, waiting at most TERMINATE_TIMEOUT_MS; a thread still running then is unreferenced (abandoned). False if so. */
+export async function terminateWithin(worker: Worker): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const ended = await Promise.race([
+    worker.terminate().then(() => true),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), TERMINATE_TIMEOUT_MS))),
+  ]).finally(() => clearTimeout(timer));
+  if (!ended) worker.unref();
+  return ended;
+}
+
 /** Where a worker task manager's events go; rebound when the task manager serves a new attempt. */
 export interface TaskManagerHandlers {
   onEvent(event: TaskManagerEvent): void;
@@ -105,6 +121,8 @@ export class WorkerTaskManager implements TaskManagerGateway {
   private readonly markEnded: (why: string) => boolean;
   /** Rejects when the thread ends, so that no call waits forever on a dead worker. */
   private readonly exit: Promise<never>;
+  /** Where data link ends go to the thread, outside the control protocol (link-port.ts). */
+  private readonly links = new LinkPortClient();
 
   constructor(
     /** Its place in the current attempt (a spare takes the index of the task manager it replaces). */
@@ -116,8 +134,8 @@ export class WorkerTaskManager implements TaskManagerGateway {
     this.handlers = handlers;
     const { port1, port2 } = new MessageChannel();
     this.worker = new Worker(bootUrl, {
-      workerData: { entry: entryUrl, control: port2, heartbeatMs },
-      transferList: [port2],
+      workerData: { entry: entryUrl, control: port2, links: this.links.remote, heartbeatMs },
+      transferList: [port2, this.links.remote],
       resourceLimits,
     });
     let lastError: Error | undefined;
@@ -139,6 +157,7 @@ export class WorkerTaskManager implements TaskManagerGateway {
       if (this.exited) return false;
       this.exited = true;
       port1.close();
+      this.links.close();
       rejectExit(new Error(`task manager ${this.index} is not running (${why})`));
       return true;
     };
@@ -162,8 +181,9 @@ export class WorkerTaskManager implements TaskManagerGateway {
   deploy(d: Deployment): Promise<void> {
     return this.call(() => this.api.deploy(d));
   }
-  connectPeer(peer: number, port: MessagePort): Promise<void> {
-    return this.call(() => this.api.connectPeer(peer, Comlink.transfer(port, [port] as unknown as Parameters<typeof Comlink.transfer>[1])));
+  connectPeer(peer: number, link: PeerLink | MessagePort): Promise<void> {
+    if (isPeerLink(link)) return Promise.reject(new Error(`task manager ${this.index} runs on a worker thread: connect it with a MessagePort (workerThreadTransport)`));
+    return this.call(() => this.links.offer(peer, link));
   }
   start(): Promise<void> {
     return this.call(() => this.api.start());
@@ -217,15 +237,7 @@ export class WorkerTaskManager implements TaskManagerGateway {
 
   private async terminateBounded(): Promise<void> {
     if (this.threadExited) return;
-    let timer: NodeJS.Timeout | undefined;
-    const ended = await Promise.race([
-      this.worker.terminate().then(() => true),
-      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), TERMINATE_TIMEOUT_MS))),
-    ]).finally(() => clearTimeout(timer));
-    if (!ended) {
-      this.worker.unref();
-      this.markEnded(`abandoned: its thread did not end within ${TERMINATE_TIMEOUT_MS} ms of terminate()`);
-    }
+    if (!(await terminateWithin(this.worker))) this.markEnded(`abandoned: its thread did not end within ${TERMINATE_TIMEOUT_MS} ms of terminate()`);
   }
 
   /** Gives up on a thread the heartbeat monitor found dead or stuck: calls to it fail from now on. */

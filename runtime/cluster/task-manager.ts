@@ -15,6 +15,7 @@ import { checkpointConfig, createCheckpointStorage } from '../checkpoint/config.
 import { restoringStorage } from '../checkpoint/restore-storage.ts';
 import type { SnapshotKind } from '../checkpoint/snapshot-kind.ts';
 import { DataPlane } from '../exchange/data-plane.ts';
+import type { PeerLink } from '../exchange/peer-link.ts';
 import { JobValidationError } from '../errors.ts';
 import { StreamTask, type TaskMetrics } from '../task/stream-task.ts';
 import type { ReaderEvent } from '../source/contract.ts';
@@ -23,7 +24,7 @@ import { SideWorkPool } from './side-work-pool.ts';
 
 export class TaskManager implements TaskManagerApi {
   private plane: DataPlane | undefined;
-  private readonly pendingPeers: [number, MessagePort][] = [];
+  private readonly pendingPeers: [number, PeerLink | MessagePort][] = [];
   private tasks: StreamTask[] = [];
   private deployment: Deployment | undefined;
   /** Side work of this task manager's operators (`ctx.sideWork`); ends with it. */
@@ -36,7 +37,7 @@ export class TaskManager implements TaskManagerApi {
     const retained = (d.checkpoint ?? checkpointConfig()).retained;
     const own = createCheckpointStorage(d.checkpointStorage, d.jobId, retained);
     if (!d.restoreFromJobId || d.restoreFromJobId === d.jobId) return own;
-    const other = createCheckpointStorage(d.checkpointStorage, d.restoreFromJobId, retained);
+    const other = createCheckpointStorage(d.restoreStorage ?? d.checkpointStorage, d.restoreFromJobId, retained);
     return restoringStorage(own, other, collectStateFiles(d.restore ?? {}));
   }
 
@@ -110,9 +111,9 @@ export class TaskManager implements TaskManagerApi {
       );
   }
 
-  async connectPeer(peer: number, port: MessagePort): Promise<void> {
-    if (this.plane) this.plane.connectPeer(peer, port);
-    else this.pendingPeers.push([peer, port]);
+  async connectPeer(peer: number, link: PeerLink | MessagePort): Promise<void> {
+    if (this.plane) this.plane.connectPeer(peer, link);
+    else this.pendingPeers.push([peer, link]);
   }
 
   async start(): Promise<void> {

@@ -2,9 +2,11 @@
  * The data plane: moves record batches and events from a sending task to a receiving task, and
  * credits back. A channel whose two ends live in one task manager is a direct call with the batch
  * object; one that crosses task managers is encoded (batch-codec) and posted on the port to the
- * other worker. Kept behind this interface so that ports could become sockets to other processes.
+ * other worker over a `PeerLink` (peer-link.ts: a worker-thread port, or in-process ends; a socket
+ * to another process would be a third), so the tasks do not know what carries their batches.
  */
 import type { MessagePort } from 'node:worker_threads';
+import { isPeerLink, portLink, type PeerLink } from './peer-link.ts';
 import { decodeBatch, encodeBatch, type EncodedBatch } from './batch-codec.ts';
 import type { ChannelEvent } from './channel-event.ts';
 
@@ -37,7 +39,7 @@ export class DataPlane {
   private readonly receivers = new Map<number, ChannelReceiver>();
   private readonly senders = new Map<number, ChannelSender>();
   private readonly routes = new Map<number, ChannelRoute>();
-  private readonly peers = new Map<number, MessagePort>();
+  private readonly peers = new Map<number, PeerLink<WireMessage>>();
   /** Messages that arrived before their receiver or sender was registered. */
   private readonly early: WireMessage[] = [];
   bytesSent = 0;
@@ -48,9 +50,11 @@ export class DataPlane {
     for (const r of routes) this.routes.set(r.id, r);
   }
 
-  connectPeer(worker: number, port: MessagePort): void {
-    this.peers.set(worker, port);
-    port.on('message', (m: WireMessage) => this.onWire(m));
+  /** The connection to task manager `worker`: a link, or a worker-thread port (wrapped in one). */
+  connectPeer(worker: number, peer: PeerLink | MessagePort): void {
+    const link = (isPeerLink(peer) ? peer : portLink(peer)) as PeerLink<WireMessage>;
+    this.peers.set(worker, link);
+    link.onMessage((m) => this.onWire(m));
   }
 
   registerReceiver(channel: number, receiver: ChannelReceiver): void {
@@ -75,7 +79,7 @@ export class DataPlane {
     return r;
   }
 
-  private peer(worker: number): MessagePort {
+  private peer(worker: number): PeerLink<WireMessage> {
     const p = this.peers.get(worker);
     if (!p) throw new Error(`task manager ${this.worker} has no connection to task manager ${worker}`);
     return p;
@@ -109,13 +113,13 @@ export class DataPlane {
     }
     const b = encodeBatch(values, times);
     this.bytesSent += b.buf.byteLength;
-    this.peer(route.receiverWorker).postMessage({ t: 'd', c: channel, b } satisfies WireMessage, [b.buf]);
+    this.peer(route.receiverWorker).send({ t: 'd', c: channel, b } satisfies WireMessage, [b.buf]);
   }
 
   sendEvent(channel: number, event: ChannelEvent): void {
     const route = this.route(channel);
     if (route.receiverWorker === this.worker) this.receivers.get(channel)!.onEvent(event);
-    else this.peer(route.receiverWorker).postMessage({ t: 'e', c: channel, e: event } satisfies WireMessage);
+    else this.peer(route.receiverWorker).send({ t: 'e', c: channel, e: event } satisfies WireMessage);
   }
 
   /** `consumed`: records processed from the channel so far (lets the sender know what is in flight). */
@@ -125,14 +129,14 @@ export class DataPlane {
       const s = this.senders.get(channel);
       if (s) s.onCredit(credits, consumed);
       else this.early.push({ t: 'k', c: channel, n: credits, r: consumed });
-    } else this.peer(route.senderWorker).postMessage({ t: 'k', c: channel, n: credits, r: consumed } satisfies WireMessage);
+    } else this.peer(route.senderWorker).send({ t: 'k', c: channel, n: credits, r: consumed } satisfies WireMessage);
   }
 
   /** Asks the sender of `channel` to make batches of `records` (buffer debloating). */
   announceBatchSize(channel: number, records: number): void {
     const m: WireMessage = { t: 's', c: channel, n: records };
     const route = this.route(channel);
-    if (route.senderWorker !== this.worker) this.peer(route.senderWorker).postMessage(m);
+    if (route.senderWorker !== this.worker) this.peer(route.senderWorker).send(m);
     else if (this.senders.has(channel)) this.onWire(m);
     else this.early.push(m);
   }

@@ -1,34 +1,49 @@
-import { afterEach, describe, expect, it } from 'vitest';
+/**
+ * The REST API over one in-process job (`weir run --dashboard`): the cluster's endpoints and
+ * dashboard page, serving that job alone.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type JobHandle, MiniCluster } from 'weir';
-import { startDashboard, type Dashboard } from '../../runtime/rest/dashboard.ts';
+import { SingleJobService } from '../../runtime/cluster/single-job-service.ts';
+import { startRestServer, type RestServer } from '../../runtime/rest/server.ts';
 import failing from './jobs/failing.ts';
 
 let handle: JobHandle | undefined;
-let dashboard: Dashboard | undefined;
+let server: RestServer | undefined;
+let service: SingleJobService | undefined;
 afterEach(async () => {
-  await dashboard?.close();
+  service?.close();
+  await server?.close();
   await handle?.cancel();
 });
 
-describe('dashboard and REST API', () => {
-  it('serves a running job, its metrics and checkpoints', async () => {
-    handle = await new MiniCluster({ workers: 2, stateBackend: 'heap' }).submit(failing, { params: { failAt: -1, unbounded: true }, parallelism: 2 });
+describe('REST API of an in-process run', () => {
+  it('serves the running job, its vertices with live rates, checkpoints, and refuses other jobs', async () => {
+    const params = { failAt: -1, unbounded: true };
+    handle = await new MiniCluster({ workers: 2, stateBackend: 'heap', onWarning: () => {} }).submit(failing, { params, parallelism: 2 });
     const h = handle;
-    dashboard = await startDashboard(() => [h]);
-    const get = async (p: string): Promise<unknown> => (await fetch(new URL(p, dashboard!.url))).json();
-    expect(await get('/api/jobs')).toEqual([{ jobId: h.jobId, status: 'running', restarts: 0 }]);
-    const job = (await get(`/api/jobs/${h.jobId}`)) as { chains: { operators: string[] }[] };
-    expect(job.chains.map((c) => c.operators)).toEqual([['datagen', 'price-orders'], ['collect:failing-out']]);
-    let metrics = (await get(`/api/jobs/${h.jobId}/metrics`)) as { operators: { name: string; recordsIn: number }[] };
-    for (let i = 0; i < 100 && (metrics.operators.find((o) => o.name === 'price-orders')?.recordsIn ?? 0) === 0; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      metrics = (await get(`/api/jobs/${h.jobId}/metrics`)) as typeof metrics;
-    }
-    expect(metrics.operators.find((o) => o.name === 'price-orders')!.recordsIn).toBeGreaterThan(0);
-    expect(await get(`/api/jobs/${h.jobId}/checkpoints`)).toEqual([]);
-    const page = await (await fetch(dashboard.url)).text();
-    expect(page).toContain('<title>Weir</title>');
-    const missing = await fetch(new URL('/api/jobs/nope', dashboard.url));
-    expect(missing.status).toBe(404);
+    service = new SingleJobService(h, failing.moduleUrl, params);
+    server = await startRestServer(service, { port: 0 });
+    const get = async <T>(p: string): Promise<T> => (await fetch(new URL(p, server!.url))).json() as Promise<T>;
+    expect(await get('/jobs')).toMatchObject({ jobs: [{ jid: h.jobId, name: 'failing', state: 'RUNNING', restarts: 0 }] });
+    const job = await get<{ vertices: { id: number; operators: string[]; parallelism: number }[] }>(`/jobs/${h.jobId.slice(0, 8)}`);
+    expect(job.vertices.map((v) => v.operators)).toEqual([['datagen', 'price-orders'], ['collect:failing-out']]);
+    expect(job.vertices.map((v) => v.parallelism)).toEqual([2, 2]);
+    await vi.waitFor(
+      async () => {
+        const m = await get<{ id: string; value: string }[]>(`/jobs/${h.jobId}/vertices/0/metrics`);
+        expect(Number(m.find((x) => x.id === 'numRecordsOutPerSecond')!.value)).toBeGreaterThan(0);
+      },
+      { timeout: 20_000, interval: 100 },
+    );
+    expect(await get(`/jobs/${h.jobId}/checkpoints`)).toMatchObject({ counts: { total: 0 }, history: [] });
+    const page = await (await fetch(server.url)).text();
+    expect(page).toContain('<title>Weir cluster</title>');
+    expect((await fetch(new URL('/jobs/nope', server.url))).status).toBe(404);
+    const submit = await fetch(new URL('/jobs', server.url), { method: 'POST', body: JSON.stringify({ module: 'x.ts' }) });
+    expect(submit.status).toBe(400);
+    expect(await submit.json()).toEqual({ errors: [expect.stringContaining('in-process run of one job')] });
+    expect((await fetch(new URL(`/jobs/${h.jobId}`, server.url), { method: 'PATCH' })).status).toBe(202);
+    expect(await get(`/jobs/${h.jobId}`)).toMatchObject({ state: 'CANCELED' });
   });
 });

@@ -175,6 +175,12 @@ void new MiniCluster().execute(job, { params: { clicks: 10 } });
 // @ts-expect-error the job's params are JobParams
 void new MiniCluster().execute(job, { params: { clicks: 'ten' } });
 type _params = Expect<Equal<Parameters<typeof job.buildGraph>[0], JobParams>>;
+new MiniCluster({ workers: 2, transport: 'in-process' });
+// @ts-expect-error task managers run on worker threads or in process; there is no socket transport yet
+new MiniCluster({ transport: 'sockets' });
+void new MiniCluster().submit(job, { params: { clicks: 1 }, checkpoints: { intervalMs: 100 }, restartStrategy: { kind: 'none' } });
+// @ts-expect-error a job's checkpoint interval is a number of milliseconds
+void new MiniCluster().submit(job, { params: { clicks: 1 }, checkpoints: { intervalMs: '100' } });
 // @ts-expect-error job params must be JSON data: a Date does not survive the trip to a worker thread
 defineJob(import.meta.url, (_env, _params: { since: Date }) => {});
 // @ts-expect-error job params must be JSON data: no functions
