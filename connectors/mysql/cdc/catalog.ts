@@ -23,6 +23,8 @@ export function connectionConfig(o: MySqlCdcOptions) {
     supportBigNumbers: true,
     bigNumberStrings: true,
     dateStrings: true,
+    // JSON as its text (MariaDB keeps JSON as text; the binlog has that text)
+    jsonStrings: true,
     timezone: 'Z',
   };
 }
