@@ -52,6 +52,12 @@ export class ChunkReader {
     } catch (e) {
       await c.query('ROLLBACK').catch(() => {});
       if (e instanceof ExternalError) throw e;
+      if ((e as { code?: string }).code === 'ER_BAD_FIELD_ERROR' || (e as { code?: string }).code === 'ER_NO_SUCH_TABLE') {
+        throw new ExternalError(
+          `MySQL CDC: table '${split.table}' was altered or dropped during its snapshot (${(e as Error).message}); schema changes are read from the binlog only after the snapshot (as in Flink CDC): restart the job without its checkpoint, and alter tables once their snapshot is done`,
+          { cause: e, retriable: false },
+        );
+      }
       throw explainMysqlError(o, e, `reading snapshot chunk ${split.id} of '${split.table}'`);
     }
   }
