@@ -19,3 +19,4 @@ export type {
   CdcValue,
   MySqlCdcSplit,
 } from './cdc/types.ts';
+export { cdcToLake, lakeSchemaOf, lakeTypeOf } from './cdc/lake.ts';
