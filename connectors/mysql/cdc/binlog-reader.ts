@@ -310,7 +310,8 @@ export class BinlogReading {
     const actual = this.schemas[table] ?? this.schemaFromTableMap(table, e);
     const shown = this.outSchemas[table] ?? actual;
     const key = actual.primaryKeys[0];
-    const tooEarly = this.split.fromTimestamp !== undefined && e.timestamp < this.split.fromTimestamp;
+    // Binlog event times have whole seconds: an event in the start's second counts as at or after it.
+    const tooEarly = this.split.fromTimestamp !== undefined && e.timestamp < Math.floor(this.split.fromTimestamp / 1000) * 1000;
     const emit = (kind: RowKind, raw: Record<string, unknown>) => {
       this.units++;
       if (this.skipLeft > 0) {
