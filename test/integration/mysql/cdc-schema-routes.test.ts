@@ -173,6 +173,35 @@ describe('MySQL CDC errors', () => {
     expect(e.message).toMatch(/GRANT REPLICATION SLAVE, REPLICATION CLIENT ON \*\.\* TO 'cdc_noslave'/);
   });
 
+  it('another replica taking the same server id is named, with what to do', async () => {
+    const dumps = async () => {
+      const [rows] = (await conn.query("SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%'")) as unknown as [{ n: number }[]];
+      return Number(rows[0]!.n);
+    };
+    const before = await dumps();
+    const h: Harness = await new SourceHarness(mysqlCdcSource({ ...connOptions(), databases: ['weir'], serverId: 6407, startup: 'latest' }), 1).start();
+    const ZongJi = (await import('@vlasky/zongji')).default;
+    const other = new ZongJi({ ...connOptions() });
+    try {
+      // the source's binlog dump runs before the other replica connects
+      while ((await dumps()) <= before) await until(h, () => true).then(() => new Promise((r) => setTimeout(r, 20)));
+      other.on('error', () => {});
+      other.start({ serverId: 6407, startAtEnd: true, includeEvents: ['rotate'] });
+      let error: Error | undefined;
+      while (!error) {
+        try {
+          if (h.poll(0, 100) === 'wait') await Promise.race([h.readers[0]!.available(), new Promise((r) => setTimeout(r, 20))]);
+        } catch (e) {
+          error = e as Error;
+        }
+      }
+      expect(error.message).toMatch(/another replica uses server id 6407 .*give each job \(and each replica\) its own 'serverId'/);
+    } finally {
+      other.stop();
+      await h.close();
+    }
+  });
+
   it('a purged binlog position says to restart from a snapshot', async () => {
     const e = await firstError({ ...connOptions(), databases: ['weir'], serverId: 6406, startup: { file: 'binlog.999999', pos: 4 } });
     expect(e.message).toMatch(/binlog position binlog\.999999:4 is no longer on .*restart it without its checkpoint \(startup 'initial'\)/);
