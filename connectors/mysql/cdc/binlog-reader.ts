@@ -91,6 +91,7 @@ export class BinlogReading {
     this.schemas = { ...split.schemas };
     this.outSchemas = { ...(split.outSchemas ?? split.schemas) };
     for (const g of (split.gtidPosition ?? '').split(',').filter(Boolean)) this.gtids.set(g.split('-')[0]!, g);
+    this.gtidText = split.gtidPosition;
     this.filter = new HandoffFilter(split.chunks);
   }
 
@@ -174,12 +175,18 @@ export class BinlogReading {
     return { start: this.txnStart, skipRows: this.units, gtidPosition: this.gtidString() };
   }
 
+  /** The GTID position text, rebuilt only when a transaction commits (not per row). */
+  private gtidText: string | undefined;
+
   private gtidString(): string | undefined {
-    return this.gtids.size > 0 ? [...this.gtids.values()].join(',') : undefined;
+    return this.gtidText;
   }
 
   private commit(next: BinlogPosition): void {
-    if (this.pendingGtid) this.gtids.set(this.pendingGtid.domain, this.pendingGtid.gtid);
+    if (this.pendingGtid) {
+      this.gtids.set(this.pendingGtid.domain, this.pendingGtid.gtid);
+      this.gtidText = [...this.gtids.values()].join(',');
+    }
     this.pendingGtid = null;
     this.inTxn = false;
     this.units = 0;
@@ -194,7 +201,9 @@ export class BinlogReading {
     switch (name) {
       case 'rotate':
         this.file = e.binlogName!;
-        if (!this.inTxn) {
+        // Started from a GTID: the server's first (fake) rotate names the file, not where in it
+        // the dump starts; the first commit gives the position.
+        if (!this.inTxn && this.txnStart !== null) {
           this.txnStart = { file: this.file, pos: Number(e.position) };
           this.push(null, this.posState());
         }
@@ -252,7 +261,7 @@ export class BinlogReading {
     } catch {
       parsed = null;
     }
-    if (!parsed || !tableMatches(this.options, parsed.table)) return;
+    if (!parsed || !this.captured(parsed.table)) return;
     const before = this.schemas[parsed.table];
     for (const change of parsed.changes) {
       const actualBefore = this.schemas[parsed.table] ?? before;
@@ -293,6 +302,14 @@ export class BinlogReading {
     }
   }
 
+  private readonly capturedTables = new Map<string, boolean>();
+
+  private captured(table: string): boolean {
+    let c = this.capturedTables.get(table);
+    if (c === undefined) this.capturedTables.set(table, (c = tableMatches(this.options, table)));
+    return c;
+  }
+
   private schemaFromTableMap(table: string, e: BinlogEventLike): CdcTableSchema {
     const map = e.tableMap?.[e.tableId!];
     const columns = (map?.columnSchemas ?? []).map((c) => ({ name: c.COLUMN_NAME, type: c.COLUMN_TYPE, nullable: true }));
@@ -306,7 +323,7 @@ export class BinlogReading {
     const map = e.tableMap?.[e.tableId!];
     if (!map) return;
     const table = `${map.parentSchema}.${map.tableName}`;
-    if (!tableMatches(this.options, table)) return;
+    if (!this.captured(table)) return;
     const actual = this.schemas[table] ?? this.schemaFromTableMap(table, e);
     const shown = this.outSchemas[table] ?? actual;
     const key = actual.primaryKeys[0];

@@ -23,7 +23,8 @@ export class MySqlCdcReader implements SourceReader<CdcRecord, MySqlCdcSplit> {
   private readonly toRelease: string[] = [];
   private readonly chunkReader: ChunkReader;
   private reading: Promise<void> | null = null;
-  private read: ChunkResult | null = null;
+  /** Chunks read and not yet emitted, by id: the reader reads ahead while the head chunk waits. */
+  private readonly results = new Map<string, ChunkResult>();
   private error: WeirError | null = null;
   private binlog: BinlogReading | null = null;
   private wake: (() => void) | null = null;
@@ -76,20 +77,22 @@ export class MySqlCdcReader implements SourceReader<CdcRecord, MySqlCdcSplit> {
     while (this.toRelease.length > 0) output.releaseSplit(this.toRelease.pop()!);
     let emitted = 0;
     const head = this.chunks[0];
-    if (head && this.read) {
+    const read = head && this.results.get(head.id);
+    if (head && read) {
       // The whole chunk in one poll: no barrier inside it.
       const out = output.forSplit(head.id);
-      for (const r of this.read.records) out.collect(r);
-      emitted += this.read.records.length;
-      head.finishedAt = this.read.at;
-      this.read = null;
+      for (const r of read.records) out.collect(r);
+      emitted += read.records.length;
+      head.finishedAt = read.at;
+      this.results.delete(head.id);
       this.chunks.shift();
       this.finished.push(head);
       output.releaseSplit(head.id);
       this.report(head);
     }
     this.startChunkRead();
-    if (this.chunks.length === 0 && !this.asked && !this.binlog) {
+    // Ask for the next chunk while this one is read or emitted (one chunk of look-ahead).
+    if (this.chunks.length < 2 && !this.asked && !this.binlog) {
       this.asked = true;
       this.ctx.sendSplitRequest();
     }
@@ -97,16 +100,21 @@ export class MySqlCdcReader implements SourceReader<CdcRecord, MySqlCdcSplit> {
       const out = output.forSplit('binlog');
       emitted += this.binlog.drain((r) => out.collect(r), Math.max(1, max - emitted));
     }
-    return emitted > 0 || (this.binlog?.buffered ?? 0) > 0 || (this.chunks.length > 0 && this.read) ? 'more' : 'wait';
+    const ready = this.chunks.length > 0 && this.results.has(this.chunks[0]!.id);
+    return emitted > 0 || (this.binlog?.buffered ?? 0) > 0 || ready ? 'more' : 'wait';
   }
 
+  /** Reads the first chunk not read yet (one at a time: one connection). */
   private startChunkRead(): void {
-    const head = this.chunks[0];
-    if (!head || this.read || this.reading) return;
+    if (this.reading) return;
+    const next = this.chunks.find((c) => !this.results.has(c.id));
+    if (!next || this.results.size >= 2) return;
+    const head = next;
     this.reading = this.chunkReader.read(head).then(
       (r) => {
-        this.read = r;
+        this.results.set(head.id, r);
         this.reading = null;
+        this.startChunkRead();
         this.wakeUp();
       },
       (e) => {
@@ -118,7 +126,7 @@ export class MySqlCdcReader implements SourceReader<CdcRecord, MySqlCdcSplit> {
   }
 
   available(): Promise<void> {
-    if (this.error || this.read) return Promise.resolve();
+    if (this.error || (this.chunks.length > 0 && this.results.has(this.chunks[0]!.id))) return Promise.resolve();
     const waits: Promise<void>[] = [new Promise<void>((r) => (this.wake = r))];
     if (this.binlog) waits.push(this.binlog.available());
     return Promise.race(waits);
