@@ -30,6 +30,10 @@ function bitWidth(columnType: string): number {
 
 /** A decimal in plain notation with exactly `scale` fraction digits ('-0.50'); never through a float. */
 export function canonicalDecimal(v: unknown, scale: number): string {
+  // Fast path: MySQL's own text ('-12.30', '7') is canonical already.
+  if (typeof v === 'string' && (scale === 0 ? /^-?(0|[1-9]\d*)$/.test(v) : v.charCodeAt(v.length - scale - 1) === 46 && /^-?(0|[1-9]\d*)\.\d+$/.test(v))) {
+    return v === `-0${scale > 0 ? `.${'0'.repeat(scale)}` : ''}` ? v.slice(1) : v;
+  }
   const text = String(v).trim();
   const m = /^([+-])?(\d*)(?:\.(\d*))?$/.exec(text);
   if (!m) throw new TypeError(`'${text}' is not a decimal`);
@@ -51,6 +55,8 @@ export function canonicalFloat32(v: number): number {
 
 /** '2026-01-02 03:04:05.12' -> same text with exactly `digits` fraction digits. */
 function fixFraction(text: string, digits: number): string {
+  const dot = text.indexOf('.');
+  if (digits === 0 ? dot < 0 : dot >= 0 && text.length - dot - 1 === digits) return text; // as MySQL prints it
   const [whole, frac = ''] = text.split('.');
   return digits > 0 ? `${whole}.${frac.padEnd(digits, '0').slice(0, digits)}` : whole!;
 }
