@@ -80,6 +80,20 @@ describe('MySQL CDC startup modes', () => {
     await h.close();
   });
 
+  it('heartbeats give an idle binlog connection its position (started from a GTID, nothing written)', async () => {
+    const [[{ gtid }]] = (await conn.query('SELECT @@gtid_binlog_pos AS gtid')) as unknown as [[{ gtid: string }]];
+    const end = await masterPosition(conn);
+    const h: Harness = await new SourceHarness(mysqlCdcSource({ ...connOptions(), databases: [db], serverId: 6608, startup: { gtid }, heartbeatIntervalMs: 100 }), 1).start();
+    const position = () => h.readers[0]!.snapshotState(0).find((s) => s.kind === 'binlog')?.start ?? null;
+    while (position() === null) {
+      if (h.errors.length > 0) throw h.errors[0];
+      if (h.poll(0, 100) === 'wait') await Promise.race([h.readers[0]!.available(), new Promise((r) => setTimeout(r, 20))]);
+    }
+    expect(position()).toEqual(end);
+    expect(h.emitted()).toEqual([]);
+    await h.close();
+  });
+
   it('binlog_format other than ROW, or binlog_row_image other than FULL, is named with the variable to set', async () => {
     const check = async (variable: string, value: string, want: RegExp) => {
       await conn.query(`SET GLOBAL ${variable} = '${value}'`);
