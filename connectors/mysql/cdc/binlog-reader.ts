@@ -25,9 +25,9 @@ interface PositionState {
   outSchemas?: Record<string, CdcTableSchema>;
 }
 
-interface Item {
+/** A record (or a position mark) with the split's position after it: one object per record. */
+interface Item extends PositionState {
   record: CdcRecord | null;
-  state: PositionState;
 }
 
 const HIGH_WATER = 20_000;
@@ -159,7 +159,8 @@ export class BinlogReading {
   }
 
   private push(record: CdcRecord | null, state: PositionState): void {
-    this.items.push({ record, state });
+    (state as Item).record = record;
+    this.items.push(state as Item);
     if (!this.paused && this.items.length > HIGH_WATER) {
       this.paused = true;
       this.connection()?.pause();
@@ -367,7 +368,7 @@ export class BinlogReading {
         collect(it.record);
         n++;
       }
-      this.apply(it.state);
+      this.apply(it);
     }
     this.items.splice(0, i);
     if (this.paused && this.items.length < LOW_WATER) {
