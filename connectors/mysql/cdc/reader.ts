@@ -54,6 +54,8 @@ export class MySqlCdcReader implements SourceReader<CdcRecord, MySqlCdcSplit> {
 
   private startBinlog(s: BinlogSplit): void {
     if (this.binlog) throw new WeirError('MySQL CDC reader got a second binlog split', { domain: 'internal' });
+    // The binlog split carries every finished chunk: this reader's own reports are no longer needed.
+    this.finished.length = 0;
     this.binlog = new BinlogReading(s, this.options, this.maker);
     this.binlog.start();
   }
@@ -133,7 +135,9 @@ export class MySqlCdcReader implements SourceReader<CdcRecord, MySqlCdcSplit> {
   }
 
   snapshotState(): MySqlCdcSplit[] {
-    const out: MySqlCdcSplit[] = [...this.finished.map((s) => ({ ...s })), ...this.chunks.map((s) => ({ ...s }))];
+    // A finished chunk is kept only to be reported again: its range and position, not its schema.
+    const finished = this.finished.map((s) => ({ ...s, schema: { table: s.table, columns: [], primaryKeys: [] } }));
+    const out: MySqlCdcSplit[] = [...finished, ...this.chunks.map((s) => ({ ...s }))];
     if (this.binlog) out.push(this.binlog.snapshot());
     return out;
   }
