@@ -26,5 +26,5 @@ export { INSERT, UPDATE_BEFORE, UPDATE_AFTER, DELETE, type RowKind } from './tab
 export { T, type DataType, type DataField } from './schema/types.ts';
 export type { TableSchema, SchemaDefinition, SchemaChange } from './schema/schema.ts';
 export { fileIOFor, LocalFileIO, S3FileIO, LocalFileLock, NO_LOCK, type FileIO, type FileStatus, type CommitLock, type S3Options } from './fs/index.ts';
-export { lakeSink, openLakeTable, type LakeSinkOptions, type LakeTableLocation } from './sink/index.ts';
+export { lakeSink, openLakeTable, type LakeSinkOptions, type LakeTableLocation, type LakeSchemaChange } from './sink/index.ts';
 export { lakeSource, type LakeSourceOptions, type LakeBatchSourceOptions, type LakeStreamingSourceOptions } from './source/index.ts';

@@ -102,7 +102,8 @@ export class SourceCoordinator {
     if (event.type === 'register') {
       this.registered.add(subtask);
       this.guard('addReader', () => this.enumerator.addReader(subtask));
-    } else this.guard('handleSplitRequest', () => this.enumerator.handleSplitRequest(subtask));
+    } else if (event.type === 'source-event') this.guard('handleSourceEvent', () => this.enumerator.handleSourceEvent?.(subtask, event.event));
+    else this.guard('handleSplitRequest', () => this.enumerator.handleSplitRequest(subtask));
   }
 
   /** Snapshots the enumerator for checkpoint `id` (synchronously, before the trigger goes out). */

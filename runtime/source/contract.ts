@@ -54,6 +54,8 @@ export interface SplitEnumerator<Split extends SourceSplit, Checkpoint> {
   addSplitsBack(splits: readonly Split[], subtask: number): void;
   /** What the enumerator needs to come back: splits not yet assigned, discovery progress. Plain data. */
   snapshotState(checkpointId: number): Checkpoint;
+  /** A reader's `sendSourceEvent` (plain data; the source defines what it means). */
+  handleSourceEvent?(subtask: number, event: unknown): void;
   notifyCheckpointComplete?(checkpointId: number): void;
   close?(): void | Promise<void>;
 }
@@ -63,6 +65,13 @@ export interface SourceReaderContext {
   readonly parallelism: number;
   /** Asks the enumerator for a split (its `handleSplitRequest`). */
   sendSplitRequest(): void;
+  /**
+   * Sends a source-specific event (plain data) to the enumerator's `handleSourceEvent` (Flink's
+   * SourceEvent: e.g. a CDC reader reporting the binlog position of a finished snapshot chunk). Not
+   * ordered with checkpoints: a reader keeps what it reported in its own state until it is no longer
+   * needed, and reports it again after a restore.
+   */
+  sendSourceEvent?(event: unknown): void;
 }
 
 /** Where a reader puts one split's records. */
@@ -111,4 +120,4 @@ export interface Source<T, Split extends SourceSplit = SourceSplit, EnumState = 
 
 /** Control messages between an enumerator (job manager) and a reader (task); plain data. */
 export type ReaderEvent = { type: 'add-splits'; splits: SourceSplit[] } | { type: 'no-more-splits' };
-export type EnumeratorEvent = { type: 'register' } | { type: 'split-request' };
+export type EnumeratorEvent = { type: 'register' } | { type: 'split-request' } | { type: 'source-event'; event: unknown };

@@ -148,6 +148,7 @@ export class SourceDriver<T> implements ReaderOutput<T> {
       subtaskIndex: ctx.subtaskIndex,
       parallelism: ctx.parallelism,
       sendSplitRequest: () => ctx.sendToEnumerator({ type: 'split-request' }),
+      sendSourceEvent: (event) => ctx.sendToEnumerator({ type: 'source-event', event }),
     });
     this.splitsState = ctx.operatorState.getListState<SourceSplit>(READER_SPLITS_STATE);
     const restored = this.splitsState.get() as SourceSplit[];

@@ -69,7 +69,9 @@ export class SourceHarness<T, S extends SourceSplit, E> {
       this.outputs.push(new RecordingOutput<T>());
       const store = new OperatorStateStore('source', subtask, handles[subtask]);
       this.stores.push(store);
-      const reader = this.source.createReader({ subtaskIndex: subtask, parallelism: this.parallelism, sendSplitRequest: () => this.coordinator.handle(subtask, { type: 'split-request' }) });
+      const reader = this.source.createReader({ subtaskIndex: subtask, parallelism: this.parallelism, sendSplitRequest: () => this.coordinator.handle(subtask, { type: 'split-request' }),
+        sendSourceEvent: (event) => this.coordinator.handle(subtask, { type: 'source-event', event }),
+      });
       this.readers.push(reader);
       const restored = store.getListState<S>(READER_SPLITS_STATE).get();
       if (restored.length > 0) reader.addSplits(restored);

@@ -25,8 +25,10 @@ import { subtaskKeys, type BucketedRow, type LakeCommittable } from './records.t
 import { BucketRouterOperator } from './router.ts';
 import type { LakeTableLocation } from './table-access.ts';
 import { LakeWriter } from './writer.ts';
+import type { LakeSchemaChange } from './schema-change.ts';
 
 export { openLakeTable, type LakeTableLocation } from './table-access.ts';
+export type { LakeSchemaChange } from './schema-change.ts';
 
 export interface LakeSinkOptions extends LakeTableLocation {
   /** The schema to create the table with when there is none at `path` (Paimon options in `options`, e.g. `bucket`). */
@@ -44,7 +46,8 @@ export interface LakeSinkOptions extends LakeTableLocation {
   expire?: ExpireOptions;
 }
 
-export type LakeSink<T> = Sink<T | Change<T>, LakeCommittable, BucketedRow>;
+/** Rows, Change records, and (from a CDC source) schema changes in order with them (sink/schema-change.ts). */
+export type LakeSink<T> = Sink<T | Change<T> | LakeSchemaChange, LakeCommittable, BucketedRow>;
 
 /**
  * A sink writing rows (as +I) or Change<T> records (+I/-U/+U/-D) into a Paimon table. The router
@@ -60,14 +63,14 @@ export function lakeSink<T>(options: LakeSinkOptions): LakeSink<T> {
   return {
     name: 'lake-sink',
     writerParallelism: options.writers,
-    addPreWriteTopology(stream: SinkInput<T | Change<T>>, context: SinkTopologyContext): DataStream<BucketedRow> {
+    addPreWriteTopology(stream: SinkInput<T | Change<T> | LakeSchemaChange>, context: SinkTopologyContext): DataStream<BucketedRow> {
       const opts = context.options;
       const base = opts.name ?? 'lake-sink';
       const uid = opts.uid ?? base;
       const writers = options.writers ?? context.parallelism;
       const keys = subtaskKeys(writers, context.maxParallelism);
       let unaware = 0;
-      const routed = stream.transform<BucketedRow>(`${base}-router`, () => new BucketRouterOperator<T>(`${base}-router`, location, options.schema), {
+      const routed = stream.transform<BucketedRow>(`${base}-router`, () => new BucketRouterOperator<T>(`${base}-router`, location, options.schema, writers), {
         uid: `${uid}-router`,
         ...(opts.parallelism ? { parallelism: opts.parallelism } : {}),
         ...(opts.slotSharingGroup ? { slotSharingGroup: opts.slotSharingGroup } : {}),

@@ -11,6 +11,7 @@ import { normalizeValue } from '../schema/values.ts';
 import { openLakeTable, type LakeTableLocation } from './table-access.ts';
 import { BUCKET_FIELD, KIND_FIELD, bucketedRowBuilder, rowAndKind, type BucketedRow } from './records.ts';
 import { BadRecordError, ConfigError } from '../errors.ts';
+import { checkApplicable, isLakeSchemaChange, pendingChanges, schemaMarkers, type LakeSchemaChange } from './schema-change.ts';
 
 export class BucketRouterOperator<T> implements Operator<T | Change<T>, BucketedRow> {
   private table!: FileStoreTable;
@@ -20,11 +21,15 @@ export class BucketRouterOperator<T> implements Operator<T | Change<T>, Bucketed
   private build!: (bucket: number, kind: number, row: unknown) => BucketedRow;
   private keyRow: unknown[] = [];
 
-  constructor(readonly name: string, private readonly location: LakeTableLocation, private readonly schema: SchemaDefinition | undefined) {}
+  constructor(readonly name: string, private readonly location: LakeTableLocation, private readonly schema: SchemaDefinition | undefined, private readonly writers = 1) {}
 
   async open(ctx: OperatorContext<BucketedRow>): Promise<void> {
-    this.table = await openLakeTable(this.location, this.schema);
     this.output = ctx.output;
+    await this.load();
+  }
+
+  private async load(): Promise<void> {
+    this.table = await openLakeTable(this.location, this.schema);
     this.assign = this.table.bucketAssigner();
     this.bucketAware = this.table.options.bucket > 0;
     const names = this.table.schema.fields.map((f) => f.name);
@@ -34,7 +39,31 @@ export class BucketRouterOperator<T> implements Operator<T | Change<T>, Bucketed
     this.keyRow = new Array<unknown>(names.length).fill(null);
   }
 
-  processBatch(values: readonly (T | Change<T>)[], times: ArrayLike<number>): void {
+  processBatch(values: readonly (T | Change<T> | LakeSchemaChange)[], times: ArrayLike<number>): void | Promise<void> {
+    const at = values.findIndex(isLakeSchemaChange);
+    if (at >= 0) return this.withSchemaChange(values, times, at);
+    this.route(values as readonly (T | Change<T>)[], times);
+  }
+
+  /** Rows before the change, the change (table altered, markers to every writer), then the rest. */
+  private async withSchemaChange(values: readonly (T | Change<T> | LakeSchemaChange)[], times: ArrayLike<number>, at: number): Promise<void> {
+    this.route(values.slice(0, at) as (T | Change<T>)[], Array.prototype.slice.call(times, 0, at));
+    const change = values[at] as LakeSchemaChange;
+    const todo = pendingChanges(this.table.schema, change.lakeSchemaChanges);
+    if (todo.length > 0) {
+      try {
+        await this.table.schemas.alter(todo);
+      } catch (e) {
+        checkApplicable(this.table.path, change, e);
+      }
+    }
+    await this.load();
+    for (const m of schemaMarkers(this.writers)) this.output.emit(m, times[at]!);
+    const rest = values.slice(at + 1);
+    if (rest.length > 0) return this.processBatch(rest, Array.prototype.slice.call(times, at + 1));
+  }
+
+  private route(values: readonly (T | Change<T>)[], times: ArrayLike<number>): void {
     const fields = this.table.schema.fields;
     const keyIdx = this.table.bucketKeyIndexes;
     const keyRow = this.keyRow;

@@ -17,6 +17,7 @@ import { ExternalError } from '../errors.ts';
 import type { CompactTask } from '../table/compact.ts';
 import { BackgroundCompactor } from './background-compactor.ts';
 import { openLakeTable, type LakeTableLocation } from './table-access.ts';
+import { SCHEMA_MARKER_KIND } from './schema-change.ts';
 import { rowReader, type BucketedRow, type LakeCommittable } from './records.ts';
 
 /**
@@ -82,6 +83,7 @@ export class LakeWriter implements SinkWriter<BucketedRow, LakeCommittable> {
     const read = this.readRow;
     for (let i = 0; i < values.length; i++) {
       const v = values[i]!;
+      if (v.__kind === SCHEMA_MARKER_KIND) return this.schemaChanged(values.slice(i + 1));
       w.write(read(v), v.__kind);
     }
     // a full buffer becomes files now; their messages wait for the barrier like the rest
@@ -93,6 +95,17 @@ export class LakeWriter implements SinkWriter<BucketedRow, LakeCommittable> {
 
   /** The watermark this writer last sent to the committer (a restarted writer says it again). */
   private reportedWatermark = -Infinity;
+
+  /** The table's schema changed (sink/schema-change.ts): write the buffer under the old one, re-open, go on. */
+  private async schemaChanged(rest: readonly BucketedRow[]): Promise<void> {
+    this.held.push(...(await this.prepare()));
+    const sequences = this.writer.sequenceNumbers();
+    this.table = await openLakeTable(this.settings.location, this.settings.schema);
+    this.writer = new TableWriter(this.table);
+    this.writer.seedSequenceNumbers(sequences);
+    this.readRow = rowReader(this.table.schema.fields.map((f) => f.name));
+    if (rest.length > 0) await this.write(rest);
+  }
 
   /** Messages of files written before the barrier because the buffer was full. */
   private held: CommitMessage[] = [];

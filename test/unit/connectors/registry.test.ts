@@ -14,15 +14,15 @@ afterAll(() => tmp.cleanup());
 
 describe('connector registry', () => {
   it('lists the connectors of each role', () => {
-    expect(connectorTypes('source')).toEqual(['datagen', 'lake', 'kafka']);
+    expect(connectorTypes('source')).toEqual(['datagen', 'lake', 'mysql', 'kafka']);
     expect(connectorTypes('sink')).toEqual(['lake', 'print', 'collect', 'kafka', 'duckdb', 'clickhouse', 'starrocks']);
     expect(connectorTypes('lookup')).toEqual(['mysql']);
   });
 
   it('rejects an unknown type, listing the valid ones', async () => {
-    await expect(createSource({ type: 'kafak', topic: 'x' })).rejects.toThrow("source.type: 'kafak' is not a source connector; valid types: datagen, lake");
+    await expect(createSource({ type: 'kafak', topic: 'x' })).rejects.toThrow("source.type: 'kafak' is not a source connector; valid types: datagen, lake, mysql");
     await expect(createSink({ type: 'datagen' })).rejects.toThrow('valid types: lake, print, collect');
-    await expect(createSource({ path: '/x' })).rejects.toThrow('source.type: is missing; valid types: datagen, lake');
+    await expect(createSource({ path: '/x' })).rejects.toThrow('source.type: is missing; valid types: datagen, lake, mysql');
   });
 
   it('rejects unknown options and names missing ones', async () => {
@@ -62,6 +62,14 @@ describe('connector registry', () => {
     expect((await createSink({ type: 'lake', path: path.join(tmp.dir, 'sink-table') })).name).toBe('lake-sink');
     expect((await createLookupTable({ type: 'mysql', url: 'mysql://u:p@localhost:3306/shop', table: 'rooms', keyColumns: ['id'] })).name).toBe('rooms');
     await expect(createLookupTable({ type: 'mysql', url: 'postgres://x', table: 'rooms', keyColumns: ['id'] })).rejects.toThrow(/mysql.url/);
+  });
+
+  it('builds the MySQL CDC source, with regexes given as text', async () => {
+    const cdc = await createSource({ type: 'mysql', host: 'db', user: 'cdc', databases: ['shop'], tables: 'shop\\.order_\\d+', routes: [{ source: 'shop\\.order_\\d+', sink: 'shop.orders' }] });
+    expect(cdc.name).toBe('mysql-cdc(db:3306/shop)');
+    expect(cdc.bounded).toBe(false);
+    await expect(createSource({ type: 'mysql', host: 'db', user: 'cdc', databases: ['shop'], schemaChanges: 'loose' })).rejects.toThrow(/mysql-cdc.schemaChanges: 'loose' is not one of lenient/);
+    await expect(createSource({ type: 'mysql', host: 'db', user: 'cdc' })).rejects.toThrow(/missing required option 'databases'/);
   });
 });
 
