@@ -8,7 +8,7 @@ import { schemaToJson } from './schema/schema.ts';
 import type { DataType } from './schema/types.ts';
 import { daysToIsoDate, nanosToIso, rowComparator } from './schema/values.ts';
 import { FileStoreTable } from './table/table.ts';
-import { readTable, resolveSnapshot } from './table/read.ts';
+import { readTable, resolveSnapshot, tableAtSnapshot } from './table/read.ts';
 
 export interface LakeCommand {
   summary: string;
@@ -88,8 +88,10 @@ async function files(table: FileStoreTable, snapshotId?: number): Promise<void> 
   }
 }
 
-async function dump(table: FileStoreTable, snapshotId?: number): Promise<void> {
+async function dump(latest: FileStoreTable, snapshotId?: number): Promise<void> {
   const opts = snapshotId === undefined ? {} : { snapshotId };
+  // a snapshot is read with its own schema
+  const table = snapshotId === undefined ? latest : await tableAtSnapshot(latest, snapshotId);
   const rows = await readTable(table, opts);
   const fields = table.schema.fields;
   const order = table.primaryKey

@@ -154,7 +154,8 @@ export class LakeSourceReader<T> implements SourceReader<T | Change<T>, LakeBuck
   }
   private async loadSnapshot(table: FileStoreTable, id: number, group: BucketPosition[]): Promise<void> {
     const buckets = new Set(group.map((p) => p.bucket));
-    const { splits } = await planSplits(table, { snapshotId: id });
+    // streaming: all levels, as the deltas that follow are level-0 files; batch: Java's batch scan rules
+    const { splits } = await planSplits(table, { snapshotId: id, allLevels: !this.settings.bounded });
     const mine = splits.filter((s) => buckets.has(s.bucket)).sort((a, b) => (a.partition < b.partition ? -1 : a.partition > b.partition ? 1 : 0));
     for (const p of group) {
       const rows: unknown[][] = [];

@@ -46,7 +46,7 @@ export function sortedRunCount(files: DataFileMeta[]): number {
 
 /** Whether a bucket's files need compaction, and into which level. Pure. */
 export function pickCompaction(
-  files: DataFileMeta[], primaryKey: boolean, opts: { full: boolean; trigger: number; maxLevel: number },
+  files: DataFileMeta[], primaryKey: boolean, opts: { full: boolean; trigger: number; maxLevel: number; forceUpLevel0?: boolean },
 ): { outputLevel: number } | null {
   if (files.length === 0) return null;
   if (!primaryKey) {
@@ -58,6 +58,9 @@ export function pickCompaction(
     const done = files.length === 1 && files[0]!.level === opts.maxLevel && (files[0]!.deleteRowCount ?? 0) === 0;
     return done ? null : { outputLevel: opts.maxLevel };
   }
+  // first-row and deletion-vector tables: batch reads see no level-0 file, so any level-0 file is
+  // compacted up right away (Java's ForceUpLevel0Compaction of lookup tables)
+  if (opts.forceUpLevel0 && files.some((f) => f.level === 0)) return { outputLevel: opts.maxLevel };
   return runs >= opts.trigger ? { outputLevel: opts.maxLevel } : null;
 }
 
@@ -71,6 +74,7 @@ export async function planCompaction(table: FileStoreTable, opts: { full?: boole
   for (const g of groups.values()) {
     const pick = pickCompaction(g.files, table.primaryKey, {
       full: opts.full ?? false, trigger: table.options.compactionTrigger, maxLevel: table.options.numLevels - 1,
+      forceUpLevel0: table.options.batchScanSkipLevel0,
     });
     if (!pick) continue;
     tasks.push({
