@@ -204,7 +204,7 @@ export class TableCommit {
         deltaManifestListSize: deltaList.size,
         changelogManifestList: null,
         commitUser: this.commitUser,
-        commitIdentifier: identifier,
+        commitIdentifier: BigInt(identifier),
         commitKind: kind,
         timeMillis: Date.now(),
         logOffsets: {},

@@ -127,7 +127,7 @@ export async function runSinkWorkload(cat: Catalog, io: FaultyFileIO, checkpoint
     const committed: number[] = [];
     for (const id of ids) {
       const s = await table.snapshots.snapshot(id);
-      if (s.commitUser === commitUser) committed.push(s.commitIdentifier);
+      if (s.commitUser === commitUser) committed.push(Number(s.commitIdentifier));
     }
     expect(new Set(committed).size).toBe(committed.length);
     expect(committed).toEqual([...committed].sort((a, b) => a - b));
