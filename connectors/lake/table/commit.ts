@@ -17,10 +17,16 @@ import {
   encodeManifest, encodeManifestList, entryIdentifier, mergeEntries,
 } from '../format/manifest.ts';
 import type { CommitKind, Snapshot } from '../format/snapshot.ts';
+import { type IndexManifestEntry, encodeIndexManifest } from '../format/deletion-vectors.ts';
 import { decodeSerializedRow, encodeSerializedRow } from '../format/binary-row.ts';
 import { comparatorFor } from '../schema/values.ts';
 import type { FileStoreTable } from './table.ts';
 import type { CommitMessage } from './writer.ts';
+
+interface IndexChanges {
+  added: IndexManifestEntry[];
+  deleted: IndexManifestEntry[];
+}
 
 export interface TableCommitOptions {
   /** How many times to retry after losing the race for a snapshot id. */
@@ -75,7 +81,10 @@ export class TableCommit {
     const appended: ManifestEntry[] = [];
     const compactDeleted: ManifestEntry[] = [];
     const compactAdded: ManifestEntry[] = [];
+    const index: IndexChanges = { added: [], deleted: [] };
     for (const m of messages) {
+      index.added.push(...(m.newIndexFiles ?? []));
+      index.deleted.push(...(m.deletedIndexFiles ?? []));
       const base = { partition: m.partition, bucket: m.bucket, totalBuckets: m.totalBuckets };
       for (const f of m.newFiles) appended.push({ ...base, kind: FILE_KIND_ADD, file: f });
       for (const f of m.compactBefore) compactDeleted.push({ ...base, kind: FILE_KIND_DELETE, file: f });
@@ -86,8 +95,8 @@ export class TableCommit {
     const mine = await this.latestSnapshotOfUser();
     if (mine && mine.commitIdentifier >= identifier) return written;
     if (appended.length > 0) written.push(await this.commitChanges(identifier, 'APPEND', appended, []));
-    if (compactDeleted.length > 0 || compactAdded.length > 0) {
-      written.push(await this.commitChanges(identifier, 'COMPACT', compactAdded, compactDeleted));
+    if (compactDeleted.length > 0 || compactAdded.length > 0 || index.added.length > 0 || index.deleted.length > 0) {
+      written.push(await this.commitChanges(identifier, 'COMPACT', compactAdded, compactDeleted, index));
     }
     return written;
   }
@@ -97,7 +106,30 @@ export class TableCommit {
     return this.commit(identifier, messages.map((m) => ({ ...m, newFiles: [] })));
   }
 
-  private newManifestName(kind: 'manifest' | 'manifest-list'): string {
+  /**
+   * The index manifest of a new snapshot: the previous one when no index file changed, else a new
+   * one listing the live index files after the change (as Java writes it: the whole list).
+   */
+  private async indexManifestFor(latest: Snapshot | null, index: IndexChanges): Promise<{ name: string | null; written: boolean }> {
+    const previous = latest?.indexManifest ?? null;
+    if (index.added.length === 0 && index.deleted.length === 0) return { name: previous, written: false };
+    const t = this.table;
+    const id = (e: IndexManifestEntry) => `${e.partition}|${e.bucket}|${e.indexType}|${e.fileName}`;
+    const live = latest ? await t.indexEntries(latest) : [];
+    const liveIds = new Set(live.map(id));
+    const gone = index.deleted.find((e) => !liveIds.has(id(e)));
+    if (gone) {
+      throw new CommitConflictError(`compaction of ${t.path} conflicts: deletion-vector index file ${gone.fileName} (bucket ${gone.bucket}) was replaced by another commit; run the compaction again`);
+    }
+    const drop = new Set(index.deleted.map(id));
+    const next = [...live.filter((e) => !drop.has(id(e))), ...index.added];
+    if (next.length === 0) return { name: null, written: false };
+    const name = this.newManifestName('index-manifest');
+    await this.io.write(joinPath(t.path, 'manifest', name), encodeIndexManifest(next));
+    return { name, written: true };
+  }
+
+  private newManifestName(kind: 'manifest' | 'manifest-list' | 'index-manifest'): string {
     return `${kind}-${this.filePrefix}-${this.fileCounter++}`;
   }
 
@@ -175,7 +207,9 @@ export class TableCommit {
     return { metas: [merged], written: [merged.fileName] };
   }
 
-  private async commitChanges(identifier: number, kind: CommitKind, added: ManifestEntry[], deleted: ManifestEntry[]): Promise<number> {
+  private async commitChanges(
+    identifier: number, kind: CommitKind, added: ManifestEntry[], deleted: ManifestEntry[], index: IndexChanges = { added: [], deleted: [] },
+  ): Promise<number> {
     const t = this.table;
     const sm = t.snapshots;
     const deltaManifest = await this.writeManifest([...deleted, ...added]);
@@ -189,6 +223,7 @@ export class TableCommit {
           throw new CommitConflictError(`compaction of ${t.path} conflicts: file ${missing.file.fileName} (bucket ${missing.bucket}) was removed by another commit; run the compaction again`);
         }
       }
+      const indexManifest = await this.indexManifestFor(latest, index);
       const base = await this.baseManifests(latest);
       const baseList = await this.writeManifestList(base.metas);
       const deltaList = await this.writeManifestList([deltaManifest]);
@@ -203,6 +238,7 @@ export class TableCommit {
         deltaManifestList: deltaList.name,
         deltaManifestListSize: deltaList.size,
         changelogManifestList: null,
+        ...(indexManifest.name ? { indexManifest: indexManifest.name } : {}),
         commitUser: this.commitUser,
         commitIdentifier: BigInt(identifier),
         commitKind: kind,
@@ -223,6 +259,7 @@ export class TableCommit {
       await this.io.delete(joinPath(t.path, 'manifest', baseList.name));
       await this.io.delete(joinPath(t.path, 'manifest', deltaList.name));
       for (const w of base.written) await this.io.delete(joinPath(t.path, 'manifest', w));
+      if (indexManifest.written && indexManifest.name) await this.io.delete(joinPath(t.path, 'manifest', indexManifest.name));
     }
     throw new ExternalError(`commit ${identifier} to ${t.path} lost the race for a snapshot id ${maxRetries + 1} times; too many concurrent writers`, { retriable: true });
   }
