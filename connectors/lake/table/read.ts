@@ -178,8 +178,11 @@ export async function readSplit(table: FileStoreTable, split: Split): Promise<un
     for (const b of batches) for (const r of b.rows) out.push(r);
     return out;
   }
-  if (table.options.deletionVectors && files.every((e) => e.file.level > 0)) {
-    // above level 0 a deletion-vector table holds each key once: no merge (Java's raw-convertible split)
+  const oneRecordPerKey = (table.options.deletionVectors && files.every((e) => e.file.level > 0))
+    || (files.length === 1 && table.options.mergeEngine !== 'aggregation');
+  if (oneRecordPerKey) {
+    // above level 0 a deletion-vector table holds each key once, and a file holds a key once: no
+    // merge needed (Java's raw-convertible split); a retraction there means the key is gone
     for (const b of batches) for (let i = 0; i < b.rows.length; i++) if (!isRetract(b.kinds[i]!)) out.push(b.rows[i]!);
     return out;
   }
