@@ -242,3 +242,12 @@ export function rowToObject(table: FileStoreTable, row: unknown[]): Record<strin
   table.schema.fields.forEach((f, i) => { o[f.name] = row[i]; });
   return o;
 }
+
+/**
+ * Rows as objects keyed by field name, typed by the caller's record type `R` (default: the JS
+ * values of the table's types, see schema/types.ts). Time travel uses the snapshot's schema.
+ */
+export async function readRows<R extends object = Record<string, unknown>>(table: FileStoreTable, opts: ReadOptions = {}): Promise<R[]> {
+  const t = opts.snapshotId === undefined ? table : await tableAtSnapshot(table, opts.snapshotId);
+  return (await readTable(table, opts)).map((r) => rowToObject(t, r) as R);
+}
