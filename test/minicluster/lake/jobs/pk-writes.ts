@@ -29,6 +29,8 @@ export type PkWritesParams = {
   /** An append-only table (no primary key): every operation's row is inserted, so a duplicate shows as an extra row. */
   appendOnly?: boolean;
   writeBufferRows?: number;
+  /** extra table options (e.g. deletion-vectors.enabled) */
+  tableOptions?: Record<string, string>;
 };
 
 export function accountSchema(trigger = 5, appendOnly = false): SchemaDefinition {
@@ -45,6 +47,10 @@ export function accountSchema(trigger = 5, appendOnly = false): SchemaDefinition
     primaryKeys: ['id'],
     options: { bucket: '4', 'num-sorted-run.compaction-trigger': String(trigger) },
   };
+}
+
+function withOptions(def: SchemaDefinition, extra: Record<string, string> | undefined): SchemaDefinition {
+  return extra ? { ...def, options: { ...def.options, ...extra } } : def;
 }
 
 type Op = { kind: 'insert' | 'update' | 'delete'; row: Account };
@@ -73,7 +79,7 @@ export default defineJob(import.meta.url, (env, params: PkWritesParams) => {
     .sinkTo(
       lakeSink<Account>({
         path: params.path,
-        schema: accountSchema(params.compactionTrigger, params.appendOnly ?? false),
+        schema: withOptions(accountSchema(params.compactionTrigger, params.appendOnly ?? false), params.tableOptions),
         writers: params.writers,
         ...(s3 ? { s3 } : {}),
         ...(params.commitUser ? { commitUser: params.commitUser } : {}),
