@@ -18,8 +18,9 @@ export interface LakeCommand {
 const USAGE = `usage: weir lake <command> <table-dir> [options]
   snapshots <table-dir>                 list snapshots
   schema <table-dir>                    print the latest schema (JSON)
-  files <table-dir> [--snapshot N]      list the data files of a snapshot
-  dump <table-dir> [--snapshot N]       print the rows at a snapshot as JSON lines`;
+  files <table-dir> [--snapshot N]      list the data files of a snapshot (deleted: rows in its deletion vector)
+  dump <table-dir> [--snapshot N]       print the rows at a snapshot as JSON lines, as a batch read sees them
+  --branch NAME                         read that branch of the table`;
 
 /** A JS value of a Paimon type as JSON: 64-bit ints and decimals as strings, timestamps ISO, binary base64. */
 export function jsonValue(t: DataType, v: unknown): unknown {
@@ -48,12 +49,16 @@ export function jsonValue(t: DataType, v: unknown): unknown {
   }
 }
 
-function parseArgs(args: string[]): { positional: string[]; snapshot?: number } {
+function parseArgs(args: string[]): { positional: string[]; snapshot?: number; branch?: string } {
   const positional: string[] = [];
   let snapshot: number | undefined;
+  let branch: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    if (a === '--snapshot') {
+    if (a === '--branch') {
+      branch = args[++i];
+      if (!branch) throw new ConfigError('--branch', 'give the branch name after --branch');
+    } else if (a === '--snapshot') {
       const n = Number(args[++i]);
       if (!Number.isInteger(n) || n < 1) throw new ConfigError('--snapshot', `'${args[i] ?? ''}' is not a snapshot id (a positive integer)`);
       snapshot = n;
@@ -61,7 +66,7 @@ function parseArgs(args: string[]): { positional: string[]; snapshot?: number } 
       snapshot = Number(a.slice('--snapshot='.length));
     } else positional.push(a);
   }
-  return snapshot === undefined ? { positional } : { positional, snapshot };
+  return { positional, ...(snapshot === undefined ? {} : { snapshot }), ...(branch === undefined ? {} : { branch }) };
 }
 
 function out(line: string): void {
@@ -79,12 +84,15 @@ async function snapshots(table: FileStoreTable): Promise<void> {
 async function files(table: FileStoreTable, snapshotId?: number): Promise<void> {
   const s = await resolveSnapshot(table, snapshotId);
   if (!s) return;
-  out(['partition', 'bucket', 'level', 'rows', 'bytes', 'minSeq', 'maxSeq', 'file'].join('\t'));
+  out(['partition', 'bucket', 'level', 'rows', 'deleted', 'bytes', 'minSeq', 'maxSeq', 'file'].join('\t'));
   const entries = await table.liveEntries(s);
+  const vectors = await table.deletionFiles(s);
   entries.sort((a, b) => (a.partition < b.partition ? -1 : a.partition > b.partition ? 1 : a.bucket - b.bucket || a.file.level - b.file.level));
   for (const e of entries) {
     const part = table.partitionPath(table.decodePartition(e.partition)) || '-';
-    out([part, e.bucket, e.file.level, e.file.rowCount, e.file.fileSize, e.file.minSequenceNumber, e.file.maxSequenceNumber, e.file.fileName].join('\t'));
+    const dv = vectors.get(`${e.partition}|${e.bucket}`)?.get(e.file.fileName);
+    const deleted = dv ? (dv.cardinality ?? (await table.deletionVector(dv)).cardinality) : 0;
+    out([part, e.bucket, e.file.level, e.file.rowCount, deleted, e.file.fileSize, e.file.minSequenceNumber, e.file.maxSequenceNumber, e.file.fileName].join('\t'));
   }
 }
 
@@ -110,13 +118,13 @@ export const lakeCommand: LakeCommand = {
   summary: 'inspect Apache Paimon tables: snapshots, schema, files, dump',
   async run(args: string[]): Promise<number> {
     const [sub, ...rest] = args;
-    const { positional, snapshot } = parseArgs(rest);
+    const { positional, snapshot, branch } = parseArgs(rest);
     const dir = positional[0];
     if (!sub || !dir || !['snapshots', 'schema', 'files', 'dump'].includes(sub)) {
       console.error(USAGE);
       return 2;
     }
-    const table = await FileStoreTable.open(dir);
+    const table = await FileStoreTable.open(dir, branch ? { branch } : {});
     switch (sub) {
       case 'snapshots': await snapshots(table); break;
       case 'schema': out(schemaToJson(table.schema)); break;

@@ -13,7 +13,7 @@ import { tableOptions } from '../../../connectors/lake/table/options.ts';
 import { parseSqlType } from '../../../connectors/lake/schema/types.ts';
 import { BadRecordError, ConfigError, LakeFormatError } from '../../../connectors/lake/errors.ts';
 import { snapshotFromJson, snapshotToJson } from '../../../connectors/lake/format/snapshot.ts';
-import { copyTestTable, sortedText, tempDir } from './helpers.ts';
+import { TESTDATA, copyTestTable, sortedText, tempDir } from './helpers.ts';
 
 let cleanups: Array<() => void> = [];
 afterEach(() => { cleanups.forEach((c) => c()); cleanups = []; });
@@ -187,5 +187,16 @@ describe('64-bit values', () => {
     const bin = path.resolve(import.meta.dirname, '../../../runtime/cli/bin.mjs');
     const out = execFileSync('node', [bin, 'lake', 'snapshots', table], { encoding: 'utf8' });
     expect(out.split('\n')[5]!.split('\t')[4]).toBe('9223372036854775807');
+  });
+
+  it('`weir lake files` shows the rows each deletion vector drops; `--branch` reads a branch', () => {
+    const bin = path.resolve(import.meta.dirname, '../../../runtime/cli/bin.mjs');
+    const dv = path.join(TESTDATA, 'pk_table_scan_and_read_dv.db/pk_table_scan_and_read_dv');
+    const lines = execFileSync('node', [bin, 'lake', 'files', dv, '--snapshot', '4'], { encoding: 'utf8' }).trim().split('\n').map((l) => l.split('\t'));
+    expect(lines[0]![4]).toBe('deleted');
+    expect(lines.slice(1).map((l) => `${l[2]}:${l[4]}`)).toEqual(['4:0', '5:1', '5:1', '5:0']);
+    const branch = path.join(TESTDATA, 'append_table_with_append_pt_branch.db/append_table_with_append_pt_branch');
+    const rows = execFileSync('node', [bin, 'lake', 'dump', branch, '--branch', 'test'], { encoding: 'utf8' }).trim().split('\n');
+    expect(rows).toEqual(['{"pt":2,"value":210,"value2":null}', '{"pt":2,"value":220,"value2":2200}']);
   });
 });
