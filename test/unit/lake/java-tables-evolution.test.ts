@@ -110,3 +110,19 @@ describe('Java-written tables: schema evolution, branches, Avro', () => {
     await readEvery(t, { 1: [row, row, row, row] });
   });
 });
+
+describe('Java-written tables through the batch lake source', () => {
+  it('time travel with the source: snapshot 1 of the cast table comes with its own schema', async () => {
+    const t = await open('append_table_alter_table_with_cast');
+    const h = await new SourceHarness(lakeSource<Record<string, unknown>>({ path: t.path, mode: 'batch', snapshotId: 1 }), 1).start();
+    for (let polls = 0; polls < 1000; polls++) {
+      const status = h.poll(0, 100);
+      if (status === 'end') break;
+      if (status === 'wait') await h.readers[0]!.available();
+    }
+    const rows = h.emitted(0).map((e) => e.value);
+    expect(rows.map((r) => r.f3).sort()).toEqual(['0', '1', 'Yes', 'True', 'nO'].sort());
+    expect(rows.every((r) => typeof r.f5 === 'bigint' && !('f6' in r))).toBe(true);
+    await h.close();
+  });
+});
