@@ -12,8 +12,9 @@
  * - STRING -> BOOLEAN: t/true/y/yes/1 and f/false/n/no/0 (any case, trimmed); anything else fails.
  * - STRING -> numeric/decimal/date/time/timestamp: parsed (trimmed); a value that does not parse
  *   fails the read with the field named.
- * - x -> STRING: Java's text of the value (`1.0E10` for doubles, `2024-11-26 06:38:56.001` for
- *   timestamps, fraction without trailing zeros); CHAR(n) pads with spaces, VARCHAR(n) truncates.
+ * - x -> STRING: Java's text of the value (`1.0E10` for doubles; timestamps as
+ *   `2024-11-26 06:38:56.001`, the fraction at least the type's precision long, zeros past it
+ *   dropped); CHAR(n) pads with spaces, VARCHAR(n) truncates.
  * - DATE -> TIMESTAMP: midnight; TIMESTAMP -> DATE / TIME: its day / time of day; TIMESTAMP(p) ->
  *   TIMESTAMP(q < p) truncates the fraction.
  * - TIMESTAMP <-> TIMESTAMP_LTZ and DATE -> TIMESTAMP_LTZ: the session time zone is UTC (Java uses
@@ -228,7 +229,19 @@ function toTextFn(from: DataType): ((v: unknown) => string) | null {
     case 'DECIMAL': return (v) => String(v);
     case 'DATE': return (v) => daysToIsoDate(v as number);
     case 'TIME': return (v) => timeText(v as number);
-    case 'TIMESTAMP': case 'TIMESTAMP_LTZ': return (v) => nanosToIso(v as bigint).replace('T', ' ');
+    case 'TIMESTAMP': case 'TIMESTAMP_LTZ': {
+      // Paimon's DateTimeUtils.formatTimestamp: the fraction keeps at least `precision` digits,
+      // trailing zeros past them are dropped
+      const precision = len(from, 6);
+      return (v) => {
+        const nanos = v as bigint;
+        const secs = floorDiv(nanos, NANOS_PER_SECOND);
+        let fraction = String(nanos - secs * NANOS_PER_SECOND).padStart(9, '0');
+        while (fraction.length > precision && fraction.endsWith('0')) fraction = fraction.slice(0, -1);
+        const base = nanosToIso(secs * NANOS_PER_SECOND).replace('T', ' ');
+        return fraction.length > 0 ? `${base}.${fraction}` : base;
+      };
+    }
     case 'BINARY': case 'VARBINARY': return (v) => new TextDecoder().decode(v as Uint8Array);
     default: return null;
   }

@@ -39,6 +39,9 @@ const CASES: Array<[DataType, DataType, unknown, unknown]> = [
   [T.timestamp(9), T.date(), ts('2024-11-26T06:38:56.001') + 1n, days('2024-11-26')],
   [T.timestamp(9), T.timestamp(3), ts('2024-11-26T06:38:56.001') + 999n, ts('2024-11-26T06:38:56.001')],
   [T.timestamp(9), T.string(), ts('2024-11-26T06:38:56.001') + 1n, '2024-11-26 06:38:56.001000001'],
+  [T.timestamp(3), T.string(), ts('2024-11-26T06:38:56'), '2024-11-26 06:38:56.000'],
+  [T.timestamp(6), T.string(), ts('2024-11-26T06:38:56.12'), '2024-11-26 06:38:56.120000'],
+  [T.timestamp(0), T.string(), ts('2024-11-26T06:38:56'), '2024-11-26 06:38:56'],
   [T.decimal(5, 2), T.decimal(6, 3), '1.25', '1.250'],
   [T.decimal(6, 3), T.decimal(5, 1), '12.355', '12.4'],
   [T.decimal(4, 2), T.decimal(3, 2), '12.34', null], // does not fit: null, as Paimon
