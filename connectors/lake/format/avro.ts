@@ -102,6 +102,9 @@ export interface AvroContents<R> {
 /** Records of a container file; `bigintLongs` decodes every Avro long as a bigint (data files). */
 export function readAvroContainer<R = Record<string, unknown>>(bytes: Uint8Array, where: string, bigintLongs = false): AvroContents<R> {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (buf.length >= 3 && buf.subarray(0, 3).toString('latin1') === 'ORC') {
+    throw new LakeFormatError(`${where} is an ORC file: the table was written with 'manifest.format' = 'orc' (or ORC data files), which Weir cannot read (no ORC reader for Node); use 'manifest.format' = 'avro'`);
+  }
   if (buf.length < 4 || !buf.subarray(0, 4).equals(MAGIC)) throw new LakeFormatError(`${where} is not an Avro object container file`);
   const pos = { p: 4 };
   const meta = new Map<string, Buffer>();

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { Catalog, TableWriter, TableCommit, readTable, FileStoreTable, T, DELETE, type DataType } from '../../../connectors/lake/index.ts';
 import { encodeManifest, readManifest, readManifestList } from '../../../connectors/lake/format/manifest.ts';
 import { tableOptions } from '../../../connectors/lake/table/options.ts';
+import { readAvroContainer } from '../../../connectors/lake/format/avro.ts';
 import { parseSqlType } from '../../../connectors/lake/schema/types.ts';
 import { BadRecordError, ConfigError, LakeFormatError } from '../../../connectors/lake/errors.ts';
 import { snapshotFromJson, snapshotToJson } from '../../../connectors/lake/format/snapshot.ts';
@@ -171,6 +172,7 @@ describe('external data paths and unsupported features', () => {
     expect(() => tableOptions(schema({ 'file.format': 'orc' }))).toThrow(/file\.format/);
     expect(() => tableOptions(schema({ 'data-evolution.enabled': 'true' }))).toThrow(/data-evolution\.enabled/);
     expect(() => tableOptions(schema({ 'manifest.format': 'orc' }))).toThrow(ConfigError);
+    expect(() => readAvroContainer(Buffer.from('ORC\u0000\u0001'), 'manifest/manifest-x-0')).toThrow(/manifest\.format/);
     expect(() => parseSqlType('BLOB')).toThrow(LakeFormatError);
     expect(() => parseSqlType('BLOB')).toThrow(/BLOB/);
   });
