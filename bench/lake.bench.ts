@@ -94,7 +94,7 @@ async function freshness(): Promise<Measurement> {
       const seenAt = Date.now();
       for (let id = seen + 1; id <= latest; id++) {
         const snap = await table.snapshots.snapshot(id);
-        if (snap.commitKind !== 'APPEND' || snap.commitIdentifier === Number.MAX_SAFE_INTEGER) continue;
+        if (snap.commitKind !== 'APPEND' || snap.commitIdentifier === BigInt(Number.MAX_SAFE_INTEGER)) continue;
         for (const e of (await table.deltaEntries(snap)).filter((x) => x.kind === FILE_KIND_ADD)) {
           const batch = await table.readDataFile(e);
           const at = table.schema.fields.findIndex((f) => f.name === 'createdAt');

@@ -8,7 +8,7 @@ import { schemaToJson } from './schema/schema.ts';
 import type { DataType } from './schema/types.ts';
 import { daysToIsoDate, nanosToIso, rowComparator } from './schema/values.ts';
 import { FileStoreTable } from './table/table.ts';
-import { readTable, resolveSnapshot } from './table/read.ts';
+import { readTable, resolveSnapshot, tableAtSnapshot } from './table/read.ts';
 import { parseDuration } from './table/options.ts';
 import { TagManager } from './table/tags.ts';
 import { ConsumerManager } from './table/consumers.ts';
@@ -25,9 +25,9 @@ export interface LakeCommand {
 const USAGE = `usage: weir lake <command> <table-dir> [options]
   snapshots <table-dir>                 list snapshots
   schema <table-dir>                    print the latest schema (JSON)
-  files <table-dir> [--snapshot N]      list the data files of a snapshot
+  files <table-dir> [--snapshot N]      list the data files of a snapshot (deleted: rows in its deletion vector)
   dump <table-dir> [--snapshot N | --tag NAME]
-                                        print the rows at a snapshot or tag as JSON lines
+                                        print the rows at a snapshot or tag as JSON lines, as a batch read sees them
   tags <table-dir>                      list tags (name, snapshot, watermark)
   consumers <table-dir>                 list streaming consumers (id, next snapshot, last update)
   compact <table-dir> [--full]          compact buckets with too many sorted runs (every bucket with --full)
@@ -36,7 +36,8 @@ const USAGE = `usage: weir lake <command> <table-dir> [options]
                                         delete files no snapshot or tag uses, older than DURATION (default 1 d)
   wait <table-dir> --watermark TIME [--timeout DURATION]
                                         return once the table's committed watermark reaches TIME
-                                        (ISO 8601 or epoch ms); exit 3 on timeout`;
+                                        (ISO 8601 or epoch ms); exit 3 on timeout
+  --branch NAME                         read that branch of the table`;
 
 /** A JS value of a Paimon type as JSON: 64-bit ints and decimals as strings, timestamps ISO, binary base64. */
 export function jsonValue(t: DataType, v: unknown): unknown {
@@ -68,7 +69,8 @@ export function jsonValue(t: DataType, v: unknown): unknown {
 interface LakeArgs {
   positional: string[];
   snapshot?: number;
-  /** --tag, --watermark, --timeout */
+  branch?: string;
+  /** --tag, --watermark, --timeout, --older-than, --full */
   named: Map<string, string>;
 }
 
@@ -78,6 +80,7 @@ function parseArgs(args: string[]): LakeArgs {
   const positional: string[] = [];
   const named = new Map<string, string>();
   let snapshot: number | undefined;
+  let branch: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const eq = a.indexOf('=');
@@ -88,6 +91,9 @@ function parseArgs(args: string[]): LakeArgs {
       named.set(flag, v);
     } else if (a === '--full') {
       named.set('--full', 'true');
+    } else if (a === '--branch') {
+      branch = args[++i];
+      if (!branch) throw new ConfigError('--branch', 'give the branch name after --branch');
     } else if (a === '--snapshot') {
       const n = Number(args[++i]);
       if (!Number.isInteger(n) || n < 1) throw new ConfigError('--snapshot', `'${args[i] ?? ''}' is not a snapshot id (a positive integer)`);
@@ -96,7 +102,7 @@ function parseArgs(args: string[]): LakeArgs {
       snapshot = Number(a.slice('--snapshot='.length));
     } else positional.push(a);
   }
-  return snapshot === undefined ? { positional, named } : { positional, snapshot, named };
+  return { positional, named, ...(snapshot === undefined ? {} : { snapshot }), ...(branch === undefined ? {} : { branch }) };
 }
 
 /** ISO 8601 (2026-12-04T10:00:00Z, 2026-12-04) or epoch ms. */
@@ -162,17 +168,22 @@ async function snapshots(table: FileStoreTable): Promise<void> {
 async function files(table: FileStoreTable, snapshotId?: number): Promise<void> {
   const s = await resolveSnapshot(table, snapshotId);
   if (!s) return;
-  out(['partition', 'bucket', 'level', 'rows', 'bytes', 'minSeq', 'maxSeq', 'file'].join('\t'));
+  out(['partition', 'bucket', 'level', 'rows', 'deleted', 'bytes', 'minSeq', 'maxSeq', 'file'].join('\t'));
   const entries = await table.liveEntries(s);
+  const vectors = await table.deletionFiles(s);
   entries.sort((a, b) => (a.partition < b.partition ? -1 : a.partition > b.partition ? 1 : a.bucket - b.bucket || a.file.level - b.file.level));
   for (const e of entries) {
     const part = table.partitionPath(table.decodePartition(e.partition)) || '-';
-    out([part, e.bucket, e.file.level, e.file.rowCount, e.file.fileSize, e.file.minSequenceNumber, e.file.maxSequenceNumber, e.file.fileName].join('\t'));
+    const dv = vectors.get(`${e.partition}|${e.bucket}`)?.get(e.file.fileName);
+    const deleted = dv ? (dv.cardinality ?? (await table.deletionVector(dv)).cardinality) : 0;
+    out([part, e.bucket, e.file.level, e.file.rowCount, deleted, e.file.fileSize, e.file.minSequenceNumber, e.file.maxSequenceNumber, e.file.fileName].join('\t'));
   }
 }
 
-async function dump(table: FileStoreTable, snapshotId?: number, tag?: string): Promise<void> {
+async function dump(latest: FileStoreTable, snapshotId?: number, tag?: string): Promise<void> {
   const opts = tag !== undefined ? { tag } : snapshotId === undefined ? {} : { snapshotId };
+  // a snapshot is read with its own schema
+  const table = snapshotId === undefined || tag !== undefined ? latest : await tableAtSnapshot(latest, snapshotId);
   const rows = await readTable(table, opts);
   const fields = table.schema.fields;
   const order = table.primaryKey
@@ -192,13 +203,13 @@ export const lakeCommand: LakeCommand = {
   async run(args: string[]): Promise<number> {
     const [sub, ...rest] = args;
     const parsed = parseArgs(rest);
-    const { positional, snapshot } = parsed;
+    const { positional, snapshot, branch } = parsed;
     const dir = positional[0];
     if (!sub || !dir || !['snapshots', 'schema', 'files', 'dump', 'tags', 'consumers', 'wait', 'compact', 'expire', 'remove-orphans'].includes(sub)) {
       console.error(USAGE);
       return 2;
     }
-    const table = await FileStoreTable.open(dir);
+    const table = await FileStoreTable.open(dir, branch ? { branch } : {});
     switch (sub) {
       case 'snapshots': await snapshots(table); break;
       case 'schema': out(schemaToJson(table.schema)); break;

@@ -3,8 +3,8 @@
  * avsc from the plain schema object (so attributes such as `field-id` stay in the written schema);
  * the container (header, blocks, sync markers) is framed here so reads and writes are synchronous.
  *
- * Codecs: writes `deflate` (or `null`); reads null, deflate and zstandard (Java Paimon's default,
- * decoded with fzstd).
+ * Codecs: writes `deflate` (or `null`); reads null, deflate, zstandard (Java Paimon's default,
+ * decoded with fzstd) and snappy (a small block decoder below).
  */
 import avsc from 'avsc';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
@@ -50,11 +50,21 @@ function writeBytes(out: number[], b: Uint8Array): void {
 
 const typeCache = new Map<string, avsc.Type>();
 
-function typeFor(schema: object): avsc.Type {
-  const key = JSON.stringify(schema);
+/** Avro `long` as a JS bigint (avsc's default is a number, which loses digits past 2^53). */
+const BIGINT_LONG = avsc.types.LongType.__with({
+  fromBuffer: (b: Buffer) => b.readBigInt64LE(),
+  toBuffer: (n: bigint) => { const b = Buffer.alloc(8); b.writeBigInt64LE(BigInt(n)); return b; },
+  fromJSON: (x: unknown) => BigInt(x as string),
+  toJSON: (n: bigint) => Number(n),
+  isValid: (n: unknown) => typeof n === 'bigint',
+  compare: (a: bigint, b: bigint) => (a < b ? -1 : a > b ? 1 : 0),
+});
+
+function typeFor(schema: object, bigintLongs = false): avsc.Type {
+  const key = `${bigintLongs ? 'L' : 'N'}${JSON.stringify(schema)}`;
   let t = typeCache.get(key);
   if (!t) {
-    t = avsc.Type.forSchema(schema as avsc.Schema);
+    t = avsc.Type.forSchema(schema as avsc.Schema, bigintLongs ? { registry: { long: BIGINT_LONG } } : undefined);
     typeCache.set(key, t);
   }
   return t;
@@ -89,8 +99,12 @@ export interface AvroContents<R> {
   records: R[];
 }
 
-export function readAvroContainer<R = Record<string, unknown>>(bytes: Uint8Array, where: string): AvroContents<R> {
+/** Records of a container file; `bigintLongs` decodes every Avro long as a bigint (data files). */
+export function readAvroContainer<R = Record<string, unknown>>(bytes: Uint8Array, where: string, bigintLongs = false): AvroContents<R> {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (buf.length >= 3 && buf.subarray(0, 3).toString('latin1') === 'ORC') {
+    throw new LakeFormatError(`${where} is an ORC file: the table was written with 'manifest.format' = 'orc' (or ORC data files), which Weir cannot read (no ORC reader for Node); use 'manifest.format' = 'avro'`);
+  }
   if (buf.length < 4 || !buf.subarray(0, 4).equals(MAGIC)) throw new LakeFormatError(`${where} is not an Avro object container file`);
   const pos = { p: 4 };
   const meta = new Map<string, Buffer>();
@@ -112,7 +126,7 @@ export function readAvroContainer<R = Record<string, unknown>>(bytes: Uint8Array
   if (!schemaText) throw new LakeFormatError(`${where} has no avro.schema in its header`);
   const schema = JSON.parse(schemaText.toString()) as object;
   const codec = meta.get('avro.codec')?.toString() ?? 'null';
-  const type = typeFor(schema);
+  const type = typeFor(schema, bigintLongs);
   const records: R[] = [];
   while (pos.p < buf.length) {
     const count = readLong(buf, pos);
@@ -124,6 +138,7 @@ export function readAvroContainer<R = Record<string, unknown>>(bytes: Uint8Array
       case 'null': data = raw; break;
       case 'deflate': data = inflateRawSync(raw); break;
       case 'zstandard': data = Buffer.from(zstdDecompress(raw)); break;
+      case 'snappy': data = snappyBlock(raw, where); break;
       default: throw new LakeFormatError(`${where} uses Avro codec '${codec}', which Weir cannot read (null, deflate, zstandard are supported)`);
     }
     let off = 0;
@@ -135,4 +150,48 @@ export function readAvroContainer<R = Record<string, unknown>>(bytes: Uint8Array
     }
   }
   return { schema, records };
+}
+
+/**
+ * Avro's `snappy` codec: a raw Snappy block followed by the big-endian CRC32 of the uncompressed
+ * data. Snappy's block format is small (literals and back-references), decoded here.
+ */
+function snappyBlock(raw: Buffer, where: string): Buffer {
+  const src = raw.subarray(0, raw.length - 4);
+  let pos = 0;
+  let len = 0;
+  for (let shift = 0; ; shift += 7) {
+    const b = src[pos++];
+    if (b === undefined) throw new LakeFormatError(`${where}: snappy block ends in its length`);
+    len += (b & 0x7f) * 2 ** shift;
+    if ((b & 0x80) === 0) break;
+  }
+  const out = Buffer.alloc(len);
+  let o = 0;
+  while (pos < src.length) {
+    const tag = src[pos++]!;
+    const type = tag & 3;
+    if (type === 0) {
+      let n = tag >> 2;
+      if (n >= 60) {
+        const bytes = n - 59;
+        n = 0;
+        for (let i = 0; i < bytes; i++) n += src[pos++]! * 2 ** (8 * i);
+      }
+      n += 1;
+      src.copy(out, o, pos, pos + n);
+      pos += n;
+      o += n;
+      continue;
+    }
+    let n: number;
+    let offset: number;
+    if (type === 1) { n = ((tag >> 2) & 7) + 4; offset = ((tag >> 5) << 8) | src[pos++]!; }
+    else if (type === 2) { n = (tag >> 2) + 1; offset = src.readUInt16LE(pos); pos += 2; }
+    else { n = (tag >> 2) + 1; offset = src.readUInt32LE(pos); pos += 4; }
+    if (offset === 0 || offset > o) throw new LakeFormatError(`${where}: snappy block has a bad back-reference`);
+    for (let i = 0; i < n; i++, o++) out[o] = out[o - offset]!;
+  }
+  if (o !== len) throw new LakeFormatError(`${where}: snappy block decodes to ${o} bytes, its header says ${len}`);
+  return out;
 }

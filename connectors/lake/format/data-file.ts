@@ -16,6 +16,7 @@ import { computeStats } from './stats.ts';
 import { encodeSerializedRow } from './binary-row.ts';
 import type { DataFileMeta } from './manifest.ts';
 import { LakeFormatError } from '../errors.ts';
+import { castFor } from '../schema/casts.ts';
 
 export const KEY_FIELD_ID_START = 1073741823;
 export const SEQUENCE_NUMBER_FIELD_ID = 2147483646;
@@ -133,8 +134,10 @@ export function decodeDataFile(bytes: Uint8Array, where: string, fileSchema: Tab
     const vec = table.getChild(source.name);
     if (!vec) throw new LakeFormatError(`data file ${where} has no column '${source.name}' though its schema ${fileSchema.id} lists it`);
     const values = readColumn(source.type, vec);
-    const widen = f.type.root === 'BIGINT' && source.type.root !== 'BIGINT';
-    for (let i = 0; i < n; i++) rows[i]![c] = widen && values[i] !== null ? BigInt(values[i] as number) : values[i];
+    // a column whose type changed since this file was written: Paimon's cast rules (schema/casts.ts)
+    const cast = castFor(source.type, f.type, f.name);
+    if (cast) for (let i = 0; i < n; i++) rows[i]![c] = values[i] === null ? null : cast(values[i]);
+    else for (let i = 0; i < n; i++) rows[i]![c] = values[i];
   });
   let seqs: number[];
   let kinds: number[];

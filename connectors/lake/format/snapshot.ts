@@ -19,7 +19,8 @@ export interface Snapshot {
   changelogManifestListSize?: number | null;
   indexManifest?: string | null;
   commitUser: string;
-  commitIdentifier: number;
+  /** A Java long (Flink's checkpoint id, or Long.MAX_VALUE for batch commits): kept exact as a bigint. */
+  commitIdentifier: bigint;
   commitKind: CommitKind;
   timeMillis: number;
   logOffsets?: Record<string, number>;
@@ -33,6 +34,9 @@ export interface Snapshot {
 }
 
 /** JSON in the field order Java writes; absent optional fields are left out. */
+/** Marker replaced by the exact decimal digits of a bigint after JSON.stringify. */
+const BIG = '\u0000big:';
+
 export function snapshotToJson(s: Snapshot): string {
   const o: Record<string, unknown> = {
     version: s.version,
@@ -48,7 +52,7 @@ export function snapshotToJson(s: Snapshot): string {
   if (s.indexManifest != null) o.indexManifest = s.indexManifest;
   Object.assign(o, {
     commitUser: s.commitUser,
-    commitIdentifier: s.commitIdentifier,
+    commitIdentifier: `${BIG}${BigInt(s.commitIdentifier).toString()}`,
     commitKind: s.commitKind,
     timeMillis: s.timeMillis,
     logOffsets: s.logOffsets ?? {},
@@ -59,16 +63,15 @@ export function snapshotToJson(s: Snapshot): string {
   if (s.watermark != null) o.watermark = s.watermark;
   if (s.statistics != null) o.statistics = s.statistics;
   if (s.properties != null) o.properties = s.properties;
-  return JSON.stringify(o, null, 2);
+  return JSON.stringify(o, null, 2).replace(/"\\u0000big:(-?\d+)"/g, '$1');
 }
 
 export function snapshotFromJson(text: string, where: string): Snapshot {
   try {
-    // commitIdentifier is a Java long; ids past 2^53 would lose digits, so keep them as text first
-    const safe = text.replace(/("commitIdentifier"\s*:\s*)(-?\d{16,})/, '$1"$2"');
-    const s = JSON.parse(safe) as Snapshot;
-    s.commitIdentifier = Number(s.commitIdentifier);
-    return s;
+    // commitIdentifier is a Java long: read its digits as text so ids past 2^53 keep every digit
+    const safe = text.replace(/("commitIdentifier"\s*:\s*)(-?\d+)/, '$1"$2"');
+    const s = JSON.parse(safe) as Omit<Snapshot, 'commitIdentifier'> & { commitIdentifier: string };
+    return { ...s, commitIdentifier: BigInt(s.commitIdentifier) };
   } catch (e) {
     throw new LakeFormatError(`snapshot file ${where} is not valid JSON: ${(e as Error).message}`, { cause: e });
   }

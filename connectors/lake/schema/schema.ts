@@ -3,6 +3,7 @@
  * partition keys, primary keys and table options.
  */
 import { ConfigError, LakeFormatError } from '../errors.ts';
+import { castFor } from './casts.ts';
 import {
   type DataField, type DataType, type FieldJson, fieldFromJson, fieldToJson, highestFieldId,
 } from './types.ts';
@@ -139,6 +140,8 @@ export type SchemaChange =
   | { kind: 'addColumn'; name: string; type: DataType; description?: string }
   | { kind: 'dropColumn'; name: string }
   | { kind: 'renameColumn'; from: string; to: string }
+  /** Change a column's type; old files are cast on read (schema/casts.ts), so the cast must exist. */
+  | { kind: 'updateColumnType'; name: string; type: DataType }
   | { kind: 'updateComment'; comment: string | undefined };
 
 export function applySchemaChanges(old: TableSchema, changes: SchemaChange[]): TableSchema {
@@ -173,6 +176,13 @@ export function applySchemaChanges(old: TableSchema, changes: SchemaChange[]): T
         if (s.primaryKeys.includes(c.from) || s.partitionKeys.includes(c.from)) throw new ConfigError(c.from, 'primary key and partition columns cannot be renamed');
         const f = s.fields[fieldIndex(s, c.from)]!;
         f.name = c.to;
+        break;
+      }
+      case 'updateColumnType': {
+        if (s.primaryKeys.includes(c.name) || s.partitionKeys.includes(c.name)) throw new ConfigError(c.name, 'the type of a primary key or partition column cannot be changed');
+        const f = s.fields[fieldIndex(s, c.name)]!;
+        castFor(f.type, c.type, c.name); // throws a ConfigError naming the column when Paimon has no such cast
+        f.type = c.type;
         break;
       }
       case 'updateComment':

@@ -176,6 +176,8 @@ export function parseSqlType(text: string): DataType {
     case 'TIME': case 'TIME WITHOUT TIME ZONE': return mk('TIME', a ?? 0);
     case 'TIMESTAMP': case 'TIMESTAMP WITHOUT TIME ZONE': return mk(ltz ? 'TIMESTAMP_LTZ' : 'TIMESTAMP', a ?? 6);
     case 'TIMESTAMP_LTZ': case 'TIMESTAMP WITH LOCAL TIME ZONE': return mk('TIMESTAMP_LTZ', a ?? 6);
+    case 'BLOB': throw new LakeFormatError(`the BLOB type ('${text}') is not supported by Weir; read this table with Java Paimon`);
+    case 'VARIANT': throw new LakeFormatError(`the VARIANT type ('${text}') is not supported by Weir; read this table with Java Paimon`);
     default: throw new LakeFormatError(`unsupported data type '${text}'`);
   }
 }

@@ -167,8 +167,14 @@ export class LakeSourceReader<T> implements SourceReader<T | Change<T>, LakeBuck
   }
   private async loadSnapshot(table: FileStoreTable, id: number, group: BucketPosition[]): Promise<void> {
     const buckets = new Set(group.map((p) => p.bucket));
+    if (this.settings.bounded && this.settings.snapshotId !== undefined) {
+      // time travel (a batch read of a given snapshot) uses that snapshot's schema, as Java
+      table = await table.atSchema((await table.snapshots.snapshot(id)).schemaId);
+      this.names = table.schema.fields.map((f) => f.name);
+    }
     const filter = this.settings.filter ?? [];
-    const { splits } = await planSplits(table, { snapshotId: id, filter });
+    // streaming: all levels, as the deltas that follow are level-0 files; batch: Java's batch scan rules
+    const { splits } = await planSplits(table, { snapshotId: id, allLevels: !this.settings.bounded, filter });
     const test = filter.length > 0 ? compileFilter(table, filter) : null;
     const mine = splits.filter((s) => buckets.has(s.bucket)).sort((a, b) => (a.partition < b.partition ? -1 : a.partition > b.partition ? 1 : 0));
     for (const p of group) {

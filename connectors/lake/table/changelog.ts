@@ -75,7 +75,8 @@ export class LookupChangelogProducer {
     if (rows) return rows;
     rows = new Map();
     if (snapshotId !== null) {
-      const { splits } = await planSplits(this.table, { snapshotId });
+      // every level: a deletion-vector or first-row table's batch scan would skip level-0 files
+      const { splits } = await planSplits(this.table, { snapshotId, allLevels: true });
       for (const s of splits) {
         if (s.partition !== partition || s.bucket !== bucket) continue;
         for (const r of await readSplit(this.table, s)) rows.set(this.keyOf(r), { row: r, seq: -1 });

@@ -22,6 +22,7 @@ import {
   encodeManifest, encodeManifestList, entryIdentifier, mergeEntries,
 } from '../format/manifest.ts';
 import type { CommitKind, Snapshot } from '../format/snapshot.ts';
+import { type IndexManifestEntry, encodeIndexManifest } from '../format/deletion-vectors.ts';
 import { decodeSerializedRow, encodeSerializedRow } from '../format/binary-row.ts';
 import { comparatorFor } from '../schema/values.ts';
 import type { FileStoreTable } from './table.ts';
@@ -30,6 +31,11 @@ import type { CommitMessage } from './writer.ts';
 export interface CommitExtras {
   /** The job's watermark at this checkpoint (ms); the snapshot records it (never lower than before). */
   watermark?: number;
+}
+
+interface IndexChanges {
+  added: IndexManifestEntry[];
+  deleted: IndexManifestEntry[];
 }
 
 export interface TableCommitOptions {
@@ -86,7 +92,10 @@ export class TableCommit {
     const compactDeleted: ManifestEntry[] = [];
     const compactAdded: ManifestEntry[] = [];
     const changelog: ManifestEntry[] = [];
+    const index: IndexChanges = { added: [], deleted: [] };
     for (const m of messages) {
+      index.added.push(...(m.newIndexFiles ?? []));
+      index.deleted.push(...(m.deletedIndexFiles ?? []));
       const base = { partition: m.partition, bucket: m.bucket, totalBuckets: m.totalBuckets };
       for (const f of m.newFiles) appended.push({ ...base, kind: FILE_KIND_ADD, file: f });
       for (const f of m.changelogFiles ?? []) changelog.push({ ...base, kind: FILE_KIND_ADD, file: f });
@@ -98,11 +107,11 @@ export class TableCommit {
     const mine = await this.latestSnapshotOfUser();
     if (mine && mine.commitIdentifier >= identifier) return written;
     const watermark = opts.watermark !== undefined && Number.isFinite(opts.watermark) ? Math.floor(opts.watermark) : undefined;
-    const compacts = compactDeleted.length > 0 || compactAdded.length > 0;
+    const compacts = compactDeleted.length > 0 || compactAdded.length > 0 || index.added.length > 0 || index.deleted.length > 0;
     if (appended.length > 0 || changelog.length > 0 || (!compacts && watermark !== undefined && watermark > ((await this.table.snapshots.latest())?.watermark ?? -Infinity))) {
-      written.push(await this.commitChanges(identifier, 'APPEND', appended, [], watermark, changelog));
+      written.push(await this.commitChanges(identifier, 'APPEND', appended, [], { watermark, changelog }));
     }
-    if (compacts) written.push(await this.commitChanges(identifier, 'COMPACT', compactAdded, compactDeleted, watermark, []));
+    if (compacts) written.push(await this.commitChanges(identifier, 'COMPACT', compactAdded, compactDeleted, { watermark, index }));
     return written;
   }
 
@@ -111,7 +120,30 @@ export class TableCommit {
     return this.commit(identifier, messages.map((m) => ({ ...m, newFiles: [] })));
   }
 
-  private newManifestName(kind: 'manifest' | 'manifest-list'): string {
+  /**
+   * The index manifest of a new snapshot: the previous one when no index file changed, else a new
+   * one listing the live index files after the change (as Java writes it: the whole list).
+   */
+  private async indexManifestFor(latest: Snapshot | null, index: IndexChanges): Promise<{ name: string | null; written: boolean }> {
+    const previous = latest?.indexManifest ?? null;
+    if (index.added.length === 0 && index.deleted.length === 0) return { name: previous, written: false };
+    const t = this.table;
+    const id = (e: IndexManifestEntry) => `${e.partition}|${e.bucket}|${e.indexType}|${e.fileName}`;
+    const live = latest ? await t.indexEntries(latest) : [];
+    const liveIds = new Set(live.map(id));
+    const gone = index.deleted.find((e) => !liveIds.has(id(e)));
+    if (gone) {
+      throw new CommitConflictError(`compaction of ${t.path} conflicts: deletion-vector index file ${gone.fileName} (bucket ${gone.bucket}) was replaced by another commit; run the compaction again`);
+    }
+    const drop = new Set(index.deleted.map(id));
+    const next = [...live.filter((e) => !drop.has(id(e))), ...index.added];
+    if (next.length === 0) return { name: null, written: false };
+    const name = this.newManifestName('index-manifest');
+    await this.io.write(joinPath(t.path, 'manifest', name), encodeIndexManifest(next));
+    return { name, written: true };
+  }
+
+  private newManifestName(kind: 'manifest' | 'manifest-list' | 'index-manifest'): string {
     return `${kind}-${this.filePrefix}-${this.fileCounter++}`;
   }
 
@@ -189,7 +221,13 @@ export class TableCommit {
     return { metas: [merged], written: [merged.fileName] };
   }
 
-  private async commitChanges(identifier: number, kind: CommitKind, added: ManifestEntry[], deleted: ManifestEntry[], watermark: number | undefined, changelog: ManifestEntry[]): Promise<number> {
+  private async commitChanges(
+    identifier: number, kind: CommitKind, added: ManifestEntry[], deleted: ManifestEntry[],
+    extras: { watermark?: number | undefined; changelog?: ManifestEntry[]; index?: IndexChanges } = {},
+  ): Promise<number> {
+    const watermark = extras.watermark;
+    const changelog = extras.changelog ?? [];
+    const index = extras.index ?? { added: [], deleted: [] };
     const t = this.table;
     const sm = t.snapshots;
     const deltaManifest = await this.writeManifest([...deleted, ...added]);
@@ -205,6 +243,7 @@ export class TableCommit {
           throw new CommitConflictError(`compaction of ${t.path} conflicts: file ${missing.file.fileName} (bucket ${missing.bucket}) was removed by another commit; run the compaction again`);
         }
       }
+      const indexManifest = await this.indexManifestFor(latest, index);
       const base = await this.baseManifests(latest);
       const baseList = await this.writeManifestList(base.metas);
       const deltaList = await this.writeManifestList([deltaManifest]);
@@ -221,8 +260,9 @@ export class TableCommit {
         deltaManifestListSize: deltaList.size,
         changelogManifestList: changelogList?.name ?? null,
         ...(changelogList ? { changelogManifestListSize: changelogList.size } : {}),
+        ...(indexManifest.name ? { indexManifest: indexManifest.name } : {}),
         commitUser: this.commitUser,
-        commitIdentifier: identifier,
+        commitIdentifier: BigInt(identifier),
         commitKind: kind,
         timeMillis: Date.now(),
         logOffsets: {},
@@ -245,6 +285,7 @@ export class TableCommit {
       await this.io.delete(joinPath(t.path, 'manifest', deltaList.name));
       if (changelogList) await this.io.delete(joinPath(t.path, 'manifest', changelogList.name));
       for (const w of base.written) await this.io.delete(joinPath(t.path, 'manifest', w));
+      if (indexManifest.written && indexManifest.name) await this.io.delete(joinPath(t.path, 'manifest', indexManifest.name));
     }
     throw new ExternalError(`commit ${identifier} to ${t.path} lost the race for a snapshot id ${maxRetries + 1} times; too many concurrent writers`, { retriable: true });
   }

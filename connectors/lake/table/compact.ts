@@ -10,6 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { DataFileMeta } from '../format/manifest.ts';
+import type { DeletionFile } from '../format/deletion-vectors.ts';
 import { encodeDataFile } from '../format/data-file.ts';
 import { fileIOFor, type FileIO } from '../fs/index.ts';
 import type { S3Options } from '../fs/s3.ts';
@@ -18,6 +19,7 @@ import { FileStoreTable } from './table.ts';
 import { TableCommit, liveFilesByBucket } from './commit.ts';
 import type { CommitMessage } from './writer.ts';
 import { concatBatches, mergeByKey } from './merge-reader.ts';
+import { type DvCompactInfo, runDvCompaction } from './dv-compact.ts';
 
 export interface CompactTask {
   tablePath: string;
@@ -32,6 +34,8 @@ export interface CompactTask {
   dropRetractions: boolean;
   outputFileName: string;
   s3?: S3Options;
+  /** Deletion-vector tables: the bucket's vectors, and the last-level files to look keys up in (dv-compact.ts). */
+  dv?: DvCompactInfo;
 }
 
 export function sortedRunCount(files: DataFileMeta[]): number {
@@ -46,7 +50,7 @@ export function sortedRunCount(files: DataFileMeta[]): number {
 
 /** Whether a bucket's files need compaction, and into which level. Pure. */
 export function pickCompaction(
-  files: DataFileMeta[], primaryKey: boolean, opts: { full: boolean; trigger: number; maxLevel: number },
+  files: DataFileMeta[], primaryKey: boolean, opts: { full: boolean; trigger: number; maxLevel: number; forceUpLevel0?: boolean },
 ): { outputLevel: number } | null {
   if (files.length === 0) return null;
   if (!primaryKey) {
@@ -58,6 +62,9 @@ export function pickCompaction(
     const done = files.length === 1 && files[0]!.level === opts.maxLevel && (files[0]!.deleteRowCount ?? 0) === 0;
     return done ? null : { outputLevel: opts.maxLevel };
   }
+  // first-row and deletion-vector tables: batch reads see no level-0 file, so any level-0 file is
+  // compacted up right away (Java's ForceUpLevel0Compaction of lookup tables)
+  if (opts.forceUpLevel0 && files.some((f) => f.level === 0)) return { outputLevel: opts.maxLevel };
   return runs >= opts.trigger ? { outputLevel: opts.maxLevel } : null;
 }
 
@@ -65,26 +72,50 @@ export function pickCompaction(
 export async function planCompaction(table: FileStoreTable, opts: { full?: boolean; s3?: S3Options } = {}): Promise<CompactTask[]> {
   const groups = await liveFilesByBucket(table);
   const tasks: CompactTask[] = [];
-  const prefix = `data-${randomUUID()}-`;
+  const uuid = randomUUID();
+  const prefix = `data-${uuid}-`;
   let n = 0;
   const schemaJson = schemaToJson(table.schema);
+  const maxLevel = table.options.numLevels - 1;
+  const dvTable = table.primaryKey && table.options.deletionVectors;
+  const latest = dvTable ? await table.snapshots.latest() : null;
+  const dvFiles = latest ? await table.deletionFiles(latest) : new Map<string, Map<string, DeletionFile>>();
+  const indexEntries = latest ? await table.indexEntries(latest) : [];
   for (const g of groups.values()) {
+    const full = opts.full ?? false;
     const pick = pickCompaction(g.files, table.primaryKey, {
-      full: opts.full ?? false, trigger: table.options.compactionTrigger, maxLevel: table.options.numLevels - 1,
+      full, trigger: table.options.compactionTrigger, maxLevel, forceUpLevel0: table.options.batchScanSkipLevel0,
     });
-    if (!pick) continue;
-    tasks.push({
+    const vectors = dvFiles.get(`${g.partition}|${g.bucket}`);
+    if (!pick && !(full && vectors && vectors.size > 0)) continue;
+    const task: CompactTask = {
       tablePath: table.path,
       schemaJson,
       partition: g.partition,
       bucket: g.bucket,
       totalBuckets: table.totalBuckets,
       files: g.files,
-      outputLevel: pick.outputLevel,
-      dropRetractions: table.primaryKey && pick.outputLevel === table.options.numLevels - 1,
+      outputLevel: pick?.outputLevel ?? maxLevel,
+      dropRetractions: table.primaryKey && (pick?.outputLevel ?? maxLevel) === maxLevel,
       outputFileName: `${prefix}${n++}.parquet`,
       ...(opts.s3 ? { s3: opts.s3 } : {}),
-    });
+    };
+    if (dvTable) {
+      // lookup compaction: level 0 and the level below the last are merged, the last level gets vectors
+      const lookupFiles = full ? [] : g.files.filter((f) => f.level === maxLevel);
+      if (lookupFiles.length > 0) {
+        task.files = g.files.filter((f) => f.level < maxLevel);
+        task.outputLevel = maxLevel - 1;
+        task.dropRetractions = true;
+      }
+      task.dv = {
+        lookupFiles,
+        deletionFiles: Object.fromEntries(vectors ?? []),
+        indexEntries: indexEntries.filter((e) => e.partition === g.partition && e.bucket === g.bucket),
+        indexFileName: `index-${uuid}-${n}`,
+      };
+    }
+    tasks.push(task);
   }
   return tasks;
 }
@@ -97,9 +128,14 @@ export async function runCompactTask(task: CompactTask, fileIO?: FileIO): Promis
   const io = fileIO ?? fileIOFor(task.tablePath, task.s3);
   const schema = schemaFromJson(task.schemaJson, `compaction task of ${task.tablePath}`);
   const table = new FileStoreTable(io, task.tablePath, schema);
+  if (task.dv && task.dv.lookupFiles.length > 0) return runDvCompaction(table, task, task.files, task.dv);
   const files = [...task.files].sort((a, b) => a.minSequenceNumber - b.minSequenceNumber);
   const entries = files.map((file) => ({ kind: 0, partition: task.partition, bucket: task.bucket, totalBuckets: task.totalBuckets, file }));
-  const batches = await Promise.all(entries.map((e) => table.readDataFile(e)));
+  const dvs = task.dv?.deletionFiles ?? {};
+  const batches = await Promise.all(entries.map(async (e) => {
+    const d = dvs[e.file.fileName];
+    return table.readDataFile(e, d ? await table.deletionVector(d) : null);
+  }));
   let merged = concatBatches(batches);
   if (table.primaryKey) {
     merged = mergeByKey(table, merged, { ignoreDelete: table.options.ignoreDelete, keepRetractions: !task.dropRetractions });
@@ -110,6 +146,8 @@ export async function runCompactTask(task: CompactTask, fileIO?: FileIO): Promis
   const message: CommitMessage = {
     partition: task.partition, bucket: task.bucket, totalBuckets: task.totalBuckets, newFiles: [], compactBefore: task.files, compactAfter: [],
   };
+  // every file of the bucket was rewritten: its deletion vectors go with them
+  if (task.dv && task.dv.indexEntries.length > 0) message.deletedIndexFiles = task.dv.indexEntries;
   if (merged.rows.length > 0) {
     const { bytes, meta } = encodeDataFile(table.fileShape, merged, {
       fileName: task.outputFileName, level: task.outputLevel, fileSource: 1, compression: table.options.fileCompression,

@@ -13,7 +13,7 @@ import { concatBatches, mergeByKey } from './merge-reader.ts';
 export interface ChangeBatch {
   snapshotId: number;
   commitUser: string;
-  commitIdentifier: number;
+  commitIdentifier: bigint;
   rows: unknown[][];
   /** row kind per row: 0 +I, 1 -U, 2 +U, 3 -D */
   kinds: number[];

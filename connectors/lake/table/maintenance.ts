@@ -38,7 +38,10 @@ interface SnapshotFiles {
 async function filesOf(table: FileStoreTable, s: Snapshot): Promise<SnapshotFiles> {
   const manifests = new Set<string>([s.baseManifestList, s.deltaManifestList]);
   if (s.changelogManifestList) manifests.add(s.changelogManifestList);
+  if (s.indexManifest) manifests.add(s.indexManifest);
   const dataFiles = new Set<string>();
+  // deletion-vector index files count as data files of the snapshot (deleted with it when unused)
+  for (const e of await table.indexEntries(s)) dataFiles.add(joinPath(table.path, 'index', e.fileName));
   for (const m of await table.dataManifests(s)) manifests.add(m.fileName);
   for (const e of await table.liveEntries(s)) dataFiles.add(table.dataFilePath(e.partition, e.bucket, e.file.fileName));
   // files removed by this snapshot's own delta are still referenced by it (the previous snapshot uses them)

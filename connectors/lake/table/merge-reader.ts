@@ -31,7 +31,9 @@ export function concatBatches(batches: RecordBatchRows[]): KeyValueRecords {
 export function sortedOrder(table: FileStoreTable, kv: KeyValueRecords): Int32Array {
   const keyCmp = rowComparator(table.keyIndexes, table.keyTypes);
   const seqIdx = table.sequenceIndexes;
-  const seqCmp = seqIdx.length > 0 ? rowComparator(seqIdx, seqIdx.map((i) => table.schema.fields[i]!.type)) : null;
+  const byField = seqIdx.length > 0 ? rowComparator(seqIdx, seqIdx.map((i) => table.schema.fields[i]!.type)) : null;
+  // sequence.field.sort-order = descending: the smallest sequence field sorts last, so it wins
+  const seqCmp = byField && table.options.sequenceDescending ? (a: unknown[], b: unknown[]) => byField(b, a) : byField;
   const n = kv.rows.length;
   const { rows, seqs } = kv;
   const idx = table.keyIndexes;

@@ -22,6 +22,18 @@ export interface TableOptions {
   snapshotRetainMax: number;
   snapshotTimeRetainedMs: number;
   manifestMergeMinCount: number;
+  /** deletion-vectors.enabled: deletes and updates of older rows are kept as per-file deletion vectors. */
+  deletionVectors: boolean;
+  /**
+   * A batch scan reads only files above level 0 (Java's `batchScanSkipLevel0`): with deletion
+   * vectors (unless deletion-vectors.merge-on-read) and with the first-row merge engine, level-0
+   * files are not visible to batch reads until compaction moves them up.
+   */
+  batchScanSkipLevel0: boolean;
+  /** sequence.field.sort-order = descending: the smallest sequence field wins. */
+  sequenceDescending: boolean;
+  /** scan.fallback-branch: batch reads take partitions missing from this branch from that one. */
+  fallbackBranch: string | null;
   /** fields.<name>.<key> options, by field name. */
   fieldOptions: Map<string, Record<string, string>>;
 }
@@ -60,8 +72,19 @@ export function tableOptions(schema: TableSchema): TableOptions {
   if (!['deduplicate', 'partial-update', 'aggregation', 'first-row'].includes(engine)) {
     throw new ConfigError('merge-engine', `'${engine}' is not supported; use deduplicate, partial-update, aggregation or first-row`);
   }
-  const fileFormat = o['file.format'] ?? 'parquet';
-  if (fileFormat !== 'parquet') throw new ConfigError('file.format', `'${fileFormat}' is not supported by Weir; use parquet`);
+  const fileFormat = (o['file.format'] ?? 'parquet').toLowerCase();
+  if (fileFormat !== 'parquet' && fileFormat !== 'avro') {
+    throw new ConfigError('file.format', `'${fileFormat}' data files are not supported by Weir (no ORC reader for Node); Weir reads parquet and avro, writes parquet`);
+  }
+  const manifestFormat = (o['manifest.format'] ?? 'avro').toLowerCase();
+  if (manifestFormat !== 'avro') {
+    throw new ConfigError('manifest.format', `'${manifestFormat}' manifests are not supported by Weir (no ORC reader for Node); Weir reads tables with 'manifest.format' = 'avro' (Paimon's default)`);
+  }
+  for (const key of ['data-evolution.enabled', 'row-tracking.enabled']) {
+    if (bool(o, key, false)) {
+      throw new ConfigError(key, `'${key}' = 'true' (data evolution: files holding some columns, merged by row id) is not supported by Weir; read this table with Java Paimon`);
+    }
+  }
   const fieldOptions = new Map<string, Record<string, string>>();
   for (const [k, v] of Object.entries(o)) {
     const m = /^fields\.(.+)\.([a-z-]+(?:\.[a-z-]+)*)$/.exec(k);
@@ -72,6 +95,7 @@ export function tableOptions(schema: TableSchema): TableOptions {
     fieldOptions.set(name, opts);
   }
   const trigger = int(o, 'num-sorted-run.compaction-trigger', 5);
+  const deletionVectors = bool(o, 'deletion-vectors.enabled', false);
   return {
     bucket,
     mergeEngine: engine,
@@ -86,6 +110,10 @@ export function tableOptions(schema: TableSchema): TableOptions {
     snapshotRetainMax: int(o, 'snapshot.num-retained.max', 2147483647),
     snapshotTimeRetainedMs: parseDuration(o['snapshot.time-retained'] ?? '1 h', 'snapshot.time-retained'),
     manifestMergeMinCount: int(o, 'manifest.merge-min-count', 30),
+    deletionVectors,
+    batchScanSkipLevel0: isPk && ((deletionVectors && !bool(o, 'deletion-vectors.merge-on-read', false)) || engine === 'first-row'),
+    sequenceDescending: (o['sequence.field.sort-order'] ?? 'ascending').toLowerCase() === 'descending',
+    fallbackBranch: o['scan.fallback-branch'] ?? null,
     fieldOptions,
   };
 }

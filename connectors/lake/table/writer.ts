@@ -9,6 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { DataFileMeta } from '../format/manifest.ts';
+import type { IndexManifestEntry } from '../format/deletion-vectors.ts';
 import { encodeDataFile } from '../format/data-file.ts';
 import { BadRecordError } from '../errors.ts';
 import type { FileStoreTable } from './table.ts';
@@ -26,6 +27,10 @@ export interface CommitMessage {
   compactAfter: DataFileMeta[];
   /** Changelog files of the new data (changelog-producer input, or lookup once the committer added them). */
   changelogFiles?: DataFileMeta[];
+  /** Deletion-vector index files this compaction wrote (deletion-vector tables). */
+  newIndexFiles?: IndexManifestEntry[];
+  /** Index files of the bucket this compaction replaces. */
+  deletedIndexFiles?: IndexManifestEntry[];
 }
 
 interface BucketBuffer {

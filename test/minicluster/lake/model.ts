@@ -43,7 +43,7 @@ export async function snapshotSummaries(snapshots: SnapshotManager): Promise<Sna
   const out: SnapshotSummary[] = [];
   for (const id of await snapshots.listIds()) {
     const s = await snapshots.snapshot(id);
-    out.push({ id: s.id, commitUser: s.commitUser, commitIdentifier: s.commitIdentifier, commitKind: s.commitKind });
+    out.push({ id: s.id, commitUser: s.commitUser, commitIdentifier: Number(s.commitIdentifier), commitKind: s.commitKind });
   }
   return out;
 }

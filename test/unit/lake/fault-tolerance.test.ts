@@ -17,6 +17,24 @@ describe('lake sink exactly-once under failures', () => {
     await runSinkWorkload(new Catalog(tmp.dir, { io }), io);
   });
 
+  it('deletion-vector table: random workload, compactions write deletion vectors, failures at every commit step, matches the model', async () => {
+    const tmp = tempDir();
+    cleanups.push(tmp.cleanup);
+    const io = new FaultyFileIO(new LocalFileIO());
+    const cat = new Catalog(tmp.dir, { io });
+    const { compactions, compactionFailures } = await runSinkWorkload(cat, io, 40, { options: { 'deletion-vectors.enabled': 'true' }, compactEvery: 1 });
+    expect(compactions).toBeGreaterThanOrEqual(12); // every fault of the cycle once at least
+    expect(compactionFailures).toBeGreaterThan(0);
+    // compaction wrote deletion vectors instead of rewriting the last level
+    const t = await cat.getTable('db', 't');
+    let vectors = 0;
+    for (const id of await t.snapshots.listIds()) {
+      const s = await t.snapshots.snapshot(id);
+      if (s.commitKind === 'COMPACT') for (const e of await t.indexEntries(s)) vectors += e.ranges?.length ?? 0;
+    }
+    expect(vectors).toBeGreaterThan(0);
+  });
+
   it('a commit that failed after its snapshot landed is not committed again', async () => {
     const tmp = tempDir();
     cleanups.push(tmp.cleanup);

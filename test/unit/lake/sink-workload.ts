@@ -19,6 +19,7 @@ export class FaultyFileIO implements FileIO {
   get atomicCreate(): boolean { return this.inner.atomicCreate; }
   failNext(match: RegExp, after = false): void { this.rule = { match, after }; }
   get armed(): boolean { return this.rule !== null; }
+  disarm(): void { this.rule = null; }
   private async guard<R>(path: string, op: () => Promise<R>): Promise<R> {
     const rule = this.rule;
     if (!rule || !rule.match.test(path)) return op();
@@ -40,12 +41,29 @@ export class FaultyFileIO implements FileIO {
 
 type Op = { key: number; part: string; kind: number; row: unknown[] };
 
+export interface SinkWorkloadOptions {
+  /** extra table options, e.g. deletion-vectors.enabled */
+  options?: Record<string, string>;
+  /** compact every this many checkpoints (default 13) */
+  compactEvery?: number;
+}
+
 /** Runs `checkpoints` checkpoints into table db.t of the catalog (created here) and checks it. */
-export async function runSinkWorkload(cat: Catalog, io: FaultyFileIO, checkpoints = 40): Promise<void> {
+export async function runSinkWorkload(cat: Catalog, io: FaultyFileIO, checkpoints = 40, wopts: SinkWorkloadOptions = {}): Promise<{ compactions: number; compactionFailures: number }> {
   await cat.createTable('db', 't', {
     fields: [{ name: 'id', type: T.int() }, { name: 'part', type: T.string() }, { name: 'v', type: T.bigint() }, { name: 's', type: T.string() }],
-    primaryKeys: ['part', 'id'], partitionKeys: ['part'], options: { bucket: '3' },
+    primaryKeys: ['part', 'id'], partitionKeys: ['part'], options: { bucket: '3', ...(wopts.options ?? {}) },
   });
+  const compactEvery = wopts.compactEvery ?? 13;
+  let compactions = 0;
+  let compactionFailures = 0;
+  // every file of a compaction commit, in turn: data file, index file, manifest, index manifest, snapshot (before and after)
+  const compactionFaults: Array<[RegExp, boolean] | null> = [
+    null, [/\/bucket-\d+\/data-/, false], null, [/\/index\/index-/, false], null, [/\/manifest\/manifest-/, false],
+    null, [/\/manifest\/index-manifest-/, false], null, [/\/snapshot\/snapshot-\d+$/, false], null, [/\/snapshot\/snapshot-\d+$/, true],
+  ];
+  /** every level, merged on read: what the table holds whether or not batch reads see level 0 yet */
+  const readAll = async () => readTable(table, { allLevels: true });
   const open = async () => FileStoreTable.open(cat.tablePath('db', 't'), { io, lock: cat.lock });
     const random = rng(20261121);
     const commitUser = 'sink-job-1';
@@ -113,13 +131,33 @@ export async function runSinkWorkload(cat: Catalog, io: FaultyFileIO, checkpoint
         expect(e).toBeInstanceOf(InjectedFailure);
         await restart();
       }
-      if (checkpoint % 13 === 0) await compactTable(table);
+      if (checkpoint % compactEvery === 0) {
+        const fault = compactionFaults[compactions % compactionFaults.length];
+        compactions++;
+        if (fault) io.failNext(fault[0], fault[1]);
+        try {
+          await compactTable(table);
+        } catch (e) {
+          expect(e).toBeInstanceOf(InjectedFailure);
+          compactionFailures++;
+        }
+        io.disarm(); // a fault whose file this round did not write
+        if (pending.length === 0) {
+          // compacted (or not, after a failure): a batch read sees every row unless level-0 files wait
+          const live = await table.liveEntries((await table.snapshots.latest())!);
+          if (!table.options.batchScanSkipLevel0 || live.every((e) => e.file.level > 0)) {
+            expect(sortedText(await readTable(table))).toEqual(sortedText([...model.values()]));
+          }
+        }
+      }
       expect(io.armed).toBe(false);
       if (pending.length === 0) {
-        expect(sortedText(await readTable(table))).toEqual(sortedText([...model.values()]));
+        expect(sortedText(await readAll())).toEqual(sortedText([...model.values()]));
       }
     }
     await restart();
+    expect(sortedText(await readAll())).toEqual(sortedText([...model.values()]));
+    await compactTable(table);
     expect(sortedText(await readTable(table))).toEqual(sortedText([...model.values()]));
     // snapshot ids without gaps; each checkpoint of the sink committed at most once
     const ids = await table.snapshots.listIds();
@@ -127,10 +165,11 @@ export async function runSinkWorkload(cat: Catalog, io: FaultyFileIO, checkpoint
     const committed: number[] = [];
     for (const id of ids) {
       const s = await table.snapshots.snapshot(id);
-      if (s.commitUser === commitUser) committed.push(s.commitIdentifier);
+      if (s.commitUser === commitUser) committed.push(Number(s.commitIdentifier));
     }
     expect(new Set(committed).size).toBe(committed.length);
     expect(committed).toEqual([...committed].sort((a, b) => a - b));
     // every kind of failure happened
     expect(Object.values(failures).every((n) => n > 0)).toBe(true);
+    return { compactions, compactionFailures };
 }

@@ -33,7 +33,7 @@ export type PkWritesParams = {
   expireEvery?: number;
   /** The table's changelog-producer (default none). */
   changelogProducer?: 'input' | 'lookup';
-  /** More table options. */
+  /** More table options (e.g. deletion-vectors.enabled). */
   tableOptions?: Record<string, string>;
 };
 
