@@ -7,7 +7,7 @@
 //
 // Requests (one at a time, answered { id, ok, result } or { id, ok: false, message }):
 //   { op: 'commit', guardSql, steps }  BEGIN; skip (ROLLBACK) if guardSql counts > 0 (committed before);
-//        steps: { sql } | { append: { dir, file, types } } (a staged batch into the stage table); COMMIT
+//        steps: { sql } | { append: { dir, file, table, types, direct } } (a staged batch); COMMIT
 //   { op: 'run', sql }        a statement outside a commit (DDL of the commit log)
 //   { op: 'query', sql }      rows as JSON
 //   { op: 'publish', target } CHECKPOINT, copy the file beside target, fsync, rename into place
@@ -51,10 +51,14 @@ const APPEND = {
   JSON: (a, v) => a.appendVarchar(v),
 };
 
-/** Appends a staged batch (v8-serialized { rows, deleted, firstSeq }) to the temp stage table. */
-async function append({ dir, file, table, types }) {
+/**
+ * Appends a staged batch (v8-serialized { rows, deleted, firstSeq }) to the temp stage table (with
+ * its delete flags and sequence numbers), or straight to an append-only table (`direct`).
+ */
+async function append({ dir, file, table, types, direct, columns }) {
+  if (direct) await checkLayout(table, columns);
   const { rows, deleted, firstSeq } = deserialize(await readFile(path.join(dir, file)));
-  const appender = await conn.createAppender(table, 'main', 'temp');
+  const appender = direct ? await conn.createAppender(table) : await conn.createAppender(table, 'main', 'temp');
   const appends = types.map((t) => APPEND[t]);
   try {
     for (let r = 0; r < rows.length; r++) {
@@ -64,8 +68,10 @@ async function append({ dir, file, table, types }) {
         if (v === null || v === undefined) appender.appendNull();
         else appends[i](appender, v);
       }
-      appender.appendBoolean(deleted[r] === 1);
-      appender.appendBigInt(BigInt(firstSeq + r));
+      if (!direct) {
+        appender.appendBoolean(deleted[r] === 1);
+        appender.appendBigInt(BigInt(firstSeq + r));
+      }
       appender.endRow();
     }
     appender.flushSync();
@@ -73,6 +79,15 @@ async function append({ dir, file, table, types }) {
     appender.closeSync();
   }
   return rows.length;
+}
+
+/** The appender fills columns by position: the table must have exactly the stream's columns, in order. */
+async function checkLayout(table, columns) {
+  const r = await conn.runAndReadAll(`SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' AND table_name = '${table.replaceAll("'", "''")}' ORDER BY ordinal_position`);
+  const actual = r.getRows().map((x) => x[0]);
+  if (actual.join(',') !== columns.join(',')) {
+    throw new Error(`Catalog mismatch: table '${table}' has columns (${actual.join(', ')}), the stream has (${columns.join(', ')}); alter the table or write to a new one`);
+  }
 }
 
 async function commit({ guardSql, steps }) {
