@@ -40,33 +40,41 @@ async function connect() {
 }
 
 const APPEND = {
-  BOOLEAN: (a, v) => a.appendBoolean(v),
+  BOOLEAN: (a, v) => a.appendBoolean(v === 1),
   INTEGER: (a, v) => a.appendInteger(v),
   BIGINT: (a, v) => a.appendBigInt(v),
   DOUBLE: (a, v) => a.appendDouble(v),
   VARCHAR: (a, v) => a.appendVarchar(v),
-  TIMESTAMP: (a, v) => a.appendTimestamp(new DuckDBTimestampValue(BigInt(v.getTime()) * 1000n)),
+  TIMESTAMP: (a, v) => a.appendTimestamp(new DuckDBTimestampValue(BigInt(v) * 1000n)),
   DATE: (a, v) => a.appendVarchar(v),
   BLOB: (a, v) => a.appendBlob(v),
   JSON: (a, v) => a.appendVarchar(v),
 };
 
+/** The appender fills columns by position: the table must have exactly the stream's columns, in order. */
+async function checkLayout(table, columns) {
+  const r = await conn.runAndReadAll(`SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' AND table_name = '${table.replaceAll("'", "''")}' ORDER BY ordinal_position`);
+  const actual = r.getRows().map((x) => x[0]);
+  if (actual.join(',') !== columns.join(',')) {
+    throw new Error(`Catalog mismatch: table '${table}' has columns (${actual.join(', ')}), the stream has (${columns.join(', ')}); alter the table or write to a new one`);
+  }
+}
+
 /**
- * Appends a staged batch (v8-serialized { rows, deleted, firstSeq }) to the temp stage table (with
- * its delete flags and sequence numbers), or straight to an append-only table (`direct`).
+ * Appends a staged batch (v8-serialized columns, staging.ts) to the temp stage table (with its
+ * delete flags and sequence numbers), or straight to an append-only table (`direct`).
  */
-async function append({ dir, file, table, types, direct, columns }) {
-  if (direct) await checkLayout(table, columns);
-  const { rows, deleted, firstSeq } = deserialize(await readFile(path.join(dir, file)));
+async function append({ dir, file, table, types, direct, columns: names }) {
+  if (direct) await checkLayout(table, names);
+  const { count, columns, nulls, deleted, firstSeq } = deserialize(await readFile(path.join(dir, file)));
   const appender = direct ? await conn.createAppender(table) : await conn.createAppender(table, 'main', 'temp');
   const appends = types.map((t) => APPEND[t]);
   try {
-    for (let r = 0; r < rows.length; r++) {
-      const row = rows[r];
+    for (let r = 0; r < count; r++) {
       for (let i = 0; i < appends.length; i++) {
-        const v = row[i];
-        if (v === null || v === undefined) appender.appendNull();
-        else appends[i](appender, v);
+        const mask = nulls[i];
+        if (mask !== null && mask[r] === 1) appender.appendNull();
+        else appends[i](appender, columns[i][r]);
       }
       if (!direct) {
         appender.appendBoolean(deleted[r] === 1);
@@ -78,16 +86,7 @@ async function append({ dir, file, table, types, direct, columns }) {
   } finally {
     appender.closeSync();
   }
-  return rows.length;
-}
-
-/** The appender fills columns by position: the table must have exactly the stream's columns, in order. */
-async function checkLayout(table, columns) {
-  const r = await conn.runAndReadAll(`SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' AND table_name = '${table.replaceAll("'", "''")}' ORDER BY ordinal_position`);
-  const actual = r.getRows().map((x) => x[0]);
-  if (actual.join(',') !== columns.join(',')) {
-    throw new Error(`Catalog mismatch: table '${table}' has columns (${actual.join(', ')}), the stream has (${columns.join(', ')}); alter the table or write to a new one`);
-  }
+  return count;
 }
 
 async function commit({ guardSql, steps }) {
