@@ -141,4 +141,28 @@ describe('DuckDB sink', () => {
       expect(await readCopy(path.join(dir, 'db.read.duckdb'), q)).toEqual(expected);
     }
   });
+
+  it('a run restored from an older savepoint commits its own checkpoints, though their ids were used before', async () => {
+    const dir = path.join(root, 'savepoint');
+    const sink = sinkAt(dir);
+    const q = 'SELECT id, amount FROM orders ORDER BY id';
+    const copy = path.join(dir, 'olap.read.duckdb');
+    const first = await SinkHarness.open(sink);
+    await first.write([insert({ id: 1, customer: 'a', amount: 1 })]);
+    const savepoint = await first.checkpoint(2);
+    await first.complete(2);
+    await first.write([insert({ id: 2, customer: 'b', amount: 2 })]);
+    await first.checkpoint(3);
+    await first.complete(3);
+    await first.close();
+    expect(await readCopy(copy, q)).toEqual([['1', 1], ['2', 2]]);
+    // a new run from the savepoint numbers its checkpoints 3, 4, ... again; its changes must land
+    const second = await SinkHarness.open(sink, { restore: savepoint });
+    await second.write([updateAfter({ id: 2, customer: 'b', amount: 20 }), insert({ id: 3, customer: 'c', amount: 3 })]);
+    await second.checkpoint(3);
+    await second.complete(3);
+    await second.close();
+    expect(await readCopy(copy, q)).toEqual([['1', 1], ['2', 20], ['3', 3]]);
+    expect(await readCopy(copy, 'SELECT checkpoint_id FROM _weir_commits ORDER BY committed_at')).toEqual([['2'], ['3'], ['3']]);
+  });
 });
