@@ -46,7 +46,7 @@ export interface DuckDbCommitterSettings {
   sink: string;
 }
 
-type Step = { sql: string } | { append: { dir: string; file: string; table: string; types: string[] } };
+type Step = { sql: string } | { append: { dir: string; file: string; table: string; types: string[]; direct: boolean; columns?: string[] } };
 
 export class DuckDbCommitter implements Committer<OlapCommittable<string>> {
   private db!: DuckDbWriterProcess;
@@ -94,9 +94,15 @@ export class DuckDbCommitter implements Committer<OlapCommittable<string>> {
     };
     for (const item of c.items) {
       if (item.kind === 'rows') {
+        const types = schema.columns.map((col) => col.type);
+        if (schema.primaryKey.length === 0 && !types.includes('DATE')) {
+          // append-only: rows go straight into the table (nothing to fold or delete)
+          steps.push({ append: { dir: this.settings.stagingDir, file: item.batch, table: schema.table, types, direct: true, columns: schema.columns.map((col) => col.name) } });
+          continue;
+        }
         if (!staging) steps.push({ sql: createStageSql(schema) });
         staging = true;
-        steps.push({ append: { dir: this.settings.stagingDir, file: item.batch, table: STAGE_TABLE, types: schema.columns.map((col) => col.type) } });
+        steps.push({ append: { dir: this.settings.stagingDir, file: item.batch, table: STAGE_TABLE, types, direct: false } });
         continue;
       }
       endSegment();

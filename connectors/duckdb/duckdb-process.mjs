@@ -7,7 +7,7 @@
 //
 // Requests (one at a time, answered { id, ok, result } or { id, ok: false, message }):
 //   { op: 'commit', guardSql, steps }  BEGIN; skip (ROLLBACK) if guardSql counts > 0 (committed before);
-//        steps: { sql } | { append: { dir, file, types } } (a staged batch into the stage table); COMMIT
+//        steps: { sql } | { append: { dir, file, table, types, direct } } (a staged batch); COMMIT
 //   { op: 'run', sql }        a statement outside a commit (DDL of the commit log)
 //   { op: 'query', sql }      rows as JSON
 //   { op: 'publish', target } CHECKPOINT, copy the file beside target, fsync, rename into place
@@ -40,39 +40,53 @@ async function connect() {
 }
 
 const APPEND = {
-  BOOLEAN: (a, v) => a.appendBoolean(v),
+  BOOLEAN: (a, v) => a.appendBoolean(v === 1),
   INTEGER: (a, v) => a.appendInteger(v),
   BIGINT: (a, v) => a.appendBigInt(v),
   DOUBLE: (a, v) => a.appendDouble(v),
   VARCHAR: (a, v) => a.appendVarchar(v),
-  TIMESTAMP: (a, v) => a.appendTimestamp(new DuckDBTimestampValue(BigInt(v.getTime()) * 1000n)),
+  TIMESTAMP: (a, v) => a.appendTimestamp(new DuckDBTimestampValue(BigInt(v) * 1000n)),
   DATE: (a, v) => a.appendVarchar(v),
   BLOB: (a, v) => a.appendBlob(v),
   JSON: (a, v) => a.appendVarchar(v),
 };
 
-/** Appends a staged batch (v8-serialized { rows, deleted, firstSeq }) to the temp stage table. */
-async function append({ dir, file, table, types }) {
-  const { rows, deleted, firstSeq } = deserialize(await readFile(path.join(dir, file)));
-  const appender = await conn.createAppender(table, 'main', 'temp');
+/** The appender fills columns by position: the table must have exactly the stream's columns, in order. */
+async function checkLayout(table, columns) {
+  const r = await conn.runAndReadAll(`SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' AND table_name = '${table.replaceAll("'", "''")}' ORDER BY ordinal_position`);
+  const actual = r.getRows().map((x) => x[0]);
+  if (actual.join(',') !== columns.join(',')) {
+    throw new Error(`Catalog mismatch: table '${table}' has columns (${actual.join(', ')}), the stream has (${columns.join(', ')}); alter the table or write to a new one`);
+  }
+}
+
+/**
+ * Appends a staged batch (v8-serialized columns, staging.ts) to the temp stage table (with its
+ * delete flags and sequence numbers), or straight to an append-only table (`direct`).
+ */
+async function append({ dir, file, table, types, direct, columns: names }) {
+  if (direct) await checkLayout(table, names);
+  const { count, columns, nulls, deleted, firstSeq } = deserialize(await readFile(path.join(dir, file)));
+  const appender = direct ? await conn.createAppender(table) : await conn.createAppender(table, 'main', 'temp');
   const appends = types.map((t) => APPEND[t]);
   try {
-    for (let r = 0; r < rows.length; r++) {
-      const row = rows[r];
+    for (let r = 0; r < count; r++) {
       for (let i = 0; i < appends.length; i++) {
-        const v = row[i];
-        if (v === null || v === undefined) appender.appendNull();
-        else appends[i](appender, v);
+        const mask = nulls[i];
+        if (mask !== null && mask[r] === 1) appender.appendNull();
+        else appends[i](appender, columns[i][r]);
       }
-      appender.appendBoolean(deleted[r] === 1);
-      appender.appendBigInt(BigInt(firstSeq + r));
+      if (!direct) {
+        appender.appendBoolean(deleted[r] === 1);
+        appender.appendBigInt(BigInt(firstSeq + r));
+      }
       appender.endRow();
     }
     appender.flushSync();
   } finally {
     appender.closeSync();
   }
-  return rows.length;
+  return count;
 }
 
 async function commit({ guardSql, steps }) {

@@ -74,7 +74,7 @@ export function applyStageSql(schema: OlapTableSchema): string[] {
   const t = ident(schema.table);
   const cols = schema.columns.map((c) => ident(c.name));
   const values = schema.columns.map((c) => (c.type === 'DATE' ? `CAST(${ident(c.name)} AS DATE)` : ident(c.name)));
-  if (schema.primaryKey.length === 0) return [`INSERT INTO ${t} (${cols.join(', ')}) SELECT ${values.join(', ')} FROM ${STAGE_TABLE} ORDER BY _weir_seq`];
+  if (schema.primaryKey.length === 0) return [`INSERT INTO ${t} (${cols.join(', ')}) SELECT ${values.join(', ')} FROM ${STAGE_TABLE}`];
   const keys = schema.primaryKey.map(ident);
   const on = keys.map((k) => `${t}.${k} = s.${k}`).join(' AND ');
   return [

