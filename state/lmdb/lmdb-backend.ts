@@ -42,11 +42,12 @@ import type { KeyedStateHandle } from '../snapshot/keyed-state-handle.ts';
 import type { TimeDomain, Timer } from '../timers.ts';
 import { LmdbTimerService, type TimerStore } from './lmdb-timers.ts';
 import { WriteBatchBuilder } from './write-batch.ts';
-import { DELETED, type Layer, type PendingList, type PendingMap, type Stored, StateTable, type TimerLayer, encodeLayer, encodeTimerLayer } from './layers.ts';
+import { DELETED, type Layer, type PendingList, type Stored, StateTable, type TimerLayer, encodeLayer, encodeTimerLayer } from './layers.ts';
 import { TtlSweeper } from './ttl-sweep.ts';
 import { LmdbWriterClient } from './writer-client.ts';
 import { type CachedPoint, PointCache, defaultCacheEntries } from './point-cache.ts';
 import { snapshotCache } from './cache-snapshot.ts';
+import { CachedMap, type KnownEntry } from './map-cache.ts';
 import { serializerOf } from '../descriptors.ts';
 import { checkIn, copyIn, type StateSerializer } from '../value-serializer.ts';
 import { STATE_VALUE_ENCODING } from '../heap/heap-snapshot.ts';
@@ -230,7 +231,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
       t = new StateTable(name, kind, ttl, serializer);
       this.tables.set(name, t);
       if (ttl !== undefined) this.ttlTables.push(t);
-      if (kind !== 'list' && kind !== 'map') this.cache.register(t);
+      if (kind !== 'list') this.cache.register(t);
     }
     return t;
   }
@@ -343,6 +344,12 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
   /** Puts a dirty cache entry's value into the current layer (on eviction, snapshot and flush). */
   private writeBack(t: StateTable, e: CachedPoint, send: boolean): void {
     const l = this.layer(t);
+    if (t.kind === 'map') {
+      const n = (e.stored as CachedMap).writeBack(l, e.id, e.kg, e.key);
+      this.pending += n;
+      if (send && this.pending >= this.flushEvery) this.sendBatch();
+      return;
+    }
     const p = l.points.get(e.id);
     if (p !== undefined) {
       p.stored = e.stored;
@@ -516,123 +523,145 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
     });
   }
 
-  // ---- map state -----------------------------------------------------------------------------
+  // ---- map state (cached: map-cache.ts) -----------------------------------------------------
 
-  private pendingMap(t: StateTable): PendingMap {
-    const layer = this.layer(t);
-    let m = layer.maps.get(this.id);
-    if (m === undefined) {
-      m = { kg: this.keyGroup, key: this.key, cleared: false, puts: new Map() };
-      layer.maps.set(this.id, m);
-    }
-    return m;
+  /** The current key's cached map, created (knowing nothing yet) on a miss. */
+  private mapEntry(t: StateTable): CachedPoint {
+    const e = this.cachedPoint(t);
+    if (e !== undefined) return e;
+    const n = this.cache.insert(t, this.id, this.keyGroup, this.key, new CachedMap(false), false);
+    t.last = n;
+    t.lastEpoch = this.epoch;
+    return n;
   }
 
-  /** Unwraps a stored map value, or undefined if expired (then deletes it). */
+  /** A user key's value as the layers and LMDB hold it (DELETED when absent), TTL not applied. */
+  private mapStoredBelow(t: StateTable, uk: StateKey, ukId: KeyId): Stored | typeof DELETED {
+    for (let i = t.layers.length - 1; i >= 0; i--) {
+      const m = t.layers[i]!.maps.get(this.id);
+      if (m === undefined) continue;
+      this.readWork++;
+      const e = m.puts.get(ukId);
+      if (e !== undefined) return e.stored;
+      if (m.cleared) return DELETED;
+    }
+    this.readWork++;
+    const stored = this.db.get(pushKey(this.currentPrefix(t.name), uk));
+    return stored === undefined ? DELETED : stored;
+  }
+
+  /** The current key's whole map as the layers and LMDB hold it, in user-key order. */
+  private mapBelow(t: StateTable): [KeyId, StateKey, Stored][] {
+    const prefix = this.currentPrefix(t.name);
+    const at = prefix.length;
+    const found: [KeyId, StateKey, Stored][] = [];
+    for (const { key, value } of this.db.getRange(prefixRange(prefix))) {
+      const uk = readKey(key as unknown[], at)[0];
+      found.push([keyId(uk), uk, value]);
+    }
+    this.readWork += found.length;
+    if (!t.layers.some((l) => l.maps.has(this.id))) return found;
+    // Replay the buffered layers over LMDB's entries, then order by user key.
+    const merged = new Map<KeyId, [KeyId, StateKey, Stored]>();
+    for (const e of found) merged.set(e[0], e);
+    for (const layer of t.layers) {
+      const m = layer.maps.get(this.id);
+      if (m === undefined) continue;
+      if (m.cleared) merged.clear();
+      this.readWork += m.puts.size;
+      for (const [id, e] of m.puts) {
+        if (e.stored === DELETED) merged.delete(id);
+        else merged.set(id, [id, e.uk, e.stored]);
+      }
+    }
+    return [...merged.values()].sort((x, y) => compareKeys(x[1], y[1]));
+  }
+
+  /** Writes a user key of the current key's map (DELETED removes it). */
+  private mapWrite(t: StateTable, uk: StateKey, stored: Stored | typeof DELETED): void {
+    const e = this.mapEntry(t);
+    const cm = e.stored as CachedMap;
+    cm.write(keyId(uk), uk, stored);
+    this.mapChanged(e, cm);
+  }
+
+  private mapChanged(e: CachedPoint, cm: CachedMap): void {
+    if (!e.dirty) this.cache.markDirty(e);
+    this.cache.reweigh(e, 1 + cm.known.size);
+    this.tick();
+  }
+
+  /** Unwraps a stored map value (TTL), or undefined if expired (then removes it). */
   private liveMapValue(t: StateTable, uk: StateKey, stored: Stored): unknown {
     const ttl = t.ttl;
     if (ttl === undefined) return stored;
     const w = stored as [number, unknown];
     const now = this.clock.now();
     if (w[0] <= now) {
-      this.putMapStored(t, uk, DELETED);
+      this.mapWrite(t, uk, DELETED);
       return undefined;
     }
-    if (ttl.update === 'on-read-and-write') this.putMapStored(t, uk, [now + ttl.ttlMs, w[1]]);
+    if (ttl.update === 'on-read-and-write') this.mapWrite(t, uk, [now + ttl.ttlMs, w[1]]);
     return w[1];
   }
 
-  private putMapStored(t: StateTable, uk: StateKey, stored: Stored | typeof DELETED): void {
-    const m = this.pendingMap(t);
-    const id = keyId(uk);
-    const e = m.puts.get(id);
-    if (e !== undefined) e.stored = stored;
-    else {
-      m.puts.set(id, { uk, stored });
-      this.noteWrite();
+  private mapGet(t: StateTable, uk: StateKey): unknown {
+    const e = this.mapEntry(t);
+    const cm = e.stored as CachedMap;
+    const ukId = keyId(uk);
+    let k = cm.known.get(ukId);
+    if (k === undefined) {
+      if (cm.complete) return undefined;
+      cm.learn(ukId, uk, this.mapStoredBelow(t, uk, ukId));
+      k = cm.known.get(ukId)!;
+      this.cache.reweigh(e, 1 + cm.known.size);
     }
+    const stored = k.stored;
+    if (stored === DELETED) return undefined;
+    const v = this.liveMapValue(t, uk, stored);
+    // The cached object is the state's own: hand out a copy.
+    return v === undefined ? undefined : t.serializer.copy(v);
   }
 
-  private mapGet(t: StateTable, uk: StateKey): unknown {
-    const ukId = keyId(uk);
-    let stored: Stored = undefined;
-    let found = false;
-    for (let i = t.layers.length - 1; i >= 0 && !found; i--) {
-      const m = t.layers[i]!.maps.get(this.id);
-      if (m === undefined) continue;
-      const e = m.puts.get(ukId);
-      if (e !== undefined) {
-        if (e.stored === DELETED) return undefined;
-        stored = t.copyStored(e.stored); // the buffered object is the state's own
-        found = true;
-      } else if (m.cleared) return undefined;
+  /** The current key's cached map, complete and in user-key order. */
+  private completeMap(t: StateTable): CachedMap {
+    const e = this.mapEntry(t);
+    const cm = e.stored as CachedMap;
+    if (!cm.complete) {
+      cm.complete_(this.mapBelow(t));
+      this.cache.reweigh(e, 1 + cm.known.size);
     }
-    if (!found) {
-      this.readWork++;
-      stored = this.db.get(pushKey(this.currentPrefix(t.name), uk));
-      if (stored === undefined) return undefined;
-    }
-    return this.liveMapValue(t, uk, stored);
+    cm.sort();
+    return cm;
   }
 
   /** Live entries of the current key's map, in user-key order. */
   private *mapEntries(t: StateTable): IterableIterator<[StateKey, unknown]> {
-    const prefix = this.currentPrefix(t.name);
-    const at = prefix.length;
-    const buffered = t.layers.some((l) => l.maps.has(this.id));
-    const found: [StateKey, Stored][] = [];
-    for (const { key, value } of this.db.getRange(prefixRange(prefix))) found.push([readKey(key as unknown[], at)[0], value]);
-    this.readWork += found.length;
-    let entries = found;
-    if (buffered) {
-      // Replay the buffered layers over LMDB's entries, then order by user key.
-      const merged = new Map<KeyId, [StateKey, Stored]>();
-      for (const e of found) merged.set(keyId(e[0]), e);
-      for (const layer of t.layers) {
-        const m = layer.maps.get(this.id);
-        if (m === undefined) continue;
-        if (m.cleared) merged.clear();
-        this.readWork += m.puts.size;
-        for (const [id, e] of m.puts) {
-          if (e.stored === DELETED) merged.delete(id);
-          else merged.set(id, [e.uk, t.copyStored(e.stored)]); // the buffered object is the state's own
-        }
-      }
-      entries = [...merged.values()].sort((a, b) => compareKeys(a[0], b[0]));
-    }
+    const cm = this.completeMap(t);
+    const entries: [StateKey, Stored][] = [];
+    for (const e of cm.known.values()) if (e.stored !== DELETED) entries.push([e.uk, e.stored]);
+    const ser = t.serializer;
     for (const [uk, s] of entries) {
       const v = this.liveMapValue(t, uk, s);
-      if (v !== undefined) yield [uk, v];
+      if (v !== undefined) yield [uk, ser.copy(v)];
     }
   }
 
   /**
-   * Stops at the first live entry instead of reading the whole map: the buffered writes newest
-   * first (a live put answers at once; a clear ends the search), then LMDB's entries that no
-   * buffered write replaces. Called per record by operators that keep a map per key (a window's
-   * accumulators), so it must not cost the size of the map: merging and sorting every entry here
-   * made Nexmark q5 on LMDB quadratic (2k events/s at p1).
+   * Called per record by operators that keep a map per key (a window's accumulators), so it must
+   * not cost the size of the map: a present user key the cache knows answers at once (merging and
+   * sorting the whole map here made Nexmark q5 on LMDB quadratic, 2k events/s at p1).
    */
   private mapIsEmpty(t: StateTable): boolean {
-    let replaced: Set<KeyId> | undefined;
-    for (let i = t.layers.length - 1; i >= 0; i--) {
-      const m = t.layers[i]!.maps.get(this.id);
-      if (m === undefined) continue;
-      for (const [id, e] of m.puts) {
-        this.readWork++;
-        if (replaced?.has(id)) continue;
-        if (e.stored !== DELETED && this.liveMapValue(t, e.uk, e.stored) !== undefined) return false;
-        (replaced ??= new Set()).add(id);
-      }
-      if (m.cleared) return true;
-    }
-    const prefix = this.currentPrefix(t.name);
-    for (const { key, value } of this.db.getRange(prefixRange(prefix))) {
-      this.readWork++;
-      const uk = readKey(key as unknown[], prefix.length)[0];
-      if (replaced !== undefined && replaced.has(keyId(uk))) continue;
-      if (this.liveMapValue(t, uk, value) !== undefined) return false;
-    }
+    const e = this.mapEntry(t);
+    let cm = e.stored as CachedMap;
+    if (cm.present > 0 && t.ttl === undefined) return false;
+    if (!cm.complete) cm = this.completeMap(t);
+    if (cm.present === 0) return true;
+    if (t.ttl === undefined) return false;
+    const present: KnownEntry[] = [];
+    for (const k of cm.known.values()) if (k.stored !== DELETED) present.push(k);
+    for (const k of present) if (this.liveMapValue(t, k.uk, k.stored) !== undefined) return false;
     return true;
   }
 
@@ -646,9 +675,9 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
         get: (k: UK) => this.mapGet(t, k) as UV | undefined,
         put: (k: UK, v: UV) => {
           const c = copyIn(ser, v, uid, d.name);
-          this.putMapStored(t, k, t.ttl === undefined ? c : [this.clock.now() + t.ttl.ttlMs, c]);
+          this.mapWrite(t, k, t.ttl === undefined ? c : [this.clock.now() + t.ttl.ttlMs, c]);
         },
-        remove: (k: UK) => this.putMapStored(t, k, DELETED),
+        remove: (k: UK) => this.mapWrite(t, k, DELETED),
         contains: (k: UK) => this.mapGet(t, k) !== undefined,
         entries: () => this.mapEntries(t) as IterableIterator<[UK, UV]>,
         keys: function* () {
@@ -656,10 +685,10 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
         },
         isEmpty: () => this.mapIsEmpty(t),
         clear: () => {
-          const m = this.pendingMap(t);
-          m.cleared = true;
-          m.puts.clear();
-          this.noteWrite();
+          const e = this.mapEntry(t);
+          const cm = e.stored as CachedMap;
+          cm.clear();
+          this.mapChanged(e, cm);
         },
       };
     });
@@ -752,7 +781,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
       keyGroupRange: { ...this.keyGroupRange },
       nextListSeq: this.nextSeq,
     };
-    if (this.gen === 1 && this.pending === 0 && this.cache.size <= this.maxDirty) {
+    if (this.gen === 1 && this.pending === 0 && this.cache.size <= this.maxDirty && this.noCachedMaps()) {
       // Nothing was ever sent to LMDB and nothing is buffered: the cache is the whole state.
       const snap = snapshotCache(this.tables.values(), this.keyGroupRange, this.clock.now(), (v) => this.encoder.encode(v));
       this.cacheSnapshots++;
@@ -766,6 +795,11 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
     const ttlNames = [...this.tables.values()].filter((t) => t.ttl !== undefined).map((t) => t.name);
     const stream = this.writer.snapshot({ ...this.keyGroupRange }, ttlNames, this.clock.now());
     return writeKeyedSnapshotChunks(storage, base, stream.chunks, stream.blocks, scope);
+  }
+
+  private noCachedMaps(): boolean {
+    for (const t of this.tables.values()) if (t.kind === 'map' && t.cache.size > 0) return false;
+    return true;
   }
 
   /** Loads the owned key groups of `handles` (from any backend and parallelism). */

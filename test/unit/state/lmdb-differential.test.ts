@@ -31,7 +31,10 @@ const m = mapState<number, number>('m');
 
 function view(b: KeyedStateBackend, key: number): unknown {
   at(b, key);
-  return { v: b.getValueState(v).value(), l: b.getListState(l).get(), m: [...b.getMapState(m).entries()] };
+  const ms = b.getMapState(m);
+  // get and isEmpty before entries: the LMDB cache answers them before it knows the whole map
+  const probe = { m3: ms.get(3), has5: ms.contains(5), empty: ms.isEmpty() };
+  return { v: b.getValueState(v).value(), l: b.getListState(l).get(), ...probe, m: [...ms.entries()], keys: [...ms.keys()] };
 }
 
 function step(b: KeyedStateBackend, op: number, key: number, x: number): void {
@@ -48,7 +51,7 @@ function step(b: KeyedStateBackend, op: number, key: number, x: number): void {
   }
 }
 
-for (const [flushEvery, cacheEntries] of [[1, undefined], [3, undefined], [50, undefined], [1, 2], [3, 5]] as const) {
+for (const [flushEvery, cacheEntries] of [[1, undefined], [3, undefined], [50, undefined], [1, 2], [3, 5], [7, 20]] as const) {
   it(`matches the heap backend under random operations (batches of ${flushEvery}, cache ${cacheEntries ?? 'default'})`, async () => {
     const random = rng(42 + flushEvery + (cacheEntries ?? 0));
     const lmdb = await fx.open('lmdb', { flushEvery, ...(cacheEntries ? { cacheEntries } : {}) });

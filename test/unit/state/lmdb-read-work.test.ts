@@ -69,3 +69,15 @@ it('isEmpty sees deletes and clears buffered over LMDB entries', async () => {
   expect(m.isEmpty()).toBe(true);
   expect([...m.entries()]).toEqual([]);
 });
+
+it('a hot key of a map state reads LMDB once per user key between checkpoints, and writes nothing until one', async () => {
+  const b = (await fx.open('lmdb', { flushEvery: 64 })) as LmdbKeyedStateBackend;
+  const m = b.getMapState(counts);
+  at(b, 'hot');
+  for (let i = 0; i < 5000; i++) m.put(i % 10, (m.get(i % 10) ?? 0) + 1);
+  expect(b.readWork).toBe(10); // the first get of each user key
+  expect((b as unknown as { gen: number; pending: number }).gen).toBe(1); // nothing sent to LMDB
+  const restored = (await fx.open('lmdb', { restore: [await b.snapshot(1)] })) as LmdbKeyedStateBackend;
+  at(restored, 'hot');
+  expect([...restored.getMapState(counts).entries()]).toEqual(Array.from({ length: 10 }, (_, k) => [k, 500]));
+});
