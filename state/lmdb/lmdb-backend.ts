@@ -53,6 +53,8 @@ import { checkIn, copyIn, type StateSerializer } from '../value-serializer.ts';
 import { STATE_VALUE_ENCODING } from '../heap/heap-snapshot.ts';
 
 const MAX_IN_FLIGHT = 2;
+/** A map state of at most this many entries in LMDB is loaded whole when its key is cached. */
+const SMALL_MAP = 64;
 /** Dirty cache entries allowed, in batches of flushEvery (see tick). */
 const MAX_DIRTY_BATCHES = 2;
 /** Entries of TTL states the background sweep looks at per batch sent. */
@@ -212,6 +214,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
   /** Puts every dirty cached value into the current layer (one batch, however many). */
   private writeBackAll(): void {
     this.cache.writeBackAll((t, e) => this.writeBack(t, e, false));
+    this.timers.saveAll();
   }
 
   /** Sends the buffer and waits until LMDB holds every write made so far. */
@@ -529,7 +532,15 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
   private mapEntry(t: StateTable): CachedPoint {
     const e = this.cachedPoint(t);
     if (e !== undefined) return e;
-    const n = this.cache.insert(t, this.id, this.keyGroup, this.key, new CachedMap(false), false);
+    // A small map is loaded whole at once (one range scan): then user keys it does not have (a
+    // window's next pane, a join's next timestamp) are answered without reading LMDB.
+    const cm = new CachedMap(false);
+    const prefix = this.currentPrefix(t.name);
+    let small = 0;
+    for (const _ of this.db.getKeys({ ...prefixRange(prefix), limit: SMALL_MAP + 1 } as never)) small++;
+    this.readWork += small;
+    if (small <= SMALL_MAP) cm.complete_(this.mapBelow(t));
+    const n = this.cache.insert(t, this.id, this.keyGroup, this.key, cm, false, 1 + cm.known.size);
     t.last = n;
     t.lastEpoch = this.epoch;
     return n;
@@ -781,7 +792,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
       keyGroupRange: { ...this.keyGroupRange },
       nextListSeq: this.nextSeq,
     };
-    if (this.gen === 1 && this.pending === 0 && this.cache.size <= this.maxDirty && this.noCachedMaps()) {
+    if (this.gen === 1 && this.pending === 0 && this.cache.size <= this.maxDirty && this.noCachedMaps() && this.timers.unsavedCount() === 0) {
       // Nothing was ever sent to LMDB and nothing is buffered: the cache is the whole state.
       const snap = snapshotCache(this.tables.values(), this.keyGroupRange, this.clock.now(), (v) => this.encoder.encode(v));
       this.cacheSnapshots++;
