@@ -42,12 +42,13 @@ import type { KeyedStateHandle } from '../snapshot/keyed-state-handle.ts';
 import type { TimeDomain, Timer } from '../timers.ts';
 import { LmdbTimerService, type TimerStore } from './lmdb-timers.ts';
 import { WriteBatchBuilder } from './write-batch.ts';
-import { DELETED, type Layer, type PendingList, type Stored, StateTable, type TimerLayer, encodeLayer, encodeTimerLayer } from './layers.ts';
+import { DELETED, type Layer, type Stored, StateTable, type TimerLayer, encodeLayer, encodeTimerLayer } from './layers.ts';
 import { TtlSweeper } from './ttl-sweep.ts';
 import { LmdbWriterClient } from './writer-client.ts';
 import { type CachedPoint, PointCache, defaultCacheEntries } from './point-cache.ts';
 import { snapshotCache } from './cache-snapshot.ts';
 import { CachedMap, type KnownEntry } from './map-cache.ts';
+import { CachedList } from './list-cache.ts';
 import { serializerOf } from '../descriptors.ts';
 import { checkIn, copyIn, type StateSerializer } from '../value-serializer.ts';
 import { STATE_VALUE_ENCODING } from '../heap/heap-snapshot.ts';
@@ -234,7 +235,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
       t = new StateTable(name, kind, ttl, serializer);
       this.tables.set(name, t);
       if (ttl !== undefined) this.ttlTables.push(t);
-      if (kind !== 'list') this.cache.register(t);
+      this.cache.register(t);
     }
     return t;
   }
@@ -347,8 +348,8 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
   /** Puts a dirty cache entry's value into the current layer (on eviction, snapshot and flush). */
   private writeBack(t: StateTable, e: CachedPoint, send: boolean): void {
     const l = this.layer(t);
-    if (t.kind === 'map') {
-      const n = (e.stored as CachedMap).writeBack(l, e.id, e.kg, e.key);
+    if (t.kind === 'map' || t.kind === 'list') {
+      const n = t.kind === 'map' ? (e.stored as CachedMap).writeBack(l, e.id, e.kg, e.key) : (e.stored as CachedList).writeBack(l, e.id, e.kg, e.key);
       this.pending += n;
       if (send && this.pending >= this.flushEvery) this.sendBatch();
       return;
@@ -425,32 +426,35 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
 
   // ---- list state ----------------------------------------------------------------------------
 
-  private pendingList(t: StateTable, cleared: boolean): PendingList {
-    const layer = this.layer(t);
-    let l = layer.lists.get(this.id);
-    if (l === undefined) {
-      l = { kg: this.keyGroup, key: this.key, cleared, seqs: [], added: [] };
-      layer.lists.set(this.id, l);
-    } else if (cleared) {
-      l.cleared = true;
-      l.seqs.length = 0;
-      l.added.length = 0;
-    }
-    return l;
+  /** The current key's cached list, created (knowing nothing below) on a miss. */
+  private listEntry(t: StateTable): CachedPoint {
+    const e = this.cachedPoint(t);
+    if (e !== undefined) return e;
+    const n = this.cache.insert(t, this.id, this.keyGroup, this.key, new CachedList(false), false);
+    t.last = n;
+    t.lastEpoch = this.epoch;
+    return n;
   }
 
-  private appendStored(t: StateTable, stored: Stored): void {
-    // Looked up each time: a batch sent in noteWrite starts a new layer.
-    const l = this.pendingList(t, false);
-    l.seqs.push(this.nextSeq++);
-    l.added.push(stored);
-    this.noteWrite();
+  private listChanged(e: CachedPoint, cl: CachedList): void {
+    if (!e.dirty) this.cache.markDirty(e);
+    this.cache.reweigh(e, 1 + cl.elems.length);
+    this.tick();
+  }
+
+  private listAdd(t: StateTable, stored: readonly Stored[], clear: boolean): void {
+    const e = this.listEntry(t);
+    const cl = e.stored as CachedList;
+    if (clear) cl.clear();
+    for (const s of stored) cl.add(s, this.nextSeq++);
+    this.listChanged(e, cl);
   }
 
   /**
-   * LMDB's elements with every buffered layer replayed on top, oldest first. Replaying a layer
-   * LMDB already holds changes nothing: a clear starts over and re-adds, an element whose seq is
-   * not above the last one present is already there (seqs only grow).
+   * The elements the layers and LMDB hold for the current key, oldest first: LMDB's with every
+   * buffered layer replayed on top. Replaying a layer LMDB already holds changes nothing: a clear
+   * starts over and re-adds, an element whose seq is not above the last one present is already
+   * there (seqs only grow).
    */
   private listStored(t: StateTable): Stored[] {
     const seqs: number[] = [];
@@ -472,26 +476,31 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
         const s = l.seqs[i]!;
         if (seqs.length > 0 && s <= seqs[seqs.length - 1]!) continue;
         seqs.push(s);
-        // Buffered values are the state's own objects (LMDB's are decoded fresh): hand out copies.
-        stored.push(t.copyStored(l.added[i]));
+        stored.push(l.added[i]);
       }
     }
     return stored;
   }
 
   private readList(t: StateTable): unknown[] {
-    const stored = this.listStored(t);
+    const e = this.listEntry(t);
+    const cl = e.stored as CachedList;
+    if (!cl.complete) {
+      cl.load(this.listStored(t));
+      this.cache.reweigh(e, 1 + cl.elems.length);
+    }
+    const stored = cl.elems;
     const ttl = t.ttl;
-    if (ttl === undefined) return stored;
+    const ser = t.serializer;
+    // The cached elements are the state's own: hand out copies.
+    if (ttl === undefined) return stored.map((v) => ser.copy(v));
     const now = this.clock.now();
     const live = stored.filter((s) => (s as [number, unknown])[0] > now);
-    const values = live.map((s) => (s as [number, unknown])[1]);
+    const values = live.map((s) => ser.copy((s as [number, unknown])[1]));
     const refresh = ttl.update === 'on-read-and-write';
     if ((live.length < stored.length || refresh) && stored.length > 0) {
       // Rewrite: drop expired elements (and restart the clock of the others on read-and-write).
-      this.pendingList(t, true);
-      this.noteWrite();
-      for (let i = 0; i < live.length; i++) this.appendStored(t, refresh ? [now + ttl.ttlMs, values[i]] : live[i]);
+      this.listAdd(t, refresh ? live.map((s) => [now + ttl.ttlMs, (s as [number, unknown])[1]]) : live, true);
     }
     return values;
   }
@@ -505,23 +514,13 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
         const c = copyIn(ser, v, uid, d.name);
         return t.ttl === undefined ? c : [this.clock.now() + t.ttl.ttlMs, c];
       };
-      const clear = (): void => {
-        this.pendingList(t, true);
-        this.noteWrite();
-      };
       return {
         get: () => this.readList(t) as T[],
-        add: (v: T) => this.appendStored(t, wrap(v)),
-        addAll: (vs: readonly T[]) => {
-          const stored = vs.map(wrap);
-          for (const s of stored) this.appendStored(t, s);
-        },
-        update: (vs: readonly T[]) => {
-          const stored = vs.map(wrap); // all checked before the list changes
-          clear();
-          for (const s of stored) this.appendStored(t, s);
-        },
-        clear,
+        add: (v: T) => this.listAdd(t, [wrap(v)], false),
+        addAll: (vs: readonly T[]) => this.listAdd(t, vs.map(wrap), false),
+        // all checked before the list changes
+        update: (vs: readonly T[]) => this.listAdd(t, vs.map(wrap), true),
+        clear: () => this.listAdd(t, [], true),
       };
     });
   }
@@ -792,7 +791,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
       keyGroupRange: { ...this.keyGroupRange },
       nextListSeq: this.nextSeq,
     };
-    if (this.gen === 1 && this.pending === 0 && this.cache.size <= this.maxDirty && this.noCachedMaps() && this.timers.unsavedCount() === 0) {
+    if (this.gen === 1 && this.pending === 0 && this.cache.size <= this.maxDirty && this.noCachedCollections() && this.timers.unsavedCount() === 0) {
       // Nothing was ever sent to LMDB and nothing is buffered: the cache is the whole state.
       const snap = snapshotCache(this.tables.values(), this.keyGroupRange, this.clock.now(), (v) => this.encoder.encode(v));
       this.cacheSnapshots++;
@@ -808,8 +807,8 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
     return writeKeyedSnapshotChunks(storage, base, stream.chunks, stream.blocks, scope);
   }
 
-  private noCachedMaps(): boolean {
-    for (const t of this.tables.values()) if (t.kind === 'map' && t.cache.size > 0) return false;
+  private noCachedCollections(): boolean {
+    for (const t of this.tables.values()) if ((t.kind === 'map' || t.kind === 'list') && t.cache.size > 0) return false;
     return true;
   }
 

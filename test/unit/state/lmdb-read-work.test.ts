@@ -4,7 +4,7 @@
  * MapState.isEmpty() merged and sorted the whole map of the current key on every record.
  */
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { type LmdbKeyedStateBackend, mapState } from '../../../state/index.ts';
+import { type LmdbKeyedStateBackend, listState, mapState } from '../../../state/index.ts';
 import { type Fixture, at, makeFixture } from './helpers.ts';
 
 let fx: Fixture;
@@ -80,4 +80,25 @@ it('a hot key of a map state reads LMDB once per user key between checkpoints, a
   const restored = (await fx.open('lmdb', { restore: [await b.snapshot(1)] })) as LmdbKeyedStateBackend;
   at(restored, 'hot');
   expect([...restored.getMapState(counts).entries()]).toEqual(Array.from({ length: 10 }, (_, k) => [k, 500]));
+});
+
+it('a list state is appended to without reading it, and read from LMDB once per key between checkpoints', async () => {
+  const b = (await fx.open('lmdb', { flushEvery: 64 })) as LmdbKeyedStateBackend;
+  const l = b.getListState(listState<number>('l'));
+  for (let i = 0; i < 3000; i++) {
+    at(b, i % 3);
+    l.add(i);
+  }
+  expect(b.readWork).toBe(0);
+  for (let k = 0; k < 3; k++) {
+    at(b, k);
+    for (let r = 0; r < 10; r++) expect(l.get()).toHaveLength(1000);
+  }
+  expect(b.readWork).toBe(0); // the first get scans an empty range: nothing was ever written below
+  expect((b as unknown as { gen: number }).gen).toBe(1);
+  const restored = (await fx.open('lmdb', { restore: [await b.snapshot(1)] })) as LmdbKeyedStateBackend;
+  const rl = restored.getListState(listState<number>('l'));
+  at(restored, 1);
+  for (let r = 0; r < 10; r++) expect(rl.get()).toEqual(Array.from({ length: 1000 }, (_, i) => 3 * i + 1));
+  expect(restored.readWork).toBe(1000); // one range scan, then the cache
 });
