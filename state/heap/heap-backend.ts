@@ -184,7 +184,15 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
       const uid = this.operatorUid;
       type Inner = Map<KeyId, [UK, UV]>;
       const inner = (): Inner | undefined => this.read(table, d.ttl)?.value as Inner | undefined;
-      const sorted = (): [UK, UV][] => [...(inner()?.values() ?? [])].sort((a, b) => compareKeys(a[0], b[0]));
+      // In user-key order, as LMDB iterates. A map whose user keys were put in increasing order
+      // (window ends, timestamps) is in order already and is not sorted; another is sorted in
+      // place once, at its next entries() (mapOrder below).
+      const sorted = (): Iterable<[UK, UV]> => {
+        const m = inner();
+        if (m === undefined) return [];
+        if (mapOrder.get(m)?.sorted !== true) sortInPlace(m);
+        return m.values();
+      };
       return {
         get: (k: UK) => {
           const e = inner()?.get(keyId(k));
@@ -193,7 +201,9 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
         put: (k: UK, v: UV) => {
           const c = copyIn(ser, v, uid, d.name);
           const m = inner() ?? new Map<KeyId, [UK, UV]>();
-          m.set(keyId(k), [k, c]);
+          const id = keyId(k);
+          if (!m.has(id)) noteNewKey(m, k);
+          m.set(id, [k, c]);
           this.write(table, d.ttl, m);
         },
         remove: (k: UK) => {
@@ -203,8 +213,8 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
           if (m.size === 0) table.delete(this.id);
         },
         contains: (k: UK) => inner()?.has(keyId(k)) ?? false,
-        entries: () => sorted().map(([k, v]): [UK, UV] => [k, ser.copy(v)])[Symbol.iterator](),
-        keys: () => sorted().map(([k]) => k)[Symbol.iterator](),
+        entries: () => Array.from(sorted(), ([k, v]): [UK, UV] => [k, ser.copy(v)])[Symbol.iterator](),
+        keys: () => Array.from(sorted(), ([k]) => k)[Symbol.iterator](),
         isEmpty: () => (inner()?.size ?? 0) === 0,
         clear: () => void table.delete(this.id),
       };
@@ -328,4 +338,26 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
     this.tables.clear();
     this.restored.clear();
   }
+}
+
+/** Whether a map state's Map iterates in user-key order, and its greatest user key. */
+const mapOrder = new WeakMap<Map<KeyId, [StateKey, unknown]>, { sorted: boolean; last: StateKey | undefined }>();
+
+function noteNewKey(m: Map<KeyId, [StateKey, unknown]>, k: StateKey): void {
+  const o = mapOrder.get(m);
+  if (o === undefined) {
+    // A new Map (or one restored from a snapshot, whose order is not known): sorted only if empty.
+    mapOrder.set(m, { sorted: m.size === 0, last: k });
+    return;
+  }
+  if (!o.sorted) return;
+  if (o.last === undefined || compareKeys(k, o.last) > 0) o.last = k;
+  else o.sorted = false;
+}
+
+function sortInPlace(m: Map<KeyId, [StateKey, unknown]>): void {
+  const es = [...m.entries()].sort((a, b) => compareKeys(a[1][0], b[1][0]));
+  m.clear();
+  for (const [id, e] of es) m.set(id, e);
+  mapOrder.set(m, { sorted: true, last: es.length > 0 ? es[es.length - 1]![1][0] : undefined });
 }

@@ -6,6 +6,10 @@
  * above the bound only writes it to the store; when `mem` runs dry below the time asked for, the
  * next `INDEX_SIZE` timers are loaded by a k-way merge over the key groups' ordered timer ranges.
  * `mem` is trimmed back to INDEX_SIZE (lowering the bound) when it grows past twice that.
+ *
+ * Write-back: a timer registered at or below the bound lives only in `mem` (listed in `unsaved`)
+ * until the backend saves it (`saveAll`, at snapshot and flush) or a trim drops it from `mem`; a
+ * timer registered and fired (or deleted) between two checkpoints never reaches LMDB.
  */
 import type { StateKey } from '../key-groups.ts';
 import { timerKey, type KeyPart } from '../layout.ts';
@@ -30,8 +34,10 @@ class DomainIndex {
   /** Live timers in `heap`, by id; deleted ones stay in the heap until popped. */
   readonly live = new Map<string, Timer>();
   bound = Infinity;
-  /** Timers in the store (and buffer) for this domain. */
+  /** Timers of this domain (in the store, its buffer, or only in `live`). */
   count = 0;
+  /** Ids of timers in `live` not written to the store. */
+  readonly unsaved = new Set<string>();
   /**
    * Trim when `live` grows past this. Raised after a trim that had to keep many ties of one time,
    * so that registering more timers at that time does not sort the index again each time.
@@ -53,14 +59,19 @@ class DomainIndex {
     return undefined;
   }
 
-  /** Keeps the INDEX_SIZE earliest (and any ties of the last), lowering the bound. */
-  trim(): void {
+  /** Keeps the INDEX_SIZE earliest (and any ties of the last), lowering the bound; unsaved timers dropped are saved. */
+  trim(save: (t: Timer, id: string) => void): void {
     const sorted = [...this.live.values()].sort((a, b) => a.time - b.time);
     let n = INDEX_SIZE;
     while (n < sorted.length && sorted[n]!.time === sorted[n - 1]!.time) n++;
     this.trimAt = Math.max(2 * INDEX_SIZE, 2 * n);
     if (n >= sorted.length) return;
     this.bound = sorted[n - 1]!.time;
+    for (let i = n; i < sorted.length; i++) {
+      const t = sorted[i]!;
+      const id = timerId(t.time, t.key, t.namespace);
+      if (this.unsaved.delete(id)) save(t, id);
+    }
     this.live.clear();
     this.heap.items = [];
     for (let i = 0; i < n; i++) this.add(sorted[i]!, timerId(sorted[i]!.time, sorted[i]!.key, sorted[i]!.namespace));
@@ -80,16 +91,37 @@ export class LmdbTimerService implements TimerService {
   register(domain: TimeDomain, time: number, key: StateKey, keyGroup: number, namespace = ''): void {
     const ix = this.index(domain);
     const id = timerId(time, key, namespace);
-    const lk = timerKey(keyGroup, domain, time, key, namespace);
     if (time <= ix.bound) {
       if (ix.live.has(id)) return;
       ix.add({ time, key, keyGroup, namespace }, id);
-      if (ix.live.size > ix.trimAt) ix.trim();
-    } else if (this.store.hasTimer(id, lk)) {
+      ix.count++;
+      ix.unsaved.add(id);
+      if (ix.live.size > ix.trimAt) ix.trim((t, tid) => this.save(domain, t, tid));
       return;
     }
+    const lk = timerKey(keyGroup, domain, time, key, namespace);
+    if (this.store.hasTimer(id, lk)) return;
     ix.count++;
     this.store.writeTimer(id, lk, true);
+  }
+
+  private save(domain: TimeDomain, t: Timer, id: string): void {
+    this.store.writeTimer(id, timerKey(t.keyGroup, domain, t.time, t.key, t.namespace), true);
+  }
+
+  /** Writes every timer that lives only in memory to the store (before a snapshot or flush). */
+  saveAll(): void {
+    for (const domain of ['event', 'processing'] as const) {
+      const ix = this.index(domain);
+      if (ix.unsaved.size === 0) continue;
+      for (const id of ix.unsaved) this.save(domain, ix.live.get(id)!, id);
+      ix.unsaved.clear();
+    }
+  }
+
+  /** Timers that live only in memory. */
+  unsavedCount(): number {
+    return this.event.unsaved.size + this.processing.unsaved.size;
   }
 
   delete(domain: TimeDomain, time: number, key: StateKey, keyGroup: number, namespace = ''): void {
@@ -98,6 +130,10 @@ export class LmdbTimerService implements TimerService {
     const lk = timerKey(keyGroup, domain, time, key, namespace);
     if (time <= ix.bound) {
       if (!ix.live.delete(id)) return;
+      if (ix.unsaved.delete(id)) {
+        ix.count--;
+        return;
+      }
     } else if (!this.store.hasTimer(id, lk)) {
       return;
     }
@@ -115,7 +151,7 @@ export class LmdbTimerService implements TimerService {
         const id = timerId(t.time, t.key, t.namespace);
         ix.live.delete(id);
         ix.count--;
-        this.store.writeTimer(id, timerKey(t.keyGroup, domain, t.time, t.key, t.namespace), false);
+        if (!ix.unsaved.delete(id)) this.store.writeTimer(id, timerKey(t.keyGroup, domain, t.time, t.key, t.namespace), false);
         return t;
       }
       // The index is empty of live timers: stored ones above the bound may be due.
@@ -156,6 +192,7 @@ export class LmdbTimerService implements TimerService {
         while (!it.next().done) ix.count++;
       }
       ix.bound = -Infinity;
+      ix.unsaved.clear(); // the backend saved them before restoring
       ix.live.clear();
       ix.heap.items = [];
       this.reload(domain, ix);

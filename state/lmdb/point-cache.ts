@@ -35,6 +35,8 @@ export interface CachedPoint {
   ref: boolean;
   /** False once evicted (a write-back after that is a bug the backend must not make). */
   live: boolean;
+  /** What the entry counts against the capacity: 1 for a value, 1 + its elements for a cached map or list. */
+  weight: number;
 }
 
 export interface CacheOwner {
@@ -80,13 +82,24 @@ export class PointCache<T extends CacheOwner> {
   }
 
   /** Adds an entry for a key not in `t.cache` (evicting first if full). */
-  insert(t: T, id: KeyId, kg: number, key: StateKey, stored: Stored | typeof DELETED, dirty: boolean): CachedPoint {
+  insert(t: T, id: KeyId, kg: number, key: StateKey, stored: Stored | typeof DELETED, dirty: boolean, weight = 1): CachedPoint {
     if (this.count >= this.capacity) this.evict();
-    const e: CachedPoint = { owner: t, id, kg, key, stored, dirty: false, ref: false, live: true };
+    const e: CachedPoint = { owner: t, id, kg, key, stored, dirty: false, ref: false, live: true, weight };
     t.cache.set(id, e);
-    this.count++;
+    this.count += weight;
     if (dirty) this.markDirty(e);
     return e;
+  }
+
+  /**
+   * Changes the weight of a live entry (a cached map or list grew or shrank). Call it when the
+   * operation on the entry is done: it may evict, and an evicted entry must not be changed again.
+   */
+  reweigh(e: CachedPoint, weight: number): void {
+    if (!e.live) return;
+    this.count += weight - e.weight;
+    e.weight = weight;
+    if (this.count > this.capacity) this.evict();
   }
 
   markDirty(e: CachedPoint): void {
@@ -153,7 +166,8 @@ export class PointCache<T extends CacheOwner> {
     for (const t of this.owners) {
       const size = t.cache.size;
       if (size === 0) continue;
-      this.evictFrom(t, Math.ceil((excess * size) / total));
+      // By entry count per state (weights differ between states; this only spreads the sweep).
+      this.evictFrom(t, Math.ceil((excess * size) / Math.max(1, total)));
     }
   }
 
@@ -172,7 +186,7 @@ export class PointCache<T extends CacheOwner> {
       }
       cache.delete(id);
       e.live = false;
-      removed++;
+      removed += e.weight;
       if (e.dirty) {
         e.dirty = false;
         this.dirty--;

@@ -1,0 +1,169 @@
+/**
+ * The LMDB backend's cache of map state: per (state, key) the user keys read or written since the
+ * key was cached, with their values (deserialized, the state's own objects), in front of the
+ * write-back layers and LMDB. It lives in the backend's PointCache (the entry's `stored` is a
+ * CachedMap, its weight 1 + the user keys it holds), so maps and values share one bound and one
+ * eviction.
+ *
+ * - `get` of a user key not yet known reads it once (layers, then LMDB) and remembers it, present
+ *   or absent; `put` and `remove` only change the cached map and note the user key as changed.
+ * - The first `entries()`, `keys()` or `isEmpty()` loads the whole map once (`complete`); after
+ *   that they are answered from the cache alone.
+ * - A hot key's map never reaches LMDB between checkpoints: its changes are written back as one
+ *   PendingMap (the layer format) when it is evicted, when too many entries are dirty, and at
+ *   snapshot and flush.
+ * - Order: `entries()` is in user-key order (compareKeys, as LMDB). User keys put in increasing
+ *   order (window ends, timestamps) keep the cached map sorted; otherwise it is sorted once at the
+ *   next `entries()`, not on every call.
+ *
+ * Invariant (as for values): what the cache knows of a user key is newer than the layers and LMDB.
+ */
+import { compareKeys, type KeyId } from '../key-codec.ts';
+import type { StateKey } from '../key-groups.ts';
+import { DELETED, type Layer, type Stored } from './layers.ts';
+
+export interface KnownEntry {
+  uk: StateKey;
+  stored: Stored | typeof DELETED;
+}
+
+export class CachedMap {
+  /** User keys known: present (stored) or absent (DELETED). */
+  known = new Map<KeyId, KnownEntry>();
+  /** Whether `known` covers every user key of the map (an unknown user key is absent). */
+  complete: boolean;
+  /** User keys written since the last write-back. */
+  readonly changed = new Set<KeyId>();
+  /** The map was cleared since the last write-back: what is below goes. */
+  cleared = false;
+  /** While complete: the present entries of `known` are in user-key order, the greatest is `last`. */
+  sorted = true;
+  private last: StateKey | undefined;
+  /** Present entries in `known` (while complete: the map's size). */
+  present = 0;
+
+  constructor(complete: boolean) {
+    this.complete = complete;
+  }
+
+  /** Sets a known user key (read from below: not changed). */
+  learn(id: KeyId, uk: StateKey, stored: Stored | typeof DELETED): void {
+    this.known.set(id, { uk, stored });
+    if (stored !== DELETED) this.present++;
+  }
+
+  write(id: KeyId, uk: StateKey, stored: Stored | typeof DELETED): void {
+    const e = this.known.get(id);
+    // Removing a user key a complete map does not have changes nothing.
+    if (e === undefined && stored === DELETED && this.complete) return;
+    this.changed.add(id);
+    if (e !== undefined) {
+      if (e.stored !== DELETED) {
+        if (stored !== DELETED) {
+          e.stored = stored;
+          return;
+        }
+        this.present--;
+        e.stored = DELETED;
+        return;
+      }
+      if (stored === DELETED) return;
+      // Absent before: moved to the end, where a new user key goes.
+      this.known.delete(id);
+    }
+    if (stored === DELETED) {
+      this.known.set(id, { uk, stored });
+      return;
+    }
+    this.known.set(id, { uk, stored });
+    this.present++;
+    if (this.sorted) {
+      if (this.last === undefined || compareKeys(uk, this.last) > 0) this.last = uk;
+      else this.sorted = false;
+    }
+  }
+
+  clear(): void {
+    this.known = new Map();
+    this.complete = true;
+    this.changed.clear();
+    this.cleared = true;
+    this.sorted = true;
+    this.last = undefined;
+    this.present = 0;
+  }
+
+  /**
+   * Makes the map complete: `below` is the map as the layers and LMDB hold it, in user-key order;
+   * what the cache knows is newer and wins.
+   */
+  complete_(below: Iterable<[KeyId, StateKey, Stored]>): void {
+    const merged = new Map<KeyId, KnownEntry>();
+    let extra = false;
+    for (const [id, uk, stored] of below) if (!this.known.has(id)) merged.set(id, { uk, stored });
+    const absent: [KeyId, KnownEntry][] = [];
+    for (const [id, e] of this.known) {
+      if (e.stored === DELETED) {
+        // Kept while it must still be written back; otherwise absence is implied now.
+        if (this.changed.has(id)) absent.push([id, e]);
+        continue;
+      }
+      merged.set(id, e);
+      extra = true;
+    }
+    this.known = merged;
+    this.complete = true;
+    this.sorted = !extra;
+    this.present = merged.size;
+    this.last = undefined;
+    if (extra) this.sort();
+    else for (const e of merged.values()) this.last = e.uk;
+    for (const [id, e] of absent) this.known.set(id, e);
+  }
+
+  /** Orders `known` by user key (present entries first, in order; absent ones after). */
+  sort(): void {
+    if (this.sorted) return;
+    const present: [KeyId, KnownEntry][] = [];
+    const absent: [KeyId, KnownEntry][] = [];
+    for (const kv of this.known) (kv[1].stored === DELETED ? absent : present).push(kv);
+    present.sort((a, b) => compareKeys(a[1].uk, b[1].uk));
+    this.known = new Map(present);
+    for (const kv of absent) this.known.set(kv[0], kv[1]);
+    this.sorted = true;
+    this.last = present.length > 0 ? present[present.length - 1]![1].uk : undefined;
+  }
+
+  /**
+   * Puts the changes since the last write-back into `layer` (merged with what it already holds for
+   * this key) and forgets them; returns the number of writes it added. A complete map then drops
+   * its absent user keys (absence is implied).
+   */
+  writeBack(layer: Layer, id: KeyId, kg: number, key: StateKey): number {
+    let m = layer.maps.get(id);
+    if (m === undefined) {
+      m = { kg, key, cleared: false, puts: new Map() };
+      layer.maps.set(id, m);
+    }
+    let n = 0;
+    if (this.cleared) {
+      m.cleared = true;
+      m.puts.clear();
+      n++;
+    }
+    for (const ukId of this.changed) {
+      const e = this.known.get(ukId);
+      // A user key dropped from `known` while changed can only be an absent one of a map that was
+      // made complete after a clear: nothing to delete below the clear.
+      if (e === undefined) continue;
+      m.puts.set(ukId, { uk: e.uk, stored: e.stored });
+      n++;
+    }
+    this.changed.clear();
+    this.cleared = false;
+    if (this.complete && this.present < this.known.size) {
+      for (const [ukId, e] of this.known) if (e.stored === DELETED) this.known.delete(ukId);
+    }
+    return n;
+  }
+}
