@@ -86,6 +86,8 @@ const bootUrl = new URL('./worker-boot.mjs', import.meta.url);
  * moves on without it.
  */
 export const TERMINATE_TIMEOUT_MS = 2000;
+/** How long a kill or shutdown waits for a booting thread to finish loading its modules first. */
+const BOOT_WAIT_MS = 10_000;
 const entryUrl = new URL('./worker-entry.ts', import.meta.url).href;
 
 /** Terminates `worker`, waiting at most TERMINATE_TIMEOUT_MS; a thread still running then is unreferenced (abandoned). False if so. */
@@ -97,6 +99,16 @@ export async function terminateWithin(worker: Worker): Promise<boolean> {
   ]).finally(() => clearTimeout(timer));
   if (!ended) worker.unref();
   return ended;
+}
+
+/**
+ * Resolves when `up` does (the thread's first heartbeat: its modules, lmdb's native addon among
+ * them, are loaded), or after BOOT_WAIT_MS. Kills and shutdowns wait for it: a thread terminated
+ * while Node loads a native addon can abort the whole process.
+ */
+export function whenBooted(up: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([up.then(() => undefined, () => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, BOOT_WAIT_MS)))]).finally(() => clearTimeout(timer));
 }
 
 /** Where a worker task manager's events go; rebound when the task manager serves a new attempt. */
@@ -222,9 +234,16 @@ export class WorkerTaskManager implements TaskManagerGateway {
     return this.exited ? this.exit : Promise.race([this.up, this.exit]);
   }
 
-  /** Ends the thread as a crash would (failure injection). */
+  /**
+   * Ends the thread as a crash would (failure injection); once it has booted, though: a thread
+   * terminated while Node loads a native addon (lmdb) can abort the whole process.
+   */
   kill(): void {
-    void this.worker.terminate();
+    void this.booted().then(() => this.worker.terminate());
+  }
+
+  private booted(): Promise<void> {
+    return whenBooted(Promise.race([this.up, this.exit.catch(() => undefined)]));
   }
   /**
    * Ends the thread; waits at most TERMINATE_TIMEOUT_MS for it. A thread that does not end in
@@ -237,6 +256,7 @@ export class WorkerTaskManager implements TaskManagerGateway {
 
   private async terminateBounded(): Promise<void> {
     if (this.threadExited) return;
+    await this.booted();
     if (!(await terminateWithin(this.worker))) this.markEnded(`abandoned: its thread did not end within ${TERMINATE_TIMEOUT_MS} ms of terminate()`);
   }
 

@@ -15,7 +15,7 @@ import type { TaskMetrics } from '../task/stream-task.ts';
 import { nodeEndpoint } from './comlink-endpoint.ts';
 import type { Deployment, TaskManagerEvent } from './protocol.ts';
 import type { TaskManagerGateway, TaskManagerHandlers } from './task-manager-gateway.ts';
-import { terminateWithin } from './task-manager-gateway.ts';
+import { terminateWithin, whenBooted } from './task-manager-gateway.ts';
 import { LinkPortClient } from './link-port.ts';
 
 /** Control calls of a host thread; `key` names one hosted task manager (job, attempt, place). */
@@ -124,11 +124,12 @@ export class TaskManagerHost {
 
   /** Ends the thread as a crash would (failure injection, and a stuck thread). */
   kill(): void {
-    void this.worker.terminate();
+    void whenBooted(Promise.race([this.up, this.exit])).then(() => this.worker.terminate());
   }
 
   shutdown(): Promise<void> {
     this.terminating ??= (async () => {
+      await whenBooted(Promise.race([this.up, this.exit]));
       if (!this.exited) await terminateWithin(this.worker);
     })();
     return this.terminating;

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { MessagePort } from 'node:worker_threads';
 import { collectStateFiles } from '../../state/checkpoint-storage/storage.ts';
 import { createKeyedStateBackend, type CheckpointStorage } from '../../state/index.ts';
-import { prestartWriterThread } from '../../state/lmdb/writer-client.ts';
+import { prestartWriterThread, waitForWriterThreadLoaded } from '../../state/lmdb/writer-client.ts';
 import { loadJob } from '../graph/job-definition.ts';
 import { runsKeyedOperators } from '../graph/execution-plan.ts';
 import { checkpointConfig, createCheckpointStorage } from '../checkpoint/config.ts';
@@ -49,6 +49,7 @@ export class TaskManager implements TaskManagerApi {
   async prepare(moduleUrl: string, writerThread: boolean): Promise<void> {
     if (writerThread) prestartWriterThread();
     await loadJob(moduleUrl);
+    await waitForWriterThreadLoaded();
   }
 
   async deploy(d: Deployment): Promise<void> {
@@ -109,6 +110,8 @@ export class TaskManager implements TaskManagerApi {
             d.restore?.[t.id],
           ),
       );
+    // the deployment is done once the writer thread's native module is loaded (waitForWriterThreadLoaded)
+    await waitForWriterThreadLoaded();
   }
 
   async connectPeer(peer: number, link: PeerLink | MessagePort): Promise<void> {

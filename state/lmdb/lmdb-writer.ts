@@ -35,6 +35,7 @@ export type WriterRequest =
   | { type: 'exit' };
 
 export type WriterResponse =
+  | { type: 'loaded' }
   | { type: 'chunks'; id: number; chunks: Uint8Array[]; done: boolean; blocks?: EntryWriter['blocks'] }
   | { type: 'snapshot-failed'; id: number; message: string }
   | { type: 'closed'; ch: number };
@@ -200,6 +201,11 @@ class Channel {
 }
 
 const channels = new Map<number, Channel>();
+
+// Tells the thread's owner that lmdb's native module is loaded: a thread terminated while Node loads
+// a native addon can abort the whole process (lmdb-js throws from napi during teardown), so owners
+// wait for this before they let the thread's parent be terminated.
+parentPort!.postMessage({ type: 'loaded' } satisfies WriterResponse);
 
 parentPort!.on('message', (m: WriterRequest) => {
   if (m.type === 'exit') {

@@ -56,12 +56,20 @@ class WriterThread {
   private ending = false;
   /** Stays up without channels (prestartWriterThread): a long-lived task manager reuses it. */
   keep = false;
+  /** Resolves once the thread loaded lmdb (or ended): see waitForWriterThreadLoaded. */
+  readonly loaded: Promise<void>;
+  private markLoaded!: () => void;
 
   constructor() {
     const workerData: WriterData = { entry: ENTRY };
+    this.loaded = new Promise<void>((resolve) => (this.markLoaded = resolve));
     this.worker = new Worker(BOOT, { workerData });
     this.worker.unref();
     this.worker.on('message', (m: WriterResponse) => {
+      if (m.type === 'loaded') {
+        this.markLoaded();
+        return;
+      }
       const key = m.type === 'closed' ? -1 - m.ch : m.id;
       if (m.type === 'closed') {
         // A snapshot still being read fails rather than waiting forever.
@@ -80,10 +88,12 @@ class WriterThread {
       w?.(m);
     });
     this.worker.on('error', (e) => {
+      this.markLoaded();
       this.exitError = e;
       this.failAll(e.message);
     });
     this.worker.on('exit', (code) => {
+      this.markLoaded();
       this.exited = true;
       // Not asked to end: later writes and waits fail at once instead of waiting for commits.
       if (!this.ending) this.exitError ??= new Error(`the LMDB writer thread exited unexpectedly (exit code ${code})`);
@@ -162,6 +172,19 @@ let current: WriterThread | undefined;
 export function prestartWriterThread(): void {
   current ??= new WriterThread();
   current.keep = true;
+}
+
+/**
+ * Resolves once this thread's LMDB writer thread (if any) has loaded lmdb's native module, or after
+ * `timeoutMs`. A task manager waits for it before it reports a deployment done: terminating the task
+ * manager while its writer thread is inside Node's native-addon loading can abort the process
+ * (lmdb-js throws from napi during teardown: "FATAL ERROR: Error::ThrowAsJavaScriptException").
+ */
+export async function waitForWriterThreadLoaded(timeoutMs = 15_000): Promise<void> {
+  const thread = current;
+  if (!thread) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([thread.loaded, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]).finally(() => clearTimeout(timer));
 }
 
 export class LmdbWriterClient {

@@ -95,7 +95,7 @@ describe('exactly-once with worker kills', () => {
   // (injected clock); here, what a real run records: completed checkpoints with their size and place.
   it('records checkpoint history: kind, size, location', async () => {
     const dir = path.join(root, 'history');
-    const handle = await cluster(dir).submit(job, { params: { count: 8000, ratePerSecond: 20_000, seed: SEED, outDir: path.join(dir, 'out') }, parallelism: 2 });
+    const handle = await cluster(dir).submit(job, { params: { count: 8000, ratePerSecond: 4000, seed: SEED, outDir: path.join(dir, 'out') }, parallelism: 2 });
     await handle.result();
     const completed = handle.checkpoints().filter((c) => c.status === 'completed');
     expect(completed.length).toBeGreaterThanOrEqual(2);

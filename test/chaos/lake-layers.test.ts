@@ -49,14 +49,17 @@ function cluster(dir: string): MiniCluster {
   });
 }
 
-function killAtRandom(handle: JobHandle, random: SeededRandom, from: number): void {
-  const first = from + random.int(800);
-  for (const at of [first, first + 300 + random.int(700)]) {
-    const worker = random.int(2);
-    setTimeout(() => {
-      if (handle.status === 'running' && handle.liveTaskManagers === 2) handle.killTaskManager(worker);
-    }, at);
-  }
+/**
+ * Kills a task manager at two seeded completed-checkpoint counts (not at wall-clock times, which a
+ * loaded machine would let the job outrun).
+ */
+function killAtCheckpoints(handle: JobHandle, random: SeededRandom): void {
+  const first = 1 + random.int(3);
+  const at = new Set([first, first + 2 + random.int(3)]);
+  let completed = 0;
+  handle.on('checkpoint-completed', () => {
+    if (at.has(++completed) && handle.status === 'running' && handle.liveTaskManagers === 2) handle.killTaskManager(random.int(2));
+  });
 }
 
 async function dwsText(p: string): Promise<string[]> {
@@ -81,8 +84,8 @@ describe('two-layer lake chain with worker kills', () => {
         parallelism: 2,
       });
       const totals = await cluster(path.join(dir, 'job2')).submit(totalsJob, { params: { from: ods, to: dws }, parallelism: 2 });
-      killAtRandom(writer, random, 200);
-      killAtRandom(totals, random, 400);
+      killAtCheckpoints(writer, random);
+      killAtCheckpoints(totals, random);
       await writer.result();
       let got: string[] = [];
       for (let attempt = 0; attempt < 600; attempt++) {
