@@ -13,6 +13,7 @@ import path from 'node:path';
 import { afterAll } from 'vitest';
 import { ClickHouseHttp } from '../../connectors/clickhouse/http.ts';
 import job, { accountText, modelRows } from './jobs/olap-changes.ts';
+import { killAtCheckpoints, killAtSeededTimes } from '../harness/kills.ts';
 
 const url = process.env.WEIR_CLICKHOUSE_URL;
 const root = mkdtempSync(path.join(os.tmpdir(), 'weir-clickhouse-chaos-'));
@@ -56,14 +57,7 @@ describe('ClickHouse sink exactly-once with worker kills', () => {
     it(`run ${runNo}: kills at seeded random points leave the same table`, async () => {
       const random = new SeededRandom(900 + runNo);
       const r = await run(`random-${runNo}`, (handle) => {
-        const first = 150 + random.int(600);
-        const second = first + 150 + random.int(400);
-        for (const at of [first, second]) {
-          const worker = random.int(2);
-          setTimeout(() => {
-            if (handle.status === 'running' && handle.liveTaskManagers === 2) handle.killTaskManager(worker);
-          }, at);
-        }
+        killAtSeededTimes(handle, random, { from: 150, spread: 600, gap: 150, gapSpread: 400 });
       });
       expect(r.restarts).toBeGreaterThanOrEqual(1);
       expect(r.rows).toEqual(expected);
@@ -72,16 +66,11 @@ describe('ClickHouse sink exactly-once with worker kills', () => {
   }
 
   it('kills right after checkpoints complete (commit in flight) leave the same table', async () => {
-    let kills = 0;
+    let kills = (): number => 0;
     const r = await run('at-commit', (handle) => {
-      handle.on('checkpoint-completed', (id) => {
-        if (kills < 3 && id % 3 === 1 && handle.liveTaskManagers === 2) {
-          kills++;
-          handle.killTaskManager(id % 2);
-        }
-      });
+      kills = killAtCheckpoints(handle, 'checkpoint-completed', { every: 3, remainder: 1, max: 3 });
     });
-    expect(kills).toBeGreaterThanOrEqual(1);
+    expect(kills()).toBeGreaterThanOrEqual(1);
     expect(r.rows).toEqual(expected);
   });
 });

@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { MiniCluster, SeededRandom } from 'weir';
 import { listPending, readCommitted } from '../harness/transactional-sink.ts';
 import job, { type ShopSecond } from './jobs/keyed-aggregation.ts';
+import { killAtCheckpoints, killAtSeededTimes } from '../harness/kills.ts';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'weir-chaos-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -55,14 +56,7 @@ describe('exactly-once with worker kills', () => {
     it(`run ${runNo}: kills at random points commit the same output`, async () => {
       const random = new SeededRandom(runNo);
       const { rows, restarts, pending } = await run(`random-${runNo}`, (handle) => {
-        const first = 100 + random.int(1200);
-        const second = first + 150 + random.int(800);
-        for (const at of [first, second]) {
-          const worker = random.int(2);
-          setTimeout(() => {
-            if (handle.status === 'running' && handle.liveTaskManagers === 2) handle.killTaskManager(worker);
-          }, at);
-        }
+        killAtSeededTimes(handle, random, { from: 100, spread: 1200, gap: 150, gapSpread: 800 });
       });
       expect(restarts).toBeGreaterThanOrEqual(1);
       expect(canonical(rows)).toEqual(expected);
@@ -108,17 +102,12 @@ describe('exactly-once with worker kills', () => {
   });
 
   it('kills right when a checkpoint starts commit the same output', async () => {
-    let kills = 0;
+    let kills = (): number => 0;
     const { rows, restarts } = await run('at-checkpoint', (handle) => {
-      handle.on('checkpoint-triggered', (id) => {
-        if (kills < 3 && id % 4 === 2 && handle.liveTaskManagers === 2) {
-          kills++;
-          handle.killTaskManager(id % 2);
-        }
-      });
+      kills = killAtCheckpoints(handle, 'checkpoint-triggered', { every: 4, remainder: 2, max: 3 });
     });
-    expect(kills).toBeGreaterThanOrEqual(1);
-    expect(restarts).toBe(kills);
+    expect(kills()).toBeGreaterThanOrEqual(1);
+    expect(restarts).toBe(kills());
     expect(canonical(rows)).toEqual(expected);
   });
 });

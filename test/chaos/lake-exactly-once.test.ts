@@ -18,6 +18,7 @@ import readJob from '../minicluster/lake/jobs/read-table.ts';
 import { readCommitted } from '../harness/transactional-sink.ts';
 import { rowKindOfByte } from '../../operators/changelog.ts';
 import { duplicateCommits, expectedAppendRows, expectedRows, snapshotSummaries, tableText } from '../minicluster/lake/model.ts';
+import { killAtCheckpoints, killAtSeededTimes } from '../harness/kills.ts';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'weir-lake-chaos-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -78,14 +79,7 @@ describe('lake sink exactly-once with worker kills', () => {
     it(`run ${runNo}: kills at seeded random points leave the same table`, async () => {
       const random = new SeededRandom(1000 + runNo);
       const r = await run(`random-${runNo}`, (handle) => {
-        const first = 150 + random.int(1200);
-        const second = first + 200 + random.int(900);
-        for (const at of [first, second]) {
-          const worker = random.int(2);
-          setTimeout(() => {
-            if (handle.status === 'running' && handle.liveTaskManagers === 2) handle.killTaskManager(worker);
-          }, at);
-        }
+        killAtSeededTimes(handle, random, { from: 150, spread: 1200, gap: 200, gapSpread: 900 });
       });
       expect(r.restarts).toBeGreaterThanOrEqual(1);
       expect(r.rows).toEqual(expected);
@@ -117,32 +111,22 @@ describe('lake sink exactly-once with worker kills', () => {
   });
 
   it('kills right when checkpoints start leave the same table', async () => {
-    let kills = 0;
+    let kills = (): number => 0;
     const r = await run('at-checkpoint', (handle) => {
-      handle.on('checkpoint-triggered', (id) => {
-        if (kills < 3 && id % 3 === 2 && handle.liveTaskManagers === 2) {
-          kills++;
-          handle.killTaskManager(id % 2);
-        }
-      });
+      kills = killAtCheckpoints(handle, 'checkpoint-triggered', { every: 3, remainder: 2, max: 3 });
     });
-    expect(kills).toBeGreaterThanOrEqual(1);
-    expect(r.restarts).toBe(kills);
+    expect(kills()).toBeGreaterThanOrEqual(1);
+    expect(r.restarts).toBe(kills());
     expect(r.rows).toEqual(expected);
     expect(r.duplicates).toEqual([]);
   });
 
   it('kills right after checkpoints complete (commit in flight) leave the same table', async () => {
-    let kills = 0;
+    let kills = (): number => 0;
     const r = await run('at-commit', (handle) => {
-      handle.on('checkpoint-completed', (id) => {
-        if (kills < 3 && id % 3 === 1 && handle.liveTaskManagers === 2) {
-          kills++;
-          handle.killTaskManager(id % 2);
-        }
-      });
+      kills = killAtCheckpoints(handle, 'checkpoint-completed', { every: 3, remainder: 1, max: 3 });
     });
-    expect(kills).toBeGreaterThanOrEqual(1);
+    expect(kills()).toBeGreaterThanOrEqual(1);
     expect(r.rows).toEqual(expected);
     expect(r.duplicates).toEqual([]);
     expect(r.appendsOutsideCheckpoints).toEqual([]);
@@ -155,14 +139,7 @@ describe('append-only lake table with worker kills', () => {
     it(`run ${runNo}: every row exactly once`, async () => {
       const random = new SeededRandom(2000 + runNo);
       const r = await run(`append-${runNo}`, (handle) => {
-        const first = 300 + random.int(1000);
-        const second = first + 200 + random.int(900);
-        for (const at of [first, second]) {
-          const worker = random.int(2);
-          setTimeout(() => {
-            if (handle.status === 'running' && handle.liveTaskManagers === 2) handle.killTaskManager(worker);
-          }, at);
-        }
+        killAtSeededTimes(handle, random, { from: 300, spread: 1000, gap: 200, gapSpread: 900 });
       }, true);
       expect(r.restarts).toBeGreaterThanOrEqual(1);
       expect(r.rows).toEqual(expectedAppendRows(COUNT, KEYS, SEED));

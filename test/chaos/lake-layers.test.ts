@@ -9,10 +9,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type JobHandle, MiniCluster, SeededRandom } from 'weir';
+import { MiniCluster, SeededRandom } from 'weir';
 import { FileStoreTable, readTable } from 'weir/lake';
 import writeJob, { operation, type Account } from '../minicluster/lake/jobs/pk-writes.ts';
 import totalsJob from '../minicluster/lake/jobs/owner-totals.ts';
+import { killAtCompletedCounts } from '../harness/kills.ts';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'weir-lake-layers-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -49,19 +50,6 @@ function cluster(dir: string): MiniCluster {
   });
 }
 
-/**
- * Kills a task manager at two seeded completed-checkpoint counts (not at wall-clock times, which a
- * loaded machine would let the job outrun).
- */
-function killAtCheckpoints(handle: JobHandle, random: SeededRandom): void {
-  const first = 1 + random.int(3);
-  const at = new Set([first, first + 2 + random.int(3)]);
-  let completed = 0;
-  handle.on('checkpoint-completed', () => {
-    if (at.has(++completed) && handle.status === 'running' && handle.liveTaskManagers === 2) handle.killTaskManager(random.int(2));
-  });
-}
-
 async function dwsText(p: string): Promise<string[]> {
   try {
     return (await readTable(await FileStoreTable.open(p))).map((r) => r.join('|')).sort();
@@ -84,8 +72,8 @@ describe('two-layer lake chain with worker kills', () => {
         parallelism: 2,
       });
       const totals = await cluster(path.join(dir, 'job2')).submit(totalsJob, { params: { from: ods, to: dws }, parallelism: 2 });
-      killAtCheckpoints(writer, random);
-      killAtCheckpoints(totals, random);
+      killAtCompletedCounts(writer, random);
+      killAtCompletedCounts(totals, random);
       await writer.result();
       let got: string[] = [];
       for (let attempt = 0; attempt < 600; attempt++) {

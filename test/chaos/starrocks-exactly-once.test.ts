@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type JobHandle, MiniCluster, SeededRandom } from 'weir';
 import { StarRocksTestServer } from '../services/starrocks/process.ts';
 import job, { type KeyCount, type Params } from './jobs/starrocks-running-count.ts';
+import { killAtCheckpoints, killAtSeededTimes } from '../harness/kills.ts';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'weir-starrocks-chaos-'));
 const COUNT = 6000;
@@ -76,14 +77,7 @@ describe('StarRocks sink exactly-once with failures', () => {
     it(`run ${runNo}: worker kills at seeded random points leave the same table`, async () => {
       const random = new SeededRandom(500 + runNo);
       const r = await run(`random-${runNo}`, (handle) => {
-        const first = 100 + random.int(600);
-        const second = first + 150 + random.int(500);
-        for (const at of [first, second]) {
-          const worker = random.int(2);
-          setTimeout(() => {
-            if (handle.status === 'running' && handle.liveTaskManagers === 2) handle.killTaskManager(worker);
-          }, at);
-        }
+        killAtSeededTimes(handle, random, { from: 100, spread: 600, gap: 150, gapSpread: 500 });
       });
       expect(r.restarts).toBeGreaterThanOrEqual(1);
       expect(r.rows).toEqual(expected);
@@ -92,31 +86,21 @@ describe('StarRocks sink exactly-once with failures', () => {
   }
 
   it('kills right when checkpoints start (writers between load and prepare) leave the same table', async () => {
-    let kills = 0;
+    let kills = (): number => 0;
     const r = await run('at-checkpoint', (handle) => {
-      handle.on('checkpoint-triggered', (id) => {
-        if (kills < 2 && id % 3 === 2 && handle.liveTaskManagers === 2) {
-          kills++;
-          handle.killTaskManager(id % 2);
-        }
-      });
+      kills = killAtCheckpoints(handle, 'checkpoint-triggered', { every: 3, remainder: 2, max: 2 });
     });
-    expect(kills).toBeGreaterThanOrEqual(1);
+    expect(kills()).toBeGreaterThanOrEqual(1);
     expect(r.rows).toEqual(expected);
     expect(r.reused).toEqual([]);
   });
 
   it('kills right after checkpoints complete (commits in flight) leave the same table', async () => {
-    let kills = 0;
+    let kills = (): number => 0;
     const r = await run('at-commit', (handle) => {
-      handle.on('checkpoint-completed', (id) => {
-        if (kills < 2 && id % 3 === 1 && handle.liveTaskManagers === 2) {
-          kills++;
-          handle.killTaskManager(id % 2);
-        }
-      });
+      kills = killAtCheckpoints(handle, 'checkpoint-completed', { every: 3, remainder: 1, max: 2 });
     });
-    expect(kills).toBeGreaterThanOrEqual(1);
+    expect(kills()).toBeGreaterThanOrEqual(1);
     expect(r.rows).toEqual(expected);
     expect(r.reused).toEqual([]);
   });
