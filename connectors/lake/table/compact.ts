@@ -11,7 +11,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DataFileMeta } from '../format/manifest.ts';
 import type { DeletionFile } from '../format/deletion-vectors.ts';
-import { encodeDataFile } from '../format/data-file.ts';
 import { fileIOFor, type FileIO } from '../fs/index.ts';
 import type { S3Options } from '../fs/s3.ts';
 import { schemaFromJson, schemaToJson } from '../schema/schema.ts';
@@ -19,6 +18,7 @@ import { FileStoreTable } from './table.ts';
 import { TableCommit, liveFilesByBucket } from './commit.ts';
 import type { CommitMessage } from './writer.ts';
 import { concatBatches, mergeByKey } from './merge-reader.ts';
+import { writeRolledFiles } from './rolling-files.ts';
 import { type DvCompactInfo, runDvCompaction } from './dv-compact.ts';
 
 export interface CompactTask {
@@ -149,11 +149,8 @@ export async function runCompactTask(task: CompactTask, fileIO?: FileIO): Promis
   // every file of the bucket was rewritten: its deletion vectors go with them
   if (task.dv && task.dv.indexEntries.length > 0) message.deletedIndexFiles = task.dv.indexEntries;
   if (merged.rows.length > 0) {
-    const { bytes, meta } = encodeDataFile(table.fileShape, merged, {
-      fileName: task.outputFileName, level: task.outputLevel, fileSource: 1, compression: table.options.fileCompression,
-    });
-    await io.write(table.dataFilePath(task.partition, task.bucket, task.outputFileName), bytes);
-    message.compactAfter.push(meta);
+    const out = { partition: task.partition, bucket: task.bucket, level: task.outputLevel, fileName: task.outputFileName, inputs: task.files };
+    message.compactAfter.push(...(await writeRolledFiles(table, io, merged, out)));
   }
   return message;
 }

@@ -18,7 +18,7 @@
  * bucket's old index files in the snapshot's index manifest (commit.ts).
  */
 import type { DataFileMeta } from '../format/manifest.ts';
-import { encodeDataFile } from '../format/data-file.ts';
+import { writeRolledFiles } from './rolling-files.ts';
 import {
   type DeletionFile, type IndexManifestEntry, DELETION_VECTORS_INDEX, deletedPositions, encodeDeletionVector, encodeIndexFile,
 } from '../format/deletion-vectors.ts';
@@ -124,11 +124,8 @@ export async function runDvCompaction(
     newIndexFiles: [],
   };
   if (out.rows.length > 0) {
-    const { bytes, meta } = encodeDataFile(table.fileShape, out, {
-      fileName: task.outputFileName, level: task.outputLevel, fileSource: 1, compression: table.options.fileCompression,
-    });
-    await table.io.write(table.dataFilePath(task.partition, task.bucket, task.outputFileName), bytes);
-    message.compactAfter.push(meta);
+    const rolled = { partition: task.partition, bucket: task.bucket, level: task.outputLevel, fileName: task.outputFileName, inputs };
+    message.compactAfter.push(...(await writeRolledFiles(table, table.io, out, rolled)));
   }
   const vectors = new Map<string, { body: Buffer; cardinality: number }>();
   info.lookupFiles.forEach((f, fi) => {

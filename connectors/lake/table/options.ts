@@ -11,6 +11,8 @@ export interface TableOptions {
   sequenceFields: string[];
   ignoreDelete: boolean;
   fileCompression: string;
+  /** Compaction output is rolled into files of about this many bytes (target-file-size). */
+  targetFileSize: number;
   /** Number of sorted runs in a bucket that triggers a compaction (num-sorted-run.compaction-trigger). */
   compactionTrigger: number;
   /** Sorted runs in a bucket at which the writer waits for compaction (num-sorted-run.stop-trigger, default trigger + 3). */
@@ -45,6 +47,16 @@ export function parseDuration(text: string, setting: string): number {
   const unit = (m[2] ?? 'ms').toLowerCase();
   const mult = unit === 'ms' ? 1 : unit === 's' || unit === 'sec' ? 1000 : unit === 'min' || unit === 'm' ? 60_000 : unit === 'h' ? 3_600_000 : 86_400_000;
   return n * mult;
+}
+
+export function parseMemorySize(text: string, setting: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(b|bytes|k|kb|kib|m|mb|mib|g|gb|gib)?\s*$/i.exec(text);
+  if (!m) throw new ConfigError(setting, `'${text}' is not a memory size; write e.g. 128 mb, 64 kb, 1 gb`);
+  const unit = (m[2] ?? 'b').toLowerCase()[0]!;
+  const mult = unit === 'k' ? 1024 : unit === 'm' ? 1024 ** 2 : unit === 'g' ? 1024 ** 3 : 1;
+  const n = Math.floor(Number(m[1]) * mult);
+  if (n < 1) throw new ConfigError(setting, `must be at least 1 byte, got '${text}'`);
+  return n;
 }
 
 function int(opts: Record<string, string>, key: string, dflt: number): number {
@@ -102,6 +114,8 @@ export function tableOptions(schema: TableSchema): TableOptions {
     sequenceFields: (o['sequence.field'] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''),
     ignoreDelete: bool(o, 'ignore-delete', false) || bool(o, 'partial-update.ignore-delete', false) || bool(o, 'first-row.ignore-delete', false),
     fileCompression: o['file.compression'] ?? 'zstd',
+    // Paimon's defaults: 128 mb for primary-key tables, 256 mb for append tables
+    targetFileSize: parseMemorySize(o['target-file-size'] ?? (isPk ? '128 mb' : '256 mb'), 'target-file-size'),
     compactionTrigger: trigger,
     stopTrigger: int(o, 'num-sorted-run.stop-trigger', trigger + 3),
     numLevels: int(o, 'num-levels', trigger + 1),
