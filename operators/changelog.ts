@@ -57,13 +57,16 @@ export function rowKindOfByte(b: number): RowKind {
 }
 
 /**
- * A sink's input value as a change: a Change<T> is recognised by its two fields `kind` (+I, -U, +U,
- * -D) and `row`; anything else is an inserted row.
+ * Whether a sink's input value is a Change<T>: it has exactly the two fields `kind` (+I, -U, +U,
+ * -D) and `row`; anything else is a plain row (an insert).
  */
+export function isChange<T>(value: T | Change<T>): value is Change<T> {
+  if (typeof value !== 'object' || value === null || !('row' in value) || !('kind' in value) || Object.keys(value).length !== 2) return false;
+  const kind = (value as Change<T>).kind;
+  return kind === '+I' || kind === '-U' || kind === '+U' || kind === '-D';
+}
+
+/** A sink's input value as a change (a plain row is an insert): see isChange. */
 export function asChange<T>(value: T | Change<T>): Change<T> {
-  if (typeof value === 'object' && value !== null && 'row' in value && 'kind' in value && Object.keys(value).length === 2) {
-    const kind = (value as Change<T>).kind;
-    if (kind === '+I' || kind === '-U' || kind === '+U' || kind === '-D') return value as Change<T>;
-  }
-  return { kind: '+I', row: value as T };
+  return isChange(value) ? value : { kind: '+I', row: value as T };
 }

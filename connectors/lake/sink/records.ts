@@ -3,7 +3,7 @@
  * hash-partitioned so that each bucket has exactly one writer), and commit messages (writers ->
  * committer, emitted at the barrier).
  */
-import type { Change, RowKind } from '../../../operators/changelog.ts';
+import { isChange, rowKindByte, type Change } from '../../../operators/changelog.ts';
 import { keyGroupOf, subtaskForKeyGroup } from '../../../state/key-groups.ts';
 import type { CommitMessage } from '../table/writer.ts';
 
@@ -39,15 +39,9 @@ export interface LakeCommittable {
   writers?: number;
 }
 
-const KIND_BYTES: Record<RowKind, number> = { '+I': 0, '-U': 1, '+U': 2, '-D': 3 };
-
-/** A Change<T> is recognised by its two fields `kind` (+I, -U, +U, -D) and `row`; anything else is an inserted row. */
+/** A row and its Paimon row-kind byte (isChange decides what is a Change<T>). */
 export function rowAndKind<T>(value: T | Change<T>): { row: unknown; kind: number } {
-  if (typeof value === 'object' && value !== null && 'row' in value && 'kind' in value) {
-    const kind = KIND_BYTES[(value as Change<T>).kind];
-    if (kind !== undefined && Object.keys(value).length === 2) return { row: (value as Change<T>).row, kind };
-  }
-  return { row: value, kind: 0 };
+  return isChange(value) ? { row: value.row, kind: rowKindByte(value.kind) } : { row: value, kind: 0 };
 }
 
 /**
