@@ -45,6 +45,14 @@ status=$?
 node -e '
   const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
   const skipped = r.numPendingTests + r.numTodoTests;
+  // name what did not pass, so a CI log that keeps only its tail still says where to look
+  // (a test left "pending" in a file that skips nothing was running when its test process died)
+  for (const f of r.testResults) {
+    const notPassed = f.assertionResults.filter((a) => a.status !== "passed");
+    if (f.status === "passed" && notPassed.length === 0) continue;
+    console.log(`not passed: ${f.name.slice(process.cwd().length + 1)}${f.message ? ` (${f.message.split("\n")[0]})` : ""}`);
+    for (const a of notPassed) console.log(`  ${a.status === "pending" ? "pending (did not finish: crashed?)" : a.status}: ${a.fullName}`);
+  }
   console.log(`\n${r.numPassedTests} passed, ${r.numFailedTests} failed${skipped ? `, ${skipped} skipped` : ""}`);
 ' "$report" 2>/dev/null || echo "0 passed, 1 failed"
 exit $status

@@ -12,9 +12,12 @@
  */
 import type { S3Options } from '../fs/s3.ts';
 import { planCompaction, sortedRunCount, type CompactTask } from '../table/compact.ts';
-import { liveFilesByBucket } from '../table/commit.ts';
+import { liveFilesByBucket, type LiveFilesByBucket } from '../table/commit.ts';
 import type { FileStoreTable } from '../table/table.ts';
 import type { CommitMessage } from '../table/writer.ts';
+
+/** More unseen files of one bucket than any stop trigger allows means some were compacted elsewhere. */
+const UNSEEN_LIMIT = 64;
 
 export type CompactRunner = (task: CompactTask) => Promise<CommitMessage>;
 
@@ -28,6 +31,12 @@ export class BackgroundCompactor {
   private runsAtPlan = 0;
   /** Flushes (a new level-0 file per bucket) since the running round planned. */
   private flushesSincePlan = 0;
+  /**
+   * `partition|bucket` -> names of level-0 files this writer sent that no snapshot showed yet. The
+   * snapshot a round plans from lags the writer's own flushes by as many checkpoints as the committer
+   * is behind (more on a loaded machine), so those files count as sorted runs on top of the snapshot's.
+   */
+  private readonly unseenFlushes = new Map<string, Set<string>>();
   /** Rounds that failed (the round's work is dropped; its files are orphans). */
   failures = 0;
   lastError: unknown;
@@ -45,12 +54,10 @@ export class BackgroundCompactor {
   /** Starts a round unless one is running; `owns` says which buckets belong to this writer. */
   start(owns: (bucket: number) => boolean, full = false): void {
     if (this.round) return;
-    this.flushesSincePlan = 0;
     this.round = (async () => {
-      let most = 0;
-      for (const g of (await liveFilesByBucket(this.table)).values()) if (owns(g.bucket)) most = Math.max(most, sortedRunCount(g.files));
-      this.runsAtPlan = most;
-      const tasks = (await planCompaction(this.table, { full, ...(this.s3 ? { s3: this.s3 } : {}) })).filter((t) => owns(t.bucket) && !this.busy(t));
+      const live = await liveFilesByBucket(this.table);
+      this.noteRunsAtPlan(live, owns);
+      const tasks = (await planCompaction(this.table, { full, live, ...(this.s3 ? { s3: this.s3 } : {}) })).filter((t) => owns(t.bucket) && !this.busy(t));
       const results = await Promise.all(tasks.map((t) => this.run(t)));
       this.finished.push(...results);
     })()
@@ -63,15 +70,40 @@ export class BackgroundCompactor {
       });
   }
 
+  /** Sorted runs of the most loaded bucket: the snapshot's, plus this writer's files it does not show yet. */
+  private noteRunsAtPlan(live: LiveFilesByBucket, owns: (bucket: number) => boolean): void {
+    let most = 0;
+    for (const [key, unseen] of this.unseenFlushes) {
+      const g = live.get(key);
+      if (g) for (const f of g.files) unseen.delete(f.fileName);
+      if (unseen.size === 0) this.unseenFlushes.delete(key);
+      if (!g) most = Math.max(most, unseen.size);
+    }
+    for (const [key, g] of live) if (owns(g.bucket)) most = Math.max(most, sortedRunCount(g.files) + (this.unseenFlushes.get(key)?.size ?? 0));
+    this.runsAtPlan = most;
+    this.flushesSincePlan = 0;
+  }
+
   private busy(task: CompactTask): boolean {
     const sent = this.sent.get(`${task.partition}|${task.bucket}`);
     if (!sent || this.lastCompleted > sent.checkpointId) return false;
     return task.files.some((f) => sent.inputs.has(f.fileName));
   }
 
-  /** The writer wrote a level-0 file into its buckets. */
-  flushed(): void {
-    this.flushesSincePlan++;
+  /** The writer sent these files (level 0) with a checkpoint. */
+  flushed(messages: readonly CommitMessage[]): void {
+    let any = false;
+    for (const m of messages) {
+      if (m.newFiles.length === 0) continue;
+      any = true;
+      const key = `${m.partition}|${m.bucket}`;
+      let unseen = this.unseenFlushes.get(key);
+      if (!unseen) this.unseenFlushes.set(key, (unseen = new Set()));
+      for (const f of m.newFiles) unseen.add(f.fileName);
+      // a file compacted away by another job's commit before a round saw it would count forever
+      for (const name of unseen) if (unseen.size > UNSEEN_LIMIT) unseen.delete(name);
+    }
+    if (any) this.flushesSincePlan++;
   }
 
   /**

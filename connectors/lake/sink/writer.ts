@@ -147,7 +147,7 @@ export class LakeWriter implements SinkWriter<BucketedRow, LakeCommittable> {
       await this.compactor.drain();
     }
     const messages = [...this.held, ...(await this.prepare())];
-    if (messages.some((m) => m.newFiles.length > 0)) this.compactor?.flushed();
+    this.compactor?.flushed(messages);
     this.held = [];
     const compacted = this.compactor?.take(checkpointId) ?? [];
     if (compacted.length > 0) this.ctx.metrics.count('lake-compactions', compacted.length);

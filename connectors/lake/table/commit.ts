@@ -292,7 +292,10 @@ export class TableCommit {
 }
 
 /** Live files of the latest snapshot, grouped by partition and bucket. */
-export async function liveFilesByBucket(table: FileStoreTable): Promise<Map<string, { partition: string; bucket: number; files: DataFileMeta[] }>> {
+/** `partition|bucket` -> that bucket's live files. */
+export type LiveFilesByBucket = Map<string, { partition: string; bucket: number; files: DataFileMeta[] }>;
+
+export async function liveFilesByBucket(table: FileStoreTable): Promise<LiveFilesByBucket> {
   const latest = await table.snapshots.latest();
   const out = new Map<string, { partition: string; bucket: number; files: DataFileMeta[] }>();
   if (!latest) return out;

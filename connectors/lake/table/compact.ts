@@ -15,7 +15,7 @@ import { fileIOFor, type FileIO } from '../fs/index.ts';
 import type { S3Options } from '../fs/s3.ts';
 import { schemaFromJson, schemaToJson } from '../schema/schema.ts';
 import { FileStoreTable } from './table.ts';
-import { TableCommit, liveFilesByBucket } from './commit.ts';
+import { TableCommit, liveFilesByBucket, type LiveFilesByBucket } from './commit.ts';
 import type { CommitMessage } from './writer.ts';
 import { concatBatches, mergeByKey } from './merge-reader.ts';
 import { writeRolledFiles } from './rolling-files.ts';
@@ -69,8 +69,8 @@ export function pickCompaction(
 }
 
 /** Compaction tasks for the latest snapshot of a table. */
-export async function planCompaction(table: FileStoreTable, opts: { full?: boolean; s3?: S3Options } = {}): Promise<CompactTask[]> {
-  const groups = await liveFilesByBucket(table);
+export async function planCompaction(table: FileStoreTable, opts: { full?: boolean; s3?: S3Options; live?: LiveFilesByBucket } = {}): Promise<CompactTask[]> {
+  const groups = opts.live ?? (await liveFilesByBucket(table));
   const tasks: CompactTask[] = [];
   const uuid = randomUUID();
   const prefix = `data-${uuid}-`;
