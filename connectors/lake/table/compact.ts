@@ -5,8 +5,9 @@
  *
  * Trigger: a bucket is compacted when it has `num-sorted-run.compaction-trigger` (5) or more sorted
  * runs (each level-0 file is a run, each higher level one run), or always with `full`. Primary-key
- * buckets are merged into the last level (num-levels - 1), where retractions are dropped; append
- * buckets are concatenated in sequence order at level 0.
+ * buckets merge the runs universal compaction picks (universal-compaction.ts) into the level above
+ * the runs left out, or everything into the last level (num-levels - 1), where retractions are
+ * dropped; append buckets are concatenated in sequence order at level 0.
  */
 import { randomUUID } from 'node:crypto';
 import type { DataFileMeta } from '../format/manifest.ts';
@@ -20,6 +21,7 @@ import type { CommitMessage } from './writer.ts';
 import { concatBatches, mergeByKey } from './merge-reader.ts';
 import { writeRolledFiles } from './rolling-files.ts';
 import { type DvCompactInfo, runDvCompaction } from './dv-compact.ts';
+import { pickUniversalCompaction, type CompactionPick } from './universal-compaction.ts';
 
 export interface CompactTask {
   tablePath: string;
@@ -48,24 +50,33 @@ export function sortedRunCount(files: DataFileMeta[]): number {
   return level0 + levels.size;
 }
 
-/** Whether a bucket's files need compaction, and into which level. Pure. */
+/**
+ * Whether a bucket's files need compaction: which of them, into which level, and whether retractions
+ * can go. Pure. Primary-key buckets pick runs as Java's universal compaction does
+ * (universal-compaction.ts); `full` merges everything into the last level.
+ */
 export function pickCompaction(
-  files: DataFileMeta[], primaryKey: boolean, opts: { full: boolean; trigger: number; maxLevel: number; forceUpLevel0?: boolean },
-): { outputLevel: number } | null {
+  files: DataFileMeta[], primaryKey: boolean,
+  opts: { full: boolean; trigger: number; maxLevel: number; forceUpLevel0?: boolean; universal?: boolean; sizeRatioPercent?: number; maxSizeAmplificationPercent?: number },
+): CompactionPick | null {
   if (files.length === 0) return null;
   if (!primaryKey) {
     if (files.length < 2 || (!opts.full && files.length < opts.trigger)) return null;
-    return { outputLevel: 0 };
+    return { files, outputLevel: 0, dropRetractions: false };
   }
-  const runs = sortedRunCount(files);
+  const everything = { files, outputLevel: opts.maxLevel, dropRetractions: true };
   if (opts.full) {
     const done = files.length === 1 && files[0]!.level === opts.maxLevel && (files[0]!.deleteRowCount ?? 0) === 0;
-    return done ? null : { outputLevel: opts.maxLevel };
+    return done ? null : everything;
   }
   // first-row and deletion-vector tables: batch reads see no level-0 file, so any level-0 file is
   // compacted up right away (Java's ForceUpLevel0Compaction of lookup tables)
-  if (opts.forceUpLevel0 && files.some((f) => f.level === 0)) return { outputLevel: opts.maxLevel };
-  return runs >= opts.trigger ? { outputLevel: opts.maxLevel } : null;
+  if (opts.forceUpLevel0 && files.some((f) => f.level === 0)) return everything;
+  // deletion-vector tables merge the levels above the last into the one below it (dv-compact.ts)
+  if (opts.forceUpLevel0 || opts.universal === false) return sortedRunCount(files) >= opts.trigger ? everything : null;
+  return pickUniversalCompaction(files, {
+    trigger: opts.trigger, maxLevel: opts.maxLevel, sizeRatioPercent: opts.sizeRatioPercent ?? 1, maxSizeAmplificationPercent: opts.maxSizeAmplificationPercent ?? 200,
+  });
 }
 
 /** Compaction tasks for the latest snapshot of a table. */
@@ -84,7 +95,8 @@ export async function planCompaction(table: FileStoreTable, opts: { full?: boole
   for (const g of groups.values()) {
     const full = opts.full ?? false;
     const pick = pickCompaction(g.files, table.primaryKey, {
-      full, trigger: table.options.compactionTrigger, maxLevel, forceUpLevel0: table.options.batchScanSkipLevel0,
+      full, trigger: table.options.compactionTrigger, maxLevel, forceUpLevel0: table.options.batchScanSkipLevel0, universal: !dvTable,
+      sizeRatioPercent: table.options.sizeRatioPercent, maxSizeAmplificationPercent: table.options.maxSizeAmplificationPercent,
     });
     const vectors = dvFiles.get(`${g.partition}|${g.bucket}`);
     if (!pick && !(full && vectors && vectors.size > 0)) continue;
@@ -94,9 +106,9 @@ export async function planCompaction(table: FileStoreTable, opts: { full?: boole
       partition: g.partition,
       bucket: g.bucket,
       totalBuckets: table.totalBuckets,
-      files: g.files,
+      files: pick?.files ?? g.files,
       outputLevel: pick?.outputLevel ?? maxLevel,
-      dropRetractions: table.primaryKey && (pick?.outputLevel ?? maxLevel) === maxLevel,
+      dropRetractions: table.primaryKey && (pick?.dropRetractions ?? true),
       outputFileName: `${prefix}${n++}.parquet`,
       ...(opts.s3 ? { s3: opts.s3 } : {}),
     };

@@ -18,6 +18,10 @@ export interface TableOptions {
   /** Sorted runs in a bucket at which the writer waits for compaction (num-sorted-run.stop-trigger, default trigger + 3). */
   stopTrigger: number;
   numLevels: number;
+  /** Universal compaction: merge everything when the newer runs exceed this percent of the oldest (compaction.max-size-amplification-percent). */
+  maxSizeAmplificationPercent: number;
+  /** Universal compaction: an older run joins a pick no more than this percent bigger than it (compaction.size-ratio). */
+  sizeRatioPercent: number;
   /** Full compaction every this many checkpoints of a writer (full-compaction.delta-commits); 0: never. */
   fullCompactionDeltaCommits: number;
   snapshotRetainMin: number;
@@ -119,6 +123,8 @@ export function tableOptions(schema: TableSchema): TableOptions {
     compactionTrigger: trigger,
     stopTrigger: int(o, 'num-sorted-run.stop-trigger', trigger + 3),
     numLevels: int(o, 'num-levels', trigger + 1),
+    maxSizeAmplificationPercent: int(o, 'compaction.max-size-amplification-percent', 200),
+    sizeRatioPercent: int(o, 'compaction.size-ratio', 1),
     fullCompactionDeltaCommits: int(o, 'full-compaction.delta-commits', 0),
     snapshotRetainMin: int(o, 'snapshot.num-retained.min', 10),
     snapshotRetainMax: int(o, 'snapshot.num-retained.max', 2147483647),
