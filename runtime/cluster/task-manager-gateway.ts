@@ -111,6 +111,27 @@ export function whenBooted(up: Promise<unknown>): Promise<void> {
   return Promise.race([up.then(() => undefined, () => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, BOOT_WAIT_MS)))]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * The calls that load modules into a task manager's thread (prepare, deploy: the job module and the
+ * connectors it imports, native addons among them). A kill waits for them like for the boot, for the
+ * same reason; a failure injected a little later is no less a failure.
+ */
+export class ModuleLoads {
+  private readonly running = new Set<Promise<unknown>>();
+
+  track<T>(call: Promise<T>): Promise<T> {
+    const settled = call.then(() => undefined, () => undefined);
+    this.running.add(settled);
+    void settled.then(() => this.running.delete(settled));
+    return call;
+  }
+
+  /** Resolves when the loads running now have ended, or after BOOT_WAIT_MS. */
+  done(): Promise<void> {
+    return whenBooted(Promise.all(this.running));
+  }
+}
+
 /** Where a worker task manager's events go; rebound when the task manager serves a new attempt. */
 export interface TaskManagerHandlers {
   onEvent(event: TaskManagerEvent): void;
@@ -127,6 +148,7 @@ export class WorkerTaskManager implements TaskManagerGateway {
   private threadExited = false;
   private terminating: Promise<void> | undefined;
   private readonly up: Promise<void>;
+  private readonly loads = new ModuleLoads();
   /** Waiting for the 'drained' event that ends a cancel(). */
   private onDrained: (() => void) | undefined;
   /** Ends every pending and later call; false if already ended. */
@@ -187,11 +209,11 @@ export class WorkerTaskManager implements TaskManagerGateway {
   }
 
   prepare(moduleUrl: string, writerThread: boolean): Promise<void> {
-    return this.call(() => this.api.prepare(moduleUrl, writerThread));
+    return this.loads.track(this.call(() => this.api.prepare(moduleUrl, writerThread)));
   }
 
   deploy(d: Deployment): Promise<void> {
-    return this.call(() => this.api.deploy(d));
+    return this.loads.track(this.call(() => this.api.deploy(d)));
   }
   connectPeer(peer: number, link: PeerLink | MessagePort): Promise<void> {
     if (isPeerLink(link)) return Promise.reject(new Error(`task manager ${this.index} runs on a worker thread: connect it with a MessagePort (workerThreadTransport)`));
@@ -235,15 +257,17 @@ export class WorkerTaskManager implements TaskManagerGateway {
   }
 
   /**
-   * Ends the thread as a crash would (failure injection); once it has booted, though: a thread
-   * terminated while Node loads a native addon (lmdb) can abort the whole process.
+   * Ends the thread as a crash would (failure injection); once it has booted and loaded the job's
+   * modules, though: a thread terminated while Node loads a native addon (lmdb) can abort the whole
+   * process.
    */
   kill(): void {
     void this.booted().then(() => this.worker.terminate());
   }
 
-  private booted(): Promise<void> {
-    return whenBooted(Promise.race([this.up, this.exit.catch(() => undefined)]));
+  private async booted(): Promise<void> {
+    await whenBooted(Promise.race([this.up, this.exit.catch(() => undefined)]));
+    await this.loads.done();
   }
   /**
    * Ends the thread; waits at most TERMINATE_TIMEOUT_MS for it. A thread that does not end in

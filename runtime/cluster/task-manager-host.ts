@@ -15,7 +15,7 @@ import type { TaskMetrics } from '../task/stream-task.ts';
 import { nodeEndpoint } from './comlink-endpoint.ts';
 import type { Deployment, TaskManagerEvent } from './protocol.ts';
 import type { TaskManagerGateway, TaskManagerHandlers } from './task-manager-gateway.ts';
-import { terminateWithin, whenBooted } from './task-manager-gateway.ts';
+import { ModuleLoads, terminateWithin, whenBooted } from './task-manager-gateway.ts';
 import { LinkPortClient } from './link-port.ts';
 
 /** Control calls of a host thread; `key` names one hosted task manager (job, attempt, place). */
@@ -50,6 +50,8 @@ export class TaskManagerHost {
   private exited = false;
   private readonly exit: Promise<never>;
   private readonly up: Promise<void>;
+  /** Deployments loading the job's modules into this thread (kills wait for them). */
+  readonly loads = new ModuleLoads();
   private terminating: Promise<void> | undefined;
   /** Where data link ends go to this thread (outside the control protocol). */
   readonly links = new LinkPortClient();
@@ -124,7 +126,9 @@ export class TaskManagerHost {
 
   /** Ends the thread as a crash would (failure injection, and a stuck thread). */
   kill(): void {
-    void whenBooted(Promise.race([this.up, this.exit])).then(() => this.worker.terminate());
+    void whenBooted(Promise.race([this.up, this.exit]))
+      .then(() => this.loads.done())
+      .then(() => this.worker.terminate());
   }
 
   shutdown(): Promise<void> {
@@ -186,7 +190,7 @@ export class HostedTaskManager implements TaskManagerGateway {
   }
 
   deploy(d: Deployment): Promise<void> {
-    return this.call(() => this.host.api.deploy(this.key, d));
+    return this.host.loads.track(this.call(() => this.host.api.deploy(this.key, d)));
   }
   connectPeer(peer: number, link: PeerLink | MessagePort): Promise<void> {
     if (isPeerLink(link)) return Promise.reject(new Error(`task manager ${this.key} runs on a worker thread: connect it with a MessagePort (workerThreadTransport)`));

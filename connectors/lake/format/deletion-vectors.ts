@@ -14,13 +14,24 @@
  *   (`deletion-vectors.bitmap64`, Iceberg's layout): a little-endian 64-bit count of 32-bit bitmaps,
  *   each prefixed by its little-endian 32-bit high key.
  */
-import roaring from 'roaring';
+import { createRequire } from 'node:module';
 import { crc32 } from 'node:zlib';
+import type Roaring from 'roaring';
 import { LakeFormatError } from '../errors.ts';
 import { readAvroContainer, writeAvroContainer } from './avro.ts';
 
-const { RoaringBitmap32 } = roaring;
-type Bitmap = InstanceType<typeof RoaringBitmap32>;
+type Bitmap = InstanceType<typeof Roaring.RoaringBitmap32>;
+
+/**
+ * roaring's native addon is loaded with the first vector, not with the lake: it takes ~80 ms, which
+ * every lake job (and every side-work thread that compacts) would pay, and a thread terminated while
+ * Node loads a native addon can abort the whole process.
+ */
+let roaring: typeof Roaring | undefined;
+function bitmaps(): typeof Roaring.RoaringBitmap32 {
+  roaring ??= createRequire(import.meta.url)('roaring') as typeof Roaring;
+  return roaring.RoaringBitmap32;
+}
 
 export const DELETION_VECTORS_INDEX = 'DELETION_VECTORS';
 export const BITMAP32_MAGIC = 1581511376;
@@ -193,7 +204,7 @@ export function decodeDeletionVector(body: Buffer, where: string): DeletionVecto
   if (body.subarray(0, 4).equals(BITMAP64_MAGIC_BYTES)) return new Bitmap64Vector(decodeBitmap64(body.subarray(4), where));
   const magic = body.readInt32BE(0);
   if (magic !== BITMAP32_MAGIC) throw new LakeFormatError(`deletion vector in ${where} has magic number ${magic}; Weir reads Paimon's bitmap (${BITMAP32_MAGIC}) and 64-bit bitmap vectors`);
-  return new Bitmap32Vector(RoaringBitmap32.deserialize(body.subarray(4), true));
+  return new Bitmap32Vector(bitmaps().deserialize(body.subarray(4), true));
 }
 
 function decodeBitmap64(b: Buffer, where: string): Map<number, Bitmap> {
@@ -204,7 +215,7 @@ function decodeBitmap64(b: Buffer, where: string): Map<number, Bitmap> {
     if (pos + 4 > b.length) throw new LakeFormatError(`64-bit deletion vector in ${where} is truncated`);
     const key = b.readUInt32LE(pos);
     pos += 4;
-    const bm = RoaringBitmap32.deserialize(b.subarray(pos), true);
+    const bm = bitmaps().deserialize(b.subarray(pos), true);
     pos += bm.getSerializationSizeInBytes(true);
     out.set(key, bm);
   }
@@ -213,6 +224,7 @@ function decodeBitmap64(b: Buffer, where: string): Map<number, Bitmap> {
 
 /** Serialized vector (magic + portable bitmap) of these positions, as Java's BitmapDeletionVector. */
 export function encodeDeletionVector(positions: Iterable<number>): Buffer {
+  const RoaringBitmap32 = bitmaps();
   const bm = new RoaringBitmap32(positions);
   bm.runOptimize();
   const bitmap = bm.serialize(true);
