@@ -18,10 +18,15 @@ client_version=1.10.1 # @confluentinc/kafka-javascript, which bundles librdkafka
 librdkafka_version=2.15.1
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/weir/kafka-mock"
 source_hash="$(sha256sum "$here/kafka-mock/launcher.c" | cut -c1-16)"
-launcher="$cache/launcher-$librdkafka_version-$source_hash"
+# Patch 1: the mock draws each producer id at random from 900k values without checking for one in
+# use; a test suite that opens a few hundred transactions (one per checkpoint and subtask) then gets
+# two transactional ids with one producer id, and the later one fails with INVALID_PRODUCER_ID_MAPPING
+# (seen in CI). The patch hands out ids in sequence. The patch level names the build.
+mock_patch=1
+launcher="$cache/launcher-$librdkafka_version-p$mock_patch-$source_hash"
 
 build_librdkafka() {
-  local dir="$cache/librdkafka-$librdkafka_version"
+  local dir="$cache/librdkafka-$librdkafka_version-p$mock_patch"
   [[ -f "$dir/src/librdkafka.a" ]] && return 0
   local work
   work="$(mktemp -d "$cache/build.XXXXXX")"
@@ -34,6 +39,9 @@ build_librdkafka() {
     version="$(grep -o '#define RD_KAFKA_VERSION *0x[0-9a-f]*' package/deps/librdkafka/src/rdkafka.h)"
     [[ "$version" == *0x020f01ff ]] || { echo "expected librdkafka $librdkafka_version in the tarball, found $version" >&2; exit 1; }
     cd package/deps/librdkafka
+    grep -q 'mpid->pid.id    = rd_jitter(1, 900000) \* 1000;' src/rdkafka_mock_handlers.c ||
+      { echo "the mock's producer id line to patch was not found in librdkafka $librdkafka_version" >&2; exit 1; }
+    sed -i 's/mpid->pid.id    = rd_jitter(1, 900000) \* 1000;/{ static int64_t weir_next_pid = 0; mpid->pid.id = (weir_next_pid += 1000); }/' src/rdkafka_mock_handlers.c
     ./configure --disable-ssl --disable-gssapi --disable-sasl --disable-zstd --disable-lz4-ext --disable-curl \
       --disable-zlib >>"$work/build.log" 2>&1
     make -C src -j"$(nproc)" librdkafka.a >>"$work/build.log" 2>&1
@@ -48,7 +56,7 @@ build_launcher() {
   flock 9 # several test runs may start at once: one builds, the others wait for it
   if [[ ! -x "$launcher" ]]; then
     build_librdkafka
-    local src="$cache/librdkafka-$librdkafka_version/src"
+    local src="$cache/librdkafka-$librdkafka_version-p$mock_patch/src"
     gcc -O2 -o "$launcher.tmp" "$here/kafka-mock/launcher.c" -I"$src" "$src/librdkafka.a" -lpthread -lm -ldl -lrt
     mv "$launcher.tmp" "$launcher"
   fi
