@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { SavepointRef } from '../cluster/job-manager.ts';
+import type { SavepointRef } from '../cluster/job-master.ts';
 import { connect } from './cluster-client.ts';
 import type { Command } from './command.ts';
 import { rate } from './progress-line.ts';

@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadJob, type JsonValue } from '../graph/job-definition.ts';
 import { MiniCluster } from '../cluster/mini-cluster.ts';
-import type { JobHandle, SavepointRef } from '../cluster/job-manager.ts';
+import type { JobHandle, SavepointRef } from '../cluster/job-master.ts';
 import type { OperatorMetrics } from '../cluster/job-handle.ts';
 import { savepointFromPath } from '../cluster/standalone-cluster.ts';
 import { ConfigError, WeirError } from '../errors.ts';

@@ -7,7 +7,7 @@ import { appendFileSync, readFileSync } from 'node:fs';
 import type { JsonValue } from '../graph/job-definition.ts';
 import type { CheckpointStats } from '../checkpoint/coordinator.ts';
 import type { RestartStrategyConfig } from '../failover/restart-strategy.ts';
-import type { JobHandle, SavepointRef } from './job-manager.ts';
+import type { JobHandle, SavepointRef } from './job-master.ts';
 import type { JobStatus, OperatorMetrics } from './job-handle.ts';
 import { WeirError } from '../errors.ts';
 import { Redactor } from './redact.ts';

@@ -7,7 +7,8 @@
  *     result.get(counts); // what the job's collect sink received
  */
 import type { JobDefinition } from '../graph/job-definition.ts';
-import { JobManager, type ClusterOptions, type SubmitOptions, type JobHandle } from './job-manager.ts';
+import { JobManager, type ClusterOptions, type SubmitOptions } from './job-manager.ts';
+import type { JobHandle } from './job-master.ts';
 import type { JobResult } from './job-handle.ts';
 
 export class MiniCluster {

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { WeirError } from '../errors.ts';
 import type { JsonValue } from '../graph/job-definition.ts';
 import { ClusterJob, JobNotFoundError, type JobService } from './cluster-job.ts';
-import type { JobHandle, SavepointRef } from './job-manager.ts';
+import type { JobHandle, SavepointRef } from './job-master.ts';
 import type { TaskManagerInfo } from './slot-pool.ts';
 import { copySavepoint } from './standalone-cluster.ts';
 

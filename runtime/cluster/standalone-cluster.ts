@@ -12,7 +12,8 @@ import { pathToFileURL } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import { WeirError } from '../errors.ts';
 import { loadJob, validateParams } from '../graph/job-definition.ts';
-import { JobManager, slotsNeeded, type JobHandle, type SavepointRef } from './job-manager.ts';
+import { JobManager, slotsNeeded } from './job-manager.ts';
+import type { JobHandle, SavepointRef } from './job-master.ts';
 import { ClusterJob, JobNotFoundError, type JobService, type SubmitRequest } from './cluster-job.ts';
 import { NotEnoughSlotsError, SlotPool, type TaskManagerInfo } from './slot-pool.ts';
 
