@@ -110,15 +110,16 @@ export default defineJob(import.meta.url, (env, params: LiveRoomParams) => {
     datagen<LiveEvent>({ name: 'live-events', count: d.events, seed: d.seed, ...(params.ratePerSecond ? { ratePerSecond: params.ratePerSecond } : {}), generate: (i, r) => liveEvent(i, r, d) }),
     { watermarks: WatermarkStrategy.forBoundedOutOfOrderness<LiveEvent>(MAX_EARLY_MS, (e) => e.ts), uid: 'live-events' },
   );
-  // The dimension tables' changelogs, in time order per table (as a CDC stream is), stamped with
-  // the time each version becomes valid.
+  // The dimension tables' changelogs, stamped with the time each version becomes valid, in order
+  // (one split, one subtask: as a CDC reader of a binlog is), so the lake tables apply each key's
+  // changes in order.
   const roomChanges = env.fromSource(
-    datagen<Change<Room>>({ name: 'rooms-changelog', count: roomChangeCount(d), seed: d.seed + 1, generate: (j, r) => roomChange(j, r, d), timestampOf: (_c, j) => roomChangeTime(j, d) }),
-    { watermarks: WatermarkStrategy.forMonotonousTimestamps<Change<Room>>(), uid: 'rooms-changelog' },
+    datagen<Change<Room>>({ name: 'rooms-changelog', count: roomChangeCount(d), seed: d.seed + 1, splits: 1, generate: (j, r) => roomChange(j, r, d), timestampOf: (_c, j) => roomChangeTime(j, d) }),
+    { watermarks: WatermarkStrategy.forMonotonousTimestamps<Change<Room>>(), uid: 'rooms-changelog', parallelism: 1 },
   );
   const anchorChanges = env.fromSource(
-    datagen<Change<Anchor>>({ name: 'anchors-changelog', count: anchorChangeCount(d), seed: d.seed + 2, generate: (j, r) => anchorChange(j, r, d), timestampOf: (_c, j) => anchorChangeTime(j, d) }),
-    { watermarks: WatermarkStrategy.forMonotonousTimestamps<Change<Anchor>>(), uid: 'anchors-changelog' },
+    datagen<Change<Anchor>>({ name: 'anchors-changelog', count: anchorChangeCount(d), seed: d.seed + 2, splits: 1, generate: (j, r) => anchorChange(j, r, d), timestampOf: (_c, j) => anchorChangeTime(j, d) }),
+    { watermarks: WatermarkStrategy.forMonotonousTimestamps<Change<Anchor>>(), uid: 'anchors-changelog', parallelism: 1 },
   );
 
   // ODS: raw events and the dimension tables, as they came.

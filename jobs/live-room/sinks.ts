@@ -131,6 +131,8 @@ export const anchorDailyTable: SchemaDefinition = {
   },
 };
 
-export function toLake<T>(stream: DataStream<T>, lake: string, table: string, schema: SchemaDefinition, writers?: number): void {
-  stream.sinkTo(lakeSink<T>({ path: path.join(lake, table), schema, ...(writers ? { writers } : {}) }), { name: `${table}-lake`, uid: `${table}-lake` });
+/** Writes `stream` into the lake table; `parallelism` (of the router and writers) as the input's when a key's changes must stay in order. */
+export function toLake<T>(stream: DataStream<T>, lake: string, table: string, schema: SchemaDefinition, parallelism?: number): void {
+  const sink = lakeSink<T>({ path: path.join(lake, table), schema, ...(parallelism ? { writers: parallelism } : {}) });
+  stream.sinkTo(sink, { name: `${table}-lake`, uid: `${table}-lake`, ...(parallelism ? { parallelism } : {}) });
 }
