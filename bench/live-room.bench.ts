@@ -24,7 +24,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { MiniCluster, type JobHandle } from 'weir';
 import { FileStoreTable } from 'weir/lake';
 import { FILE_KIND_ADD } from '../connectors/lake/format/manifest.ts';
-import job, { type LiveRoomParams } from '../jobs/live-room/job.ts';
+import job, { type LiveRoomParams } from '../jobs/live-room/live-room.ts';
 import { MAX_EARLY_MS } from '../jobs/live-room/generator.ts';
 import { duckdbReadCopy } from '../jobs/live-room/read-back.ts';
 import { LAKE_TABLES } from '../jobs/live-room/sinks.ts';

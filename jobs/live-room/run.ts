@@ -15,8 +15,8 @@ import path from 'node:path';
 import { MiniCluster, weirHome } from 'weir';
 import { SingleJobService } from '../../runtime/cluster/single-job-service.ts';
 import { startRestServer, type RestServer } from '../../runtime/rest/server.ts';
-import { anchorName } from './generator.ts';
-import job from './job.ts';
+import { anchorName, resolveData, spanMs } from './generator.ts';
+import job from './live-room.ts';
 import { duckdbReadCopy, queryDuckDb, readLakeTable } from './read-back.ts';
 import { LAKE_TABLES } from './sinks.ts';
 
@@ -68,17 +68,21 @@ console.log(`\nprocessed ${events.toLocaleString('en-US')} events in ${(duration
 // Everything below is read back from the sinks: DuckDB's read copies and the lake's tables.
 const dollars = (cents: number): string => `$${(cents / 100).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 const q = (sql: string) => queryDuckDb(olapDir, sql);
+// The input ends inside its last minute: that minute is complete as far as this input goes, but short.
+const data = resolveData({ events });
+const inputEnd = data.start + spanMs(data);
+const isShort = (minute: unknown): boolean => Date.parse(String(minute)) + 60_000 > inputEnd;
 
 console.log('\nrevenue per minute, last 3 minutes (DuckDB room_revenue)');
 const minutes = await q(`SELECT minute, sum(revenueCents) AS revenue, sum(gifts) AS gifts, sum(payments) AS payments, count(DISTINCT room) AS rooms
   FROM room_revenue GROUP BY minute ORDER BY minute DESC LIMIT 3`);
 for (const m of minutes.reverse()) {
   const top = await q(`SELECT room, anchor, revenueCents FROM room_revenue WHERE minute = '${m.minute}' ORDER BY revenueCents DESC, room LIMIT 3`);
-  console.log(`  minute ${m.minute}  revenue ${dollars(Number(m.revenue))}  gifts ${m.gifts}  payments ${m.payments}  rooms ${m.rooms}  top: ${top.map((t) => `room ${t.room} ${dollars(Number(t.revenueCents))}`).join(', ')}`);
+  console.log(`  minute ${m.minute}  revenue ${dollars(Number(m.revenue))}  gifts ${m.gifts}  payments ${m.payments}  rooms ${m.rooms}  top: ${top.map((t) => `room ${t.room} ${dollars(Number(t.revenueCents))}`).join(', ')}${isShort(m.minute) ? `  (the input ends at ${new Date(inputEnd).toISOString().slice(11, 19)})` : ''}`);
 }
 
-const lastRanked = await q(`SELECT max(minute) AS minute FROM anchor_top10`);
-const rankMinute = lastRanked[0]?.minute;
+const ranked = (await q(`SELECT DISTINCT minute FROM anchor_top10 ORDER BY minute DESC`)).map((r) => r.minute);
+const rankMinute = ranked.find((m) => !isShort(m)) ?? ranked[0];
 console.log(`\ntop-10 anchors of minute ${rankMinute} (DuckDB anchor_top10)`);
 for (const r of await q(`SELECT rank, anchor, revenueCents FROM anchor_top10 WHERE minute = '${rankMinute}' ORDER BY rank`)) {
   console.log(`  #${String(r.rank).padEnd(2)} anchor ${String(r.anchor).padEnd(3)} ${anchorName(Number(r.anchor)).padEnd(8)} ${dollars(Number(r.revenueCents))}`);

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MiniCluster, SeededRandom } from 'weir';
-import job, { type LiveRoomParams } from '../../jobs/live-room/job.ts';
+import job, { type LiveRoomParams } from '../../jobs/live-room/live-room.ts';
 import { actual } from '../minicluster/live-room/actual.ts';
 import { bruteForce } from '../minicluster/live-room/brute-force.ts';
 import { killAtCompletedCounts } from '../harness/kills.ts';

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MiniCluster } from 'weir';
-import job, { type LiveRoomParams } from '../../../jobs/live-room/job.ts';
+import job, { type LiveRoomParams } from '../../../jobs/live-room/live-room.ts';
 import { bruteForce } from '../../minicluster/live-room/brute-force.ts';
 import { committedValues, createTopic, readLog } from '../kafka/mock.ts';
 import type { PnlAlert } from '../../../jobs/live-room/model.ts';

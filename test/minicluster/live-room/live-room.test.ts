@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MiniCluster, SeededRandom } from 'weir';
 import { anchorChange, anchorChangeCount, resolveData } from '../../../jobs/live-room/generator.ts';
-import job, { type LiveRoomParams } from '../../../jobs/live-room/job.ts';
+import job, { type LiveRoomParams } from '../../../jobs/live-room/live-room.ts';
 import { actual } from './actual.ts';
 import { bruteForce } from './brute-force.ts';
 
