@@ -34,5 +34,5 @@ describe('live-room job with worker kills', () => {
     await handle.result();
     expect(handle.restarts).toBeGreaterThanOrEqual(1);
     expect(await actual(path.join(root, 'olap'), params.lake)).toEqual(expected);
-  });
+  }, 180_000);
 });

@@ -50,5 +50,5 @@ describe('live-room job into ClickHouse and Kafka', () => {
     expect(alerts.sort()).toEqual(expected.alerts);
     expect(alerts.length).toBeGreaterThan(0);
     await query(`DROP DATABASE ${database}`);
-  });
+  }, 120_000);
 });

@@ -63,5 +63,5 @@ describe('npm run demo', () => {
     const gifts = (await readLakeTable(lake, LAKE_TABLES.gifts)).rows.reduce((a, r) => a + Number(r.amountCents), 0);
     const payments = (await readLakeTable(lake, LAKE_TABLES.payments)).rows.reduce((a, r) => a + Number(r.amountCents), 0);
     expect([cents(raw!), cents(duck!), cents(daily!)]).toEqual([gifts + payments, gifts + payments, gifts + payments]);
-  });
+  }, 180_000);
 });

@@ -42,6 +42,6 @@ describe('live-room job against brute force', () => {
       const handle = await cluster.submit(job, { params, parallelism });
       await handle.result();
       expect(await actual(path.join(dir, 'olap'), params.lake)).toEqual(expected);
-    });
+    }, 120_000);
   }
 });
