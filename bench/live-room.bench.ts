@@ -109,7 +109,7 @@ async function measureFreshness(): Promise<{ duckdb: number[]; lake: number[] }>
         }
       }
       try {
-        table ??= await FileStoreTable.open(path.join(p.lake, LAKE_TABLES.gifts));
+        table ??= await FileStoreTable.open(path.join(dir, 'lake', LAKE_TABLES.gifts));
       } catch {
         continue;
       }

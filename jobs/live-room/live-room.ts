@@ -23,7 +23,9 @@ import {
   WatermarkStrategy,
   type AggregateFunction,
   type Change,
+  weirHome,
 } from 'weir';
+import path from 'node:path';
 import {
   anchorChange,
   anchorChangeCount,
@@ -62,10 +64,10 @@ import { anchorDailyTable, anchorTable, giftTable, LAKE_TABLES, paymentTable, ro
 export interface LiveRoomParams extends LiveRoomData {
   /** Events per second of wall-clock time over all source subtasks (default: as fast as possible). */
   ratePerSecond?: number;
-  /** The lake: a directory holding one Paimon table per name in LAKE_TABLES. */
-  lake: string;
-  /** The OLAP store of the aggregates. */
-  olap: OlapConfig;
+  /** The lake: a directory holding one Paimon table per name in LAKE_TABLES (default `$WEIR_HOME/live-room/lake`). */
+  lake?: string;
+  /** The OLAP store of the aggregates (default DuckDB files in the lake's sibling directory `olap`). */
+  olap?: OlapConfig;
   /** Where alerts go besides the OLAP table (default the console). */
   alerts?: AlertConfig;
 }
@@ -104,7 +106,9 @@ export function byRevenue(a: AnchorMinute, b: AnchorMinute): number {
   return b.revenueCents - a.revenueCents || a.anchor - b.anchor;
 }
 
-export default defineJob(import.meta.url, (env, params: LiveRoomParams) => {
+export default defineJob(import.meta.url, (env, given: LiveRoomParams) => {
+  const lake = given.lake ?? path.join(weirHome(), 'live-room', 'lake');
+  const params = { ...given, lake, olap: given.olap ?? ({ type: 'duckdb', dir: path.join(path.dirname(lake), 'olap') } as const) };
   const d = resolveData(params);
   const events = env.fromSource(
     datagen<LiveEvent>({ name: 'live-events', count: d.events, seed: d.seed, ...(params.ratePerSecond ? { ratePerSecond: params.ratePerSecond } : {}), generate: (i, r) => liveEvent(i, r, d) }),

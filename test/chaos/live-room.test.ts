@@ -33,6 +33,6 @@ describe('live-room job with worker kills', () => {
     killAtCompletedCounts(handle, new SeededRandom(18));
     await handle.result();
     expect(handle.restarts).toBeGreaterThanOrEqual(1);
-    expect(await actual(path.join(root, 'olap'), params.lake)).toEqual(expected);
+    expect(await actual(path.join(root, 'olap'), path.join(root, 'lake'))).toEqual(expected);
   }, 180_000);
 });

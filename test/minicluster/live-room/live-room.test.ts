@@ -41,7 +41,7 @@ describe('live-room job against brute force', () => {
       const cluster = new MiniCluster({ workers: 2, workDir: path.join(dir, 'work'), checkpoints: { intervalMs: 300, storage: { kind: 'local', dir: path.join(dir, 'checkpoints') } } });
       const handle = await cluster.submit(job, { params, parallelism });
       await handle.result();
-      expect(await actual(path.join(dir, 'olap'), params.lake)).toEqual(expected);
+      expect(await actual(path.join(dir, 'olap'), path.join(dir, 'lake'))).toEqual(expected);
     }, 120_000);
   }
 });
