@@ -3,6 +3,8 @@
  * checkpoints (test/harness/kills.ts), and every sink (DuckDB tables, ODS and aggregation lake
  * tables) must still equal the brute-force computation, i.e. each event counted exactly once
  * across restores of the temporal joins' versioned tables, the windows and the distinct counts.
+ * While it runs (rate-limited), the DuckDB `daily_users` table is polled: its early results
+ * (`final = false`) must show up, and never exceed the day's final distinct count.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -11,6 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { MiniCluster, SeededRandom } from 'weir';
 import job, { type LiveRoomParams } from '../../jobs/live-room/live-room.ts';
 import { actual } from '../minicluster/live-room/actual.ts';
+import { queryDuckDb } from '../../jobs/live-room/read-back.ts';
 import { bruteForce } from '../minicluster/live-room/brute-force.ts';
 import { killAtCompletedCounts } from '../harness/kills.ts';
 
@@ -31,7 +34,24 @@ describe('live-room job with worker kills', () => {
     });
     const handle = await cluster.submit(job, { params, parallelism: 2 });
     killAtCompletedCounts(handle, new SeededRandom(18));
+    let done = false;
+    void handle.result().finally(() => (done = true));
+    const early: string[] = [];
+    while (!done) {
+      await new Promise((r) => setTimeout(r, 200));
+      try {
+        for (const r of await queryDuckDb(path.join(root, 'olap'), 'SELECT * FROM daily_users WHERE NOT "final"')) early.push(`${r.day}|${r.metric}|${r.users}`);
+      } catch {
+        // the read copy is not there yet
+      }
+    }
     await handle.result();
+    expect(early.length).toBeGreaterThan(0);
+    const finals = new Map(expected.dailyUsers.map((r) => r.split('|')).map(([day, metric, users]) => [`${day}|${metric}`, Number(users)]));
+    for (const row of early) {
+      const [day, metric, users] = row.split('|');
+      expect(Number(users)).toBeLessThanOrEqual(finals.get(`${day}|${metric}`)!);
+    }
     expect(handle.restarts).toBeGreaterThanOrEqual(1);
     expect(await actual(path.join(root, 'olap'), path.join(root, 'lake'))).toEqual(expected);
   }, 180_000);
