@@ -145,10 +145,11 @@ describe('dynamic bucket tables', () => {
     const held = await a.prepareCommit();      // in a checkpoint, not yet committed
     const b = new TableWriter(t);
     b.dynamic!.seedPending(a.dynamic!.pendingFiles());
-    for (let k = 0; k < 45; k++) b.write([k, 'a', 'second']);
+    for (let k = 44; k >= 0; k--) b.write([k, 'a', 'second']);  // another order: fresh assignment would differ
+    const next = await b.prepareCommit();    // assigns before the held files are committed
     const commit = new TableCommit(t, 'u');
     await commit.commit(1, held);
-    await commit.commit(2, await b.prepareCommit());
+    await commit.commit(2, next);
     const keys = await bucketsOfKeys(t);
     for (const [key, set] of keys) expect(set.size, key).toBe(1);
     expect(new Set([...keys.values()].map((s) => [...s][0])).size).toBe(5);
