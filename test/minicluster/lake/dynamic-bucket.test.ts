@@ -1,0 +1,92 @@
+/**
+ * A dynamic-bucket table (`bucket = -1`) written by two writers with worker kills at seeded counts
+ * of completed checkpoints: every key lives in exactly one bucket (data files and HASH index agree),
+ * buckets hold at most `dynamic-bucket.target-row-num` keys, the table equals the model (brute-force
+ * replay of the operations), and the lake source reads it (batch and streaming).
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { MiniCluster, SeededRandom } from 'weir';
+import { FileStoreTable, IncrementalReader, readTable } from 'weir/lake';
+import { rowKindOfByte } from '../../../operators/changelog.ts';
+import { decodeHashIndex } from '../../../connectors/lake/format/hash-index.ts';
+import { assignerOf, dynamicBucketHashers } from '../../../connectors/lake/table/dynamic-bucket.ts';
+import { planSplits } from '../../../connectors/lake/table/read.ts';
+import { readCommitted } from '../../harness/transactional-sink.ts';
+import { killAtCompletedCounts } from '../../harness/kills.ts';
+import writeJob from './jobs/pk-writes.ts';
+import readJob, { rows } from './jobs/read-table.ts';
+import { accountText, duplicateCommits, expectedRows, snapshotSummaries, tableText } from './model.ts';
+
+const root = mkdtempSync(path.join(os.tmpdir(), 'weir-lake-dynbucket-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const TARGET = 150;
+
+function cluster(name: string, restarts = false): MiniCluster {
+  return new MiniCluster({
+    workers: 2,
+    workDir: path.join(root, name, 'work'),
+    checkpoints: { intervalMs: 150, storage: { kind: 'local', dir: path.join(root, name, 'checkpoints') } },
+    ...(restarts ? { restartStrategy: { kind: 'fixed-delay' as const, attempts: 20, delayMs: 20 } } : {}),
+  });
+}
+
+describe('dynamic bucket table on a mini-cluster', () => {
+  const tablePath = path.join(root, 'table');
+  const params = { count: 8000, keys: 1200, seed: 29, path: tablePath, writers: 2, ratePerSecond: 6000, writeBufferRows: 700, tableOptions: { bucket: '-1', 'dynamic-bucket.target-row-num': String(TARGET) } };
+
+  it('two writers with kills: each key in one bucket, the index agrees, the table equals the model', async () => {
+    const handle = await cluster('write', true).submit(writeJob, { params, parallelism: 2 });
+    killAtCompletedCounts(handle, new SeededRandom(616));
+    await handle.result();
+    expect(handle.restarts).toBeGreaterThanOrEqual(1);
+    const table = await FileStoreTable.open(tablePath);
+    expect(await tableText(table)).toEqual(expectedRows(params.count, params.keys, params.seed));
+    expect(duplicateCommits(await snapshotSummaries(table.snapshots))).toEqual([]);
+
+    // every key (live or deleted) in exactly one bucket, across all live files of every level
+    const bucketsOf = new Map<number, Set<number>>();
+    const { splits } = await planSplits(table, { allLevels: true });
+    for (const s of splits) {
+      for (const e of s.files) for (const r of (await table.readDataFile(e)).rows) bucketsOf.set(r[0] as number, (bucketsOf.get(r[0] as number) ?? new Set()).add(s.bucket));
+    }
+    const split = [...bucketsOf].filter(([, b]) => b.size > 1);
+    expect(split).toEqual([]);
+    // the HASH index: one file per bucket, holding exactly the hashes of the keys in that bucket
+    const { keyHash, partitionHash } = dynamicBucketHashers(table);
+    const index = await table.indexEntries((await table.snapshots.latest())!);
+    const buckets = new Set([...bucketsOf.values()].map((b) => [...b][0]!));
+    expect(new Set(index.map((e) => e.bucket))).toEqual(buckets);
+    expect(buckets.size).toBeGreaterThanOrEqual(Math.ceil(bucketsOf.size / TARGET));
+    for (const e of index) {
+      const p = path.join(tablePath, 'index', e.fileName);
+      const hashes = [...decodeHashIndex(readFileSync(p), p)];
+      expect(hashes.length).toBe(e.rowCount);
+      expect(hashes.length).toBeLessThanOrEqual(TARGET);
+      const keys = [...bucketsOf].filter(([, b]) => b.has(e.bucket)).map(([id]) => keyHash([id, null, null, null]));
+      expect(new Set(hashes), `bucket ${e.bucket}`).toEqual(new Set(keys));
+      // writer w (of 2) opens buckets b with b % 2 == w, and owns the keys routed to it
+      for (const [id, b] of bucketsOf) if (b.has(e.bucket)) expect(assignerOf(partitionHash([id, null, null, null]), keyHash([id, null, null, null]), 2), `key ${id}`).toBe(e.bucket % 2);
+    }
+  });
+
+  it('the lake source reads it: a batch read equals the model, a streaming read delivers every change', async () => {
+    const batch = await cluster('batch-read').execute(readJob, { params: { kind: 'batch', path: tablePath }, parallelism: 2 });
+    expect(batch.get(rows).map(accountText).sort()).toEqual(expectedRows(params.count, params.keys, params.seed));
+
+    const table = await FileStoreTable.open(tablePath);
+    const expected: string[] = [];
+    const reader = new IncrementalReader(table, 0);
+    for (let b = await reader.next(); b; b = await reader.next()) b.rows.forEach((r, i) => expected.push(`${rowKindOfByte(b.kinds[i]!)}|${r.join('|')}`));
+    expect(expected.length).toBeGreaterThan(0);
+    const outDir = path.join(root, 'stream-out');
+    const handle = await cluster('stream-read').submit(readJob, { params: { kind: 'changes-to-files', path: tablePath, outDir, pollIntervalMs: 20, busyMs: 0 }, parallelism: 2 });
+    for (let i = 0; i < 2000 && readCommitted<string>(outDir).length < expected.length; i++) await new Promise((r) => setTimeout(r, 25));
+    await handle.cancel();
+    expect(readCommitted<string>(outDir).sort()).toEqual(expected.sort());
+    expect((await readTable(table)).length).toBe(expectedRows(params.count, params.keys, params.seed).length);
+  });
+});
