@@ -157,6 +157,25 @@ describe('dynamic bucket tables', () => {
     expect(b.dynamic!.pendingFiles()).toEqual([]);
   });
 
+  it('with deletion vectors: lookup and full compactions replace the vectors and keep the HASH index', async () => {
+    const t = await dynamicTable({ 'dynamic-bucket.target-row-num': '20', 'deletion-vectors.enabled': 'true' });
+    const commit = new TableCommit(t, 'u');
+    for (let round = 0; round < 3; round++) {
+      const w = new TableWriter(t);
+      for (let k = 0; k < 50; k++) if ((k + round) % 2 === 0) w.write([k, 'a', `r${round}`]);
+      await commit.commit(round + 1, await w.prepareCommit());
+      await compactTable(t);
+    }
+    const types = async () => (await t.indexEntries((await t.snapshots.latest())!)).map((e) => `${e.indexType}:${e.bucket}`).sort();
+    expect((await types()).filter((x) => x.startsWith('HASH'))).toEqual(['HASH:0', 'HASH:1', 'HASH:2']);
+    expect((await types()).some((x) => x.startsWith('DELETION_VECTORS'))).toBe(true);
+    await compactTable(t, { full: true });
+    expect(await types()).toEqual(['HASH:0', 'HASH:1', 'HASH:2']);
+    const rows = (await readTable(t)).map((r) => `${r[0]}=${r[2]}`).sort();
+    expect(rows).toEqual(Array.from({ length: 50 }, (_, k) => `${k}=r${k % 2 === 0 ? 2 : 1}`).sort());
+    for (const set of (await bucketsOfKeys(t)).values()) expect(set.size).toBe(1);
+  });
+
   it('max-buckets caps the buckets; options are checked', async () => {
     const t = await dynamicTable({ 'dynamic-bucket.target-row-num': '10', 'dynamic-bucket.max-buckets': '3' });
     const w = new TableWriter(t);
