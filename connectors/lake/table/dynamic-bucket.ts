@@ -99,11 +99,10 @@ function mix(h: number): number {
   return h ^ (h >>> 16);
 }
 
-/** The hashes of one of the assigner's own buckets, with the index file that holds them so far. */
+/** The hashes of the keys in one of the assigner's own buckets (what its next index file holds). */
 interface OwnBucket {
   hashes: Int32Array;
   count: number;
-  file: IndexManifestEntry | null;
   modified: boolean;
 }
 
@@ -133,7 +132,7 @@ class PartitionIndex {
       const last = (maxBuckets === -1 ? MAX_DYNAMIC_BUCKETS : maxBuckets) - 1;
       for (let b = 0; b <= last; b++) {
         if (isAssignerBucket(b, numAssigners, assignId) && !this.own.has(b)) {
-          this.own.set(b, { hashes: new Int32Array(64), count: 0, file: null, modified: false });
+          this.own.set(b, { hashes: new Int32Array(64), count: 0, modified: false });
           this.nonFull.set(b, 1);
           return this.add(hash, b);
         }
@@ -155,7 +154,7 @@ class PartitionIndex {
     this.hashToBucket.set(hash, bucket);
     const b = this.own.get(bucket)!;
     if (b.count === b.hashes.length) {
-      const next = new Int32Array(b.hashes.length * 2);
+      const next = new Int32Array(Math.max(64, b.hashes.length * 2));
       next.set(b.hashes);
       b.hashes = next;
     }
@@ -208,7 +207,7 @@ export class DynamicBucketAssigner {
       const own = isAssignerBucket(bucket, this.numAssigners, this.assignId);
       for (const h of hashes) if (assignerOf(partHash, h, this.numAssigners) === this.assignId) index.hashToBucket.set(h, bucket);
       if (own) {
-        index.own.set(bucket, { hashes, count: hashes.length, file: e, modified: false });
+        index.own.set(bucket, { hashes, count: hashes.length, modified: false });
         index.nonFull.set(bucket, hashes.length);
       }
     }
@@ -237,7 +236,6 @@ export class DynamicBucketAssigner {
         const fileName = `${this.filePrefix}${this.fileCounter++}`;
         await t.io.write(joinPath(t.path, 'index', fileName), bytes);
         const entry: IndexManifestEntry = { kind: 0, partition, bucket, indexType: HASH_INDEX, fileName, fileSize: bytes.length, rowCount: b.count, ranges: null };
-        b.file = entry;
         b.modified = false;
         this.pending.set(`${partition}|${bucket}`, entry);
         out.push(entry);
