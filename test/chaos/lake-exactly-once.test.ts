@@ -131,6 +131,20 @@ describe('lake sink exactly-once with worker kills', () => {
     expect(r.duplicates).toEqual([]);
     expect(r.appendsOutsideCheckpoints).toEqual([]);
   });
+
+  it('a dynamic-bucket table (bucket = -1): kills right after checkpoints complete leave the same table', async () => {
+    let kills = (): number => 0;
+    const r = await run('dynamic-bucket', (handle) => {
+      kills = killAtCheckpoints(handle, 'checkpoint-completed', { every: 3, remainder: 2, max: 3 });
+    }, false, RATE, { bucket: '-1', 'dynamic-bucket.target-row-num': '300' });
+    expect(kills()).toBeGreaterThanOrEqual(1);
+    expect(r.rows).toEqual(expected);
+    expect(r.duplicates).toEqual([]);
+    expect(r.appendsOutsideCheckpoints).toEqual([]);
+    const table = await FileStoreTable.open(path.join(root, 'dynamic-bucket', 'table'));
+    const hashes = (await table.indexEntries((await table.snapshots.latest())!)).reduce((n, e) => n + e.rowCount, 0);
+    expect(hashes).toBe(KEYS); // every key once in the HASH index (seeded ids cover all KEYS)
+  });
 });
 
 describe('append-only lake table with worker kills', () => {
