@@ -214,6 +214,10 @@ export class DynamicBucketAssigner {
     this.partitions.set(partition, index);
   }
 
+  isLoaded(partition: string): boolean {
+    return this.partitions.has(partition);
+  }
+
   /** The bucket of a key (its hash) in a loaded partition. */
   assign(partition: string, keyHash: number): number {
     const index = this.partitions.get(partition);

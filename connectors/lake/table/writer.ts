@@ -85,11 +85,14 @@ export class TableWriter {
     const values = this.opts.trustedRows && Array.isArray(row) ? row : t.normalizeRow(row);
     const partition = this.partitionOf(values);
     if (this.dynamic) {
-      // the bucket comes from the partition's hash index, loaded (async) at prepareCommit
-      let u = this.unassigned.get(partition);
-      if (!u) this.unassigned.set(partition, (u = { rows: [], kinds: [] }));
-      u.rows.push(values);
-      u.kinds.push(kind);
+      // a partition whose hash index is loaded is assigned now; the rows of any other partition wait
+      // (in order) for prepareCommit, which loads its index (async) and assigns them first
+      const u = this.unassigned.get(partition);
+      if (u || !this.dynamic.isLoaded(partition)) {
+        if (u) { u.rows.push(values); u.kinds.push(kind); } else this.unassigned.set(partition, { rows: [values], kinds: [kind] });
+        return;
+      }
+      this.buffer(partition, this.assignDynamic(this.dynamic, partition, values), values, kind);
       return;
     }
     this.buffer(partition, this.assignBucket(values), values, kind);
@@ -186,24 +189,33 @@ export class TableWriter {
     return messages;
   }
 
-  /** Gives the buffered rows of a dynamic-bucket table their buckets, in write order per partition. */
+  /** Loads the hash index of each partition with waiting rows and gives them their buckets, in write order. */
   private async assignDynamicBuckets(assigner: DynamicBucketAssigner): Promise<void> {
-    const t = this.table;
-    const { keyHash, partitionHash } = dynamicBucketHashers(t);
     const pending = [...this.unassigned];
     this.unassigned.clear();
     for (const [partition, u] of pending) {
       await assigner.load(partition);
-      const partHash = assigner.numAssigners > 1 ? partitionHash(partitionRow(t, partition)) : 0;
-      for (let i = 0; i < u.rows.length; i++) {
-        const row = u.rows[i]!;
-        const hash = keyHash(row);
-        if (assigner.numAssigners > 1 && assignerOf(partHash, hash, assigner.numAssigners) !== assigner.assignId) {
-          throw new WeirError(`bug: a row of ${t.path} reached dynamic-bucket assigner ${assigner.assignId} of ${assigner.numAssigners}, but its key belongs to assigner ${assignerOf(partHash, hash, assigner.numAssigners)}`);
-        }
-        this.buffer(partition, assigner.assign(partition, hash), row, u.kinds[i]!);
+      for (let i = 0; i < u.rows.length; i++) this.buffer(partition, this.assignDynamic(assigner, partition, u.rows[i]!), u.rows[i]!, u.kinds[i]!);
+    }
+  }
+
+  private hashers: ReturnType<typeof dynamicBucketHashers> | undefined;
+  private readonly partitionHashes = new Map<string, number>();
+
+  /** The bucket of a row of a loaded partition; its key must belong to this writer's assigner. */
+  private assignDynamic(assigner: DynamicBucketAssigner, partition: string, row: unknown[]): number {
+    const t = this.table;
+    const h = (this.hashers ??= dynamicBucketHashers(t));
+    const hash = h.keyHash(row);
+    if (assigner.numAssigners > 1) {
+      let partHash = this.partitionHashes.get(partition);
+      if (partHash === undefined) this.partitionHashes.set(partition, (partHash = h.partitionHash(partitionRow(t, partition))));
+      const owner = assignerOf(partHash, hash, assigner.numAssigners);
+      if (owner !== assigner.assignId) {
+        throw new WeirError(`bug: a row of ${t.path} reached dynamic-bucket assigner ${assigner.assignId} of ${assigner.numAssigners}, but its key belongs to assigner ${owner}`);
       }
     }
+    return assigner.assign(partition, hash);
   }
 
   /**
