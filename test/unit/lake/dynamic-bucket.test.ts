@@ -9,7 +9,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Catalog, TableWriter, TableCommit, readTable, compactTable, T, DELETE, type FileStoreTable } from '../../../connectors/lake/index.ts';
-import { planSplits, readSplit } from '../../../connectors/lake/table/read.ts';
+import { planSplits } from '../../../connectors/lake/table/read.ts';
+import { LookupChangelogProducer } from '../../../connectors/lake/table/changelog.ts';
+import type { Snapshot } from '../../../connectors/lake/format/snapshot.ts';
 import { assignerOf, dynamicBucketHashers } from '../../../connectors/lake/table/dynamic-bucket.ts';
 import { HASH_INDEX, decodeHashIndex } from '../../../connectors/lake/format/hash-index.ts';
 import { BinaryRowWriter } from '../../../connectors/lake/format/binary-row.ts';
@@ -174,6 +176,28 @@ describe('dynamic bucket tables', () => {
     const rows = (await readTable(t)).map((r) => `${r[0]}=${r[2]}`).sort();
     expect(rows).toEqual(Array.from({ length: 50 }, (_, k) => `${k}=r${k % 2 === 0 ? 2 : 1}`).sort());
     for (const set of (await bucketsOfKeys(t)).values()) expect(set.size).toBe(1);
+  });
+
+  it('lookup changelog producer: a key updated in its bucket gives -U/+U, across buckets and writers', async () => {
+    const t = await dynamicTable({ 'dynamic-bucket.target-row-num': '2', 'changelog-producer': 'lookup' });
+    const kinds = ['+I', '-U', '+U', '-D'];
+    const commitWith = async (id: number, rows: Array<[unknown[], number]>) => {
+      const w = new TableWriter(t);
+      for (const [r, k] of rows) w.write(r, k);
+      const produced = await new LookupChangelogProducer(t).produce(await w.prepareCommit());
+      await new TableCommit(t, 'u').commit(id, produced.messages);
+      produced.apply();
+      const out: string[] = [];
+      for (const e of await t.changelogEntries(await t.snapshots.latest() as Snapshot)) {
+        const b = await t.readDataFile(e);
+        b.rows.forEach((r, i) => out.push(`${kinds[b.kinds[i]!]} ${r[0]}=${r[2]}`));
+      }
+      return out.sort();
+    };
+    expect(await commitWith(1, [[[1, 'a', 'x'], 0], [[2, 'a', 'y'], 0], [[3, 'a', 'z'], 0], [[4, 'a', 'w'], 0], [[5, 'a', 'v'], 0]])).toEqual(['+I 1=x', '+I 2=y', '+I 3=z', '+I 4=w', '+I 5=v']);
+    expect(await commitWith(2, [[[5, 'a', 'v2'], 0], [[1, 'a', 'x'], 3], [[6, 'a', 'u'], 0], [[3, 'a', 'z'], 0]])).toEqual(['+I 6=u', '+U 5=v2', '-D 1=x', '-U 5=v']);
+    for (const set of (await bucketsOfKeys(t)).values()) expect(set.size).toBe(1);
+    expect((await hashIndex(t)).size).toBe(3);
   });
 
   it('max-buckets caps the buckets; options are checked', async () => {
