@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Catalog, TableWriter, TableCommit, readTable, compactTable, T, DELETE, type FileStoreTable } from '../../../connectors/lake/index.ts';
+import { Catalog, FileStoreTable, TableWriter, TableCommit, readTable, compactTable, T, DELETE } from '../../../connectors/lake/index.ts';
 import { planSplits } from '../../../connectors/lake/table/read.ts';
 import { LookupChangelogProducer } from '../../../connectors/lake/table/changelog.ts';
 import type { Snapshot } from '../../../connectors/lake/format/snapshot.ts';
@@ -74,7 +74,7 @@ describe('dynamic bucket tables', () => {
     expect([...counts].sort((a, b) => a[0] - b[0])).toEqual([[0, 100], [1, 100], [2, 100], [3, 50]]);
 
     // a new writer (a restart) loads the index: old keys stay, new keys fill bucket 3, then open 4
-    const reopened = await (await import('../../../connectors/lake/index.ts')).FileStoreTable.open(t.path);
+    const reopened = await FileStoreTable.open(t.path);
     w = new TableWriter(reopened);
     for (let k = 349; k >= 0; k -= 7) w.write([k, 'a', `w${k}`]);
     for (let k = 350; k < 420; k++) w.write([k, 'a', `v${k}`]);
