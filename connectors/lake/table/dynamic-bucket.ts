@@ -25,7 +25,6 @@
 import { randomUUID } from 'node:crypto';
 import { joinPath } from '../fs/file-io.ts';
 import { ConfigError, WeirError } from '../errors.ts';
-import { BinaryRowWriter } from '../format/binary-row.ts';
 import type { IndexManifestEntry } from '../format/deletion-vectors.ts';
 import { HASH_INDEX, decodeHashIndex, encodeHashIndex } from '../format/hash-index.ts';
 import type { FileStoreTable } from './table.ts';
@@ -48,16 +47,7 @@ export function isAssignerBucket(bucket: number, numAssigners: number, assignId:
  * BinaryRow, as Java's index stores it) and the partition hash (partition BinaryRow).
  */
 export function dynamicBucketHashers(table: FileStoreTable): { keyHash: (row: unknown[]) => number; partitionHash: (row: unknown[]) => number } {
-  const hasher = (idx: number[]) => {
-    const w = new BinaryRowWriter(idx.map((i) => table.schema.fields[i]!.type));
-    const vals = new Array<unknown>(idx.length);
-    return (row: unknown[]) => {
-      for (let k = 0; k < idx.length; k++) vals[k] = row[idx[k]!];
-      w.encode(vals);
-      return w.hash();
-    };
-  };
-  return { keyHash: hasher(table.keyIndexes), partitionHash: hasher(table.partitionIndexes) };
+  return { keyHash: table.rowHasher(table.keyIndexes), partitionHash: table.rowHasher(table.partitionIndexes) };
 }
 
 /** int32 -> bucket, open addressing (millions of keys stay compact: 6 bytes a slot). */
