@@ -3,6 +3,8 @@
  *  - lake-sink-p1 / lake-sink-p2: rows/s into a primary-key table with 4 buckets through the stream
  *    sink (datagen -> router -> writers -> committer, 1 s checkpoints), from the job running to its
  *    last commit; baseline: TableWriter + TableCommit directly in one loop (a commit per 250k rows);
+ *  - lake-sink-dynamic-p2: the same at parallelism 2 into a dynamic-bucket table (bucket = -1); baseline
+ *    4 fixed buckets;
  *  - lake-freshness: with 1 s checkpoints, the time from a row leaving the source to it being
  *    readable in the table (a reader polls the table every 20 ms): median, p99 in the metric text;
  *  - lake-files: live data files per partition after a scaled-down "hour" of 1 s checkpoints
@@ -32,10 +34,10 @@ function cluster(dir: string): MiniCluster {
   return new MiniCluster({ workers: 2, batchSize: 8192, workDir: path.join(dir, 'work'), checkpoints: { intervalMs: 1000, storage: { kind: 'local', dir: path.join(dir, 'checkpoints') } } });
 }
 
-async function sinkThroughput(parallelism: number): Promise<Measurement> {
+async function sinkThroughput(parallelism: number, tableOptions?: Record<string, string>): Promise<Measurement> {
   const s = scratch();
   try {
-    const params: LakeBenchParams = { kind: 'throughput', path: path.join(s.dir, 'table'), count: ROWS, keys: KEYS, parallelism };
+    const params: LakeBenchParams = { kind: 'throughput', path: path.join(s.dir, 'table'), count: ROWS, keys: KEYS, parallelism, ...(tableOptions ? { tableOptions } : {}) };
     const handle = await cluster(s.dir).submit(job, { params, parallelism });
     const started = performance.now();
     await handle.result();
@@ -156,6 +158,14 @@ const benchmarks: Benchmark[] = [
     runs: 3,
     run: () => sinkThroughput(2),
     baseline: writerLoop,
+  },
+  {
+    name: 'lake-sink-dynamic-p2',
+    metric: `rows/s into a Paimon primary-key table with dynamic buckets (bucket = -1, 50k keys a bucket: 4 buckets for ${KEYS / 1000}k keys, ${ROWS / 1e6}M rows) through the stream sink at parallelism 2, 1 s checkpoints; baseline: the same with 4 fixed buckets`,
+    unit: 'rows/s',
+    runs: 1,
+    run: () => sinkThroughput(2, { bucket: '-1', 'dynamic-bucket.target-row-num': '50000' }),
+    baseline: () => sinkThroughput(2),
   },
   {
     name: 'lake-freshness',

@@ -12,6 +12,7 @@
 export { Catalog, type CatalogOptions } from './catalog.ts';
 export { FileStoreTable, type OpenTableOptions } from './table/table.ts';
 export { TableWriter, type CommitMessage, type TableWriterOptions } from './table/writer.ts';
+export type { DynamicBucketAssignerOptions } from './table/dynamic-bucket.ts';
 export { TableCommit, type TableCommitOptions } from './table/commit.ts';
 export { readTable, readRows, tableAtSnapshot, planSplits, readSplit, rowToObject, type Condition, type Split, type ReadOptions } from './table/read.ts';
 export { IncrementalReader, type ChangeBatch } from './table/incremental.ts';

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type JobHandle, MiniCluster, SeededRandom } from 'weir';
 import { FileStoreTable, IncrementalReader, compactTable, readTable } from 'weir/lake';
-import job from '../minicluster/lake/jobs/pk-writes.ts';
+import job, { operation } from '../minicluster/lake/jobs/pk-writes.ts';
 import readJob from '../minicluster/lake/jobs/read-table.ts';
 import { readCommitted } from '../harness/transactional-sink.ts';
 import { rowKindOfByte } from '../../operators/changelog.ts';
@@ -130,6 +130,22 @@ describe('lake sink exactly-once with worker kills', () => {
     expect(r.rows).toEqual(expected);
     expect(r.duplicates).toEqual([]);
     expect(r.appendsOutsideCheckpoints).toEqual([]);
+  });
+
+  it('a dynamic-bucket table (bucket = -1): kills right after checkpoints complete leave the same table', async () => {
+    let kills = (): number => 0;
+    const r = await run('dynamic-bucket', (handle) => {
+      kills = killAtCheckpoints(handle, 'checkpoint-completed', { every: 3, remainder: 2, max: 3 });
+    }, false, RATE, { bucket: '-1', 'dynamic-bucket.target-row-num': '300' });
+    expect(kills()).toBeGreaterThanOrEqual(1);
+    expect(r.rows).toEqual(expected);
+    expect(r.duplicates).toEqual([]);
+    expect(r.appendsOutsideCheckpoints).toEqual([]);
+    const table = await FileStoreTable.open(path.join(root, 'dynamic-bucket', 'table'));
+    const hashes = (await table.indexEntries((await table.snapshots.latest())!)).reduce((n, e) => n + e.rowCount, 0);
+    const random = new SeededRandom();
+    const written = new Set(Array.from({ length: COUNT }, (_, i) => operation(i, random.reset(SEED, i), KEYS).row.id));
+    expect(hashes).toBe(written.size); // every key written once in the HASH index
   });
 });
 

@@ -2,7 +2,7 @@
  * Type tests of the lake read API (checked by `tsc --noEmit`, never run): rows read back are typed
  * by the caller's record type, and read options are checked.
  */
-import { readRows, readTable, type FileStoreTable } from 'weir/lake';
+import { readRows, readTable, TableWriter, type FileStoreTable } from 'weir/lake';
 
 type Equal<A, B> = (<G>() => G extends A ? 1 : 2) extends <G>() => G extends B ? 1 : 2 ? true : false;
 type Expect<T extends true> = T;
@@ -25,4 +25,13 @@ export async function lakeReadTypes(table: FileStoreTable): Promise<void> {
   await readTable(table, { snapshotId: '3' });
   // @ts-expect-error unknown read option
   await readTable(table, { branch: 'b' });
+}
+
+export function lakeWriterTypes(table: FileStoreTable): void {
+  // a dynamic-bucket table's writer assigns its share of the keys
+  new TableWriter(table, { assigner: { numAssigners: 2, assignId: 1 } });
+  // @ts-expect-error assignId is a number
+  new TableWriter(table, { assigner: { numAssigners: 2, assignId: '1' } });
+  // @ts-expect-error unknown assigner option
+  new TableWriter(table, { assigner: { buckets: 2 } });
 }

@@ -8,7 +8,8 @@ import { keyGroupOf, subtaskForKeyGroup } from '../../../state/key-groups.ts';
 import type { CommitMessage } from '../table/writer.ts';
 
 /**
- * A row on its way to its writer: one flat object, `__bucket` and `__kind` (Paimon row kind byte:
+ * A row on its way to its writer: one flat object, `__bucket` (the bucket; for dynamic-bucket tables
+ * the writer that assigns the key's bucket, table/dynamic-bucket.ts) and `__kind` (Paimon row kind byte:
  * 0 +I, 1 -U, 2 +U, 3 -D) then the table's fields by name with the user's values. Flat objects of
  * primitives cross threads as typed columns (runtime/exchange/batch-codec.ts); a nested row array
  * would go through msgpack record by record, at about half the speed.

@@ -8,6 +8,7 @@ import type { Operator, OperatorContext, Output } from '../../../operators/opera
 import type { SchemaDefinition } from '../schema/schema.ts';
 import type { FileStoreTable } from '../table/table.ts';
 import { normalizeValue } from '../schema/values.ts';
+import { assignerOf, dynamicBucketHashers } from '../table/dynamic-bucket.ts';
 import { openLakeTable, type LakeTableLocation } from './table-access.ts';
 import { BUCKET_FIELD, KIND_FIELD, bucketedRowBuilder, rowAndKind, type BucketedRow } from './records.ts';
 import { BadRecordError, ConfigError } from '../errors.ts';
@@ -20,6 +21,8 @@ export class BucketRouterOperator<T> implements Operator<T | Change<T>, Bucketed
   private bucketAware = true;
   private build!: (bucket: number, kind: number, row: unknown) => BucketedRow;
   private keyRow: unknown[] = [];
+  /** Fields the routing reads (normalized here): the bucket key, or for dynamic buckets the key and partition. */
+  private routeIdx: number[] = [];
 
   constructor(readonly name: string, private readonly location: LakeTableLocation, private readonly schema: SchemaDefinition | undefined, private readonly writers = 1) {}
 
@@ -30,8 +33,20 @@ export class BucketRouterOperator<T> implements Operator<T | Change<T>, Bucketed
 
   private async load(): Promise<void> {
     this.table = await openLakeTable(this.location, this.schema);
-    this.assign = this.table.bucketAssigner();
-    this.bucketAware = this.table.options.bucket > 0;
+    const t = this.table;
+    if (t.options.dynamicBucket) {
+      // dynamic buckets: the writer assigns the bucket; the row goes to the writer that owns its key
+      // (Java's assigner channel), carried in __bucket, which the exchange sends to writer __bucket % writers
+      const { keyHash, partitionHash } = dynamicBucketHashers(t);
+      const writers = this.writers;
+      this.assign = (row) => assignerOf(partitionHash(row), keyHash(row), writers);
+      this.routeIdx = [...t.keyIndexes, ...t.partitionIndexes];
+      this.bucketAware = true;
+    } else {
+      this.assign = t.bucketAssigner();
+      this.routeIdx = t.bucketKeyIndexes;
+      this.bucketAware = t.options.bucket > 0;
+    }
     const names = this.table.schema.fields.map((f) => f.name);
     const reserved = names.find((n) => n === BUCKET_FIELD || n === KIND_FIELD);
     if (reserved) throw new ConfigError('schema', `table ${this.table.path} has a field named '${reserved}', which the lake sink uses internally; rename the field`);
@@ -65,7 +80,7 @@ export class BucketRouterOperator<T> implements Operator<T | Change<T>, Bucketed
 
   private route(values: readonly (T | Change<T>)[], times: ArrayLike<number>): void {
     const fields = this.table.schema.fields;
-    const keyIdx = this.table.bucketKeyIndexes;
+    const keyIdx = this.routeIdx;
     const keyRow = this.keyRow;
     for (let i = 0; i < values.length; i++) {
       const { row, kind } = rowAndKind(values[i]!);

@@ -13,6 +13,7 @@ import type { SinkWriter, SinkWriterContext } from '../../../runtime/sink/contra
 import type { SchemaDefinition } from '../schema/schema.ts';
 import type { FileStoreTable } from '../table/table.ts';
 import { TableWriter, type CommitMessage } from '../table/writer.ts';
+import type { IndexManifestEntry } from '../format/deletion-vectors.ts';
 import { ExternalError } from '../errors.ts';
 import type { CompactTask } from '../table/compact.ts';
 import { BackgroundCompactor } from './background-compactor.ts';
@@ -43,6 +44,8 @@ export class LakeWriter implements SinkWriter<BucketedRow, LakeCommittable> {
   private table!: FileStoreTable;
   private writer!: TableWriter;
   private sequences!: OperatorListState<[string, number]>;
+  /** Dynamic-bucket tables: HASH index files written and maybe not committed yet (table/dynamic-bucket.ts). */
+  private hashIndex!: OperatorListState<IndexManifestEntry>;
   private compactor: BackgroundCompactor | undefined;
   private subtask = 0;
   private parallelism = 1;
@@ -62,14 +65,21 @@ export class LakeWriter implements SinkWriter<BucketedRow, LakeCommittable> {
     this.subtask = ctx.subtaskIndex;
     this.parallelism = ctx.parallelism;
     this.table = await openLakeTable(this.settings.location, this.settings.schema);
-    this.writer = new TableWriter(this.table);
+    this.writer = this.tableWriter();
     this.readRow = rowReader(this.table.schema.fields.map((f) => f.name));
     this.sequences = ctx.operatorState.getUnionListState<[string, number]>('lake-writer-sequences');
     this.writer.seedSequenceNumbers(this.sequences.get());
+    this.hashIndex = ctx.operatorState.getUnionListState<IndexManifestEntry>('lake-writer-hash-index');
+    this.writer.dynamic?.seedPending(this.hashIndex.get());
     if (this.settings.compaction && this.table.primaryKey) {
       const s3 = this.settings.location.s3;
       this.compactor = new BackgroundCompactor(this.table, (task: CompactTask) => ctx.sideWork.run<CompactTask, CommitMessage>(COMPACT_MODULE, task), s3);
     }
+  }
+
+  /** A dynamic-bucket table's writer assigns the keys the router sends it (its share of the keys). */
+  private tableWriter(): TableWriter {
+    return new TableWriter(this.table, { assigner: { numAssigners: this.parallelism, assignId: this.subtask } });
   }
 
   /** Buckets are dealt to writers as `bucket % parallelism` (see subtaskKeys). */
@@ -100,9 +110,11 @@ export class LakeWriter implements SinkWriter<BucketedRow, LakeCommittable> {
   private async schemaChanged(rest: readonly BucketedRow[]): Promise<void> {
     this.held.push(...(await this.prepare()));
     const sequences = this.writer.sequenceNumbers();
+    const pendingIndex = this.writer.dynamic?.pendingFiles() ?? [];
     this.table = await openLakeTable(this.settings.location, this.settings.schema);
-    this.writer = new TableWriter(this.table);
+    this.writer = this.tableWriter();
     this.writer.seedSequenceNumbers(sequences);
+    this.writer.dynamic?.seedPending(pendingIndex);
     this.readRow = rowReader(this.table.schema.fields.map((f) => f.name));
     if (rest.length > 0) await this.write(rest);
   }
@@ -139,6 +151,7 @@ export class LakeWriter implements SinkWriter<BucketedRow, LakeCommittable> {
    */
   async prepareCommit(checkpointId: number, endOfInput: boolean): Promise<LakeCommittable[]> {
     this.throwIfFailed();
+    await this.writer.dynamic?.prunePending();
     if (endOfInput) await this.compactor?.drain();
     else if (this.compactor?.shouldStall(this.table.options.stopTrigger)) {
       // compaction fell behind: wait for it here (the barrier waits, so the input backs up) rather
@@ -173,7 +186,11 @@ export class LakeWriter implements SinkWriter<BucketedRow, LakeCommittable> {
   }
 
   snapshotState(): void {
-    this.sequences.update(this.writer.sequenceNumbers().filter(([key]) => this.owns(Number(key.slice(key.lastIndexOf('|') + 1)))));
+    const dynamic = this.writer.dynamic;
+    // dynamic buckets: after a rescale a writer may write keys into a bucket another writer opened
+    // (a key keeps its bucket), so it keeps the sequence numbers of every bucket it wrote
+    this.sequences.update(dynamic ? this.writer.sequenceNumbers() : this.writer.sequenceNumbers().filter(([key]) => this.owns(Number(key.slice(key.lastIndexOf('|') + 1)))));
+    if (dynamic) this.hashIndex.update(dynamic.pendingFiles());
   }
 
   notifyCheckpointComplete(checkpointId: number): void {

@@ -10,7 +10,7 @@ import { fileIOFor } from '../fs/index.ts';
 import { openLakeTable } from '../sink/table-access.ts';
 import { OwnedSplitEnumerator, type OwnedSplitsState } from '../../../runtime/source/owned-split-enumerator.ts';
 import type { SplitEnumerator, SplitEnumeratorContext } from '../../../runtime/source/contract.ts';
-import { bucketSplit, type BucketPosition, type LakeBucketSplit } from './positions.ts';
+import { DYNAMIC_BUCKET_SPLITS, bucketSplit, type BucketPosition, type LakeBucketSplit } from './positions.ts';
 import type { LakeReadSettings } from './reader.ts';
 
 export type LakeEnumeratorState = OwnedSplitsState<LakeBucketSplit>;
@@ -54,7 +54,8 @@ export class LakeSplitEnumerator implements SplitEnumerator<LakeBucketSplit, Lak
     }
     const table = await openLakeTable(loc);
     const latest = await table.snapshots.latestId();
-    const buckets = table.totalBuckets > 0 ? Array.from({ length: table.totalBuckets }, (_, b) => b) : [0];
+    const splits = table.options.dynamicBucket ? DYNAMIC_BUCKET_SPLITS : table.totalBuckets > 0 ? table.totalBuckets : 1;
+    const buckets = Array.from({ length: splits }, (_, b) => b);
     return buckets.map((b) => bucketSplit(this.startPosition(b, latest)));
   }
 

@@ -23,6 +23,18 @@ export function nextSnapshotOf(p: BucketPosition): number {
 
 export interface LakeBucketSplit extends SourceSplit, BucketPosition {}
 
+/**
+ * Dynamic-bucket tables open buckets as they grow, so their splits are fixed groups of buckets:
+ * split g reads every bucket b with b % DYNAMIC_BUCKET_SPLITS == g (a key lives in one bucket, so
+ * merging within a group is merging per bucket). This bounds a source's useful parallelism.
+ */
+export const DYNAMIC_BUCKET_SPLITS = 16;
+
+/** The split (its `bucket` field) that reads this bucket of the table. */
+export function splitOfBucket(dynamicBucket: boolean, bucket: number): number {
+  return dynamicBucket ? bucket % DYNAMIC_BUCKET_SPLITS : bucket;
+}
+
 export function bucketSplit(p: BucketPosition): LakeBucketSplit {
   return { id: `bucket-${p.bucket}`, bucket: p.bucket, phase: p.phase, snapshotId: p.snapshotId, emitted: p.emitted };
 }

@@ -16,7 +16,7 @@ import { compileFilter, planSplits, readSplit, type Condition } from '../table/r
 import { concatBatches, mergeByKey } from '../table/merge-reader.ts';
 import type { FileStoreTable } from '../table/table.ts';
 import { openLakeTable, type LakeTableLocation } from '../sink/table-access.ts';
-import { nextSnapshotOf, type BucketPosition, type LakeBucketSplit, bucketSplit } from './positions.ts';
+import { nextSnapshotOf, splitOfBucket, type BucketPosition, type LakeBucketSplit, bucketSplit } from './positions.ts';
 import { ConsumerProgress } from './consumer-progress.ts';
 import { changelogProducer } from '../table/changelog.ts';
 import type { Snapshot } from '../format/snapshot.ts';
@@ -176,10 +176,11 @@ export class LakeSourceReader<T> implements SourceReader<T | Change<T>, LakeBuck
     // streaming: all levels, as the deltas that follow are level-0 files; batch: Java's batch scan rules
     const { splits } = await planSplits(table, { snapshotId: id, allLevels: !this.settings.bounded, filter });
     const test = filter.length > 0 ? compileFilter(table, filter) : null;
-    const mine = splits.filter((s) => buckets.has(s.bucket)).sort((a, b) => (a.partition < b.partition ? -1 : a.partition > b.partition ? 1 : 0));
+    const split = this.splitOf(table);
+    const mine = splits.filter((s) => buckets.has(split(s.bucket))).sort(byPartitionAndBucket);
     for (const p of group) {
       const rows: unknown[][] = [];
-      for (const s of mine) if (s.bucket === p.bucket) for (const r of await readSplit(table, s)) if (!test || test(r)) rows.push(r);
+      for (const s of mine) if (split(s.bucket) === p.bucket) for (const r of await readSplit(table, s)) if (!test || test(r)) rows.push(r);
       const after: BucketPosition = { bucket: p.bucket, phase: this.settings.bounded ? 'done' : 'delta', snapshotId: id, emitted: 0 };
       this.queue.push({ position: p, rows, kinds: this.settings.bounded ? null : rows.map(() => 0), after });
     }
@@ -200,9 +201,10 @@ export class LakeSourceReader<T> implements SourceReader<T | Change<T>, LakeBuck
       await this.loadChangelog(table, s, group);
       return true;
     }
-    const added = s.commitKind === 'APPEND' ? (await table.deltaEntries(s)).filter((e) => e.kind === FILE_KIND_ADD && buckets.has(e.bucket)) : [];
+    const split = this.splitOf(table);
+    const added = s.commitKind === 'APPEND' ? (await table.deltaEntries(s)).filter((e) => e.kind === FILE_KIND_ADD && buckets.has(split(e.bucket))) : [];
     for (const p of group) {
-      const entries = added.filter((e) => e.bucket === p.bucket).sort((a, b) => (a.partition < b.partition ? -1 : a.partition > b.partition ? 1 : 0));
+      const entries = added.filter((e) => split(e.bucket) === p.bucket).sort(byPartitionAndBucket);
       const rows: unknown[][] = [];
       const kinds: number[] = [];
       const byPartition = new Map<string, typeof entries>();
@@ -222,6 +224,12 @@ export class LakeSourceReader<T> implements SourceReader<T | Change<T>, LakeBuck
 
   private changelogMode: boolean | undefined;
 
+  /** Which split reads a bucket (dynamic-bucket tables group their buckets, positions.ts). */
+  private splitOf(table: FileStoreTable): (bucket: number) => number {
+    const dynamic = table.options.dynamicBucket !== null;
+    return (bucket) => splitOfBucket(dynamic, bucket);
+  }
+
   /** A table with a changelog producer is streamed from its changelog files, as Java reads it. */
   private readsChangelog(table: FileStoreTable): boolean {
     return (this.changelogMode ??= changelogProducer(table.schema.options, table.primaryKey) !== 'none');
@@ -230,10 +238,11 @@ export class LakeSourceReader<T> implements SourceReader<T | Change<T>, LakeBuck
   /** The changes of one snapshot from its changelog files: every record with its kind, in file order. */
   private async loadChangelog(table: FileStoreTable, s: Snapshot, group: BucketPosition[]): Promise<void> {
     const entries = await table.changelogEntries(s);
+    const split = this.splitOf(table);
     for (const p of group) {
       const mine = entries
-        .filter((e) => e.bucket === p.bucket)
-        .sort((a, b) => (a.partition < b.partition ? -1 : a.partition > b.partition ? 1 : a.file.minSequenceNumber - b.file.minSequenceNumber));
+        .filter((e) => split(e.bucket) === p.bucket)
+        .sort((a, b) => byPartitionAndBucket(a, b) || a.file.minSequenceNumber - b.file.minSequenceNumber);
       const rows: unknown[][] = [];
       const kinds: number[] = [];
       for (const e of mine) {
@@ -260,4 +269,9 @@ export class LakeSourceReader<T> implements SourceReader<T | Change<T>, LakeBuck
   async notifyCheckpointComplete(checkpointId: number): Promise<void> {
     if (this.progress) await this.progress.checkpointCompleted(await this.ensureTable(), checkpointId);
   }
+}
+
+/** Deterministic read order within a split: by partition, then bucket (a restore skips rows by count). */
+function byPartitionAndBucket(a: { partition: string; bucket: number }, b: { partition: string; bucket: number }): number {
+  return a.partition < b.partition ? -1 : a.partition > b.partition ? 1 : a.bucket - b.bucket;
 }

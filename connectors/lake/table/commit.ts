@@ -23,6 +23,7 @@ import {
 } from '../format/manifest.ts';
 import type { CommitKind, Snapshot } from '../format/snapshot.ts';
 import { type IndexManifestEntry, encodeIndexManifest } from '../format/deletion-vectors.ts';
+import { HASH_INDEX } from '../format/hash-index.ts';
 import { decodeSerializedRow, encodeSerializedRow } from '../format/binary-row.ts';
 import { comparatorFor } from '../schema/values.ts';
 import type { FileStoreTable } from './table.ts';
@@ -93,7 +94,9 @@ export class TableCommit {
     const compactAdded: ManifestEntry[] = [];
     const changelog: ManifestEntry[] = [];
     const index: IndexChanges = { added: [], deleted: [] };
+    const appendIndex: IndexChanges = { added: [], deleted: [] };
     for (const m of messages) {
+      appendIndex.added.push(...(m.appendIndexFiles ?? []));
       index.added.push(...(m.newIndexFiles ?? []));
       index.deleted.push(...(m.deletedIndexFiles ?? []));
       const base = { partition: m.partition, bucket: m.bucket, totalBuckets: m.totalBuckets };
@@ -108,8 +111,8 @@ export class TableCommit {
     if (mine && mine.commitIdentifier >= identifier) return written;
     const watermark = opts.watermark !== undefined && Number.isFinite(opts.watermark) ? Math.floor(opts.watermark) : undefined;
     const compacts = compactDeleted.length > 0 || compactAdded.length > 0 || index.added.length > 0 || index.deleted.length > 0;
-    if (appended.length > 0 || changelog.length > 0 || (!compacts && watermark !== undefined && watermark > ((await this.table.snapshots.latest())?.watermark ?? -Infinity))) {
-      written.push(await this.commitChanges(identifier, 'APPEND', appended, [], { watermark, changelog }));
+    if (appended.length > 0 || changelog.length > 0 || appendIndex.added.length > 0 || (!compacts && watermark !== undefined && watermark > ((await this.table.snapshots.latest())?.watermark ?? -Infinity))) {
+      written.push(await this.commitChanges(identifier, 'APPEND', appended, [], { watermark, changelog, index: appendIndex }));
     }
     if (compacts) written.push(await this.commitChanges(identifier, 'COMPACT', compactAdded, compactDeleted, { watermark, index }));
     return written;
@@ -122,7 +125,9 @@ export class TableCommit {
 
   /**
    * The index manifest of a new snapshot: the previous one when no index file changed, else a new
-   * one listing the live index files after the change (as Java writes it: the whole list).
+   * one listing the live index files after the change (as Java writes it: the whole list). An added
+   * HASH file replaces its bucket's previous HASH file (Java's bucketed combiner; the last added
+   * wins); deletion-vector files are replaced by naming the old ones (a conflict if they are gone).
    */
   private async indexManifestFor(latest: Snapshot | null, index: IndexChanges): Promise<{ name: string | null; written: boolean }> {
     const previous = latest?.indexManifest ?? null;
@@ -136,7 +141,11 @@ export class TableCommit {
       throw new CommitConflictError(`compaction of ${t.path} conflicts: deletion-vector index file ${gone.fileName} (bucket ${gone.bucket}) was replaced by another commit; run the compaction again`);
     }
     const drop = new Set(index.deleted.map(id));
-    const next = [...live.filter((e) => !drop.has(id(e))), ...index.added];
+    const hashBucket = (e: IndexManifestEntry) => `${e.partition}|${e.bucket}`;
+    const newHash = new Map<string, IndexManifestEntry>();
+    for (const e of index.added) if (e.indexType === HASH_INDEX) newHash.set(hashBucket(e), e);
+    const kept = live.filter((e) => !drop.has(id(e)) && !(e.indexType === HASH_INDEX && newHash.has(hashBucket(e))));
+    const next = [...kept, ...index.added.filter((e) => e.indexType !== HASH_INDEX), ...newHash.values()];
     if (next.length === 0) return { name: null, written: false };
     const name = this.newManifestName('index-manifest');
     await this.io.write(joinPath(t.path, 'manifest', name), encodeIndexManifest(next));

@@ -11,7 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { DataFileMeta } from '../format/manifest.ts';
-import type { DeletionFile } from '../format/deletion-vectors.ts';
+import { DELETION_VECTORS_INDEX, type DeletionFile } from '../format/deletion-vectors.ts';
 import { fileIOFor, type FileIO } from '../fs/index.ts';
 import type { S3Options } from '../fs/s3.ts';
 import { schemaFromJson, schemaToJson } from '../schema/schema.ts';
@@ -91,7 +91,8 @@ export async function planCompaction(table: FileStoreTable, opts: { full?: boole
   const dvTable = table.primaryKey && table.options.deletionVectors;
   const latest = dvTable ? await table.snapshots.latest() : null;
   const dvFiles = latest ? await table.deletionFiles(latest) : new Map<string, Map<string, DeletionFile>>();
-  const indexEntries = latest ? await table.indexEntries(latest) : [];
+  // a compaction replaces the bucket's deletion vectors only (a dynamic-bucket table's HASH index stays)
+  const indexEntries = latest ? (await table.indexEntries(latest)).filter((e) => e.indexType === DELETION_VECTORS_INDEX) : [];
   for (const g of groups.values()) {
     const full = opts.full ?? false;
     const pick = pickCompaction(g.files, table.primaryKey, {

@@ -5,8 +5,10 @@ import type { TableSchema } from '../schema/schema.ts';
 export type MergeEngine = 'deduplicate' | 'partial-update' | 'aggregation' | 'first-row';
 
 export interface TableOptions {
-  /** Fixed bucket count; -1 for an append table without buckets (all files in bucket 0). */
+  /** Fixed bucket count; -1 for an append table without buckets (all files in bucket 0) or a dynamic-bucket primary-key table. */
   bucket: number;
+  /** Primary-key table with `bucket = -1`: keys are assigned buckets by the HASH index (table/dynamic-bucket.ts). */
+  dynamicBucket: { targetRowNum: number; maxBuckets: number } | null;
   mergeEngine: MergeEngine;
   sequenceFields: string[];
   ignoreDelete: boolean;
@@ -76,13 +78,37 @@ function bool(opts: Record<string, string>, key: string, dflt: boolean): boolean
   return v === undefined ? dflt : v.toLowerCase() === 'true';
 }
 
+/**
+ * Dynamic bucket mode (Paimon's default for primary-key tables: 'bucket' unset or -1). As Java:
+ * no 'bucket-key' (the key is the primary key); a primary key without every partition field would be
+ * Java's cross-partition update mode (a key moving between partitions), which Weir does not write.
+ */
+function dynamicBucketOptions(schema: TableSchema): { targetRowNum: number; maxBuckets: number } {
+  const o = schema.options;
+  if (o['bucket-key'] !== undefined) {
+    throw new ConfigError('bucket-key', `'bucket-key' cannot be set with 'bucket' = -1 (dynamic buckets assign by primary key); remove it, or set a fixed 'bucket' count`);
+  }
+  const missing = schema.partitionKeys.filter((k) => !schema.primaryKeys.includes(k));
+  if (missing.length > 0) {
+    throw new ConfigError('bucket', `primary key (${schema.primaryKeys.join(', ')}) lacks partition field(s) ${missing.join(', ')}: with 'bucket' = -1 that is Paimon's cross-partition update mode, which Weir does not support; add them to the primary key or set a fixed 'bucket' count`);
+  }
+  const targetRowNum = int(o, 'dynamic-bucket.target-row-num', 2_000_000);
+  if (targetRowNum < 1) throw new ConfigError('dynamic-bucket.target-row-num', `must be at least 1, got ${targetRowNum}`);
+  const maxBuckets = int(o, 'dynamic-bucket.max-buckets', -1);
+  if (maxBuckets !== -1 && (maxBuckets < 1 || maxBuckets > 32767)) {
+    throw new ConfigError('dynamic-bucket.max-buckets', `must be -1 (no limit) or between 1 and 32767, got ${maxBuckets}`);
+  }
+  return { targetRowNum, maxBuckets };
+}
+
 export function tableOptions(schema: TableSchema): TableOptions {
   const o = schema.options;
   const isPk = schema.primaryKeys.length > 0;
   const bucket = int(o, 'bucket', -1);
-  if (isPk && bucket < 1) {
-    throw new ConfigError('bucket', `primary-key table needs a fixed bucket count ('bucket' >= 1); dynamic buckets (-1) are not supported by Weir`);
+  if (isPk && bucket < 1 && bucket !== -1) {
+    throw new ConfigError('bucket', `'bucket' = ${bucket} is not supported for primary-key tables; use a fixed count (>= 1) or -1 (dynamic buckets)`);
   }
+  const dynamicBucket = isPk && bucket === -1 ? dynamicBucketOptions(schema) : null;
   if (!isPk && bucket === 0) throw new ConfigError('bucket', `'bucket' must be -1 or >= 1`);
   const engine = (o['merge-engine'] ?? 'deduplicate') as MergeEngine;
   if (!['deduplicate', 'partial-update', 'aggregation', 'first-row'].includes(engine)) {
@@ -114,6 +140,7 @@ export function tableOptions(schema: TableSchema): TableOptions {
   const deletionVectors = bool(o, 'deletion-vectors.enabled', false);
   return {
     bucket,
+    dynamicBucket,
     mergeEngine: engine,
     sequenceFields: (o['sequence.field'] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''),
     ignoreDelete: bool(o, 'ignore-delete', false) || bool(o, 'partial-update.ignore-delete', false) || bool(o, 'first-row.ignore-delete', false),

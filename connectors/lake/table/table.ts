@@ -154,13 +154,19 @@ export class FileStoreTable {
   bucketAssigner(): (row: unknown[]) => number {
     const n = this.options.bucket;
     if (n <= 0) return () => 0;
-    const idx = this.bucketKeyIndexes;
+    const hash = this.rowHasher(this.bucketKeyIndexes);
+    return (row) => bucketOf(hash(row), n);
+  }
+
+  /** Java's BinaryRow hashCode of these fields of a row (a bucket key, a primary key, a partition), reusing one buffer. */
+  rowHasher(indexes: readonly number[]): (row: unknown[]) => number {
+    const idx = [...indexes];
     const w = new BinaryRowWriter(idx.map((i) => this.schema.fields[i]!.type));
     const key = new Array<unknown>(idx.length);
     return (row) => {
       for (let k = 0; k < idx.length; k++) key[k] = row[idx[k]!];
       w.encode(key);
-      return bucketOf(w.hash(), n);
+      return w.hash();
     };
   }
 

@@ -11,11 +11,12 @@ import { randomUUID } from 'node:crypto';
 import type { DataFileMeta } from '../format/manifest.ts';
 import type { IndexManifestEntry } from '../format/deletion-vectors.ts';
 import { encodeDataFile } from '../format/data-file.ts';
-import { BadRecordError } from '../errors.ts';
+import { BadRecordError, WeirError } from '../errors.ts';
 import type { FileStoreTable } from './table.ts';
 import { DELETE, INSERT, isRetract, type RowKind } from './merge.ts';
 import { mergeByKey } from './merge-reader.ts';
 import { changelogFileName, changelogProducer, writeChangelogFile } from './changelog.ts';
+import { DynamicBucketAssigner, type DynamicBucketAssignerOptions, assignerOf, dynamicBucketHashers, partitionRow } from './dynamic-bucket.ts';
 
 export interface CommitMessage {
   /** base64 of the serialized partition BinaryRow */
@@ -31,6 +32,11 @@ export interface CommitMessage {
   newIndexFiles?: IndexManifestEntry[];
   /** Index files of the bucket this compaction replaces. */
   deletedIndexFiles?: IndexManifestEntry[];
+  /**
+   * Index files that go with the new data, in the APPEND snapshot: the bucket's new HASH index
+   * (dynamic-bucket tables), which replaces its previous one (Java's DataIncrement.newIndexFiles).
+   */
+  appendIndexFiles?: IndexManifestEntry[];
 }
 
 interface BucketBuffer {
@@ -43,6 +49,8 @@ interface BucketBuffer {
 export interface TableWriterOptions {
   /** Accept rows already in canonical JS values (skips per-field normalization). */
   trustedRows?: boolean;
+  /** Dynamic-bucket tables: which share of the keys this writer assigns (default: all of them). */
+  assigner?: DynamicBucketAssignerOptions;
 }
 
 export class TableWriter {
@@ -56,10 +64,14 @@ export class TableWriter {
   private readonly inputChangelog: boolean;
   private restoredFrom: number | null | undefined;
   private emptyPartition: string | undefined;
+  /** Dynamic-bucket tables: the bucket assigner, and rows waiting for it (by partition) until prepareCommit. */
+  readonly dynamic: DynamicBucketAssigner | null;
+  private readonly unassigned = new Map<string, { rows: unknown[][]; kinds: number[] }>();
 
   constructor(readonly table: FileStoreTable, private readonly opts: TableWriterOptions = {}) {
     this.assignBucket = table.bucketAssigner();
     this.inputChangelog = changelogProducer(table.schema.options, table.primaryKey) === 'input';
+    this.dynamic = table.options.dynamicBucket ? new DynamicBucketAssigner(table, opts.assigner) : null;
   }
 
   /** Buffers one row (array in field order or object by field name) with its row kind (0 +I, 1 -U, 2 +U, 3 -D). */
@@ -72,7 +84,21 @@ export class TableWriter {
     if (t.options.ignoreDelete && isRetract(kind)) return;
     const values = this.opts.trustedRows && Array.isArray(row) ? row : t.normalizeRow(row);
     const partition = this.partitionOf(values);
-    const bucket = this.assignBucket(values);
+    if (this.dynamic) {
+      // a partition whose hash index is loaded is assigned now; the rows of any other partition wait
+      // (in order) for prepareCommit, which loads its index (async) and assigns them first
+      const u = this.unassigned.get(partition);
+      if (u || !this.dynamic.isLoaded(partition)) {
+        if (u) { u.rows.push(values); u.kinds.push(kind); } else this.unassigned.set(partition, { rows: [values], kinds: [kind] });
+        return;
+      }
+      this.buffer(partition, this.assignDynamic(this.dynamic, partition, values), values, kind);
+      return;
+    }
+    this.buffer(partition, this.assignBucket(values), values, kind);
+  }
+
+  private buffer(partition: string, bucket: number, values: unknown[], kind: number): void {
     const key = `${partition}|${bucket}`;
     let buf = this.buffers.get(key);
     if (!buf) {
@@ -87,6 +113,7 @@ export class TableWriter {
   get bufferedRows(): number {
     let n = 0;
     for (const b of this.buffers.values()) n += b.rows.length;
+    for (const u of this.unassigned.values()) n += u.rows.length;
     return n;
   }
 
@@ -122,6 +149,7 @@ export class TableWriter {
   /** Writes every buffer into data files and returns what the commit needs; the buffers are emptied. */
   async prepareCommit(): Promise<CommitMessage[]> {
     await this.restoreSequences();
+    if (this.dynamic) await this.assignDynamicBuckets(this.dynamic);
     const t = this.table;
     const messages: CommitMessage[] = [];
     const buffers = [...this.buffers.values()];
@@ -150,7 +178,44 @@ export class TableWriter {
       await t.io.write(t.dataFilePath(buf.partition, buf.bucket, fileName), bytes);
       messages.push({ partition: buf.partition, bucket: buf.bucket, totalBuckets: t.totalBuckets, newFiles: [meta], compactBefore: [], compactAfter: [], ...(changelogFiles.length > 0 ? { changelogFiles } : {}) });
     }
+    if (this.dynamic) {
+      // each bucket that took new keys: its new HASH index goes with its data
+      for (const e of await this.dynamic.prepareCommit()) {
+        let m = messages.find((x) => x.partition === e.partition && x.bucket === e.bucket);
+        if (!m) messages.push((m = { partition: e.partition, bucket: e.bucket, totalBuckets: t.totalBuckets, newFiles: [], compactBefore: [], compactAfter: [] }));
+        (m.appendIndexFiles ??= []).push(e);
+      }
+    }
     return messages;
+  }
+
+  /** Loads the hash index of each partition with waiting rows and gives them their buckets, in write order. */
+  private async assignDynamicBuckets(assigner: DynamicBucketAssigner): Promise<void> {
+    const pending = [...this.unassigned];
+    this.unassigned.clear();
+    for (const [partition, u] of pending) {
+      await assigner.load(partition);
+      for (let i = 0; i < u.rows.length; i++) this.buffer(partition, this.assignDynamic(assigner, partition, u.rows[i]!), u.rows[i]!, u.kinds[i]!);
+    }
+  }
+
+  private hashers: ReturnType<typeof dynamicBucketHashers> | undefined;
+  private readonly partitionHashes = new Map<string, number>();
+
+  /** The bucket of a row of a loaded partition; its key must belong to this writer's assigner. */
+  private assignDynamic(assigner: DynamicBucketAssigner, partition: string, row: unknown[]): number {
+    const t = this.table;
+    const h = (this.hashers ??= dynamicBucketHashers(t));
+    const hash = h.keyHash(row);
+    if (assigner.numAssigners > 1) {
+      let partHash = this.partitionHashes.get(partition);
+      if (partHash === undefined) this.partitionHashes.set(partition, (partHash = h.partitionHash(partitionRow(t, partition))));
+      const owner = assignerOf(partHash, hash, assigner.numAssigners);
+      if (owner !== assigner.assignId) {
+        throw new WeirError(`bug: a row of ${t.path} reached dynamic-bucket assigner ${assigner.assignId} of ${assigner.numAssigners}, but its key belongs to assigner ${owner}`);
+      }
+    }
+    return assigner.assign(partition, hash);
   }
 
   /**
@@ -170,6 +235,7 @@ export class TableWriter {
   /** Drops buffered rows (after a failure, before restoring from a checkpoint). */
   abort(): void {
     this.buffers.clear();
+    this.unassigned.clear();
   }
 }
 
