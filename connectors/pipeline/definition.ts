@@ -116,7 +116,6 @@ export interface PipelineDefinition {
 const SOURCE_KEYS = ['type', 'name', 'hostname', 'port', 'username', 'password', 'tables', 'server-id', 'server-time-zone', 'scan.incremental.snapshot.chunk.size', 'scan.startup.mode', 'scan.startup.timestamp-millis', 'heartbeat.interval', 'connect.timeout'];
 const SOURCE_IGNORED = ['tables.exclude', 'scan.snapshot.fetch.size', 'connect.max-retries', 'connection.pool.size', 'scan.incremental.close-idle-reader.enabled', 'scan.newly-added-table.enabled', 'schema-change.enabled', 'chunk-meta.group.size', 'chunk-key.even-distribution.factor.upper-bound', 'chunk-key.even-distribution.factor.lower-bound', 'metadata.list', 'include-comments.enabled', 'scan.incremental.snapshot.unbounded-chunk-first.enabled', 'treat-tinyint1-as-boolean.enabled', 'scan.binlog.newly-added-table.enabled'];
 const SOURCE_IGNORED_PREFIXES = ['jdbc.properties.', 'debezium.'];
-const SINK_COMMON_IGNORED = ['name'];
 const LAKE_KEYS = ['type', 'name', 'catalog.properties.warehouse', 'catalog.properties.metastore', 'warehouse', 'commit.user', 'table.properties.*'];
 const LAKE_IGNORED = ['partition.key', 'commit.user-prefix'];
 const STARROCKS_KEYS = ['type', 'name', 'jdbc-url', 'load-url', 'username', 'password', 'sink.label-prefix'];
@@ -215,7 +214,6 @@ function readSink(m: YamlMap, ignored: string[], file: string): { sink: SinkDefi
   const written = m.required('type', `the sink connector (${SINK_TYPES.join(', ')})`);
   const type = written.toLowerCase();
   m.string('name');
-  ignored.push(...ignoredKeys(m, SINK_COMMON_IGNORED));
   const relative = (p: string): string => (p.startsWith('s3://') || path.isAbsolute(p) ? p : path.resolve(path.dirname(file), p));
   switch (type) {
     case 'paimon':
@@ -332,9 +330,9 @@ export function parsePipelineDefinition(file: string, text: string): PipelineDef
   const ignored: string[] = [];
   const sourceMap = root.map('source');
   if (!sourceMap) throw new PipelineDefinitionError(file, 1, 'source', 'is missing: a source block (type: mysql, hostname, port, username, password, tables)');
+  const source = readSource(sourceMap, ignored);
   const sinkMap = root.map('sink');
   if (!sinkMap) throw new PipelineDefinitionError(file, 1, 'sink', `is missing: a sink block (type: one of ${SINK_TYPES.join(', ')})`);
-  const source = readSource(sourceMap, ignored);
   const { sink, written } = readSink(sinkMap, ignored, file);
   const routes = root.list('route').map(readRoute);
   const transforms = root.list('transform').map((t) => readTransform(t, ignored, file));
