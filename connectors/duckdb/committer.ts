@@ -43,6 +43,8 @@ export interface DuckDbCommitterSettings {
   stagingDir: string;
   /** Where to publish the read-only copy after each commit; undefined: no copy. */
   readCopy: string | undefined;
+  /** Close the file after each commit, so that other sinks' writer processes can open it. */
+  sharedFile?: boolean;
   sink: string;
 }
 
@@ -79,6 +81,7 @@ export class DuckDbCommitter implements Committer<OlapCommittable<string>> {
     await this.metrics.timeCommit(() => this.db.request({ op: 'commit', guardSql, steps }));
     await removeStagedUpTo(this.settings.stagingDir, checkpointId);
     if (this.settings.readCopy) await this.db.request({ op: 'publish', target: this.settings.readCopy });
+    if (this.settings.sharedFile) await this.db.request({ op: 'release' });
   }
 
   /**

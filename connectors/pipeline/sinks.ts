@@ -90,7 +90,7 @@ export function attachSink(stream: DataStream<CdcRecord>, sink: SinkDefinition, 
         if (o) out.collect(o);
       }, { name: `to-${sink.type}-${sinkTable}` });
       const table = olapTable(schema, name);
-      if (sink.type === 'duckdb') olap.sinkTo(duckdbSink<CdcRow>({ path: sink.path, ...table }), { uid, name: `duckdb ${sinkTable}` });
+      if (sink.type === 'duckdb') olap.sinkTo(duckdbSink<CdcRow>({ path: sink.path, sharedFile: true, ...table }), { uid, name: `duckdb ${sinkTable}` });
       else if (sink.type === 'clickhouse') {
         olap.sinkTo(clickhouseSink<CdcRow>({ url: sink.url, database: sink.database ?? db, ...(sink.username ? { user: sink.username } : {}), ...(sink.password ? { password: sink.password } : {}), ...table }), { uid, name: `clickhouse ${sinkTable}` });
       } else {
