@@ -2,7 +2,8 @@
  * `weir pipeline run`'s job against the real MariaDB: a Flink CDC pipeline file (every table of a
  * database, routed with replace-symbol, one table transformed and filtered) into the lake and into
  * DuckDB, with ALTER TABLE ADD COLUMN mid-stream and a stop-with-savepoint / restore in the middle
- * (changes made while the pipeline is down included). The sink tables end equal to MySQL's.
+ * (changes made while the pipeline is down included), and for the lake also task managers killed
+ * at seeded checkpoint counts (failover). The sink tables end equal to MySQL's.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -10,11 +11,12 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { MiniCluster, type JobHandle } from 'weir';
+import { MiniCluster, SeededRandom, type JobHandle } from 'weir';
 import { FileStoreTable, readTable, rowToObject } from 'weir/lake';
 import job from '../../../connectors/pipeline/job.ts';
 import { discoverTables, readPipelineFile, type PipelineJobParams } from '../../../connectors/pipeline/index.ts';
 import { connect, connOptions, freshDatabase } from './cdc-helpers.ts';
+import { killAtCompletedCounts } from '../../harness/kills.ts';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'weir-pipeline-'));
 let conn: mysql.Connection;
@@ -118,16 +120,17 @@ pipeline:
   return file;
 }
 
-async function start(file: string, checkpoints: string, restoreFrom?: Parameters<JobHandle['stopWithSavepoint']> extends never ? never : Awaited<ReturnType<JobHandle['stopWithSavepoint']>>): Promise<JobHandle> {
+async function start(file: string, checkpoints: string, kill: boolean, restoreFrom?: Awaited<ReturnType<JobHandle['stopWithSavepoint']>>): Promise<JobHandle> {
   const def = readPipelineFile(file);
   const params: PipelineJobParams = { file, tables: await discoverTables(def) };
   const handle = await new MiniCluster({ workers: 2, workDir: path.join(root, 'work'), checkpoints: { intervalMs: def.pipeline.checkpointIntervalMs!, storage: { kind: 'local', dir: checkpoints } } })
     .submit(job, { params, parallelism: def.pipeline.parallelism!, ...(restoreFrom ? { restoreFrom } : {}) });
-  handle.on('failover', (f: { cause: Error }) => failures.push(f.cause.message));
+  if (kill) killAtCompletedCounts(handle, new SeededRandom(17), 2);
+  else handle.on('failover', (f: { cause: Error }) => failures.push(f.cause.message));
   return handle;
 }
 
-async function scenario(name: string, sink: (db: string) => string, read: (db: string) => Promise<Rows>, serverId: number): Promise<void> {
+async function scenario(name: string, sink: (db: string) => string, read: (db: string) => Promise<Rows>, serverId: number, kill: boolean): Promise<void> {
   const db = await freshDatabase(conn, `pipe_${name}`);
   databases.push(db);
   await conn.query(`CREATE TABLE \`${db}\`.orders (id INT PRIMARY KEY, product VARCHAR(20), amount DECIMAL(8,2))`);
@@ -145,7 +148,7 @@ async function scenario(name: string, sink: (db: string) => string, read: (db: s
     }, { timeout: 60_000, interval: 200 });
   };
 
-  let handle = await start(file, checkpoints);
+  let handle = await start(file, checkpoints, kill);
   await converge(); // the snapshot
   await q("UPDATE T.orders SET amount = 9.99 WHERE id = 1");
   await q("UPDATE T.users SET age = 18 WHERE id = 2"); // enters the filtered table
@@ -159,7 +162,8 @@ async function scenario(name: string, sink: (db: string) => string, read: (db: s
   await q("INSERT INTO T.orders VALUES (5, 'plum', 3.00, 'offline')"); // while the pipeline is down
   await q('DELETE FROM T.orders WHERE id = 3');
   await q("INSERT INTO T.users VALUES (4, 'dee', 50)");
-  handle = await start(file, checkpoints, savepoint);
+  if (kill) expect(handle.restarts).toBeGreaterThan(0);
+  handle = await start(file, checkpoints, false, savepoint);
   await q("UPDATE T.orders SET product = 'APPLE', note = 'again' WHERE id = 1");
   await q('DELETE FROM T.users WHERE id = 1');
   await converge();
@@ -168,9 +172,9 @@ async function scenario(name: string, sink: (db: string) => string, read: (db: s
 }
 
 describe('weir pipeline run against MariaDB', () => {
-  it('a pipeline into the lake: snapshot, routes, transform, ADD COLUMN, restore from a savepoint', async () => {
+  it('a pipeline into the lake: snapshot, routes, transform, ADD COLUMN, task managers killed, restore from a savepoint', async () => {
     const warehouse = path.join(root, 'warehouse');
-    await scenario('lake', () => `  type: paimon\n  catalog.properties.metastore: filesystem\n  catalog.properties.warehouse: ${warehouse}\n  table.properties.bucket: 2`, (db) => lakeRows(warehouse, db), 6601);
+    await scenario('lake', () => `  type: paimon\n  catalog.properties.metastore: filesystem\n  catalog.properties.warehouse: ${warehouse}\n  table.properties.bucket: 2`, (db) => lakeRows(warehouse, db), 6601, true);
     const dbName = databases.at(-1)!;
     const orders = await FileStoreTable.open(path.join(warehouse, `${dbName}.db`, 'ods_orders'));
     expect(orders.schema.fields.map((f) => f.name)).toEqual(['id', 'product', 'amount', 'note']);
@@ -178,6 +182,6 @@ describe('weir pipeline run against MariaDB', () => {
 
   it('the same pipeline into DuckDB', async () => {
     const dbFile = path.join(root, 'olap.duckdb');
-    await scenario('duckdb', () => `  type: duckdb\n  path: ${dbFile}`, () => duckdbRows(path.join(root, 'olap.read.duckdb')), 6602);
+    await scenario('duckdb', () => `  type: duckdb\n  path: ${dbFile}`, () => duckdbRows(path.join(root, 'olap.read.duckdb')), 6602, false);
   }, 150_000);
 });
