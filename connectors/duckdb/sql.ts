@@ -49,7 +49,8 @@ export function schemaChangeSql(table: string, change: OlapSchemaChange): string
   const t = ident(table);
   switch (change.kind) {
     case 'addColumn':
-      return `ALTER TABLE ${t} ADD COLUMN ${ident(change.column)} ${duckdbType(change.type)}`;
+      // IF NOT EXISTS: a writer restored after the table gained the column announces it again
+      return `ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS ${ident(change.column)} ${duckdbType(change.type)}`;
     case 'dropColumn':
       return `ALTER TABLE ${t} DROP COLUMN ${ident(change.column)}`;
     case 'renameColumn':

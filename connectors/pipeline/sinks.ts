@@ -85,7 +85,17 @@ export function attachSink(stream: DataStream<CdcRecord>, sink: SinkDefinition, 
     case 'clickhouse':
     case 'starrocks': {
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new ConfigError(`sink table '${sinkTable}'`, `'${name}' is not a table name ${sink.type} takes (letters, digits, _): add a route with another sink-table`);
+      // The writer's columns are the table's at start. A writer restored after a column was added
+      // (a failover after the ALTER's commit) would not know it: before the first row of each
+      // table version, columns beyond those are announced again (a no-op where they are known;
+      // DuckDB adds them IF NOT EXISTS).
+      const declared = new Set(schema.columns.map((c) => c.name));
+      const announced = new WeakSet<CdcTableSchema>();
       const olap = stream.flatMap<OlapInput<CdcRow>>((r, out) => {
+        if (sink.type === 'duckdb' && r.kind !== 'schema' && !announced.has(r.schema)) {
+          announced.add(r.schema);
+          for (const c of r.schema.columns) if (!declared.has(c.name)) out.collect({ schemaChange: { kind: 'addColumn', column: c.name, type: olapColumnType(c) } });
+        }
         const o = cdcToOlap(r);
         if (o) out.collect(o);
       }, { name: `to-${sink.type}-${sinkTable}` });

@@ -2,8 +2,9 @@
  * `weir pipeline run`'s job against the real MariaDB: a Flink CDC pipeline file (every table of a
  * database, routed with replace-symbol, one table transformed and filtered) into the lake and into
  * DuckDB, with ALTER TABLE ADD COLUMN mid-stream and a stop-with-savepoint / restore in the middle
- * (changes made while the pipeline is down included), and for the lake also task managers killed
- * at seeded checkpoint counts (failover). The sink tables end equal to MySQL's.
+ * (changes made while the pipeline is down included), a task manager killed after the new column
+ * was committed (failover), and for the lake also kills at seeded checkpoint counts. The sink
+ * tables end equal to MySQL's.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -22,6 +23,8 @@ const root = mkdtempSync(path.join(os.tmpdir(), 'weir-pipeline-'));
 let conn: mysql.Connection;
 /** Failures of the running pipelines (none expected): shown when a sink does not converge. */
 const failures: string[] = [];
+/** Set while a test kills a task manager on purpose. */
+let killing = false;
 const databases: string[] = [];
 
 beforeAll(async () => {
@@ -126,7 +129,7 @@ async function start(file: string, checkpoints: string, kill: boolean, restoreFr
   const handle = await new MiniCluster({ workers: 2, workDir: path.join(root, 'work'), checkpoints: { intervalMs: def.pipeline.checkpointIntervalMs!, storage: { kind: 'local', dir: checkpoints } } })
     .submit(job, { params, parallelism: def.pipeline.parallelism!, ...(restoreFrom ? { restoreFrom } : {}) });
   if (kill) killAtCompletedCounts(handle, new SeededRandom(17), 2);
-  else handle.on('failover', (f: { cause: Error }) => failures.push(f.cause.message));
+  else handle.on('failover', (f: { cause: Error }) => killing || failures.push(f.cause.message));
   return handle;
 }
 
@@ -158,7 +161,19 @@ async function scenario(name: string, sink: (db: string) => string, read: (db: s
   await q("UPDATE T.orders SET note = 'late' WHERE id = 2");
   await converge();
 
-  const savepoint = await handle.stopWithSavepoint();
+  // a failover after the new column was committed: the restored sinks must know it
+  const restarts = handle.restarts;
+  killing = true;
+  handle.killTaskManager(0);
+  await vi.waitFor(() => expect(handle.restarts).toBeGreaterThan(restarts), { timeout: 30_000, interval: 20 });
+  // the restored writers' first row has the new column NULL (its type cannot come from the value)
+  await q("UPDATE T.orders SET note = NULL WHERE id = 4");
+  await q("INSERT INTO T.orders VALUES (6, 'lime', 1.00, NULL), (7, 'date', 2.00, 'x')");
+  await converge();
+  killing = false;
+
+  // after a failover the job takes savepoints again once it has redeployed
+  const savepoint = await vi.waitFor(() => handle.stopWithSavepoint(), { timeout: 30_000, interval: 100 });
   await q("INSERT INTO T.orders VALUES (5, 'plum', 3.00, 'offline')"); // while the pipeline is down
   await q('DELETE FROM T.orders WHERE id = 3');
   await q("INSERT INTO T.users VALUES (4, 'dee', 50)");
