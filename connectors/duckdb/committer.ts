@@ -43,6 +43,8 @@ export interface DuckDbCommitterSettings {
   stagingDir: string;
   /** Where to publish the read-only copy after each commit; undefined: no copy. */
   readCopy: string | undefined;
+  /** Close the file after each commit, so that other sinks' writer processes can open it. */
+  sharedFile?: boolean;
   sink: string;
 }
 
@@ -79,34 +81,57 @@ export class DuckDbCommitter implements Committer<OlapCommittable<string>> {
     await this.metrics.timeCommit(() => this.db.request({ op: 'commit', guardSql, steps }));
     await removeStagedUpTo(this.settings.stagingDir, checkpointId);
     if (this.settings.readCopy) await this.db.request({ op: 'publish', target: this.settings.readCopy });
+    if (this.settings.sharedFile) await this.db.request({ op: 'release' });
   }
 
-  /** One writer's items in order: rows in segments of one schema, schema changes between them. */
+  /**
+   * One writer's items in order: rows in segments of one schema, schema changes between them.
+   * DuckDB cannot commit a transaction that alters a table after changing its rows ("another
+   * transaction has altered this table"), so the schema changes run first, in order, and each
+   * segment's rows are applied after them under the names its columns have by then (a column
+   * renamed later is written under its new name, one dropped later is left out, one added later
+   * is NULL in the rows before it): the same table as applying them in stream order.
+   */
   private plan(c: OlapCommittable<string>, steps: Step[]): void {
     let schema: OlapTableSchema = c.schema;
     steps.push({ sql: createTableSql(schema) });
+    const changes = c.items.flatMap((item, at) => (item.kind === 'schema' ? [{ at, change: item.change }] : []));
+    for (const { change } of changes) steps.push({ sql: schemaChangeSql(schema.table, change) });
+    /** The name a column of the schema at item `at` has after every change. */
+    const finalName = (at: number) => (column: string): string | null => {
+      let name: string | null = column;
+      for (const ch of changes) {
+        if (ch.at < at || name === null) continue;
+        if (ch.change.kind === 'renameColumn' && ch.change.from === name) name = ch.change.to;
+        else if (ch.change.kind === 'dropColumn' && ch.change.column === name) name = null;
+      }
+      return name;
+    };
     let staging = false;
+    let segmentStart = 0;
     const endSegment = (): void => {
       if (!staging) return;
-      for (const sql of applyStageSql(schema)) steps.push({ sql });
+      for (const sql of applyStageSql(schema, finalName(segmentStart))) steps.push({ sql });
       steps.push({ sql: `DROP TABLE ${STAGE_TABLE}` });
       staging = false;
     };
-    for (const item of c.items) {
+    for (const [at, item] of c.items.entries()) {
       if (item.kind === 'rows') {
         const types = schema.columns.map((col) => col.type);
-        if (schema.primaryKey.length === 0 && !types.includes('DATE')) {
+        if (changes.length === 0 && schema.primaryKey.length === 0 && !types.includes('DATE')) {
           // append-only: rows go straight into the table (nothing to fold or delete)
           steps.push({ append: { dir: this.settings.stagingDir, file: item.batch, table: schema.table, types, direct: true, columns: schema.columns.map((col) => col.name) } });
           continue;
         }
-        if (!staging) steps.push({ sql: createStageSql(schema) });
+        if (!staging) {
+          steps.push({ sql: createStageSql(schema) });
+          segmentStart = at;
+        }
         staging = true;
         steps.push({ append: { dir: this.settings.stagingDir, file: item.batch, table: STAGE_TABLE, types, direct: false } });
         continue;
       }
       endSegment();
-      steps.push({ sql: schemaChangeSql(schema.table, item.change) });
       schema = item.schema;
     }
     endSegment();

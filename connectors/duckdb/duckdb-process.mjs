@@ -11,6 +11,7 @@
 //   { op: 'run', sql }        a statement outside a commit (DDL of the commit log)
 //   { op: 'query', sql }      rows as JSON
 //   { op: 'publish', target } CHECKPOINT, copy the file beside target, fsync, rename into place
+//   { op: 'release' }        close the file (the next request opens it again): sinks sharing a file take turns
 //   { op: 'close' }
 import { copyFile, open, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
@@ -134,6 +135,11 @@ async function handle(msg) {
       return (await conn.runAndReadAll(msg.sql)).getRowsJson();
     case 'publish':
       return publish(msg);
+    case 'release':
+      conn.closeSync();
+      instance.closeSync();
+      conn = undefined;
+      return null;
     case 'close':
       conn.closeSync();
       instance.closeSync();

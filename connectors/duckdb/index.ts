@@ -46,6 +46,12 @@ export interface DuckDbSinkOptions<T> extends OlapTableOptions<T> {
    * when the job is not running).
    */
   readCopy?: string | false;
+  /**
+   * Other sinks write other tables of the same file (a pipeline writing many tables): the writer
+   * process opens the file for each commit and closes it after, so their committers take turns
+   * (DuckDB allows one writer process per file). Default false: the file stays open.
+   */
+  sharedFile?: boolean;
   /** Where writers stage batches until their checkpoint commits (default `<path>.staging`); must be visible to every task manager. */
   stagingDir?: string;
   commitRetry?: Partial<CommitRetryPolicy>;
@@ -73,7 +79,7 @@ export function duckdbSink<T>(options: DuckDbSinkOptions<T>): DuckDbSink<T> {
     writerParallelism: writers,
     ...(options.commitRetry ? { commitRetry: options.commitRetry } : {}),
     createWriter: (ctx) => new StagedWriter<T, string>({ sink: name, table, buffer }, new FileStager(stagingDir), ctx),
-    createGlobalCommitter: () => new DuckDbCommitter({ dbPath, table: options.table, stagingDir, readCopy, sink: name }),
+    createGlobalCommitter: () => new DuckDbCommitter({ dbPath, table: options.table, stagingDir, readCopy, sink: name, sharedFile: options.sharedFile === true }),
   };
   if (!needsKeying(options.primaryKey, writers)) return sink;
   return {

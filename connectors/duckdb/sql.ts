@@ -49,7 +49,8 @@ export function schemaChangeSql(table: string, change: OlapSchemaChange): string
   const t = ident(table);
   switch (change.kind) {
     case 'addColumn':
-      return `ALTER TABLE ${t} ADD COLUMN ${ident(change.column)} ${duckdbType(change.type)}`;
+      // IF NOT EXISTS: a writer restored after the table gained the column announces it again
+      return `ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS ${ident(change.column)} ${duckdbType(change.type)}`;
     case 'dropColumn':
       return `ALTER TABLE ${t} DROP COLUMN ${ident(change.column)}`;
     case 'renameColumn':
@@ -70,13 +71,15 @@ export function createStageSql(schema: OlapTableSchema): string {
  * (a later batch of the checkpoint over an earlier one), rows of deleted keys go, and the others
  * replace their key's row. Without a primary key every staged row is appended.
  */
-export function applyStageSql(schema: OlapTableSchema): string[] {
+export function applyStageSql(schema: OlapTableSchema, targetName: (column: string) => string | null = (c) => c): string[] {
   const t = ident(schema.table);
-  const cols = schema.columns.map((c) => ident(c.name));
-  const values = schema.columns.map((c) => (c.type === 'DATE' ? `CAST(${ident(c.name)} AS DATE)` : ident(c.name)));
+  // `targetName`: the stage's columns as the table names them now (after later renames; null: dropped since)
+  const kept = schema.columns.filter((c) => targetName(c.name) !== null);
+  const cols = kept.map((c) => ident(targetName(c.name)!));
+  const values = kept.map((c) => (c.type === 'DATE' ? `CAST(${ident(c.name)} AS DATE)` : ident(c.name)));
   if (schema.primaryKey.length === 0) return [`INSERT INTO ${t} (${cols.join(', ')}) SELECT ${values.join(', ')} FROM ${STAGE_TABLE}`];
   const keys = schema.primaryKey.map(ident);
-  const on = keys.map((k) => `${t}.${k} = s.${k}`).join(' AND ');
+  const on = schema.primaryKey.map((k) => `${t}.${ident(targetName(k) ?? k)} = s.${ident(k)}`).join(' AND ');
   return [
     `DELETE FROM ${t} USING (SELECT DISTINCT ${keys.join(', ')} FROM ${STAGE_TABLE}) s WHERE ${on}`,
     `INSERT INTO ${t} (${cols.join(', ')}) SELECT ${values.join(', ')} FROM (SELECT *, row_number() OVER (PARTITION BY ${keys.join(', ')} ORDER BY _weir_seq DESC) AS _weir_rank FROM ${STAGE_TABLE}) WHERE _weir_rank = 1 AND NOT _weir_deleted`,

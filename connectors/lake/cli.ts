@@ -113,7 +113,9 @@ function parseTime(text: string): number {
 }
 
 function isoOrNone(ms: number | null | undefined): string {
-  return ms === null || ms === undefined ? '-' : new Date(ms).toISOString();
+  if (ms === null || ms === undefined) return '-';
+  // a bounded job's last snapshot carries Number.MAX_SAFE_INTEGER (past Date's range): the end of input
+  return ms >= Number.MAX_SAFE_INTEGER ? 'end of input' : new Date(ms).toISOString();
 }
 
 async function tags(table: FileStoreTable): Promise<void> {

@@ -26,16 +26,20 @@ export function isSchemaChangeRecord(value: unknown): value is SchemaChangeRecor
   return typeof value === 'object' && value !== null && 'schemaChange' in value && Object.keys(value).length === 1;
 }
 
-/** The schema after the change; a ConfigError when it does not apply (unknown column, key column, duplicate). */
+/** The schema after the change (the same object when it changes nothing: a column added again with its type); a ConfigError when it does not apply. */
 export function applySchemaChange(schema: OlapTableSchema, change: OlapSchemaChange, sink: string): OlapTableSchema {
   const has = (name: string): boolean => schema.columns.some((c) => c.name === name);
   const fail = (why: string): never => {
     throw new ConfigError(`${sink} schema change ${JSON.stringify(change)}`, `${why} (table '${schema.table}' has ${schema.columns.map((c) => c.name).join(', ')})`);
   };
   switch (change.kind) {
-    case 'addColumn':
-      if (has(change.column)) fail(`column '${change.column}' exists already`);
+    case 'addColumn': {
+      // the same column again is no change (a restored writer is told of columns its table has)
+      const existing = schema.columns.find((c) => c.name === change.column);
+      if (existing && existing.type === change.type) return schema;
+      if (existing) fail(`column '${change.column}' exists already as ${existing.type}`);
       return { ...schema, columns: [...schema.columns, { name: change.column, type: change.type, nullable: true }] };
+    }
     case 'dropColumn':
       if (!has(change.column)) fail(`there is no column '${change.column}'`);
       if (schema.primaryKey.includes(change.column)) fail(`'${change.column}' is a primary-key column`);

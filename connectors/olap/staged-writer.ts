@@ -134,6 +134,11 @@ export class StagedWriter<T, B> implements SinkWriter<OlapInput<T>, OlapCommitta
   private async changeSchemaThenWrite(change: OlapSchemaChange, values: readonly OlapInput<T>[], from: number): Promise<void> {
     const old = this.folder?.schema ?? resolveSchema(this.options.table, undefined, this.options.sink);
     const schema = applySchemaChange(old, change, this.options.sink);
+    if (schema === old) {
+      // nothing changes (the column is there already): no item, no flush
+      if (from < values.length) await this.write(values.slice(from));
+      return;
+    }
     // rows before the change are staged under the old schema, in order before it
     await this.flush();
     await this.inFlight;

@@ -20,6 +20,7 @@ registerCommand('cancel', async () => (await import('./job-commands.ts')).cancel
 registerCommand('savepoint', async () => (await import('./job-commands.ts')).savepointCommand);
 registerCommand('stop', async () => (await import('./job-commands.ts')).stopCommand);
 registerCommand('logs', async () => (await import('./job-commands.ts')).logsCommand);
+registerCommand('pipeline', async () => (await import('./pipeline-command.ts')).pipelineCommand);
 registerCommand('lake', async () => (await import('../../connectors/lake/cli.ts')).lakeCommand);
 
 async function usage(): Promise<string> {

@@ -76,8 +76,8 @@ const options = {
 
 type Values = ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: typeof options }>>['values'];
 
-function resumeHint(file: string, sp: SavepointRef): string {
-  return `savepoint ${sp.checkpointId} at ${sp.location}\nresume with: weir run ${file} --from-savepoint ${sp.location}`;
+function resumeHint(command: string, sp: SavepointRef): string {
+  return `savepoint ${sp.checkpointId} at ${sp.location}\nresume with: ${command} --from-savepoint ${sp.location}`;
 }
 
 /** Ctrl-C: the first stops with a savepoint, a second one exits at once. `settled()`: the stop's output has been printed. */
@@ -103,7 +103,7 @@ interface JobView {
   vertices: { inputs: number[]; id: number; metrics: Record<string, number | string | null> }[];
 }
 
-async function runOnCluster(file: string, params: JsonValue | undefined, values: Values, client: RestClient, url: string): Promise<number> {
+async function runOnCluster(file: string, params: JsonValue | undefined, values: Values, client: RestClient, url: string, resumeAs: string): Promise<number> {
   const from = parseSavepoint(values['from-savepoint']);
   const submitted = await client.post<{ jobid: string; state: string }>('/jobs', {
     module: path.resolve(file),
@@ -123,7 +123,7 @@ async function runOnCluster(file: string, params: JsonValue | undefined, values:
   const interrupt = onInterrupt(async () => {
     try {
       const r = await client.post<{ savepoint: SavepointRef }>(`/jobs/${id}/stop`, {});
-      console.error(resumeHint(file, r.savepoint));
+      console.error(resumeHint(resumeAs, r.savepoint));
     } catch (e) {
       console.error(`could not stop with a savepoint: ${(e as Error).message}; cancel with: weir cancel ${id}`);
     }
@@ -195,7 +195,7 @@ function inProcessProgress(handle: JobHandle): () => Promise<Progress | undefine
   };
 }
 
-async function runInProcess(file: string, params: JsonValue | undefined, values: Values): Promise<number> {
+async function runInProcess(file: string, params: JsonValue | undefined, values: Values, resumeAs: string): Promise<number> {
   const moduleUrl = pathToFileURL(path.resolve(file)).href;
   const job = await loadJob(moduleUrl);
   const state = values.state ?? 'lmdb';
@@ -223,7 +223,7 @@ async function runInProcess(file: string, params: JsonValue | undefined, values:
   const progress = progressReporter(inProcessProgress(handle));
   const interrupt = onInterrupt(async () => {
     try {
-      console.error(resumeHint(file, await handle.stopWithSavepoint()));
+      console.error(resumeHint(resumeAs, await handle.stopWithSavepoint()));
     } catch (e) {
       console.error(`could not take a savepoint: ${(e as Error).message}; canceling`);
       await handle.cancel();
@@ -244,26 +244,33 @@ async function runInProcess(file: string, params: JsonValue | undefined, values:
   }
 }
 
+/**
+ * Runs `weir run`'s arguments (the module, then options); `resumeAs` is the command the resume hint
+ * shows (`weir pipeline run` passes its own).
+ */
+export async function runJob(args: string[], resumeAs?: string): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options });
+  if (values.help || positionals.length !== 1) {
+    console.log(HELP);
+    return values.help ? 0 : 2;
+  }
+  const file = positionals[0]!;
+  const resume = resumeAs ?? `weir run ${file}`;
+  let params: JsonValue | undefined;
+  try {
+    params = values.params === undefined ? undefined : (JSON.parse(values.params) as JsonValue);
+  } catch (e) {
+    throw new ConfigError('--params', `is not JSON: ${(e as Error).message}`);
+  }
+  const dir = clusterDir(values.dir);
+  const info = values.local ? undefined : runningCluster(dir);
+  if (info) return runOnCluster(file, params, values, new RestClient(info.url, clusterToken(dir)), info.url, resume);
+  if (values.dir) throw new WeirError(`no cluster is running from ${dir}; start one (weir cluster start --dir ${values.dir}) or leave out --dir to run in this process`, { domain: 'user' });
+  if (values.detached) throw new ConfigError('--detached', `needs a running cluster (none runs from ${dir}): start one with weir cluster start`);
+  return runInProcess(file, params, values, resume);
+}
+
 export const runCommand: Command = {
   summary: 'run a job module: on the running cluster, else in this process (Ctrl-C: stop with a savepoint)',
-  async run(args) {
-    const { values, positionals } = parseArgs({ args, allowPositionals: true, options });
-    if (values.help || positionals.length !== 1) {
-      console.log(HELP);
-      return values.help ? 0 : 2;
-    }
-    const file = positionals[0]!;
-    let params: JsonValue | undefined;
-    try {
-      params = values.params === undefined ? undefined : (JSON.parse(values.params) as JsonValue);
-    } catch (e) {
-      throw new ConfigError('--params', `is not JSON: ${(e as Error).message}`);
-    }
-    const dir = clusterDir(values.dir);
-    const info = values.local ? undefined : runningCluster(dir);
-    if (info) return runOnCluster(file, params, values, new RestClient(info.url, clusterToken(dir)), info.url);
-    if (values.dir) throw new WeirError(`no cluster is running from ${dir}; start one (weir cluster start --dir ${values.dir}) or leave out --dir to run in this process`, { domain: 'user' });
-    if (values.detached) throw new ConfigError('--detached', `needs a running cluster (none runs from ${dir}): start one with weir cluster start`);
-    return runInProcess(file, params, values);
-  },
+  run: (args) => runJob(args),
 };

@@ -121,6 +121,28 @@ describe('DuckDB sink', () => {
     expect(await readCopy(path.join(dir, 'db.read.duckdb'), 'SELECT id, label, score FROM events ORDER BY id, score NULLS FIRST')).toEqual([[1, 'a', null], [1, 'a', null], [2, 'b', 0.5]]);
   });
 
+  it('a keyed table takes updates, then a schema change, then rows of the same keys, in one commit', async () => {
+    // DuckDB refuses to commit an ALTER after row changes of the same table in one transaction
+    const dir = path.join(root, 'schema-keyed');
+    type Row = { id: number; name: string; score?: number };
+    const sink = duckdbSink<Row>({ path: path.join(dir, 'db.duckdb'), table: 'people', primaryKey: ['id'], columns: { id: 'INTEGER' }, buffer: { flushIntervalMs: 0, maxRows: 1 } });
+    const h = await SinkHarness.open(sink);
+    await h.write([{ id: 1, name: 'a' }, { id: 2, name: 'b' }]);
+    await h.checkpoint(1);
+    await h.complete(1);
+    await h.write([
+      { id: 2, name: 'b2' },
+      { schemaChange: { kind: 'addColumn', column: 'score', type: 'DOUBLE' } },
+      { id: 1, name: 'a2', score: 1.5 },
+      { schemaChange: { kind: 'renameColumn', from: 'name', to: 'label' } },
+      { id: 3, label: 'c', score: 2 } as unknown as Row,
+    ]);
+    await h.checkpoint(2);
+    await h.complete(2);
+    await h.close();
+    expect(await readCopy(path.join(dir, 'db.read.duckdb'), 'SELECT id, label, score FROM people ORDER BY id')).toEqual([[1, 'a2', 1.5], [2, 'b2', null], [3, 'c', 2]]);
+  });
+
   it('every column type round-trips, nulls included, keyed and append-only', async () => {
     type All = { id: number; ok: boolean; n: number; big: bigint; d: number; s: string; at: Date; day: string; b: Uint8Array; j: unknown };
     const row: All = { id: 1, ok: true, n: 7, big: 2n ** 40n, d: 0.25, s: 'x', at: new Date(Date.UTC(2026, 11, 4, 21, 0, 0, 123)), day: '2026-12-04', b: Uint8Array.of(1, 2), j: { a: [1] } };

@@ -66,6 +66,8 @@ describe('OLAP table schema', () => {
     expect(renamed.columns.map((c) => c.name)).toEqual(['id', 'c', 'b']);
     expect(applySchemaChange(renamed, { kind: 'dropColumn', column: 'c' }, 's').columns.map((c) => c.name)).toEqual(['id', 'b']);
     expect(() => applySchemaChange(s, { kind: 'dropColumn', column: 'id' }, 's')).toThrow(/'id' is a primary-key column/);
-    expect(() => applySchemaChange(s, { kind: 'addColumn', column: 'a', type: 'DOUBLE' }, 's')).toThrow(/column 'a' exists already/);
+    // the same column again changes nothing; another type for it is an error
+    expect(applySchemaChange(added, { kind: 'addColumn', column: 'b', type: 'DOUBLE' }, 's')).toBe(added);
+    expect(() => applySchemaChange(added, { kind: 'addColumn', column: 'b', type: 'VARCHAR' }, 's')).toThrow(/column 'b' exists already as DOUBLE/);
   });
 });
