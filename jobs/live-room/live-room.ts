@@ -15,29 +15,16 @@
 import {
   continuousEventTimeTrigger,
   countDistinct,
-  datagen,
   defineJob,
   OutputTag,
   slidingEventTimeWindows,
   tumblingEventTimeWindows,
-  WatermarkStrategy,
   type AggregateFunction,
-  type Change,
   weirHome,
 } from 'weir';
 import path from 'node:path';
-import {
-  anchorChange,
-  anchorChangeCount,
-  anchorChangeTime,
-  liveEvent,
-  MAX_EARLY_MS,
-  resolveData,
-  roomChange,
-  roomChangeCount,
-  roomChangeTime,
-  type LiveRoomData,
-} from './generator.ts';
+import { resolveData, type LiveRoomData } from './generator.ts';
+import { dimensionChangelogs, liveEvents, type DimensionSourceConfig, type EventSourceConfig } from './inputs.ts';
 import {
   costOf,
   DAY_MS,
@@ -48,22 +35,26 @@ import {
   PNL_SLIDE_MS,
   PNL_WINDOW_MS,
   TOP_N,
-  type Anchor,
   type AnchorDay,
   type AnchorMinute,
   type AnchorRank,
   type DailyUsers,
   type LiveEvent,
   type PnlAlert,
-  type Room,
   type RoomEvent,
   type RoomMinute,
 } from './model.ts';
-import { anchorDailyTable, anchorTable, giftTable, LAKE_TABLES, paymentTable, roomTable, toAlerts, toLake, toOlap, type AlertConfig, type OlapConfig } from './sinks.ts';
+import { anchorDailyTable, anchorTable, giftTable, LAKE_TABLES, paymentTable, roomTable, toAlerts, toBadEvents, toLake, toOlap, type AlertConfig, type BadEventsConfig, type OlapConfig } from './sinks.ts';
 
 export interface LiveRoomParams extends LiveRoomData {
-  /** Events per second of wall-clock time over all source subtasks (default: as fast as possible). */
+  /** Events per second of wall-clock time over all source subtasks (default: as fast as possible; the generator only). */
   ratePerSecond?: number;
+  /** Where the gift and payment events come from (default the generator: `events` of them). */
+  eventSource?: EventSourceConfig;
+  /** Where the `rooms` and `anchors` tables come from (default the generated changelogs). */
+  dimensions?: DimensionSourceConfig;
+  /** Where Kafka records that are not valid events go (default the console). */
+  badEvents?: BadEventsConfig;
   /** The lake: a directory holding one Paimon table per name in LAKE_TABLES (default `$WEIR_HOME/live-room/lake`). */
   lake?: string;
   /** The OLAP store of the aggregates (default DuckDB files in the lake's sibling directory `olap`). */
@@ -110,21 +101,10 @@ export default defineJob(import.meta.url, (env, given: LiveRoomParams) => {
   const lake = given.lake ?? path.join(weirHome(), 'live-room', 'lake');
   const params = { ...given, lake, olap: given.olap ?? ({ type: 'duckdb', dir: path.join(path.dirname(lake), 'olap') } as const) };
   const d = resolveData(params);
-  const events = env.fromSource(
-    datagen<LiveEvent>({ name: 'live-events', count: d.events, seed: d.seed, ...(params.ratePerSecond ? { ratePerSecond: params.ratePerSecond } : {}), generate: (i, r) => liveEvent(i, r, d) }),
-    { watermarks: WatermarkStrategy.forBoundedOutOfOrderness<LiveEvent>(MAX_EARLY_MS, (e) => e.ts), uid: 'live-events' },
-  );
-  // The dimension tables' changelogs, stamped with the time each version becomes valid, in order
-  // (one split, one subtask: as a CDC reader of a binlog is), so the lake tables apply each key's
-  // changes in order.
-  const roomChanges = env.fromSource(
-    datagen<Change<Room>>({ name: 'rooms-changelog', count: roomChangeCount(d), seed: d.seed + 1, splits: 1, generate: (j, r) => roomChange(j, r, d), timestampOf: (_c, j) => roomChangeTime(j, d) }),
-    { watermarks: WatermarkStrategy.forMonotonousTimestamps<Change<Room>>(), uid: 'rooms-changelog', parallelism: 1 },
-  );
-  const anchorChanges = env.fromSource(
-    datagen<Change<Anchor>>({ name: 'anchors-changelog', count: anchorChangeCount(d), seed: d.seed + 2, splits: 1, generate: (j, r) => anchorChange(j, r, d), timestampOf: (_c, j) => anchorChangeTime(j, d) }),
-    { watermarks: WatermarkStrategy.forMonotonousTimestamps<Change<Anchor>>(), uid: 'anchors-changelog', parallelism: 1 },
-  );
+  const { events, bad } = liveEvents(env, d, params.eventSource ?? { type: 'generator', ...(params.ratePerSecond ? { ratePerSecond: params.ratePerSecond } : {}) });
+  if (bad) toBadEvents(bad, params.badEvents ?? { type: 'console' });
+  // The dimension tables' changelogs, each change stamped with the time from which its version is valid.
+  const { rooms: roomChanges, anchors: anchorChanges } = dimensionChangelogs(env, d, params.dimensions ?? { type: 'generator' });
 
   // ODS: raw events and the dimension tables, as they came.
   toLake(
