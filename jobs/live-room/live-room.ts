@@ -44,7 +44,7 @@ import {
   type RoomEvent,
   type RoomMinute,
 } from './model.ts';
-import { anchorDailyTable, anchorTable, giftTable, LAKE_TABLES, paymentTable, roomTable, toAlerts, toBadEvents, toLake, toOlap, type AlertConfig, type BadEventsConfig, type OlapConfig } from './sinks.ts';
+import { anchorDailyTable, anchorTable, giftTable, LAKE_TABLES, OLAP_SCHEMAS, paymentTable, roomTable, toAlerts, toBadEvents, toLake, toOlap, type AlertConfig, type BadEventsConfig, type OlapConfig } from './sinks.ts';
 
 export interface LiveRoomParams extends LiveRoomData {
   /** Events per second of wall-clock time over all source subtasks (default: as fast as possible; the generator only). */
@@ -148,11 +148,7 @@ export default defineJob(import.meta.url, (env, given: LiveRoomParams) => {
       },
       { name: 'room-revenue-per-minute', uid: 'room-revenue-per-minute' },
     );
-  toOlap(roomMinutes, params.olap, {
-    table: 'room_revenue',
-    primaryKey: ['minute', 'room', 'anchor'],
-    columns: { minute: 'VARCHAR', room: 'INTEGER', anchor: 'INTEGER', gifts: 'INTEGER', payments: 'INTEGER', revenueCents: 'BIGINT', costCents: 'BIGINT' },
-  });
+  toOlap(roomMinutes, params.olap, { table: 'room_revenue', ...OLAP_SCHEMAS.room_revenue });
 
   // Per anchor per minute: the ranking's input and the daily aggregation table's.
   const anchorMinutes = roomMinutes
@@ -164,7 +160,7 @@ export default defineJob(import.meta.url, (env, given: LiveRoomParams) => {
     .window(tumblingEventTimeWindows(MINUTE_MS))
     .topN(TOP_N, byRevenue, { name: 'anchor-top10', uid: 'anchor-top10' })
     .map((r): AnchorRank => ({ minute: isoMinute(r.windowStart), rank: r.rank, anchor: r.row.anchor, revenueCents: r.row.revenueCents }), { name: 'anchor-rank-rows' });
-  toOlap(ranking, params.olap, { table: 'anchor_top10', primaryKey: ['minute', 'rank'], columns: { minute: 'VARCHAR', rank: 'INTEGER', anchor: 'INTEGER', revenueCents: 'BIGINT' } });
+  toOlap(ranking, params.olap, { table: 'anchor_top10', ...OLAP_SCHEMAS.anchor_top10 });
   toLake(
     anchorMinutes.map((a): AnchorDay => ({ day: isoDay(a.minuteStart), anchor: a.anchor, revenueCents: a.revenueCents, gifts: a.gifts }), { name: 'anchor-day-rows' }),
     params.lake, LAKE_TABLES.anchorDaily, anchorDailyTable,
@@ -189,7 +185,7 @@ export default defineJob(import.meta.url, (env, given: LiveRoomParams) => {
       },
       { name: 'daily-users', uid: 'daily-users' },
     );
-  toOlap(dailyUsers, params.olap, { table: 'daily_users', primaryKey: ['day', 'metric'], columns: { day: 'VARCHAR', metric: 'VARCHAR', users: 'INTEGER', asOf: 'VARCHAR', final: 'BOOLEAN' } });
+  toOlap(dailyUsers, params.olap, { table: 'daily_users', ...OLAP_SCHEMAS.daily_users });
 
   // Profit and loss per room over 5 minutes, every minute; a loss is an alert, on a side output.
   const pnl = enriched
@@ -207,10 +203,6 @@ export default defineJob(import.meta.url, (env, given: LiveRoomParams) => {
       { name: 'pnl-alerts' },
     );
   const alerts = pnl.getSideOutput(PNL_ALERTS);
-  toOlap(alerts, params.olap, {
-    table: 'pnl_alerts',
-    primaryKey: ['room', 'windowStart'],
-    columns: { room: 'INTEGER', windowStart: 'VARCHAR', windowEnd: 'VARCHAR', revenueCents: 'BIGINT', costCents: 'BIGINT' },
-  });
+  toOlap(alerts, params.olap, { table: 'pnl_alerts', ...OLAP_SCHEMAS.pnl_alerts });
   toAlerts(alerts, params.alerts ?? { type: 'console' });
 });

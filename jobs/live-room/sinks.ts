@@ -26,6 +26,20 @@ export function duckdbFile(dir: string, table: string): string {
   return path.join(dir, `${table}.duckdb`);
 }
 
+/**
+ * The OLAP tables' keys and columns (DuckDB's type names; ClickHouse's and StarRocks' sinks map
+ * them). DuckDB and ClickHouse tables are created from them; StarRocks tables must exist with them.
+ */
+export const OLAP_SCHEMAS = {
+  room_revenue: {
+    primaryKey: ['minute', 'room', 'anchor'],
+    columns: { minute: 'VARCHAR', room: 'INTEGER', anchor: 'INTEGER', gifts: 'INTEGER', payments: 'INTEGER', revenueCents: 'BIGINT', costCents: 'BIGINT' },
+  },
+  anchor_top10: { primaryKey: ['minute', 'rank'], columns: { minute: 'VARCHAR', rank: 'INTEGER', anchor: 'INTEGER', revenueCents: 'BIGINT' } },
+  daily_users: { primaryKey: ['day', 'metric'], columns: { day: 'VARCHAR', metric: 'VARCHAR', users: 'INTEGER', asOf: 'VARCHAR', final: 'BOOLEAN' } },
+  pnl_alerts: { primaryKey: ['room', 'windowStart'], columns: { room: 'INTEGER', windowStart: 'VARCHAR', windowEnd: 'VARCHAR', revenueCents: 'BIGINT', costCents: 'BIGINT' } },
+} as const;
+
 /** Writes `stream` into `table` of the configured OLAP store, exactly once per checkpoint. */
 export function toOlap<T>(stream: DataStream<T>, olap: OlapConfig, table: OlapTableOptions<T>): void {
   const options = { name: `${table.table}-olap`, uid: `${table.table}-olap` };
