@@ -137,7 +137,7 @@ async function main(): Promise<void> {
   };
 
   // The snapshot reads each row's current version: changes are written once it is in the lake.
-  await until(check, async () => (await lakeRows(lake, LAKE_TABLES.rooms)).length + (await lakeRows(lake, LAKE_TABLES.anchors)).length === initial.length);
+  await until(check, async () => (await lakeRows(lake, LAKE_TABLES.rooms)).length + (await lakeRows(lake, LAKE_TABLES.anchors)).length === initial.length, 'the CDC snapshot in the lake');
   console.log(`  MariaDB: ${initial.length} rooms and anchors read by the CDC snapshot`);
   const kafka = new Kafka({ brokers, logLevel: logLevel.NOTHING, clientId: 'weir-demo' });
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
@@ -170,7 +170,7 @@ async function main(): Promise<void> {
     const rooms = (await lakeRows(lake, LAKE_TABLES.rooms)).map((r) => `${r.id}|${r.anchor}|${r.subsidyCents}`).sort().join();
     const anchors = (await lakeRows(lake, LAKE_TABLES.anchors)).map((r) => `${r.id}|${r.sharePct}`).sort().join();
     return counts === events && rooms === final.rooms && anchors === final.anchors;
-  });
+  }, 'every event and the final dimension tables in the lake');
   console.log('  the lake holds every event and the final rooms and anchors: stopping the job with drain');
   await handle.stopWithSavepoint({ drain: true });
   const seconds = (Date.now() - began) / 1000;
@@ -207,13 +207,15 @@ async function lakeRows(lake: string, table: string): Promise<Record<string, Pla
   }
 }
 
-/** Polls `ok` every 200 ms until it holds (`check` throws if the job failed meanwhile). */
-async function until(check: () => void, ok: () => Promise<boolean>): Promise<void> {
-  for (;;) {
+/** Polls `ok` every 200 ms until it holds (`check` throws if the job failed meanwhile); gives up after 5 minutes. */
+async function until(check: () => void, ok: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 300_000;
+  while (Date.now() < deadline) {
     check();
     if (await ok()) return;
     await new Promise((r) => setTimeout(r, 200));
   }
+  throw new Error(`gave up after 5 minutes waiting for ${what}: the job runs but did not get there`);
 }
 
 /** The tables as of the end of the changelog, as `id|...` text (what ods_rooms and ods_anchors must hold). */
