@@ -31,7 +31,8 @@ export type EventSourceConfig =
   | {
       type: 'kafka';
       brokers: string[];
-      topic: string;
+      /** Topics of gift and payment events (one topic for both kinds, or one each). */
+      topics: string[];
       /** Consumer group the checkpointed offsets are committed to (monitoring). */
       groupId?: string;
       /** Stop at the offsets that were latest when the job started (default: read on until stopped). */
@@ -83,7 +84,7 @@ export function liveEvents(env: StreamEnv, d: ResolvedData, config: EventSourceC
   }
   const events = kafkaStream<LiveEvent>(env, {
     brokers: config.brokers,
-    topics: [config.topic],
+    topics: config.topics,
     ...(config.groupId ? { groupId: config.groupId } : {}),
     ...(config.bounded ? { bounded: true } : {}),
     deserializer: parseLiveEvent,

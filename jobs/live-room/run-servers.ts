@@ -37,7 +37,7 @@ const parallelism = Number(process.env.DEMO_PARALLELISM ?? 2);
 // 50 events per second of event time: 30k events are 10 minutes, across midnight
 const data = resolveData({ events, eventsPerSecond: 50 });
 const DATABASE = 'live_room';
-const TOPICS = { events: 'live-room-events', alerts: 'live-room-alerts', bad: 'live-room-bad-events' };
+const TOPICS = { gifts: 'live-room-gifts', payments: 'live-room-payments', alerts: 'live-room-alerts', bad: 'live-room-bad-events' };
 
 const servicesDir = mkdtempSync(path.join(os.tmpdir(), 'weir-demo-services-'));
 const started: string[] = [];
@@ -101,7 +101,8 @@ async function main(): Promise<void> {
   const initial = changes.filter((c) => c.time < data.start);
   const later = changes.filter((c) => c.time >= data.start);
   await writeDimensionChanges(conn, DATABASE, initial);
-  await createNamedTopic(TOPICS.events, 3);
+  await createNamedTopic(TOPICS.gifts, 3);
+  await createNamedTopic(TOPICS.payments, 1);
   await createNamedTopic(TOPICS.alerts, 1);
   await createNamedTopic(TOPICS.bad, 1);
   for (const table of OLAP_TABLES) {
@@ -115,7 +116,7 @@ async function main(): Promise<void> {
   const lake = path.join(home, 'lake');
   const params: LiveRoomParams = {
     ...data,
-    eventSource: { type: 'kafka', brokers, topic: TOPICS.events, groupId: 'live-room' },
+    eventSource: { type: 'kafka', brokers, topics: [TOPICS.gifts, TOPICS.payments], groupId: 'live-room' },
     dimensions: { type: 'mysql', host: mysqlUrl.hostname, port: Number(mysqlUrl.port), user: decodeURIComponent(mysqlUrl.username), database: DATABASE, serverId: 5999 },
     badEvents: { type: 'kafka', brokers, topic: TOPICS.bad },
     lake,
@@ -144,11 +145,16 @@ async function main(): Promise<void> {
   await producer.connect();
   try {
     // a record that is not an event: it goes to the dead-letter topic, the job goes on
-    await producer.send({ topic: TOPICS.events, acks: -1, messages: [{ key: 'bad', value: '{"kind":"gift","room":', timestamp: String(data.start) }] });
+    await producer.send({ topic: TOPICS.gifts, acks: -1, messages: [{ key: 'bad', value: '{"kind":"gift","room":', timestamp: String(data.start) }] });
     const messages = eventMessages(data);
     let sent = 0;
     const sendUntil = async (end: number): Promise<void> => {
-      for (; sent < end; sent = Math.min(end, sent + 1000)) await producer.send({ topic: TOPICS.events, acks: -1, messages: messages.slice(sent, Math.min(end, sent + 1000)) });
+      for (; sent < end; sent = Math.min(end, sent + 1000)) {
+        const batch = messages.slice(sent, Math.min(end, sent + 1000));
+        // gifts and payments in their own topics, as the apps send them
+        const isPayment = (m: { value: string }): boolean => (JSON.parse(m.value) as { kind: string }).kind === 'payment';
+        await producer.sendBatch({ acks: -1, topicMessages: [{ topic: TOPICS.gifts, messages: batch.filter((m) => !isPayment(m)) }, { topic: TOPICS.payments, messages: batch.filter(isPayment) }] });
+      }
     };
     for (const c of later) {
       check();
@@ -162,7 +168,7 @@ async function main(): Promise<void> {
     await conn.end();
   }
   const deletes = later.filter((c) => c.change.kind === '-D').length;
-  console.log(`  Kafka: ${events.toLocaleString('en-US')} events and 1 bad record produced to ${TOPICS.events}; MariaDB: ${later.length - deletes} upserts and ${deletes} deletes written among them`);
+  console.log(`  Kafka: ${events.toLocaleString('en-US')} events and 1 bad record produced to ${TOPICS.gifts} and ${TOPICS.payments}; MariaDB: ${later.length - deletes} upserts and ${deletes} deletes written among them`);
 
   const final = finalRows(changes);
   await until(check, async () => {

@@ -81,7 +81,7 @@ describe('live-room job from Kafka and MariaDB CDC', () => {
 
     const params: LiveRoomParams = {
       ...DATA,
-      eventSource: { type: 'kafka', brokers, topic, groupId: `live-room-${process.pid}` },
+      eventSource: { type: 'kafka', brokers, topics: [topic], groupId: `live-room-${process.pid}` },
       dimensions: { type: 'mysql', ...connection(url!), database, serverId: 6000 + (process.pid % 1000) },
       badEvents: { type: 'kafka', brokers, topic: badTopic },
       lake: path.join(root, 'lake'),
