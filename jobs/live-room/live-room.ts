@@ -15,29 +15,16 @@
 import {
   continuousEventTimeTrigger,
   countDistinct,
-  datagen,
   defineJob,
   OutputTag,
   slidingEventTimeWindows,
   tumblingEventTimeWindows,
-  WatermarkStrategy,
   type AggregateFunction,
-  type Change,
   weirHome,
 } from 'weir';
 import path from 'node:path';
-import {
-  anchorChange,
-  anchorChangeCount,
-  anchorChangeTime,
-  liveEvent,
-  MAX_EARLY_MS,
-  resolveData,
-  roomChange,
-  roomChangeCount,
-  roomChangeTime,
-  type LiveRoomData,
-} from './generator.ts';
+import { resolveData, type LiveRoomData } from './generator.ts';
+import { dimensionChangelogs, liveEvents, type DimensionSourceConfig, type EventSourceConfig } from './inputs.ts';
 import {
   costOf,
   DAY_MS,
@@ -48,22 +35,26 @@ import {
   PNL_SLIDE_MS,
   PNL_WINDOW_MS,
   TOP_N,
-  type Anchor,
   type AnchorDay,
   type AnchorMinute,
   type AnchorRank,
   type DailyUsers,
   type LiveEvent,
   type PnlAlert,
-  type Room,
   type RoomEvent,
   type RoomMinute,
 } from './model.ts';
-import { anchorDailyTable, anchorTable, giftTable, LAKE_TABLES, paymentTable, roomTable, toAlerts, toLake, toOlap, type AlertConfig, type OlapConfig } from './sinks.ts';
+import { anchorDailyTable, anchorTable, giftTable, LAKE_TABLES, OLAP_SCHEMAS, paymentTable, roomTable, toAlerts, toBadEvents, toLake, toOlap, type AlertConfig, type BadEventsConfig, type OlapConfig } from './sinks.ts';
 
 export interface LiveRoomParams extends LiveRoomData {
-  /** Events per second of wall-clock time over all source subtasks (default: as fast as possible). */
+  /** Events per second of wall-clock time over all source subtasks (default: as fast as possible; the generator only). */
   ratePerSecond?: number;
+  /** Where the gift and payment events come from (default the generator: `events` of them). */
+  eventSource?: EventSourceConfig;
+  /** Where the `rooms` and `anchors` tables come from (default the generated changelogs). */
+  dimensions?: DimensionSourceConfig;
+  /** Where Kafka records that are not valid events go (default the console). */
+  badEvents?: BadEventsConfig;
   /** The lake: a directory holding one Paimon table per name in LAKE_TABLES (default `$WEIR_HOME/live-room/lake`). */
   lake?: string;
   /** The OLAP store of the aggregates (default DuckDB files in the lake's sibling directory `olap`). */
@@ -110,21 +101,10 @@ export default defineJob(import.meta.url, (env, given: LiveRoomParams) => {
   const lake = given.lake ?? path.join(weirHome(), 'live-room', 'lake');
   const params = { ...given, lake, olap: given.olap ?? ({ type: 'duckdb', dir: path.join(path.dirname(lake), 'olap') } as const) };
   const d = resolveData(params);
-  const events = env.fromSource(
-    datagen<LiveEvent>({ name: 'live-events', count: d.events, seed: d.seed, ...(params.ratePerSecond ? { ratePerSecond: params.ratePerSecond } : {}), generate: (i, r) => liveEvent(i, r, d) }),
-    { watermarks: WatermarkStrategy.forBoundedOutOfOrderness<LiveEvent>(MAX_EARLY_MS, (e) => e.ts), uid: 'live-events' },
-  );
-  // The dimension tables' changelogs, stamped with the time each version becomes valid, in order
-  // (one split, one subtask: as a CDC reader of a binlog is), so the lake tables apply each key's
-  // changes in order.
-  const roomChanges = env.fromSource(
-    datagen<Change<Room>>({ name: 'rooms-changelog', count: roomChangeCount(d), seed: d.seed + 1, splits: 1, generate: (j, r) => roomChange(j, r, d), timestampOf: (_c, j) => roomChangeTime(j, d) }),
-    { watermarks: WatermarkStrategy.forMonotonousTimestamps<Change<Room>>(), uid: 'rooms-changelog', parallelism: 1 },
-  );
-  const anchorChanges = env.fromSource(
-    datagen<Change<Anchor>>({ name: 'anchors-changelog', count: anchorChangeCount(d), seed: d.seed + 2, splits: 1, generate: (j, r) => anchorChange(j, r, d), timestampOf: (_c, j) => anchorChangeTime(j, d) }),
-    { watermarks: WatermarkStrategy.forMonotonousTimestamps<Change<Anchor>>(), uid: 'anchors-changelog', parallelism: 1 },
-  );
+  const { events, bad } = liveEvents(env, d, params.eventSource ?? { type: 'generator', ...(params.ratePerSecond ? { ratePerSecond: params.ratePerSecond } : {}) });
+  if (bad) toBadEvents(bad, params.badEvents ?? { type: 'console' });
+  // The dimension tables' changelogs, each change stamped with the time from which its version is valid.
+  const { rooms: roomChanges, anchors: anchorChanges } = dimensionChangelogs(env, d, params.dimensions ?? { type: 'generator' });
 
   // ODS: raw events and the dimension tables, as they came.
   toLake(
@@ -168,11 +148,7 @@ export default defineJob(import.meta.url, (env, given: LiveRoomParams) => {
       },
       { name: 'room-revenue-per-minute', uid: 'room-revenue-per-minute' },
     );
-  toOlap(roomMinutes, params.olap, {
-    table: 'room_revenue',
-    primaryKey: ['minute', 'room', 'anchor'],
-    columns: { minute: 'VARCHAR', room: 'INTEGER', anchor: 'INTEGER', gifts: 'INTEGER', payments: 'INTEGER', revenueCents: 'BIGINT', costCents: 'BIGINT' },
-  });
+  toOlap(roomMinutes, params.olap, { table: 'room_revenue', ...OLAP_SCHEMAS.room_revenue });
 
   // Per anchor per minute: the ranking's input and the daily aggregation table's.
   const anchorMinutes = roomMinutes
@@ -184,7 +160,7 @@ export default defineJob(import.meta.url, (env, given: LiveRoomParams) => {
     .window(tumblingEventTimeWindows(MINUTE_MS))
     .topN(TOP_N, byRevenue, { name: 'anchor-top10', uid: 'anchor-top10' })
     .map((r): AnchorRank => ({ minute: isoMinute(r.windowStart), rank: r.rank, anchor: r.row.anchor, revenueCents: r.row.revenueCents }), { name: 'anchor-rank-rows' });
-  toOlap(ranking, params.olap, { table: 'anchor_top10', primaryKey: ['minute', 'rank'], columns: { minute: 'VARCHAR', rank: 'INTEGER', anchor: 'INTEGER', revenueCents: 'BIGINT' } });
+  toOlap(ranking, params.olap, { table: 'anchor_top10', ...OLAP_SCHEMAS.anchor_top10 });
   toLake(
     anchorMinutes.map((a): AnchorDay => ({ day: isoDay(a.minuteStart), anchor: a.anchor, revenueCents: a.revenueCents, gifts: a.gifts }), { name: 'anchor-day-rows' }),
     params.lake, LAKE_TABLES.anchorDaily, anchorDailyTable,
@@ -209,7 +185,7 @@ export default defineJob(import.meta.url, (env, given: LiveRoomParams) => {
       },
       { name: 'daily-users', uid: 'daily-users' },
     );
-  toOlap(dailyUsers, params.olap, { table: 'daily_users', primaryKey: ['day', 'metric'], columns: { day: 'VARCHAR', metric: 'VARCHAR', users: 'INTEGER', asOf: 'VARCHAR', final: 'BOOLEAN' } });
+  toOlap(dailyUsers, params.olap, { table: 'daily_users', ...OLAP_SCHEMAS.daily_users });
 
   // Profit and loss per room over 5 minutes, every minute; a loss is an alert, on a side output.
   const pnl = enriched
@@ -227,10 +203,6 @@ export default defineJob(import.meta.url, (env, given: LiveRoomParams) => {
       { name: 'pnl-alerts' },
     );
   const alerts = pnl.getSideOutput(PNL_ALERTS);
-  toOlap(alerts, params.olap, {
-    table: 'pnl_alerts',
-    primaryKey: ['room', 'windowStart'],
-    columns: { room: 'INTEGER', windowStart: 'VARCHAR', windowEnd: 'VARCHAR', revenueCents: 'BIGINT', costCents: 'BIGINT' },
-  });
+  toOlap(alerts, params.olap, { table: 'pnl_alerts', ...OLAP_SCHEMAS.pnl_alerts });
   toAlerts(alerts, params.alerts ?? { type: 'console' });
 });

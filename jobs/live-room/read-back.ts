@@ -8,7 +8,7 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { defaultReadCopy } from 'weir/duckdb';
 import { FileStoreTable, readTable, rowToObject } from 'weir/lake';
-import { duckdbFile } from './sinks.ts';
+import { duckdbFile, OLAP_SCHEMAS } from './sinks.ts';
 
 export const OLAP_TABLES = ['room_revenue', 'anchor_top10', 'daily_users', 'pnl_alerts'] as const;
 export type OlapTable = (typeof OLAP_TABLES)[number];
@@ -18,7 +18,33 @@ export function duckdbReadCopy(dir: string, table: OlapTable): string {
   return defaultReadCopy(duckdbFile(dir, table));
 }
 
-type Plain = string | number | boolean | null;
+export type Plain = string | number | boolean | null;
+
+/**
+ * Runs `sql` over rows read from another OLAP store (e.g. StarRocks), loaded into an in-memory
+ * DuckDB as the job's four tables (OLAP_SCHEMAS), so the same queries read any store.
+ */
+export async function queryRows(tables: Record<OlapTable, readonly Record<string, Plain>[]>, sql: string): Promise<Record<string, Plain>[]> {
+  const db = await DuckDBInstance.create(':memory:');
+  const conn = await db.connect();
+  const literal = (v: Plain | undefined): string => (v === null || v === undefined ? 'NULL' : typeof v === 'string' ? `'${v.replaceAll("'", "''")}'` : String(v));
+  try {
+    for (const table of OLAP_TABLES) {
+      const columns = Object.entries(OLAP_SCHEMAS[table].columns);
+      await conn.run(`CREATE TABLE ${table} (${columns.map(([c, t]) => `"${c}" ${t}`).join(', ')})`);
+      const rows = tables[table];
+      for (let i = 0; i < rows.length; i += 1000) {
+        const values = rows.slice(i, i + 1000).map((r) => `(${columns.map(([c]) => literal(r[c])).join(', ')})`);
+        await conn.run(`INSERT INTO ${table} VALUES ${values.join(', ')}`);
+      }
+    }
+    const reader = await conn.runAndReadAll(sql);
+    return reader.getRowObjectsJS().map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : (v as Plain)])));
+  } finally {
+    conn.closeSync();
+    db.closeSync();
+  }
+}
 
 /** Runs `sql` over the read copies of the job's DuckDB tables, each attached under its table name (`FROM room_revenue.room_revenue`; also as a view `room_revenue`). */
 export async function queryDuckDb(dir: string, sql: string): Promise<Record<string, Plain>[]> {

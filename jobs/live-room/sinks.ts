@@ -3,10 +3,10 @@
  * (DuckDB files by default; ClickHouse or StarRocks), the alert sink (the console by default; a
  * Kafka topic), and the lake (Paimon tables under one directory, always).
  */
-import { printSink, type DataStream } from 'weir';
+import { printSink, type DataStream, type DeadLetter } from 'weir';
 import { clickhouseSink } from 'weir/clickhouse';
 import { duckdbSink, type OlapTableOptions } from 'weir/duckdb';
-import { kafkaSink } from 'weir/kafka';
+import { kafkaSink, type KafkaRecord } from 'weir/kafka';
 import { lakeSink, T, type SchemaDefinition } from 'weir/lake';
 import { starrocksSink } from 'weir/starrocks';
 import path from 'node:path';
@@ -25,6 +25,20 @@ export type AlertConfig = { type: 'console' } | { type: 'kafka'; brokers: string
 export function duckdbFile(dir: string, table: string): string {
   return path.join(dir, `${table}.duckdb`);
 }
+
+/**
+ * The OLAP tables' keys and columns (DuckDB's type names; ClickHouse's and StarRocks' sinks map
+ * them). DuckDB and ClickHouse tables are created from them; StarRocks tables must exist with them.
+ */
+export const OLAP_SCHEMAS = {
+  room_revenue: {
+    primaryKey: ['minute', 'room', 'anchor'],
+    columns: { minute: 'VARCHAR', room: 'INTEGER', anchor: 'INTEGER', gifts: 'INTEGER', payments: 'INTEGER', revenueCents: 'BIGINT', costCents: 'BIGINT' },
+  },
+  anchor_top10: { primaryKey: ['minute', 'rank'], columns: { minute: 'VARCHAR', rank: 'INTEGER', anchor: 'INTEGER', revenueCents: 'BIGINT' } },
+  daily_users: { primaryKey: ['day', 'metric'], columns: { day: 'VARCHAR', metric: 'VARCHAR', users: 'INTEGER', asOf: 'VARCHAR', final: 'BOOLEAN' } },
+  pnl_alerts: { primaryKey: ['room', 'windowStart'], columns: { room: 'INTEGER', windowStart: 'VARCHAR', windowEnd: 'VARCHAR', revenueCents: 'BIGINT', costCents: 'BIGINT' } },
+} as const;
 
 /** Writes `stream` into `table` of the configured OLAP store, exactly once per checkpoint. */
 export function toOlap<T>(stream: DataStream<T>, olap: OlapConfig, table: OlapTableOptions<T>): void {
@@ -61,6 +75,35 @@ export function toAlerts(alerts: DataStream<PnlAlert>, config: AlertConfig): voi
     case 'none':
       return;
   }
+}
+
+/** Where Kafka records that are not valid events go (the dead-letter output `BAD_EVENTS` of inputs.ts). */
+export type BadEventsConfig = { type: 'console' } | { type: 'kafka'; brokers: string[]; topic: string } | { type: 'none' };
+
+/** A dead letter as JSON: where the record was, its value as text, and why it was refused. */
+export interface BadEvent {
+  topic: string;
+  partition: number;
+  offset: number;
+  timestamp: number;
+  value: string | null;
+  error: string;
+}
+
+export function badEventOf(d: DeadLetter<KafkaRecord>): BadEvent {
+  const r = d.record;
+  return { topic: r.topic, partition: r.partition, offset: Number(r.offset), timestamp: Number(r.timestamp), value: r.value === null ? null : r.value.toString('utf8'), error: d.error.message };
+}
+
+export function toBadEvents(bad: DataStream<DeadLetter<KafkaRecord>>, config: BadEventsConfig): void {
+  if (config.type === 'none') return;
+  const rows = bad.map(badEventOf, { name: 'bad-event-rows' });
+  if (config.type === 'console') {
+    rows.sinkTo(printSink<BadEvent>({ name: 'bad-events-console', format: (b) => `BAD EVENT ${b.topic}-${b.partition}@${b.offset}: ${b.error}` }), { name: 'bad-events-console', parallelism: 1 });
+    return;
+  }
+  // at least once: a dead letter seen twice after a restore is still one bad record to look at (same coordinates)
+  rows.sinkTo(kafkaSink<BadEvent>({ brokers: config.brokers, topic: config.topic, key: (b) => `${b.topic}-${b.partition}@${b.offset}`, deliveryGuarantee: 'at-least-once' }), { name: 'bad-events-kafka', uid: 'bad-events-kafka' });
 }
 
 export function formatAlert(a: PnlAlert): string {
