@@ -138,6 +138,14 @@ function* mapEntries(a: StateAccess, t: StateTable): IterableIterator<[StateKey,
   }
 }
 
+/** Live user keys of the current key's map, in user-key order; values are not copied (a join's time index). */
+function* mapKeys(a: StateAccess, t: StateTable): IterableIterator<StateKey> {
+  const cm = completeMap(a, t);
+  const present: KnownEntry[] = [];
+  for (const e of cm.known.values()) if (e.stored !== DELETED) present.push(e);
+  for (const e of present) if (t.ttl === undefined || liveMapValue(a, t, e.uk, e.stored) !== undefined) yield e.uk;
+}
+
 /**
  * Called per record by operators that keep a map per key (a window's accumulators), so it must
  * not cost the size of the map: a present user key the cache knows answers at once (merging and
@@ -167,9 +175,7 @@ export function mapState<UK extends StateKey, UV>(a: StateAccess, t: StateTable,
     remove: (k: UK) => mapWrite(a, t, k, DELETED),
     contains: (k: UK) => mapGet(a, t, k) !== undefined,
     entries: () => mapEntries(a, t) as IterableIterator<[UK, UV]>,
-    keys: function* () {
-      for (const [k] of mapEntries(a, t)) yield k as UK;
-    },
+    keys: () => mapKeys(a, t) as IterableIterator<UK>,
     isEmpty: () => mapIsEmpty(a, t),
     clear: () => {
       const e = mapEntry(a, t);
