@@ -212,6 +212,11 @@ export class KeyedStream<K extends StateKey, T> extends DataStream<T> {
     super(graph, producers, { kind: 'hash', key: key as KeySelector<unknown> });
   }
 
+  /** The stream before keyBy (the same producers): for a phase that runs before the exchange (window localAggregation). */
+  inputStream(): DataStream<T> {
+    return new DataStream<T>(this.graph, this.producers);
+  }
+
   /** A keyed low-level hook: the operator gets keyed state; records arrive partitioned by key. */
   transformKeyed<R>(name: string, createOperator: () => Operator<T, R>, options: OperatorOptions = {}): SingleOutputStream<R> {
     const node = addOperator(this.graph, name, options, true, createOperator as () => Operator<unknown, unknown>, [this.input()]);

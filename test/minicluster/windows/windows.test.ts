@@ -54,6 +54,13 @@ describe.each(SETUPS)('windows on a mini-cluster at parallelism $parallelism ($s
     });
   }
 
+  for (const [kind, slide] of [['tumbling', 2000], ['sliding', 500]] as const) {
+    it(`${kind} with local pre-aggregation (two phases, partials sent early past 7 entries) equals brute force`, async () => {
+      const result = await run({ kind, size: 2000, slide, lateness: COVERS_DISORDER, local: true }, setup);
+      expect(finalWindows(result.get(windows))).toEqual(alignedWindows(events, 2000, slide));
+    });
+  }
+
   it('sliding without lateness: dropped records were late for all their windows; windows count at most brute force', async () => {
     const result = await run({ kind: 'sliding', size: 2000, slide: 500, lateness: 0 }, setup);
     const lateIds = new Set(result.get(late).map(eventId));

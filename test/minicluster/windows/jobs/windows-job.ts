@@ -60,6 +60,8 @@ export type JobParams = {
   size: number;
   slide: number;
   gap: number;
+  /** Tumbling and sliding only: with local pre-aggregation (a small bound, so panes also go on early), no late side output. */
+  local?: boolean;
 };
 
 export const windows = collectSink<WindowResult>('windows');
@@ -92,9 +94,10 @@ export default defineJob(import.meta.url, (env, p: JobParams) => {
     case 'sliding':
     case 'session': {
       const assigner = p.kind === 'tumbling' ? tumblingEventTimeWindows(p.size) : p.kind === 'sliding' ? slidingEventTimeWindows(p.size, p.slide) : eventTimeSessionWindows(p.gap);
-      const out = windowed(assigner).aggregate(sumCount, ([sum, n], ctx): WindowResult => ({ key: ctx.key, start: ctx.window.start, end: ctx.window.end, sum, n, firing: ctx.firing }), { uid: 'window' });
+      const w = p.local ? byKey.window(assigner).allowedLateness(p.lateness).localAggregation({ maxEntries: 7 }) : windowed(assigner);
+      const out = w.aggregate(sumCount, ([sum, n], ctx): WindowResult => ({ key: ctx.key, start: ctx.window.start, end: ctx.window.end, sum, n, firing: ctx.firing }), { uid: 'window' });
       out.sinkTo(windows);
-      out.getSideOutput(lateTag).sinkTo(late);
+      if (!p.local) out.getSideOutput(lateTag).sinkTo(late);
       return;
     }
     case 'tumbling-process': {
