@@ -11,7 +11,9 @@ import type { DeadLetter } from '../../operators/dead-letter.ts';
 import type { Operator, OutputTag } from '../../operators/operator.ts';
 import { CoProcessOperator, ProcessOperator } from '../../operators/process.ts';
 import type { StateKey } from '../../state/key-groups.ts';
-import { GroupAggregateOperator, type ChangelogAggregateFunction, type GroupAggregateOptions } from '../../operators/aggregate/group-aggregate.ts';
+import { GroupAggregateOperator, MergingGroupAggregateOperator, type ChangelogAggregateFunction, type GroupAggregateOptions, type GroupPartial } from '../../operators/aggregate/group-aggregate.ts';
+import { LocalGroupAggregateOperator } from '../../operators/aggregate/local-group-aggregate.ts';
+import { ConfigError } from '../errors.ts';
 import { CountDistinctOperator, type CountDistinctOptions, type DistinctCount } from '../../operators/aggregate/count-distinct.ts';
 import { ApproxCountDistinctOperator, type ApproxCountDistinctOptions } from '../../operators/aggregate/approx-count-distinct.ts';
 import { DeduplicateOperator, type DeduplicateOptions } from '../../operators/dedup/deduplicate.ts';
@@ -251,6 +253,14 @@ export class KeyedStream<K extends StateKey, T> extends DataStream<T> {
   ): SingleOutputStream<Change<OUT>> {
     const name = options.name ?? 'group-aggregate';
     const key = this.key;
+    if (options.localAggregation) {
+      if (!fn.merge) throw new ConfigError('aggregateChangelog.localAggregation', 'needs merge(a, b) on the aggregate function: the keyed phase merges partial accumulators; add merge or leave localAggregation out');
+      const localName = `${name}-local`;
+      return this.inputStream()
+        .transform<GroupPartial<K, ACC>>(localName, () => new LocalGroupAggregateOperator<K, IN, ACC, OUT>(localName, key, fn), { name: localName, ...(options.uid !== undefined ? { uid: `${options.uid}-local` } : {}) })
+        .keyBy((p) => p.key)
+        .transformKeyed<Change<OUT>>(name, () => new MergingGroupAggregateOperator<K, IN, ACC, OUT>(name, fn, options) as unknown as Operator<GroupPartial<K, ACC>, Change<OUT>>, options);
+    }
     return this.transformKeyed<Change<OUT>>(name, () => new GroupAggregateOperator<K, IN, ACC, OUT>(name, key, fn, options), options);
   }
 

@@ -200,3 +200,13 @@ const pageSums = clicksByUser
 type _pageSums = Expect<Equal<typeof pageSums, SingleOutputStream<{ user: string; sum: number }>>>;
 // @ts-expect-error maxEntries is a number of accumulators
 clicksByUser.window(tumblingEventTimeWindows(1000)).localAggregation({ maxEntries: 'many' });
+
+// Two-phase group aggregate: an option of aggregateChangelog.
+declare const changesByUser: KeyedStream<string, Change<Click>>;
+const pagesPerUser = changesByUser.aggregateChangelog(
+  { createAccumulator: () => 0, add: (_c, a) => a + 1, retract: (_c, a) => a - 1, merge: (a, b) => a + b, getResult: (a, user) => ({ user, pages: a }) },
+  { localAggregation: true },
+);
+type _pagesPerUser = Expect<Equal<typeof pagesPerUser, SingleOutputStream<Change<{ user: string; pages: number }>>>>;
+// @ts-expect-error localAggregation is on or off
+changesByUser.aggregateChangelog({ createAccumulator: () => 0, add: (_c, a) => a + 1, retract: (_c, a) => a - 1, getResult: (a) => a }, { localAggregation: 'yes' });

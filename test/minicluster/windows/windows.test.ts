@@ -101,8 +101,8 @@ describe.each(SETUPS)('windows on a mini-cluster at parallelism $parallelism ($s
     expect(got).toEqual(expected);
   });
 
-  it('changelog: dedup keep-last/keep-first -> group aggregate with retractions -> continuous top-3', async () => {
-    const result = await run({ kind: 'changelog' }, setup);
+  it.each([false, true])('changelog: dedup keep-last/keep-first -> group aggregate with retractions (local pre-aggregation: %s) -> continuous top-3', async (local) => {
+    const result = await run({ kind: 'changelog', local }, setup);
     const lastById = new Map<number, Event>();
     const firstById = new Map<number, Event>();
     for (const e of events) {

@@ -60,7 +60,7 @@ export type JobParams = {
   size: number;
   slide: number;
   gap: number;
-  /** Tumbling and sliding only: with local pre-aggregation (a small bound, so panes also go on early), no late side output. */
+  /** Tumbling and sliding: with local pre-aggregation (a small bound, so panes also go on early), no late side output; changelog: the group aggregate in two phases. */
   local?: boolean;
 };
 
@@ -126,8 +126,9 @@ export default defineJob(import.meta.url, (env, p: JobParams) => {
           add: (e, acc) => ({ revenue: acc.revenue + e.v, rows: acc.rows + 1 }),
           retract: (e, acc) => ({ revenue: acc.revenue - e.v, rows: acc.rows - 1 }),
           getResult: (acc, k) => ({ k, revenue: acc.revenue, rows: acc.rows }),
+          merge: (a, b) => ({ revenue: a.revenue + b.revenue, rows: a.rows + b.rows }),
         },
-        { uid: 'revenue' },
+        { uid: 'revenue', localAggregation: p.local === true },
       );
       rev.sinkTo(revenue);
       rev.keyBy(() => 'all').topN({ n: 3, compare: (a, b) => b.revenue - a.revenue || a.k.localeCompare(b.k), rowKey: (r) => r.k }, { uid: 'top-keys' }).sinkTo(topKeys);
