@@ -65,7 +65,8 @@ export interface GroupAggregateOptions {
 
 type Group<ACC, OUT> = [number, ACC, OUT];
 
-export class GroupAggregateOperator<K extends StateKey, IN, ACC, OUT> implements Operator<Change<IN>, Change<OUT>> {
+/** `R`: what arrives, rows' changes (default) or, in the keyed phase of two, partials (MergingGroupAggregateOperator). */
+export class GroupAggregateOperator<K extends StateKey, IN, ACC, OUT, R = Change<IN>> implements Operator<R, Change<OUT>> {
   protected backend!: KeyedStateBackend;
   protected ctx!: OperatorContext<Change<OUT>>;
   protected state!: ValueState<Group<ACC, OUT>>;
@@ -88,8 +89,8 @@ export class GroupAggregateOperator<K extends StateKey, IN, ACC, OUT> implements
     this.state = this.backend.getValueState<Group<ACC, OUT>>({ kind: 'value', name: 'group', ...(ttl ? { ttl } : {}) });
   }
 
-  processBatch(values: readonly Change<IN>[], times: ArrayLike<number>): void {
-    this.processRows(values, times);
+  processBatch(values: readonly R[], times: ArrayLike<number>): void {
+    this.processRows(values as unknown as readonly Change<IN>[], times);
   }
 
   private processRows(values: readonly Change<IN>[], times: ArrayLike<number>): void {
@@ -142,7 +143,7 @@ export class GroupAggregateOperator<K extends StateKey, IN, ACC, OUT> implements
  * GroupAggregateOperator does for rows. A partial that would take a group's row count below zero
  * (retractions of rows the job never saw) is counted as 'retractionsOfEmptyGroup'.
  */
-export class MergingGroupAggregateOperator<K extends StateKey, IN, ACC, OUT> extends GroupAggregateOperator<K, IN, ACC, OUT> {
+export class MergingGroupAggregateOperator<K extends StateKey, IN, ACC, OUT> extends GroupAggregateOperator<K, IN, ACC, OUT, GroupPartial<K, ACC>> {
   private readonly merge: (a: ACC, b: ACC) => ACC;
 
   constructor(name: string, fn: ChangelogAggregateFunction<K, IN, ACC, OUT>, options: GroupAggregateOptions = {}) {
@@ -151,8 +152,7 @@ export class MergingGroupAggregateOperator<K extends StateKey, IN, ACC, OUT> ext
     this.merge = fn.merge.bind(fn);
   }
 
-  override processBatch(values: readonly Change<IN>[], times: ArrayLike<number>): void {
-    const partials = values as unknown as readonly GroupPartial<K, ACC>[];
+  override processBatch(partials: readonly GroupPartial<K, ACC>[], times: ArrayLike<number>): void {
     const { backend, state, fn } = this;
     const out: Output<Change<OUT>> = this.ctx.output;
     const maxParallelism = backend.maxParallelism;

@@ -259,7 +259,7 @@ export class KeyedStream<K extends StateKey, T> extends DataStream<T> {
       return this.inputStream()
         .transform<GroupPartial<K, ACC>>(localName, () => new LocalGroupAggregateOperator<K, IN, ACC, OUT>(localName, key, fn), { name: localName, ...(options.uid !== undefined ? { uid: `${options.uid}-local` } : {}) })
         .keyBy((p) => p.key)
-        .transformKeyed<Change<OUT>>(name, () => new MergingGroupAggregateOperator<K, IN, ACC, OUT>(name, fn, options) as unknown as Operator<GroupPartial<K, ACC>, Change<OUT>>, options);
+        .transformKeyed<Change<OUT>>(name, () => new MergingGroupAggregateOperator<K, IN, ACC, OUT>(name, fn, options), options);
     }
     return this.transformKeyed<Change<OUT>>(name, () => new GroupAggregateOperator<K, IN, ACC, OUT>(name, key, fn, options), options);
   }

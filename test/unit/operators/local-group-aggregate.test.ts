@@ -55,7 +55,7 @@ describe('group aggregate with local pre-aggregation', () => {
     const one = new OperatorHarness<Change<Row>, Change<{ k: string; sum: number }>>(() => new GroupAggregateOperator('agg', (c: Change<Row>) => c.row.k, sum), { backend: 'heap' });
     const local = new OperatorHarness<Change<Row>, GroupPartial<string, number>>(() => new LocalGroupAggregateOperator('local', (c: Change<Row>) => c.row.k, sum), { backend: 'none' });
     const merging = new OperatorHarness<GroupPartial<string, number>, Change<{ k: string; sum: number }>>(
-      () => new MergingGroupAggregateOperator<string, Row, number, { k: string; sum: number }>('agg', sum) as never,
+      () => new MergingGroupAggregateOperator<string, Row, number, { k: string; sum: number }>('agg', sum),
       { backend: 'lmdb' },
     );
     for (const batch of batches) {
