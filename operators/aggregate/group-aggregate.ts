@@ -93,6 +93,15 @@ export class GroupAggregateOperator<K extends StateKey, IN, ACC, OUT, R = Change
     this.processRows(values as unknown as readonly Change<IN>[], times);
   }
 
+  /** A non-empty group's new row count and accumulator: stores them and emits -U/+U if the result changed. */
+  protected update(key: K, ts: number, rows: number, acc: ACC, previous: OUT): void {
+    const result = this.fn.getResult(acc, key);
+    this.state.update([rows, acc, result]);
+    if (this.equals(previous, result)) return;
+    this.ctx.output.emit({ kind: '-U', row: previous }, ts);
+    this.ctx.output.emit({ kind: '+U', row: result }, ts);
+  }
+
   private processRows(values: readonly Change<IN>[], times: ArrayLike<number>): void {
     const { backend, state, fn, keyOf } = this;
     const out: Output<Change<OUT>> = this.ctx.output;
@@ -124,12 +133,7 @@ export class GroupAggregateOperator<K extends StateKey, IN, ACC, OUT, R = Change
           out.emit({ kind: '-D', row: previous }, ts);
           continue;
         }
-        const acc = accumulate ? fn.add(change.row, acc0) : fn.retract(change.row, acc0);
-        const result = fn.getResult(acc, key);
-        state.update([n, acc, result]);
-        if (this.equals(previous, result)) continue;
-        out.emit({ kind: '-U', row: previous }, ts);
-        out.emit({ kind: '+U', row: result }, ts);
+        this.update(key, ts, n, accumulate ? fn.add(change.row, acc0) : fn.retract(change.row, acc0), previous);
       }
     } catch (e) {
       throw userFunctionError(this.name, values[i], e);
@@ -182,12 +186,7 @@ export class MergingGroupAggregateOperator<K extends StateKey, IN, ACC, OUT> ext
           out.emit({ kind: '-D', row: previous }, ts);
           continue;
         }
-        const acc = this.merge(acc0, p.acc);
-        const result = fn.getResult(acc, key);
-        state.update([n, acc, result]);
-        if (this.equals(previous, result)) continue;
-        out.emit({ kind: '-U', row: previous }, ts);
-        out.emit({ kind: '+U', row: result }, ts);
+        this.update(key, ts, n, this.merge(acc0, p.acc), previous);
       }
     } catch (e) {
       throw userFunctionError(this.name, partials[i], e);
