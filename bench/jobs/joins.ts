@@ -2,6 +2,8 @@
  * Jobs of the join benchmarks, each ending in a timing sink:
  *  - interval: left and right events with keys `k{i % 10000}` at time base + i; right in
  *    [left - 2, left + 2] ms, so each left record meets exactly its twin (one pair per index);
+ *    with `keys` and `lagMs`, fewer keys and a later watermark: each key then buffers about
+ *    lagMs / keys records per side that a probe does not join with;
  *  - temporal: a dimension table of `rows` rows loaded from its changelog into LMDB keyed state
  *    (valid from time 0), then `count` facts at times 1.. with random keys, each joined with its row.
  *    Facts wait in state until the table is complete (the dimension watermark stays at -1 until its
@@ -32,8 +34,8 @@ export interface Fact {
 export const BASE = 1_700_000_000_000;
 export const INTERVAL_KEYS = 10_000;
 
-export function ev(i: number): Ev {
-  return { key: `k${i % INTERVAL_KEYS}`, ts: BASE + i, v: i };
+export function ev(i: number, keys = INTERVAL_KEYS): Ev {
+  return { key: `k${i % keys}`, ts: BASE + i, v: i };
 }
 
 export function dimRow(i: number): Dim {
@@ -66,12 +68,13 @@ class FirstRecordProbe<T> implements Operator<T, T> {
   }
 }
 
-export type JoinBenchParams = { kind: 'interval' | 'temporal'; count: number; rows: number };
+/** `keys` and `lagMs` (the watermarks' out-of-orderness bound, default 10) for the interval job. */
+export type JoinBenchParams = { kind: 'interval' | 'temporal'; count: number; rows: number; keys?: number; lagMs?: number };
 
 export default defineJob(import.meta.url, (env, p: JoinBenchParams) => {
   if (p.kind === 'interval') {
     const side = (name: string) =>
-      env.fromSource(datagen({ name, count: p.count, generate: ev }), { name, watermarks: WatermarkStrategy.forBoundedOutOfOrderness<Ev>(10, (e) => e.ts) });
+      env.fromSource(datagen({ name, count: p.count, generate: (i) => ev(i, p.keys) }), { name, watermarks: WatermarkStrategy.forBoundedOutOfOrderness<Ev>(p.lagMs ?? 10, (e) => e.ts) });
     side('left')
       .join(side('right'))
       .where((e) => e.key)

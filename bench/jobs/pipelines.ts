@@ -4,6 +4,7 @@
  * arrived, so the measurement excludes starting the worker threads.
  */
 import {
+  type Change,
   type ClientChannel,
   type Collector,
   datagen,
@@ -27,6 +28,11 @@ export interface Small {
 /** The records every runtime benchmark and its baseline generate. */
 export function small(i: number, keys = 10_000): Small {
   return { key: `key-${i % keys}`, ts: 1_700_000_000_000 + i, value: i * 0.5 };
+}
+
+/** 80% of the records on one hot key, the rest spread over `keys`: a skewed input. */
+export function skewedSmall(i: number, keys = 10_000): Small {
+  return { key: i % 5 === 0 ? `key-${(i / 5) % keys}` : 'key-hot', ts: 1_700_000_000_000 + i, value: i * 0.5 };
 }
 
 export interface SinkTiming {
@@ -71,12 +77,16 @@ export function timingSink<T>(valueOf: (v: T) => number): Sink<T> {
 }
 
 export type PipelineParams = {
-  kind: 'exchange' | 'chain' | 'keyed-count';
+  kind: 'exchange' | 'chain' | 'keyed-count' | 'group-sum';
   count: number;
   keys?: number;
   ratePerSecond?: number;
   /** Extra CPU work per record in the keyed stage (iterations of a small loop): a consumer slower than its source. */
   spin?: number;
+  /** 80% of the records on one key (skewedSmall). */
+  skewed?: boolean;
+  /** group-sum: with localAggregation (two phases). */
+  local?: boolean;
 };
 
 class RunningCount implements Partial<import('weir').KeyedProcessFunction<string, Small, number>> {
@@ -99,7 +109,7 @@ class RunningCount implements Partial<import('weir').KeyedProcessFunction<string
 
 export default defineJob(import.meta.url, (env, params: PipelineParams) => {
   const keys = params.keys ?? 10_000;
-  const source = env.fromSource(datagen({ count: params.count, ratePerSecond: params.ratePerSecond, generate: (i) => small(i, keys) }), { name: 'small-records' });
+  const source = env.fromSource(datagen({ count: params.count, ratePerSecond: params.ratePerSecond, generate: (i) => (params.skewed ? skewedSmall(i, keys) : small(i, keys)) }), { name: 'small-records' });
   switch (params.kind) {
     case 'exchange':
       // One source subtask on task manager 0, one sink subtask on task manager 1.
@@ -116,6 +126,17 @@ export default defineJob(import.meta.url, (env, params: PipelineParams) => {
         .keyBy((r) => r.key)
         .process(new RunningCount(params.spin) as import('weir').KeyedProcessFunction<string, Small, number>)
         .sinkTo(timingSink<number>((n) => n));
+      return;
+    case 'group-sum':
+      // A group-by sum over an insert-only changelog; the checksum is the last sum seen per subtask.
+      source
+        .map((r): Change<Small> => ({ kind: '+I', row: r }))
+        .keyBy((c) => c.row.key)
+        .aggregateChangelog(
+          { createAccumulator: () => 0, add: (r, a) => a + r.value, retract: (r, a) => a - r.value, merge: (a, b) => a + b, getResult: (a) => a },
+          { uid: 'group-sum', localAggregation: params.local === true },
+        )
+        .sinkTo(timingSink<Change<number>>((c) => (c.kind === '+I' || c.kind === '+U' ? 1 : 0)));
       return;
   }
 });

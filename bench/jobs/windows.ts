@@ -29,7 +29,13 @@ export function tick(i: number, keys: number): Tick {
   return { key: `key-${i % keys}`, ts: BASE_TS + i };
 }
 
-export type WindowBenchParams = { kind: 'tumbling' | 'sliding'; slideMs: number; count: number; keys: number; stateBackend?: string };
+/** 80% of the records on one hot key, the rest spread over `keys`: a skewed input. */
+export function skewedTick(i: number, keys: number): Tick {
+  return { key: i % 5 === 0 ? `key-${(i / 5) % keys}` : 'key-hot', ts: BASE_TS + i };
+}
+
+/** `skewed`: skewedTick's keys; `local`: with localAggregation (two phases). */
+export type WindowBenchParams = { kind: 'tumbling' | 'sliding'; slideMs: number; count: number; keys: number; stateBackend?: string; skewed?: boolean; local?: boolean };
 
 export const SIZE_MS = 10_000;
 
@@ -61,9 +67,10 @@ class FirstRecordTap<T> implements Operator<T, T> {
 
 export default defineJob(import.meta.url, (env, p: WindowBenchParams) => {
   const keyed = env
-    .fromSource(datagen({ count: p.count, generate: (i) => tick(i, p.keys) }), { name: 'ticks', watermarks: WatermarkStrategy.forMonotonousTimestamps<Tick>((t) => t.ts) })
+    .fromSource(datagen({ count: p.count, generate: (i) => (p.skewed ? skewedTick(i, p.keys) : tick(i, p.keys)) }), { name: 'ticks', watermarks: WatermarkStrategy.forMonotonousTimestamps<Tick>((t) => t.ts) })
     .transform('first-record-tap', () => new FirstRecordTap<Tick>())
     .keyBy((t) => t.key);
   const assigner = p.kind === 'tumbling' ? tumblingEventTimeWindows(SIZE_MS) : slidingEventTimeWindows(SIZE_MS, p.slideMs);
-  keyed.window(assigner).aggregate(count, undefined, { uid: 'window' }).sinkTo(timingSink<number>((n) => n));
+  const windowed = p.local ? keyed.window(assigner).localAggregation() : keyed.window(assigner);
+  windowed.aggregate(count, undefined, { uid: 'window' }).sinkTo(timingSink<number>((n) => n));
 });

@@ -34,25 +34,48 @@ export interface ChangelogAggregateFunction<K, IN, ACC, OUT> {
   getResult(acc: ACC, key: K): OUT;
   /** When two results are the same (no -U/+U is emitted). Default: shallowEqual. */
   equals?(a: OUT, b: OUT): boolean;
+  /**
+   * Combines two accumulators (each built from createAccumulator with add and retract), for
+   * local pre-aggregation (`localAggregation`): the keyed operator merges partial accumulators.
+   */
+  merge?(a: ACC, b: ACC): ACC;
+}
+
+/**
+ * What the local phase of a group aggregate sends (local-group-aggregate.ts): the change of one
+ * key over some of its rows: `rows` added minus retracted, and their accumulator.
+ */
+export interface GroupPartial<K, ACC> {
+  key: K;
+  rows: number;
+  acc: ACC;
 }
 
 export interface GroupAggregateOptions {
   /** Drop a group's state this long (ms, processing time) after its last change. */
   stateTtlMs?: number;
+  /**
+   * Pre-aggregate before the exchange (Flink's mini-batch local-global aggregation, for skewed
+   * keys): each input subtask folds each batch of rows per key into one partial, which the keyed
+   * operator merges (the function needs `merge`). Final results are the same; intermediate
+   * updates are fewer (one per key and input batch instead of one per row), as in Flink.
+   */
+  localAggregation?: boolean;
 }
 
 type Group<ACC, OUT> = [number, ACC, OUT];
 
-export class GroupAggregateOperator<K extends StateKey, IN, ACC, OUT> implements Operator<Change<IN>, Change<OUT>> {
-  private backend!: KeyedStateBackend;
-  private ctx!: OperatorContext<Change<OUT>>;
-  private state!: ValueState<Group<ACC, OUT>>;
-  private readonly equals: (a: OUT, b: OUT) => boolean;
+/** `R`: what arrives, rows' changes (default) or, in the keyed phase of two, partials (MergingGroupAggregateOperator). */
+export class GroupAggregateOperator<K extends StateKey, IN, ACC, OUT, R = Change<IN>> implements Operator<R, Change<OUT>> {
+  protected backend!: KeyedStateBackend;
+  protected ctx!: OperatorContext<Change<OUT>>;
+  protected state!: ValueState<Group<ACC, OUT>>;
+  protected readonly equals: (a: OUT, b: OUT) => boolean;
 
   constructor(
     readonly name: string,
     private readonly keyOf: (change: Change<IN>) => K,
-    private readonly fn: ChangelogAggregateFunction<K, IN, ACC, OUT>,
+    protected readonly fn: ChangelogAggregateFunction<K, IN, ACC, OUT>,
     private readonly options: GroupAggregateOptions = {},
   ) {
     this.equals = fn.equals ? fn.equals.bind(fn) : shallowEqual;
@@ -66,7 +89,20 @@ export class GroupAggregateOperator<K extends StateKey, IN, ACC, OUT> implements
     this.state = this.backend.getValueState<Group<ACC, OUT>>({ kind: 'value', name: 'group', ...(ttl ? { ttl } : {}) });
   }
 
-  processBatch(values: readonly Change<IN>[], times: ArrayLike<number>): void {
+  processBatch(values: readonly R[], times: ArrayLike<number>): void {
+    this.processRows(values as unknown as readonly Change<IN>[], times);
+  }
+
+  /** A non-empty group's new row count and accumulator: stores them and emits -U/+U if the result changed. */
+  protected update(key: K, ts: number, rows: number, acc: ACC, previous: OUT): void {
+    const result = this.fn.getResult(acc, key);
+    this.state.update([rows, acc, result]);
+    if (this.equals(previous, result)) return;
+    this.ctx.output.emit({ kind: '-U', row: previous }, ts);
+    this.ctx.output.emit({ kind: '+U', row: result }, ts);
+  }
+
+  private processRows(values: readonly Change<IN>[], times: ArrayLike<number>): void {
     const { backend, state, fn, keyOf } = this;
     const out: Output<Change<OUT>> = this.ctx.output;
     const maxParallelism = backend.maxParallelism;
@@ -97,15 +133,63 @@ export class GroupAggregateOperator<K extends StateKey, IN, ACC, OUT> implements
           out.emit({ kind: '-D', row: previous }, ts);
           continue;
         }
-        const acc = accumulate ? fn.add(change.row, acc0) : fn.retract(change.row, acc0);
-        const result = fn.getResult(acc, key);
-        state.update([n, acc, result]);
-        if (this.equals(previous, result)) continue;
-        out.emit({ kind: '-U', row: previous }, ts);
-        out.emit({ kind: '+U', row: result }, ts);
+        this.update(key, ts, n, accumulate ? fn.add(change.row, acc0) : fn.retract(change.row, acc0), previous);
       }
     } catch (e) {
       throw userFunctionError(this.name, values[i], e);
+    }
+  }
+}
+
+/**
+ * The keyed (second) phase of a group aggregate with local pre-aggregation: merges the partials
+ * of local-group-aggregate.ts into the same state, and emits the same changelog, as
+ * GroupAggregateOperator does for rows. A partial that would take a group's row count below zero
+ * (retractions of rows the job never saw) is counted as 'retractionsOfEmptyGroup'.
+ */
+export class MergingGroupAggregateOperator<K extends StateKey, IN, ACC, OUT> extends GroupAggregateOperator<K, IN, ACC, OUT, GroupPartial<K, ACC>> {
+  private readonly merge: (a: ACC, b: ACC) => ACC;
+
+  constructor(name: string, fn: ChangelogAggregateFunction<K, IN, ACC, OUT>, options: GroupAggregateOptions = {}) {
+    super(name, () => undefined as never, fn, options);
+    if (!fn.merge) throw new Error(`group aggregate '${name}': local aggregation needs merge(a, b) on the aggregate function`);
+    this.merge = fn.merge.bind(fn);
+  }
+
+  override processBatch(partials: readonly GroupPartial<K, ACC>[], times: ArrayLike<number>): void {
+    const { backend, state, fn } = this;
+    const out: Output<Change<OUT>> = this.ctx.output;
+    const maxParallelism = backend.maxParallelism;
+    let i = 0;
+    try {
+      for (; i < partials.length; i++) {
+        const p = partials[i]!;
+        const key = p.key;
+        backend.setCurrentKey(key, keyGroupOf(key, maxParallelism));
+        const ts = times[i]!;
+        const group = state.value();
+        if (group === undefined) {
+          if (p.rows <= 0) {
+            this.ctx.metrics.count('retractionsOfEmptyGroup');
+            continue;
+          }
+          const result = fn.getResult(p.acc, key);
+          state.update([p.rows, p.acc, result]);
+          out.emit({ kind: '+I', row: result }, ts);
+          continue;
+        }
+        const [count, acc0, previous] = group;
+        const n = count + p.rows;
+        if (n <= 0) {
+          if (n < 0) this.ctx.metrics.count('retractionsOfEmptyGroup');
+          state.clear();
+          out.emit({ kind: '-D', row: previous }, ts);
+          continue;
+        }
+        this.update(key, ts, n, this.merge(acc0, p.acc), previous);
+      }
+    } catch (e) {
+      throw userFunctionError(this.name, partials[i], e);
     }
   }
 }

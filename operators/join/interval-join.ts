@@ -4,6 +4,11 @@
  * state, by time; each record is matched against the other side's buffer when it arrives, so each
  * pair is emitted exactly once, by whichever of the two arrives second, at max(left time, right time).
  *
+ * Probe: each side's buffer is a map state per join key whose user keys are the records' times, in
+ * order; a probe walks the other side's times (numbers, no values read) and reads only the buckets
+ * inside its interval, so buffered records it does not join with are never read or copied (Flink's
+ * operator iterates and deserializes every bucket of the key).
+ *
  * Cleanup: a left record at t can only meet right records up to t + upperMs, so once the watermark
  * passes t + upperMs an event-time timer removes it (a right record at t: once it passes t - lowerMs).
  * Records behind the watermark on arrival are late: counted and sent to the late side output.
@@ -87,9 +92,10 @@ export class IntervalJoinOperator<L, R, O> implements Operator<L | R, O> {
     const { lowerMs, upperMs } = this.spec;
     const from = t + lowerMs;
     const to = t + upperMs;
-    for (const [rt, rs] of this.right.entries()) {
+    for (const rt of this.right.keys()) {
       if (rt < from) continue;
       if (rt > to) break;
+      const rs = this.right.get(rt)!;
       const time = rt > t ? rt : t;
       for (let j = 0; j < rs.length; j++) this.emit(l, rs[j]!, time);
     }
@@ -103,9 +109,10 @@ export class IntervalJoinOperator<L, R, O> implements Operator<L | R, O> {
     const { lowerMs, upperMs } = this.spec;
     const from = t - upperMs;
     const to = t - lowerMs;
-    for (const [lt, ls] of this.left.entries()) {
+    for (const lt of this.left.keys()) {
       if (lt < from) continue;
       if (lt > to) break;
+      const ls = this.left.get(lt)!;
       const time = lt > t ? lt : t;
       for (let j = 0; j < ls.length; j++) this.emit(ls[j]!, r, time);
     }

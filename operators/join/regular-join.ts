@@ -20,8 +20,8 @@
 import type { KeySelector } from '../functions.ts';
 import { BadRecordError, ConfigError, describeRecord, userFunctionError } from '../../runtime/errors.ts';
 import type { KeyedStateBackend } from '../../state/backend.ts';
-import { mapState } from '../../state/descriptors.ts';
-import type { MapState } from '../../state/handles.ts';
+import { mapState, valueState } from '../../state/descriptors.ts';
+import type { MapState, ValueState } from '../../state/handles.ts';
 import type { StateKey } from '../../state/key-groups.ts';
 import type { Change, RowKind } from '../changelog.ts';
 import type { Operator, OperatorContext, Output } from '../operator.ts';
@@ -50,6 +50,12 @@ export class RegularJoinOperator<L, R, O> implements Operator<unknown, Change<O>
   private sides!: [MapState<string, Stored<L>>, MapState<string, Stored<R>>];
   private readonly outer: [boolean, boolean];
   private readonly scratch: [unknown[], number[]] = [[], []];
+  /**
+   * Per side, how many rows (with multiplicity) the key has, kept for a side whose other side is
+   * outer (its padding depends on whether this side is empty), so a change does not read all of
+   * its own side's rows to count them. Not kept with a state TTL: map entries expire one by one.
+   */
+  private counts: [ValueState<number> | undefined, ValueState<number> | undefined] = [undefined, undefined];
 
   constructor(
     readonly name: string,
@@ -74,6 +80,9 @@ export class RegularJoinOperator<L, R, O> implements Operator<unknown, Change<O>
       backend.getMapState(mapState<string, Stored<L>>('join-left', ttl)),
       backend.getMapState(mapState<string, Stored<R>>('join-right', ttl)),
     ];
+    if (this.spec.stateTtlMs === undefined) {
+      for (const side of [0, 1]) if (this.outer[1 - side]) this.counts[side] = backend.getValueState(valueState<number>(side === 0 ? 'join-left-count' : 'join-right-count'));
+    }
   }
 
   processBatch(values: readonly unknown[], times: ArrayLike<number>, input: number): void {
@@ -120,8 +129,8 @@ export class RegularJoinOperator<L, R, O> implements Operator<unknown, Change<O>
       otherRows.push(r);
       otherCounts.push(c);
     }
-    let mineBefore = 0;
-    if (otherOuter && otherRows.length > 0) for (const [, [, c]] of mine.entries()) mineBefore += c;
+    const count = this.counts[input];
+    const mineBefore = count !== undefined ? this.rowCount(mine, count) : otherOuter && otherRows.length > 0 ? sumCounts(mine) : 0;
 
     const id = this.idOf(row, input);
     const stored = mine.get(id);
@@ -138,6 +147,7 @@ export class RegularJoinOperator<L, R, O> implements Operator<unknown, Change<O>
         }
       }
       mine.put(id, [row, stored === undefined ? 1 : stored[1] + 1]);
+      count?.update(mineBefore + 1);
       return;
     }
     // A retraction: take back what the row's insertion produced.
@@ -157,7 +167,18 @@ export class RegularJoinOperator<L, R, O> implements Operator<unknown, Change<O>
     if (present) {
       if (stored[1] > 1) mine.put(id, [stored[0], stored[1] - 1]);
       else mine.remove(id);
+      if (count !== undefined) {
+        if (mineAfter === 0) count.clear();
+        else count.update(mineAfter);
+      }
     }
+  }
+
+  /** The key's row count on a side; counted once from the rows when absent (state from before the count was kept). */
+  private rowCount(mine: MapState<string, Stored<unknown>>, count: ValueState<number>): number {
+    const n = count.value();
+    if (n !== undefined) return n;
+    return mine.isEmpty() ? 0 : sumCounts(mine);
   }
 
   /** `mine` is the row of input `input`; `o` the other side's (either may be null for padding). */
@@ -172,6 +193,12 @@ export class RegularJoinOperator<L, R, O> implements Operator<unknown, Change<O>
     }
     this.out.emit({ kind, row }, time);
   }
+}
+
+function sumCounts(rows: MapState<string, Stored<unknown>>): number {
+  let n = 0;
+  for (const [, [, c]] of rows.entries()) n += c;
+  return n;
 }
 
 function bigintAsText(_key: string, x: unknown): unknown {

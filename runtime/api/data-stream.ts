@@ -11,7 +11,9 @@ import type { DeadLetter } from '../../operators/dead-letter.ts';
 import type { Operator, OutputTag } from '../../operators/operator.ts';
 import { CoProcessOperator, ProcessOperator } from '../../operators/process.ts';
 import type { StateKey } from '../../state/key-groups.ts';
-import { GroupAggregateOperator, type ChangelogAggregateFunction, type GroupAggregateOptions } from '../../operators/aggregate/group-aggregate.ts';
+import { GroupAggregateOperator, MergingGroupAggregateOperator, type ChangelogAggregateFunction, type GroupAggregateOptions, type GroupPartial } from '../../operators/aggregate/group-aggregate.ts';
+import { LocalGroupAggregateOperator } from '../../operators/aggregate/local-group-aggregate.ts';
+import { ConfigError } from '../errors.ts';
 import { CountDistinctOperator, type CountDistinctOptions, type DistinctCount } from '../../operators/aggregate/count-distinct.ts';
 import { ApproxCountDistinctOperator, type ApproxCountDistinctOptions } from '../../operators/aggregate/approx-count-distinct.ts';
 import { DeduplicateOperator, type DeduplicateOptions } from '../../operators/dedup/deduplicate.ts';
@@ -212,6 +214,11 @@ export class KeyedStream<K extends StateKey, T> extends DataStream<T> {
     super(graph, producers, { kind: 'hash', key: key as KeySelector<unknown> });
   }
 
+  /** The stream before keyBy (the same producers): for a phase that runs before the exchange (window localAggregation). */
+  inputStream(): DataStream<T> {
+    return new DataStream<T>(this.graph, this.producers);
+  }
+
   /** A keyed low-level hook: the operator gets keyed state; records arrive partitioned by key. */
   transformKeyed<R>(name: string, createOperator: () => Operator<T, R>, options: OperatorOptions = {}): SingleOutputStream<R> {
     const node = addOperator(this.graph, name, options, true, createOperator as () => Operator<unknown, unknown>, [this.input()]);
@@ -246,6 +253,14 @@ export class KeyedStream<K extends StateKey, T> extends DataStream<T> {
   ): SingleOutputStream<Change<OUT>> {
     const name = options.name ?? 'group-aggregate';
     const key = this.key;
+    if (options.localAggregation) {
+      if (!fn.merge) throw new ConfigError('aggregateChangelog.localAggregation', 'needs merge(a, b) on the aggregate function: the keyed phase merges partial accumulators; add merge or leave localAggregation out');
+      const localName = `${name}-local`;
+      return this.inputStream()
+        .transform<GroupPartial<K, ACC>>(localName, () => new LocalGroupAggregateOperator<K, IN, ACC, OUT>(localName, key, fn), { name: localName, ...(options.uid !== undefined ? { uid: `${options.uid}-local` } : {}) })
+        .keyBy((p) => p.key)
+        .transformKeyed<Change<OUT>>(name, () => new MergingGroupAggregateOperator<K, IN, ACC, OUT>(name, fn, options), options);
+    }
     return this.transformKeyed<Change<OUT>>(name, () => new GroupAggregateOperator<K, IN, ACC, OUT>(name, key, fn, options), options);
   }
 

@@ -67,7 +67,7 @@ export type { LookupRetry } from '../../operators/join/async-lookup-join.ts';
 
 // Changelogs, windows, aggregates.
 export { insert, updateBefore, updateAfter, deletion, type Change, type RowKind } from '../../operators/changelog.ts';
-export { WindowedStream } from './windowed-stream.ts';
+export { WindowedStream, type LocalAggregationOptions } from './windowed-stream.ts';
 export { tumblingEventTimeWindows, tumblingProcessingTimeWindows } from '../../operators/window/tumbling.ts';
 export { slidingEventTimeWindows, slidingProcessingTimeWindows } from '../../operators/window/sliding.ts';
 export { eventTimeSessionWindows, processingTimeSessionWindows } from '../../operators/window/session.ts';

@@ -14,8 +14,9 @@ import type {
 } from '../descriptors.ts';
 import type { AggregatingState, ListState, MapState, ReducingState, ValueState } from '../handles.ts';
 import type { KeyGroupRange, StateKey } from '../key-groups.ts';
-import { compareKeys, keyId, type KeyId } from '../key-codec.ts';
+import { keyId, type KeyId } from '../key-codec.ts';
 import { HeapTimerService } from './heap-timers.ts';
+import { UserKeyMap } from './user-key-map.ts';
 import type { CheckpointScope, CheckpointStorage } from '../checkpoint-storage/storage.ts';
 import { TIMERS, decodeKeyBytes, readKey, validateStateName } from '../layout.ts';
 import { forEachEntry, readOwnedBlocks, writeKeyedSnapshot } from '../snapshot/entry-file.ts';
@@ -182,17 +183,10 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
       const table = this.table(d.name, d);
       const ser = serializerOf<UV>(d);
       const uid = this.operatorUid;
-      type Inner = Map<KeyId, [UK, UV]>;
+      type Inner = UserKeyMap<UV>;
       const inner = (): Inner | undefined => this.read(table, d.ttl)?.value as Inner | undefined;
-      // In user-key order, as LMDB iterates. A map whose user keys were put in increasing order
-      // (window ends, timestamps) is in order already and is not sorted; another is sorted in
-      // place once, at its next entries() (mapOrder below).
-      const sorted = (): Iterable<[UK, UV]> => {
-        const m = inner();
-        if (m === undefined) return [];
-        if (mapOrder.get(m)?.sorted !== true) sortInPlace(m);
-        return m.values();
-      };
+      // In user-key order, as LMDB iterates (user-key-map.ts).
+      const sorted = (): Iterable<[UK, UV]> => (inner()?.inOrder() ?? []) as Iterable<[UK, UV]>;
       return {
         get: (k: UK) => {
           const e = inner()?.get(keyId(k));
@@ -200,9 +194,9 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
         },
         put: (k: UK, v: UV) => {
           const c = copyIn(ser, v, uid, d.name);
-          const m = inner() ?? new Map<KeyId, [UK, UV]>();
+          const m = inner() ?? new UserKeyMap<UV>(true);
           const id = keyId(k);
-          if (!m.has(id)) noteNewKey(m, k);
+          if (!m.has(id)) m.noteNewKey(k);
           m.set(id, [k, c]);
           this.write(table, d.ttl, m);
         },
@@ -338,26 +332,4 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
     this.tables.clear();
     this.restored.clear();
   }
-}
-
-/** Whether a map state's Map iterates in user-key order, and its greatest user key. */
-const mapOrder = new WeakMap<Map<KeyId, [StateKey, unknown]>, { sorted: boolean; last: StateKey | undefined }>();
-
-function noteNewKey(m: Map<KeyId, [StateKey, unknown]>, k: StateKey): void {
-  const o = mapOrder.get(m);
-  if (o === undefined) {
-    // A new Map (or one restored from a snapshot, whose order is not known): sorted only if empty.
-    mapOrder.set(m, { sorted: m.size === 0, last: k });
-    return;
-  }
-  if (!o.sorted) return;
-  if (o.last === undefined || compareKeys(k, o.last) > 0) o.last = k;
-  else o.sorted = false;
-}
-
-function sortInPlace(m: Map<KeyId, [StateKey, unknown]>): void {
-  const es = [...m.entries()].sort((a, b) => compareKeys(a[1][0], b[1][0]));
-  m.clear();
-  for (const [id, e] of es) m.set(id, e);
-  mapOrder.set(m, { sorted: true, last: es.length > 0 ? es[es.length - 1]![1][0] : undefined });
 }

@@ -3,6 +3,7 @@
  * Maps encoded as LMDB-layout entries, and entries decoded back into Maps once a state's descriptor
  * says what kind it is.
  */
+import { UserKeyMap } from './user-key-map.ts';
 import { Packr } from 'msgpackr';
 import { keyId, type KeyId } from '../key-codec.ts';
 import type { StateKey } from '../key-groups.ts';
@@ -120,7 +121,7 @@ export function materialize(table: HeapTable, kind: StateKind, ttl: StateTtlConf
       const id = keyId(key);
       let entry = table.get(id);
       if (!entry) {
-        entry = { key, keyGroup: e.parts[0] as number, value: new Map(), expiresAt: -Infinity };
+        entry = { key, keyGroup: e.parts[0] as number, value: new UserKeyMap(false), expiresAt: -Infinity };
         table.set(id, entry);
       }
       (entry.value as Map<KeyId, [StateKey, unknown]>).set(keyId(uk), [uk, v]);

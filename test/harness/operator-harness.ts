@@ -53,6 +53,8 @@ export interface HarnessOptions {
   processingTime?: number;
   /** `ctx.sideWork`. Default: runs the module on this thread (a unit-test stand-in for the task manager's pool). */
   sideWork?: SideWork;
+  /** What the operator sees of the keyed state backend (e.g. a wrapper counting reads, test/harness/counting-state.ts). */
+  wrapKeyedState?: (backend: KeyedStateBackend) => KeyedStateBackend;
 }
 
 /** Side work on the calling thread: same contract (module default export, plain data), no pool. */
@@ -142,6 +144,7 @@ export class OperatorHarness<IN, OUT> {
   private readonly backendKind: 'heap' | 'lmdb' | 'none';
   private readonly clock: ManualProcessingTime;
   private readonly sideWork: SideWork;
+  private readonly wrapKeyedState: ((backend: KeyedStateBackend) => KeyedStateBackend) | undefined;
   private readonly main = new Recorder<OUT>();
   private readonly sides = new Map<string, Recorder<unknown>>();
   private readonly workDir: string;
@@ -161,6 +164,7 @@ export class OperatorHarness<IN, OUT> {
     this.subtaskIndex = options.subtaskIndex ?? 0;
     this.parallelism = options.parallelism ?? 1;
     this.sideWork = options.sideWork ?? inThreadSideWork;
+    this.wrapKeyedState = options.wrapKeyedState;
     this.keyGroupRange = options.keyGroupRange ?? keyGroupRangeFor(this.subtaskIndex, this.parallelism, this.maxParallelism);
     this.uid = options.uid ?? 'op';
     this.backendKind = options.backend ?? 'heap';
@@ -204,7 +208,7 @@ export class OperatorHarness<IN, OUT> {
       maxParallelism: this.maxParallelism,
       output: this.main,
       sideOutput: <S>(tag: OutputTag<S>): Output<S> => this.sideRecorder(tag.id) as Recorder<S>,
-      keyedState: this.backend,
+      keyedState: this.backend && this.wrapKeyedState ? this.wrapKeyedState(this.backend) : this.backend,
       operatorState: this.operatorState,
       processingTime: this.clock,
       currentWatermark: () => this.watermark,

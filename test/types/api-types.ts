@@ -17,6 +17,8 @@ import {
   type KeyedContext,
   type KeyedProcessFunction,
   type KeyedStream,
+  type LocalAggregationOptions,
+  tumblingEventTimeWindows,
   type Operator,
   type OperatorContext,
   type ProcessFunction,
@@ -187,3 +189,24 @@ defineJob(import.meta.url, (_env, _params: { since: Date }) => {});
 defineJob(import.meta.url, (_env, _params: { score: (x: number) => number }) => {});
 type Point = { x: number; y: number };
 defineJob(import.meta.url, (_env, _params: { points: Point[]; label: string | null }) => {});
+
+// Two-phase (local-global) window aggregation: the same result type as one phase.
+declare const clicksByUser: KeyedStream<string, Click>;
+const localOptions: LocalAggregationOptions = { maxEntries: 1000 };
+const pageSums = clicksByUser
+  .window(tumblingEventTimeWindows(1000))
+  .localAggregation(localOptions)
+  .aggregate({ createAccumulator: () => 0, add: (c, a) => a + c.page, merge: (a, b) => a + b, getResult: (a) => a }, (sum, ctx) => ({ user: ctx.key, sum }));
+type _pageSums = Expect<Equal<typeof pageSums, SingleOutputStream<{ user: string; sum: number }>>>;
+// @ts-expect-error maxEntries is a number of accumulators
+clicksByUser.window(tumblingEventTimeWindows(1000)).localAggregation({ maxEntries: 'many' });
+
+// Two-phase group aggregate: an option of aggregateChangelog.
+declare const changesByUser: KeyedStream<string, Change<Click>>;
+const pagesPerUser = changesByUser.aggregateChangelog(
+  { createAccumulator: () => 0, add: (_c, a) => a + 1, retract: (_c, a) => a - 1, merge: (a, b) => a + b, getResult: (a, user) => ({ user, pages: a }) },
+  { localAggregation: true },
+);
+type _pagesPerUser = Expect<Equal<typeof pagesPerUser, SingleOutputStream<Change<{ user: string; pages: number }>>>>;
+// @ts-expect-error localAggregation is on or off
+changesByUser.aggregateChangelog({ createAccumulator: () => 0, add: (_c, a) => a + 1, retract: (_c, a) => a - 1, getResult: (a) => a }, { localAggregation: 'yes' });

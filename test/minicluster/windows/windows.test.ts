@@ -54,6 +54,13 @@ describe.each(SETUPS)('windows on a mini-cluster at parallelism $parallelism ($s
     });
   }
 
+  for (const [kind, slide] of [['tumbling', 2000], ['sliding', 500]] as const) {
+    it(`${kind} with local pre-aggregation (two phases, partials sent early past 7 entries) equals brute force`, async () => {
+      const result = await run({ kind, size: 2000, slide, lateness: COVERS_DISORDER, local: true }, setup);
+      expect(finalWindows(result.get(windows))).toEqual(alignedWindows(events, 2000, slide));
+    });
+  }
+
   it('sliding without lateness: dropped records were late for all their windows; windows count at most brute force', async () => {
     const result = await run({ kind: 'sliding', size: 2000, slide: 500, lateness: 0 }, setup);
     const lateIds = new Set(result.get(late).map(eventId));
@@ -94,8 +101,8 @@ describe.each(SETUPS)('windows on a mini-cluster at parallelism $parallelism ($s
     expect(got).toEqual(expected);
   });
 
-  it('changelog: dedup keep-last/keep-first -> group aggregate with retractions -> continuous top-3', async () => {
-    const result = await run({ kind: 'changelog' }, setup);
+  it.each([false, true])('changelog: dedup keep-last/keep-first -> group aggregate with retractions (local pre-aggregation: %s) -> continuous top-3', async (local) => {
+    const result = await run({ kind: 'changelog', local }, setup);
     const lastById = new Map<number, Event>();
     const firstById = new Map<number, Event>();
     for (const e of events) {

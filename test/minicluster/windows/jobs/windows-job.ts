@@ -60,6 +60,8 @@ export type JobParams = {
   size: number;
   slide: number;
   gap: number;
+  /** Tumbling and sliding: with local pre-aggregation (a small bound, so panes also go on early), no late side output; changelog: the group aggregate in two phases. */
+  local?: boolean;
 };
 
 export const windows = collectSink<WindowResult>('windows');
@@ -92,9 +94,10 @@ export default defineJob(import.meta.url, (env, p: JobParams) => {
     case 'sliding':
     case 'session': {
       const assigner = p.kind === 'tumbling' ? tumblingEventTimeWindows(p.size) : p.kind === 'sliding' ? slidingEventTimeWindows(p.size, p.slide) : eventTimeSessionWindows(p.gap);
-      const out = windowed(assigner).aggregate(sumCount, ([sum, n], ctx): WindowResult => ({ key: ctx.key, start: ctx.window.start, end: ctx.window.end, sum, n, firing: ctx.firing }), { uid: 'window' });
+      const w = p.local ? byKey.window(assigner).allowedLateness(p.lateness).localAggregation({ maxEntries: 7 }) : windowed(assigner);
+      const out = w.aggregate(sumCount, ([sum, n], ctx): WindowResult => ({ key: ctx.key, start: ctx.window.start, end: ctx.window.end, sum, n, firing: ctx.firing }), { uid: 'window' });
       out.sinkTo(windows);
-      out.getSideOutput(lateTag).sinkTo(late);
+      if (!p.local) out.getSideOutput(lateTag).sinkTo(late);
       return;
     }
     case 'tumbling-process': {
@@ -123,8 +126,9 @@ export default defineJob(import.meta.url, (env, p: JobParams) => {
           add: (e, acc) => ({ revenue: acc.revenue + e.v, rows: acc.rows + 1 }),
           retract: (e, acc) => ({ revenue: acc.revenue - e.v, rows: acc.rows - 1 }),
           getResult: (acc, k) => ({ k, revenue: acc.revenue, rows: acc.rows }),
+          merge: (a, b) => ({ revenue: a.revenue + b.revenue, rows: a.rows + b.rows }),
         },
-        { uid: 'revenue' },
+        { uid: 'revenue', localAggregation: p.local === true },
       );
       rev.sinkTo(revenue);
       rev.keyBy(() => 'all').topN({ n: 3, compare: (a, b) => b.revenue - a.revenue || a.k.localeCompare(b.k), rowKey: (r) => r.k }, { uid: 'top-keys' }).sinkTo(topKeys);

@@ -1,0 +1,112 @@
+/**
+ * Value, reducing and aggregating state of the LMDB backend: one cached deserialized value per key
+ * (point-cache.ts). Value semantics (value-serializer.ts), as in the heap backend: writes keep a
+ * copy, reads hand out a copy (the cache's object never leaves the backend, so eviction changes
+ * nothing a caller can see); the accumulator of reducing and aggregating state is the state's own
+ * and only checked.
+ */
+import type { AggregatingStateDescriptor, ReducingStateDescriptor, ValueStateDescriptor } from '../descriptors.ts';
+import { serializerOf } from '../descriptors.ts';
+import type { AggregatingState, ReducingState, ValueState } from '../handles.ts';
+import { checkIn, copyIn } from '../value-serializer.ts';
+import { DELETED, type StateTable, type Stored } from './layers.ts';
+import type { CachedPoint } from './point-cache.ts';
+import type { StateAccess } from './state-access.ts';
+
+/** The cache entry of the current key, loaded from the layers or LMDB on a miss. */
+function point(a: StateAccess, t: StateTable): CachedPoint {
+  const e = a.cachedPoint(t);
+  if (e !== undefined) return e;
+  return a.insert(t, loadPoint(a, t), false);
+}
+
+function loadPoint(a: StateAccess, t: StateTable): Stored | typeof DELETED {
+  const ls = t.layers;
+  for (let i = ls.length - 1; i >= 0; i--) {
+    const p = ls[i]!.points.get(a.id);
+    if (p !== undefined) return p.stored;
+  }
+  a.readWork++;
+  const stored = a.db.get(a.currentPrefix(t.name));
+  return stored === undefined ? DELETED : stored;
+}
+
+function readPoint(a: StateAccess, t: StateTable): unknown {
+  const e = point(a, t);
+  const stored = e.stored;
+  if (stored === DELETED) return undefined;
+  const ttl = t.ttl;
+  if (ttl === undefined) return stored;
+  const w = stored as [number, unknown];
+  const now = a.clock.now();
+  if (w[0] <= now) {
+    setPoint(a, e, DELETED);
+    return undefined;
+  }
+  if (ttl.update === 'on-read-and-write') setPoint(a, e, [now + ttl.ttlMs, w[1]]);
+  return w[1];
+}
+
+function setPoint(a: StateAccess, e: CachedPoint, stored: Stored | typeof DELETED): void {
+  e.stored = stored;
+  if (!e.dirty) a.cache.markDirty(e);
+  a.tick();
+}
+
+function writePoint(a: StateAccess, t: StateTable, value: unknown): void {
+  writePointStored(a, t, t.ttl === undefined ? value : [a.clock.now() + t.ttl.ttlMs, value]);
+}
+
+function writePointStored(a: StateAccess, t: StateTable, stored: Stored | typeof DELETED): void {
+  const e = a.cachedPoint(t);
+  if (e !== undefined) {
+    setPoint(a, e, stored);
+    return;
+  }
+  a.insert(t, stored, true);
+  a.tick();
+}
+
+export function valueState<T>(a: StateAccess, t: StateTable, d: ValueStateDescriptor<T>, uid: string): ValueState<T> {
+  const ser = serializerOf<T>(d);
+  return {
+    value: () => {
+      const v = readPoint(a, t) as T | undefined;
+      return v === undefined ? undefined : ser.copy(v);
+    },
+    update: (v: T) => (v === undefined ? writePointStored(a, t, DELETED) : writePoint(a, t, copyIn(ser, v, uid, d.name))),
+    clear: () => writePointStored(a, t, DELETED),
+  };
+}
+
+export function reducingState<T>(a: StateAccess, t: StateTable, d: ReducingStateDescriptor<T>, uid: string): ReducingState<T> {
+  const ser = serializerOf<T>(d);
+  return {
+    get: () => {
+      const v = readPoint(a, t) as T | undefined;
+      return v === undefined ? undefined : ser.copy(v);
+    },
+    add: (v: T) => {
+      const cur = readPoint(a, t) as T | undefined;
+      const c = copyIn(ser, v, uid, d.name);
+      writePoint(a, t, cur === undefined ? c : checkIn(ser, d.reduce(cur, c), uid, d.name));
+    },
+    clear: () => writePointStored(a, t, DELETED),
+  };
+}
+
+export function aggregatingState<IN, ACC, OUT>(a: StateAccess, t: StateTable, d: AggregatingStateDescriptor<IN, ACC, OUT>, uid: string): AggregatingState<IN, OUT> {
+  const agg = d.aggregate;
+  const ser = serializerOf<ACC>(d);
+  return {
+    get: () => {
+      const acc = readPoint(a, t) as ACC | undefined;
+      return acc === undefined ? undefined : agg.getResult(acc);
+    },
+    add: (v: IN) => {
+      const acc = readPoint(a, t) as ACC | undefined;
+      writePoint(a, t, checkIn(ser, agg.add(v, acc === undefined ? agg.createAccumulator() : acc), uid, d.name));
+    },
+    clear: () => writePointStored(a, t, DELETED),
+  };
+}

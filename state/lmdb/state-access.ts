@@ -1,0 +1,109 @@
+/**
+ * What every kind of LMDB state handle (point-state.ts, list-state.ts, map-state.ts) reads and
+ * writes through: the current key, the cache of deserialized entries (point-cache.ts) in front of
+ * the write-back buffer (write-buffer.ts) and LMDB, and the read-work counter tests bound.
+ */
+import type { Database } from 'lmdb';
+import type { Clock } from '../backend.ts';
+import { keyId, type KeyId } from '../key-codec.ts';
+import type { StateKey } from '../key-groups.ts';
+import { encodePart, stateKeyPrefix, type KeyPart } from '../layout.ts';
+import type { DELETED, StateTable, Stored } from './layers.ts';
+import type { CachedPoint, PointCache } from './point-cache.ts';
+import type { WriteBuffer } from './write-buffer.ts';
+
+/** Dirty cache entries allowed, in batches of flushEvery (see tick). */
+const MAX_DIRTY_BATCHES = 2;
+
+export class StateAccess {
+  key: StateKey = '';
+  id: KeyId = '';
+  keyGroup = 0;
+  /** Bumped by every setCurrentKey (and restore): tells whether a table's `last` entry is the current key's. */
+  epoch = 0;
+  /**
+   * Read work done for state handles, for tests that bound the work per record: LMDB gets, entries
+   * read by range scans, and buffered map or list entries replayed over them.
+   */
+  readWork = 0;
+  /** Next list element seq, backend-wide (carried in snapshot handles). */
+  nextSeq = 0;
+  readonly maxDirty: number;
+  /** Cached writes since the TTL sweep last ran (the sweep otherwise runs with every batch). */
+  private ticks = 0;
+
+  constructor(
+    readonly db: Database<Stored, KeyPart[]>,
+    readonly clock: Clock,
+    readonly cache: PointCache<StateTable>,
+    readonly buffer: WriteBuffer,
+    private readonly ttlTables: readonly StateTable[],
+  ) {
+    this.maxDirty = MAX_DIRTY_BATCHES * buffer.flushEvery;
+  }
+
+  setCurrentKey(key: StateKey, keyGroup: number): void {
+    this.key = key;
+    this.id = typeof key === 'object' ? keyId(key) : key;
+    this.keyGroup = keyGroup;
+    this.epoch++;
+  }
+
+  /** The LMDB key prefix of state `name` for the current key. */
+  currentPrefix(name: string): KeyPart[] {
+    const k = this.key;
+    return typeof k === 'object' ? stateKeyPrefix(this.keyGroup, name, k) : [this.keyGroup, name, 0, encodePart(k)];
+  }
+
+  /** The current key's cache entry, if cached. */
+  cachedPoint(t: StateTable): CachedPoint | undefined {
+    if (t.lastEpoch === this.epoch) {
+      const l = t.last!;
+      if (l.live) {
+        l.ref = true;
+        return l;
+      }
+    }
+    const e = t.cache.get(this.id);
+    if (e === undefined) return undefined;
+    e.ref = true;
+    t.last = e;
+    t.lastEpoch = this.epoch;
+    return e;
+  }
+
+  /** Caches `stored` as the current key's entry of `t`. */
+  insert(t: StateTable, stored: Stored | typeof DELETED, dirty: boolean, weight = 1): CachedPoint {
+    const n = this.cache.insert(t, this.id, this.keyGroup, this.key, stored, dirty, weight);
+    t.last = n;
+    t.lastEpoch = this.epoch;
+    return n;
+  }
+
+  /** After a cached collection (map, list) changed: dirty, weighing `weight`. */
+  changed(e: CachedPoint, weight: number): void {
+    if (!e.dirty) this.cache.markDirty(e);
+    this.cache.reweigh(e, weight);
+    this.tick();
+  }
+
+  /**
+   * After every cached write. Past MAX_DIRTY_BATCHES * flushEvery dirty entries, the oldest
+   * flushEvery are written back (one batch), so a snapshot encodes at most that many at the barrier.
+   * Cached writes do not make batches otherwise; the TTL sweep still goes on every `flushEvery` of them.
+   */
+  tick(): void {
+    const c = this.cache;
+    const b = this.buffer;
+    if (c.dirtyCount > this.maxDirty) c.writeBackOldest(this.maxDirty - b.flushEvery, (t, e) => b.writeBack(t, e, true));
+    if (++this.ticks < b.flushEvery) return;
+    this.ticks = 0;
+    if (this.ttlTables.length > 0) b.sendBatch(true);
+  }
+
+  /** Puts every dirty cached value into the current layer (one batch, however many). */
+  writeBackAll(): void {
+    const b = this.buffer;
+    this.cache.writeBackAll((t, e) => b.writeBack(t, e, false));
+  }
+}
