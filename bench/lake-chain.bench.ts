@@ -11,10 +11,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { MiniCluster } from 'weir';
 import { FileStoreTable } from 'weir/lake';
-import { FILE_KIND_ADD } from '../connectors/lake/format/manifest.ts';
 import odsJob, { type LakeBenchParams } from './jobs/lake.ts';
 import dwsJob from './jobs/lake-chain-dws.ts';
 import { median, type Benchmark, type Measurement } from './harness.ts';
+import { forAppendedRows } from './lake-appends.ts';
 
 const SECONDS = Number(process.env.BENCH_LAKE_CHAIN_SECONDS ?? 30);
 const stats: { p99?: number; rows?: number } = {};
@@ -48,17 +48,8 @@ async function chainFreshness(): Promise<Measurement> {
       } catch {
         continue;
       }
-      const latest = (await table.snapshots.latestId()) ?? 0;
-      const seenAt = Date.now();
       const at = table.schema.fields.findIndex((f) => f.name === 'newestCreatedAt');
-      for (let id = seen + 1; id <= latest; id++) {
-        const snap = await table.snapshots.snapshot(id);
-        if (snap.commitKind !== 'APPEND') continue;
-        for (const e of (await table.deltaEntries(snap)).filter((x) => x.kind === FILE_KIND_ADD)) {
-          for (const r of (await table.readDataFile(e)).rows) ages.push(seenAt - Number(r[at] as bigint));
-        }
-      }
-      seen = latest;
+      seen = await forAppendedRows(table, seen, (r, seenAt) => ages.push(seenAt - Number(r[at] as bigint)));
     }
     await totals.cancel();
     ages.sort((a, b) => a - b);

@@ -23,12 +23,12 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { MiniCluster, type JobHandle } from 'weir';
 import { FileStoreTable } from 'weir/lake';
-import { FILE_KIND_ADD } from '../connectors/lake/format/manifest.ts';
 import job, { type LiveRoomParams } from '../jobs/live-room/live-room.ts';
 import { MAX_EARLY_MS } from '../jobs/live-room/generator.ts';
 import { duckdbReadCopy } from '../jobs/live-room/read-back.ts';
 import { LAKE_TABLES } from '../jobs/live-room/sinks.ts';
 import { median, perSecond, type Benchmark, type Measurement } from './harness.ts';
+import { forAppendedRows } from './lake-appends.ts';
 
 const EVENTS = Number(process.env.BENCH_LIVE_ROOM_EVENTS ?? 300_000);
 const FRESHNESS_SECONDS = Number(process.env.BENCH_LIVE_ROOM_SECONDS ?? 60);
@@ -113,17 +113,8 @@ async function measureFreshness(): Promise<{ duckdb: number[]; lake: number[] }>
       } catch {
         continue;
       }
-      const latest = (await table.snapshots.latestId()) ?? 0;
-      const now = Date.now();
       const at = table.schema.fields.findIndex((f) => f.name === 'id');
-      for (let id = seenSnapshot + 1; id <= latest; id++) {
-        const snap = await table.snapshots.snapshot(id);
-        if (snap.commitKind !== 'APPEND') continue;
-        for (const e of (await table.deltaEntries(snap)).filter((x) => x.kind === FILE_KIND_ADD)) {
-          for (const r of (await table.readDataFile(e)).rows) lake.push(now - (t0 + (Number(r[at] as bigint) * 1000) / RATE));
-        }
-      }
-      seenSnapshot = latest;
+      seenSnapshot = await forAppendedRows(table, seenSnapshot, (r, now) => lake.push(now - (t0 + (Number(r[at] as bigint) * 1000) / RATE)));
     }
     await handle.result();
     return { duckdb, lake };

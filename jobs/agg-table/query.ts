@@ -8,16 +8,10 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { FileStoreTable, readTable, rowToObject, waitForWatermark } from 'weir/lake';
+import type { UserDailyRow } from './tables.ts';
 
-export interface UserDay {
-  user_id: number;
-  events: bigint;
-  purchases: bigint;
-  amount_cents: bigint;
-  max_amount_cents: bigint;
-  first_ts: bigint;
-  last_ts: bigint;
-}
+/** A user's counters of one day (the day is the report's). */
+export type UserDay = Omit<UserDailyRow, 'dt'>;
 
 export interface DayReport {
   day: string;
