@@ -129,6 +129,12 @@ export class BinlogReading {
     const e = err as { code?: string; errno?: number; message?: string };
     const msg = e.message ?? String(err);
     const at = this.split.start ? formatPosition(this.split.start) : (this.split.gtid ?? 'the end');
+    if (/bogus data in log event/i.test(msg)) {
+      return new ExternalError(
+        `MySQL CDC: the binlog position ${at} is not where an event begins on ${this.options.host}:${this.options.port ?? 3306} (${msg}); a position given in 'startup' must be one SHOW MASTER STATUS or SHOW BINLOG EVENTS printed, else restart from an earlier checkpoint and report this`,
+        { cause: err, retriable: false },
+      );
+    }
     if (e.errno === 1236 || /could not find first log file|purged|binary log index/i.test(msg)) {
       return new ExternalError(
         `MySQL CDC: the binlog position ${at} is no longer on ${this.options.host}:${this.options.port ?? 3306} (purged; ${msg}). Changes after it are lost to this job: restart it without its checkpoint (startup 'initial') to take a new snapshot, and keep binlogs longer (binlog_expire_logs_seconds)`,
@@ -220,7 +226,7 @@ export class BinlogReading {
       case 'gtid':
         this.inTxn = true;
         this.units = 0;
-        this.txnStart = { file: this.file, pos: e.nextPosition - e.size };
+        this.txnStart = { file: this.file, pos: this.eventStart(e) };
         if (e.gtid) this.pendingGtid = { domain: name === 'mariadbgtid' ? String(e.domainId) : e.gtid.split(':')[0]!, gtid: e.gtid };
         return;
       case 'xid':
@@ -233,7 +239,7 @@ export class BinlogReading {
           if (!this.inTxn) {
             this.inTxn = true;
             this.units = 0;
-            this.txnStart = { file: this.file, pos: e.nextPosition - e.size };
+            this.txnStart = { file: this.file, pos: this.eventStart(e) };
           }
           return;
         }
@@ -253,6 +259,16 @@ export class BinlogReading {
       default:
         return;
     }
+  }
+
+  /**
+   * Where an event begins: zongji's `size` is the event's length without its 19-byte header (and
+   * without the 4-byte checksum when the server writes them). A restore starts the dump there, so it
+   * must be an event boundary: the server answers anything else with "bogus data in log event".
+   */
+  private eventStart(e: BinlogEventLike): number {
+    const checksum = (this.zongji as { useChecksum?: boolean } | null)?.useChecksum ? 4 : 0;
+    return e.nextPosition - e.size - EVENT_HEADER_BYTES - checksum;
   }
 
   private onDdl(sql: string, db: string): void {
@@ -430,6 +446,9 @@ export function serverIdOf(o: MySqlCdcOptions): number {
   for (const ch of `${o.databases.join(',')}/${o.tables?.source ?? ''}`) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
   return 5400 + (h % 100_000);
 }
+
+/** The common header of a binlog event (timestamp, type, server id, length, next position, flags). */
+const EVENT_HEADER_BYTES = 19;
 
 /** The fields of zongji's events this reader uses. */
 interface BinlogEventLike {

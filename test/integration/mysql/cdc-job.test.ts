@@ -84,7 +84,7 @@ async function converged(outDir: string, t: string, handle: JobHandle): Promise<
   const want = await tableRows(t);
   await vi.waitFor(
     () => {
-      if (handle.status === 'failed') throw new Error('the job failed');
+      if (handle.status === 'failed') throw new Error(`the job failed: ${handle.failovers().map((f) => `attempt ${f.attempt}: ${JSON.stringify(f.cause)}${f.notRestartedBecause ? ` (not restarted: ${f.notRestartedBecause})` : ''}`).join('; ')}`);
       expect(sinkTable(outDir)).toEqual(want);
     },
     { timeout: 90_000, interval: 200 },

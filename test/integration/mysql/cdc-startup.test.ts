@@ -94,6 +94,40 @@ describe('MySQL CDC startup modes', () => {
     await h.close();
   });
 
+  it('a checkpoint in the middle of a transaction restores at the transaction\'s first event and skips what went out', async () => {
+    const source = mysqlCdcSource({ ...connOptions(), databases: [db], serverId: 6607, startup: 'latest', heartbeatIntervalMs: 200 });
+    const h1: Harness = await new SourceHarness(source, 1).start();
+    const position = () => h1.readers[0]!.snapshotState(0).find((s) => s.kind === 'binlog')?.start ?? null;
+    while (position() === null) {
+      if (h1.errors.length > 0) throw h1.errors[0];
+      if (h1.poll(0, 100) === 'wait') await Promise.race([h1.readers[0]!.available(), new Promise((r) => setTimeout(r, 20))]);
+    }
+    // one transaction of 40 statements: 40 row events between its GTID event and its commit
+    const ids = Array.from({ length: 40 }, (_, i) => 2000 + i);
+    await conn.query('START TRANSACTION');
+    for (const id of ids) await conn.query(`INSERT INTO \`${db}\`.t VALUES (?)`, [id]);
+    await conn.query('COMMIT');
+    const inserted = (h: Harness): number[] => h.emitted().map((e) => e.value).flatMap((r) => (r.kind === '+I' ? [Number(r.row.id)] : []));
+    while (inserted(h1).length < 15) {
+      if (h1.errors.length > 0) throw h1.errors[0];
+      if (h1.poll(0, 3) === 'wait') await Promise.race([h1.readers[0]!.available(), new Promise((r) => setTimeout(r, 20))]);
+    }
+    const cp = h1.snapshot(1);
+    const before = inserted(h1);
+    expect(before.length).toBeLessThan(ids.length); // the checkpoint is inside the transaction
+    await h1.close();
+    const h2: Harness = await new SourceHarness(source, 1, cp).start();
+    try {
+      while (before.length + inserted(h2).length < ids.length) {
+        if (h2.errors.length > 0) throw h2.errors[0];
+        if (h2.poll(0, 100) === 'wait') await Promise.race([h2.readers[0]!.available(), new Promise((r) => setTimeout(r, 20))]);
+      }
+      expect([...before, ...inserted(h2)]).toEqual(ids);
+    } finally {
+      await h2.close();
+    }
+  });
+
   it('binlog_format other than ROW, or binlog_row_image other than FULL, is named with the variable to set', async () => {
     const check = async (variable: string, value: string, want: RegExp) => {
       await conn.query(`SET GLOBAL ${variable} = '${value}'`);
