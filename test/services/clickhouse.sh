@@ -9,19 +9,14 @@
 # ${WEIR_SERVICES_DIR:-${TMPDIR:-/tmp}/weir-services}/clickhouse.
 set -euo pipefail
 state="${WEIR_SERVICES_DIR:-${TMPDIR:-/tmp}/weir-services}/clickhouse"
+# shellcheck source=lib/process.sh
+source "$(dirname "$0")/lib/process.sh"
 
-running() {
-  [[ -f "$state/pid" ]] && kill -0 "$(cat "$state/pid")" 2>/dev/null
-}
 
 print_env() {
   echo "WEIR_CLICKHOUSE_URL=http://127.0.0.1:$(cat "$state/http_port")"
   echo "WEIR_CLICKHOUSE_HTTP_PORT=$(cat "$state/http_port")"
   echo "WEIR_CLICKHOUSE_TCP_PORT=$(cat "$state/tcp_port")"
-}
-
-free_port() {
-  node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"
 }
 
 case "${1:-}" in
@@ -77,13 +72,7 @@ XML
     exit 1
     ;;
   stop)
-    if running; then
-      pid="$(cat "$state/pid")"
-      kill "$pid" 2>/dev/null || true
-      for _ in $(seq 1 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-      kill -9 "$pid" 2>/dev/null || true
-    fi
-    rm -rf "$state"
+    stop_server
     ;;
   env | url)
     running && print_env || { echo "not running" >&2; exit 1; }

@@ -14,6 +14,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 state="${WEIR_SERVICES_DIR:-${TMPDIR:-/tmp}/weir-services}/kafka"
+# shellcheck source=lib/process.sh
+source "$(dirname "$0")/lib/process.sh"
 client_version=1.10.1 # @confluentinc/kafka-javascript, which bundles librdkafka 2.15.1
 librdkafka_version=2.15.1
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/weir/kafka-mock"
@@ -63,9 +65,6 @@ build_launcher() {
   exec 9>&-
 }
 
-running() {
-  [[ -f "$state/pid" ]] && kill -0 "$(cat "$state/pid")" 2>/dev/null
-}
 
 print_env() {
   grep -E '^KAFKA_(BROKERS|MOCK_CONTROL)=' "$state/env"
@@ -90,13 +89,7 @@ case "${1:-}" in
     exit 1
     ;;
   stop)
-    if running; then
-      pid="$(cat "$state/pid")"
-      kill "$pid" 2>/dev/null || true
-      for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-      kill -9 "$pid" 2>/dev/null || true
-    fi
-    rm -rf "$state"
+    stop_server
     ;;
   env)
     running && print_env || { echo "not running" >&2; exit 1; }

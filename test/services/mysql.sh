@@ -9,10 +9,9 @@
 # ${WEIR_SERVICES_DIR:-${TMPDIR:-/tmp}/weir-services}/mysql.
 set -euo pipefail
 state="${WEIR_SERVICES_DIR:-${TMPDIR:-/tmp}/weir-services}/mysql"
+# shellcheck source=lib/process.sh
+source "$(dirname "$0")/lib/process.sh"
 
-running() {
-  [[ -f "$state/pid" ]] && kill -0 "$(cat "$state/pid")" 2>/dev/null
-}
 
 print_env() {
   echo "WEIR_MYSQL_URL=mysql://root@127.0.0.1:$(cat "$state/port")/weir"
@@ -28,7 +27,7 @@ case "${1:-}" in
     rm -rf "$state" && mkdir -p "$state/data"
     mariadb-install-db --no-defaults --user=root --datadir="$state/data" --auth-root-authentication-method=normal \
       --skip-test-db >"$state/install.log" 2>&1 || { echo "mariadb-install-db failed; see $state/install.log" >&2; exit 1; }
-    port="$(node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")"
+    port="$(free_port)"
     echo "$port" >"$state/port"
     nohup "$mariadbd" --no-defaults --user=root --datadir="$state/data" --socket="$state/sock" --port="$port" \
       --bind-address=127.0.0.1 --pid-file="$state/mariadbd.pid" --log-error="$state/log" \
@@ -47,13 +46,7 @@ case "${1:-}" in
     exit 1
     ;;
   stop)
-    if running; then
-      pid="$(cat "$state/pid")"
-      kill "$pid" 2>/dev/null || true
-      for _ in $(seq 1 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-      kill -9 "$pid" 2>/dev/null || true
-    fi
-    rm -rf "$state"
+    stop_server
     ;;
   url | env)
     running && print_env || { echo "not running" >&2; exit 1; }

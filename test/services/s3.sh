@@ -8,11 +8,10 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 state="${WEIR_SERVICES_DIR:-${TMPDIR:-/tmp}/weir-services}/s3"
+# shellcheck source=lib/process.sh
+source "$(dirname "$0")/lib/process.sh"
 bin="$here/node_modules/s3rver/bin/s3rver.js"
 
-running() {
-  [[ -f "$state/pid" ]] && kill -0 "$(cat "$state/pid")" 2>/dev/null
-}
 
 case "${1:-}" in
   start)
@@ -20,7 +19,7 @@ case "${1:-}" in
     [[ -x "$bin" || -f "$bin" ]] || { echo "s3rver is not installed; run npm install" >&2; exit 1; }
     mkdir -p "$state"
     rm -rf "$state/data" && mkdir -p "$state/data"
-    port="$(node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")"
+    port="$(free_port)"
     # --openssl-legacy-provider: without it s3rver answers ListObjectsV2 pagination with 500
     NODE_OPTIONS=--openssl-legacy-provider nohup node "$bin" -d "$state/data" -a 127.0.0.1 -p "$port" -s \
       --no-vhost-buckets >"$state/log" 2>&1 &
@@ -37,12 +36,7 @@ case "${1:-}" in
     exit 1
     ;;
   stop)
-    if running; then
-      pid="$(cat "$state/pid")"
-      kill "$pid" 2>/dev/null || true
-      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-    fi
-    rm -rf "$state"
+    stop_server
     ;;
   endpoint)
     running && echo "http://127.0.0.1:$(cat "$state/port")" || { echo "not running" >&2; exit 1; }

@@ -10,11 +10,10 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 state="${WEIR_SERVICES_DIR:-${TMPDIR:-/tmp}/weir-services}/starrocks"
+# shellcheck source=lib/process.sh
+source "$(dirname "$0")/lib/process.sh"
 password="weir-test"
 
-running() {
-  [[ -f "$state/pid" ]] && kill -0 "$(cat "$state/pid")" 2>/dev/null
-}
 
 print_env() {
   echo "WEIR_STARROCKS_FE_URL=http://127.0.0.1:$(node -e "console.log(JSON.parse(require('fs').readFileSync('$state/ports.json','utf8')).fePort)")"
@@ -39,13 +38,7 @@ case "${1:-}" in
     exit 1
     ;;
   stop)
-    if running; then
-      pid="$(cat "$state/pid")"
-      kill "$pid" 2>/dev/null || true
-      for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-      kill -9 "$pid" 2>/dev/null || true
-    fi
-    rm -rf "$state"
+    stop_server
     ;;
   env)
     running && print_env || { echo "not running" >&2; exit 1; }
