@@ -101,7 +101,10 @@ export class BackgroundCompactor {
       if (!unseen) this.unseenFlushes.set(key, (unseen = new Set()));
       for (const f of m.newFiles) unseen.add(f.fileName);
       // a file compacted away by another job's commit before a round saw it would count forever
-      for (const name of unseen) if (unseen.size > UNSEEN_LIMIT) unseen.delete(name);
+      for (const name of unseen) {
+        if (unseen.size <= UNSEEN_LIMIT) break;
+        unseen.delete(name); // the oldest first: a Set keeps insertion order
+      }
     }
     if (any) this.flushesSincePlan++;
   }

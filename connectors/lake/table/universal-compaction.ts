@@ -46,7 +46,12 @@ export function sortedRuns(files: readonly DataFileMeta[]): SortedRun[] {
   const level0 = files.filter((f) => f.level === 0).sort((a, b) => b.maxSequenceNumber - a.maxSequenceNumber);
   const runs: SortedRun[] = level0.map((f) => ({ level: 0, files: [f], size: f.fileSize }));
   const byLevel = new Map<number, DataFileMeta[]>();
-  for (const f of files) if (f.level > 0) byLevel.set(f.level, [...(byLevel.get(f.level) ?? []), f]);
+  for (const f of files) {
+    if (f.level === 0) continue;
+    const at = byLevel.get(f.level);
+    if (at) at.push(f);
+    else byLevel.set(f.level, [f]);
+  }
   for (const level of [...byLevel.keys()].sort((a, b) => a - b)) {
     const fs = byLevel.get(level)!;
     runs.push({ level, files: fs, size: fs.reduce((s, f) => s + f.fileSize, 0) });
