@@ -10,6 +10,7 @@ import {
   defineJob,
   MiniCluster,
   OutputTag,
+  sharedPlainData,
   valueState,
   type Change,
   type Collector,
@@ -126,6 +127,10 @@ byUser.process<number>({
     type _total = Expect<Equal<ReturnType<typeof total.value>, number | undefined>>;
     // @ts-expect-error the state holds numbers
     total.update('ten');
+    const shared = ctx.getState(valueState<number[]>('shared', { serializer: sharedPlainData() }));
+    type _shared = Expect<Equal<ReturnType<typeof shared.value>, number[] | undefined>>;
+    // @ts-expect-error a serializer of strings for a state of number arrays
+    valueState<number[]>('wrong', { serializer: sharedPlainData<string>() });
   },
   processElement() {},
 });

@@ -1,4 +1,4 @@
-import { type Collector, type KeyedContext, type KeyedProcessFunction, type KeyedRuntimeContext, valueState, type ValueState } from 'weir';
+import { type Collector, type KeyedContext, type KeyedProcessFunction, type KeyedRuntimeContext, sharedPlainData, valueState, type ValueState } from 'weir';
 import type { Bid, Event } from '../model.ts';
 import type { Q18Row } from '../queries.ts';
 import type { QueryBuilder } from './common.ts';
@@ -49,7 +49,8 @@ class LastBid implements KeyedProcessFunction<number, NumberedBid, Q18Row> {
   private last!: ValueState<NumberedBid>;
 
   open(ctx: KeyedRuntimeContext): void {
-    this.last = ctx.getState(valueState<NumberedBid>('last'));
+    // Never changed after writing or reading: shared, not copied.
+    this.last = ctx.getState(valueState<NumberedBid>('last', { serializer: sharedPlainData() }));
   }
 
   processElement(b: NumberedBid, _ctx: KeyedContext<number>, out: Collector<Q18Row>): void {

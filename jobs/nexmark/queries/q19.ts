@@ -1,4 +1,4 @@
-import { type Collector, type KeyedContext, type KeyedProcessFunction, type KeyedRuntimeContext, valueState, type ValueState } from 'weir';
+import { type Collector, type KeyedContext, type KeyedProcessFunction, type KeyedRuntimeContext, sharedPlainData, valueState, type ValueState } from 'weir';
 import { Q19_TOP, type Q19Row } from '../queries.ts';
 import type { QueryBuilder } from './common.ts';
 import { LOCAL_FLUSH_MS, numberedBid, type NumberedBid } from './q18.ts';
@@ -18,7 +18,8 @@ class TopBids implements KeyedProcessFunction<number, NumberedBid, Q19Row> {
   private top!: ValueState<NumberedBid[]>;
 
   open(ctx: KeyedRuntimeContext): void {
-    this.top = ctx.getState(valueState<NumberedBid[]>('top'));
+    // Never changed after writing or reading (each bid builds a new list): shared, not copied.
+    this.top = ctx.getState(valueState<NumberedBid[]>('top', { serializer: sharedPlainData() }));
   }
 
   processElement(b: NumberedBid, _ctx: KeyedContext<number>, out: Collector<Q19Row>): void {

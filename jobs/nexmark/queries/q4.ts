@@ -7,6 +7,7 @@ import {
   listState,
   type ListState,
   type OnTimerContext,
+  sharedPlainData,
   valueState,
   type ValueState,
 } from 'weir';
@@ -51,7 +52,8 @@ class WinningBid implements KeyedCoProcessFunction<number, AuctionRow, BidRow, W
   private pendingFrom!: ValueState<number>;
 
   open(ctx: KeyedRuntimeContext): void {
-    this.auction = ctx.getState(valueState<OpenAuction>('auction'));
+    // Auction tuples are never changed after writing or reading (a new one is written): shared, not copied.
+    this.auction = ctx.getState(valueState<OpenAuction>('auction', { serializer: sharedPlainData() }));
     this.pending = ctx.getListState(listState<number>('early-bids'));
     this.pendingFrom = ctx.getState(valueState<number>('early-from'));
   }

@@ -6,7 +6,7 @@
  * without writing it back never changes the state, whether or not the LMDB cache evicted it.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { StateValueError } from '../../../state/value-serializer.ts';
+import { StateValueError, sharedPlainData } from '../../../state/value-serializer.ts';
 import { aggregatingState, listState, mapState, valueState } from '../../../state/descriptors.ts';
 import type { KeyedStateBackend } from '../../../state/index.ts';
 import { BACKENDS, type Fixture, at, makeFixture } from './helpers.ts';
@@ -159,6 +159,24 @@ describe.each(BACKENDS)('state values (%s)', (kind) => {
         expect(list.get()).toEqual([{ n: 1 }]);
       });
     }
+  });
+
+  it('sharedPlainData: reads hand out the object written (no copies), values are still checked and survive a restore', async () => {
+    const b = await fx.open(kind);
+    const top = b.getValueState(valueState<{ price: number }[]>('top', { serializer: sharedPlainData() }));
+    const written = [{ price: 3 }, { price: 1 }];
+    keyed(b, 'a', () => top.update(written));
+    keyed(b, 'a', () => {
+      expect(top.value()).toBe(written);
+      expect(top.value()![0]).toBe(written[0]);
+    });
+    const e = errorOf(() => keyed(b, 'b', () => top.update([new Point(1, 2) as unknown as { price: number }])));
+    expect(e.message).toContain("state 'top'");
+    expect(e.message).toContain('$[0]');
+    const handle = await b.snapshot(1);
+    const r = await fx.open(kind, { restore: [handle] });
+    const restored = r.getValueState(valueState<{ price: number }[]>('top', { serializer: sharedPlainData() }));
+    keyed(r, 'a', () => expect(restored.value()).toEqual([{ price: 3 }, { price: 1 }]));
   });
 
   it('a count-distinct written the obvious way (a Set in value state) is right after a restore', async () => {
