@@ -19,7 +19,7 @@ import { HeapTimerService } from './heap-timers.ts';
 import { UserKeyMap } from './user-key-map.ts';
 import type { CheckpointScope, CheckpointStorage } from '../checkpoint-storage/storage.ts';
 import { TIMERS, decodeKeyBytes, readKey, validateStateName } from '../layout.ts';
-import { forEachEntry, readOwnedBlocks, writeKeyedSnapshot } from '../snapshot/entry-file.ts';
+import { EntryWriter, forEachEntry, readOwnedBlocks, writeKeyedSnapshotChunks } from '../snapshot/entry-file.ts';
 import type { KeyedStateHandle } from '../snapshot/keyed-state-handle.ts';
 import { serializerOf } from '../descriptors.ts';
 import { checkIn, copyIn } from '../value-serializer.ts';
@@ -38,8 +38,6 @@ export interface HeapBackendOptions {
   subtask?: number;
 }
 
-/** Encoded entries copied into the snapshot file between yields to the event loop. */
-const SNAPSHOT_SLICE = 65_536;
 
 export class HeapKeyedStateBackend implements KeyedStateBackend {
   readonly keyGroupRange: KeyGroupRange;
@@ -276,7 +274,8 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
   /** Encodes everything synchronously (the consistent view), then writes the file asynchronously. */
   async snapshot(checkpointId: number, scope: CheckpointScope = 'checkpoint'): Promise<KeyedStateHandle> {
     if (!this.storage) throw new Error(`heap state backend of operator '${this.operatorUid}' has no checkpoint storage: pass 'storage' to createKeyedStateBackend`);
-    const enc = encodeHeapState(this.tables, this.kinds, this.restored, this.timers, this.clock.now());
+    const writer = new EntryWriter();
+    const { nextListSeq } = encodeHeapState(this.tables, this.kinds, this.restored, this.timers, this.clock.now(), writer);
     const base = {
       type: 'weir.keyed-state' as const,
       version: 1 as const,
@@ -286,26 +285,11 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
       checkpointId,
       maxParallelism: this.maxParallelism,
       keyGroupRange: { ...this.keyGroupRange },
-      nextListSeq: enc.nextListSeq,
+      nextListSeq,
     };
-    const groups = [...enc.byKeyGroup.keys()].sort((a, b) => a - b);
-    return writeKeyedSnapshot(this.storage, base, async function* (w) {
-      // The entries are encoded already: copying them is quick, so the writer yields to the task's
-      // loop every SNAPSHOT_SLICE entries, not after every key group (each yield waits for a batch
-      // of every task on the thread, which under back-pressure made checkpoints take seconds).
-      let copied = 0;
-      for (const kg of groups) {
-        w.beginKeyGroup(kg);
-        const entries = enc.byKeyGroup.get(kg)!;
-        for (const [k, v] of entries) w.add(k, v);
-        w.endKeyGroup();
-        copied += entries.length;
-        if (copied >= SNAPSHOT_SLICE) {
-          copied = 0;
-          yield;
-        }
-      }
-    }, scope);
+    // Everything is encoded into the writer's chunks already: the file only streams them out.
+    const chunks = writer.finish();
+    return writeKeyedSnapshotChunks(this.storage, base, toAsync(chunks), () => writer.blocks, scope);
   }
 
   /** Loads the owned key groups of `handles` (from any backend and parallelism). */
@@ -332,4 +316,8 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
     this.tables.clear();
     this.restored.clear();
   }
+}
+
+async function* toAsync<T>(items: readonly T[]): AsyncIterable<T> {
+  for (const x of items) yield x;
 }

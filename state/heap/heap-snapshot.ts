@@ -7,7 +7,9 @@ import { UserKeyMap } from './user-key-map.ts';
 import { Packr } from 'msgpackr';
 import { keyId, type KeyId } from '../key-codec.ts';
 import type { StateKey } from '../key-groups.ts';
-import { encodeKeyBytes, pushKey, readKey, stateKeyPrefix, timerKey } from '../layout.ts';
+import { encodeKeyView, pushKey, readKey, stateKeyPrefix, timerKey } from '../layout.ts';
+import type { EntryWriter } from '../snapshot/entry-file.ts';
+import type { Timer } from '../timers.ts';
 import type { StateTtlConfig } from '../descriptors.ts';
 import type { HeapTimerService } from './heap-timers.ts';
 
@@ -38,51 +40,92 @@ export const STATE_VALUE_ENCODING = { copyBuffers: true, moreTypes: true } as co
 
 export const valueCodec = new Packr({ ...STATE_VALUE_ENCODING });
 
-const encodeKey = encodeKeyBytes;
+/** What a grouped snapshot item is (see encodeHeapState): a table entry of a kind, a restored entry, a timer. */
+const VALUE = 0;
+const LIST = 1;
+const MAP = 2;
+const RESTORED = 3;
+const EVENT_TIMER = 4;
+const PROCESSING_TIMER = 5;
 
+/**
+ * Encodes every live entry and timer into `writer`, one block per key group in key-group order:
+ * first the items are grouped by key group (three array slots each, no encoding), then each group
+ * is encoded straight into the writer's chunks (a key is encoded into the key codec's shared
+ * buffer and copied once, into the chunk). Before, every entry became two Buffers and a pair,
+ * copied into the chunks later: 4-5 s for 1M small values, a third of it garbage collection.
+ * Synchronous: it is the consistent view (values can change once the task goes on).
+ */
 export function encodeHeapState(
   tables: ReadonlyMap<string, HeapTable>,
   kinds: ReadonlyMap<string, StateKind>,
   restored: ReadonlyMap<string, RestoredEntry[]>,
   timers: HeapTimerService,
   now: number,
-): { byKeyGroup: Map<number, [Buffer, Buffer][]>; nextListSeq: number } {
-  const byKeyGroup = new Map<number, [Buffer, Buffer][]>();
-  let nextListSeq = 0;
-  const emit = (kg: number, parts: readonly unknown[], stored: unknown): void => {
-    let g = byKeyGroup.get(kg);
-    if (!g) byKeyGroup.set(kg, (g = []));
-    g.push([encodeKey(parts), valueCodec.encode(stored)]);
+  writer: EntryWriter,
+): { nextListSeq: number } {
+  const groups = new Map<number, unknown[]>();
+  const add = (kg: number, what: number, name: string, item: unknown): void => {
+    let g = groups.get(kg);
+    if (g === undefined) groups.set(kg, (g = []));
+    g.push(what, name, item);
   };
   for (const [name, table] of tables) {
     const kind = kinds.get(name);
-    for (const e of table.values()) {
-      if (e.expiresAt <= now) continue;
-      const wrap = (v: unknown): unknown => (e.expiresAt === Infinity ? v : [e.expiresAt, v]);
-      const prefix = stateKeyPrefix(e.keyGroup, name, e.key);
-      if (kind === 'list') {
+    const what = kind === 'list' ? LIST : kind === 'map' ? MAP : VALUE;
+    for (const e of table.values()) if (e.expiresAt > now) add(e.keyGroup, what, name, e);
+  }
+  for (const entries of restored.values()) for (const e of entries) add(e.parts[0] as number, RESTORED, '', e);
+  for (const t of timers.all('event')) add(t.keyGroup, EVENT_TIMER, '', t);
+  for (const t of timers.all('processing')) add(t.keyGroup, PROCESSING_TIMER, '', t);
+
+  let nextListSeq = 0;
+  const kgs = [...groups.keys()].sort((a, b) => a - b);
+  for (const kg of kgs) {
+    const g = groups.get(kg)!;
+    writer.beginKeyGroup(kg);
+    for (let i = 0; i < g.length; i += 3) {
+      const what = g[i] as number;
+      if (what === RESTORED) {
+        const e = g[i + 2] as RestoredEntry;
+        writer.add(encodeKeyView(e.parts), valueCodec.encode(e.value));
+        const last = e.parts[e.parts.length - 1];
+        if (typeof last === 'number') nextListSeq = Math.max(nextListSeq, last + 1);
+        continue;
+      }
+      if (what === EVENT_TIMER || what === PROCESSING_TIMER) {
+        const t = g[i + 2] as Timer;
+        writer.add(encodeKeyView(timerKey(t.keyGroup, what === EVENT_TIMER ? 'event' : 'processing', t.time, t.key, t.namespace)), ONE);
+        continue;
+      }
+      const e = g[i + 2] as HeapEntry;
+      const prefix = stateKeyPrefix(kg, g[i + 1] as string, e.key);
+      const ttl = e.expiresAt !== Infinity;
+      if (what === VALUE) {
+        writer.add(encodeKeyView(prefix), valueCodec.encode(ttl ? [e.expiresAt, e.value] : e.value));
+      } else if (what === LIST) {
         const list = e.value as unknown[];
-        nextListSeq = Math.max(nextListSeq, list.length);
-        for (let i = 0; i < list.length; i++) emit(e.keyGroup, [...prefix, i], wrap(list[i]));
-      } else if (kind === 'map') {
-        for (const [uk, v] of (e.value as Map<KeyId, [StateKey, unknown]>).values()) emit(e.keyGroup, pushKey([...prefix], uk), wrap(v));
+        if (list.length > nextListSeq) nextListSeq = list.length;
+        const at = prefix.length;
+        for (let j = 0; j < list.length; j++) {
+          prefix[at] = j;
+          writer.add(encodeKeyView(prefix), valueCodec.encode(ttl ? [e.expiresAt, list[j]] : list[j]));
+        }
       } else {
-        emit(e.keyGroup, prefix, wrap(e.value));
+        const at = prefix.length;
+        for (const [uk, v] of (e.value as Map<KeyId, [StateKey, unknown]>).values()) {
+          prefix.length = at;
+          writer.add(encodeKeyView(pushKey(prefix, uk)), valueCodec.encode(ttl ? [e.expiresAt, v] : v));
+        }
       }
     }
+    writer.endKeyGroup();
   }
-  for (const entries of restored.values()) {
-    for (const e of entries) {
-      emit(e.parts[0] as number, e.parts, e.value);
-      const last = e.parts[e.parts.length - 1];
-      if (typeof last === 'number') nextListSeq = Math.max(nextListSeq, last + 1);
-    }
-  }
-  for (const domain of ['event', 'processing'] as const) {
-    for (const t of timers.all(domain)) emit(t.keyGroup, timerKey(t.keyGroup, domain, t.time, t.key, t.namespace), 1);
-  }
-  return { byKeyGroup, nextListSeq };
+  return { nextListSeq };
 }
+
+/** A timer's stored value. */
+const ONE = Buffer.from(valueCodec.encode(1));
 
 /** Fills `table` from restored entries of one state, now that its kind and TTL are known. */
 export function materialize(table: HeapTable, kind: StateKind, ttl: StateTtlConfig | undefined, entries: readonly RestoredEntry[], now: number): void {
