@@ -46,6 +46,15 @@ export function sharedPlainData<T>(): StateSerializer<T> {
   return SHARED as StateSerializer<T>;
 }
 
+/**
+ * True when a state's stored values are only ever replaced, never changed in place: the default
+ * serializer copies them in and out; sharedPlainData's users promise not to change them. Heap
+ * snapshots keep references to such values instead of encoding them at the barrier.
+ */
+export function valuesNeverChangedInPlace(serializer: StateSerializer<unknown>): boolean {
+  return serializer === plainDataSerializer || serializer === SHARED;
+}
+
 const SHARED: StateSerializer<unknown> = {
   copy: (value) => {
     checkPlainData(value);

@@ -19,11 +19,11 @@ import { HeapTimerService } from './heap-timers.ts';
 import { UserKeyMap } from './user-key-map.ts';
 import type { CheckpointScope, CheckpointStorage } from '../checkpoint-storage/storage.ts';
 import { TIMERS, decodeKeyBytes, readKey, validateStateName } from '../layout.ts';
-import { EntryWriter, forEachEntry, readOwnedBlocks, writeKeyedSnapshotChunks } from '../snapshot/entry-file.ts';
+import { forEachEntry, readOwnedBlocks, writeKeyedSnapshot } from '../snapshot/entry-file.ts';
 import type { KeyedStateHandle } from '../snapshot/keyed-state-handle.ts';
 import { serializerOf } from '../descriptors.ts';
-import { checkIn, copyIn } from '../value-serializer.ts';
-import { encodeHeapState, materialize, valueCodec, type HeapEntry, type HeapTable, type RestoredEntry, type StateKind } from './heap-snapshot.ts';
+import { checkIn, copyIn, valuesNeverChangedInPlace } from '../value-serializer.ts';
+import { captureHeapState, materialize, valueCodec, type HeapEntry, type HeapTable, type RestoredEntry, type StateKind } from './heap-snapshot.ts';
 
 type Entry = HeapEntry;
 type Table = HeapTable;
@@ -47,6 +47,8 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
   private readonly tables = new Map<string, Table>();
   private readonly handles = new Map<string, unknown>();
   private readonly kinds = new Map<string, StateKind>();
+  /** Value states whose values are never changed in place (their serializer copies in and out): snapshots keep references to them. */
+  private readonly immutableValues = new Set<string>();
   /** Restored entries of states whose descriptor (so kind and TTL) is not known yet. */
   private readonly restored = new Map<string, RestoredEntry[]>();
   private readonly storage: CheckpointStorage | undefined;
@@ -137,6 +139,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
     return this.cached(d.name, () => {
       const table = this.table(d.name, d);
       const ser = serializerOf<T>(d);
+      if (valuesNeverChangedInPlace(ser)) this.immutableValues.add(d.name);
       const uid = this.operatorUid;
       return {
         value: () => {
@@ -274,8 +277,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
   /** Encodes everything synchronously (the consistent view), then writes the file asynchronously. */
   async snapshot(checkpointId: number, scope: CheckpointScope = 'checkpoint'): Promise<KeyedStateHandle> {
     if (!this.storage) throw new Error(`heap state backend of operator '${this.operatorUid}' has no checkpoint storage: pass 'storage' to createKeyedStateBackend`);
-    const writer = new EntryWriter();
-    const { nextListSeq } = encodeHeapState(this.tables, this.kinds, this.restored, this.timers, this.clock.now(), writer);
+    const view = captureHeapState(this.tables, this.kinds, this.immutableValues, this.restored, this.timers, this.clock.now());
     const base = {
       type: 'weir.keyed-state' as const,
       version: 1 as const,
@@ -285,11 +287,12 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
       checkpointId,
       maxParallelism: this.maxParallelism,
       keyGroupRange: { ...this.keyGroupRange },
-      nextListSeq,
+      nextListSeq: view.nextListSeq,
     };
-    // Everything is encoded into the writer's chunks already: the file only streams them out.
-    const chunks = writer.finish();
-    return writeKeyedSnapshotChunks(this.storage, base, toAsync(chunks), () => writer.blocks, scope);
+    // What the view did not encode at the barrier is encoded now, in slices between records.
+    return writeKeyedSnapshot(this.storage, base, async function* (w) {
+      yield* view.write(w);
+    }, scope);
   }
 
   /** Loads the owned key groups of `handles` (from any backend and parallelism). */
@@ -318,6 +321,3 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
   }
 }
 
-async function* toAsync<T>(items: readonly T[]): AsyncIterable<T> {
-  for (const x of items) yield x;
-}

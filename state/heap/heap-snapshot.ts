@@ -7,9 +7,9 @@ import { UserKeyMap } from './user-key-map.ts';
 import { Packr } from 'msgpackr';
 import { keyId, type KeyId } from '../key-codec.ts';
 import type { StateKey } from '../key-groups.ts';
-import { encodeKeyView, pushKey, readKey, stateKeyPrefix, timerKey } from '../layout.ts';
+import { encodeKeyBytes, encodeKeyView, pushKey, readKey, stateKeyPrefix, timerKey } from '../layout.ts';
 import type { EntryWriter } from '../snapshot/entry-file.ts';
-import type { Timer } from '../timers.ts';
+import type { TimeDomain } from '../timers.ts';
 import type { StateTtlConfig } from '../descriptors.ts';
 import type { HeapTimerService } from './heap-timers.ts';
 
@@ -40,88 +40,121 @@ export const STATE_VALUE_ENCODING = { copyBuffers: true, moreTypes: true } as co
 
 export const valueCodec = new Packr({ ...STATE_VALUE_ENCODING });
 
-/** What a grouped snapshot item is (see encodeHeapState): a table entry of a kind, a restored entry, a timer. */
-const VALUE = 0;
-const LIST = 1;
-const MAP = 2;
-const RESTORED = 3;
-const EVENT_TIMER = 4;
-const PROCESSING_TIMER = 5;
+/** What a grouped snapshot item is (see captureHeapState); every item takes five array slots. */
+const VALUE_REF = 0;
+const ENCODED = 1;
+const RESTORED = 2;
+const TIMER = 3;
+
+/** Entries encoded into the snapshot file between yields to the task's loop. */
+const SLICE = 65_536;
+
+/** A heap backend's state as of a barrier: written into a snapshot file in slices, after the task went on. */
+export interface HeapStateView {
+  nextListSeq: number;
+  /** Encodes the view into `writer`, one block per key group in key-group order; yields every SLICE entries. */
+  write(writer: EntryWriter): Generator<void>;
+}
 
 /**
- * Encodes every live entry and timer into `writer`, one block per key group in key-group order:
- * first the items are grouped by key group (three array slots each, no encoding), then each group
- * is encoded straight into the writer's chunks (a key is encoded into the key codec's shared
- * buffer and copied once, into the chunk). Before, every entry became two Buffers and a pair,
- * copied into the chunks later: 4-5 s for 1M small values, a third of it garbage collection.
- * Synchronous: it is the consistent view (values can change once the task goes on).
+ * The consistent view of a heap backend's state at a barrier, with as little work as that needs
+ * (synchronous: processing is stopped meanwhile). Values of value state whose serializer copies
+ * them in and out (`immutable`: the default plain-data serializer, or sharedPlainData whose users
+ * promise not to change them) are never changed in place, only replaced: the view keeps a
+ * reference and encodes it later, in slices between records. Everything else can change in place
+ * once the task goes on (lists and maps, accumulators handed to the aggregate function, values of
+ * serializers that share them with the operator, such as a HyperLogLog sketch) and is encoded
+ * now. Timers are kept as their fields.
  */
-export function encodeHeapState(
+export function captureHeapState(
   tables: ReadonlyMap<string, HeapTable>,
   kinds: ReadonlyMap<string, StateKind>,
+  immutable: ReadonlySet<string>,
   restored: ReadonlyMap<string, RestoredEntry[]>,
   timers: HeapTimerService,
   now: number,
-  writer: EntryWriter,
-): { nextListSeq: number } {
+): HeapStateView {
   const groups = new Map<number, unknown[]>();
-  const add = (kg: number, what: number, name: string, item: unknown): void => {
+  const group = (kg: number): unknown[] => {
     let g = groups.get(kg);
     if (g === undefined) groups.set(kg, (g = []));
-    g.push(what, name, item);
+    return g;
   };
+  let nextListSeq = 0;
   for (const [name, table] of tables) {
     const kind = kinds.get(name);
-    const what = kind === 'list' ? LIST : kind === 'map' ? MAP : VALUE;
-    for (const e of table.values()) if (e.expiresAt > now) add(e.keyGroup, what, name, e);
-  }
-  for (const entries of restored.values()) for (const e of entries) add(e.parts[0] as number, RESTORED, '', e);
-  for (const t of timers.all('event')) add(t.keyGroup, EVENT_TIMER, '', t);
-  for (const t of timers.all('processing')) add(t.keyGroup, PROCESSING_TIMER, '', t);
-
-  let nextListSeq = 0;
-  const kgs = [...groups.keys()].sort((a, b) => a - b);
-  for (const kg of kgs) {
-    const g = groups.get(kg)!;
-    writer.beginKeyGroup(kg);
-    for (let i = 0; i < g.length; i += 3) {
-      const what = g[i] as number;
-      if (what === RESTORED) {
-        const e = g[i + 2] as RestoredEntry;
-        writer.add(encodeKeyView(e.parts), valueCodec.encode(e.value));
-        const last = e.parts[e.parts.length - 1];
-        if (typeof last === 'number') nextListSeq = Math.max(nextListSeq, last + 1);
+    const byRef = kind === 'value' && immutable.has(name);
+    for (const e of table.values()) {
+      if (e.expiresAt <= now) continue;
+      const kg = e.keyGroup;
+      const g = group(kg);
+      if (byRef) {
+        g.push(VALUE_REF, name, e.key, e.value, e.expiresAt);
         continue;
       }
-      if (what === EVENT_TIMER || what === PROCESSING_TIMER) {
-        const t = g[i + 2] as Timer;
-        writer.add(encodeKeyView(timerKey(t.keyGroup, what === EVENT_TIMER ? 'event' : 'processing', t.time, t.key, t.namespace)), ONE);
-        continue;
-      }
-      const e = g[i + 2] as HeapEntry;
-      const prefix = stateKeyPrefix(kg, g[i + 1] as string, e.key);
       const ttl = e.expiresAt !== Infinity;
-      if (what === VALUE) {
-        writer.add(encodeKeyView(prefix), valueCodec.encode(ttl ? [e.expiresAt, e.value] : e.value));
-      } else if (what === LIST) {
+      const prefix = stateKeyPrefix(kg, name, e.key);
+      if (kind === 'list') {
         const list = e.value as unknown[];
         if (list.length > nextListSeq) nextListSeq = list.length;
         const at = prefix.length;
         for (let j = 0; j < list.length; j++) {
           prefix[at] = j;
-          writer.add(encodeKeyView(prefix), valueCodec.encode(ttl ? [e.expiresAt, list[j]] : list[j]));
+          g.push(ENCODED, '', encodeKeyBytes(prefix), valueCodec.encode(ttl ? [e.expiresAt, list[j]] : list[j]), 0);
         }
-      } else {
+      } else if (kind === 'map') {
         const at = prefix.length;
         for (const [uk, v] of (e.value as Map<KeyId, [StateKey, unknown]>).values()) {
           prefix.length = at;
-          writer.add(encodeKeyView(pushKey(prefix, uk)), valueCodec.encode(ttl ? [e.expiresAt, v] : v));
+          g.push(ENCODED, '', encodeKeyBytes(pushKey(prefix, uk)), valueCodec.encode(ttl ? [e.expiresAt, v] : v), 0);
         }
+      } else {
+        g.push(ENCODED, '', encodeKeyBytes(prefix), valueCodec.encode(ttl ? [e.expiresAt, e.value] : e.value), 0);
       }
     }
-    writer.endKeyGroup();
   }
-  return { nextListSeq };
+  for (const list of restored.values()) {
+    for (const e of list) {
+      group(e.parts[0] as number).push(RESTORED, '', e, 0, 0);
+      const last = e.parts[e.parts.length - 1];
+      if (typeof last === 'number') nextListSeq = Math.max(nextListSeq, last + 1);
+    }
+  }
+  for (const domain of ['event', 'processing'] as const) {
+    for (const t of timers.all(domain)) group(t.keyGroup).push(TIMER, domain, t.key, t.time, t.namespace);
+  }
+  const kgs = [...groups.keys()].sort((a, b) => a - b);
+  return {
+    nextListSeq,
+    *write(writer: EntryWriter): Generator<void> {
+      let sinceYield = 0;
+      for (const kg of kgs) {
+        const g = groups.get(kg)!;
+        groups.delete(kg); // encoded values are garbage once copied into the writer
+        writer.beginKeyGroup(kg);
+        for (let i = 0; i < g.length; i += 5) {
+          const what = g[i] as number;
+          if (what === VALUE_REF) {
+            const expiresAt = g[i + 4] as number;
+            const value = g[i + 3];
+            writer.add(encodeKeyView(stateKeyPrefix(kg, g[i + 1] as string, g[i + 2] as StateKey)), valueCodec.encode(expiresAt === Infinity ? value : [expiresAt, value]));
+          } else if (what === ENCODED) {
+            writer.add(g[i + 2] as Uint8Array, g[i + 3] as Uint8Array);
+          } else if (what === RESTORED) {
+            const e = g[i + 2] as RestoredEntry;
+            writer.add(encodeKeyView(e.parts), valueCodec.encode(e.value));
+          } else {
+            writer.add(encodeKeyView(timerKey(kg, g[i + 1] as TimeDomain, g[i + 3] as number, g[i + 2] as StateKey, g[i + 4] as string)), ONE);
+          }
+          if (++sinceYield >= SLICE) {
+            sinceYield = 0;
+            yield;
+          }
+        }
+        writer.endKeyGroup();
+      }
+    },
+  };
 }
 
 /** A timer's stored value. */

@@ -1,12 +1,14 @@
 /** Snapshots of both backends, restored into fresh backends at the same and at other parallelisms. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  aggregatingState,
   type KeyedStateBackend,
   type KeyedStateHandle,
   keyGroupRangeFor,
   listState,
   mapState,
   reducingState,
+  type StateSerializer,
   valueState,
 } from '../../../state/index.ts';
 import { BACKENDS, type BackendKind, type Fixture, MAX_PARALLELISM, at, makeFixture } from './helpers.ts';
@@ -92,6 +94,51 @@ describe('snapshot and restore', () => {
       for (const k of keys.slice(0, 100)) expect(read(b, k)).toEqual(expected(k));
       for (const k of keys.slice(100, 200)) expect(read(b, k)).toBeUndefined();
       expect(b.timers.size('event')).toBe(100);
+    });
+
+    it(`${from}: values changed in place after snapshot() returns are not in the snapshot (accumulators, maps, lists, shared serializers)`, async () => {
+      const a = await fx.open(from, { flushEvery: 7 });
+      // An aggregate that changes its accumulator in place, and a serializer that shares values with the operator.
+      const agg = aggregatingState<number, { n: number }, number>('agg', {
+        createAccumulator: () => ({ n: 0 }),
+        add: (v, acc) => {
+          acc.n += v;
+          return acc;
+        },
+        getResult: (acc) => acc.n,
+      });
+      const owned: StateSerializer<{ n: number }> = { copy: (v) => v, check: () => {} };
+      const sharedValue = valueState<{ n: number }>('owned', { serializer: owned });
+      const ks = keys.slice(0, 50);
+      const held = new Map<string, { n: number }>();
+      for (const k of ks) {
+        at(a, k);
+        a.getAggregatingState(agg).add(1);
+        const o = { n: 1 };
+        held.set(k, o);
+        a.getValueState(sharedValue).update(o);
+        a.getMapState(map).put('x', 1);
+        a.getListState(list).add(1);
+        a.getValueState(value).update({ n: 1, s: k });
+      }
+      const pending = a.snapshot(3);
+      for (const k of ks) {
+        at(a, k);
+        a.getAggregatingState(agg).add(10);
+        held.get(k)!.n = 99;
+        a.getMapState(map).put('x', 2);
+        a.getListState(list).add(2);
+        a.getValueState(value).update({ n: 2, s: k });
+      }
+      const b = await fx.open(from, { restore: [await pending] });
+      for (const k of ks) {
+        at(b, k);
+        expect(b.getAggregatingState(agg).get()).toBe(1);
+        expect(b.getValueState(sharedValue).value()).toEqual({ n: 1 });
+        expect([...b.getMapState(map).entries()]).toEqual([['x', 1]]);
+        expect(b.getListState(list).get()).toEqual([1]);
+        expect(b.getValueState(value).value()).toEqual({ n: 1, s: k });
+      }
     });
 
     it(`${from}: expired TTL entries are left out of snapshots`, async () => {
