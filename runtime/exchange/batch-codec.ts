@@ -29,6 +29,8 @@ export interface EncodedBatch {
   count: number;
   /** 'm' (whole batch msgpack), 'p:<type>' (primitive records) or 'o:<type><name>,...' (objects). */
   shape: string;
+  /** The batch carries each record's key group (an Int32 part after the times): it crossed a keyBy exchange. */
+  keyed: boolean;
   /** Start and end byte offsets of each part inside `buf`, in layout order (start0, end0, start1, ...). */
   parts: number[];
   buf: ArrayBuffer;
@@ -182,7 +184,7 @@ function columnParts(type: FieldType, col: ArrayLike<unknown>, n: number, field?
   }
 }
 
-function assemble(count: number, shape: string, parts: Part[]): EncodedBatch {
+function assemble(count: number, shape: string, keyed: boolean, parts: Part[]): EncodedBatch {
   const offsets: number[] = [];
   let size = 0;
   for (const p of parts) {
@@ -194,13 +196,20 @@ function assemble(count: number, shape: string, parts: Part[]): EncodedBatch {
   const buf = new ArrayBuffer(size);
   const view = new Uint8Array(buf);
   parts.forEach((p, i) => view.set(p.bytes, offsets[2 * i]));
-  return { count, shape, parts: offsets, buf };
+  return { count, shape, keyed, parts: offsets, buf };
 }
 
-/** Encodes records and their event times (NaN for none). */
-export function encodeBatch(values: readonly unknown[], times: ArrayLike<number>): EncodedBatch {
+function keyGroupPart(keyGroups: ArrayLike<number>, n: number): Part {
+  const a = new Int32Array(n);
+  for (let i = 0; i < n; i++) a[i] = keyGroups[i]!;
+  return { bytes: new Uint8Array(a.buffer), align: 4 };
+}
+
+/** Encodes records, their event times (NaN for none) and, after a keyBy exchange, their key groups. */
+export function encodeBatch(values: readonly unknown[], times: ArrayLike<number>, keyGroups?: ArrayLike<number>): EncodedBatch {
   const n = values.length;
-  const timePart = numberPart(times, n);
+  const keyed = keyGroups !== undefined;
+  const head: Part[] = keyed ? [numberPart(times, n), keyGroupPart(keyGroups, n)] : [numberPart(times, n)];
   const first = values[0];
   const t = typeOf(first);
   if (n > 0 && t !== 'x') {
@@ -211,24 +220,24 @@ export function encodeBatch(values: readonly unknown[], times: ArrayLike<number>
         break;
       }
     }
-    if (uniform) return assemble(n, `p:${t}`, [timePart, ...columnParts(t, values, n)]);
+    if (uniform) return assemble(n, `p:${t}`, keyed, [...head, ...columnParts(t, values, n)]);
   } else if (n > 0 && typeof first === 'object' && first !== null && Object.getPrototypeOf(first) === Object.prototype) {
     const shape = shapeOfObject(first);
     if (shape) {
       const cols = scratchColumns(shape.fields.length);
       if (shape.extract(values, cols)) {
-        const parts: Part[] = [timePart];
+        const parts: Part[] = head;
         try {
           for (let f = 0; f < shape.fields.length; f++) parts.push(...columnParts(shape.types[f]!, cols[f]!, n, shape.fields[f], values));
         } finally {
           for (let f = 0; f < shape.fields.length; f++) cols[f]!.length = 0;
         }
-        return assemble(n, shape.key, parts);
+        return assemble(n, shape.key, keyed, parts);
       }
       for (let f = 0; f < shape.fields.length; f++) cols[f]!.length = 0;
     }
   }
-  return assemble(n, 'm', [timePart, anyPart(values, n)]);
+  return assemble(n, 'm', keyed, [...head, anyPart(values, n)]);
 }
 
 class PartReader {
@@ -286,17 +295,29 @@ function shapeFromKey(key: string): Shape {
   return shape;
 }
 
-export function decodeBatch(batch: EncodedBatch): { values: unknown[]; times: Float64Array } {
+export interface DecodedBatch {
+  values: unknown[];
+  times: Float64Array;
+  /** Each record's key group, when the batch crossed a keyBy exchange. */
+  keyGroups: Int32Array | undefined;
+}
+
+export function decodeBatch(batch: EncodedBatch): DecodedBatch {
   const n = batch.count;
   const r = new PartReader(batch);
   const times = r.numbers(n);
+  let keyGroups: Int32Array | undefined;
+  if (batch.keyed) {
+    const b = r.next();
+    keyGroups = new Int32Array(b.buffer, b.byteOffset, n);
+  }
   const { shape } = batch;
-  if (shape === 'm') return { values: packr.unpack(r.next()) as unknown[], times };
+  if (shape === 'm') return { values: packr.unpack(r.next()) as unknown[], times, keyGroups };
   if (shape.startsWith('p:')) {
     const col = readColumn(shape[2] as FieldType, r, n);
-    return { values: Array.isArray(col) ? col : Array.from(col), times };
+    return { values: Array.isArray(col) ? col : Array.from(col), times, keyGroups };
   }
   const s = shapeFromKey(shape);
   const cols = s.types.map((t) => readColumn(t, r, n));
-  return { values: s.build(cols, n), times };
+  return { values: s.build(cols, n), times, keyGroups };
 }

@@ -4,6 +4,9 @@
  * Full batches go out at once; partial ones when the task flushes (idle, buffer timeout, before
  * an event), so batches are large under load and latency stays low when traffic is light.
  * A channel's receiver may ask for smaller batches (buffer debloating: `OutputChannel.batchLimit`).
+ *
+ * A hash (keyBy) edge computes each record's key group to pick its channel and sends it along with
+ * the record, so the keyed operator downstream does not hash the key again (Operator.processBatch).
  */
 import { keyGroupOf, subtaskForKeyGroup } from '../../state/key-groups.ts';
 import { WeirError } from '../errors.ts';
@@ -14,6 +17,8 @@ import type { OutputChannel } from './output-channel.ts';
 export class RecordWriter {
   private values: unknown[][];
   private times: number[][];
+  /** Per channel, the key group of each buffered record (hash edges with more than one channel only). */
+  private keyGroups: number[][] | undefined;
   private next = 0;
   /** The end of input was sent: a record written now could never be delivered. */
   private ended = false;
@@ -29,6 +34,7 @@ export class RecordWriter {
   ) {
     this.values = channels.map(() => []);
     this.times = channels.map(() => []);
+    if (partitioning.kind === 'hash' && channels.length > 1) this.keyGroups = channels.map(() => []);
   }
 
   write(values: readonly unknown[], times: ArrayLike<number>): void {
@@ -45,10 +51,18 @@ export class RecordWriter {
       case 'hash': {
         const key = p.key;
         const maxP = this.maxParallelism;
+        const vss = this.values;
+        const tss = this.times;
+        const kgss = this.keyGroups!;
         for (let i = 0; i < n; i++) {
           const v = values[i];
-          const c = subtaskForKeyGroup(keyGroupOf(key(v), maxP), nc, maxP);
-          this.push(c, v, times[i]!);
+          const kg = keyGroupOf(key(v), maxP);
+          const c = subtaskForKeyGroup(kg, nc, maxP);
+          const vs = vss[c]!;
+          vs.push(v);
+          tss[c]!.push(times[i]!);
+          kgss[c]!.push(kg);
+          if (vs.length >= this.batchSize || vs.length >= this.channels[c]!.batchLimit) this.flushChannel(c);
         }
         return;
       }
@@ -93,14 +107,16 @@ export class RecordWriter {
   private flushChannel(c: number): void {
     const vs = this.values[c]!;
     if (vs.length === 0) return;
+    const kgs = this.keyGroups;
     try {
-      this.channels[c]!.sendBatch(vs, this.times[c]!);
+      this.channels[c]!.sendBatch(vs, this.times[c]!, kgs?.[c]);
     } catch (e) {
       if (e instanceof WeirError && this.producer !== undefined) e.withOperator(this.producer);
       throw e;
     }
     this.values[c] = [];
     this.times[c] = [];
+    if (kgs) kgs[c] = [];
   }
 
   /** Sends every partial batch. */

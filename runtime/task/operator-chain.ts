@@ -129,11 +129,14 @@ export class OperatorChain {
     }
   }
 
-  /** Runs a batch through `cn` and everything chained after it. */
-  async processBatch(cn: ChainNode, values: readonly unknown[], times: ArrayLike<number>, input: number): Promise<void> {
+  /**
+   * Runs a batch through `cn` and everything chained after it. `keyGroups` (the records' key groups
+   * from a keyBy exchange) goes to `cn` only: what it emits is other records.
+   */
+  async processBatch(cn: ChainNode, values: readonly unknown[], times: ArrayLike<number>, input: number, keyGroups?: ArrayLike<number>): Promise<void> {
     cn.metrics.recordsIn += values.length;
     try {
-      const r = cn.operator!.processBatch(values, times, input);
+      const r = cn.operator!.processBatch(values, times, input, keyGroups);
       if (r) await r;
     } catch (e) {
       throw asOperatorError(e, cn, this.subtaskIndex);

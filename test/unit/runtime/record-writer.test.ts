@@ -20,8 +20,11 @@ const MAX_P = 128;
 class Capture implements ChannelReceiver {
   readonly batches: unknown[][] = [];
   readonly log: string[] = [];
-  onBatch(values: unknown[]): void {
+  /** Key groups carried with the records (hash edges), undefined for a batch without. */
+  readonly keyGroups: (number[] | undefined)[] = [];
+  onBatch(values: unknown[], _times: ArrayLike<number>, keyGroups?: ArrayLike<number>): void {
     this.batches.push([...values]);
+    this.keyGroups.push(keyGroups && Array.from(keyGroups));
     this.log.push(`batch(${values.length})`);
   }
   onEvent(event: ChannelEvent): void {
@@ -90,11 +93,30 @@ describe('record writer', () => {
     });
     expect(receivers.reduce((n, r) => n + r.values.length, 0)).toBe(300);
     expect(receivers.every((r) => r.values.length > 0)).toBe(true);
+    // Each record's key group goes with it, for the keyed operator downstream.
+    for (const r of receivers) {
+      r.batches.forEach((batch, b) => expect(r.keyGroups[b]).toEqual((batch as { k: string }[]).map((v) => keyGroupOf(v.k, MAX_P))));
+    }
     // Order per key is kept.
     for (const r of receivers) {
       const byKey = new Map<string, number[]>();
       for (const v of r.values as { k: string; i: number }[]) byKey.set(v.k, [...(byKey.get(v.k) ?? []), v.i]);
       for (const is of byKey.values()) expect(is).toEqual([...is].sort((a, b) => a - b));
+    }
+  });
+
+  it('carries key groups only on hash edges with more than one channel', () => {
+    for (const [partitioning, channels] of [
+      [{ kind: 'rebalance' }, 2],
+      [{ kind: 'broadcast' }, 2],
+      [{ kind: 'forward' }, 1],
+      // one receiving subtask: no channel to pick, the keyed operator hashes (once)
+      [{ kind: 'hash', key: (v: unknown) => String(v) }, 1],
+    ] as [Partitioning, number][]) {
+      const { writer, receivers } = writerOver(channels, partitioning);
+      writer.write(['a', 'b', 'c'], times(3));
+      writer.flush();
+      for (const r of receivers) expect(r.keyGroups.every((k) => k === undefined)).toBe(true);
     }
   });
 
