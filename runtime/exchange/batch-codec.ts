@@ -131,6 +131,8 @@ function stringPart(col: ArrayLike<unknown>, n: number): Part[] {
 }
 
 function numberPart(col: ArrayLike<unknown>, n: number): Part {
+  // A Float64Array (the record writer's times) is already the bytes: assemble copies them.
+  if (col instanceof Float64Array) return { bytes: new Uint8Array(col.buffer, col.byteOffset, n * 8), align: 8 };
   const a = new Float64Array(n);
   const nums = col as ArrayLike<number>;
   for (let i = 0; i < n; i++) a[i] = nums[i]!;
@@ -200,6 +202,7 @@ function assemble(count: number, shape: string, keyed: boolean, parts: Part[]): 
 }
 
 function keyGroupPart(keyGroups: ArrayLike<number>, n: number): Part {
+  if (keyGroups instanceof Int32Array) return { bytes: new Uint8Array(keyGroups.buffer, keyGroups.byteOffset, n * 4), align: 4 };
   const a = new Int32Array(n);
   for (let i = 0; i < n; i++) a[i] = keyGroups[i]!;
   return { bytes: new Uint8Array(a.buffer), align: 4 };

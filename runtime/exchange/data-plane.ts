@@ -106,7 +106,7 @@ export class DataPlane {
   }
 
   /** `values`, `times` and `keyGroups` are handed over: the sender must not touch them again. */
-  sendBatch(channel: number, values: unknown[], times: number[], keyGroups?: number[]): void {
+  sendBatch(channel: number, values: unknown[], times: ArrayLike<number>, keyGroups?: ArrayLike<number>): void {
     const route = this.route(channel);
     if (route.receiverWorker === this.worker) {
       this.receivers.get(channel)!.onBatch(values, times, keyGroups);

@@ -10,7 +10,7 @@
 import type { ChannelEvent } from './channel-event.ts';
 import type { ChannelSender, DataPlane } from './data-plane.ts';
 
-type Pending = { batch: [unknown[], number[], number[] | undefined] } | { event: ChannelEvent };
+type Pending = { batch: [unknown[], ArrayLike<number>, ArrayLike<number> | undefined] } | { event: ChannelEvent };
 
 export class OutputChannel implements ChannelSender {
   private credits = 0;
@@ -48,7 +48,7 @@ export class OutputChannel implements ChannelSender {
   }
 
   /** `keyGroups`: each record's key group, on a keyBy exchange (the receiving keyed operator does not hash again). */
-  sendBatch(values: unknown[], times: number[], keyGroups?: number[]): void {
+  sendBatch(values: unknown[], times: ArrayLike<number>, keyGroups?: ArrayLike<number>): void {
     this.recordsWritten += values.length;
     if (values.length > this.batchLimit) this.oversizedUpTo = this.recordsWritten;
     if (this.backlog.length === 0 && this.credits > 0) {

@@ -9,7 +9,7 @@ import { MessageChannel } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DataPlane, type ChannelReceiver } from '../../../runtime/exchange/data-plane.ts';
 import { OutputChannel } from '../../../runtime/exchange/output-channel.ts';
-import { RecordWriter } from '../../../runtime/exchange/record-writer.ts';
+import { PendingBatch, RecordWriter } from '../../../runtime/exchange/record-writer.ts';
 import type { ChannelEvent } from '../../../runtime/exchange/channel-event.ts';
 import type { Partitioning } from '../../../runtime/graph/stream-graph.ts';
 import { WeirError } from '../../../runtime/errors.ts';
@@ -117,6 +117,21 @@ describe('record writer', () => {
       writer.write(['a', 'b', 'c'], times(3));
       writer.flush();
       for (const r of receivers) expect(r.keyGroups.every((k) => k === undefined)).toBe(true);
+    }
+  });
+
+  it('sizes each batch like the last one: arrays grow while the first batch fills, never after', () => {
+    for (const partitioning of [{ kind: 'hash', key: (v: unknown) => String(v) }, { kind: 'rebalance' }, { kind: 'forward' }] as Partitioning[]) {
+      const channels = partitioning.kind === 'forward' ? 1 : 2;
+      const { writer, receivers } = writerOver(channels, partitioning, 500);
+      const records = Array.from({ length: 100 }, (_, i) => i);
+      for (let i = 0; i < 10; i++) writer.write(records, times(records.length));
+      const afterFirst = PendingBatch.growths;
+      expect(afterFirst).toBeGreaterThan(0);
+      for (let i = 0; i < 100; i++) writer.write(records, times(records.length));
+      writer.flush();
+      expect(PendingBatch.growths).toBe(afterFirst);
+      expect(receivers.reduce((n, r) => n + r.values.length, 0)).toBe(110 * 100);
     }
   });
 
