@@ -5,7 +5,8 @@
  * typed columns move as bytes and decode in a tight loop. Records of one stream usually share a
  * shape, so the first record's fields and their types pick a layout, and an encoder and decoder
  * generated for that shape (cached) fill and read the columns: numbers as float64, booleans as
- * bytes, strings as one UTF-8 run decoded once and cut with `substring`, anything else (nested
+ * bytes, strings as one UTF-8 run decoded once and cut with `substring` (with a dictionary when a
+ * column's values repeat: each distinct string once per batch), anything else (nested
  * objects, null, bigint) per field with msgpack. A batch whose records do not all fit the first
  * record's shape, or records that are not plain objects, go whole through msgpack: slower, never wrong.
  *
@@ -114,9 +115,22 @@ interface Part {
   align: number;
 }
 
+/** Values looked at to decide whether a string column is worth a dictionary, and how many of them must repeat. */
+const DICTIONARY_SAMPLE = 64;
+const DICTIONARY_SAMPLE_DISTINCT = 32;
+const EMPTY = new Uint8Array(0);
+
+/**
+ * A string column as three parts: the lengths of its strings (Uint32), the strings as one UTF-8
+ * run, and each record's index into those strings (Int32), or an empty part when every record's
+ * string is in the run in order. The dictionary form is chosen when the column's first values
+ * repeat (room ids, event types, keys of a hot set): each distinct string is then encoded, decoded
+ * and allocated once per batch instead of once per record.
+ */
 function stringPart(col: ArrayLike<unknown>, n: number): Part[] {
-  const lengths = new Uint32Array(n);
   const strings = col as ArrayLike<string>;
+  if (repeats(strings, n)) return dictionaryStringPart(strings, n);
+  const lengths = new Uint32Array(n);
   let joined = '';
   // Concatenation builds a rope that TextEncoder flattens once; cheaper than join() on an array copy.
   for (let i = 0; i < n; i++) {
@@ -127,6 +141,40 @@ function stringPart(col: ArrayLike<unknown>, n: number): Part[] {
   return [
     { bytes: new Uint8Array(lengths.buffer), align: 4 },
     { bytes: textEncoder.encode(joined), align: 1 },
+    { bytes: EMPTY, align: 4 },
+  ];
+}
+
+function repeats(strings: ArrayLike<string>, n: number): boolean {
+  if (n < DICTIONARY_SAMPLE) return false;
+  const seen = new Set<string>();
+  for (let i = 0; i < DICTIONARY_SAMPLE; i++) {
+    seen.add(strings[i]!);
+    if (seen.size > DICTIONARY_SAMPLE_DISTINCT) return false;
+  }
+  return true;
+}
+
+function dictionaryStringPart(strings: ArrayLike<string>, n: number): Part[] {
+  const indexOf = new Map<string, number>();
+  const lengths: number[] = [];
+  const indexes = new Int32Array(n);
+  let joined = '';
+  for (let i = 0; i < n; i++) {
+    const s = strings[i]!;
+    let k = indexOf.get(s);
+    if (k === undefined) {
+      k = lengths.length;
+      indexOf.set(s, k);
+      lengths.push(s.length);
+      joined += s;
+    }
+    indexes[i] = k;
+  }
+  return [
+    { bytes: new Uint8Array(Uint32Array.from(lengths).buffer), align: 4 },
+    { bytes: textEncoder.encode(joined), align: 1 },
+    { bytes: new Uint8Array(indexes.buffer), align: 4 },
   ];
 }
 
@@ -265,16 +313,23 @@ function readColumn(type: FieldType, r: PartReader, n: number): ArrayLike<unknow
       return r.numbers(n);
     case 's': {
       const lb = r.next();
-      const lengths = new Uint32Array(lb.buffer, lb.byteOffset, n);
+      const m = lb.byteLength / 4;
+      const lengths = new Uint32Array(lb.buffer, lb.byteOffset, m);
       const joined = textDecoder.decode(r.next());
-      const out = new Array<string>(n);
+      const ib = r.next();
+      // Plain: one string per record. Dictionary: the distinct strings, then each record's index.
+      const strings = new Array<string>(m);
       let at = 0;
-      for (let i = 0; i < n; i++) {
+      for (let i = 0; i < m; i++) {
         const end = at + lengths[i]!;
-        out[i] = joined.substring(at, end);
+        strings[i] = joined.substring(at, end);
         at = end;
       }
       if (at !== joined.length) throw new Error('string column lost characters in UTF-8 (a lone surrogate?)');
+      if (ib.byteLength === 0) return strings;
+      const indexes = new Int32Array(ib.buffer, ib.byteOffset, n);
+      const out = new Array<string>(n);
+      for (let i = 0; i < n; i++) out[i] = strings[indexes[i]!]!;
       return out;
     }
     case 'b': {
