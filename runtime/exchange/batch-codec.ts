@@ -115,6 +115,52 @@ interface Part {
   align: number;
 }
 
+/**
+ * Scratch memory the parts of a batch are written to before `assemble` copies them into the buffer
+ * that is sent (and transferred away): reused from batch to batch, so that encoding allocates that
+ * buffer and little else. Views taken before a growth stay valid (they keep the old memory).
+ */
+class Arena {
+  private buf = new ArrayBuffer(1 << 16);
+  private at = 0;
+
+  reset(): void {
+    this.at = 0;
+  }
+
+  /** `bytes` bytes aligned to `align` (at most 8): the memory and the offset in it. */
+  take(bytes: number, align: number): { buffer: ArrayBuffer; offset: number } {
+    let at = Math.ceil(this.at / align) * align;
+    if (at + bytes > this.buf.byteLength) {
+      this.buf = new ArrayBuffer(Math.max(this.buf.byteLength * 2, bytes + 8));
+      at = 0;
+    }
+    this.at = at + bytes;
+    return { buffer: this.buf, offset: at };
+  }
+
+  /** The last take used only up to `end` (an offset in the same memory). */
+  giveBack(buffer: ArrayBuffer, end: number): void {
+    if (buffer === this.buf) this.at = end;
+  }
+}
+
+const arena = new Arena();
+
+function float64s(n: number): Float64Array {
+  const { buffer, offset } = arena.take(n * 8, 8);
+  return new Float64Array(buffer, offset, n);
+}
+
+function int32s(n: number): Int32Array {
+  const { buffer, offset } = arena.take(n * 4, 4);
+  return new Int32Array(buffer, offset, n);
+}
+
+function bytesOf(a: Float64Array | Int32Array | Uint32Array): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
+
 /** Values looked at to decide whether a string column is worth a dictionary, and how many of them must repeat. */
 const DICTIONARY_SAMPLE = 64;
 const DICTIONARY_SAMPLE_DISTINCT = 32;
@@ -130,18 +176,30 @@ const EMPTY = new Uint8Array(0);
 function stringPart(col: ArrayLike<unknown>, n: number): Part[] {
   const strings = col as ArrayLike<string>;
   if (repeats(strings, n)) return dictionaryStringPart(strings, n);
-  const lengths = new Uint32Array(n);
+  return [...utf8Parts(strings, n), { bytes: EMPTY, align: 4 }];
+}
+
+/**
+ * The UTF-16 lengths of `n` strings and their UTF-8 bytes, written into the arena. The strings are
+ * concatenated first: a rope that encodeInto flattens once, faster than encoding string by string.
+ */
+function utf8Parts(strings: ArrayLike<string>, n: number): [Part, Part] {
+  const { buffer: lb, offset: lo } = arena.take(n * 4, 4);
+  const lengths = new Uint32Array(lb, lo, n);
   let joined = '';
-  // Concatenation builds a rope that TextEncoder flattens once; cheaper than join() on an array copy.
   for (let i = 0; i < n; i++) {
     const s = strings[i]!;
     lengths[i] = s.length;
     joined += s;
   }
+  // At most 3 bytes per UTF-16 code unit (a surrogate pair: 4 bytes for 2 units).
+  const { buffer, offset } = arena.take(joined.length * 3, 1);
+  const out = new Uint8Array(buffer, offset, joined.length * 3);
+  const written = textEncoder.encodeInto(joined, out).written;
+  arena.giveBack(buffer, offset + written);
   return [
-    { bytes: new Uint8Array(lengths.buffer), align: 4 },
-    { bytes: textEncoder.encode(joined), align: 1 },
-    { bytes: EMPTY, align: 4 },
+    { bytes: bytesOf(lengths), align: 4 },
+    { bytes: out.subarray(0, written), align: 1 },
   ];
 }
 
@@ -157,38 +215,33 @@ function repeats(strings: ArrayLike<string>, n: number): boolean {
 
 function dictionaryStringPart(strings: ArrayLike<string>, n: number): Part[] {
   const indexOf = new Map<string, number>();
-  const lengths: number[] = [];
-  const indexes = new Int32Array(n);
-  let joined = '';
+  const distinct: string[] = [];
+  const indexes = int32s(n);
   for (let i = 0; i < n; i++) {
     const s = strings[i]!;
     let k = indexOf.get(s);
     if (k === undefined) {
-      k = lengths.length;
+      k = distinct.length;
       indexOf.set(s, k);
-      lengths.push(s.length);
-      joined += s;
+      distinct.push(s);
     }
     indexes[i] = k;
   }
-  return [
-    { bytes: new Uint8Array(Uint32Array.from(lengths).buffer), align: 4 },
-    { bytes: textEncoder.encode(joined), align: 1 },
-    { bytes: new Uint8Array(indexes.buffer), align: 4 },
-  ];
+  return [...utf8Parts(distinct, distinct.length), { bytes: bytesOf(indexes), align: 4 }];
 }
 
 function numberPart(col: ArrayLike<unknown>, n: number): Part {
   // A Float64Array (the record writer's times) is already the bytes: assemble copies them.
   if (col instanceof Float64Array) return { bytes: new Uint8Array(col.buffer, col.byteOffset, n * 8), align: 8 };
-  const a = new Float64Array(n);
+  const a = float64s(n);
   const nums = col as ArrayLike<number>;
   for (let i = 0; i < n; i++) a[i] = nums[i]!;
-  return { bytes: new Uint8Array(a.buffer), align: 8 };
+  return { bytes: bytesOf(a), align: 8 };
 }
 
 function boolPart(col: ArrayLike<unknown>, n: number): Part {
-  const a = new Uint8Array(n);
+  const { buffer, offset } = arena.take(n, 1);
+  const a = new Uint8Array(buffer, offset, n);
   const bools = col as ArrayLike<boolean>;
   for (let i = 0; i < n; i++) a[i] = bools[i] ? 1 : 0;
   return { bytes: a, align: 1 };
@@ -251,14 +304,15 @@ function assemble(count: number, shape: string, keyed: boolean, parts: Part[]): 
 
 function keyGroupPart(keyGroups: ArrayLike<number>, n: number): Part {
   if (keyGroups instanceof Int32Array) return { bytes: new Uint8Array(keyGroups.buffer, keyGroups.byteOffset, n * 4), align: 4 };
-  const a = new Int32Array(n);
+  const a = int32s(n);
   for (let i = 0; i < n; i++) a[i] = keyGroups[i]!;
-  return { bytes: new Uint8Array(a.buffer), align: 4 };
+  return { bytes: bytesOf(a), align: 4 };
 }
 
 /** Encodes records, their event times (NaN for none) and, after a keyBy exchange, their key groups. */
 export function encodeBatch(values: readonly unknown[], times: ArrayLike<number>, keyGroups?: ArrayLike<number>): EncodedBatch {
   const n = values.length;
+  arena.reset();
   const keyed = keyGroups !== undefined;
   const head: Part[] = keyed ? [numberPart(times, n), keyGroupPart(keyGroups, n)] : [numberPart(times, n)];
   const first = values[0];
