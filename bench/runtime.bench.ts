@@ -17,7 +17,8 @@ import { perSecond, type Benchmark, type Measurement } from './harness.ts';
 const N = Number(process.env.BENCH_RECORDS ?? 2_000_000);
 
 async function runPipeline(kind: PipelineParams['kind'], parallelism: number, workers = 2): Promise<Measurement> {
-  const result = await new MiniCluster({ workers, batchSize: 8192 }).execute(job, { params: { kind, count: N }, parallelism });
+  // keyed-count measures the keyed path with heap state (its label; LMDB is the jobs' default backend)
+  const result = await new MiniCluster({ workers, batchSize: 8192, ...(kind === 'keyed-count' ? { stateBackend: 'heap' as const } : {}) }).execute(job, { params: { kind, count: N }, parallelism });
   const timings = result.get(topicOf<SinkTiming>('timing'));
   const count = timings.reduce((a, t) => a + t.count, 0);
   const expected = kind === 'chain' ? N - Math.floor((N + 1) / 3) : N;

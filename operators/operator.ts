@@ -83,8 +83,15 @@ export interface OperatorMetricsView {
 export interface Operator<IN, OUT> {
   readonly name: string;
   readonly open?: (ctx: OperatorContext<OUT>) => void | Promise<void>;
-  /** `input` is 0 for one-input operators, 0 or 1 for two-input operators. */
-  readonly processBatch: (values: readonly IN[], times: ArrayLike<number>, input: number) => void | Promise<void>;
+  /**
+   * `input` is 0 for one-input operators, 0 or 1 for two-input operators. `keyGroups`, when given,
+   * holds each record's key group under the key of the `keyBy` that partitioned this input: the
+   * exchange computed it to pick the subtask and carries it here so that a keyed operator passes
+   * `keyGroups[i]` to `setCurrentKey` instead of hashing the key again. It is undefined when the
+   * batch did not come through a keyBy exchange (a chained or forward input, a keyBy into one
+   * subtask, a test calling processBatch): then compute `keyGroupOf(key, maxParallelism)`.
+   */
+  readonly processBatch: (values: readonly IN[], times: ArrayLike<number>, input: number, keyGroups?: ArrayLike<number>) => void | Promise<void>;
   /** The input watermark advanced; fire event-time timers. The runtime forwards it afterwards. */
   processWatermark?(watermark: number): void | Promise<void>;
   /** All inputs ended (bounded input). Emit what is still held; the final watermark came before. */

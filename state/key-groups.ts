@@ -63,7 +63,15 @@ export function hashKey(key: StateKey): number {
   return finalize(h, key.length);
 }
 
+/**
+ * How many times keyGroupOf ran in this thread. A record's key group is computed once, by the
+ * record writer of the keyBy exchange, and carried with the record into the keyed operator
+ * (`Operator.processBatch`'s `keyGroups`); tests read this counter to check no operator hashes again.
+ */
+export const keyGroupHashes = { count: 0 };
+
 export function keyGroupOf(key: StateKey, maxParallelism: number): number {
+  keyGroupHashes.count++;
   return (hashKey(key) >>> 0) % maxParallelism;
 }
 

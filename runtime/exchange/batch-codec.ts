@@ -5,7 +5,8 @@
  * typed columns move as bytes and decode in a tight loop. Records of one stream usually share a
  * shape, so the first record's fields and their types pick a layout, and an encoder and decoder
  * generated for that shape (cached) fill and read the columns: numbers as float64, booleans as
- * bytes, strings as one UTF-8 run decoded once and cut with `substring`, anything else (nested
+ * bytes, strings as one UTF-8 run decoded once and cut with `substring` (with a dictionary when a
+ * column's values repeat: each distinct string once per batch), anything else (nested
  * objects, null, bigint) per field with msgpack. A batch whose records do not all fit the first
  * record's shape, or records that are not plain objects, go whole through msgpack: slower, never wrong.
  *
@@ -29,6 +30,8 @@ export interface EncodedBatch {
   count: number;
   /** 'm' (whole batch msgpack), 'p:<type>' (primitive records) or 'o:<type><name>,...' (objects). */
   shape: string;
+  /** The batch carries each record's key group (an Int32 part after the times): it crossed a keyBy exchange. */
+  keyed: boolean;
   /** Start and end byte offsets of each part inside `buf`, in layout order (start0, end0, start1, ...). */
   parts: number[];
   buf: ArrayBuffer;
@@ -112,31 +115,133 @@ interface Part {
   align: number;
 }
 
+/**
+ * Scratch memory the parts of a batch are written to before `assemble` copies them into the buffer
+ * that is sent (and transferred away): reused from batch to batch, so that encoding allocates that
+ * buffer and little else. Views taken before a growth stay valid (they keep the old memory).
+ */
+class Arena {
+  private buf = new ArrayBuffer(1 << 16);
+  private at = 0;
+
+  reset(): void {
+    this.at = 0;
+  }
+
+  /** `bytes` bytes aligned to `align` (at most 8): the memory and the offset in it. */
+  take(bytes: number, align: number): { buffer: ArrayBuffer; offset: number } {
+    let at = Math.ceil(this.at / align) * align;
+    if (at + bytes > this.buf.byteLength) {
+      this.buf = new ArrayBuffer(Math.max(this.buf.byteLength * 2, bytes + 8));
+      at = 0;
+    }
+    this.at = at + bytes;
+    return { buffer: this.buf, offset: at };
+  }
+
+  /** The last take used only up to `end` (an offset in the same memory). */
+  giveBack(buffer: ArrayBuffer, end: number): void {
+    if (buffer === this.buf) this.at = end;
+  }
+}
+
+const arena = new Arena();
+
+function float64s(n: number): Float64Array {
+  const { buffer, offset } = arena.take(n * 8, 8);
+  return new Float64Array(buffer, offset, n);
+}
+
+function int32s(n: number): Int32Array {
+  const { buffer, offset } = arena.take(n * 4, 4);
+  return new Int32Array(buffer, offset, n);
+}
+
+function bytesOf(a: Float64Array | Int32Array | Uint32Array): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
+
+/** Values looked at to decide whether a string column is worth a dictionary, and how many of them must repeat. */
+const DICTIONARY_SAMPLE = 64;
+const DICTIONARY_SAMPLE_DISTINCT = 32;
+const EMPTY = new Uint8Array(0);
+
+/**
+ * A string column as three parts: the lengths of its strings (Uint32), the strings as one UTF-8
+ * run, and each record's index into those strings (Int32), or an empty part when every record's
+ * string is in the run in order. The dictionary form is chosen when the column's first values
+ * repeat (room ids, event types, keys of a hot set): each distinct string is then encoded, decoded
+ * and allocated once per batch instead of once per record.
+ */
 function stringPart(col: ArrayLike<unknown>, n: number): Part[] {
-  const lengths = new Uint32Array(n);
   const strings = col as ArrayLike<string>;
+  if (repeats(strings, n)) return dictionaryStringPart(strings, n);
+  return [...utf8Parts(strings, n), { bytes: EMPTY, align: 4 }];
+}
+
+/**
+ * The UTF-16 lengths of `n` strings and their UTF-8 bytes, written into the arena. The strings are
+ * concatenated first: a rope that encodeInto flattens once, faster than encoding string by string.
+ */
+function utf8Parts(strings: ArrayLike<string>, n: number): [Part, Part] {
+  const { buffer: lb, offset: lo } = arena.take(n * 4, 4);
+  const lengths = new Uint32Array(lb, lo, n);
   let joined = '';
-  // Concatenation builds a rope that TextEncoder flattens once; cheaper than join() on an array copy.
   for (let i = 0; i < n; i++) {
     const s = strings[i]!;
     lengths[i] = s.length;
     joined += s;
   }
+  // At most 3 bytes per UTF-16 code unit (a surrogate pair: 4 bytes for 2 units).
+  const { buffer, offset } = arena.take(joined.length * 3, 1);
+  const out = new Uint8Array(buffer, offset, joined.length * 3);
+  const written = textEncoder.encodeInto(joined, out).written;
+  arena.giveBack(buffer, offset + written);
   return [
-    { bytes: new Uint8Array(lengths.buffer), align: 4 },
-    { bytes: textEncoder.encode(joined), align: 1 },
+    { bytes: bytesOf(lengths), align: 4 },
+    { bytes: out.subarray(0, written), align: 1 },
   ];
 }
 
+function repeats(strings: ArrayLike<string>, n: number): boolean {
+  if (n < DICTIONARY_SAMPLE) return false;
+  const seen = new Set<string>();
+  for (let i = 0; i < DICTIONARY_SAMPLE; i++) {
+    seen.add(strings[i]!);
+    if (seen.size > DICTIONARY_SAMPLE_DISTINCT) return false;
+  }
+  return true;
+}
+
+function dictionaryStringPart(strings: ArrayLike<string>, n: number): Part[] {
+  const indexOf = new Map<string, number>();
+  const distinct: string[] = [];
+  const indexes = int32s(n);
+  for (let i = 0; i < n; i++) {
+    const s = strings[i]!;
+    let k = indexOf.get(s);
+    if (k === undefined) {
+      k = distinct.length;
+      indexOf.set(s, k);
+      distinct.push(s);
+    }
+    indexes[i] = k;
+  }
+  return [...utf8Parts(distinct, distinct.length), { bytes: bytesOf(indexes), align: 4 }];
+}
+
 function numberPart(col: ArrayLike<unknown>, n: number): Part {
-  const a = new Float64Array(n);
+  // A Float64Array (the record writer's times) is already the bytes: assemble copies them.
+  if (col instanceof Float64Array) return { bytes: new Uint8Array(col.buffer, col.byteOffset, n * 8), align: 8 };
+  const a = float64s(n);
   const nums = col as ArrayLike<number>;
   for (let i = 0; i < n; i++) a[i] = nums[i]!;
-  return { bytes: new Uint8Array(a.buffer), align: 8 };
+  return { bytes: bytesOf(a), align: 8 };
 }
 
 function boolPart(col: ArrayLike<unknown>, n: number): Part {
-  const a = new Uint8Array(n);
+  const { buffer, offset } = arena.take(n, 1);
+  const a = new Uint8Array(buffer, offset, n);
   const bools = col as ArrayLike<boolean>;
   for (let i = 0; i < n; i++) a[i] = bools[i] ? 1 : 0;
   return { bytes: a, align: 1 };
@@ -182,7 +287,7 @@ function columnParts(type: FieldType, col: ArrayLike<unknown>, n: number, field?
   }
 }
 
-function assemble(count: number, shape: string, parts: Part[]): EncodedBatch {
+function assemble(count: number, shape: string, keyed: boolean, parts: Part[]): EncodedBatch {
   const offsets: number[] = [];
   let size = 0;
   for (const p of parts) {
@@ -194,13 +299,22 @@ function assemble(count: number, shape: string, parts: Part[]): EncodedBatch {
   const buf = new ArrayBuffer(size);
   const view = new Uint8Array(buf);
   parts.forEach((p, i) => view.set(p.bytes, offsets[2 * i]));
-  return { count, shape, parts: offsets, buf };
+  return { count, shape, keyed, parts: offsets, buf };
 }
 
-/** Encodes records and their event times (NaN for none). */
-export function encodeBatch(values: readonly unknown[], times: ArrayLike<number>): EncodedBatch {
+function keyGroupPart(keyGroups: ArrayLike<number>, n: number): Part {
+  if (keyGroups instanceof Int32Array) return { bytes: new Uint8Array(keyGroups.buffer, keyGroups.byteOffset, n * 4), align: 4 };
+  const a = int32s(n);
+  for (let i = 0; i < n; i++) a[i] = keyGroups[i]!;
+  return { bytes: bytesOf(a), align: 4 };
+}
+
+/** Encodes records, their event times (NaN for none) and, after a keyBy exchange, their key groups. */
+export function encodeBatch(values: readonly unknown[], times: ArrayLike<number>, keyGroups?: ArrayLike<number>): EncodedBatch {
   const n = values.length;
-  const timePart = numberPart(times, n);
+  arena.reset();
+  const keyed = keyGroups !== undefined;
+  const head: Part[] = keyed ? [numberPart(times, n), keyGroupPart(keyGroups, n)] : [numberPart(times, n)];
   const first = values[0];
   const t = typeOf(first);
   if (n > 0 && t !== 'x') {
@@ -211,24 +325,24 @@ export function encodeBatch(values: readonly unknown[], times: ArrayLike<number>
         break;
       }
     }
-    if (uniform) return assemble(n, `p:${t}`, [timePart, ...columnParts(t, values, n)]);
+    if (uniform) return assemble(n, `p:${t}`, keyed, [...head, ...columnParts(t, values, n)]);
   } else if (n > 0 && typeof first === 'object' && first !== null && Object.getPrototypeOf(first) === Object.prototype) {
     const shape = shapeOfObject(first);
     if (shape) {
       const cols = scratchColumns(shape.fields.length);
       if (shape.extract(values, cols)) {
-        const parts: Part[] = [timePart];
+        const parts: Part[] = head;
         try {
           for (let f = 0; f < shape.fields.length; f++) parts.push(...columnParts(shape.types[f]!, cols[f]!, n, shape.fields[f], values));
         } finally {
           for (let f = 0; f < shape.fields.length; f++) cols[f]!.length = 0;
         }
-        return assemble(n, shape.key, parts);
+        return assemble(n, shape.key, keyed, parts);
       }
       for (let f = 0; f < shape.fields.length; f++) cols[f]!.length = 0;
     }
   }
-  return assemble(n, 'm', [timePart, anyPart(values, n)]);
+  return assemble(n, 'm', keyed, [...head, anyPart(values, n)]);
 }
 
 class PartReader {
@@ -253,16 +367,23 @@ function readColumn(type: FieldType, r: PartReader, n: number): ArrayLike<unknow
       return r.numbers(n);
     case 's': {
       const lb = r.next();
-      const lengths = new Uint32Array(lb.buffer, lb.byteOffset, n);
+      const m = lb.byteLength / 4;
+      const lengths = new Uint32Array(lb.buffer, lb.byteOffset, m);
       const joined = textDecoder.decode(r.next());
-      const out = new Array<string>(n);
+      const ib = r.next();
+      // Plain: one string per record. Dictionary: the distinct strings, then each record's index.
+      const strings = new Array<string>(m);
       let at = 0;
-      for (let i = 0; i < n; i++) {
+      for (let i = 0; i < m; i++) {
         const end = at + lengths[i]!;
-        out[i] = joined.substring(at, end);
+        strings[i] = joined.substring(at, end);
         at = end;
       }
       if (at !== joined.length) throw new Error('string column lost characters in UTF-8 (a lone surrogate?)');
+      if (ib.byteLength === 0) return strings;
+      const indexes = new Int32Array(ib.buffer, ib.byteOffset, n);
+      const out = new Array<string>(n);
+      for (let i = 0; i < n; i++) out[i] = strings[indexes[i]!]!;
       return out;
     }
     case 'b': {
@@ -286,17 +407,29 @@ function shapeFromKey(key: string): Shape {
   return shape;
 }
 
-export function decodeBatch(batch: EncodedBatch): { values: unknown[]; times: Float64Array } {
+export interface DecodedBatch {
+  values: unknown[];
+  times: Float64Array;
+  /** Each record's key group, when the batch crossed a keyBy exchange. */
+  keyGroups: Int32Array | undefined;
+}
+
+export function decodeBatch(batch: EncodedBatch): DecodedBatch {
   const n = batch.count;
   const r = new PartReader(batch);
   const times = r.numbers(n);
+  let keyGroups: Int32Array | undefined;
+  if (batch.keyed) {
+    const b = r.next();
+    keyGroups = new Int32Array(b.buffer, b.byteOffset, n);
+  }
   const { shape } = batch;
-  if (shape === 'm') return { values: packr.unpack(r.next()) as unknown[], times };
+  if (shape === 'm') return { values: packr.unpack(r.next()) as unknown[], times, keyGroups };
   if (shape.startsWith('p:')) {
     const col = readColumn(shape[2] as FieldType, r, n);
-    return { values: Array.isArray(col) ? col : Array.from(col), times };
+    return { values: Array.isArray(col) ? col : Array.from(col), times, keyGroups };
   }
   const s = shapeFromKey(shape);
   const cols = s.types.map((t) => readColumn(t, r, n));
-  return { values: s.build(cols, n), times };
+  return { values: s.build(cols, n), times, keyGroups };
 }

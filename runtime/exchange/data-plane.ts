@@ -11,7 +11,8 @@ import { decodeBatch, encodeBatch, type EncodedBatch } from './batch-codec.ts';
 import type { ChannelEvent } from './channel-event.ts';
 
 export interface ChannelReceiver {
-  onBatch(values: unknown[], times: ArrayLike<number>): void;
+  /** `keyGroups`: each record's key group, on a channel of a keyBy exchange (hash partitioning). */
+  onBatch(values: unknown[], times: ArrayLike<number>, keyGroups?: ArrayLike<number>): void;
   onEvent(event: ChannelEvent): void;
 }
 
@@ -99,19 +100,19 @@ export class DataPlane {
       return;
     }
     if (m.t === 'd') {
-      const { values, times } = decodeBatch(m.b);
-      r.onBatch(values, times);
+      const { values, times, keyGroups } = decodeBatch(m.b);
+      r.onBatch(values, times, keyGroups);
     } else r.onEvent(m.e);
   }
 
-  /** `values` and `times` are handed over: the sender must not touch them again. */
-  sendBatch(channel: number, values: unknown[], times: number[]): void {
+  /** `values`, `times` and `keyGroups` are handed over: the sender must not touch them again. */
+  sendBatch(channel: number, values: unknown[], times: ArrayLike<number>, keyGroups?: ArrayLike<number>): void {
     const route = this.route(channel);
     if (route.receiverWorker === this.worker) {
-      this.receivers.get(channel)!.onBatch(values, times);
+      this.receivers.get(channel)!.onBatch(values, times, keyGroups);
       return;
     }
-    const b = encodeBatch(values, times);
+    const b = encodeBatch(values, times, keyGroups);
     this.bytesSent += b.buf.byteLength;
     this.peer(route.receiverWorker).send({ t: 'd', c: channel, b } satisfies WireMessage, [b.buf]);
   }

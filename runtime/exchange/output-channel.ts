@@ -10,7 +10,7 @@
 import type { ChannelEvent } from './channel-event.ts';
 import type { ChannelSender, DataPlane } from './data-plane.ts';
 
-type Pending = { batch: [unknown[], number[]] } | { event: ChannelEvent };
+type Pending = { batch: [unknown[], ArrayLike<number>, ArrayLike<number> | undefined] } | { event: ChannelEvent };
 
 export class OutputChannel implements ChannelSender {
   private credits = 0;
@@ -47,16 +47,17 @@ export class OutputChannel implements ChannelSender {
     return this.backlog.length > 0;
   }
 
-  sendBatch(values: unknown[], times: number[]): void {
+  /** `keyGroups`: each record's key group, on a keyBy exchange (the receiving keyed operator does not hash again). */
+  sendBatch(values: unknown[], times: ArrayLike<number>, keyGroups?: ArrayLike<number>): void {
     this.recordsWritten += values.length;
     if (values.length > this.batchLimit) this.oversizedUpTo = this.recordsWritten;
     if (this.backlog.length === 0 && this.credits > 0) {
       this.credits--;
       this.batchesSent++;
-      this.plane.sendBatch(this.id, values, times);
+      this.plane.sendBatch(this.id, values, times, keyGroups);
       return;
     }
-    this.backlog.push({ batch: [values, times] });
+    this.backlog.push({ batch: [values, times, keyGroups] });
     if (this.backlog.length > this.maxBacklog) this.maxBacklog = this.backlog.length;
   }
 
@@ -85,7 +86,7 @@ export class OutputChannel implements ChannelSender {
         if (this.credits === 0) return;
         this.credits--;
         this.batchesSent++;
-        this.plane.sendBatch(this.id, next.batch[0], next.batch[1]);
+        this.plane.sendBatch(this.id, next.batch[0], next.batch[1], next.batch[2]);
       }
       this.backlog.shift();
     }

@@ -4,6 +4,9 @@
  * Full batches go out at once; partial ones when the task flushes (idle, buffer timeout, before
  * an event), so batches are large under load and latency stays low when traffic is light.
  * A channel's receiver may ask for smaller batches (buffer debloating: `OutputChannel.batchLimit`).
+ *
+ * A hash (keyBy) edge computes each record's key group to pick its channel and sends it along with
+ * the record, so the keyed operator downstream does not hash the key again (Operator.processBatch).
  */
 import { keyGroupOf, subtaskForKeyGroup } from '../../state/key-groups.ts';
 import { WeirError } from '../errors.ts';
@@ -11,9 +14,47 @@ import type { Partitioning } from '../graph/stream-graph.ts';
 import type { ChannelEvent } from './channel-event.ts';
 import type { OutputChannel } from './output-channel.ts';
 
+/**
+ * One channel's batch being filled. Its arrays are sized for the whole batch up front (the size of
+ * the last batch sent, at most the channel's limit): filling an array by push from empty
+ * reallocates it about log(n) times, some 30 bytes per record and array.
+ */
+export class PendingBatch {
+  /** Times any pending batch outgrew its arrays, in this thread (tests: steady batches never do). */
+  static growths = 0;
+  readonly values: unknown[];
+  times: Float64Array;
+  keyGroups: Int32Array | undefined;
+  n = 0;
+
+  constructor(capacity: number, keyed: boolean) {
+    this.values = new Array(capacity);
+    this.times = new Float64Array(capacity);
+    this.keyGroups = keyed ? new Int32Array(capacity) : undefined;
+  }
+
+  /** A batch larger than the last one: doubles the typed arrays (the values array grows by itself). */
+  grow(): void {
+    PendingBatch.growths++;
+    const times = new Float64Array(this.times.length * 2);
+    times.set(this.times);
+    this.times = times;
+    if (this.keyGroups) {
+      const kgs = new Int32Array(times.length);
+      kgs.set(this.keyGroups);
+      this.keyGroups = kgs;
+    }
+  }
+}
+
+/** Smallest and largest arrays a pending batch starts with (V8 makes very long `new Array(n)` slow dictionaries). */
+const MIN_CAPACITY = 16;
+const MAX_CAPACITY = 16_384;
+
 export class RecordWriter {
-  private values: unknown[][];
-  private times: number[][];
+  private pending: PendingBatch[];
+  /** Hash edges with more than one channel send each record's key group along. */
+  private readonly keyed: boolean;
   private next = 0;
   /** The end of input was sent: a record written now could never be delivered. */
   private ended = false;
@@ -27,8 +68,8 @@ export class RecordWriter {
     /** The operator whose output this is, named in errors (a record the exchange cannot carry). */
     private readonly producer?: string,
   ) {
-    this.values = channels.map(() => []);
-    this.times = channels.map(() => []);
+    this.keyed = partitioning.kind === 'hash' && channels.length > 1;
+    this.pending = channels.map(() => new PendingBatch(MIN_CAPACITY, this.keyed));
   }
 
   write(values: readonly unknown[], times: ArrayLike<number>): void {
@@ -47,8 +88,8 @@ export class RecordWriter {
         const maxP = this.maxParallelism;
         for (let i = 0; i < n; i++) {
           const v = values[i];
-          const c = subtaskForKeyGroup(keyGroupOf(key(v), maxP), nc, maxP);
-          this.push(c, v, times[i]!);
+          const kg = keyGroupOf(key(v), maxP);
+          this.push(subtaskForKeyGroup(kg, nc, maxP), v, times[i]!, kg);
         }
         return;
       }
@@ -59,7 +100,7 @@ export class RecordWriter {
         // rebalance (forward and auto with one channel were handled above)
         let c = this.next;
         for (let i = 0; i < n; i++) {
-          this.push(c, values[i], times[i]!);
+          this.push(c, values[i], times[i]!, 0);
           if (++c === nc) c = 0;
         }
         this.next = c;
@@ -67,40 +108,53 @@ export class RecordWriter {
     }
   }
 
-  private push(c: number, v: unknown, t: number): void {
-    const vs = this.values[c]!;
-    vs.push(v);
-    this.times[c]!.push(t);
-    if (vs.length >= this.batchSize || vs.length >= this.channels[c]!.batchLimit) this.flushChannel(c);
+  private limit(c: number): number {
+    const asked = this.channels[c]!.batchLimit;
+    return asked < this.batchSize ? asked : this.batchSize;
+  }
+
+  private push(c: number, v: unknown, t: number, keyGroup: number): void {
+    const b = this.pending[c]!;
+    const i = b.n++;
+    b.values[i] = v;
+    if (i >= b.times.length) b.grow();
+    b.times[i] = t;
+    if (b.keyGroups) b.keyGroups[i] = keyGroup;
+    if (b.n >= this.limit(c)) this.flushChannel(c);
   }
 
   private append(c: number, values: readonly unknown[], times: ArrayLike<number>, from: number, to: number): void {
-    let vs = this.values[c]!;
-    let ts = this.times[c]!;
-    const asked = this.channels[c]!.batchLimit;
-    const limit = asked < this.batchSize ? asked : this.batchSize;
+    let limit = this.limit(c);
+    let b = this.pending[c]!;
     for (let i = from; i < to; i++) {
-      vs.push(values[i]);
-      ts.push(times[i]!);
-      if (vs.length >= limit) {
+      const j = b.n++;
+      b.values[j] = values[i];
+      if (j >= b.times.length) b.grow();
+      b.times[j] = times[i]!;
+      if (b.n >= limit) {
         this.flushChannel(c);
-        vs = this.values[c]!;
-        ts = this.times[c]!;
+        b = this.pending[c]!;
+        limit = this.limit(c);
       }
     }
   }
 
   private flushChannel(c: number): void {
-    const vs = this.values[c]!;
-    if (vs.length === 0) return;
+    const b = this.pending[c]!;
+    const n = b.n;
+    if (n === 0) return;
+    const { values } = b;
+    if (values.length !== n) values.length = n;
     try {
-      this.channels[c]!.sendBatch(vs, this.times[c]!);
+      this.channels[c]!.sendBatch(values, b.times.subarray(0, n), b.keyGroups?.subarray(0, n));
     } catch (e) {
       if (e instanceof WeirError && this.producer !== undefined) e.withOperator(this.producer);
       throw e;
     }
-    this.values[c] = [];
-    this.times[c] = [];
+    const limit = this.limit(c);
+    // The next batch is likely the size of this one (full under load, small when traffic is light).
+    const capacity = n > limit ? limit : n;
+    this.pending[c] = new PendingBatch(capacity < MIN_CAPACITY ? MIN_CAPACITY : capacity > MAX_CAPACITY ? MAX_CAPACITY : capacity, this.keyed);
   }
 
   /** Sends every partial batch. */
@@ -141,7 +195,7 @@ export class RecordWriter {
   }
 
   get hasBuffered(): boolean {
-    for (const vs of this.values) if (vs.length > 0) return true;
+    for (const b of this.pending) if (b.n > 0) return true;
     return false;
   }
 }

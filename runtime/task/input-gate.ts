@@ -12,7 +12,7 @@ import type { ChannelEvent } from '../exchange/channel-event.ts';
 import type { ChannelReceiver, DataPlane } from '../exchange/data-plane.ts';
 
 export type GateItem =
-  | { kind: 'batch'; channel: number; values: unknown[]; times: ArrayLike<number> }
+  | { kind: 'batch'; channel: number; values: unknown[]; times: ArrayLike<number>; keyGroups: ArrayLike<number> | undefined }
   | { kind: 'event'; channel: number; event: ChannelEvent };
 
 export interface InputChannelSpec {
@@ -37,8 +37,8 @@ class InputChannel implements ChannelReceiver {
     private readonly onArrival: () => void,
   ) {}
 
-  onBatch(values: unknown[], times: ArrayLike<number>): void {
-    this.queue.push({ kind: 'batch', channel: this.index, values, times });
+  onBatch(values: unknown[], times: ArrayLike<number>, keyGroups?: ArrayLike<number>): void {
+    this.queue.push({ kind: 'batch', channel: this.index, values, times, keyGroups });
     if (++this.batchesQueued > this.maxBatchesQueued) this.maxBatchesQueued = this.batchesQueued;
     this.onArrival();
   }

@@ -11,18 +11,43 @@ import type { StreamNode } from '../graph/stream-graph.ts';
 import type { RecordWriter } from '../exchange/record-writer.ts';
 import { WeirError } from '../errors.ts';
 
+/**
+ * What one node emitted since its last flush. Built without growing arrays record by record
+ * (pushing onto an emptied array reallocates its store about log(n) times, some 30 bytes per
+ * record and array): values go into an array sized like the last batch, times into a Float64Array
+ * kept between batches (what receives it only borrows it for the call, as Operator says).
+ */
 export class OutputBuffer<T = unknown> implements Output<T> {
-  values: T[] = [];
-  times: number[] = [];
+  private values: T[] = [];
+  private times = new Float64Array(64);
+  /** Records emitted since the last take. */
+  size = 0;
 
   emit(value: T, time: number): void {
-    this.values.push(value);
-    this.times.push(time);
+    const i = this.size++;
+    this.values[i] = value;
+    if (i >= this.times.length) this.growTimes();
+    this.times[i] = time;
   }
 
-  clear(): void {
-    this.values.length = 0;
-    this.times.length = 0;
+  private growTimes(): void {
+    const grown = new Float64Array(this.times.length * 2);
+    grown.set(this.times);
+    this.times = grown;
+  }
+
+  /**
+   * The batch emitted so far, emptying the buffer: `values` is the caller's; `times` is a view
+   * valid until the next emit.
+   */
+  take(): { values: T[]; times: Float64Array } {
+    const n = this.size;
+    const values = this.values;
+    if (values.length !== n) values.length = n;
+    // Sized like this batch (the next is likely alike); capped, as V8 makes very long `new Array(n)` slow dictionaries.
+    this.values = new Array<T>(n < 16 ? 16 : n > 16_384 ? 16_384 : n);
+    this.size = 0;
+    return { values, times: this.times.subarray(0, n) };
   }
 }
 
@@ -129,11 +154,14 @@ export class OperatorChain {
     }
   }
 
-  /** Runs a batch through `cn` and everything chained after it. */
-  async processBatch(cn: ChainNode, values: readonly unknown[], times: ArrayLike<number>, input: number): Promise<void> {
+  /**
+   * Runs a batch through `cn` and everything chained after it. `keyGroups` (the records' key groups
+   * from a keyBy exchange) goes to `cn` only: what it emits is other records.
+   */
+  async processBatch(cn: ChainNode, values: readonly unknown[], times: ArrayLike<number>, input: number, keyGroups?: ArrayLike<number>): Promise<void> {
     cn.metrics.recordsIn += values.length;
     try {
-      const r = cn.operator!.processBatch(values, times, input);
+      const r = cn.operator!.processBatch(values, times, input, keyGroups);
       if (r) await r;
     } catch (e) {
       throw asOperatorError(e, cn, this.subtaskIndex);
@@ -145,11 +173,11 @@ export class OperatorChain {
   async flushNode(cn: ChainNode): Promise<void> {
     for (const t of cn.outputs.values()) {
       const buf = t.buffer;
-      if (buf.values.length === 0) continue;
-      cn.metrics.recordsOut += buf.values.length;
-      for (const w of t.writers) w.write(buf.values, buf.times);
-      for (const c of t.chained) await this.processBatch(c.node, buf.values, buf.times, c.inputIndex);
-      buf.clear();
+      if (buf.size === 0) continue;
+      const { values, times } = buf.take();
+      cn.metrics.recordsOut += values.length;
+      for (const w of t.writers) w.write(values, times);
+      for (const c of t.chained) await this.processBatch(c.node, values, times, c.inputIndex);
     }
   }
 

@@ -566,7 +566,7 @@ export class StreamTask {
         continue;
       }
       if (item.kind === 'batch') {
-        await this.chain.processBatch(this.chain.head, item.values, item.times, gate.inputIndexOf(item.channel));
+        await this.chain.processBatch(this.chain.head, item.values, item.times, gate.inputIndexOf(item.channel), item.keyGroups);
         gate.processed(item.channel);
       } else if (await this.handleEvent(item)) {
         live--;

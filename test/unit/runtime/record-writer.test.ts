@@ -9,7 +9,7 @@ import { MessageChannel } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DataPlane, type ChannelReceiver } from '../../../runtime/exchange/data-plane.ts';
 import { OutputChannel } from '../../../runtime/exchange/output-channel.ts';
-import { RecordWriter } from '../../../runtime/exchange/record-writer.ts';
+import { PendingBatch, RecordWriter } from '../../../runtime/exchange/record-writer.ts';
 import type { ChannelEvent } from '../../../runtime/exchange/channel-event.ts';
 import type { Partitioning } from '../../../runtime/graph/stream-graph.ts';
 import { WeirError } from '../../../runtime/errors.ts';
@@ -20,8 +20,11 @@ const MAX_P = 128;
 class Capture implements ChannelReceiver {
   readonly batches: unknown[][] = [];
   readonly log: string[] = [];
-  onBatch(values: unknown[]): void {
+  /** Key groups carried with the records (hash edges), undefined for a batch without. */
+  readonly keyGroups: (number[] | undefined)[] = [];
+  onBatch(values: unknown[], _times: ArrayLike<number>, keyGroups?: ArrayLike<number>): void {
     this.batches.push([...values]);
+    this.keyGroups.push(keyGroups && Array.from(keyGroups));
     this.log.push(`batch(${values.length})`);
   }
   onEvent(event: ChannelEvent): void {
@@ -90,11 +93,45 @@ describe('record writer', () => {
     });
     expect(receivers.reduce((n, r) => n + r.values.length, 0)).toBe(300);
     expect(receivers.every((r) => r.values.length > 0)).toBe(true);
+    // Each record's key group goes with it, for the keyed operator downstream.
+    for (const r of receivers) {
+      r.batches.forEach((batch, b) => expect(r.keyGroups[b]).toEqual((batch as { k: string }[]).map((v) => keyGroupOf(v.k, MAX_P))));
+    }
     // Order per key is kept.
     for (const r of receivers) {
       const byKey = new Map<string, number[]>();
       for (const v of r.values as { k: string; i: number }[]) byKey.set(v.k, [...(byKey.get(v.k) ?? []), v.i]);
       for (const is of byKey.values()) expect(is).toEqual([...is].sort((a, b) => a - b));
+    }
+  });
+
+  it('carries key groups only on hash edges with more than one channel', () => {
+    for (const [partitioning, channels] of [
+      [{ kind: 'rebalance' }, 2],
+      [{ kind: 'broadcast' }, 2],
+      [{ kind: 'forward' }, 1],
+      // one receiving subtask: no channel to pick, the keyed operator hashes (once)
+      [{ kind: 'hash', key: (v: unknown) => String(v) }, 1],
+    ] as [Partitioning, number][]) {
+      const { writer, receivers } = writerOver(channels, partitioning);
+      writer.write(['a', 'b', 'c'], times(3));
+      writer.flush();
+      for (const r of receivers) expect(r.keyGroups.every((k) => k === undefined)).toBe(true);
+    }
+  });
+
+  it('sizes each batch like the last one: arrays grow while the first batch fills, never after', () => {
+    for (const partitioning of [{ kind: 'hash', key: (v: unknown) => String(v) }, { kind: 'rebalance' }, { kind: 'forward' }] as Partitioning[]) {
+      const channels = partitioning.kind === 'forward' ? 1 : 2;
+      const { writer, receivers } = writerOver(channels, partitioning, 500);
+      const records = Array.from({ length: 100 }, (_, i) => i);
+      for (let i = 0; i < 10; i++) writer.write(records, times(records.length));
+      const afterFirst = PendingBatch.growths;
+      expect(afterFirst).toBeGreaterThan(0);
+      for (let i = 0; i < 100; i++) writer.write(records, times(records.length));
+      writer.flush();
+      expect(PendingBatch.growths).toBe(afterFirst);
+      expect(receivers.reduce((n, r) => n + r.values.length, 0)).toBe(110 * 100);
     }
   });
 

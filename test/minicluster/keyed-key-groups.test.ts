@@ -1,0 +1,29 @@
+/**
+ * A record's key group is computed once, by the record writer of the keyBy exchange, and carried
+ * with the record into the keyed operator (also across task managers, where the batch is encoded):
+ * no keyed operator hashes the key again. Counted with key-groups.ts's hash counter, on the
+ * in-process transport so that every task runs on this thread. Results match a run over worker threads.
+ */
+import { describe, expect, it } from 'vitest';
+import { MiniCluster } from 'weir';
+import { keyGroupHashes } from '../../state/key-groups.ts';
+import job, { KEYED_OPERATORS, results } from './jobs/keyed-operators.ts';
+
+describe('key groups carried from the exchange into keyed operators', () => {
+  it('hash each record once per keyBy exchange, with the results of a run over worker threads', async () => {
+    const params = { count: 3000 };
+    const before = keyGroupHashes.count;
+    const inProcess = await new MiniCluster({ workers: 2, transport: 'in-process', stateBackend: 'heap', onWarning: () => {} }).execute(job, { params, parallelism: 2 });
+    const hashes = keyGroupHashes.count - before;
+    const keyed = inProcess.metrics.operators.filter((o) => KEYED_OPERATORS.includes(o.name));
+    expect(keyed.map((o) => o.name).sort()).toEqual([...KEYED_OPERATORS].sort());
+    for (const o of keyed) expect(o.parallelism).toBe(2);
+    const recordsIn = keyed.reduce((a, o) => a + o.recordsIn, 0);
+    // every input of every keyed operator: 3000 records each, twice for the two-input one, fewer for the local aggregation's partials
+    expect(recordsIn).toBeGreaterThan(7 * params.count);
+    expect(hashes).toBe(recordsIn);
+
+    const threads = await new MiniCluster({ workers: 2, stateBackend: 'heap', onWarning: () => {} }).execute(job, { params, parallelism: 2 });
+    expect(inProcess.get(results).sort()).toEqual(threads.get(results).sort());
+  });
+});
