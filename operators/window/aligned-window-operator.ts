@@ -23,6 +23,8 @@ import type { AlignedWindowAssigner } from './assigner.ts';
 import { TimerDriver } from '../timer-driver.ts';
 import { WindowCollector, floorMod, gcd, type EarlyFiring, type FiringKind, type ProcessWindowFunction, type WindowResultFunction } from './time-window.ts';
 import { combine, type IncrementalContents, type WindowContents } from './window-contents.ts';
+import { PaneCombiner } from './pane-combiner.ts';
+import { keyId, type KeyId } from '../../state/key-codec.ts';
 
 /**
  * Up to this many panes per window, an on-time firing reads the window's panes one by one; beyond
@@ -58,6 +60,10 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
   private readonly scratchStarts: number[] = [];
   private readonly scratchAccs: ACC[] = [];
   private readonly oneEnd: number[] = [0];
+  private combiner: PaneCombiner<ACC> | undefined;
+  /** Keys whose due windows fired in timer loop `firedLoop` (fireDue). */
+  private readonly firedKeys = new Set<KeyId>();
+  private firedLoop = -1;
 
   constructor(
     readonly name: string,
@@ -90,7 +96,7 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
     if (this.emitSpec.contents.kind === 'elements') this.elements = this.backend.getListState<[number, T]>({ kind: 'list', name: 'elements' });
     const output = ctx.output;
     this.out = new WindowCollector<K, R>((v, t) => output.emit(v, t), () => ctx.currentWatermark(), () => ctx.processingTime.now());
-    this.timers = new TimerDriver(this.backend, ctx as OperatorContext<unknown>, (t, d) => this.onTimer(t, d));
+    this.timers = new TimerDriver(this.backend, ctx as OperatorContext<unknown>, (t, d, upTo) => this.onTimer(t, d, upTo));
     this.timers.open();
   }
 
@@ -182,11 +188,11 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
     if (ends.length > 0) this.fire(key, ends, 'late');
   }
 
-  private onTimer(t: Timer, _domain: TimeDomain): void {
+  private onTimer(t: Timer, _domain: TimeDomain, upTo: number): void {
     const key = t.key as K;
     try {
-      if (t.namespace === 'f' && this.emitSpec.contents.kind === 'incremental' && this.size / this.pane <= POINT_READ_PANES) {
-        this.fireOnTime(key, t.time + 1, t.keyGroup);
+      if (t.namespace === 'f' && this.emitSpec.contents.kind === 'incremental') {
+        this.fireDue(key, t.time + 1, upTo, t.keyGroup);
       } else if (t.namespace === 'f') {
         const end = t.time + 1;
         const next = end + this.slide;
@@ -211,32 +217,97 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
   }
 
   /**
-   * The on-time firing of an incremental sliding window, by point reads of its panes (no scan, no
-   * sort): combine [end - size, end), chain the next window if one of these panes is also in it
-   * (panes after `end` registered their own first window), and without allowed lateness drop the
-   * panes whose last window this was.
+   * The on-time firings of an incremental window operator, at a key's first due 'f' timer of a
+   * timer loop (all timers up to `upTo`): every window of the key from the timer's end `from` to
+   * the last end due at `upTo` fires now, in end order, from one read of the panes they cover
+   * (point reads when few, else one scan), combined by a PaneCombiner so a window costs a few
+   * merges, not size/pane. The key's other 'f' timers of the loop (the first windows of its newer
+   * panes) then find their windows fired and do nothing. The next 'f' timer is registered when a
+   * pane read here is also in the window after the last one fired (newer panes registered their
+   * own first window); without allowed lateness, panes whose last window fired are dropped.
+   *
+   * Windows of different keys interleave differently than one timer per window would order them;
+   * all of them are complete at `upTo`, and each key's come in end order.
    */
-  private fireOnTime(key: K, end: number, keyGroup: number): void {
-    const { panes, pane, size, slide } = this;
-    const contents = this.emitSpec.contents as IncrementalContents<unknown, ACC, OUT>;
-    let acc: ACC | undefined;
-    let n = 0;
-    let chain = false;
-    const nextFrom = end - size + slide;
-    for (let p = end - size; p < end; p += pane) {
-      const a = panes.get(p);
-      if (a === undefined) continue;
-      if (p >= nextFrom) chain = true;
-      if (n === 0) acc = a;
-      else {
-        if (n === 1) acc = this.combineFirst(acc as ACC);
-        acc = contents.merge!(acc as ACC, a);
-      }
-      n++;
+  private fireDue(key: K, from: number, upTo: number, keyGroup: number): void {
+    const { panes, pane, size, slide, offset } = this;
+    // The last window end due: end - 1 <= upTo.
+    let lastDue = upTo === Infinity ? Infinity : upTo + 1 - floorMod(upTo + 1 - offset, slide);
+    // A key's timers of one loop come in time order: if an earlier one fired several windows
+    // (through lastDue), this one's are among them. One window due: no later 'f' timer of the key
+    // can be due in this loop.
+    if (this.timers.loop !== this.firedLoop) {
+      this.firedLoop = this.timers.loop;
+      this.firedKeys.clear();
     }
-    if (n > 0) (this.emitSpec.fn as WindowResultFunction<K, OUT, R>)(contents.result(acc as ACC), this.out.set(key, end - size, end, 'on-time'), this.out);
-    if (chain) this.timers.register(this.domain, end + slide - 1, key, keyGroup, 'f');
-    if (this.lateness === 0) for (let p = end - size; p < nextFrom; p += pane) panes.remove(p);
+    if (this.firedKeys.size > 0 || lastDue > from) {
+      const id = keyId(key);
+      if (this.firedKeys.has(id)) return;
+      if (lastDue > from) this.firedKeys.add(id);
+    }
+    // The panes windows from..lastDue cover, in order.
+    const starts = this.scratchStarts;
+    const accs = this.scratchAccs;
+    starts.length = 0;
+    accs.length = 0;
+    const low = from - size;
+    if ((lastDue - low) / pane <= POINT_READ_PANES) {
+      for (let p = low; p < lastDue; p += pane) {
+        const a = panes.get(p);
+        if (a === undefined) continue;
+        starts.push(p);
+        accs.push(a);
+      }
+    } else {
+      for (const [p, a] of panes.entries()) {
+        if (p < low) continue;
+        if (p >= lastDue) break;
+        starts.push(p);
+        accs.push(a);
+      }
+    }
+    const n = starts.length;
+    if (n === 0) return;
+    if (lastDue === Infinity) lastDue = this.lastEnd(starts[n - 1]!);
+    const contents = this.emitSpec.contents as IncrementalContents<unknown, ACC, OUT>;
+    const fn = this.emitSpec.fn as WindowResultFunction<K, OUT, R>;
+    const out = this.out;
+    if (size === pane) {
+      // Tumbling: a window is one pane.
+      for (let j = 0; j < n; j++) {
+        const p = starts[j]!;
+        if (p + size >= from) fn(contents.result(accs[j]!), out.set(key, p, p + size, 'on-time'), out);
+      }
+    } else {
+      // Window [end - size, end) holds starts[lo .. hi).
+      const combiner = (this.combiner ??= new PaneCombiner<ACC>(contents));
+      combiner.reset();
+      let lo = 0;
+      let hi = 0;
+      for (let end = from; end <= lastDue; ) {
+        while (hi < n && starts[hi]! < end) combiner.push(accs[hi++]!);
+        while (lo < hi && starts[lo]! < end - size) {
+          combiner.evict();
+          lo++;
+        }
+        if (lo === hi) {
+          // No pane in this window: on to the first window of the next pane.
+          if (hi === n) break;
+          end = Math.max(end + slide, this.firstEnd(starts[hi]!));
+          continue;
+        }
+        fn(contents.result(combiner.result() as ACC), out.set(key, end - size, end, 'on-time'), out);
+        end += slide;
+      }
+      combiner.reset();
+    }
+    // Chain: a pane read here that is also in the window after lastDue.
+    const nextFrom = lastDue + slide - size;
+    if (starts[n - 1]! >= nextFrom) this.timers.register(this.domain, lastDue + slide - 1, key, keyGroup, 'f');
+    if (this.lateness === 0) {
+      for (let j = 0; j < n && starts[j]! < nextFrom; j++) panes.remove(starts[j]!);
+    }
+    accs.length = 0;
   }
 
   private fireEarly(t: Timer): void {
