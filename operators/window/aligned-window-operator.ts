@@ -33,6 +33,25 @@ import { keyId, type KeyId } from '../../state/key-codec.ts';
  */
 const POINT_READ_PANES = 32;
 
+/**
+ * At most this many pane accumulators are kept in combiners between firings (all keys); keys
+ * beyond it read their panes from state at each firing.
+ */
+const MAX_KEPT_PANES = 1 << 18;
+
+/**
+ * A key's sliding-window panes combined between firings: `combiner` holds copies of the key's
+ * present panes in [through + slide - size, through), the ones the windows after `through` (the
+ * last end fired) still cover. Valid while those panes are unchanged in state: only a record
+ * for a pane before `through` changes them, and it drops this (forgetPanesBefore).
+ */
+interface SlidingKeyPanes<ACC> {
+  readonly combiner: PaneCombiner<ACC>;
+  through: number;
+  /** The start of the newest pane held. */
+  readonly newest: number;
+}
+
 export interface WindowOperatorOptions<T> {
   allowedLatenessMs?: number;
   lateTag?: OutputTag<T> | undefined;
@@ -60,7 +79,9 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
   private readonly scratchStarts: number[] = [];
   private readonly scratchAccs: ACC[] = [];
   private readonly oneEnd: number[] = [0];
-  private combiner: PaneCombiner<ACC> | undefined;
+  /** Per key of a sliding window: the panes combined for its next windows (fireDue). */
+  private readonly keptPanes = new Map<KeyId, SlidingKeyPanes<ACC>>();
+  private keptPaneCount = 0;
   /** Keys whose due windows fired in timer loop `firedLoop` (fireDue). */
   private readonly firedKeys = new Set<KeyId>();
   private firedLoop = -1;
@@ -152,6 +173,8 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
           if (isNew) panes.put(pane, 1 as ACC);
         }
         const firstEnd = this.firstEnd(pane);
+        // A window of this pane is due already (late, or processing time catching up).
+        if (firstEnd - 1 <= wm) this.forgetPanesBefore(key, pane);
         if (isNew) this.registerPane(key, kg, pane, ts, wm, firstEnd, lastEnd);
         if (eventTime && firstEnd - 1 <= wm) this.fireLate(key, firstEnd, lastEnd, wm);
       }
@@ -219,12 +242,15 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
   /**
    * The on-time firings of an incremental window operator, at a key's first due 'f' timer of a
    * timer loop (all timers up to `upTo`): every window of the key from the timer's end `from` to
-   * the last end due at `upTo` fires now, in end order, from one read of the panes they cover
-   * (point reads when few, else one scan), combined by a PaneCombiner so a window costs a few
-   * merges, not size/pane. The key's other 'f' timers of the loop (the first windows of its newer
-   * panes) then find their windows fired and do nothing. The next 'f' timer is registered when a
-   * pane read here is also in the window after the last one fired (newer panes registered their
-   * own first window); without allowed lateness, panes whose last window fired are dropped.
+   * the last end due at `upTo` fires now, in end order. The key's other 'f' timers of the loop
+   * (the first windows of its newer panes) then find their windows fired and do nothing. The next
+   * 'f' timer is registered when a pane is also in the window after the last one fired (newer
+   * panes registered their own first window); without allowed lateness, panes whose last window
+   * fired are dropped.
+   *
+   * Sliding windows combine their panes in a PaneCombiner kept per key between firings (see
+   * SlidingKeyPanes): a pane is read from state once, when the first window that covers it fires,
+   * and a window costs a few merges, however many panes it covers.
    *
    * Windows of different keys interleave differently than one timer per window would order them;
    * all of them are complete at `upTo`, and each key's come in end order.
@@ -240,17 +266,24 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
       this.firedLoop = this.timers.loop;
       this.firedKeys.clear();
     }
-    if (this.firedKeys.size > 0 || lastDue > from) {
-      const id = keyId(key);
+    const sliding = size !== pane;
+    let id: KeyId | undefined;
+    if (this.firedKeys.size > 0 || lastDue > from || sliding) {
+      id = keyId(key);
       if (this.firedKeys.has(id)) return;
       if (lastDue > from) this.firedKeys.add(id);
     }
-    // The panes windows from..lastDue cover, in order.
+    let kept = sliding ? this.keptPanes.get(id!) : undefined;
+    if (kept !== undefined && from <= kept.through) {
+      this.forget(id!, kept);
+      kept = undefined;
+    }
+    // The panes not held yet that windows from..lastDue cover, in order.
     const starts = this.scratchStarts;
     const accs = this.scratchAccs;
     starts.length = 0;
     accs.length = 0;
-    const low = from - size;
+    const low = kept === undefined ? from - size : Math.max(from - size, kept.through);
     if ((lastDue - low) / pane <= POINT_READ_PANES) {
       for (let p = low; p < lastDue; p += pane) {
         const a = panes.get(p);
@@ -267,47 +300,80 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
       }
     }
     const n = starts.length;
-    if (n === 0) return;
-    if (lastDue === Infinity) lastDue = this.lastEnd(starts[n - 1]!);
+    if (n === 0 && kept === undefined) return;
+    if (lastDue === Infinity) lastDue = this.lastEnd(n > 0 ? starts[n - 1]! : kept!.newest);
     const contents = this.emitSpec.contents as IncrementalContents<unknown, ACC, OUT>;
     const fn = this.emitSpec.fn as WindowResultFunction<K, OUT, R>;
     const out = this.out;
-    if (size === pane) {
+    const nextFrom = lastDue + slide - size;
+    if (!sliding) {
       // Tumbling: a window is one pane.
       for (let j = 0; j < n; j++) {
         const p = starts[j]!;
-        if (p + size >= from) fn(contents.result(accs[j]!), out.set(key, p, p + size, 'on-time'), out);
+        fn(contents.result(accs[j]!), out.set(key, p, p + size, 'on-time'), out);
+        if (this.lateness === 0) panes.remove(p);
       }
-    } else {
-      // Window [end - size, end) holds starts[lo .. hi).
-      const combiner = (this.combiner ??= new PaneCombiner<ACC>(contents));
-      combiner.reset();
-      let lo = 0;
-      let hi = 0;
-      for (let end = from; end <= lastDue; ) {
-        while (hi < n && starts[hi]! < end) combiner.push(accs[hi++]!);
-        while (lo < hi && starts[lo]! < end - size) {
-          combiner.evict();
-          lo++;
-        }
-        if (lo === hi) {
-          // No pane in this window: on to the first window of the next pane.
-          if (hi === n) break;
-          end = Math.max(end + slide, this.firstEnd(starts[hi]!));
-          continue;
-        }
-        fn(contents.result(combiner.result() as ACC), out.set(key, end - size, end, 'on-time'), out);
-        end += slide;
-      }
-      combiner.reset();
+      if (n > 0 && starts[n - 1]! >= nextFrom) this.timers.register(this.domain, lastDue + slide - 1, key, keyGroup, 'f');
+      accs.length = 0;
+      return;
     }
-    // Chain: a pane read here that is also in the window after lastDue.
-    const nextFrom = lastDue + slide - size;
-    if (starts[n - 1]! >= nextFrom) this.timers.register(this.domain, lastDue + slide - 1, key, keyGroup, 'f');
-    if (this.lateness === 0) {
-      for (let j = 0; j < n && starts[j]! < nextFrom; j++) panes.remove(starts[j]!);
+    const combiner = kept?.combiner ?? new PaneCombiner<ACC>(contents);
+    const before = combiner.size;
+    const drop = this.lateness === 0;
+    // Window [end - size, end) holds the combiner's panes once those before it are evicted and
+    // starts[.. hi) pushed.
+    let hi = 0;
+    for (let end = from; end <= lastDue; ) {
+      while (hi < n && starts[hi]! < end) combiner.push(starts[hi]!, accs[hi++]!);
+      while (combiner.size > 0 && combiner.oldest() < end - size) {
+        const p = combiner.evict();
+        if (drop) panes.remove(p);
+      }
+      if (combiner.size === 0) {
+        // No pane in this window: on to the first window of the next pane.
+        if (hi === n) break;
+        end = Math.max(end + slide, this.firstEnd(starts[hi]!));
+        continue;
+      }
+      fn(contents.result(combiner.result() as ACC), out.set(key, end - size, end, 'on-time'), out);
+      end += slide;
+    }
+    while (hi < n) combiner.push(starts[hi]!, accs[hi++]!);
+    while (combiner.size > 0 && combiner.oldest() < nextFrom) {
+      const p = combiner.evict();
+      if (drop) panes.remove(p);
     }
     accs.length = 0;
+    // What is left is in the window after lastDue.
+    if (combiner.size === 0) {
+      if (kept !== undefined) this.forget(id!, kept);
+      return;
+    }
+    this.timers.register(this.domain, lastDue + slide - 1, key, keyGroup, 'f');
+    if (kept !== undefined) {
+      kept.through = lastDue;
+      this.keptPaneCount += combiner.size - before;
+    } else if (this.keptPaneCount + combiner.size <= MAX_KEPT_PANES) {
+      this.keptPanes.set(id!, { combiner, through: lastDue, get newest() { return combiner.newest(); } });
+      this.keptPaneCount += combiner.size;
+    }
+  }
+
+  private forget(id: KeyId, kept: SlidingKeyPanes<ACC>): void {
+    this.keptPaneCount -= kept.combiner.size;
+    this.keptPanes.delete(id);
+  }
+
+  /**
+   * A record for a pane before the windows a key has fired through (late, or processing time
+   * catching up) changes panes a kept combiner holds: drop the combiner (the next firing reads
+   * the panes from state).
+   */
+  private forgetPanesBefore(key: K, pane: number): void {
+    if (this.keptPanes.size === 0) return;
+    const id = keyId(key);
+    const kept = this.keptPanes.get(id);
+    if (kept !== undefined && pane < kept.through) this.forget(id, kept);
   }
 
   private fireEarly(t: Timer): void {

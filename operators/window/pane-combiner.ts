@@ -15,8 +15,9 @@
 import type { IncrementalContents } from './window-contents.ts';
 
 export class PaneCombiner<ACC> {
-  /** Pushed accumulators; [start, split) is the older part, [split, length) the newer. */
+  /** Pushed accumulators and their pane starts; [start, split) is the older part, [split, length) the newer. */
   private readonly items: ACC[] = [];
+  private readonly starts: number[] = [];
   /** suffix[i], i in [start, split): the combination of items[i .. split). */
   private readonly suffix: ACC[] = [];
   private start = 0;
@@ -34,8 +35,19 @@ export class PaneCombiner<ACC> {
     return this.items.length - this.start;
   }
 
+  /** The start of the newest pane held (size > 0). */
+  newest(): number {
+    return this.starts[this.starts.length - 1]!;
+  }
+
+  /** The start of the oldest pane held (size > 0). */
+  oldest(): number {
+    return this.starts[this.start]!;
+  }
+
   reset(): void {
     this.items.length = 0;
+    this.starts.length = 0;
     this.suffix.length = 0;
     this.start = 0;
     this.split = 0;
@@ -44,8 +56,9 @@ export class PaneCombiner<ACC> {
   }
 
   /** A pane after every pane held. */
-  push(acc: ACC): void {
+  push(start: number, acc: ACC): void {
     this.items.push(acc);
+    this.starts.push(start);
     if (this.back === undefined) {
       this.back = acc;
       this.backOwned = false;
@@ -55,10 +68,22 @@ export class PaneCombiner<ACC> {
     }
   }
 
-  /** Drops the oldest pane held. */
-  evict(): void {
+  /** Drops the oldest pane held; returns its start. */
+  evict(): number {
     if (this.start === this.split) this.flip();
-    this.start++;
+    const p = this.starts[this.start++]!;
+    if (this.start >= 64 && this.start * 2 >= this.items.length) this.compact();
+    return p;
+  }
+
+  /** Forgets the dropped panes' slots (the combiner of a key lives as long as the key fires). */
+  private compact(): void {
+    const n = this.start;
+    this.items.splice(0, n);
+    this.starts.splice(0, n);
+    this.suffix.splice(0, Math.min(n, this.suffix.length));
+    this.split -= n;
+    this.start = 0;
   }
 
   /** The combination of the panes held (undefined if none). */
