@@ -52,6 +52,30 @@ interface SlidingKeyPanes<ACC> {
   readonly newest: number;
 }
 
+/** Keys whose batch accumulator object is kept for reuse across batches. */
+const MAX_PENDING_KEYS = 1 << 16;
+
+/**
+ * A key's records of one pane within one input batch, folded into one accumulator: state is read
+ * at the first of them and written once after the batch (or when the key's next record is in
+ * another pane, or due already), so records of a key that come together cost one state read and
+ * write. Nothing sees state between (timers fire between batches).
+ */
+interface PendingPane<K, T, ACC> {
+  /** The batch it holds records of; -1 once written. */
+  batch: number;
+  key: K;
+  keyGroup: number;
+  pane: number;
+  /** The first record's time (early firing starts from it). */
+  ts: number;
+  acc: ACC;
+  /** Whether the pane was not in state before the batch. */
+  isNew: boolean;
+  /** The last record folded (named if writing fails). */
+  record: T;
+}
+
 export interface WindowOperatorOptions<T> {
   allowedLatenessMs?: number;
   lateTag?: OutputTag<T> | undefined;
@@ -79,6 +103,11 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
   private readonly scratchStarts: number[] = [];
   private readonly scratchAccs: ACC[] = [];
   private readonly oneEnd: number[] = [0];
+  /** Per key: its records of one pane in the current batch, folded (processBatch). */
+  private readonly pending = new Map<KeyId, PendingPane<K, T, ACC>>();
+  /** The pending entries of the current batch, in first-record order. */
+  private readonly touched: PendingPane<K, T, ACC>[] = [];
+  private batchNo = 0;
   /** Per key of a sliding window: the panes combined for its next windows (fireDue). */
   private readonly keptPanes = new Map<KeyId, SlidingKeyPanes<ACC>>();
   private keptPaneCount = 0;
@@ -147,6 +176,7 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
     const contents = this.emitSpec.contents;
     const incremental = contents.kind === 'incremental' ? contents : undefined;
     const lateness = this.lateness;
+    const batch = ++this.batchNo;
     let i = 0;
     try {
       for (; i < values.length; i++) {
@@ -161,9 +191,47 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
         }
         const key = keyOf(v);
         const kg = keyGroupOf(key, maxParallelism);
+        const firstEnd = this.firstEnd(pane);
+        if (incremental && firstEnd - 1 > wm) {
+          // No window of the pane is due: fold into the batch's accumulator of (key, pane).
+          const id = keyId(key);
+          let p = this.pending.get(id);
+          if (p !== undefined && p.batch === batch) {
+            if (p.pane === pane) {
+              p.acc = incremental.add(p.acc, v);
+              p.record = v;
+              continue;
+            }
+            this.writePending(p, wm);
+          }
+          if (p === undefined) {
+            p = { batch, key, keyGroup: kg, pane, ts, acc: undefined as ACC, isNew: false, record: v };
+            this.pending.set(id, p);
+          } else {
+            p.batch = batch;
+            p.key = key;
+            p.keyGroup = kg;
+            p.pane = pane;
+            p.ts = ts;
+            p.record = v;
+          }
+          backend.setCurrentKey(key, kg);
+          const acc = panes.get(pane);
+          p.isNew = acc === undefined;
+          p.acc = incremental.add(acc, v);
+          this.touched.push(p);
+          continue;
+        }
         backend.setCurrentKey(key, kg);
         let isNew: boolean;
         if (incremental) {
+          // A window of this pane is due already (late, or processing time catching up): write
+          // the key's batch accumulator first, then this record at once.
+          const p = this.pending.get(keyId(key));
+          if (p !== undefined && p.batch === batch) {
+            this.writePending(p, wm);
+            backend.setCurrentKey(key, kg);
+          }
           const acc = panes.get(pane);
           isNew = acc === undefined;
           panes.put(pane, incremental.add(acc, v));
@@ -172,15 +240,47 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
           isNew = !panes.contains(pane);
           if (isNew) panes.put(pane, 1 as ACC);
         }
-        const firstEnd = this.firstEnd(pane);
-        // A window of this pane is due already (late, or processing time catching up).
         if (firstEnd - 1 <= wm) this.forgetPanesBefore(key, pane);
         if (isNew) this.registerPane(key, kg, pane, ts, wm, firstEnd, lastEnd);
         if (eventTime && firstEnd - 1 <= wm) this.fireLate(key, firstEnd, lastEnd, wm);
       }
     } catch (e) {
+      this.dropPending();
       throw userFunctionError(this.name, values[i], e);
     }
+    const touched = this.touched;
+    let j = 0;
+    try {
+      for (; j < touched.length; j++) {
+        const p = touched[j]!;
+        if (p.batch === batch) this.writePending(p, wm);
+      }
+    } catch (e) {
+      throw userFunctionError(this.name, touched[j]!.record, e);
+    } finally {
+      this.dropPending();
+    }
+  }
+
+  /** Writes a batch accumulator to state (the key becomes the current key) and registers a new pane's timers. */
+  private writePending(p: PendingPane<K, T, ACC>, wm: number): void {
+    p.batch = -1;
+    this.backend.setCurrentKey(p.key, p.keyGroup);
+    this.panes.put(p.pane, p.acc);
+    if (p.isNew) this.registerPane(p.key, p.keyGroup, p.pane, p.ts, wm, this.firstEnd(p.pane), this.lastEnd(p.pane));
+  }
+
+  private dropPending(): void {
+    const touched = this.touched;
+    for (let j = 0; j < touched.length; j++) {
+      const p = touched[j]!;
+      p.batch = -1;
+      p.acc = undefined as ACC;
+      p.record = undefined as T;
+    }
+    touched.length = 0;
+    // One entry per key seen: bounded, so a job with many keys does not keep one per key.
+    if (this.pending.size > MAX_PENDING_KEYS) this.pending.clear();
   }
 
   private dropLate(v: T, ts: number): void {

@@ -1,12 +1,13 @@
 /**
- * Work of sliding-window firings, counted (not timed): a firing neither re-reads its panes from
- * state nor re-combines them. With 100 windows per pane, each window costs a few merges (the
+ * Work of window operators, counted (not timed). A batch's records of one key and pane cost one
+ * state read. A sliding-window firing neither re-reads its panes from state nor re-combines them. With 100 windows per pane, each window costs a few merges (the
  * PaneCombiner) instead of one per pane it covers, and each pane is read a few times in all
  * instead of once per window it is in. The results still equal a brute-force computation.
  */
 import { describe, expect, it } from 'vitest';
 import { AlignedWindowOperator } from '../../../operators/window/aligned-window-operator.ts';
 import { slidingEventTimeWindows } from '../../../operators/window/sliding.ts';
+import { tumblingEventTimeWindows } from '../../../operators/window/tumbling.ts';
 import { aggregateContents } from '../../../operators/window/window-contents.ts';
 import type { WindowResultFunction } from '../../../operators/window/time-window.ts';
 import type { AggregateFunction } from '../../../state/descriptors.ts';
@@ -19,6 +20,24 @@ const SIZE = 1000;
 const SLIDE = 10;
 
 for (const backend of ['heap', 'lmdb'] as const) {
+  describe(`tumbling window input batches (${backend} state)`, () => {
+    it("read and write a key's pane once per batch, however many of its records the batch has", async () => {
+      const reads = new StateReads();
+      const h = new OperatorHarness(windowSum(tumblingEventTimeWindows(1000), 'aggregate'), { backend, wrapKeyedState: countingState(reads) });
+      const batch = (n: number, t0: number): [Ev[], number[]] => [Array.from({ length: n }, (_, i) => ({ k: `k${i % 5}`, v: 1 })), Array.from({ length: n }, (_, i) => t0 + i)];
+      await h.processBatch(...batch(100, 0));
+      expect(reads.of('panes')).toBe(0); // new panes
+      await h.processBatch(...batch(100, 100));
+      expect(reads.of('panes')).toBe(5); // one per key
+      // Records of one key in two panes, and one behind the watermark (written at once).
+      await h.processWatermark(999);
+      await h.processBatch([{ k: 'k0', v: 1 }, { k: 'k0', v: 1 }, { k: 'k0', v: 1 }, { k: 'k0', v: 1 }], [1500, 2500, 2600, 500]);
+      await h.processWatermark(Infinity);
+      expect(h.values().map((w) => `${w.key}@${w.start}=${w.sum}`).sort()).toEqual(['k0@0=40', 'k0@1000=1', 'k0@2000=2', 'k1@0=40', 'k2@0=40', 'k3@0=40', 'k4@0=40']);
+      await h.close();
+    });
+  });
+
   describe(`sliding window firings (${backend} state)`, () => {
     // A watermark every slide (each firing one window per key) or every 20 slides.
     it.each([2, 40])('cost a bounded number of pane reads and merges per window, not size/slide (watermark every %i records)', async (every) => {
