@@ -392,9 +392,12 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
         accs.push(a);
       }
     } else {
-      for (const [p, a] of panes.entries()) {
+      // Keys only, then the values of the panes needed (not those kept, nor later ones).
+      for (const p of panes.keys()) {
         if (p < low) continue;
         if (p >= lastDue) break;
+        const a = panes.get(p);
+        if (a === undefined) continue;
         starts.push(p);
         accs.push(a);
       }
