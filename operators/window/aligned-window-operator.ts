@@ -61,7 +61,7 @@ const MAX_PENDING_KEYS = 1 << 16;
  * another pane, or due already), so records of a key that come together cost one state read and
  * write. Nothing sees state between (timers fire between batches).
  */
-interface PendingPane<K, T, ACC> {
+interface PendingPane<K, ACC> {
   /** The batch it holds records of; -1 once written. */
   batch: number;
   key: K;
@@ -72,8 +72,11 @@ interface PendingPane<K, T, ACC> {
   acc: ACC;
   /** Whether the pane was not in state before the batch. */
   isNew: boolean;
-  /** The last record folded (named if writing fails). */
-  record: T;
+  /**
+   * The batch index of the last record folded (named if writing fails); an index, not the record,
+   * so that no pointer to a young object is written into this long-lived one per record.
+   */
+  index: number;
 }
 
 export interface WindowOperatorOptions<T> {
@@ -104,9 +107,9 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
   private readonly scratchAccs: ACC[] = [];
   private readonly oneEnd: number[] = [0];
   /** Per key: its records of one pane in the current batch, folded (processBatch). */
-  private readonly pending = new Map<KeyId, PendingPane<K, T, ACC>>();
+  private readonly pending = new Map<KeyId, PendingPane<K, ACC>>();
   /** The pending entries of the current batch, in first-record order. */
-  private readonly touched: PendingPane<K, T, ACC>[] = [];
+  private readonly touched: PendingPane<K, ACC>[] = [];
   private batchNo = 0;
   /** Per key of a sliding window: the panes combined for its next windows (fireDue). */
   private readonly keptPanes = new Map<KeyId, SlidingKeyPanes<ACC>>();
@@ -199,13 +202,13 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
           if (p !== undefined && p.batch === batch) {
             if (p.pane === pane) {
               p.acc = incremental.add(p.acc, v);
-              p.record = v;
+              p.index = i;
               continue;
             }
             this.writePending(p, wm);
           }
           if (p === undefined) {
-            p = { batch, key, keyGroup: kg, pane, ts, acc: undefined as ACC, isNew: false, record: v };
+            p = { batch, key, keyGroup: kg, pane, ts, acc: undefined as ACC, isNew: false, index: i };
             this.pending.set(id, p);
           } else {
             p.batch = batch;
@@ -213,7 +216,7 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
             p.keyGroup = kg;
             p.pane = pane;
             p.ts = ts;
-            p.record = v;
+            p.index = i;
           }
           backend.setCurrentKey(key, kg);
           const acc = panes.get(pane);
@@ -256,14 +259,14 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
         if (p.batch === batch) this.writePending(p, wm);
       }
     } catch (e) {
-      throw userFunctionError(this.name, touched[j]!.record, e);
+      throw userFunctionError(this.name, values[touched[j]!.index], e);
     } finally {
       this.dropPending();
     }
   }
 
   /** Writes a batch accumulator to state (the key becomes the current key) and registers a new pane's timers. */
-  private writePending(p: PendingPane<K, T, ACC>, wm: number): void {
+  private writePending(p: PendingPane<K, ACC>, wm: number): void {
     p.batch = -1;
     this.backend.setCurrentKey(p.key, p.keyGroup);
     this.panes.put(p.pane, p.acc);
@@ -276,7 +279,6 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
       const p = touched[j]!;
       p.batch = -1;
       p.acc = undefined as ACC;
-      p.record = undefined as T;
     }
     touched.length = 0;
     // One entry per key seen: bounded, so a job with many keys does not keep one per key.
