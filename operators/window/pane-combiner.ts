@@ -3,9 +3,10 @@
  * one key: panes enter at the new end and leave at the old end, and each window's result costs a
  * bounded number of merges however many panes it covers (the "two stacks" of sliding-window
  * aggregation: the older panes hold suffix combinations, the newer ones a running combination).
- * Each pane is merged at most three times in all (entering, and when the older part is rebuilt),
- * and each result one or two times more, against size/pane merges per window when every window
- * re-combines its panes.
+ * A pane costs at most two merges entering and two when the older part is rebuilt (each counts a
+ * fresh left side where the function has one), a result at most two, against size/pane merges per
+ * window when every window re-combines its panes. A key's combiner lives between firings (the
+ * window operator keeps it), so panes enter it once.
  *
  * Merges keep the panes' left-to-right order (merge must be associative, as Flink requires of
  * window aggregates). No accumulator handed in (a pane's, possibly the state's own) is modified:
