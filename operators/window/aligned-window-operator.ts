@@ -451,7 +451,10 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
     accs.length = 0;
     // What is left is in the window after lastDue.
     if (combiner.size === 0) {
-      if (kept !== undefined) this.forget(id!, kept);
+      if (kept !== undefined) {
+        this.keptPaneCount -= before;
+        this.keptPanes.delete(id!);
+      }
       return;
     }
     this.timers.register(this.domain, lastDue + slide - 1, key, keyGroup, 'f');
@@ -464,6 +467,7 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
     }
   }
 
+  /** Drops a key's kept combiner (unchanged since it was counted). */
   private forget(id: KeyId, kept: SlidingKeyPanes<ACC>): void {
     this.keptPaneCount -= kept.combiner.size;
     this.keptPanes.delete(id);
