@@ -16,11 +16,17 @@ import type { TimeDomain, Timer } from '../state/timers.ts';
 
 export class TimerDriver {
   private wakeUpAt = Infinity;
+  /**
+   * Counts `fire` calls: a handler can tell the timers of one loop (all due up to the same
+   * `upTo`) from the next, e.g. to fire every due window of a key at its first timer and skip
+   * that key's later timers of the loop.
+   */
+  loop = 0;
 
   constructor(
     private readonly backend: KeyedStateBackend,
     private readonly ctx: OperatorContext<unknown>,
-    private readonly onTimer: (timer: Timer, domain: TimeDomain) => void,
+    private readonly onTimer: (timer: Timer, domain: TimeDomain, upTo: number) => void,
   ) {}
 
   /** Schedules the wake-up of the earliest (restored) processing-time timer. */
@@ -42,9 +48,10 @@ export class TimerDriver {
   fire(domain: TimeDomain, upTo: number): void {
     const { backend } = this;
     const timers = backend.timers;
+    this.loop++;
     for (let t = timers.pollNext(domain, upTo); t !== undefined; t = timers.pollNext(domain, upTo)) {
       backend.setCurrentKey(t.key, t.keyGroup);
-      this.onTimer(t, domain);
+      this.onTimer(t, domain, upTo);
     }
   }
 

@@ -23,6 +23,8 @@ import type { AlignedWindowAssigner } from './assigner.ts';
 import { TimerDriver } from '../timer-driver.ts';
 import { WindowCollector, floorMod, gcd, type EarlyFiring, type FiringKind, type ProcessWindowFunction, type WindowResultFunction } from './time-window.ts';
 import { combine, type IncrementalContents, type WindowContents } from './window-contents.ts';
+import { PaneCombiner } from './pane-combiner.ts';
+import { keyId, type KeyId } from '../../state/key-codec.ts';
 
 /**
  * Up to this many panes per window, an on-time firing reads the window's panes one by one; beyond
@@ -30,6 +32,52 @@ import { combine, type IncrementalContents, type WindowContents } from './window
  * them are empty.
  */
 const POINT_READ_PANES = 32;
+
+/**
+ * At most this many pane accumulators are kept in combiners between firings (all keys); keys
+ * beyond it read their panes from state at each firing.
+ */
+const MAX_KEPT_PANES = 1 << 18;
+
+/**
+ * A key's sliding-window panes combined between firings: `combiner` holds copies of the key's
+ * present panes in [through + slide - size, through), the ones the windows after `through` (the
+ * last end fired) still cover. Valid while those panes are unchanged in state: only a record
+ * for a pane before `through` changes them, and it drops this (forgetPanesBefore).
+ */
+interface SlidingKeyPanes<ACC> {
+  readonly combiner: PaneCombiner<ACC>;
+  through: number;
+  /** The start of the newest pane held. */
+  readonly newest: number;
+}
+
+/** Keys whose batch accumulator object is kept for reuse across batches. */
+const MAX_PENDING_KEYS = 1 << 16;
+
+/**
+ * A key's records of one pane within one input batch, folded into one accumulator: state is read
+ * at the first of them and written once after the batch (or when the key's next record is in
+ * another pane, or due already), so records of a key that come together cost one state read and
+ * write. Nothing sees state between (timers fire between batches).
+ */
+interface PendingPane<K, ACC> {
+  /** The batch it holds records of; -1 once written. */
+  batch: number;
+  key: K;
+  keyGroup: number;
+  pane: number;
+  /** The first record's time (early firing starts from it). */
+  ts: number;
+  acc: ACC;
+  /** Whether the pane was not in state before the batch. */
+  isNew: boolean;
+  /**
+   * The batch index of the last record folded (named if writing fails); an index, not the record,
+   * so that no pointer to a young object is written into this long-lived one per record.
+   */
+  index: number;
+}
 
 export interface WindowOperatorOptions<T> {
   allowedLatenessMs?: number;
@@ -58,6 +106,17 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
   private readonly scratchStarts: number[] = [];
   private readonly scratchAccs: ACC[] = [];
   private readonly oneEnd: number[] = [0];
+  /** Per key: its records of one pane in the current batch, folded (processBatch). */
+  private readonly pending = new Map<KeyId, PendingPane<K, ACC>>();
+  /** The pending entries of the current batch, in first-record order. */
+  private readonly touched: PendingPane<K, ACC>[] = [];
+  private batchNo = 0;
+  /** Per key of a sliding window: the panes combined for its next windows (fireDue). */
+  private readonly keptPanes = new Map<KeyId, SlidingKeyPanes<ACC>>();
+  private keptPaneCount = 0;
+  /** Keys whose due windows fired in timer loop `firedLoop` (fireDue). */
+  private readonly firedKeys = new Set<KeyId>();
+  private firedLoop = -1;
 
   constructor(
     readonly name: string,
@@ -90,7 +149,7 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
     if (this.emitSpec.contents.kind === 'elements') this.elements = this.backend.getListState<[number, T]>({ kind: 'list', name: 'elements' });
     const output = ctx.output;
     this.out = new WindowCollector<K, R>((v, t) => output.emit(v, t), () => ctx.currentWatermark(), () => ctx.processingTime.now());
-    this.timers = new TimerDriver(this.backend, ctx as OperatorContext<unknown>, (t, d) => this.onTimer(t, d));
+    this.timers = new TimerDriver(this.backend, ctx as OperatorContext<unknown>, (t, d, upTo) => this.onTimer(t, d, upTo));
     this.timers.open();
   }
 
@@ -120,6 +179,7 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
     const contents = this.emitSpec.contents;
     const incremental = contents.kind === 'incremental' ? contents : undefined;
     const lateness = this.lateness;
+    const batch = ++this.batchNo;
     let i = 0;
     try {
       for (; i < values.length; i++) {
@@ -134,9 +194,47 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
         }
         const key = keyOf(v);
         const kg = keyGroupOf(key, maxParallelism);
+        const firstEnd = this.firstEnd(pane);
+        if (incremental && firstEnd - 1 > wm) {
+          // No window of the pane is due: fold into the batch's accumulator of (key, pane).
+          const id = keyId(key);
+          let p = this.pending.get(id);
+          if (p !== undefined && p.batch === batch) {
+            if (p.pane === pane) {
+              p.acc = incremental.add(p.acc, v);
+              p.index = i;
+              continue;
+            }
+            this.writePending(p, wm);
+          }
+          if (p === undefined) {
+            p = { batch, key, keyGroup: kg, pane, ts, acc: undefined as ACC, isNew: false, index: i };
+            this.pending.set(id, p);
+          } else {
+            p.batch = batch;
+            p.key = key;
+            p.keyGroup = kg;
+            p.pane = pane;
+            p.ts = ts;
+            p.index = i;
+          }
+          backend.setCurrentKey(key, kg);
+          const acc = panes.get(pane);
+          p.isNew = acc === undefined;
+          p.acc = incremental.add(acc, v);
+          this.touched.push(p);
+          continue;
+        }
         backend.setCurrentKey(key, kg);
         let isNew: boolean;
         if (incremental) {
+          // A window of this pane is due already (late, or processing time catching up): write
+          // the key's batch accumulator first, then this record at once.
+          const p = this.pending.get(keyId(key));
+          if (p !== undefined && p.batch === batch) {
+            this.writePending(p, wm);
+            backend.setCurrentKey(key, kg);
+          }
           const acc = panes.get(pane);
           isNew = acc === undefined;
           panes.put(pane, incremental.add(acc, v));
@@ -145,13 +243,46 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
           isNew = !panes.contains(pane);
           if (isNew) panes.put(pane, 1 as ACC);
         }
-        const firstEnd = this.firstEnd(pane);
+        if (firstEnd - 1 <= wm) this.forgetPanesBefore(key, pane);
         if (isNew) this.registerPane(key, kg, pane, ts, wm, firstEnd, lastEnd);
         if (eventTime && firstEnd - 1 <= wm) this.fireLate(key, firstEnd, lastEnd, wm);
       }
     } catch (e) {
+      this.dropPending();
       throw userFunctionError(this.name, values[i], e);
     }
+    const touched = this.touched;
+    let j = 0;
+    try {
+      for (; j < touched.length; j++) {
+        const p = touched[j]!;
+        if (p.batch === batch) this.writePending(p, wm);
+      }
+    } catch (e) {
+      throw userFunctionError(this.name, values[touched[j]!.index], e);
+    } finally {
+      this.dropPending();
+    }
+  }
+
+  /** Writes a batch accumulator to state (the key becomes the current key) and registers a new pane's timers. */
+  private writePending(p: PendingPane<K, ACC>, wm: number): void {
+    p.batch = -1;
+    this.backend.setCurrentKey(p.key, p.keyGroup);
+    this.panes.put(p.pane, p.acc);
+    if (p.isNew) this.registerPane(p.key, p.keyGroup, p.pane, p.ts, wm, this.firstEnd(p.pane), this.lastEnd(p.pane));
+  }
+
+  private dropPending(): void {
+    const touched = this.touched;
+    for (let j = 0; j < touched.length; j++) {
+      const p = touched[j]!;
+      p.batch = -1;
+      p.acc = undefined as ACC;
+    }
+    touched.length = 0;
+    // One entry per key seen: bounded, so a job with many keys does not keep one per key.
+    if (this.pending.size > MAX_PENDING_KEYS) this.pending.clear();
   }
 
   private dropLate(v: T, ts: number): void {
@@ -182,11 +313,11 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
     if (ends.length > 0) this.fire(key, ends, 'late');
   }
 
-  private onTimer(t: Timer, _domain: TimeDomain): void {
+  private onTimer(t: Timer, _domain: TimeDomain, upTo: number): void {
     const key = t.key as K;
     try {
-      if (t.namespace === 'f' && this.emitSpec.contents.kind === 'incremental' && this.size / this.pane <= POINT_READ_PANES) {
-        this.fireOnTime(key, t.time + 1, t.keyGroup);
+      if (t.namespace === 'f' && this.emitSpec.contents.kind === 'incremental') {
+        this.fireDue(key, t.time + 1, upTo, t.keyGroup);
       } else if (t.namespace === 'f') {
         const end = t.time + 1;
         const next = end + this.slide;
@@ -211,32 +342,147 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
   }
 
   /**
-   * The on-time firing of an incremental sliding window, by point reads of its panes (no scan, no
-   * sort): combine [end - size, end), chain the next window if one of these panes is also in it
-   * (panes after `end` registered their own first window), and without allowed lateness drop the
-   * panes whose last window this was.
+   * The on-time firings of an incremental window operator, at a key's first due 'f' timer of a
+   * timer loop (all timers up to `upTo`): every window of the key from the timer's end `from` to
+   * the last end due at `upTo` fires now, in end order. The key's other 'f' timers of the loop
+   * (the first windows of its newer panes) then find their windows fired and do nothing. The next
+   * 'f' timer is registered when a pane is also in the window after the last one fired (newer
+   * panes registered their own first window); without allowed lateness, panes whose last window
+   * fired are dropped.
+   *
+   * Sliding windows combine their panes in a PaneCombiner kept per key between firings (see
+   * SlidingKeyPanes): a pane is read from state once, when the first window that covers it fires,
+   * and a window costs a few merges, however many panes it covers.
+   *
+   * Windows of different keys interleave differently than one timer per window would order them;
+   * all of them are complete at `upTo`, and each key's come in end order.
    */
-  private fireOnTime(key: K, end: number, keyGroup: number): void {
-    const { panes, pane, size, slide } = this;
-    const contents = this.emitSpec.contents as IncrementalContents<unknown, ACC, OUT>;
-    let acc: ACC | undefined;
-    let n = 0;
-    let chain = false;
-    const nextFrom = end - size + slide;
-    for (let p = end - size; p < end; p += pane) {
-      const a = panes.get(p);
-      if (a === undefined) continue;
-      if (p >= nextFrom) chain = true;
-      if (n === 0) acc = a;
-      else {
-        if (n === 1) acc = this.combineFirst(acc as ACC);
-        acc = contents.merge!(acc as ACC, a);
-      }
-      n++;
+  private fireDue(key: K, from: number, upTo: number, keyGroup: number): void {
+    const { panes, pane, size, slide, offset } = this;
+    // The last window end due: end - 1 <= upTo.
+    let lastDue = upTo === Infinity ? Infinity : upTo + 1 - floorMod(upTo + 1 - offset, slide);
+    // A key's timers of one loop come in time order: if an earlier one fired several windows
+    // (through lastDue), this one's are among them. One window due: no later 'f' timer of the key
+    // can be due in this loop.
+    if (this.timers.loop !== this.firedLoop) {
+      this.firedLoop = this.timers.loop;
+      this.firedKeys.clear();
     }
-    if (n > 0) (this.emitSpec.fn as WindowResultFunction<K, OUT, R>)(contents.result(acc as ACC), this.out.set(key, end - size, end, 'on-time'), this.out);
-    if (chain) this.timers.register(this.domain, end + slide - 1, key, keyGroup, 'f');
-    if (this.lateness === 0) for (let p = end - size; p < nextFrom; p += pane) panes.remove(p);
+    const sliding = size !== pane;
+    let id: KeyId | undefined;
+    if (this.firedKeys.size > 0 || lastDue > from || sliding) {
+      id = keyId(key);
+      if (this.firedKeys.has(id)) return;
+      if (lastDue > from) this.firedKeys.add(id);
+    }
+    let kept = sliding ? this.keptPanes.get(id!) : undefined;
+    if (kept !== undefined && from <= kept.through) {
+      this.forget(id!, kept);
+      kept = undefined;
+    }
+    // The panes not held yet that windows from..lastDue cover, in order.
+    const starts = this.scratchStarts;
+    const accs = this.scratchAccs;
+    starts.length = 0;
+    accs.length = 0;
+    const low = kept === undefined ? from - size : Math.max(from - size, kept.through);
+    if ((lastDue - low) / pane <= POINT_READ_PANES) {
+      for (let p = low; p < lastDue; p += pane) {
+        const a = panes.get(p);
+        if (a === undefined) continue;
+        starts.push(p);
+        accs.push(a);
+      }
+    } else {
+      // Keys only, then the values of the panes needed (not those kept, nor later ones).
+      for (const p of panes.keys()) {
+        if (p < low) continue;
+        if (p >= lastDue) break;
+        const a = panes.get(p);
+        if (a === undefined) continue;
+        starts.push(p);
+        accs.push(a);
+      }
+    }
+    const n = starts.length;
+    if (n === 0 && kept === undefined) return;
+    if (lastDue === Infinity) lastDue = this.lastEnd(n > 0 ? starts[n - 1]! : kept!.newest);
+    const contents = this.emitSpec.contents as IncrementalContents<unknown, ACC, OUT>;
+    const fn = this.emitSpec.fn as WindowResultFunction<K, OUT, R>;
+    const out = this.out;
+    const nextFrom = lastDue + slide - size;
+    if (!sliding) {
+      // Tumbling: a window is one pane.
+      for (let j = 0; j < n; j++) {
+        const p = starts[j]!;
+        fn(contents.result(accs[j]!), out.set(key, p, p + size, 'on-time'), out);
+        if (this.lateness === 0) panes.remove(p);
+      }
+      if (n > 0 && starts[n - 1]! >= nextFrom) this.timers.register(this.domain, lastDue + slide - 1, key, keyGroup, 'f');
+      accs.length = 0;
+      return;
+    }
+    const combiner = kept?.combiner ?? new PaneCombiner<ACC>(contents);
+    const before = combiner.size;
+    const drop = this.lateness === 0;
+    // Window [end - size, end) holds the combiner's panes once those before it are evicted and
+    // starts[.. hi) pushed.
+    let hi = 0;
+    for (let end = from; end <= lastDue; ) {
+      while (hi < n && starts[hi]! < end) combiner.push(starts[hi]!, accs[hi++]!);
+      while (combiner.size > 0 && combiner.oldest() < end - size) {
+        const p = combiner.evict();
+        if (drop) panes.remove(p);
+      }
+      if (combiner.size === 0) {
+        // No pane in this window: on to the first window of the next pane.
+        if (hi === n) break;
+        end = Math.max(end + slide, this.firstEnd(starts[hi]!));
+        continue;
+      }
+      fn(contents.result(combiner.result() as ACC), out.set(key, end - size, end, 'on-time'), out);
+      end += slide;
+    }
+    while (hi < n) combiner.push(starts[hi]!, accs[hi++]!);
+    while (combiner.size > 0 && combiner.oldest() < nextFrom) {
+      const p = combiner.evict();
+      if (drop) panes.remove(p);
+    }
+    accs.length = 0;
+    // What is left is in the window after lastDue.
+    if (combiner.size === 0) {
+      if (kept !== undefined) {
+        this.keptPaneCount -= before;
+        this.keptPanes.delete(id!);
+      }
+      return;
+    }
+    this.timers.register(this.domain, lastDue + slide - 1, key, keyGroup, 'f');
+    if (kept !== undefined) {
+      kept.through = lastDue;
+      this.keptPaneCount += combiner.size - before;
+    } else if (this.keptPaneCount + combiner.size <= MAX_KEPT_PANES) {
+      this.keptPanes.set(id!, { combiner, through: lastDue, get newest() { return combiner.newest(); } });
+      this.keptPaneCount += combiner.size;
+    }
+  }
+
+  /** Drops a key's kept combiner (unchanged since it was counted). */
+  private forget(id: KeyId, kept: SlidingKeyPanes<ACC>): void {
+    this.keptPaneCount -= kept.combiner.size;
+    this.keptPanes.delete(id);
+  }
+
+  /**
+   * A record for a pane before the windows a key has fired through (late, or processing time
+   * catching up) changes panes a kept combiner holds: drop the combiner (the next firing reads
+   * the panes from state).
+   */
+  private forgetPanesBefore(key: K, pane: number): void {
+    if (this.keptPanes.size === 0) return;
+    const id = keyId(key);
+    const kept = this.keptPanes.get(id);
+    if (kept !== undefined && pane < kept.through) this.forget(id, kept);
   }
 
   private fireEarly(t: Timer): void {

@@ -58,25 +58,33 @@ export function gcd(a: number, b: number): number {
 
 /**
  * Emits window results with the window's timestamp; one instance per operator, re-pointed at each
- * firing so no object is made per result.
+ * firing so no object is made per result (the TimeWindow only when the function reads it).
  */
 export class WindowCollector<K, OUT> implements Collector<OUT>, WindowContext<K> {
   key!: K;
-  window: TimeWindow = { start: 0, end: 0 };
   firing: FiringKind = 'on-time';
+  private start = 0;
+  private end = 0;
+  /** Made when a function asks for it (it may keep it), so firings that do not cost no object. */
+  private current: TimeWindow | undefined;
   constructor(
     private readonly emitTo: (value: OUT, time: number) => void,
     private readonly watermark: () => number,
     private readonly now: () => number,
   ) {}
+  get window(): TimeWindow {
+    return (this.current ??= { start: this.start, end: this.end });
+  }
   set(key: K, start: number, end: number, firing: FiringKind): this {
     this.key = key;
-    this.window = { start, end };
+    this.start = start;
+    this.end = end;
+    this.current = undefined;
     this.firing = firing;
     return this;
   }
   collect(value: OUT): void {
-    this.emitTo(value, this.window.end - 1);
+    this.emitTo(value, this.end - 1);
   }
   currentWatermark(): number {
     return this.watermark();

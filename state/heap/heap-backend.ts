@@ -184,8 +184,30 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
       const table = this.table(d.name, d);
       const ser = serializerOf<UV>(d);
       const uid = this.operatorUid;
+      const ttl = d.ttl;
       type Inner = UserKeyMap<UV>;
-      const inner = (): Inner | undefined => this.read(table, d.ttl)?.value as Inner | undefined;
+      // The entry of the key last found, so a put after a get (a window pane's read-modify-write)
+      // does not look the key up again. Every write and delete of this table goes through this
+      // handle, which forgets the entry when it deletes; with a TTL every access reads (expiry).
+      let lastId: KeyId | undefined;
+      let lastEntry: Entry | undefined;
+      const entry = (): Entry | undefined => {
+        if (ttl !== undefined) return this.read(table, ttl);
+        const id = this.id;
+        if (id === lastId) return lastEntry;
+        const e = table.get(id);
+        if (e !== undefined) {
+          lastId = id;
+          lastEntry = e;
+        }
+        return e;
+      };
+      const deleteEntry = (): void => {
+        table.delete(this.id);
+        lastId = undefined;
+        lastEntry = undefined;
+      };
+      const inner = (): Inner | undefined => entry()?.value as Inner | undefined;
       // In user-key order, as LMDB iterates (user-key-map.ts).
       const sorted = (): Iterable<[UK, UV]> => (inner()?.inOrder() ?? []) as Iterable<[UK, UV]>;
       return {
@@ -195,23 +217,36 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
         },
         put: (k: UK, v: UV) => {
           const c = copyIn(ser, v, uid, d.name);
-          const m = inner() ?? new UserKeyMap<UV>(true);
           const id = keyId(k);
-          if (!m.has(id)) m.noteNewKey(k);
-          m.set(id, [k, c]);
-          this.write(table, d.ttl, m);
+          const e = entry();
+          if (e === undefined) {
+            const m = new UserKeyMap<UV>(true);
+            m.noteNewKey(k);
+            m.set(id, [k, c]);
+            this.write(table, ttl, m);
+            return;
+          }
+          const m = e.value as Inner;
+          // The pair is the map's own (reads copy out of it): update it in place, no new pair per put.
+          const pair = m.get(id);
+          if (pair !== undefined) pair[1] = c;
+          else {
+            m.noteNewKey(k);
+            m.set(id, [k, c]);
+          }
+          if (ttl !== undefined) e.expiresAt = this.clock.now() + ttl.ttlMs;
         },
         remove: (k: UK) => {
           const m = inner();
           if (!m) return;
           m.delete(keyId(k));
-          if (m.size === 0) table.delete(this.id);
+          if (m.size === 0) deleteEntry();
         },
         contains: (k: UK) => inner()?.has(keyId(k)) ?? false,
         entries: () => Array.from(sorted(), ([k, v]): [UK, UV] => [k, ser.copy(v)])[Symbol.iterator](),
         keys: () => Array.from(sorted(), ([k]) => k)[Symbol.iterator](),
         isEmpty: () => (inner()?.size ?? 0) === 0,
-        clear: () => void table.delete(this.id),
+        clear: deleteEntry,
       };
     });
   }
