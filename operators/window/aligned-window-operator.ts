@@ -171,7 +171,7 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
     return x - floorMod(x - this.offset, this.slide);
   }
 
-  processBatch(values: readonly T[], times: ArrayLike<number>): void {
+  processBatch(values: readonly T[], times: ArrayLike<number>, _input?: number, keyGroups?: ArrayLike<number>): void {
     const { backend, panes, elements, keyOf } = this;
     const maxParallelism = backend.maxParallelism;
     const eventTime = this.domain === 'event';
@@ -193,7 +193,8 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
           continue;
         }
         const key = keyOf(v);
-        const kg = keyGroupOf(key, maxParallelism);
+        // The keyBy exchange computed the key group already (operator.ts); hash only without it.
+        const kg = keyGroups !== undefined ? keyGroups[i]! : keyGroupOf(key, maxParallelism);
         const firstEnd = this.firstEnd(pane);
         if (incremental && firstEnd - 1 > wm) {
           // No window of the pane is due: fold into the batch's accumulator of (key, pane).

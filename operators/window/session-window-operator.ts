@@ -83,7 +83,7 @@ export class SessionWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
     return this.domain === 'event' ? this.ctx.currentWatermark() : this.ctx.processingTime.now();
   }
 
-  processBatch(values: readonly T[], times: ArrayLike<number>): void {
+  processBatch(values: readonly T[], times: ArrayLike<number>, _input?: number, keyGroups?: ArrayLike<number>): void {
     const { backend, keyOf } = this;
     const maxParallelism = backend.maxParallelism;
     const eventTime = this.domain === 'event';
@@ -95,7 +95,8 @@ export class SessionWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
         const ts = eventTime ? times[i]! : now;
         if (ts !== ts) throw new BadRecordError('record has no event time; give the source a WatermarkStrategy with a timestamp assigner, or use processing-time windows', describeRecord(v));
         const key = keyOf(v);
-        const kg = keyGroupOf(key, maxParallelism);
+        // The keyBy exchange computed the key group already (operator.ts); hash only without it.
+        const kg = keyGroups !== undefined ? keyGroups[i]! : keyGroupOf(key, maxParallelism);
         backend.setCurrentKey(key, kg);
         this.add(key, kg, v, ts, now);
       }

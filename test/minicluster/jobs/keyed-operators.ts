@@ -1,9 +1,9 @@
 /**
  * One source feeding every keyed operator of the runtime (keyed process with one and two inputs,
  * group aggregate with and without local aggregation, deduplicate, top-N, count distinct, approx
- * count distinct), each through its own keyBy exchange: what the key-group test counts hashes over.
+ * count distinct, tumbling, sliding and session windows), each through its own keyBy exchange: what the key-group test counts hashes over.
  */
-import { type Change, collectSink, datagen, defineJob } from 'weir';
+import { type Change, collectSink, datagen, defineJob, eventTimeSessionWindows, slidingEventTimeWindows, tumblingEventTimeWindows, WatermarkStrategy } from 'weir';
 
 export interface Row {
   key: string;
@@ -13,7 +13,7 @@ export interface Row {
 export const row = (i: number): Row => ({ key: `k${i % 97}`, n: i });
 
 /** The keyed operators' names: every record they take came through a keyBy exchange. */
-export const KEYED_OPERATORS = ['reduce', 'agg', 'agg-local', 'dedup', 'top', 'distinct', 'approx', 'co'];
+export const KEYED_OPERATORS = ['reduce', 'agg', 'agg-local', 'dedup', 'top', 'distinct', 'approx', 'co', 'tumbling', 'sliding', 'session'];
 
 export const results = collectSink<string>('keyed-results');
 
@@ -41,5 +41,11 @@ export default defineJob(import.meta.url, (env, params: { count: number }) => {
       },
       { uid: 'co', name: 'co' },
     );
-  reduced.union(agg, aggLocal, dedup, top, distinct, approx, co).sinkTo(results);
+  // windows: event time from the row number
+  const timed = env.fromSource(datagen({ count: params.count, generate: row }), { uid: 'timed-rows', watermarks: WatermarkStrategy.forMonotonousTimestamps<Row>((r) => r.n) });
+  const count = { createAccumulator: () => 0, add: (_r: Row, a: number) => a + 1, merge: (a: number, b: number) => a + b, getResult: (a: number) => a };
+  const tumbling = timed.keyBy((r) => r.key).window(tumblingEventTimeWindows(500)).aggregate(count, undefined, { uid: 'tumbling', name: 'tumbling' }).map(tag('tumbling'));
+  const sliding = timed.keyBy((r) => r.key).window(slidingEventTimeWindows(500, 100)).aggregate(count, undefined, { uid: 'sliding', name: 'sliding' }).map(tag('sliding'));
+  const session = timed.keyBy((r) => r.key).window(eventTimeSessionWindows(150)).aggregate(count, undefined, { uid: 'session', name: 'session' }).map(tag('session'));
+  reduced.union(agg, aggLocal, dedup, top, distinct, approx, co, tumbling, sliding, session).sinkTo(results);
 });
