@@ -8,11 +8,17 @@
  * backend replaces wrappers, never mutates them), and every other value (an object the operator
  * may mutate in place) is encoded at once. The entries are then encoded into the snapshot file
  * format (the same as the writer thread's) in slices between the processing of records.
+ *
+ * Each entry keeps what it was written as (`CachedPoint.record`, a latin1 string of the entry's
+ * bytes in the file): the next snapshot copies the key from it instead of encoding it again, and
+ * copies the whole entry when the value is an immutable one it still holds (an unchanged counter).
+ * Only entries of such snapshots keep a record, and they happen only while the whole cache holds
+ * at most 2 x flushEvery entries, so the records take at most about that many times 50 bytes.
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { KeyGroupRange } from '../key-groups.ts';
 import { encodeKeyView, pushKey, type KeyPart } from '../layout.ts';
-import { EntryWriter } from '../snapshot/entry-file.ts';
+import { EntryWriter, recordKeyEnd } from '../snapshot/entry-file.ts';
 import type { KeyGroupBlock } from '../snapshot/keyed-state-handle.ts';
 import { DELETED, type StateTable } from './layers.ts';
 import type { CachedPoint } from './point-cache.ts';
@@ -27,6 +33,21 @@ interface Group {
   entries: CachedPoint[];
   /** As stored at the barrier, or Encoded. */
   values: unknown[];
+}
+
+/** `CachedPoint.recordOf` of an entry whose record's value cannot be reused (an object, which may have changed in place). */
+const NOT_REUSABLE = Symbol('not reusable');
+/** Longest value a record keeps (a longer one, e.g. a long string, would take its size again in memory). */
+const MAX_KEPT_VALUE = 24;
+
+/** Work done by cache snapshots, for tests that bound it. */
+export interface CacheSnapshotWork {
+  /** LMDB keys encoded (an entry without a record from an earlier snapshot). */
+  keysEncoded: number;
+  /** Values encoded (at the barrier or while writing). */
+  valuesEncoded: number;
+  /** Entries copied whole from their record (key and value unchanged). */
+  entriesReused: number;
 }
 
 export interface CacheSnapshot {
@@ -49,7 +70,13 @@ const SLICE_MS = 8;
 const CHECK_EVERY = 512;
 
 /** Fixes the view of the point states' caches now (expired TTL entries left out) and encodes it as it is read. */
-export function snapshotCache(tables: Iterable<StateTable>, range: KeyGroupRange, now: number, encode: (v: unknown) => Uint8Array): CacheSnapshot {
+export function snapshotCache(
+  tables: Iterable<StateTable>,
+  range: KeyGroupRange,
+  now: number,
+  encode: (v: unknown) => Uint8Array,
+  work: CacheSnapshotWork = { keysEncoded: 0, valuesEncoded: 0, entriesReused: 0 },
+): CacheSnapshot {
   const byGroup: Group[] = [];
   let entries = 0;
   for (const t of tables) {
@@ -61,7 +88,12 @@ export function snapshotCache(tables: Iterable<StateTable>, range: KeyGroupRange
       const i = e.kg - range.start;
       const g = (byGroup[i] ??= { kg: e.kg, entries: [], values: [] });
       g.entries.push(e);
-      g.values.push(immutable(ttl ? (s as [number, unknown])[1] : s) ? s : new Encoded(Uint8Array.from(encode(s))));
+      if (immutable(ttl ? (s as [number, unknown])[1] : s)) {
+        g.values.push(s);
+      } else {
+        g.values.push(new Encoded(Uint8Array.from(encode(s))));
+        work.valuesEncoded++;
+      }
       entries++;
     }
   }
@@ -78,11 +110,37 @@ export function snapshotCache(tables: Iterable<StateTable>, range: KeyGroupRange
       for (let j = 0; j < es.length; j++) {
         const e = es[j]!;
         const v = values[j];
-        // Both encoders hand out views into shared buffers: the value is encoded first, then the key; add copies both.
-        const bytes = v instanceof Encoded ? v.bytes : encode(v);
-        parts.length = 0;
-        parts.push(e.kg, (e.owner as StateTable).name);
-        w.add(encodeKeyView(pushKey(parts, e.key)), bytes);
+        const record = e.record;
+        const encoded = v instanceof Encoded;
+        if (record !== undefined && !encoded && Object.is(v, e.recordOf)) {
+          // Unchanged since the last snapshot (=== on an immutable value: a primitive or a TTL wrapper the backend replaces on write).
+          w.addRecord(record);
+          work.entriesReused++;
+        } else {
+          // Both encoders hand out views into shared buffers: the value is encoded first, then the key; add copies both.
+          let bytes: Uint8Array;
+          if (encoded) {
+            bytes = v.bytes;
+          } else {
+            bytes = encode(v);
+            work.valuesEncoded++;
+          }
+          if (record !== undefined) {
+            w.addWithKeyOf(record, bytes);
+          } else {
+            parts.length = 0;
+            parts.push(e.kg, (e.owner as StateTable).name);
+            w.add(encodeKeyView(pushKey(parts, e.key)), bytes);
+            work.keysEncoded++;
+          }
+          // A live entry only (one evicted since the barrier is no longer the cache's). An object's
+          // record keeps only the key, made once: its value is encoded at every snapshot anyway.
+          if (e.live && (!encoded || record === undefined)) {
+            const r = w.lastRecord(encoded ? -1 : MAX_KEPT_VALUE);
+            e.record = r;
+            e.recordOf = encoded || r.length === recordKeyEnd(r) ? NOT_REUSABLE : v;
+          }
+        }
         if (++n % CHECK_EVERY === 0 && performance.now() - sliceStart >= SLICE_MS) {
           yield* w.takeReady();
           await yieldToEventLoop();

@@ -45,7 +45,7 @@ import { LmdbTimerService, type TimerStore } from './lmdb-timers.ts';
 import { type Stored, StateTable } from './layers.ts';
 import { LmdbWriterClient } from './writer-client.ts';
 import { PointCache, defaultCacheEntries } from './point-cache.ts';
-import { snapshotCache } from './cache-snapshot.ts';
+import { snapshotCache, type CacheSnapshotWork } from './cache-snapshot.ts';
 import { StateAccess } from './state-access.ts';
 import { WriteBuffer } from './write-buffer.ts';
 import { aggregatingState, reducingState, valueState } from './point-state.ts';
@@ -89,6 +89,8 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
   private disposed = false;
   /** Snapshots encoded from the cache alone (cache-snapshot.ts), for tests. */
   cacheSnapshots = 0;
+  /** Keys and values those snapshots encoded and entries they reused, for tests that bound the work. */
+  readonly cacheSnapshotWork: CacheSnapshotWork = { keysEncoded: 0, valuesEncoded: 0, entriesReused: 0 };
 
   constructor(private readonly options: LmdbBackendOptions) {
     this.keyGroupRange = options.keyGroupRange;
@@ -252,7 +254,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
     };
     if (this.buffer.sentBatches() === 0 && this.buffer.pending === 0 && this.cache.size <= this.access.maxDirty && this.noCachedCollections() && this.timers.unsavedCount() === 0) {
       // Nothing was ever sent to LMDB and nothing is buffered: the cache is the whole state.
-      const snap = snapshotCache(this.tables.values(), this.keyGroupRange, this.clock.now(), (v) => this.encoder.encode(v));
+      const snap = snapshotCache(this.tables.values(), this.keyGroupRange, this.clock.now(), (v) => this.encoder.encode(v), this.cacheSnapshotWork);
       this.cacheSnapshots++;
       return writeKeyedSnapshotChunks(storage, base, snap.chunks, snap.blocks, scope);
     }

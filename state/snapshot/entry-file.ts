@@ -18,6 +18,8 @@ export class EntryWriter {
   private block: KeyGroupBlock | undefined;
   private blockCrc = 0;
   private blockStartInBuf = 0;
+  /** Where in `buf` the entry added last starts. */
+  private lastStart = 0;
 
   beginKeyGroup(keyGroup: number): void {
     this.block = { keyGroup, offset: this.flushed + this.pos, length: 0, entries: 0, crc32: '' };
@@ -28,6 +30,7 @@ export class EntryWriter {
   add(key: Uint8Array, value: Uint8Array): void {
     const need = 8 + key.length + value.length;
     if (this.pos + need > this.buf.length) this.seal(need);
+    this.lastStart = this.pos;
     const b = this.buf;
     b.writeUInt32LE(key.length, this.pos);
     b.set(key, this.pos + 4);
@@ -36,6 +39,47 @@ export class EntryWriter {
     b.set(value, v + 4);
     this.pos = v + 4 + value.length;
     this.block!.entries++;
+  }
+
+  /**
+   * Adds an entry given as its record bytes (`u32 keyLength, key, u32 valueLength, value`) in a
+   * latin1 string, as `lastRecord()` returned it.
+   */
+  addRecord(record: string): void {
+    const need = record.length;
+    if (this.pos + need > this.buf.length) this.seal(need);
+    this.lastStart = this.pos;
+    this.pos += this.buf.write(record, this.pos, need, 'latin1');
+    this.block!.entries++;
+  }
+
+  /**
+   * Adds an entry whose key is the key of `record` (a `lastRecord()` string) and whose value is
+   * `value`: the key is copied, not encoded again.
+   */
+  addWithKeyOf(record: string, value: Uint8Array): void {
+    const keyRecord = recordKeyEnd(record);
+    const need = keyRecord + 4 + value.length;
+    if (this.pos + need > this.buf.length) this.seal(need);
+    this.lastStart = this.pos;
+    const b = this.buf;
+    b.write(record, this.pos, keyRecord, 'latin1');
+    const v = this.pos + keyRecord;
+    b.writeUInt32LE(value.length, v);
+    b.set(value, v + 4);
+    this.pos = v + 4 + value.length;
+    this.block!.entries++;
+  }
+
+  /**
+   * The bytes of the entry added last as a latin1 string (its own copy, for addRecord or
+   * addWithKeyOf later): the whole entry, or only `u32 keyLength, key` when its value is longer
+   * than `maxValue` bytes (for addWithKeyOf only).
+   */
+  lastRecord(maxValue: number): string {
+    const b = this.buf;
+    const keyEnd = this.lastStart + 4 + b.readUInt32LE(this.lastStart);
+    return b.toString('latin1', this.lastStart, b.readUInt32LE(keyEnd) <= maxValue ? this.pos : keyEnd);
   }
 
   endKeyGroup(): void {
@@ -71,6 +115,11 @@ export class EntryWriter {
   get totalBytes(): number {
     return this.flushed + this.pos;
   }
+}
+
+/** Where the key of an entry given as a latin1 string (`u32 keyLength, key, ...`) ends. */
+export function recordKeyEnd(record: string): number {
+  return 4 + record.charCodeAt(0) + (record.charCodeAt(1) << 8) + (record.charCodeAt(2) << 16) + record.charCodeAt(3) * 2 ** 24;
 }
 
 /** Calls `onEntry` for every entry of a block (buffers are views into `bytes`). */
