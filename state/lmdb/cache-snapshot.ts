@@ -9,16 +9,17 @@
  * may mutate in place) is encoded at once. The entries are then encoded into the snapshot file
  * format (the same as the writer thread's) in slices between the processing of records.
  *
- * Each entry keeps what it was written as (`CachedPoint.record`, a latin1 string of the entry's
- * bytes in the file): the next snapshot copies the key from it instead of encoding it again, and
- * copies the whole entry when the value is an immutable one it still holds (an unchanged counter).
- * Only entries of such snapshots keep a record, and they happen only while the whole cache holds
- * at most 2 x flushEvery entries, so the records take at most about that many times 50 bytes.
+ * The bytes of the last such snapshot are kept (when at most RETAIN_BYTES; a cache snapshot has at
+ * most 2 x flushEvery entries, e.g. about 1.5 MiB for 65k counters) and each entry remembers where
+ * it was written there (`CachedPoint.recordAt`, `recordGen`): the next snapshot copies its key from
+ * there instead of encoding it, and copies the whole entry when the value is an immutable one
+ * that was written there (`recordOf`: an unchanged counter). Per entry that is three fields, no
+ * extra object or string (strings made every entry's record a GC cost larger than the encoding).
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { KeyGroupRange } from '../key-groups.ts';
 import { encodeKeyView, pushKey, type KeyPart } from '../layout.ts';
-import { EntryWriter, recordKeyEnd } from '../snapshot/entry-file.ts';
+import { EntryWriter } from '../snapshot/entry-file.ts';
 import type { KeyGroupBlock } from '../snapshot/keyed-state-handle.ts';
 import { DELETED, type StateTable } from './layers.ts';
 import type { CachedPoint } from './point-cache.ts';
@@ -35,19 +36,27 @@ interface Group {
   values: unknown[];
 }
 
-/** `CachedPoint.recordOf` of an entry whose record's value cannot be reused (an object, which may have changed in place). */
+/** `CachedPoint.recordOf` of an entry whose written value cannot be reused (an object, which may have changed in place). */
 const NOT_REUSABLE = Symbol('not reusable');
-/** Longest value a record keeps (a longer one, e.g. a long string, would take its size again in memory). */
-const MAX_KEPT_VALUE = 24;
+/** The last cache snapshot's bytes are kept for the next one up to this size. */
+const RETAIN_BYTES = 16 << 20;
 
 /** Work done by cache snapshots, for tests that bound it. */
 export interface CacheSnapshotWork {
-  /** LMDB keys encoded (an entry without a record from an earlier snapshot). */
+  /** LMDB keys encoded (an entry not found in the last snapshot's bytes). */
   keysEncoded: number;
   /** Values encoded (at the barrier or while writing). */
   valuesEncoded: number;
-  /** Entries copied whole from their record (key and value unchanged). */
+  /** Entries copied whole from the last snapshot's bytes (key and value unchanged). */
   entriesReused: number;
+}
+
+/** The bytes of one finished cache snapshot, by file offset. */
+interface Written {
+  gen: number;
+  chunks: Buffer[];
+  /** File offset of each chunk's first byte. */
+  starts: number[];
 }
 
 export interface CacheSnapshot {
@@ -69,87 +78,126 @@ function immutable(v: unknown): boolean {
 const SLICE_MS = 8;
 const CHECK_EVERY = 512;
 
-/** Fixes the view of the point states' caches now (expired TTL entries left out) and encodes it as it is read. */
-export function snapshotCache(
-  tables: Iterable<StateTable>,
-  range: KeyGroupRange,
-  now: number,
-  encode: (v: unknown) => Uint8Array,
-  work: CacheSnapshotWork = { keysEncoded: 0, valuesEncoded: 0, entriesReused: 0 },
-): CacheSnapshot {
-  const byGroup: Group[] = [];
-  let entries = 0;
-  for (const t of tables) {
-    const ttl = t.ttl !== undefined;
-    for (const e of t.cache.values()) {
-      const s = e.stored;
-      if (s === DELETED) continue;
-      if (ttl && (s as [number])[0] <= now) continue;
-      const i = e.kg - range.start;
-      const g = (byGroup[i] ??= { kg: e.kg, entries: [], values: [] });
-      g.entries.push(e);
-      if (immutable(ttl ? (s as [number, unknown])[1] : s)) {
-        g.values.push(s);
-      } else {
-        g.values.push(new Encoded(Uint8Array.from(encode(s))));
-        work.valuesEncoded++;
-      }
-      entries++;
-    }
+/** Cache snapshots of one backend (keeps the last one's bytes for the next). */
+export class CacheSnapshotter {
+  readonly work: CacheSnapshotWork = { keysEncoded: 0, valuesEncoded: 0, entriesReused: 0 };
+  private gen = 0;
+  private last: Written | undefined;
+
+  /** Forgets the last snapshot's bytes (restore: the cache is dropped). */
+  reset(): void {
+    this.last = undefined;
   }
-  const w = new EntryWriter();
-  async function* chunks(): AsyncIterable<Uint8Array> {
-    let n = 0;
-    // One array for every entry's key parts (stateKeyPrefix's layout), not a new one each.
-    const parts: KeyPart[] = [];
-    let sliceStart = performance.now();
-    for (const g of byGroup) {
-      if (g === undefined) continue;
-      w.beginKeyGroup(g.kg);
-      const { entries: es, values } = g;
-      for (let j = 0; j < es.length; j++) {
-        const e = es[j]!;
-        const v = values[j];
-        const record = e.record;
-        const encoded = v instanceof Encoded;
-        if (record !== undefined && !encoded && Object.is(v, e.recordOf)) {
-          // Unchanged since the last snapshot (=== on an immutable value: a primitive or a TTL wrapper the backend replaces on write).
-          w.addRecord(record);
-          work.entriesReused++;
+
+  /** Fixes the view of the point states' caches now (expired TTL entries left out) and encodes it as it is read. */
+  snapshot(tables: Iterable<StateTable>, range: KeyGroupRange, now: number, encode: (v: unknown) => Uint8Array): CacheSnapshot {
+    const work = this.work;
+    const byGroup: Group[] = [];
+    let entries = 0;
+    for (const t of tables) {
+      const ttl = t.ttl !== undefined;
+      for (const e of t.cache.values()) {
+        const s = e.stored;
+        if (s === DELETED) continue;
+        if (ttl && (s as [number])[0] <= now) continue;
+        const i = e.kg - range.start;
+        const g = (byGroup[i] ??= { kg: e.kg, entries: [], values: [] });
+        g.entries.push(e);
+        if (immutable(ttl ? (s as [number, unknown])[1] : s)) {
+          g.values.push(s);
         } else {
-          // Both encoders hand out views into shared buffers: the value is encoded first, then the key; add copies both.
-          let bytes: Uint8Array;
-          if (encoded) {
-            bytes = v.bytes;
-          } else {
-            bytes = encode(v);
-            work.valuesEncoded++;
-          }
-          if (record !== undefined) {
-            w.addWithKeyOf(record, bytes);
-          } else {
-            parts.length = 0;
-            parts.push(e.kg, (e.owner as StateTable).name);
-            w.add(encodeKeyView(pushKey(parts, e.key)), bytes);
-            work.keysEncoded++;
-          }
-          // A live entry only (one evicted since the barrier is no longer the cache's). An object's
-          // record keeps only the key, made once: its value is encoded at every snapshot anyway.
-          if (e.live && (!encoded || record === undefined)) {
-            const r = w.lastRecord(encoded ? -1 : MAX_KEPT_VALUE);
-            e.record = r;
-            e.recordOf = encoded || r.length === recordKeyEnd(r) ? NOT_REUSABLE : v;
-          }
+          g.values.push(new Encoded(Uint8Array.from(encode(s))));
+          work.valuesEncoded++;
         }
-        if (++n % CHECK_EVERY === 0 && performance.now() - sliceStart >= SLICE_MS) {
-          yield* w.takeReady();
-          await yieldToEventLoop();
-          sliceStart = performance.now();
-        }
+        entries++;
       }
-      w.endKeyGroup();
     }
-    yield* w.finish();
+    const gen = ++this.gen;
+    const w = new EntryWriter();
+    const self = this;
+    async function* chunks(): AsyncIterable<Uint8Array> {
+      // What the last snapshot wrote, when it is kept: entries written there are copied from it.
+      const last = self.last;
+      const lastGen = last?.gen ?? -2; // never an entry's recordGen (-1: not written yet)
+      let ci = 0;
+      const written: Buffer[] = [];
+      let n = 0;
+      // One array for every entry's key parts (stateKeyPrefix's layout), not a new one each.
+      const parts: KeyPart[] = [];
+      let sliceStart = performance.now();
+      for (const g of byGroup) {
+        if (g === undefined) continue;
+        w.beginKeyGroup(g.kg);
+        const { entries: es, values } = g;
+        for (let j = 0; j < es.length; j++) {
+          const e = es[j]!;
+          const v = values[j];
+          const encoded = v instanceof Encoded;
+          let src: Buffer | undefined;
+          let at = 0;
+          if (e.recordGen === lastGen) {
+            // Entries come in about the same order every time: the chunk is found by moving on from the last one.
+            at = e.recordAt;
+            const starts = last!.starts;
+            if (at < starts[ci]!) ci = 0;
+            while (ci + 1 < starts.length && at >= starts[ci + 1]!) ci++;
+            src = last!.chunks[ci]!;
+            at -= starts[ci]!;
+          }
+          if (src !== undefined && !encoded && Object.is(v, e.recordOf)) {
+            // Unchanged since the last snapshot (an immutable value: a primitive, or a TTL wrapper the backend replaces on write).
+            w.addEntryFrom(src, at);
+            work.entriesReused++;
+          } else {
+            // Both encoders hand out views into shared buffers: the value is encoded first, then the key; add copies both.
+            let bytes: Uint8Array;
+            if (encoded) {
+              bytes = v.bytes;
+            } else {
+              bytes = encode(v);
+              work.valuesEncoded++;
+            }
+            if (src !== undefined) {
+              w.addWithKeyFrom(src, at, bytes);
+            } else {
+              parts.length = 0;
+              parts.push(e.kg, (e.owner as StateTable).name);
+              w.add(encodeKeyView(pushKey(parts, e.key)), bytes);
+              work.keysEncoded++;
+            }
+          }
+          if (e.live) {
+            e.recordGen = gen;
+            e.recordAt = w.lastOffset;
+            e.recordOf = encoded ? NOT_REUSABLE : v;
+          }
+          if (++n % CHECK_EVERY === 0 && performance.now() - sliceStart >= SLICE_MS) {
+            for (const c of w.takeReady()) {
+              written.push(c);
+              yield c;
+            }
+            await yieldToEventLoop();
+            sliceStart = performance.now();
+          }
+        }
+        w.endKeyGroup();
+      }
+      for (const c of w.finish()) {
+        written.push(c);
+        yield c;
+      }
+      if (w.totalBytes <= RETAIN_BYTES && self.gen === gen) {
+        const starts: number[] = [];
+        let off = 0;
+        for (const c of written) {
+          starts.push(off);
+          off += c.length;
+        }
+        self.last = { gen, chunks: written, starts };
+      } else if (self.gen === gen) {
+        self.last = undefined;
+      }
+    }
+    return { entries, chunks: chunks(), blocks: () => w.blocks };
   }
-  return { entries, chunks: chunks(), blocks: () => w.blocks };
 }

@@ -45,7 +45,7 @@ import { LmdbTimerService, type TimerStore } from './lmdb-timers.ts';
 import { type Stored, StateTable } from './layers.ts';
 import { LmdbWriterClient } from './writer-client.ts';
 import { PointCache, defaultCacheEntries } from './point-cache.ts';
-import { snapshotCache, type CacheSnapshotWork } from './cache-snapshot.ts';
+import { CacheSnapshotter, type CacheSnapshotWork } from './cache-snapshot.ts';
 import { StateAccess } from './state-access.ts';
 import { WriteBuffer } from './write-buffer.ts';
 import { aggregatingState, reducingState, valueState } from './point-state.ts';
@@ -89,8 +89,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
   private disposed = false;
   /** Snapshots encoded from the cache alone (cache-snapshot.ts), for tests. */
   cacheSnapshots = 0;
-  /** Keys and values those snapshots encoded and entries they reused, for tests that bound the work. */
-  readonly cacheSnapshotWork: CacheSnapshotWork = { keysEncoded: 0, valuesEncoded: 0, entriesReused: 0 };
+  private readonly cacheSnapshotter = new CacheSnapshotter();
 
   constructor(private readonly options: LmdbBackendOptions) {
     this.keyGroupRange = options.keyGroupRange;
@@ -118,6 +117,11 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
   }
 
   /** Write batches sent to LMDB so far (restores included), for tests that check what stayed in the cache. */
+  /** Keys and values cache snapshots encoded and entries they reused, for tests that bound the work. */
+  get cacheSnapshotWork(): CacheSnapshotWork {
+    return this.cacheSnapshotter.work;
+  }
+
   get batchesSent(): number {
     return this.buffer.sentBatches();
   }
@@ -254,7 +258,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
     };
     if (this.buffer.sentBatches() === 0 && this.buffer.pending === 0 && this.cache.size <= this.access.maxDirty && this.noCachedCollections() && this.timers.unsavedCount() === 0) {
       // Nothing was ever sent to LMDB and nothing is buffered: the cache is the whole state.
-      const snap = snapshotCache(this.tables.values(), this.keyGroupRange, this.clock.now(), (v) => this.encoder.encode(v), this.cacheSnapshotWork);
+      const snap = this.cacheSnapshotter.snapshot(this.tables.values(), this.keyGroupRange, this.clock.now(), (v) => this.encoder.encode(v));
       this.cacheSnapshots++;
       return writeKeyedSnapshotChunks(storage, base, snap.chunks, snap.blocks, scope);
     }
@@ -284,6 +288,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
     await readOwnedBlocks(storage, handles, this.keyGroupRange, this.maxParallelism, (_kg, bytes) => this.buffer.sendEntries(bytes));
     this.flush();
     this.cache.clear();
+    this.cacheSnapshotter.reset();
     this.access.epoch++;
     this.timers.rebuild();
   }

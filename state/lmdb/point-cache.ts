@@ -38,12 +38,13 @@ export interface CachedPoint {
   /** What the entry counts against the capacity: 1 for a value, 1 + its elements for a cached map or list. */
   weight: number;
   /**
-   * Snapshots taken from the cache alone (cache-snapshot.ts) only: the entry as written into the
-   * last one (`u32 keyLength, key, u32 valueLength, value`, latin1), so that the next one copies
-   * the key instead of encoding it, and the whole entry when `stored` is still `recordOf`.
+   * Snapshots taken from the cache alone (cache-snapshot.ts) only: which one wrote this entry last
+   * (-1: none) and at which offset of its file, so that the next one copies the key from there
+   * instead of encoding it, and the whole entry when `stored` is still `recordOf`.
    */
-  record: string | undefined;
-  /** The immutable stored value `record` holds, or NOT_REUSABLE (an object: only the key is reused). */
+  recordGen: number;
+  recordAt: number;
+  /** The immutable stored value written at `recordAt`, or a symbol (an object: only the key is reused). */
   recordOf: unknown;
 }
 
@@ -92,7 +93,7 @@ export class PointCache<T extends CacheOwner> {
   /** Adds an entry for a key not in `t.cache` (evicting first if full). */
   insert(t: T, id: KeyId, kg: number, key: StateKey, stored: Stored | typeof DELETED, dirty: boolean, weight = 1): CachedPoint {
     if (this.count >= this.capacity) this.evict();
-    const e: CachedPoint = { owner: t, id, kg, key, stored, dirty: false, ref: false, live: true, weight, record: undefined, recordOf: undefined };
+    const e: CachedPoint = { owner: t, id, kg, key, stored, dirty: false, ref: false, live: true, weight, recordGen: -1, recordAt: 0, recordOf: undefined };
     t.cache.set(id, e);
     this.count += weight;
     if (dirty) this.markDirty(e);
@@ -201,7 +202,7 @@ export class PointCache<T extends CacheOwner> {
         this.onEvictDirty(t, e);
         e.stored = undefined; // the layer holds it now; a listed dead entry must not keep it alive
       }
-      e.record = undefined;
+      e.recordOf = undefined;
     }
     this.count -= removed;
   }

@@ -41,45 +41,36 @@ export class EntryWriter {
     this.block!.entries++;
   }
 
-  /**
-   * Adds an entry given as its record bytes (`u32 keyLength, key, u32 valueLength, value`) in a
-   * latin1 string, as `lastRecord()` returned it.
-   */
-  addRecord(record: string): void {
-    const need = record.length;
+  /** Adds the entry at `at` in `src` (bytes in this format, e.g. an earlier snapshot's chunk) as it is. */
+  addEntryFrom(src: Buffer, at: number): void {
+    const keyEnd = at + 4 + src.readUInt32LE(at);
+    const end = keyEnd + 4 + src.readUInt32LE(keyEnd);
+    const need = end - at;
     if (this.pos + need > this.buf.length) this.seal(need);
     this.lastStart = this.pos;
-    this.pos += this.buf.write(record, this.pos, need, 'latin1');
+    copyBytes(src, at, end, this.buf, this.pos);
+    this.pos += need;
     this.block!.entries++;
   }
 
-  /**
-   * Adds an entry whose key is the key of `record` (a `lastRecord()` string) and whose value is
-   * `value`: the key is copied, not encoded again.
-   */
-  addWithKeyOf(record: string, value: Uint8Array): void {
-    const keyRecord = recordKeyEnd(record);
-    const need = keyRecord + 4 + value.length;
+  /** Adds an entry with the key of the entry at `at` in `src` (copied, not encoded again) and `value`. */
+  addWithKeyFrom(src: Buffer, at: number, value: Uint8Array): void {
+    const keyEnd = at + 4 + src.readUInt32LE(at);
+    const need = keyEnd - at + 4 + value.length;
     if (this.pos + need > this.buf.length) this.seal(need);
     this.lastStart = this.pos;
     const b = this.buf;
-    b.write(record, this.pos, keyRecord, 'latin1');
-    const v = this.pos + keyRecord;
+    copyBytes(src, at, keyEnd, b, this.pos);
+    const v = this.pos + keyEnd - at;
     b.writeUInt32LE(value.length, v);
     b.set(value, v + 4);
     this.pos = v + 4 + value.length;
     this.block!.entries++;
   }
 
-  /**
-   * The bytes of the entry added last as a latin1 string (its own copy, for addRecord or
-   * addWithKeyOf later): the whole entry, or only `u32 keyLength, key` when its value is longer
-   * than `maxValue` bytes (for addWithKeyOf only).
-   */
-  lastRecord(maxValue: number): string {
-    const b = this.buf;
-    const keyEnd = this.lastStart + 4 + b.readUInt32LE(this.lastStart);
-    return b.toString('latin1', this.lastStart, b.readUInt32LE(keyEnd) <= maxValue ? this.pos : keyEnd);
+  /** Offset in the file of the entry added last. */
+  get lastOffset(): number {
+    return this.flushed + this.lastStart;
   }
 
   endKeyGroup(): void {
@@ -117,9 +108,13 @@ export class EntryWriter {
   }
 }
 
-/** Where the key of an entry given as a latin1 string (`u32 keyLength, key, ...`) ends. */
-export function recordKeyEnd(record: string): number {
-  return 4 + record.charCodeAt(0) + (record.charCodeAt(1) << 8) + (record.charCodeAt(2) << 16) + record.charCodeAt(3) * 2 ** 24;
+/** Copies src[from, end) to dst at `to`: a loop for the short entries of counters (no view allocated), else a native copy. */
+function copyBytes(src: Buffer, from: number, end: number, dst: Buffer, to: number): void {
+  if (end - from <= 64) {
+    for (let i = from; i < end; i++) dst[to++] = src[i]!;
+  } else {
+    src.copy(dst, to, from, end);
+  }
 }
 
 /** Calls `onEntry` for every entry of a block (buffers are views into `bytes`). */
