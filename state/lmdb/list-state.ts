@@ -34,6 +34,8 @@ function listAdd(a: StateAccess, t: StateTable, stored: readonly Stored[], clear
 function listStored(a: StateAccess, t: StateTable): Stored[] {
   const seqs: number[] = [];
   const stored: Stored[] = [];
+  // A key never written back has nothing in LMDB or the layers.
+  if (!t.lmdbKeys.mightHave(a.id)) return stored;
   for (const { key, value } of a.db.getRange(prefixRange(a.currentPrefix(t.name)))) {
     a.readWork++;
     seqs.push((key as unknown[])[(key as unknown[]).length - 1] as number);

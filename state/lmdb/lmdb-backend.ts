@@ -87,6 +87,8 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
   private readonly buffer: WriteBuffer;
   private readonly access: StateAccess;
   private disposed = false;
+  /** A restore wrote LMDB directly: the states' key filters (key-filter.ts) are off. */
+  private restored = false;
   /** Snapshots encoded from the cache alone (cache-snapshot.ts), for tests. */
   cacheSnapshots = 0;
   private readonly cacheSnapshotter = new CacheSnapshotter();
@@ -155,6 +157,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
     let t = this.tables.get(name);
     if (!t) {
       t = new StateTable(name, kind, ttl, serializer);
+      if (this.restored) t.lmdbKeys.giveUp();
       this.tables.set(name, t);
       if (ttl !== undefined) this.ttlTables.push(t);
       this.cache.register(t);
@@ -283,6 +286,9 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
     if (handles.length === 0) return;
     if (!storage) throw new Error(`restore of operator '${this.options.operatorUid}' needs checkpoint storage: pass 'storage' to createKeyedStateBackend`);
     this.flush();
+    // The restored entries reach LMDB without the write-back buffer: the key filters cannot know them.
+    this.restored = true;
+    for (const t of this.tables.values()) t.lmdbKeys.giveUp();
     for (const h of handles) this.access.nextSeq = Math.max(this.access.nextSeq, h.nextListSeq);
     // The writer thread puts the blocks (lmdb-js batches them natively); at most a few in flight.
     await readOwnedBlocks(storage, handles, this.keyGroupRange, this.maxParallelism, (_kg, bytes) => this.buffer.sendEntries(bytes));

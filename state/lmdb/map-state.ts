@@ -24,6 +24,11 @@ function mapEntry(a: StateAccess, t: StateTable): CachedPoint {
   // A small map is loaded whole at once (one range scan): then user keys it does not have (a
   // window's next pane, a join's next timestamp) are answered without reading LMDB.
   const cm = new CachedMap(false);
+  if (!t.lmdbKeys.mightHave(a.id)) {
+    // Never written back: the map is whatever the layers hold, and they hold nothing of a key never written back.
+    cm.complete_([]);
+    return a.insert(t, cm, false, 1);
+  }
   const prefix = a.currentPrefix(t.name);
   let small = 0;
   for (const _ of a.db.getKeys({ ...prefixRange(prefix), limit: SMALL_MAP + 1 } as never)) small++;

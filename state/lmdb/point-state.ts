@@ -26,6 +26,8 @@ function loadPoint(a: StateAccess, t: StateTable): Stored | typeof DELETED {
     const p = ls[i]!.points.get(a.id);
     if (p !== undefined) return p.stored;
   }
+  // A key never written back has nothing in LMDB (one hash instead of encoding a key and a read).
+  if (!t.lmdbKeys.mightHave(a.id)) return DELETED;
   a.readWork++;
   const stored = a.db.get(a.currentPrefix(t.name));
   return stored === undefined ? DELETED : stored;

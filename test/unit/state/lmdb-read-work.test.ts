@@ -4,7 +4,7 @@
  * MapState.isEmpty() merged and sorted the whole map of the current key on every record.
  */
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { type LmdbKeyedStateBackend, listState, mapState } from '../../../state/index.ts';
+import { type LmdbKeyedStateBackend, listState, mapState, valueState } from '../../../state/index.ts';
 import { type Fixture, at, makeFixture } from './helpers.ts';
 
 let fx: Fixture;
@@ -101,4 +101,50 @@ it('a list state is appended to without reading it, and read from LMDB once per 
   at(restored, 1);
   for (let r = 0; r < 10; r++) expect(rl.get()).toEqual(Array.from({ length: 1000 }, (_, i) => 3 * i + 1));
   expect(restored.readWork).toBe(1000); // one range scan, then the cache
+});
+
+it('a cache miss on a key never written back reads nothing from LMDB, on any kind of state; after a restore every miss reads', async () => {
+  const b = (await fx.open('lmdb', { cacheEntries: 64, flushEvery: 16 })) as LmdbKeyedStateBackend;
+  const v = b.getValueState(valueState<number>('v'));
+  const m = b.getMapState(counts);
+  const l = b.getListState(listState<number>('l'));
+  const old = 500;
+  // Far more keys than the cache holds: most are evicted, written back and in LMDB.
+  for (let k = 0; k < old; k++) {
+    at(b, k);
+    v.update(k);
+    m.put(1, k);
+    l.add(k);
+  }
+  b.flush();
+  expect(b.batchesSent).toBeGreaterThan(0);
+  // New keys (a new window, a new auction): a miss each, answered without LMDB.
+  const before = b.readWork;
+  for (let k = old; k < old + 1000; k++) {
+    at(b, k);
+    expect(v.value()).toBeUndefined();
+    expect(m.get(1)).toBeUndefined();
+    expect(m.isEmpty()).toBe(true);
+    expect(l.get()).toEqual([]);
+  }
+  // 3000 misses; a false "maybe" of the key filter reads (about 1 in 100 at its full capacity, far less here).
+  expect(b.readWork - before).toBeLessThan(10);
+  // Old keys are read from LMDB as before.
+  const beforeOld = b.readWork;
+  for (let k = 0; k < 100; k++) {
+    at(b, k);
+    expect(v.value()).toBe(k);
+    expect(m.get(1)).toBe(k);
+    expect(l.get()).toEqual([k]);
+  }
+  expect(b.readWork - beforeOld).toBeGreaterThanOrEqual(100);
+  // A restore writes LMDB directly: the filter cannot know those keys, every miss reads.
+  const restored = (await fx.open('lmdb', { cacheEntries: 64, restore: [await b.snapshot(1)] })) as LmdbKeyedStateBackend;
+  const rv = restored.getValueState(valueState<number>('v'));
+  const r0 = restored.readWork;
+  for (let k = 0; k < old + 100; k++) {
+    at(restored, k);
+    expect(rv.value()).toBe(k < old ? k : undefined);
+  }
+  expect(restored.readWork - r0).toBe(old + 100);
 });
