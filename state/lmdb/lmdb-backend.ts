@@ -124,6 +124,11 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
     return this.cacheSnapshotter.work;
   }
 
+  /** Entries in the cache (weights: a map or list counts 1 + its elements), for tests. */
+  get cachedEntries(): number {
+    return this.cache.size;
+  }
+
   get batchesSent(): number {
     return this.buffer.sentBatches();
   }

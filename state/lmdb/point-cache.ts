@@ -111,6 +111,20 @@ export class PointCache<T extends CacheOwner> {
     if (this.count > this.capacity) this.evict();
   }
 
+  /** Drops a live entry whose key has nothing below the cache (its value or absence needs no write-back). */
+  remove(t: T, e: CachedPoint): void {
+    if (!e.live) return;
+    t.cache.delete(e.id);
+    e.live = false;
+    this.count -= e.weight;
+    if (e.dirty) {
+      e.dirty = false;
+      this.dirty--;
+    }
+    e.stored = undefined;
+    e.recordOf = undefined;
+  }
+
   markDirty(e: CachedPoint): void {
     if (e.dirty) return;
     e.dirty = true;

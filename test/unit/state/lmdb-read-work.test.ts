@@ -148,3 +148,44 @@ it('a cache miss on a key never written back reads nothing from LMDB, on any kin
   }
   expect(restored.readWork - r0).toBe(old + 100);
 });
+
+it('a key never written back and cleared leaves no cache entry (as in the heap backend); one written back keeps its delete until written back', async () => {
+  const b = (await fx.open('lmdb', { flushEvery: 16 })) as LmdbKeyedStateBackend;
+  const v = b.getValueState(valueState<number>('v'));
+  const m = b.getMapState(counts);
+  // Closed windows, expired auctions: written, read, cleared, never written back.
+  const l = b.getListState(listState<number>('l'));
+  for (let k = 0; k < 1000; k++) {
+    at(b, k);
+    v.update(k);
+    m.put(k, k);
+    l.add(k);
+    expect(l.get()).toEqual([k]);
+    l.clear();
+    expect(l.get()).toEqual([]);
+    expect(v.value()).toBe(k);
+    v.clear();
+    m.clear();
+    expect(v.value()).toBeUndefined(); // and the read of a deleted key makes no entry either
+    expect(m.isEmpty()).toBe(true);
+  }
+  expect(b.cachedEntries).toBe(0);
+  const maps = b.cachedEntries;
+  b.flush();
+  expect(b.batchesSent).toBe(0); // clears of keys never written back write nothing
+  // A key written back: its delete must reach LMDB, so it stays cached (dirty) until written back.
+  at(b, 'kept');
+  v.update(1);
+  b.flush();
+  v.clear();
+  expect(b.cachedEntries).toBe(maps + 1);
+  b.flush();
+  at(b, 'kept');
+  expect(v.value()).toBeUndefined();
+  const snapshot = await b.snapshot(1);
+  const restored = await fx.open('heap', { restore: [snapshot] });
+  at(restored, 'kept');
+  expect(restored.getValueState(valueState<number>('v')).value()).toBeUndefined();
+  at(restored, 5);
+  expect(restored.getValueState(valueState<number>('v')).value()).toBeUndefined();
+});
