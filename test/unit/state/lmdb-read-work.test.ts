@@ -4,8 +4,9 @@
  * MapState.isEmpty() merged and sorted the whole map of the current key on every record.
  */
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { type LmdbKeyedStateBackend, listState, mapState, valueState } from '../../../state/index.ts';
-import { type Fixture, at, makeFixture } from './helpers.ts';
+import { type LmdbKeyedStateBackend, keyGroupOf, listState, mapState, valueState } from '../../../state/index.ts';
+import type { LmdbTimerService } from '../../../state/lmdb/lmdb-timers.ts';
+import { type Fixture, MAX_PARALLELISM, at, makeFixture } from './helpers.ts';
 
 let fx: Fixture;
 beforeEach(async () => {
@@ -188,4 +189,24 @@ it('a key never written back and cleared leaves no cache entry (as in the heap b
   expect(restored.getValueState(valueState<number>('v')).value()).toBeUndefined();
   at(restored, 5);
   expect(restored.getValueState(valueState<number>('v')).value()).toBeUndefined();
+});
+
+it('timers registered, deleted and fired between checkpoints build no store id and write nothing; saved ones do', async () => {
+  const b = (await fx.open('lmdb')) as LmdbKeyedStateBackend;
+  const t = b.timers as LmdbTimerService;
+  for (let i = 0; i < 3000; i++) {
+    t.register('event', 1000 + (i % 50), i, keyGroupOf(i, MAX_PARALLELISM), i % 2 === 0 ? '' : 'w');
+    t.register('event', 1000 + (i % 50), i, keyGroupOf(i, MAX_PARALLELISM), i % 2 === 0 ? '' : 'w'); // the same again: kept once
+  }
+  t.delete('event', 1000, 0, keyGroupOf(0, MAX_PARALLELISM), '');
+  expect(t.size('event')).toBe(2999);
+  expect(t.pollDue('event', 1024).length).toBe(1499);
+  expect(t.storeIds).toBe(0);
+  expect(b.batchesSent).toBe(0);
+  // A snapshot saves the rest to the store: each needs its id then, and again when it fires.
+  await b.snapshot(1);
+  expect(t.storeIds).toBe(1500);
+  expect(t.pollDue('event', 2000).length).toBe(1500);
+  expect(t.storeIds).toBe(3000);
+  expect(t.size('event')).toBe(0);
 });
