@@ -56,7 +56,9 @@ export interface CacheOwner {
  * Default capacity: a sixteenth of the heap limit at 256 bytes per entry, at least 10k and at most
  * 1M entries (Node's default 4 GiB heap: 1M; --max-old-space-size=96: about 37k). Measured: a
  * small object value with a short string key costs about 450 bytes of heap with everything that
- * refers to it, so the cache takes at most about a ninth of the heap.
+ * refers to it, so the cache takes at most about a ninth of the heap. (The three record fields for
+ * cache snapshots add 24 bytes an entry; the last cache snapshot's bytes kept with them are at
+ * most 16 MiB, and only while the cache holds at most 2 x flushEvery entries.)
  */
 export function defaultCacheEntries(): number {
   const limit = getHeapStatistics().heap_size_limit;
