@@ -2,12 +2,15 @@
  * Snapshot of 1M keys (ValueState, small objects) in the LMDB backend to local checkpoint storage:
  * the whole snapshot (until the handle is ready), the synchronous part (until snapshot() returns,
  * the only time processing is stopped), and restoring that snapshot into a fresh backend.
+ * state-snapshot-cache-*: the checkpoints of a keyed running count whose state is all in the LMDB
+ * backend's cache (cache-snapshot.ts; 50k keys, as a subtask of bench checkpoint-overhead holds),
+ * with every counter changed between two checkpoints, or a tenth of them.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { type Benchmark } from './harness.ts';
-import { type KeyedStateBackend, type KeyedStateHandle, LocalCheckpointStorage, createKeyedStateBackend, keyGroupOf, valueState } from '../state/index.ts';
+import { type Benchmark, median } from './harness.ts';
+import { type CheckpointStorage, type StateFileHandle, type KeyedStateBackend, type KeyedStateHandle, LocalCheckpointStorage, createKeyedStateBackend, keyGroupOf, reducingState, valueState } from '../state/index.ts';
 
 const KEYS = 1_000_000;
 
@@ -86,4 +89,61 @@ const restore: Benchmark = {
   },
 };
 
-export default [whole, stall, restore];
+const CACHE_KEYS = 50_000;
+const CACHE_SNAPSHOTS = 15;
+
+/** Median ms of a cache snapshot (until the handle is ready) of CACHE_KEYS counters, `changed` of them updated before each. */
+async function cacheSnapshots(changed: number): Promise<number> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'weir-bench-snapshot-'));
+  // The file is drained, not written: what is measured is the processing thread's encoding.
+  const local = new LocalCheckpointStorage({ root: path.join(dir, 'checkpoints'), jobId: 'bench', retainedCheckpoints: 2 });
+  const storage: CheckpointStorage = Object.assign(Object.create(local) as CheckpointStorage, {
+    async writeFile(_id: number, name: string, data: AsyncIterable<Uint8Array>): Promise<StateFileHandle> {
+      let bytes = 0;
+      for await (const c of data) bytes += c.length;
+      return { name, bytes } as unknown as StateFileHandle;
+    },
+  });
+  const backend = await createKeyedStateBackend({ kind: 'lmdb', workDir: dir, operatorUid: 'bench', subtask: 0, keyGroupRange: { start: 0, end: 127 }, maxParallelism: 128, storage });
+  const count = backend.getReducingState(reducingState<number>('count', (a, b) => a + b));
+  const keyGroups = Array.from({ length: CACHE_KEYS }, (_, k) => keyGroupOf(k, 128));
+  const times: number[] = [];
+  try {
+    for (let round = 0; round <= CACHE_SNAPSHOTS; round++) {
+      const n = round === 0 ? CACHE_KEYS : changed;
+      for (let i = 0; i < n; i++) {
+        const k = (i * 7919 + round * 104_729) % CACHE_KEYS;
+        backend.setCurrentKey(k, keyGroups[k]!);
+        count.add(1);
+      }
+      const t0 = process.cpuUsage();
+      await backend.snapshot(round + 1);
+      const used = process.cpuUsage(t0);
+      if (round > 0) times.push((used.user + used.system) / 1000); // the first encodes every key anyway
+    }
+    return median(times);
+  } finally {
+    await backend.dispose();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const cacheAll: Benchmark = {
+  name: 'state-snapshot-cache-all-changed',
+  metric: `LMDB cache snapshot of ${CACHE_KEYS / 1000}k counters, every one changed since the last (median of ${CACHE_SNAPSHOTS}; CPU ms of the process, the file drained, not written)`,
+  unit: 'ms',
+  lowerIsBetter: true,
+  runs: 3,
+  run: async () => ({ value: await cacheSnapshots(CACHE_KEYS) }),
+};
+
+const cacheTenth: Benchmark = {
+  name: 'state-snapshot-cache-tenth-changed',
+  metric: `LMDB cache snapshot of ${CACHE_KEYS / 1000}k counters, a tenth changed since the last (median of ${CACHE_SNAPSHOTS}; CPU ms of the process, the file drained, not written)`,
+  unit: 'ms',
+  lowerIsBetter: true,
+  runs: 3,
+  run: async () => ({ value: await cacheSnapshots(CACHE_KEYS / 10) }),
+};
+
+export default [whole, stall, restore, cacheAll, cacheTenth];

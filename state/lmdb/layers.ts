@@ -7,6 +7,7 @@ import { encodeKeyView, pushKey, readKey, stateKeyPrefix, type KeyPart } from '.
 import { keyId } from '../key-codec.ts';
 import type { WriteBatchBuilder } from './write-batch.ts';
 import type { CachedPoint } from './point-cache.ts';
+import { KeyFilter } from './key-filter.ts';
 
 export const DELETED = Symbol('deleted');
 export type Stored = unknown;
@@ -46,6 +47,8 @@ export class StateTable {
   layers: Layer[] = [];
   /** Single-value states only: deserialized values in front of the layers (point-cache.ts). */
   readonly cache = new Map<KeyId, CachedPoint>();
+  /** Keys written back (so maybe in LMDB): a miss on another key does not read LMDB. */
+  readonly lmdbKeys = new KeyFilter();
   /** The entry of the current key, valid while the backend's key epoch is `lastEpoch` (a read then a write looks up once). */
   last: CachedPoint | undefined;
   lastEpoch = -1;

@@ -18,6 +18,12 @@ function listEntry(a: StateAccess, t: StateTable): CachedPoint {
 }
 
 function listAdd(a: StateAccess, t: StateTable, stored: readonly Stored[], clear: boolean): void {
+  if (clear && stored.length === 0 && a.nothingBelow(t)) {
+    // Nothing to delete below: an absent list is an empty one (no entry kept, as in the heap backend).
+    const c = a.cachedPoint(t);
+    if (c !== undefined) a.drop(t, c);
+    return;
+  }
   const e = listEntry(a, t);
   const cl = e.stored as CachedList;
   if (clear) cl.clear();
@@ -34,6 +40,8 @@ function listAdd(a: StateAccess, t: StateTable, stored: readonly Stored[], clear
 function listStored(a: StateAccess, t: StateTable): Stored[] {
   const seqs: number[] = [];
   const stored: Stored[] = [];
+  // A key never written back has nothing in LMDB or the layers.
+  if (!t.lmdbKeys.mightHave(a.id)) return stored;
   for (const { key, value } of a.db.getRange(prefixRange(a.currentPrefix(t.name)))) {
     a.readWork++;
     seqs.push((key as unknown[])[(key as unknown[]).length - 1] as number);
@@ -58,6 +66,8 @@ function listStored(a: StateAccess, t: StateTable): Stored[] {
 }
 
 function readList(a: StateAccess, t: StateTable): unknown[] {
+  // Nothing cached and nothing below: empty, and no entry is made for it.
+  if (a.nothingBelow(t) && a.cachedPoint(t) === undefined) return [];
   const e = listEntry(a, t);
   const cl = e.stored as CachedList;
   if (!cl.complete) {

@@ -45,7 +45,7 @@ import { LmdbTimerService, type TimerStore } from './lmdb-timers.ts';
 import { type Stored, StateTable } from './layers.ts';
 import { LmdbWriterClient } from './writer-client.ts';
 import { PointCache, defaultCacheEntries } from './point-cache.ts';
-import { snapshotCache } from './cache-snapshot.ts';
+import { CacheSnapshotter, type CacheSnapshotWork } from './cache-snapshot.ts';
 import { StateAccess } from './state-access.ts';
 import { WriteBuffer } from './write-buffer.ts';
 import { aggregatingState, reducingState, valueState } from './point-state.ts';
@@ -87,8 +87,11 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
   private readonly buffer: WriteBuffer;
   private readonly access: StateAccess;
   private disposed = false;
+  /** A restore wrote LMDB directly: the states' key filters (key-filter.ts) are off. */
+  private restored = false;
   /** Snapshots encoded from the cache alone (cache-snapshot.ts), for tests. */
   cacheSnapshots = 0;
+  private readonly cacheSnapshotter = new CacheSnapshotter();
 
   constructor(private readonly options: LmdbBackendOptions) {
     this.keyGroupRange = options.keyGroupRange;
@@ -116,6 +119,16 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
   }
 
   /** Write batches sent to LMDB so far (restores included), for tests that check what stayed in the cache. */
+  /** Keys and values cache snapshots encoded and entries they reused, for tests that bound the work. */
+  get cacheSnapshotWork(): CacheSnapshotWork {
+    return this.cacheSnapshotter.work;
+  }
+
+  /** Entries in the cache (weights: a map or list counts 1 + its elements), for tests. */
+  get cachedEntries(): number {
+    return this.cache.size;
+  }
+
   get batchesSent(): number {
     return this.buffer.sentBatches();
   }
@@ -149,6 +162,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
     let t = this.tables.get(name);
     if (!t) {
       t = new StateTable(name, kind, ttl, serializer);
+      if (this.restored) t.lmdbKeys.giveUp();
       this.tables.set(name, t);
       if (ttl !== undefined) this.ttlTables.push(t);
       this.cache.register(t);
@@ -252,7 +266,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
     };
     if (this.buffer.sentBatches() === 0 && this.buffer.pending === 0 && this.cache.size <= this.access.maxDirty && this.noCachedCollections() && this.timers.unsavedCount() === 0) {
       // Nothing was ever sent to LMDB and nothing is buffered: the cache is the whole state.
-      const snap = snapshotCache(this.tables.values(), this.keyGroupRange, this.clock.now(), (v) => this.encoder.encode(v));
+      const snap = this.cacheSnapshotter.snapshot(this.tables.values(), this.keyGroupRange, this.clock.now(), (v) => this.encoder.encode(v));
       this.cacheSnapshots++;
       return writeKeyedSnapshotChunks(storage, base, snap.chunks, snap.blocks, scope);
     }
@@ -277,11 +291,15 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
     if (handles.length === 0) return;
     if (!storage) throw new Error(`restore of operator '${this.options.operatorUid}' needs checkpoint storage: pass 'storage' to createKeyedStateBackend`);
     this.flush();
+    // The restored entries reach LMDB without the write-back buffer: the key filters cannot know them.
+    this.restored = true;
+    for (const t of this.tables.values()) t.lmdbKeys.giveUp();
     for (const h of handles) this.access.nextSeq = Math.max(this.access.nextSeq, h.nextListSeq);
     // The writer thread puts the blocks (lmdb-js batches them natively); at most a few in flight.
     await readOwnedBlocks(storage, handles, this.keyGroupRange, this.maxParallelism, (_kg, bytes) => this.buffer.sendEntries(bytes));
     this.flush();
     this.cache.clear();
+    this.cacheSnapshotter.reset();
     this.access.epoch++;
     this.timers.rebuild();
   }

@@ -2,19 +2,20 @@
  * Timers kept in LMDB with the keyed state (so they survive failover and are cut by key group on
  * rescale), with an in-memory index of the earliest ones per time domain.
  *
- * Invariant per domain: every stored timer with time <= `bound` is in `mem`. Registering a timer
- * above the bound only writes it to the store; when `mem` runs dry below the time asked for, the
+ * Invariant per domain: every stored timer with time <= `bound` is in the index. Registering a timer
+ * above the bound only writes it to the store; when the index runs dry below the time asked for, the
  * next `INDEX_SIZE` timers are loaded by a k-way merge over the key groups' ordered timer ranges.
- * `mem` is trimmed back to INDEX_SIZE (lowering the bound) when it grows past twice that.
+ * The index is trimmed back to INDEX_SIZE (lowering the bound) when it grows past twice that.
  *
- * Write-back: a timer registered at or below the bound lives only in `mem` (listed in `unsaved`)
- * until the backend saves it (`saveAll`, at snapshot and flush) or a trim drops it from `mem`; a
+ * Write-back: a timer registered at or below the bound lives only in the index (`unsaved`)
+ * until the backend saves it (`saveAll`, at snapshot and flush) or a trim drops it from the index; a
  * timer registered and fired (or deleted) between two checkpoints never reaches LMDB.
  */
+import { keyId, type KeyId } from '../key-codec.ts';
 import type { StateKey } from '../key-groups.ts';
 import { timerKey, type KeyPart } from '../layout.ts';
 import type { TimeDomain, Timer, TimerService } from '../timers.ts';
-import { TimerMinHeap, timerId } from '../timer-heap.ts';
+import { NumberMinHeap, timerId as storeTimerId } from '../timer-heap.ts';
 
 const INDEX_SIZE = 4096;
 
@@ -29,56 +30,140 @@ export interface TimerStore {
   readonly keyGroupRange: { start: number; end: number };
 }
 
+/** A timer in the index; `unsaved`: it lives only here, not (yet) in the store. */
+interface Slot {
+  timer: Timer;
+  unsaved: boolean;
+}
+
+function idOf(key: StateKey): KeyId {
+  return typeof key === 'object' ? keyId(key) : key;
+}
+
+/**
+ * The in-memory index of one domain, coalesced by time as the heap backend's timers are: a
+ * min-heap of the distinct times, per time the timers by key and namespace. Registering and
+ * firing cost map lookups, no string id per timer (the store's string id is built only for timers
+ * that reach the store).
+ */
 class DomainIndex {
-  readonly heap = new TimerMinHeap();
-  /** Live timers in `heap`, by id; deleted ones stay in the heap until popped. */
-  readonly live = new Map<string, Timer>();
+  private readonly times = new NumberMinHeap();
+  private byTime = new Map<number, Map<KeyId, Map<string, Slot>>>();
+  /** Timers in the index. */
+  size = 0;
+  /** Timers in the index not in the store. */
+  unsaved = 0;
   bound = Infinity;
-  /** Timers of this domain (in the store, its buffer, or only in `live`). */
+  /** Timers of this domain (in the store, its buffer, or only in the index). */
   count = 0;
-  /** Ids of timers in `live` not written to the store. */
-  readonly unsaved = new Set<string>();
   /**
-   * Trim when `live` grows past this. Raised after a trim that had to keep many ties of one time,
-   * so that registering more timers at that time does not sort the index again each time.
+   * Trim when the index grows past this. Raised after a trim that had to keep many ties of one
+   * time, so that registering more timers at that time does not sort the index again each time.
    */
   trimAt = 2 * INDEX_SIZE;
 
-  add(t: Timer, id: string): void {
-    this.live.set(id, t);
-    this.heap.push(t);
+  has(time: number, id: KeyId, namespace: string): boolean {
+    return this.byTime.get(time)?.get(id)?.has(namespace) === true;
   }
 
-  peekLive(): Timer | undefined {
-    const h = this.heap.items;
-    while (h.length > 0) {
-      const t = h[0]!;
-      if (this.live.get(timerId(t.time, t.key, t.namespace)) === t) return t;
-      this.heap.pop();
+  /** Adds a timer not in the index. */
+  add(timer: Timer, id: KeyId, unsaved: boolean): void {
+    let keys = this.byTime.get(timer.time);
+    if (keys === undefined) {
+      keys = new Map();
+      this.byTime.set(timer.time, keys);
+      this.times.push(timer.time);
+    }
+    let ns = keys.get(id);
+    if (ns === undefined) {
+      ns = new Map();
+      keys.set(id, ns);
+    }
+    ns.set(timer.namespace, { timer, unsaved });
+    this.size++;
+    if (unsaved) this.unsaved++;
+  }
+
+  remove(time: number, id: KeyId, namespace: string): Slot | undefined {
+    const keys = this.byTime.get(time);
+    if (keys === undefined) return undefined;
+    const ns = keys.get(id);
+    const slot = ns?.get(namespace);
+    if (slot === undefined) return undefined;
+    ns!.delete(namespace);
+    this.size--;
+    if (slot.unsaved) this.unsaved--;
+    if (ns!.size === 0) keys.delete(id);
+    // An empty time stays in the heap until it reaches the top (lazy deletion).
+    if (keys.size === 0) this.byTime.delete(time);
+    return slot;
+  }
+
+  /** The earliest time in the index (dropping emptied times from the heap top). */
+  peekTime(): number | undefined {
+    const h = this.times;
+    while (h.size > 0) {
+      const t = h.top();
+      if (this.byTime.has(t)) return t;
+      h.pop();
     }
     return undefined;
   }
 
+  /** Removes and returns the earliest timer, if at or before `upTo`. */
+  pollFirst(upTo: number): Slot | undefined {
+    const time = this.peekTime();
+    if (time === undefined || time > upTo) return undefined;
+    const keys = this.byTime.get(time)!;
+    const [id, ns] = keys.entries().next().value as [KeyId, Map<string, Slot>];
+    const [namespace, slot] = ns.entries().next().value as [string, Slot];
+    ns.delete(namespace);
+    this.size--;
+    if (slot.unsaved) this.unsaved--;
+    if (ns.size === 0) keys.delete(id);
+    if (keys.size === 0) {
+      this.byTime.delete(time);
+      this.times.pop();
+    }
+    return slot;
+  }
+
+  *slots(): IterableIterator<Slot> {
+    for (const keys of this.byTime.values()) for (const ns of keys.values()) yield* ns.values();
+  }
+
+  clear(): void {
+    this.byTime = new Map();
+    while (this.times.size > 0) this.times.pop();
+    this.size = 0;
+    this.unsaved = 0;
+  }
+
   /** Keeps the INDEX_SIZE earliest (and any ties of the last), lowering the bound; unsaved timers dropped are saved. */
-  trim(save: (t: Timer, id: string) => void): void {
-    const sorted = [...this.live.values()].sort((a, b) => a.time - b.time);
+  trim(save: (t: Timer) => void): void {
+    const sorted = [...this.slots()].sort((a, b) => a.timer.time - b.timer.time);
     let n = INDEX_SIZE;
-    while (n < sorted.length && sorted[n]!.time === sorted[n - 1]!.time) n++;
+    while (n < sorted.length && sorted[n]!.timer.time === sorted[n - 1]!.timer.time) n++;
     this.trimAt = Math.max(2 * INDEX_SIZE, 2 * n);
     if (n >= sorted.length) return;
-    this.bound = sorted[n - 1]!.time;
+    this.bound = sorted[n - 1]!.timer.time;
     for (let i = n; i < sorted.length; i++) {
-      const t = sorted[i]!;
-      const id = timerId(t.time, t.key, t.namespace);
-      if (this.unsaved.delete(id)) save(t, id);
+      const s = sorted[i]!;
+      this.remove(s.timer.time, idOf(s.timer.key), s.timer.namespace);
+      if (s.unsaved) save(s.timer);
     }
-    this.live.clear();
-    this.heap.items = [];
-    for (let i = 0; i < n; i++) this.add(sorted[i]!, timerId(sorted[i]!.time, sorted[i]!.key, sorted[i]!.namespace));
   }
 }
 
 export class LmdbTimerService implements TimerService {
+  /** Timers that needed the store's string id (they reached the store, or were looked up there), for tests. */
+  storeIds = 0;
+
+  private timerId(time: number, key: StateKey, namespace: string): string {
+    this.storeIds++;
+    return storeTimerId(time, key, namespace);
+  }
+
   private readonly event = new DomainIndex();
   private readonly processing = new DomainIndex();
 
@@ -90,74 +175,76 @@ export class LmdbTimerService implements TimerService {
 
   register(domain: TimeDomain, time: number, key: StateKey, keyGroup: number, namespace = ''): void {
     const ix = this.index(domain);
-    const id = timerId(time, key, namespace);
     if (time <= ix.bound) {
-      if (ix.live.has(id)) return;
-      ix.add({ time, key, keyGroup, namespace }, id);
+      const id = idOf(key);
+      if (ix.has(time, id, namespace)) return;
+      ix.add({ time, key, keyGroup, namespace }, id, true);
       ix.count++;
-      ix.unsaved.add(id);
-      if (ix.live.size > ix.trimAt) ix.trim((t, tid) => this.save(domain, t, tid));
+      if (ix.size > ix.trimAt) ix.trim((t) => this.save(domain, t));
       return;
     }
     const lk = timerKey(keyGroup, domain, time, key, namespace);
-    if (this.store.hasTimer(id, lk)) return;
+    const sid = this.timerId(time, key, namespace);
+    if (this.store.hasTimer(sid, lk)) return;
     ix.count++;
-    this.store.writeTimer(id, lk, true);
+    this.store.writeTimer(sid, lk, true);
   }
 
-  private save(domain: TimeDomain, t: Timer, id: string): void {
-    this.store.writeTimer(id, timerKey(t.keyGroup, domain, t.time, t.key, t.namespace), true);
+  private save(domain: TimeDomain, t: Timer): void {
+    this.store.writeTimer(this.timerId(t.time, t.key, t.namespace), timerKey(t.keyGroup, domain, t.time, t.key, t.namespace), true);
   }
 
   /** Writes every timer that lives only in memory to the store (before a snapshot or flush). */
   saveAll(): void {
     for (const domain of ['event', 'processing'] as const) {
       const ix = this.index(domain);
-      if (ix.unsaved.size === 0) continue;
-      for (const id of ix.unsaved) this.save(domain, ix.live.get(id)!, id);
-      ix.unsaved.clear();
+      if (ix.unsaved === 0) continue;
+      for (const s of ix.slots()) {
+        if (!s.unsaved) continue;
+        this.save(domain, s.timer);
+        s.unsaved = false;
+      }
+      ix.unsaved = 0;
     }
   }
 
   /** Timers that live only in memory. */
   unsavedCount(): number {
-    return this.event.unsaved.size + this.processing.unsaved.size;
+    return this.event.unsaved + this.processing.unsaved;
   }
 
   delete(domain: TimeDomain, time: number, key: StateKey, keyGroup: number, namespace = ''): void {
     const ix = this.index(domain);
-    const id = timerId(time, key, namespace);
-    const lk = timerKey(keyGroup, domain, time, key, namespace);
     if (time <= ix.bound) {
-      if (!ix.live.delete(id)) return;
-      if (ix.unsaved.delete(id)) {
-        ix.count--;
-        return;
-      }
-    } else if (!this.store.hasTimer(id, lk)) {
+      const slot = ix.remove(time, idOf(key), namespace);
+      if (slot === undefined) return;
+      ix.count--;
+      if (slot.unsaved) return;
+      this.store.writeTimer(this.timerId(time, key, namespace), timerKey(keyGroup, domain, time, key, namespace), false);
       return;
     }
+    const lk = timerKey(keyGroup, domain, time, key, namespace);
+    const sid = this.timerId(time, key, namespace);
+    if (!this.store.hasTimer(sid, lk)) return;
     ix.count--;
-    this.store.writeTimer(id, lk, false);
+    this.store.writeTimer(sid, lk, false);
   }
 
   pollNext(domain: TimeDomain, upTo: number): Timer | undefined {
     const ix = this.index(domain);
     for (;;) {
-      const t = ix.peekLive();
-      if (t !== undefined) {
-        if (t.time > upTo) return undefined;
-        ix.heap.pop();
-        const id = timerId(t.time, t.key, t.namespace);
-        ix.live.delete(id);
+      const s = ix.pollFirst(upTo);
+      if (s !== undefined) {
+        const t = s.timer;
         ix.count--;
-        if (!ix.unsaved.delete(id)) this.store.writeTimer(id, timerKey(t.keyGroup, domain, t.time, t.key, t.namespace), false);
+        if (!s.unsaved) this.store.writeTimer(this.timerId(t.time, t.key, t.namespace), timerKey(t.keyGroup, domain, t.time, t.key, t.namespace), false);
         return t;
       }
-      // The index is empty of live timers: stored ones above the bound may be due.
+      if (ix.peekTime() !== undefined) return undefined; // the earliest is after upTo
+      // The index is empty: stored timers above the bound may be due.
       if (ix.bound >= upTo) return undefined;
       this.reload(domain, ix);
-      if (ix.live.size === 0) return undefined;
+      if (ix.size === 0) return undefined;
     }
   }
 
@@ -169,12 +256,12 @@ export class LmdbTimerService implements TimerService {
 
   peekEarliest(domain: TimeDomain): number | undefined {
     const ix = this.index(domain);
-    let t = ix.peekLive();
+    let t = ix.peekTime();
     if (t === undefined && ix.bound !== Infinity) {
       this.reload(domain, ix);
-      t = ix.peekLive();
+      t = ix.peekTime();
     }
-    return t?.time;
+    return t;
   }
 
   size(domain: TimeDomain): number {
@@ -192,9 +279,7 @@ export class LmdbTimerService implements TimerService {
         while (!it.next().done) ix.count++;
       }
       ix.bound = -Infinity;
-      ix.unsaved.clear(); // the backend saved them before restoring
-      ix.live.clear();
-      ix.heap.items = [];
+      ix.clear(); // the backend saved the unsaved ones before restoring
       this.reload(domain, ix);
     }
   }
@@ -210,8 +295,7 @@ export class LmdbTimerService implements TimerService {
       while (!n.done && n.value.time <= from) n = it.next();
       if (!n.done) cursors.push({ it, head: n.value });
     }
-    ix.live.clear();
-    ix.heap.items = [];
+    ix.clear();
     let taken = 0;
     let last = -Infinity;
     for (;;) {
@@ -227,7 +311,8 @@ export class LmdbTimerService implements TimerService {
         for (const cur of cursors) cur.it.return?.();
         return;
       }
-      ix.add(c.head, timerId(c.head.time, c.head.key, c.head.namespace));
+      // A timer from the store is saved; the same one twice cannot come from the store's ordered ranges.
+      ix.add(c.head, idOf(c.head.key), false);
       taken++;
       last = c.head.time;
       const n = c.it.next();

@@ -24,6 +24,11 @@ function mapEntry(a: StateAccess, t: StateTable): CachedPoint {
   // A small map is loaded whole at once (one range scan): then user keys it does not have (a
   // window's next pane, a join's next timestamp) are answered without reading LMDB.
   const cm = new CachedMap(false);
+  if (!t.lmdbKeys.mightHave(a.id)) {
+    // Never written back: the map is whatever the layers hold, and they hold nothing of a key never written back.
+    cm.complete_([]);
+    return a.insert(t, cm, false, 1);
+  }
   const prefix = a.currentPrefix(t.name);
   let small = 0;
   for (const _ of a.db.getKeys({ ...prefixRange(prefix), limit: SMALL_MAP + 1 } as never)) small++;
@@ -96,7 +101,13 @@ function liveMapValue(a: StateAccess, t: StateTable, uk: StateKey, stored: Store
   return w[1];
 }
 
+/** Whether the current key has no map: nothing cached and nothing below (then no entry is made for it). */
+function noMap(a: StateAccess, t: StateTable): boolean {
+  return a.nothingBelow(t) && a.cachedPoint(t) === undefined;
+}
+
 function mapGet(a: StateAccess, t: StateTable, uk: StateKey): unknown {
+  if (noMap(a, t)) return undefined;
   const e = mapEntry(a, t);
   const cm = e.stored as CachedMap;
   const ukId = keyId(uk);
@@ -128,6 +139,7 @@ function completeMap(a: StateAccess, t: StateTable): CachedMap {
 
 /** Live entries of the current key's map, in user-key order. */
 function* mapEntries(a: StateAccess, t: StateTable): IterableIterator<[StateKey, unknown]> {
+  if (noMap(a, t)) return;
   const cm = completeMap(a, t);
   const entries: [StateKey, Stored][] = [];
   for (const e of cm.known.values()) if (e.stored !== DELETED) entries.push([e.uk, e.stored]);
@@ -140,6 +152,7 @@ function* mapEntries(a: StateAccess, t: StateTable): IterableIterator<[StateKey,
 
 /** Live user keys of the current key's map, in user-key order; values are not copied (a join's time index). */
 function* mapKeys(a: StateAccess, t: StateTable): IterableIterator<StateKey> {
+  if (noMap(a, t)) return;
   const cm = completeMap(a, t);
   const present: KnownEntry[] = [];
   for (const e of cm.known.values()) if (e.stored !== DELETED) present.push(e);
@@ -152,6 +165,7 @@ function* mapKeys(a: StateAccess, t: StateTable): IterableIterator<StateKey> {
  * sorting the whole map here made Nexmark q5 on LMDB quadratic, 2k events/s at p1).
  */
 function mapIsEmpty(a: StateAccess, t: StateTable): boolean {
+  if (noMap(a, t)) return true;
   const e = mapEntry(a, t);
   let cm = e.stored as CachedMap;
   if (cm.present > 0 && t.ttl === undefined) return false;
@@ -178,6 +192,12 @@ export function mapState<UK extends StateKey, UV>(a: StateAccess, t: StateTable,
     keys: () => mapKeys(a, t) as IterableIterator<UK>,
     isEmpty: () => mapIsEmpty(a, t),
     clear: () => {
+      if (a.nothingBelow(t)) {
+        // Nothing to delete below: an absent map is an empty one (no entry kept, as in the heap backend).
+        const c = a.cachedPoint(t);
+        if (c !== undefined) a.drop(t, c);
+        return;
+      }
       const e = mapEntry(a, t);
       const cm = e.stored as CachedMap;
       cm.clear();

@@ -37,6 +37,15 @@ export interface CachedPoint {
   live: boolean;
   /** What the entry counts against the capacity: 1 for a value, 1 + its elements for a cached map or list. */
   weight: number;
+  /**
+   * Snapshots taken from the cache alone (cache-snapshot.ts) only: which one wrote this entry last
+   * (-1: none) and at which offset of its file, so that the next one copies the key from there
+   * instead of encoding it, and the whole entry when `stored` is still `recordOf`.
+   */
+  recordGen: number;
+  recordAt: number;
+  /** The immutable stored value written at `recordAt`, or a symbol (an object: only the key is reused). */
+  recordOf: unknown;
 }
 
 export interface CacheOwner {
@@ -47,7 +56,9 @@ export interface CacheOwner {
  * Default capacity: a sixteenth of the heap limit at 256 bytes per entry, at least 10k and at most
  * 1M entries (Node's default 4 GiB heap: 1M; --max-old-space-size=96: about 37k). Measured: a
  * small object value with a short string key costs about 450 bytes of heap with everything that
- * refers to it, so the cache takes at most about a ninth of the heap.
+ * refers to it, so the cache takes at most about a ninth of the heap. (The three record fields for
+ * cache snapshots add 24 bytes an entry; the last cache snapshot's bytes kept with them are at
+ * most 16 MiB, and only while the cache holds at most 2 x flushEvery entries.)
  */
 export function defaultCacheEntries(): number {
   const limit = getHeapStatistics().heap_size_limit;
@@ -84,7 +95,7 @@ export class PointCache<T extends CacheOwner> {
   /** Adds an entry for a key not in `t.cache` (evicting first if full). */
   insert(t: T, id: KeyId, kg: number, key: StateKey, stored: Stored | typeof DELETED, dirty: boolean, weight = 1): CachedPoint {
     if (this.count >= this.capacity) this.evict();
-    const e: CachedPoint = { owner: t, id, kg, key, stored, dirty: false, ref: false, live: true, weight };
+    const e: CachedPoint = { owner: t, id, kg, key, stored, dirty: false, ref: false, live: true, weight, recordGen: -1, recordAt: 0, recordOf: undefined };
     t.cache.set(id, e);
     this.count += weight;
     if (dirty) this.markDirty(e);
@@ -100,6 +111,20 @@ export class PointCache<T extends CacheOwner> {
     this.count += weight - e.weight;
     e.weight = weight;
     if (this.count > this.capacity) this.evict();
+  }
+
+  /** Drops a live entry whose key has nothing below the cache (its value or absence needs no write-back). */
+  remove(t: T, e: CachedPoint): void {
+    if (!e.live) return;
+    t.cache.delete(e.id);
+    e.live = false;
+    this.count -= e.weight;
+    if (e.dirty) {
+      e.dirty = false;
+      this.dirty--;
+    }
+    e.stored = undefined;
+    e.recordOf = undefined;
   }
 
   markDirty(e: CachedPoint): void {
@@ -193,6 +218,7 @@ export class PointCache<T extends CacheOwner> {
         this.onEvictDirty(t, e);
         e.stored = undefined; // the layer holds it now; a listed dead entry must not keep it alive
       }
+      e.recordOf = undefined;
     }
     this.count -= removed;
   }

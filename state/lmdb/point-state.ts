@@ -13,26 +13,26 @@ import { DELETED, type StateTable, type Stored } from './layers.ts';
 import type { CachedPoint } from './point-cache.ts';
 import type { StateAccess } from './state-access.ts';
 
-/** The cache entry of the current key, loaded from the layers or LMDB on a miss. */
-function point(a: StateAccess, t: StateTable): CachedPoint {
-  const e = a.cachedPoint(t);
-  if (e !== undefined) return e;
-  return a.insert(t, loadPoint(a, t), false);
-}
-
 function loadPoint(a: StateAccess, t: StateTable): Stored | typeof DELETED {
   const ls = t.layers;
   for (let i = ls.length - 1; i >= 0; i--) {
     const p = ls[i]!.points.get(a.id);
     if (p !== undefined) return p.stored;
   }
+  // A key never written back has nothing in LMDB (one hash instead of encoding a key and a read).
+  if (!t.lmdbKeys.mightHave(a.id)) return DELETED;
   a.readWork++;
   const stored = a.db.get(a.currentPrefix(t.name));
   return stored === undefined ? DELETED : stored;
 }
 
 function readPoint(a: StateAccess, t: StateTable): unknown {
-  const e = point(a, t);
+  let e = a.cachedPoint(t);
+  if (e === undefined) {
+    // A key with nothing below and nothing cached has no value: no entry is made for it.
+    if (a.nothingBelow(t)) return undefined;
+    e = a.insert(t, loadPoint(a, t), false);
+  }
   const stored = e.stored;
   if (stored === DELETED) return undefined;
   const ttl = t.ttl;
@@ -40,14 +40,18 @@ function readPoint(a: StateAccess, t: StateTable): unknown {
   const w = stored as [number, unknown];
   const now = a.clock.now();
   if (w[0] <= now) {
-    setPoint(a, e, DELETED);
+    setPoint(a, t, e, DELETED);
     return undefined;
   }
-  if (ttl.update === 'on-read-and-write') setPoint(a, e, [now + ttl.ttlMs, w[1]]);
+  if (ttl.update === 'on-read-and-write') setPoint(a, t, e, [now + ttl.ttlMs, w[1]]);
   return w[1];
 }
 
-function setPoint(a: StateAccess, e: CachedPoint, stored: Stored | typeof DELETED): void {
+function setPoint(a: StateAccess, t: StateTable, e: CachedPoint, stored: Stored | typeof DELETED): void {
+  if (stored === DELETED && a.nothingBelow(t)) {
+    a.drop(t, e);
+    return;
+  }
   e.stored = stored;
   if (!e.dirty) a.cache.markDirty(e);
   a.tick();
@@ -60,9 +64,10 @@ function writePoint(a: StateAccess, t: StateTable, value: unknown): void {
 function writePointStored(a: StateAccess, t: StateTable, stored: Stored | typeof DELETED): void {
   const e = a.cachedPoint(t);
   if (e !== undefined) {
-    setPoint(a, e, stored);
+    setPoint(a, t, e, stored);
     return;
   }
+  if (stored === DELETED && a.nothingBelow(t)) return;
   a.insert(t, stored, true);
   a.tick();
 }

@@ -72,6 +72,23 @@ export class StateAccess {
     return e;
   }
 
+  /**
+   * Whether the current key of `t` was never written back, so has nothing in the layers or LMDB
+   * (key-filter.ts): then a key without a value needs no cache entry (absent = no value), as in
+   * the heap backend, and the cache does not fill up with deleted keys (closed windows, expired
+   * auctions).
+   */
+  nothingBelow(t: StateTable): boolean {
+    return !t.lmdbKeys.mightHave(this.id);
+  }
+
+  /** Drops the current key's entry `e` of `t` (its key has nothing below: see nothingBelow). */
+  drop(t: StateTable, e: CachedPoint): void {
+    this.cache.remove(t, e);
+    if (t.last === e) t.last = undefined;
+    t.lastEpoch = -1;
+  }
+
   /** Caches `stored` as the current key's entry of `t`. */
   insert(t: StateTable, stored: Stored | typeof DELETED, dirty: boolean, weight = 1): CachedPoint {
     const n = this.cache.insert(t, this.id, this.keyGroup, this.key, stored, dirty, weight);

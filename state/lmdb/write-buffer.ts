@@ -9,7 +9,7 @@ import type { Database, RootDatabase } from 'lmdb';
 import type { Clock } from '../backend.ts';
 import type { KeyGroupRange } from '../key-groups.ts';
 import { prefixRange, type KeyPart } from '../layout.ts';
-import { type Layer, type StateTable, type TimerLayer, encodeLayer, encodeTimerLayer } from './layers.ts';
+import { DELETED, type Layer, type StateTable, type TimerLayer, encodeLayer, encodeTimerLayer } from './layers.ts';
 import type { CachedList } from './list-cache.ts';
 import type { CachedMap } from './map-cache.ts';
 import type { CachedPoint } from './point-cache.ts';
@@ -68,6 +68,7 @@ export class WriteBuffer {
   /** Puts a dirty cache entry's value into the current layer (on eviction, snapshot and flush). */
   writeBack(t: StateTable, e: CachedPoint, send: boolean): void {
     const l = this.layer(t);
+    if (e.stored !== DELETED) t.lmdbKeys.add(e.id);
     if (t.kind === 'map' || t.kind === 'list') {
       const n = t.kind === 'map' ? (e.stored as CachedMap).writeBack(l, e.id, e.kg, e.key) : (e.stored as CachedList).writeBack(l, e.id, e.kg, e.key);
       this.pending += n;

@@ -18,6 +18,8 @@ export class EntryWriter {
   private block: KeyGroupBlock | undefined;
   private blockCrc = 0;
   private blockStartInBuf = 0;
+  /** Where in `buf` the entry added last starts. */
+  private lastStart = 0;
 
   beginKeyGroup(keyGroup: number): void {
     this.block = { keyGroup, offset: this.flushed + this.pos, length: 0, entries: 0, crc32: '' };
@@ -28,6 +30,7 @@ export class EntryWriter {
   add(key: Uint8Array, value: Uint8Array): void {
     const need = 8 + key.length + value.length;
     if (this.pos + need > this.buf.length) this.seal(need);
+    this.lastStart = this.pos;
     const b = this.buf;
     b.writeUInt32LE(key.length, this.pos);
     b.set(key, this.pos + 4);
@@ -36,6 +39,38 @@ export class EntryWriter {
     b.set(value, v + 4);
     this.pos = v + 4 + value.length;
     this.block!.entries++;
+  }
+
+  /** Adds the entry at `at` in `src` (bytes in this format, e.g. an earlier snapshot's chunk) as it is. */
+  addEntryFrom(src: Buffer, at: number): void {
+    const keyEnd = at + 4 + src.readUInt32LE(at);
+    const end = keyEnd + 4 + src.readUInt32LE(keyEnd);
+    const need = end - at;
+    if (this.pos + need > this.buf.length) this.seal(need);
+    this.lastStart = this.pos;
+    copyBytes(src, at, end, this.buf, this.pos);
+    this.pos += need;
+    this.block!.entries++;
+  }
+
+  /** Adds an entry with the key of the entry at `at` in `src` (copied, not encoded again) and `value`. */
+  addWithKeyFrom(src: Buffer, at: number, value: Uint8Array): void {
+    const keyEnd = at + 4 + src.readUInt32LE(at);
+    const need = keyEnd - at + 4 + value.length;
+    if (this.pos + need > this.buf.length) this.seal(need);
+    this.lastStart = this.pos;
+    const b = this.buf;
+    copyBytes(src, at, keyEnd, b, this.pos);
+    const v = this.pos + keyEnd - at;
+    b.writeUInt32LE(value.length, v);
+    b.set(value, v + 4);
+    this.pos = v + 4 + value.length;
+    this.block!.entries++;
+  }
+
+  /** Offset in the file of the entry added last. */
+  get lastOffset(): number {
+    return this.flushed + this.lastStart;
   }
 
   endKeyGroup(): void {
@@ -70,6 +105,15 @@ export class EntryWriter {
 
   get totalBytes(): number {
     return this.flushed + this.pos;
+  }
+}
+
+/** Copies src[from, end) to dst at `to`: a loop for the short entries of counters (no view allocated), else a native copy. */
+function copyBytes(src: Buffer, from: number, end: number, dst: Buffer, to: number): void {
+  if (end - from <= 64) {
+    for (let i = from; i < end; i++) dst[to++] = src[i]!;
+  } else {
+    src.copy(dst, to, from, end);
   }
 }
 
