@@ -43,6 +43,8 @@ export interface TemporalJoinSpec<F, D, O> {
 }
 
 const FACT_TIMER = 'f';
+/** Where versions were kept before (a map per key by valid-from time); migrated at open. */
+const LEGACY_VERSIONS = 'temporal-join-versions';
 const VERSION_TIMER = 'v';
 
 /**
@@ -102,6 +104,29 @@ export class TemporalJoinOperator<F, D, O> implements Operator<unknown, O> {
     this.late = new LateRecords(ctx as OperatorContext<unknown>, this.spec.lateOutput);
     this.facts = this.backend.getMapState(mapState<number, F[]>('temporal-join-facts'));
     this.versions = this.backend.getValueState(valueState<Versions<D>>('temporal-join-dimension'));
+    this.migrateVersionMaps();
+  }
+
+  /**
+   * State restored from before versions were one value per key holds them as a map per key
+   * (`temporal-join-versions`): moved into the value state once, at open (a fresh start scans an
+   * empty state).
+   */
+  private migrateVersionMaps(): void {
+    const { backend } = this;
+    const keys = [...backend.keys(LEGACY_VERSIONS)];
+    if (keys.length === 0) return;
+    const legacy = backend.getMapState(mapState<number, D | null>(LEGACY_VERSIONS));
+    for (const [key, keyGroup] of keys) {
+      backend.setCurrentKey(key, keyGroup);
+      const versions: Versions<D> = { t: [], rows: [] };
+      for (const [t, row] of legacy.entries()) {
+        versions.t.push(t);
+        versions.rows.push(row);
+      }
+      if (versions.t.length > 0) this.versions.update(versions);
+      legacy.clear();
+    }
   }
 
   processBatch(values: readonly unknown[], times: ArrayLike<number>, input: number): void {

@@ -62,6 +62,29 @@ describe('temporal join state', () => {
     expect(got.sort()).toEqual(expected);
   });
 
+  for (const backend of ['heap', 'lmdb'] as const) {
+    it(`state from before versions were one value per key (a map per key) is migrated at restore (${backend})`, async () => {
+      // The old layout, written directly: 'a' has versions at 1 and 15 and an update timer at 15.
+      const old = new OperatorHarness<unknown, string>(temporal, { backend });
+      await old.open();
+      const b = old.keyedState!;
+      const legacy = b.getMapState<number, Room | null>({ kind: 'map', name: 'temporal-join-versions' });
+      b.setCurrentKey('a', keyGroupOf('a', 128));
+      legacy.put(1, { room: 'a', name: 'A1' });
+      legacy.put(15, { room: 'a', name: 'A2' });
+      b.timers.register('event', 15, 'a', keyGroupOf('a', 128), 'v');
+      const snap = await old.snapshot();
+      await old.close();
+      const r = new OperatorHarness<unknown, string>(temporal, { backend: backend === 'heap' ? 'lmdb' : 'heap' });
+      await r.initializeState(snap);
+      await r.processBatch([{ room: 'a', id: 1 }, { room: 'a', id: 2 }], [10, 20], 0);
+      await r.processWatermark(100);
+      expect(r.values()).toEqual(['1:A1', '2:A2']);
+      expect([...r.keyedState!.keys('temporal-join-versions')]).toEqual([]);
+      await r.close();
+    });
+  }
+
   it('old versions are dropped once the watermark passes them; a deleted key disappears', async () => {
     const h = new OperatorHarness<unknown, string>(temporal, { backend: 'heap' });
     await h.processBatch([insert({ room: 'a', name: 'A1' }), updateAfter({ room: 'a', name: 'A2' }), insert({ room: 'b', name: 'B1' }), deletion({ room: 'b', name: 'B1' })], [1, 2, 3, 4], 1);
