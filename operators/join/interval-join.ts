@@ -10,7 +10,15 @@
  * operator iterates and deserializes every bucket of the key).
  *
  * Cleanup: a left record at t can only meet right records up to t + upperMs, so once the watermark
- * passes t + upperMs an event-time timer removes it (a right record at t: once it passes t - lowerMs).
+ * passes t + upperMs its bucket goes (a right record at t: once it passes t - lowerMs). Cleanups
+ * wait in an in-memory queue ordered by time, drained when the watermark passes them, instead of
+ * one event-time timer per bucket (Flink's operator registers a timer per record): a timer costs
+ * an id string, an index entry and, on LMDB past the timer index, an LMDB write, a read and a
+ * delete. The queue is not state: at each checkpoint barrier (`snapshotState`) the cleanups still
+ * queued become timers, so a snapshot holds exactly what a timer per bucket would have held, and
+ * a restore (at any parallelism, into either backend) fires them as timers. Past
+ * MAX_QUEUED_CLEANUPS (a stalled watermark) new cleanups go to the timer service directly, which
+ * bounds memory (LMDB timers spill to disk).
  * Records behind the watermark on arrival are late: counted and sent to the late side output.
  */
 import type { KeySelector } from '../functions.ts';
@@ -18,6 +26,7 @@ import { ConfigError, userFunctionError } from '../../runtime/errors.ts';
 import type { KeyedStateBackend } from '../../state/backend.ts';
 import type { Timer } from '../../state/timers.ts';
 import { TimerDriver } from '../timer-driver.ts';
+import { TimerMinHeap } from '../../state/timer-heap.ts';
 import { mapState } from '../../state/descriptors.ts';
 import type { MapState } from '../../state/handles.ts';
 import type { Operator, OperatorContext, Output, OutputTag } from '../operator.ts';
@@ -34,6 +43,9 @@ export interface IntervalJoinSpec<L, R, O> {
 
 const LEFT = 'L';
 const RIGHT = 'R';
+
+/** Cleanups queued in memory at most; beyond, they are registered as timers. */
+export const MAX_QUEUED_CLEANUPS = 1 << 17;
 
 export function validateInterval(lowerMs: number, upperMs: number): void {
   if (!Number.isFinite(lowerMs) || !Number.isFinite(upperMs)) {
@@ -53,6 +65,8 @@ export class IntervalJoinOperator<L, R, O> implements Operator<L | R, O> {
   private late!: LateRecords<L, R>;
   private left!: MapState<number, L[]>;
   private right!: MapState<number, R[]>;
+  /** Cleanups not yet due, by time (namespace LEFT or RIGHT); memory only, see snapshotState. */
+  private cleanups = new TimerMinHeap();
 
   constructor(
     readonly name: string,
@@ -100,9 +114,7 @@ export class IntervalJoinOperator<L, R, O> implements Operator<L | R, O> {
       for (let j = 0; j < rs.length; j++) this.emit(l, rs[j]!, time);
     }
     const cleanupAt = t + upperMs;
-    if (cleanupAt > watermark && add(this.left, t, l)) {
-      this.backend.timers.register('event', cleanupAt, this.backend.currentKey(), this.backend.currentKeyGroup(), LEFT);
-    }
+    if (cleanupAt > watermark && add(this.left, t, l)) this.scheduleCleanup(cleanupAt, LEFT);
   }
 
   private onRight(r: R, t: number, watermark: number): void {
@@ -117,9 +129,14 @@ export class IntervalJoinOperator<L, R, O> implements Operator<L | R, O> {
       for (let j = 0; j < ls.length; j++) this.emit(ls[j]!, r, time);
     }
     const cleanupAt = t - lowerMs;
-    if (cleanupAt > watermark && add(this.right, t, r)) {
-      this.backend.timers.register('event', cleanupAt, this.backend.currentKey(), this.backend.currentKeyGroup(), RIGHT);
-    }
+    if (cleanupAt > watermark && add(this.right, t, r)) this.scheduleCleanup(cleanupAt, RIGHT);
+  }
+
+  /** The current key's new bucket on `side` goes once the watermark passes `at`. */
+  private scheduleCleanup(at: number, side: string): void {
+    const b = this.backend;
+    if (this.cleanups.items.length < MAX_QUEUED_CLEANUPS) this.cleanups.push({ time: at, key: b.currentKey(), keyGroup: b.currentKeyGroup(), namespace: side });
+    else b.timers.register('event', at, b.currentKey(), b.currentKeyGroup(), side);
   }
 
   private emit(l: L, r: R, time: number): void {
@@ -133,10 +150,33 @@ export class IntervalJoinOperator<L, R, O> implements Operator<L | R, O> {
   }
 
   processWatermark(watermark: number): void {
+    // Restored and overflowing cleanups are timers; the rest wait in the queue.
     this.timers.fire('event', watermark);
+    const q = this.cleanups;
+    const { backend } = this;
+    while (q.items.length > 0 && q.items[0]!.time <= watermark) {
+      const c = q.pop()!;
+      backend.setCurrentKey(c.key, c.keyGroup);
+      this.onTimer(c);
+    }
   }
 
-  /** A due cleanup timer; the driver has set the backend's current key to the timer's. */
+  /**
+   * The barrier: the queued cleanups become timers, so the snapshot about to be taken holds them
+   * (the queue itself is not state). After that they are timers like restored ones.
+   */
+  snapshotState(): void {
+    const q = this.cleanups.items;
+    if (q.length === 0) return;
+    const timers = this.backend.timers;
+    for (let i = 0; i < q.length; i++) {
+      const c = q[i]!;
+      timers.register('event', c.time, c.key, c.keyGroup, c.namespace);
+    }
+    this.cleanups = new TimerMinHeap();
+  }
+
+  /** A due cleanup (timer or queued); the backend's current key is the cleanup's. */
   private onTimer(timer: Timer): void {
     if (timer.namespace === LEFT) this.left.remove(timer.time - this.spec.upperMs);
     else if (timer.namespace === RIGHT) this.right.remove(timer.time + this.spec.lowerMs);

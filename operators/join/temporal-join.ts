@@ -29,8 +29,8 @@ import { BadRecordError, ConfigError, describeRecord, userFunctionError } from '
 import type { KeyedStateBackend } from '../../state/backend.ts';
 import type { Timer } from '../../state/timers.ts';
 import { TimerDriver } from '../timer-driver.ts';
-import { mapState } from '../../state/descriptors.ts';
-import type { MapState } from '../../state/handles.ts';
+import { mapState, valueState } from '../../state/descriptors.ts';
+import type { MapState, ValueState } from '../../state/handles.ts';
 import type { Change } from '../changelog.ts';
 import type { Operator, OperatorContext, Output, OutputTag } from '../operator.ts';
 import { JoinKeys, LateRecords, requireKeyedState, requireTime, type LateRecord } from './join-keys.ts';
@@ -43,7 +43,32 @@ export interface TemporalJoinSpec<F, D, O> {
 }
 
 const FACT_TIMER = 'f';
+/** Where versions were kept before (a map per key by valid-from time); migrated at open. */
+const LEGACY_VERSIONS = 'temporal-join-versions';
 const VERSION_TIMER = 'v';
+
+/**
+ * A key's versions of its dimension row, by valid-from time (ascending, distinct); null is a
+ * deletion. One value per key, not a map per key: nearly every key has one version, and a fact
+ * reads the key's versions as one point read (one cache entry, one LMDB get on a miss) instead of
+ * loading a map (a cached map, a range scan and its user keys).
+ */
+export interface Versions<D> {
+  t: number[];
+  rows: (D | null)[];
+}
+
+/** Adds (or replaces) the version valid from `t`, keeping `v` ordered by time. */
+function addVersion<D>(v: Versions<D>, t: number, row: D | null): void {
+  let i = v.t.length;
+  while (i > 0 && v.t[i - 1]! > t) i--;
+  if (i > 0 && v.t[i - 1] === t) {
+    v.rows[i - 1] = row;
+    return;
+  }
+  v.t.splice(i, 0, t);
+  v.rows.splice(i, 0, row);
+}
 
 export class TemporalJoinOperator<F, D, O> implements Operator<unknown, O> {
   private backend!: KeyedStateBackend;
@@ -54,8 +79,8 @@ export class TemporalJoinOperator<F, D, O> implements Operator<unknown, O> {
   private late!: LateRecords<F, Change<D>>;
   /** Facts waiting for the watermark, by event time. */
   private facts!: MapState<number, F[]>;
-  /** Versions of the key's dimension row by valid-from time; null is a deletion. */
-  private versions!: MapState<number, D | null>;
+  /** Versions of the key's dimension row by valid-from time. */
+  private versions!: ValueState<Versions<D>>;
   /** The version valid at the time of the last `dropVersionsBefore` (null: none, or deleted). */
   private validAt: D | null = null;
 
@@ -78,7 +103,30 @@ export class TemporalJoinOperator<F, D, O> implements Operator<unknown, O> {
     this.keys = new JoinKeys(this.name, this.backend, this.keySelectors);
     this.late = new LateRecords(ctx as OperatorContext<unknown>, this.spec.lateOutput);
     this.facts = this.backend.getMapState(mapState<number, F[]>('temporal-join-facts'));
-    this.versions = this.backend.getMapState(mapState<number, D | null>('temporal-join-versions'));
+    this.versions = this.backend.getValueState(valueState<Versions<D>>('temporal-join-dimension'));
+    this.migrateVersionMaps();
+  }
+
+  /**
+   * State restored from before versions were one value per key holds them as a map per key
+   * (`temporal-join-versions`): moved into the value state once, at open (a fresh start scans an
+   * empty state).
+   */
+  private migrateVersionMaps(): void {
+    const { backend } = this;
+    const keys = [...backend.keys(LEGACY_VERSIONS)];
+    if (keys.length === 0) return;
+    const legacy = backend.getMapState(mapState<number, D | null>(LEGACY_VERSIONS));
+    for (const [key, keyGroup] of keys) {
+      backend.setCurrentKey(key, keyGroup);
+      const versions: Versions<D> = { t: [], rows: [] };
+      for (const [t, row] of legacy.entries()) {
+        versions.t.push(t);
+        versions.rows.push(row);
+      }
+      if (versions.t.length > 0) this.versions.update(versions);
+      legacy.clear();
+    }
   }
 
   processBatch(values: readonly unknown[], times: ArrayLike<number>, input: number): void {
@@ -98,9 +146,9 @@ export class TemporalJoinOperator<F, D, O> implements Operator<unknown, O> {
           this.facts.put(t, [v as F]);
           backend.timers.register('event', t, backend.currentKey(), backend.currentKeyGroup(), FACT_TIMER);
         } else {
-          const next = bucket.slice();
-          next.push(v as F);
-          this.facts.put(t, next);
+          // State hands out copies: the bucket read is ours to change and put back.
+          bucket.push(v as F);
+          this.facts.put(t, bucket);
         }
         continue;
       }
@@ -111,7 +159,14 @@ export class TemporalJoinOperator<F, D, O> implements Operator<unknown, O> {
       if (change.kind === '-U') continue;
       this.keys.set(change, 1);
       if (t <= watermark) this.ctx.metrics.count('late-dimension-changes');
-      this.versions.put(t, change.kind === '-D' ? null : change.row);
+      const row = change.kind === '-D' ? null : change.row;
+      const versions = this.versions.value();
+      if (versions === undefined) {
+        this.versions.update({ t: [t], rows: [row] });
+      } else {
+        addVersion(versions, t, row);
+        this.versions.update(versions);
+      }
       // An update (+U) makes the versions before it obsolete once the watermark passes it, and a
       // deletion the whole key; an insert (+I) is a key's first version, so it needs no cleanup
       // timer (loading a table registers none, and reads nothing).
@@ -143,17 +198,27 @@ export class TemporalJoinOperator<F, D, O> implements Operator<unknown, O> {
    * a deletion) and later ones; sets `validAt` to that version.
    */
   private dropVersionsBefore(time: number): void {
-    let latest: number | undefined;
-    let version: D | null = null;
-    let older: number[] | undefined;
-    for (const [vt, row] of this.versions.entries()) {
-      if (vt > time) break;
-      if (latest !== undefined) (older ??= []).push(latest);
-      latest = vt;
-      version = row;
+    const versions = this.versions.value();
+    if (versions === undefined) {
+      this.validAt = null;
+      return;
     }
-    if (older !== undefined) for (let j = 0; j < older.length; j++) this.versions.remove(older[j]!);
-    if (latest !== undefined && version === null) this.versions.remove(latest);
+    // The latest version at or before `time`: versions before it are no longer needed.
+    const ts = versions.t;
+    let latest = -1;
+    while (latest + 1 < ts.length && ts[latest + 1]! <= time) latest++;
+    const version = latest >= 0 ? versions.rows[latest]! : null;
+    // A deletion as the latest goes too.
+    const drop = version === null ? latest + 1 : latest;
+    if (drop > 0) {
+      if (drop === ts.length) {
+        this.versions.clear();
+      } else {
+        ts.splice(0, drop);
+        versions.rows.splice(0, drop);
+        this.versions.update(versions);
+      }
+    }
     this.validAt = version;
   }
 

@@ -25,6 +25,13 @@ import { DELETED, type Layer, type Stored } from './layers.ts';
 export interface KnownEntry {
   uk: StateKey;
   stored: Stored | typeof DELETED;
+  /**
+   * Put since the last write-back while absent below (the layers and LMDB do not have it): removing
+   * it again forgets it at once, with nothing to write back. Without this, a map used as a time
+   * index (a join's buckets, put and removed by the watermark) kept a deleted entry per bucket ever
+   * seen until the next checkpoint, and every `keys()` walked them all.
+   */
+  fresh?: boolean;
 }
 
 export class CachedMap {
@@ -56,14 +63,24 @@ export class CachedMap {
     const e = this.known.get(id);
     // Removing a user key a complete map does not have changes nothing.
     if (e === undefined && stored === DELETED && this.complete) return;
-    this.changed.add(id);
+    // A user key that is absent below: unknown to a complete map, or learned absent and not
+    // changed since (a deletion not yet written back may still have something below to delete).
+    let fresh = e === undefined ? this.complete : e.stored === DELETED && !this.changed.has(id);
     if (e !== undefined) {
       if (e.stored !== DELETED) {
         if (stored !== DELETED) {
+          this.changed.add(id);
           e.stored = stored;
           return;
         }
         this.present--;
+        if (e.fresh === true) {
+          // Put and removed since the last write-back: below never had it.
+          this.known.delete(id);
+          this.changed.delete(id);
+          return;
+        }
+        this.changed.add(id);
         e.stored = DELETED;
         return;
       }
@@ -71,11 +88,13 @@ export class CachedMap {
       // Absent before: moved to the end, where a new user key goes.
       this.known.delete(id);
     }
+    if (this.cleared) fresh = true;
+    this.changed.add(id);
     if (stored === DELETED) {
       this.known.set(id, { uk, stored });
       return;
     }
-    this.known.set(id, { uk, stored });
+    this.known.set(id, { uk, stored, fresh });
     this.present++;
     if (this.sorted) {
       if (this.last === undefined || compareKeys(uk, this.last) > 0) this.last = uk;
@@ -157,6 +176,7 @@ export class CachedMap {
       // made complete after a clear: nothing to delete below the clear.
       if (e === undefined) continue;
       m.puts.set(ukId, { uk: e.uk, stored: e.stored });
+      e.fresh = false;
       n++;
     }
     this.changed.clear();

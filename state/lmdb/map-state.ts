@@ -79,9 +79,14 @@ function mapBelow(a: StateAccess, t: StateTable): [KeyId, StateKey, Stored][] {
   return [...merged.values()].sort((x, y) => compareKeys(x[1], y[1]));
 }
 
-/** Writes a user key of the current key's map (DELETED removes it). */
+/**
+ * Writes a user key of the current key's map (DELETED removes it). A write needs nothing from
+ * below, so a key not cached yet starts knowing nothing instead of probing LMDB for a small map
+ * (a temporal join's dimension rows are written once per key and read at the first fact: one
+ * range scan then, not one more per row written).
+ */
 function mapWrite(a: StateAccess, t: StateTable, uk: StateKey, stored: Stored | typeof DELETED): void {
-  const e = mapEntry(a, t);
+  const e = a.cachedPoint(t) ?? a.insert(t, new CachedMap(false), false, 1);
   const cm = e.stored as CachedMap;
   cm.write(keyId(uk), uk, stored);
   a.changed(e, 1 + cm.known.size);

@@ -2,6 +2,8 @@
  * Work of a join probe, counted (values its state hands out, test/harness/counting-state.ts), not
  * timed: a probe reads only its own join key's rows, an interval join only the other side's buckets
  * inside its interval, and an outer regular join does not read its own side's rows to count them.
+ * An interval join registers no timer per buffered bucket between checkpoints (its cleanups wait in
+ * a queue by time), and still snapshots them as timers.
  */
 import { describe, expect, it } from 'vitest';
 import type { Change } from '../../../operators/changelog.ts';
@@ -13,6 +15,18 @@ import { OperatorHarness } from '../../harness/operator-harness.ts';
 interface Ev {
   key: string;
   id: number;
+}
+
+/** Counts timers registered with the operator's keyed state backend. */
+function countRegistrations(h: OperatorHarness<Ev, string>): { n: number } {
+  const c = { n: 0 };
+  const timers = h.keyedState!.timers;
+  const register = timers.register.bind(timers);
+  timers.register = (...args) => {
+    c.n++;
+    register(...args);
+  };
+  return c;
 }
 
 for (const backend of ['heap', 'lmdb'] as const) {
@@ -39,6 +53,36 @@ for (const backend of ['heap', 'lmdb'] as const) {
       expect(reads.of('interval-join-right')).toBe(2);
       expect(reads.of('interval-join-left')).toBe(0); // its own bucket at 1000 is new
       await h.close();
+    });
+
+    it('interval join cleanups wait in a queue, not one timer per bucket; at a barrier they become timers a restore fires', async () => {
+      const op = () => new IntervalJoinOperator<Ev, Ev, string>('interval', { lowerMs: -2, upperMs: 2, join: (l, r) => `${l.id}-${r.id}` }, [(e) => (e as Ev).key, (e) => (e as Ev).key]);
+      const h = new OperatorHarness<Ev, string>(op, { backend });
+      await h.open();
+      const registered = countRegistrations(h);
+      // 100 keys, a record per side and ms, the watermark 10 ms behind after each batch of 50
+      for (let b = 0; b < 20; b++) {
+        const evs = Array.from({ length: 50 }, (_, i) => ({ key: `k${(b * 50 + i) % 100}`, id: b * 50 + i }));
+        const times = evs.map((e) => e.id);
+        await h.processBatch(evs, times, 0);
+        await h.processBatch(evs, times, 1);
+        await h.processWatermark(b * 50 + 49 - 10);
+      }
+      expect(h.values().length).toBe(1000); // each left record meets its twin
+      expect(registered.n).toBe(0);
+      const live = (side: string) => [...h.keyedState!.keys(side)].length;
+      expect(live('interval-join-left')).toBe(12); // buckets within 12 ms of the last record are still buffered
+      const snap = await h.snapshot();
+      expect(registered.n).toBe(24); // the queued cleanups of both sides became timers at the barrier
+      await h.close();
+      const r = new OperatorHarness<Ev, string>(op, { backend: backend === 'heap' ? 'lmdb' : 'heap' });
+      await r.initializeState(snap);
+      await r.open();
+      expect(r.keyedState!.timers.size('event')).toBe(24);
+      await r.processWatermark(2000);
+      expect([...r.keyedState!.keys('interval-join-left')].length + [...r.keyedState!.keys('interval-join-right')].length).toBe(0);
+      expect(r.keyedState!.timers.size('event')).toBe(0);
+      await r.close();
     });
 
     it('a regular outer join probe reads the other side of its own key only, and never its own side to count it', async () => {

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { insert, updateAfter, deletion, type Change } from '../../../operators/changelog.ts';
 import { IntervalJoinOperator } from '../../../operators/join/interval-join.ts';
 import { RegularJoinOperator } from '../../../operators/join/regular-join.ts';
-import { TemporalJoinOperator } from '../../../operators/join/temporal-join.ts';
+import { TemporalJoinOperator, type Versions } from '../../../operators/join/temporal-join.ts';
 import { tumblingWindows, WindowJoinOperator } from '../../../operators/join/window-join.ts';
 import { keyGroupOf } from '../../../state/key-groups.ts';
 import { OperatorHarness, type HarnessSnapshot } from '../../harness/operator-harness.ts';
@@ -62,14 +62,37 @@ describe('temporal join state', () => {
     expect(got.sort()).toEqual(expected);
   });
 
+  for (const backend of ['heap', 'lmdb'] as const) {
+    it(`state from before versions were one value per key (a map per key) is migrated at restore (${backend})`, async () => {
+      // The old layout, written directly: 'a' has versions at 1 and 15 and an update timer at 15.
+      const old = new OperatorHarness<unknown, string>(temporal, { backend });
+      await old.open();
+      const b = old.keyedState!;
+      const legacy = b.getMapState<number, Room | null>({ kind: 'map', name: 'temporal-join-versions' });
+      b.setCurrentKey('a', keyGroupOf('a', 128));
+      legacy.put(1, { room: 'a', name: 'A1' });
+      legacy.put(15, { room: 'a', name: 'A2' });
+      b.timers.register('event', 15, 'a', keyGroupOf('a', 128), 'v');
+      const snap = await old.snapshot();
+      await old.close();
+      const r = new OperatorHarness<unknown, string>(temporal, { backend: backend === 'heap' ? 'lmdb' : 'heap' });
+      await r.initializeState(snap);
+      await r.processBatch([{ room: 'a', id: 1 }, { room: 'a', id: 2 }], [10, 20], 0);
+      await r.processWatermark(100);
+      expect(r.values()).toEqual(['1:A1', '2:A2']);
+      expect([...r.keyedState!.keys('temporal-join-versions')]).toEqual([]);
+      await r.close();
+    });
+  }
+
   it('old versions are dropped once the watermark passes them; a deleted key disappears', async () => {
     const h = new OperatorHarness<unknown, string>(temporal, { backend: 'heap' });
     await h.processBatch([insert({ room: 'a', name: 'A1' }), updateAfter({ room: 'a', name: 'A2' }), insert({ room: 'b', name: 'B1' }), deletion({ room: 'b', name: 'B1' })], [1, 2, 3, 4], 1);
     await h.processWatermark(10);
     const backend = h.keyedState!;
-    expect([...backend.keys('temporal-join-versions')].map(([k]) => k)).toEqual(['a']);
+    expect([...backend.keys('temporal-join-dimension')].map(([k]) => k)).toEqual(['a']);
     backend.setCurrentKey('a', keyGroupOf('a', 128));
-    expect([...backend.getMapState<number, Room | null>({ kind: 'map', name: 'temporal-join-versions' }).entries()]).toEqual([[2, { room: 'a', name: 'A2' }]]);
+    expect(backend.getValueState<Versions<Room>>({ kind: 'value', name: 'temporal-join-dimension' }).value()).toEqual({ t: [2], rows: [{ room: 'a', name: 'A2' }] });
     await h.close();
   });
 });
