@@ -87,7 +87,7 @@ export class IntervalJoinOperator<L, R, O> implements Operator<L | R, O> {
     this.right = this.backend.getMapState(mapState<number, R[]>('interval-join-right'));
   }
 
-  processBatch(values: readonly (L | R)[], times: ArrayLike<number>, input: number): void {
+  processBatch(values: readonly (L | R)[], times: ArrayLike<number>, input: number, keyGroups?: ArrayLike<number>): void {
     const watermark = this.ctx.currentWatermark();
     for (let i = 0; i < values.length; i++) {
       const v = values[i]!;
@@ -96,7 +96,7 @@ export class IntervalJoinOperator<L, R, O> implements Operator<L | R, O> {
         this.late.add(v, t, input);
         continue;
       }
-      this.keys.set(v, input);
+      this.keys.set(v, input, keyGroups?.[i]);
       if (input === 0) this.onLeft(v as L, t, watermark);
       else this.onRight(v as R, t, watermark);
     }

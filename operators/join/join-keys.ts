@@ -23,8 +23,11 @@ export class JoinKeys {
     private readonly selectors: readonly KeySelector<unknown>[],
   ) {}
 
-  /** Sets the current key to the join key of `value` (from input `input`); returns the key. */
-  set(value: unknown, input: number): StateKey {
+  /**
+   * Sets the current key to the join key of `value` (from input `input`); returns the key.
+   * `keyGroup`: the one the keyBy exchange computed for it (Operator.processBatch's keyGroups), if any.
+   */
+  set(value: unknown, input: number, keyGroup?: number): StateKey {
     const key = this.selectors[input]!(value);
     if (typeof key !== 'string' && typeof key !== 'number' && !isStateKey(key)) {
       throw new BadRecordError(
@@ -32,7 +35,7 @@ export class JoinKeys {
         describeRecord(value),
       );
     }
-    this.backend.setCurrentKey(key, keyGroupOf(key, this.backend.maxParallelism));
+    this.backend.setCurrentKey(key, keyGroup ?? keyGroupOf(key, this.backend.maxParallelism));
     return key;
   }
 }

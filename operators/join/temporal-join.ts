@@ -129,7 +129,7 @@ export class TemporalJoinOperator<F, D, O> implements Operator<unknown, O> {
     }
   }
 
-  processBatch(values: readonly unknown[], times: ArrayLike<number>, input: number): void {
+  processBatch(values: readonly unknown[], times: ArrayLike<number>, input: number, keyGroups?: ArrayLike<number>): void {
     const watermark = this.ctx.currentWatermark();
     const { backend } = this;
     for (let i = 0; i < values.length; i++) {
@@ -140,7 +140,7 @@ export class TemporalJoinOperator<F, D, O> implements Operator<unknown, O> {
           this.late.add(v, t, 0);
           continue;
         }
-        this.keys.set(v, 0);
+        this.keys.set(v, 0, keyGroups?.[i]);
         const bucket = this.facts.get(t);
         if (bucket === undefined) {
           this.facts.put(t, [v as F]);
@@ -157,7 +157,7 @@ export class TemporalJoinOperator<F, D, O> implements Operator<unknown, O> {
         throw new BadRecordError(`temporal join '${this.name}': the dimension input must carry {kind, row} changes`, describeRecord(v));
       }
       if (change.kind === '-U') continue;
-      this.keys.set(change, 1);
+      this.keys.set(change, 1, keyGroups?.[i]);
       if (t <= watermark) this.ctx.metrics.count('late-dimension-changes');
       const row = change.kind === '-D' ? null : change.row;
       const versions = this.versions.value();

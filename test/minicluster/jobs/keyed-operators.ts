@@ -1,9 +1,10 @@
 /**
  * One source feeding every keyed operator of the runtime (keyed process with one and two inputs,
  * group aggregate with and without local aggregation, deduplicate, top-N, count distinct, approx
- * count distinct, tumbling, sliding and session windows), each through its own keyBy exchange: what the key-group test counts hashes over.
+ * count distinct, tumbling, sliding and session windows, regular, interval, window and temporal
+ * joins), each through its own keyBy exchange: what the key-group test counts hashes over.
  */
-import { type Change, collectSink, datagen, defineJob, eventTimeSessionWindows, slidingEventTimeWindows, tumblingEventTimeWindows, WatermarkStrategy } from 'weir';
+import { type Change, collectSink, datagen, defineJob, eventTimeSessionWindows, slidingEventTimeWindows, tumblingEventTimeWindows, tumblingWindows, WatermarkStrategy } from 'weir';
 
 export interface Row {
   key: string;
@@ -13,7 +14,7 @@ export interface Row {
 export const row = (i: number): Row => ({ key: `k${i % 97}`, n: i });
 
 /** The keyed operators' names: every record they take came through a keyBy exchange. */
-export const KEYED_OPERATORS = ['reduce', 'agg', 'agg-local', 'dedup', 'top', 'distinct', 'approx', 'co', 'tumbling', 'sliding', 'session'];
+export const KEYED_OPERATORS = ['reduce', 'agg', 'agg-local', 'dedup', 'top', 'distinct', 'approx', 'co', 'tumbling', 'sliding', 'session', 'join-regular', 'join-interval', 'join-window', 'join-temporal'];
 
 export const results = collectSink<string>('keyed-results');
 
@@ -47,5 +48,33 @@ export default defineJob(import.meta.url, (env, params: { count: number }) => {
   const tumbling = timed.keyBy((r) => r.key).window(tumblingEventTimeWindows(500)).aggregate(count, undefined, { uid: 'tumbling', name: 'tumbling' }).map(tag('tumbling'));
   const sliding = timed.keyBy((r) => r.key).window(slidingEventTimeWindows(500, 100)).aggregate(count, undefined, { uid: 'sliding', name: 'sliding' }).map(tag('sliding'));
   const session = timed.keyBy((r) => r.key).window(eventTimeSessionWindows(150)).aggregate(count, undefined, { uid: 'session', name: 'session' }).map(tag('session'));
-  reduced.union(agg, aggLocal, dedup, top, distinct, approx, co, tumbling, sliding, session).sinkTo(results);
+  // joins (two exchanges each): every tenth row on the right side keeps the outputs small
+  const tenth = timed.filter((r) => r.n % 10 === 0).map((r) => ({ id: r.key, m: r.n }));
+  const regular = timed
+    .join(tenth)
+    .where((r) => r.key)
+    .equalTo((o) => o.id)
+    .inner((a, b) => a.n * 10_000 + b.m, { uid: 'join-regular', name: 'join-regular' })
+    .map(tag('join-regular'));
+  const interval = timed
+    .join(tenth)
+    .where((r) => r.key)
+    .equalTo((o) => o.id)
+    .between(-200, 200)
+    .apply((a, b) => a.n * 10_000 + b.m, { uid: 'join-interval', name: 'join-interval' })
+    .map(tag('join-interval'));
+  const windowed = timed
+    .join(tenth)
+    .where((r) => r.key)
+    .equalTo((o) => o.id)
+    .window(tumblingWindows(500))
+    .apply((a, b) => a.n * 10_000 + b.m, { uid: 'join-window', name: 'join-window' })
+    .map(tag('join-window'));
+  const temporal = timed
+    .temporalJoin(tenth.map((o): Change<{ id: string; m: number }> => ({ kind: '+I', row: o })))
+    .where((r) => r.key)
+    .equalTo((o) => o.id)
+    .apply((f, d) => f.n * 10_000 + (d === null ? -1 : d.m), { kind: 'left', uid: 'join-temporal', name: 'join-temporal' })
+    .map(tag('join-temporal'));
+  reduced.union(agg, aggLocal, dedup, top, distinct, approx, co, tumbling, sliding, session, regular, interval, windowed, temporal).sinkTo(results);
 });
