@@ -1,7 +1,8 @@
 /**
- * Snapshot of 1M keys (ValueState, small objects) in the LMDB backend to local checkpoint storage:
- * the whole snapshot (until the handle is ready), the synchronous part (until snapshot() returns,
- * the only time processing is stopped), and restoring that snapshot into a fresh backend.
+ * Snapshot of 1M keys (ValueState, small objects) in the LMDB and the heap backend to local
+ * checkpoint storage: the whole snapshot (until the handle is ready), the synchronous part (until
+ * snapshot() returns, the only time processing is stopped), and restoring the LMDB snapshot into a
+ * fresh backend. The heap rows' baseline is encoding the same keys and values into one buffer.
  * state-snapshot-cache-*: the checkpoints of a keyed running count whose state is all in the LMDB
  * backend's cache (cache-snapshot.ts; 50k keys, as a subtask of bench checkpoint-overhead holds),
  * with every counter changed between two checkpoints, or a tenth of them.
@@ -10,15 +11,22 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { type Benchmark, median } from './harness.ts';
+import { valueCodec } from '../state/heap/heap-snapshot.ts';
+import { encodeKeyView, stateKeyPrefix } from '../state/layout.ts';
 import { type CheckpointStorage, type StateFileHandle, type KeyedStateBackend, type KeyedStateHandle, LocalCheckpointStorage, createKeyedStateBackend, keyGroupOf, reducingState, valueState } from '../state/index.ts';
 
 const KEYS = 1_000_000;
 
-async function withState(measure: (backend: KeyedStateBackend, open: (restore: KeyedStateHandle[]) => Promise<KeyedStateBackend>) => Promise<number>): Promise<number> {
+type BackendKind = 'lmdb' | 'heap';
+
+async function withState(
+  measure: (backend: KeyedStateBackend, open: (restore: KeyedStateHandle[]) => Promise<KeyedStateBackend>) => Promise<number>,
+  kind: BackendKind = 'lmdb',
+): Promise<number> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'weir-bench-snapshot-'));
   const storage = new LocalCheckpointStorage({ root: path.join(dir, 'checkpoints'), jobId: 'bench' });
   const open = (restore: KeyedStateHandle[]) =>
-    createKeyedStateBackend({ kind: 'lmdb', workDir: dir, operatorUid: 'bench', subtask: 0, keyGroupRange: { start: 0, end: 127 }, maxParallelism: 128, storage, restore });
+    createKeyedStateBackend({ kind, workDir: dir, operatorUid: 'bench', subtask: 0, keyGroupRange: { start: 0, end: 127 }, maxParallelism: 128, storage, restore });
   const backend = await open([]);
   const s = backend.getValueState<{ count: number; last: string }>(valueState('v'));
   for (let k = 0; k < KEYS; k++) {
@@ -33,21 +41,51 @@ async function withState(measure: (backend: KeyedStateBackend, open: (restore: K
   }
 }
 
+/** ms until the snapshot's handle is ready. */
+const wholeSnapshot = (kind: BackendKind) => async () => ({
+  value: await withState(async (b) => {
+    const t0 = performance.now();
+    await b.snapshot(1);
+    return performance.now() - t0;
+  }, kind),
+});
+
+/** ms until snapshot() returns: the time processing is stopped. */
+const synchronousPart = (kind: BackendKind) => async () => ({
+  value: await withState(async (b) => {
+    const t0 = performance.now();
+    const p = b.snapshot(1);
+    const ms = performance.now() - t0;
+    await p;
+    return ms;
+  }, kind),
+});
+
+/** The heap benchmarks' baseline: the encoding a snapshot cannot avoid, every key and value encoded once into one buffer. */
+async function encodeOnly(): Promise<{ value: number }> {
+  const values: { count: number; last: string }[] = [];
+  for (let k = 0; k < KEYS; k++) values.push({ count: k, last: 'x' });
+  const out = Buffer.allocUnsafe(64 * KEYS);
+  const t0 = performance.now();
+  let pos = 0;
+  for (let k = 0; k < KEYS; k++) {
+    const key = encodeKeyView(stateKeyPrefix(keyGroupOf(k, 128), 'v', k));
+    out.set(key, pos);
+    pos += key.length;
+    const v = valueCodec.encode(values[k]);
+    out.set(v, pos);
+    pos += v.length;
+  }
+  return { value: performance.now() - t0 };
+}
+
 const whole: Benchmark = {
   name: 'state-snapshot-lmdb',
   metric: 'LMDB keyed state snapshot of 1M keys to local storage, until the handle is ready',
   unit: 'ms',
   lowerIsBetter: true,
   runs: 3,
-  async run() {
-    return {
-      value: await withState(async (b) => {
-        const t0 = performance.now();
-        await b.snapshot(1);
-        return performance.now() - t0;
-      }),
-    };
-  },
+  run: wholeSnapshot('lmdb'),
 };
 
 const stall: Benchmark = {
@@ -56,17 +94,27 @@ const stall: Benchmark = {
   unit: 'ms',
   lowerIsBetter: true,
   runs: 3,
-  async run() {
-    return {
-      value: await withState(async (b) => {
-        const t0 = performance.now();
-        const p = b.snapshot(1);
-        const ms = performance.now() - t0;
-        await p;
-        return ms;
-      }),
-    };
-  },
+  run: synchronousPart('lmdb'),
+};
+
+const heapWhole: Benchmark = {
+  name: 'state-snapshot-heap',
+  metric: 'heap keyed state snapshot of 1M keys to local storage, until the handle is ready (baseline: encoding the keys and values into one buffer)',
+  unit: 'ms',
+  lowerIsBetter: true,
+  runs: 3,
+  run: wholeSnapshot('heap'),
+  baseline: encodeOnly,
+};
+
+const heapStall: Benchmark = {
+  name: 'state-snapshot-heap-sync',
+  metric: 'heap keyed state snapshot of 1M keys: synchronous part (processing stopped) (baseline: encoding the keys and values into one buffer)',
+  unit: 'ms',
+  lowerIsBetter: true,
+  runs: 3,
+  run: synchronousPart('heap'),
+  baseline: encodeOnly,
 };
 
 const restore: Benchmark = {
@@ -146,4 +194,4 @@ const cacheTenth: Benchmark = {
   run: async () => ({ value: await cacheSnapshots(CACHE_KEYS / 10) }),
 };
 
-export default [whole, stall, restore, cacheAll, cacheTenth];
+export default [whole, stall, heapWhole, heapStall, restore, cacheAll, cacheTenth];
