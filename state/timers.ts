@@ -32,3 +32,10 @@ export interface TimerService {
   /** Number of registered timers of `domain`. */
   size(domain: TimeDomain): number;
 }
+
+/** `pollDue` in terms of `pollNext`: the due timers, one poll at a time. */
+export function pollAllDue(timers: TimerService, domain: TimeDomain, upTo: number): Timer[] {
+  const due: Timer[] = [];
+  for (let t = timers.pollNext(domain, upTo); t !== undefined; t = timers.pollNext(domain, upTo)) due.push(t);
+  return due;
+}

@@ -1,0 +1,256 @@
+/**
+ * The in-memory timer index both backends use (heap: every timer; LMDB: the earliest ones, see
+ * lmdb/lmdb-timers.ts), coalesced by time: a min-heap of the distinct times, and per time a bucket
+ * of its timers in registration order (they fire in that order) with an index by key. Registering
+ * costs a lookup of the time (none when it is the time of the previous registration, as when every
+ * key registers the same window end) and one of the key: no string id per timer, and a Map per key
+ * only when a key has several namespaces at one time. Polling walks the bucket's array, so no
+ * iterator or entry pair is made per timer. Deletion is lazy: a deleted timer stays in its bucket's
+ * array (marked dead) and an emptied time in the heap until polled past; both are compacted when
+ * the dead outnumber the live, so churn (a timer moved again and again) does not grow them.
+ */
+import { keyId, type KeyId } from './key-codec.ts';
+import type { StateKey } from './key-groups.ts';
+import { NumberMinHeap } from './timer-heap.ts';
+import type { Timer } from './timers.ts';
+
+/** A timer in the index. */
+export class IndexedTimer implements Timer {
+  /** Deleted; it stays in its time's array until polled past or compacted. */
+  dead = false;
+  /** For the LMDB backend: the timer lives only in the index, not (yet) in the store. */
+  unsaved = false;
+  constructor(
+    readonly time: number,
+    readonly key: StateKey,
+    readonly keyGroup: number,
+    readonly namespace: string,
+  ) {}
+}
+
+/** The timers of one time, in registration order, with an index by key. */
+class TimeBucket {
+  readonly timers: IndexedTimer[] = [];
+  /** Next timer to poll. */
+  head = 0;
+  live = 0;
+  /** One timer of a key is held as itself, several (different namespaces) in a Map by namespace. */
+  readonly byKey = new Map<KeyId, IndexedTimer | Map<string, IndexedTimer>>();
+}
+
+function idOf(key: StateKey): KeyId {
+  return typeof key === 'object' ? keyId(key) : key;
+}
+
+/** Dead slots a bucket's array may hold beyond its live timers before it is compacted. */
+const SLACK = 32;
+
+export class TimerIndex {
+  private times = new NumberMinHeap();
+  private readonly byTime = new Map<number, TimeBucket>();
+  private lastTime = NaN;
+  private lastBucket: TimeBucket | undefined;
+  private count = 0;
+  /** Work counters for tests: times pushed to the heap, arrays and heaps compacted. */
+  readonly work = { timesPushed: 0, compactions: 0 };
+
+  /** Live timers. */
+  get size(): number {
+    return this.count;
+  }
+
+  /** Distinct times with live timers. */
+  get timeCount(): number {
+    return this.byTime.size;
+  }
+
+  /** What the index holds, dead slots and emptied times included (tests bound it). */
+  footprint(): { heapTimes: number; slots: number } {
+    let slots = 0;
+    for (const b of this.byTime.values()) slots += b.timers.length - b.head;
+    return { heapTimes: this.times.size, slots };
+  }
+
+  private bucket(time: number): TimeBucket | undefined {
+    if (time === this.lastTime) return this.lastBucket;
+    const b = this.byTime.get(time);
+    if (b !== undefined) {
+      this.lastTime = time;
+      this.lastBucket = b;
+    }
+    return b;
+  }
+
+  private dropBucket(time: number): void {
+    this.byTime.delete(time);
+    if (time === this.lastTime) {
+      this.lastTime = NaN;
+      this.lastBucket = undefined;
+    }
+  }
+
+  /** Adds the timer and returns it, or returns undefined if (time, key, namespace) is there already. */
+  add(time: number, key: StateKey, keyGroup: number, namespace: string): IndexedTimer | undefined {
+    let b = this.bucket(time);
+    if (b === undefined) {
+      b = new TimeBucket();
+      this.byTime.set(time, b);
+      // Emptied times wait in the heap until they reach its top: rebuild it when they are most of it.
+      if (this.times.size >= 2 * this.byTime.size + SLACK) this.rebuildTimes();
+      else this.times.push(time);
+      this.work.timesPushed++;
+      this.lastTime = time;
+      this.lastBucket = b;
+    }
+    const id = idOf(key);
+    const held = b.byKey.get(id);
+    let timer: IndexedTimer;
+    if (held === undefined) {
+      timer = new IndexedTimer(time, key, keyGroup, namespace);
+      b.byKey.set(id, timer);
+    } else if (held instanceof IndexedTimer) {
+      if (held.namespace === namespace) return undefined;
+      timer = new IndexedTimer(time, key, keyGroup, namespace);
+      b.byKey.set(id, new Map([[held.namespace, held], [namespace, timer]]));
+    } else {
+      if (held.has(namespace)) return undefined;
+      timer = new IndexedTimer(time, key, keyGroup, namespace);
+      held.set(namespace, timer);
+    }
+    b.timers.push(timer);
+    b.live++;
+    this.count++;
+    return timer;
+  }
+
+  /** Takes `timer` out of its bucket's key index (it is live and in `b`). */
+  private unindex(b: TimeBucket, id: KeyId, timer: IndexedTimer): void {
+    const held = b.byKey.get(id)!;
+    if (held === timer) b.byKey.delete(id);
+    else {
+      const ns = held as Map<string, IndexedTimer>;
+      ns.delete(timer.namespace);
+      if (ns.size === 0) b.byKey.delete(id);
+    }
+    b.live--;
+    this.count--;
+  }
+
+  /** Deletes the timer and returns it, or undefined if it is not in the index. */
+  remove(time: number, key: StateKey, namespace: string): IndexedTimer | undefined {
+    const b = this.bucket(time);
+    if (b === undefined) return undefined;
+    const id = idOf(key);
+    const held = b.byKey.get(id);
+    if (held === undefined) return undefined;
+    const timer = held instanceof IndexedTimer ? (held.namespace === namespace ? held : undefined) : held.get(namespace);
+    if (timer === undefined) return undefined;
+    timer.dead = true;
+    this.unindex(b, id, timer);
+    if (b.live === 0) this.dropBucket(time);
+    else if (b.timers.length - b.head > 2 * b.live + SLACK) compact(b, this.work);
+    return timer;
+  }
+
+  /** The earliest time that has timers (dropping emptied times from the heap top). */
+  peek(): number | undefined {
+    const h = this.times;
+    while (h.size > 0) {
+      const t = h.top();
+      if (this.byTime.has(t)) return t;
+      h.pop();
+    }
+    return undefined;
+  }
+
+  /** Removes and returns the earliest timer (the first registered of its time) if its time is <= `upTo`. */
+  pollNext(upTo: number): IndexedTimer | undefined {
+    const time = this.peek();
+    if (time === undefined || time > upTo) return undefined;
+    const b = this.bucket(time)!;
+    const timers = b.timers;
+    let timer = timers[b.head]!;
+    while (timer.dead) timer = timers[++b.head]!;
+    timers[b.head++] = undefined as unknown as IndexedTimer;
+    this.unindex(b, idOf(timer.key), timer);
+    if (b.live === 0) {
+      this.dropBucket(time);
+      this.times.pop();
+    }
+    return timer;
+  }
+
+  /** Calls `f` with every live timer (per time in registration order; times in no particular order). */
+  forEach(f: (t: IndexedTimer) => void): void {
+    for (const b of this.byTime.values()) {
+      const timers = b.timers;
+      for (let i = b.head; i < timers.length; i++) {
+        const t = timers[i]!;
+        if (!t.dead) f(t);
+      }
+    }
+  }
+
+  /** Every live timer. */
+  all(): IndexedTimer[] {
+    const out: IndexedTimer[] = [];
+    this.forEach((t) => out.push(t));
+    return out;
+  }
+
+  clear(): void {
+    this.byTime.clear();
+    this.times = new NumberMinHeap();
+    this.lastTime = NaN;
+    this.lastBucket = undefined;
+    this.count = 0;
+  }
+
+  /**
+   * Keeps the earliest times holding at least `keep` timers (all timers of the last time kept, so
+   * ties are never split) and drops every later time, calling `dropped` with each timer dropped.
+   * Returns the last time kept (undefined if nothing is dropped) and the timers kept.
+   */
+  trim(keep: number, dropped: (t: IndexedTimer) => void): { bound: number | undefined; kept: number } {
+    const times = [...this.byTime.keys()].sort((a, b) => a - b);
+    let kept = 0;
+    let i = 0;
+    while (i < times.length && kept < keep) kept += this.byTime.get(times[i++]!)!.live;
+    if (i >= times.length) return { bound: undefined, kept };
+    for (let j = i; j < times.length; j++) {
+      const time = times[j]!;
+      const b = this.byTime.get(time)!;
+      for (let k = b.head; k < b.timers.length; k++) {
+        const t = b.timers[k]!;
+        if (t.dead) continue;
+        t.dead = true;
+        dropped(t);
+      }
+      this.count -= b.live;
+      this.dropBucket(time);
+    }
+    this.rebuildTimes();
+    return { bound: times[i - 1]!, kept };
+  }
+
+  /** The heap again from the live times only. */
+  private rebuildTimes(): void {
+    const h = new NumberMinHeap();
+    for (const t of this.byTime.keys()) h.push(t);
+    this.times = h;
+    this.work.compactions++;
+  }
+}
+
+/** Drops a bucket's dead and polled slots from its array. */
+function compact(b: TimeBucket, work: { compactions: number }): void {
+  const timers = b.timers;
+  let n = 0;
+  for (let i = b.head; i < timers.length; i++) {
+    const t = timers[i]!;
+    if (!t.dead) timers[n++] = t;
+  }
+  timers.length = n;
+  b.head = 0;
+  work.compactions++;
+}
