@@ -81,12 +81,14 @@ function mapBelow(a: StateAccess, t: StateTable): [KeyId, StateKey, Stored][] {
 
 /**
  * Writes a user key of the current key's map (DELETED removes it). A write needs nothing from
- * below, so a key not cached yet starts knowing nothing instead of probing LMDB for a small map
+ * below, so a key not cached yet (and written back before) starts knowing nothing instead of probing LMDB for a small map
  * (a temporal join's dimension rows are written once per key and read at the first fact: one
  * range scan then, not one more per row written).
  */
 function mapWrite(a: StateAccess, t: StateTable, uk: StateKey, stored: Stored | typeof DELETED): void {
-  const e = a.cachedPoint(t) ?? a.insert(t, new CachedMap(false), false, 1);
+  // A key never written back has no map below: its cached map is complete from the start, so a
+  // later get of a user key it does not have (a window's next pane) reads nothing below either.
+  const e = a.cachedPoint(t) ?? a.insert(t, new CachedMap(a.nothingBelow(t)), false, 1);
   const cm = e.stored as CachedMap;
   cm.write(keyId(uk), uk, stored);
   a.changed(e, 1 + cm.known.size);
