@@ -47,8 +47,10 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
   private readonly tables = new Map<string, Table>();
   private readonly handles = new Map<string, unknown>();
   private readonly kinds = new Map<string, StateKind>();
-  /** Value states whose values are never changed in place (their serializer copies in and out): snapshots keep references to them. */
+  /** Value, list and map states whose values are never changed in place (their serializer copies in and out): snapshots keep references to them. */
   private readonly immutableValues = new Set<string>();
+  /** Entries snapshots encoded at their barrier, for tests (the rest are encoded after it, between records). */
+  encodedAtBarriers = 0;
   /** Restored entries of states whose descriptor (so kind and TTL) is not known yet. */
   private readonly restored = new Map<string, RestoredEntry[]>();
   private readonly storage: CheckpointStorage | undefined;
@@ -156,6 +158,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
     return this.cached(d.name, () => {
       const table = this.table(d.name, d);
       const ser = serializerOf<T>(d);
+      if (valuesNeverChangedInPlace(ser)) this.immutableValues.add(d.name);
       const uid = this.operatorUid;
       const copyAll = (vs: readonly T[]): T[] => vs.map((v) => copyIn(ser, v, uid, d.name));
       const list = (): T[] | undefined => this.read(table, d.ttl)?.value as T[] | undefined;
@@ -183,6 +186,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
     return this.cached(d.name, () => {
       const table = this.table(d.name, d);
       const ser = serializerOf<UV>(d);
+      if (valuesNeverChangedInPlace(ser)) this.immutableValues.add(d.name);
       const uid = this.operatorUid;
       const ttl = d.ttl;
       type Inner = UserKeyMap<UV>;
@@ -313,6 +317,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
   async snapshot(checkpointId: number, scope: CheckpointScope = 'checkpoint'): Promise<KeyedStateHandle> {
     if (!this.storage) throw new Error(`heap state backend of operator '${this.operatorUid}' has no checkpoint storage: pass 'storage' to createKeyedStateBackend`);
     const view = captureHeapState(this.tables, this.kinds, this.immutableValues, this.restored, this.timers, this.clock.now());
+    this.encodedAtBarriers += view.encodedAtBarrier;
     const base = {
       type: 'weir.keyed-state' as const,
       version: 1 as const,

@@ -45,6 +45,10 @@ const VALUE_REF = 0;
 const ENCODED = 1;
 const RESTORED = 2;
 const TIMER = 3;
+/** A list's elements (a copy of the array, the elements themselves never changed in place). */
+const LIST_REF = 4;
+/** A map's user keys and values, flat (uk, v, uk, v, ...), values never changed in place. */
+const MAP_REF = 5;
 
 /** Entries encoded into the snapshot file between yields to the task's loop. */
 const SLICE = 65_536;
@@ -52,6 +56,8 @@ const SLICE = 65_536;
 /** A heap backend's state as of a barrier: written into a snapshot file in slices, after the task went on. */
 export interface HeapStateView {
   nextListSeq: number;
+  /** Entries encoded at the barrier (the rest are encoded by `write`): tests bound it. */
+  encodedAtBarrier: number;
   /** Encodes the view into `writer`, one block per key group in key-group order; yields every SLICE entries. */
   write(writer: EntryWriter): Generator<void>;
 }
@@ -81,15 +87,27 @@ export function captureHeapState(
     return g;
   };
   let nextListSeq = 0;
+  let encodedAtBarrier = 0;
   for (const [name, table] of tables) {
     const kind = kinds.get(name);
-    const byRef = kind === 'value' && immutable.has(name);
+    // Lists and maps change in place (an element added, a user key's pair updated), their
+    // elements and values do not when the serializer copies them: a copy of the container will do.
+    const byRef = (kind === 'value' || kind === 'list' || kind === 'map') && immutable.has(name);
     for (const e of table.values()) {
       if (e.expiresAt <= now) continue;
       const kg = e.keyGroup;
       const g = group(kg);
       if (byRef) {
-        g.push(VALUE_REF, name, e.key, e.value, e.expiresAt);
+        if (kind === 'value') g.push(VALUE_REF, name, e.key, e.value, e.expiresAt);
+        else if (kind === 'list') {
+          const list = e.value as unknown[];
+          if (list.length > nextListSeq) nextListSeq = list.length;
+          g.push(LIST_REF, name, e.key, list.slice(), e.expiresAt);
+        } else {
+          const flat: unknown[] = [];
+          for (const pair of (e.value as Map<KeyId, [StateKey, unknown]>).values()) flat.push(pair[0], pair[1]);
+          g.push(MAP_REF, name, e.key, flat, e.expiresAt);
+        }
         continue;
       }
       const ttl = e.expiresAt !== Infinity;
@@ -102,14 +120,17 @@ export function captureHeapState(
           prefix[at] = j;
           g.push(ENCODED, '', encodeKeyBytes(prefix), valueCodec.encode(ttl ? [e.expiresAt, list[j]] : list[j]), 0);
         }
+        encodedAtBarrier += list.length;
       } else if (kind === 'map') {
         const at = prefix.length;
         for (const [uk, v] of (e.value as Map<KeyId, [StateKey, unknown]>).values()) {
           prefix.length = at;
           g.push(ENCODED, '', encodeKeyBytes(pushKey(prefix, uk)), valueCodec.encode(ttl ? [e.expiresAt, v] : v), 0);
+          encodedAtBarrier++;
         }
       } else {
         g.push(ENCODED, '', encodeKeyBytes(prefix), valueCodec.encode(ttl ? [e.expiresAt, e.value] : e.value), 0);
+        encodedAtBarrier++;
       }
     }
   }
@@ -126,6 +147,7 @@ export function captureHeapState(
   const kgs = [...groups.keys()].sort((a, b) => a - b);
   return {
     nextListSeq,
+    encodedAtBarrier,
     *write(writer: EntryWriter): Generator<void> {
       let sinceYield = 0;
       for (const kg of kgs) {
@@ -143,6 +165,24 @@ export function captureHeapState(
           } else if (what === RESTORED) {
             const e = g[i + 2] as RestoredEntry;
             writer.add(encodeKeyView(e.parts), valueCodec.encode(e.value));
+          } else if (what === LIST_REF || what === MAP_REF) {
+            const items = g[i + 3] as unknown[];
+            const expiresAt = g[i + 4] as number;
+            const prefix = stateKeyPrefix(kg, g[i + 1] as string, g[i + 2] as StateKey);
+            const at = prefix.length;
+            if (what === LIST_REF) {
+              for (let j = 0; j < items.length; j++) {
+                prefix[at] = j;
+                writer.add(encodeKeyView(prefix), valueCodec.encode(expiresAt === Infinity ? items[j] : [expiresAt, items[j]]));
+              }
+              sinceYield += items.length;
+            } else {
+              for (let j = 0; j < items.length; j += 2) {
+                prefix.length = at;
+                writer.add(encodeKeyView(pushKey(prefix, items[j] as StateKey)), valueCodec.encode(expiresAt === Infinity ? items[j + 1] : [expiresAt, items[j + 1]]));
+              }
+              sinceYield += items.length / 2;
+            }
           } else {
             writer.add(encodeKeyView(timerKey(kg, g[i + 1] as TimeDomain, g[i + 3] as number, g[i + 2] as StateKey, g[i + 4] as string)), ONE);
           }

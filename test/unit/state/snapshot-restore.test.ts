@@ -127,6 +127,7 @@ describe('snapshot and restore', () => {
         a.getAggregatingState(agg).add(10);
         held.get(k)!.n = 99;
         a.getMapState(map).put('x', 2);
+        a.getMapState(map).put('y', 3);
         a.getListState(list).add(2);
         a.getValueState(value).update({ n: 2, s: k });
       }
