@@ -16,7 +16,7 @@ import type { Timer } from './timers.ts';
 
 /** A timer in the index. */
 export class IndexedTimer implements Timer {
-  /** Deleted; it stays in its time's array until polled past or compacted. */
+  /** Deleted (it stays in its time's array until polled past or compacted) or fired. */
   dead = false;
   /** For the LMDB backend: the timer lives only in the index, not (yet) in the store. */
   unsaved = false;
@@ -51,8 +51,8 @@ export class TimerIndex {
   private lastTime = NaN;
   private lastBucket: TimeBucket | undefined;
   private count = 0;
-  /** Work counters for tests: times pushed to the heap, arrays and heaps compacted. */
-  readonly work = { timesPushed: 0, compactions: 0 };
+  /** Work counters for tests: times pushed to the heap, arrays and heaps compacted, timers taken out of a key index. */
+  readonly work = { timesPushed: 0, compactions: 0, unindexed: 0 };
 
   /** Live timers. */
   get size(): number {
@@ -105,7 +105,8 @@ export class TimerIndex {
     const id = idOf(key);
     const held = b.byKey.get(id);
     let timer: IndexedTimer;
-    if (held === undefined) {
+    // A dead timer still in the key index was fired (polling leaves the index alone): absent.
+    if (held === undefined || (held instanceof IndexedTimer && held.dead)) {
       timer = new IndexedTimer(time, key, keyGroup, namespace);
       b.byKey.set(id, timer);
     } else if (held instanceof IndexedTimer) {
@@ -113,7 +114,8 @@ export class TimerIndex {
       timer = new IndexedTimer(time, key, keyGroup, namespace);
       b.byKey.set(id, new Map([[held.namespace, held], [namespace, timer]]));
     } else {
-      if (held.has(namespace)) return undefined;
+      const had = held.get(namespace);
+      if (had !== undefined && !had.dead) return undefined;
       timer = new IndexedTimer(time, key, keyGroup, namespace);
       held.set(namespace, timer);
     }
@@ -123,9 +125,8 @@ export class TimerIndex {
     return timer;
   }
 
-  /** Takes `timer` out of its bucket's key index (it is live and in `b`). */
-  private unindex(b: TimeBucket, id: KeyId, timer: IndexedTimer): void {
-    const held = b.byKey.get(id)!;
+  /** Takes `timer` (live, in `b`, held as `held`) out of its bucket's key index. */
+  private unindex(b: TimeBucket, id: KeyId, held: IndexedTimer | Map<string, IndexedTimer>, timer: IndexedTimer): void {
     if (held === timer) b.byKey.delete(id);
     else {
       const ns = held as Map<string, IndexedTimer>;
@@ -134,6 +135,7 @@ export class TimerIndex {
     }
     b.live--;
     this.count--;
+    this.work.unindexed++;
   }
 
   /** Deletes the timer and returns it, or undefined if it is not in the index. */
@@ -144,9 +146,9 @@ export class TimerIndex {
     const held = b.byKey.get(id);
     if (held === undefined) return undefined;
     const timer = held instanceof IndexedTimer ? (held.namespace === namespace ? held : undefined) : held.get(namespace);
-    if (timer === undefined) return undefined;
+    if (timer === undefined || timer.dead) return undefined;
     timer.dead = true;
-    this.unindex(b, id, timer);
+    this.unindex(b, id, held, timer);
     if (b.live === 0) this.dropBucket(time);
     else if (b.timers.length - b.head > 2 * b.live + SLACK) compact(b, this.work);
     return timer;
@@ -172,7 +174,11 @@ export class TimerIndex {
     let timer = timers[b.head]!;
     while (timer.dead) timer = timers[++b.head]!;
     timers[b.head++] = undefined as unknown as IndexedTimer;
-    this.unindex(b, idOf(timer.key), timer);
+    // Marked dead, left in the key index (add and remove take a dead timer there for absent): no
+    // key lookup per timer fired; the index goes with the bucket once its last timer fired.
+    timer.dead = true;
+    b.live--;
+    this.count--;
     if (b.live === 0) {
       this.dropBucket(time);
       this.times.pop();

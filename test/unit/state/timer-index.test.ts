@@ -75,6 +75,28 @@ describe('TimerIndex', () => {
     expect(drain(ix, Infinity)).toEqual([[1_000_000, 'keeps-the-time-alive', '']]);
   });
 
+  it('firing takes no key lookup per timer; a fired timer registered again while its time fires fires again', () => {
+    const ix = new TimerIndex();
+    for (let k = 0; k < 100; k++) {
+      ix.add(50, k, 0, '');
+      ix.add(50, k, 0, 'w');
+    }
+    expect(fields(ix.pollNext(50))).toEqual([50, 0, '']);
+    expect(fields(ix.pollNext(50))).toEqual([50, 0, 'w']);
+    // a handler registers the fired timers again, and deletes one not fired yet
+    expect(ix.add(50, 0, 0, '')).toBeDefined();
+    expect(ix.add(50, 0, 0, 'w')).toBeDefined();
+    expect(ix.add(50, 0, 0, 'w')).toBeUndefined();
+    expect(ix.remove(50, 1, 'w')).toBeDefined();
+    const rest = drain(ix, 50);
+    expect(rest.length).toBe(198 - 1 + 2);
+    expect(rest.slice(-2)).toEqual([[50, 0, ''], [50, 0, 'w']]);
+    // a fired timer is no longer there to delete
+    expect(ix.remove(50, 2, '')).toBeUndefined();
+    expect(ix.work.unindexed).toBe(1); // the one delete; none of the 201 timers fired
+    expect(ix.size).toBe(0);
+  });
+
   it('registering many timers at the time of the previous registration pushes that time once', () => {
     const ix = new TimerIndex();
     for (let k = 0; k < 1000; k++) for (let r = 0; r < 3; r++) ix.add(10_000, k, 0, '');
