@@ -105,14 +105,19 @@ export class TimerIndex {
     const id = idOf(key);
     const held = b.byKey.get(id);
     let timer: IndexedTimer;
-    // A dead timer still in the key index was fired (polling leaves the index alone): absent.
-    if (held === undefined || (held instanceof IndexedTimer && held.dead)) {
+    if (held === undefined) {
       timer = new IndexedTimer(time, key, keyGroup, namespace);
       b.byKey.set(id, timer);
     } else if (held instanceof IndexedTimer) {
-      if (held.namespace === namespace) return undefined;
-      timer = new IndexedTimer(time, key, keyGroup, namespace);
-      b.byKey.set(id, new Map([[held.namespace, held], [namespace, timer]]));
+      // A dead timer still in the key index was fired (polling leaves the index alone): absent.
+      if (!held.dead) {
+        if (held.namespace === namespace) return undefined;
+        timer = new IndexedTimer(time, key, keyGroup, namespace);
+        b.byKey.set(id, new Map([[held.namespace, held], [namespace, timer]]));
+      } else {
+        timer = new IndexedTimer(time, key, keyGroup, namespace);
+        b.byKey.set(id, timer);
+      }
     } else {
       const had = held.get(namespace);
       if (had !== undefined && !had.dead) return undefined;
