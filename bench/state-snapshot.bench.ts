@@ -6,6 +6,7 @@
  * state-snapshot-cache-*: the checkpoints of a keyed running count whose state is all in the LMDB
  * backend's cache (cache-snapshot.ts; 50k keys, as a subtask of bench checkpoint-overhead holds),
  * with every counter changed between two checkpoints, or a tenth of them.
+ * state-snapshot-heap-collections-sync: the heap backend's synchronous part with map and list state.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -13,7 +14,7 @@ import path from 'node:path';
 import { type Benchmark, median } from './harness.ts';
 import { valueCodec } from '../state/heap/heap-snapshot.ts';
 import { encodeKeyView, stateKeyPrefix } from '../state/layout.ts';
-import { type CheckpointStorage, type StateFileHandle, type KeyedStateBackend, type KeyedStateHandle, LocalCheckpointStorage, createKeyedStateBackend, keyGroupOf, reducingState, valueState } from '../state/index.ts';
+import { type CheckpointStorage, type StateFileHandle, type KeyedStateBackend, type KeyedStateHandle, LocalCheckpointStorage, createKeyedStateBackend, keyGroupOf, listState, mapState, reducingState, valueState } from '../state/index.ts';
 
 const KEYS = 1_000_000;
 
@@ -194,4 +195,44 @@ const cacheTenth: Benchmark = {
   run: async () => ({ value: await cacheSnapshots(CACHE_KEYS / 10) }),
 };
 
-export default [whole, stall, heapWhole, heapStall, restore, cacheAll, cacheTenth];
+const COLLECTION_KEYS = 100_000;
+
+/**
+ * ms until snapshot() returns for a heap backend holding, per key, a map of 5 small objects and a
+ * list of 5 (the default serializer: the snapshot keeps a copy of each container, encoding after).
+ */
+async function heapCollectionsStall(): Promise<number> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'weir-bench-snapshot-'));
+  const storage = new LocalCheckpointStorage({ root: path.join(dir, 'checkpoints'), jobId: 'bench' });
+  const b = await createKeyedStateBackend({ kind: 'heap', workDir: dir, operatorUid: 'bench', subtask: 0, keyGroupRange: { start: 0, end: 127 }, maxParallelism: 128, storage });
+  const m = b.getMapState(mapState<number, { a: number; b: string }>('m'));
+  const l = b.getListState(listState<{ a: number }>('l'));
+  for (let k = 0; k < COLLECTION_KEYS; k++) {
+    b.setCurrentKey(k, keyGroupOf(k, 128));
+    for (let j = 0; j < 5; j++) {
+      m.put(j, { a: j, b: 'x' });
+      l.add({ a: j });
+    }
+  }
+  try {
+    const t0 = performance.now();
+    const p = b.snapshot(1);
+    const ms = performance.now() - t0;
+    await p;
+    return ms;
+  } finally {
+    await b.dispose();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const heapCollections: Benchmark = {
+  name: 'state-snapshot-heap-collections-sync',
+  metric: `heap keyed state snapshot of ${COLLECTION_KEYS / 1000}k keys each with a map of 5 and a list of 5 objects: synchronous part (processing stopped)`,
+  unit: 'ms',
+  lowerIsBetter: true,
+  runs: 3,
+  run: async () => ({ value: await heapCollectionsStall() }),
+};
+
+export default [whole, stall, heapWhole, heapStall, restore, cacheAll, cacheTenth, heapCollections];
