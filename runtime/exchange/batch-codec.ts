@@ -414,7 +414,11 @@ export interface DecodedBatch {
   keyGroups: Int32Array | undefined;
 }
 
+/** Batches decoded in this thread (tests: a gate decodes a queued batch only when its task takes it). */
+export const batchDecodes = { count: 0 };
+
 export function decodeBatch(batch: EncodedBatch): DecodedBatch {
+  batchDecodes.count++;
   const n = batch.count;
   const r = new PartReader(batch);
   const times = r.numbers(n);

@@ -13,6 +13,12 @@ import type { ChannelEvent } from './channel-event.ts';
 export interface ChannelReceiver {
   /** `keyGroups`: each record's key group, on a channel of a keyBy exchange (hash partitioning). */
   onBatch(values: unknown[], times: ArrayLike<number>, keyGroups?: ArrayLike<number>): void;
+  /**
+   * A batch from another task manager, still encoded: a receiver that queues batches keeps them
+   * as bytes and decodes each when it takes it (decodeBatch), so queued batches are not objects
+   * the garbage collector copies at every scavenge. Without it the plane decodes and calls onBatch.
+   */
+  onEncodedBatch?(batch: EncodedBatch): void;
   onEvent(event: ChannelEvent): void;
 }
 
@@ -100,8 +106,11 @@ export class DataPlane {
       return;
     }
     if (m.t === 'd') {
-      const { values, times, keyGroups } = decodeBatch(m.b);
-      r.onBatch(values, times, keyGroups);
+      if (r.onEncodedBatch) r.onEncodedBatch(m.b);
+      else {
+        const { values, times, keyGroups } = decodeBatch(m.b);
+        r.onBatch(values, times, keyGroups);
+      }
     } else r.onEvent(m.e);
   }
 

@@ -10,6 +10,7 @@
 import { BufferDebloater, ThroughputMeter, type DebloatConfig } from '../exchange/buffer-debloater.ts';
 import type { ChannelEvent } from '../exchange/channel-event.ts';
 import type { ChannelReceiver, DataPlane } from '../exchange/data-plane.ts';
+import { decodeBatch, type EncodedBatch } from '../exchange/batch-codec.ts';
 
 export type GateItem =
   | { kind: 'batch'; channel: number; values: unknown[]; times: ArrayLike<number>; keyGroups: ArrayLike<number> | undefined }
@@ -21,8 +22,11 @@ export interface InputChannelSpec {
   inputIndex: 0 | 1;
 }
 
+/** A queued batch from another task manager, decoded when taken (see ChannelReceiver.onEncodedBatch). */
+type Encoded = { kind: 'encoded'; batch: EncodedBatch };
+
 class InputChannel implements ChannelReceiver {
-  readonly queue: GateItem[] = [];
+  readonly queue: (GateItem | Encoded)[] = [];
   head = 0;
   blocked = false;
   /** Batches queued and not yet processed (what the credits bound). */
@@ -43,6 +47,12 @@ class InputChannel implements ChannelReceiver {
     this.onArrival();
   }
 
+  onEncodedBatch(batch: EncodedBatch): void {
+    this.queue.push({ kind: 'encoded', batch });
+    if (++this.batchesQueued > this.maxBatchesQueued) this.maxBatchesQueued = this.batchesQueued;
+    this.onArrival();
+  }
+
   onEvent(event: ChannelEvent): void {
     this.queue.push({ kind: 'event', channel: this.index, event });
     this.onArrival();
@@ -59,7 +69,9 @@ class InputChannel implements ChannelReceiver {
       this.queue.splice(0, this.head);
       this.head = 0;
     }
-    return item;
+    if (item.kind !== 'encoded') return item;
+    const { values, times, keyGroups } = decodeBatch(item.batch);
+    return { kind: 'batch', channel: this.index, values, times, keyGroups };
   }
 }
 

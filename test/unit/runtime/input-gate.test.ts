@@ -8,6 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { DataPlane } from '../../../runtime/exchange/data-plane.ts';
 import { OutputChannel } from '../../../runtime/exchange/output-channel.ts';
 import { InputGate, type GateItem } from '../../../runtime/task/input-gate.ts';
+import { inProcessLinks } from '../../../runtime/exchange/peer-link.ts';
+import { batchDecodes } from '../../../runtime/exchange/batch-codec.ts';
 
 function setup(channels: number, credits: number) {
   const plane = new DataPlane(0);
@@ -93,4 +95,43 @@ describe('input gate and credits', () => {
     gate.open();
     expect(describeItem(gate.poll())).toBe('c0:1');
   });
+
+  it('batches from another task manager wait encoded and are decoded one at a time, when the task takes them', async () => {
+    // Two task managers joined by an in-process link: channel 3 goes from worker 0 to worker 1.
+    const [a, b] = inProcessLinks();
+    const sender = new DataPlane(0);
+    const receiver = new DataPlane(1);
+    for (const plane of [sender, receiver]) plane.addRoutes([{ id: 3, senderWorker: 0, receiverWorker: 1 }]);
+    sender.connectPeer(1, a);
+    receiver.connectPeer(0, b);
+    let arrivals = 0;
+    const gate = new InputGate([{ id: 3, inputIndex: 0 }], receiver, 4, () => arrivals++);
+    const s = new OutputChannel(3, sender, () => {});
+    gate.open();
+    const before = batchDecodes.count;
+    for (let i = 0; i < 3; i++) s.sendBatch([{ key: `k${i}`, v: i }, { key: `k${i}`, v: i + 1 }], [i, i], [i, i]);
+    await until(() => arrivals === 3);
+    // Queued batches are bytes: nothing decoded ahead of the task (the scavenger copies no queued records).
+    expect(batchDecodes.count - before).toBe(0);
+    const taken: GateItem[] = [];
+    for (let i = 0; i < 3; i++) {
+      taken.push(gate.poll()!);
+      expect(batchDecodes.count - before).toBe(i + 1);
+    }
+    expect(gate.poll()).toBeUndefined();
+    expect(taken.map((t) => (t.kind === 'batch' ? [t.values, Array.from(t.times), Array.from(t.keyGroups!)] : t.kind))).toEqual([
+      [[{ key: 'k0', v: 0 }, { key: 'k0', v: 1 }], [0, 0], [0, 0]],
+      [[{ key: 'k1', v: 1 }, { key: 'k1', v: 2 }], [1, 1], [1, 1]],
+      [[{ key: 'k2', v: 2 }, { key: 'k2', v: 3 }], [2, 2], [2, 2]],
+    ]);
+    expect(gate.channels[0]!.recordsTaken).toBe(6);
+    sender.close();
+    receiver.close();
+  });
 });
+
+/** Waits (turns of the event loop, no timer) until `done` holds. */
+async function until(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !done(); i++) await new Promise((r) => setImmediate(r));
+  expect(done()).toBe(true);
+}
