@@ -80,6 +80,12 @@ export class DataPlane {
     for (const m of pending) this.onWire(m);
   }
 
+  /** Both ends of `channel` are in this task manager (its batches are handed over as objects). */
+  isLocal(channel: number): boolean {
+    const r = this.route(channel);
+    return r.senderWorker === this.worker && r.receiverWorker === this.worker;
+  }
+
   private route(channel: number): ChannelRoute {
     const r = this.routes.get(channel);
     if (!r) throw new Error(`channel ${channel} has no route in task manager ${this.worker}`);

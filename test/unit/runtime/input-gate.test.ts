@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { DataPlane } from '../../../runtime/exchange/data-plane.ts';
 import { OutputChannel } from '../../../runtime/exchange/output-channel.ts';
-import { InputGate, type GateItem } from '../../../runtime/task/input-gate.ts';
+import { InputGate, LOCAL_CREDITS, type GateItem } from '../../../runtime/task/input-gate.ts';
 import { inProcessLinks } from '../../../runtime/exchange/peer-link.ts';
 import { batchDecodes } from '../../../runtime/exchange/batch-codec.ts';
 
@@ -76,14 +76,56 @@ describe('input gate and credits', () => {
     const { gate, senders } = setup(3, 10);
     gate.open();
     for (let i = 0; i < 3; i++) for (const [c, s] of senders.entries()) s.sendBatch(...batch(c * 10 + i));
-    expect([gate.poll(), gate.poll(), gate.poll()].map(describeItem)).toEqual(['c0:0', 'c1:10', 'c2:20']);
+    // Each batch taken is processed at once (a local channel holds LOCAL_CREDITS batches, the rest wait in the sender's backlog).
+    const take = (): string => {
+      const item = gate.poll();
+      if (item?.kind === 'batch') gate.processed(item.channel);
+      return describeItem(item);
+    };
+    expect([take(), take(), take()]).toEqual(['c0:0', 'c1:10', 'c2:20']);
     gate.block(1);
-    expect([gate.poll(), gate.poll(), gate.poll(), gate.poll(), gate.poll()].map(describeItem)).toEqual(['c0:1', 'c2:21', 'c0:2', 'c2:22', 'none']);
+    expect([take(), take(), take(), take(), take()]).toEqual(['c0:1', 'c2:21', 'c0:2', 'c2:22', 'none']);
     expect(gate.hasAvailable).toBe(false);
     gate.unblockAll();
     expect(gate.hasAvailable).toBe(true);
-    expect([gate.poll(), gate.poll(), gate.poll()].map(describeItem)).toEqual(['c1:11', 'c1:12', 'none']);
+    expect([take(), take(), take()]).toEqual(['c1:11', 'c1:12', 'none']);
     expect([0, 1, 2].map((c) => gate.inputIndexOf(c))).toEqual([0, 1, 0]);
+  });
+
+  it('a channel from the same task manager gets at most LOCAL_CREDITS credits; one from another gets all', async () => {
+    const [a, b] = inProcessLinks();
+    const here = new DataPlane(1);
+    const there = new DataPlane(0);
+    const routes = [
+      { id: 1, senderWorker: 1, receiverWorker: 1 },
+      { id: 2, senderWorker: 0, receiverWorker: 1 },
+    ];
+    here.addRoutes(routes);
+    there.addRoutes(routes);
+    here.connectPeer(0, b);
+    there.connectPeer(1, a);
+    const gate = new InputGate(
+      [
+        { id: 1, inputIndex: 0 },
+        { id: 2, inputIndex: 0 },
+      ],
+      here,
+      4,
+      () => {},
+    );
+    const local = new OutputChannel(1, here, () => {});
+    const remote = new OutputChannel(2, there, () => {});
+    gate.open();
+    for (let i = 0; i < 6; i++) {
+      local.sendBatch(...batch(i));
+      remote.sendBatch(...batch(10 + i));
+    }
+    await until(() => gate.channels[1]!.batchesQueued === 4);
+    expect(gate.channels[0]!.batchesQueued).toBe(LOCAL_CREDITS);
+    expect(local.hasBacklog).toBe(true);
+    expect(remote.hasBacklog).toBe(true);
+    here.close();
+    there.close();
   });
 
   it('a batch sent before the gate opens waits in the sender backlog until the initial credits arrive', () => {
