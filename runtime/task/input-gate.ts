@@ -11,7 +11,7 @@
 import { BufferDebloater, ThroughputMeter, type DebloatConfig } from '../exchange/buffer-debloater.ts';
 import type { ChannelEvent } from '../exchange/channel-event.ts';
 import type { ChannelReceiver, DataPlane } from '../exchange/data-plane.ts';
-import { decodeBatch, type EncodedBatch } from '../exchange/batch-codec.ts';
+import { BatchReader, READ_CHUNK, type EncodedBatch } from '../exchange/batch-codec.ts';
 
 export type GateItem =
   | { kind: 'batch'; channel: number; values: unknown[]; times: ArrayLike<number>; keyGroups: ArrayLike<number> | undefined }
@@ -44,6 +44,8 @@ class InputChannel implements ChannelReceiver {
   maxBatchesQueued = 0;
   /** Records taken from the channel so far. */
   recordsTaken = 0;
+  /** The batch from another task manager being taken chunk by chunk (READ_CHUNK records at a time). */
+  reading: BatchReader | undefined;
 
   constructor(
     readonly index: number,
@@ -69,10 +71,11 @@ class InputChannel implements ChannelReceiver {
   }
 
   get available(): boolean {
-    return !this.blocked && this.head < this.queue.length;
+    return !this.blocked && (this.reading !== undefined || this.head < this.queue.length);
   }
 
   take(): GateItem {
+    if (this.reading) return this.nextChunk(this.reading);
     const item = this.queue[this.head]!;
     this.queue[this.head++] = undefined as unknown as GateItem;
     if (this.head > 1024 && this.head * 2 > this.queue.length) {
@@ -80,7 +83,12 @@ class InputChannel implements ChannelReceiver {
       this.head = 0;
     }
     if (item.kind !== 'encoded') return item;
-    const { values, times, keyGroups } = decodeBatch(item.batch);
+    return this.nextChunk(new BatchReader(item.batch));
+  }
+
+  private nextChunk(reader: BatchReader): GateItem {
+    const { values, times, keyGroups } = reader.next(READ_CHUNK);
+    this.reading = reader.done ? undefined : reader;
     return { kind: 'batch', channel: this.index, values, times, keyGroups };
   }
 }
@@ -150,9 +158,13 @@ export class InputGate {
     if (size !== undefined) for (const ch of this.channels) this.plane.announceBatchSize(ch.spec.id, size);
   }
 
-  /** The task finished processing a batch from `channel`: the sender may send another. */
+  /**
+   * The task finished processing a batch from `channel`: the sender may send another. For a batch
+   * taken in chunks, only once its last chunk was processed.
+   */
   processed(channel: number): void {
     const ch = this.channels[channel]!;
+    if (ch.reading) return;
     ch.batchesQueued--;
     this.plane.grantCredit(ch.spec.id, 1, ch.recordsTaken);
   }
