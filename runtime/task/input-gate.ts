@@ -117,7 +117,9 @@ export class InputGate {
     for (const ch of this.channels) plane.registerReceiver(ch.spec.id, ch);
     if (debloating?.config.enabled && specs.length > 0) {
       this.meter = new ThroughputMeter(debloating.config.periodMs, debloating.now);
-      this.debloater = new BufferDebloater(debloating.config, debloating.maxBatchSize, specs.length * credits);
+      let inFlight = 0;
+      for (const ch of this.channels) inFlight += this.creditsOf(ch);
+      this.debloater = new BufferDebloater(debloating.config, debloating.maxBatchSize, inFlight);
     }
   }
 
@@ -126,9 +128,14 @@ export class InputGate {
     return this.debloater?.batchSize;
   }
 
+  /** The batches `ch` may hold unprocessed. */
+  private creditsOf(ch: InputChannel): number {
+    return this.plane.isLocal(ch.spec.id) ? Math.min(LOCAL_CREDITS, this.credits) : this.credits;
+  }
+
   /** Grants the initial credits; call when the task is ready to receive. */
   open(): void {
-    for (const ch of this.channels) this.plane.grantCredit(ch.spec.id, this.plane.isLocal(ch.spec.id) ? Math.min(LOCAL_CREDITS, this.credits) : this.credits);
+    for (const ch of this.channels) this.plane.grantCredit(ch.spec.id, this.creditsOf(ch));
   }
 
   /** The next item from an unblocked channel, round robin over channels; undefined if none. */
