@@ -2,8 +2,9 @@
  * The receiving side of a task: one queue per input channel. It grants each channel's sender
  * `credits` batches up front (LOCAL_CREDITS at most when the sender is in the same task manager) and
  * one more each time the task has processed a batch, so a channel never holds more than that many
- * unprocessed batches. A channel can be blocked (checkpoint barrier
- * alignment): its queue is then skipped until unblocked.
+ * unprocessed batches. A channel can be blocked (checkpoint barrier alignment): its queue is then
+ * skipped until unblocked. A batch from another task manager waits encoded and is handed to the
+ * task READ_CHUNK records at a time (see BatchReader), its credit returned after the last chunk.
  *
  * With buffer debloating (../exchange/buffer-debloater.ts) the gate also measures how fast the task
  * takes records and tells every sender the batch size that keeps about `targetMs` of data in flight.
