@@ -13,6 +13,12 @@ import type { ChannelEvent } from './channel-event.ts';
 export interface ChannelReceiver {
   /** `keyGroups`: each record's key group, on a channel of a keyBy exchange (hash partitioning). */
   onBatch(values: unknown[], times: ArrayLike<number>, keyGroups?: ArrayLike<number>): void;
+  /**
+   * A batch from another task manager, still encoded: a receiver that queues batches keeps them
+   * as bytes and decodes each when it takes it (BatchReader), so queued batches are not objects
+   * the garbage collector copies at every scavenge. Without it the plane decodes and calls onBatch.
+   */
+  onEncodedBatch?(batch: EncodedBatch): void;
   onEvent(event: ChannelEvent): void;
 }
 
@@ -74,6 +80,12 @@ export class DataPlane {
     for (const m of pending) this.onWire(m);
   }
 
+  /** Both ends of `channel` are in this task manager (its batches are handed over as objects). */
+  isLocal(channel: number): boolean {
+    const r = this.route(channel);
+    return r.senderWorker === this.worker && r.receiverWorker === this.worker;
+  }
+
   private route(channel: number): ChannelRoute {
     const r = this.routes.get(channel);
     if (!r) throw new Error(`channel ${channel} has no route in task manager ${this.worker}`);
@@ -100,8 +112,11 @@ export class DataPlane {
       return;
     }
     if (m.t === 'd') {
-      const { values, times, keyGroups } = decodeBatch(m.b);
-      r.onBatch(values, times, keyGroups);
+      if (r.onEncodedBatch) r.onEncodedBatch(m.b);
+      else {
+        const { values, times, keyGroups } = decodeBatch(m.b);
+        r.onBatch(values, times, keyGroups);
+      }
     } else r.onEvent(m.e);
   }
 

@@ -56,6 +56,8 @@ export class RecordWriter {
   /** Hash edges with more than one channel send each record's key group along. */
   private readonly keyed: boolean;
   private next = 0;
+  /** Hash edges: the channel of each key group (subtaskForKeyGroup, computed once). */
+  private channelOfKeyGroup: Int32Array | undefined;
   /** The end of input was sent: a record written now could never be delivered. */
   private ended = false;
   recordsOut = 0;
@@ -86,10 +88,11 @@ export class RecordWriter {
       case 'hash': {
         const key = p.key;
         const maxP = this.maxParallelism;
+        const channelOf = (this.channelOfKeyGroup ??= Int32Array.from({ length: maxP }, (_, kg) => subtaskForKeyGroup(kg, nc, maxP)));
         for (let i = 0; i < n; i++) {
           const v = values[i];
           const kg = keyGroupOf(key(v), maxP);
-          this.push(subtaskForKeyGroup(kg, nc, maxP), v, times[i]!, kg);
+          this.push(channelOf[kg]!, v, times[i]!, kg);
         }
         return;
       }

@@ -12,6 +12,7 @@ function recordingPlane() {
     registerReceiver: (c: number, r: ChannelReceiver) => receivers.set(c, r),
     grantCredit: (c: number, n: number, consumed?: number) => credits.push([c, n, consumed]),
     announceBatchSize: (c: number, n: number) => sizes.push([c, n]),
+    isLocal: () => false,
   } as unknown as DataPlane;
   return { plane, receivers, credits, sizes };
 }

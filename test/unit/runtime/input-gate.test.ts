@@ -7,7 +7,9 @@
 import { describe, expect, it } from 'vitest';
 import { DataPlane } from '../../../runtime/exchange/data-plane.ts';
 import { OutputChannel } from '../../../runtime/exchange/output-channel.ts';
-import { InputGate, type GateItem } from '../../../runtime/task/input-gate.ts';
+import { InputGate, LOCAL_CREDITS, type GateItem } from '../../../runtime/task/input-gate.ts';
+import { inProcessLinks } from '../../../runtime/exchange/peer-link.ts';
+import { READ_CHUNK, batchDecodes } from '../../../runtime/exchange/batch-codec.ts';
 
 function setup(channels: number, credits: number) {
   const plane = new DataPlane(0);
@@ -74,14 +76,56 @@ describe('input gate and credits', () => {
     const { gate, senders } = setup(3, 10);
     gate.open();
     for (let i = 0; i < 3; i++) for (const [c, s] of senders.entries()) s.sendBatch(...batch(c * 10 + i));
-    expect([gate.poll(), gate.poll(), gate.poll()].map(describeItem)).toEqual(['c0:0', 'c1:10', 'c2:20']);
+    // Each batch taken is processed at once (a local channel holds LOCAL_CREDITS batches, the rest wait in the sender's backlog).
+    const take = (): string => {
+      const item = gate.poll();
+      if (item?.kind === 'batch') gate.processed(item.channel);
+      return describeItem(item);
+    };
+    expect([take(), take(), take()]).toEqual(['c0:0', 'c1:10', 'c2:20']);
     gate.block(1);
-    expect([gate.poll(), gate.poll(), gate.poll(), gate.poll(), gate.poll()].map(describeItem)).toEqual(['c0:1', 'c2:21', 'c0:2', 'c2:22', 'none']);
+    expect([take(), take(), take(), take(), take()]).toEqual(['c0:1', 'c2:21', 'c0:2', 'c2:22', 'none']);
     expect(gate.hasAvailable).toBe(false);
     gate.unblockAll();
     expect(gate.hasAvailable).toBe(true);
-    expect([gate.poll(), gate.poll(), gate.poll()].map(describeItem)).toEqual(['c1:11', 'c1:12', 'none']);
+    expect([take(), take(), take()]).toEqual(['c1:11', 'c1:12', 'none']);
     expect([0, 1, 2].map((c) => gate.inputIndexOf(c))).toEqual([0, 1, 0]);
+  });
+
+  it('a channel from the same task manager gets at most LOCAL_CREDITS credits; one from another gets all', async () => {
+    const [a, b] = inProcessLinks();
+    const here = new DataPlane(1);
+    const there = new DataPlane(0);
+    const routes = [
+      { id: 1, senderWorker: 1, receiverWorker: 1 },
+      { id: 2, senderWorker: 0, receiverWorker: 1 },
+    ];
+    here.addRoutes(routes);
+    there.addRoutes(routes);
+    here.connectPeer(0, b);
+    there.connectPeer(1, a);
+    const gate = new InputGate(
+      [
+        { id: 1, inputIndex: 0 },
+        { id: 2, inputIndex: 0 },
+      ],
+      here,
+      4,
+      () => {},
+    );
+    const local = new OutputChannel(1, here, () => {});
+    const remote = new OutputChannel(2, there, () => {});
+    gate.open();
+    for (let i = 0; i < 6; i++) {
+      local.sendBatch(...batch(i));
+      remote.sendBatch(...batch(10 + i));
+    }
+    await until(() => gate.channels[1]!.batchesQueued === 4);
+    expect(gate.channels[0]!.batchesQueued).toBe(LOCAL_CREDITS);
+    expect(local.hasBacklog).toBe(true);
+    expect(remote.hasBacklog).toBe(true);
+    here.close();
+    there.close();
   });
 
   it('a batch sent before the gate opens waits in the sender backlog until the initial credits arrive', () => {
@@ -93,4 +137,79 @@ describe('input gate and credits', () => {
     gate.open();
     expect(describeItem(gate.poll())).toBe('c0:1');
   });
+
+  it('batches from another task manager wait encoded and are decoded one at a time, when the task takes them', async () => {
+    // Two task managers joined by an in-process link: channel 3 goes from worker 0 to worker 1.
+    const [a, b] = inProcessLinks();
+    const sender = new DataPlane(0);
+    const receiver = new DataPlane(1);
+    for (const plane of [sender, receiver]) plane.addRoutes([{ id: 3, senderWorker: 0, receiverWorker: 1 }]);
+    sender.connectPeer(1, a);
+    receiver.connectPeer(0, b);
+    let arrivals = 0;
+    const gate = new InputGate([{ id: 3, inputIndex: 0 }], receiver, 4, () => arrivals++);
+    const s = new OutputChannel(3, sender, () => {});
+    gate.open();
+    const before = batchDecodes.count;
+    for (let i = 0; i < 3; i++) s.sendBatch([{ key: `k${i}`, v: i }, { key: `k${i}`, v: i + 1 }], [i, i], [i, i]);
+    await until(() => arrivals === 3);
+    // Queued batches are bytes: nothing decoded ahead of the task (the scavenger copies no queued records).
+    expect(batchDecodes.count - before).toBe(0);
+    const taken: GateItem[] = [];
+    for (let i = 0; i < 3; i++) {
+      taken.push(gate.poll()!);
+      expect(batchDecodes.count - before).toBe(i + 1);
+    }
+    expect(gate.poll()).toBeUndefined();
+    expect(taken.map((t) => (t.kind === 'batch' ? [t.values, Array.from(t.times), Array.from(t.keyGroups!)] : t.kind))).toEqual([
+      [[{ key: 'k0', v: 0 }, { key: 'k0', v: 1 }], [0, 0], [0, 0]],
+      [[{ key: 'k1', v: 1 }, { key: 'k1', v: 2 }], [1, 1], [1, 1]],
+      [[{ key: 'k2', v: 2 }, { key: 'k2', v: 3 }], [2, 2], [2, 2]],
+    ]);
+    expect(gate.channels[0]!.recordsTaken).toBe(6);
+    sender.close();
+    receiver.close();
+  });
+
+  it('a batch from another task manager is taken READ_CHUNK records at a time; its credit returns after the last chunk', async () => {
+    const [a, b] = inProcessLinks();
+    const sender = new DataPlane(0);
+    const receiver = new DataPlane(1);
+    for (const plane of [sender, receiver]) plane.addRoutes([{ id: 5, senderWorker: 0, receiverWorker: 1 }]);
+    sender.connectPeer(1, a);
+    receiver.connectPeer(0, b);
+    let arrivals = 0;
+    const gate = new InputGate([{ id: 5, inputIndex: 0 }], receiver, 1, () => arrivals++);
+    const s = new OutputChannel(5, sender, () => {});
+    gate.open();
+    const n = 2 * READ_CHUNK + 7;
+    const records = Array.from({ length: n }, (_, i) => ({ id: i, name: `r${i}` }));
+    s.sendBatch(records, Float64Array.from(records, (r) => r.id));
+    s.sendBatch([{ id: n, name: 'next' }], [n]); // waits for the one credit
+    await until(() => arrivals === 1);
+    const chunks: GateItem[] = [];
+    for (let i = 0; i < 3; i++) {
+      const item = gate.poll()!;
+      chunks.push(item);
+      gate.processed(0);
+      // The credit goes back with the last chunk only: until then the batch counts as queued.
+      expect(gate.channels[0]!.batchesQueued).toBe(i < 2 ? 1 : 0);
+    }
+    expect(chunks.map((c) => (c.kind === 'batch' ? c.values.length : 0))).toEqual([READ_CHUNK, READ_CHUNK, 7]);
+    const values = chunks.flatMap((c) => (c.kind === 'batch' ? c.values : []));
+    const times = chunks.flatMap((c) => (c.kind === 'batch' ? Array.from(c.times) : []));
+    expect(values).toEqual(records);
+    expect(times).toEqual(records.map((r) => r.id));
+    await until(() => arrivals === 2);
+    expect(gate.poll()).toMatchObject({ kind: 'batch', values: [{ id: n, name: 'next' }] });
+    sender.close();
+    receiver.close();
+  });
 });
+
+
+/** Waits (turns of the event loop, no timer) until `done` holds. */
+async function until(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !done(); i++) await new Promise((r) => setImmediate(r));
+  expect(done()).toBe(true);
+}
