@@ -97,6 +97,8 @@ export class TemporalJoinOperator<F, D, O> implements Operator<unknown, O> {
     private readonly spec: TemporalJoinSpec<F, D, O>,
     /** Key selectors of the fact and of the dimension change record. */
     private readonly keySelectors: readonly KeySelector<unknown>[],
+    /** Facts held in memory at most (tests lower it). */
+    private readonly maxHeldFacts = MAX_HELD_FACTS,
   ) {
     if (spec.kind !== 'inner' && spec.kind !== 'left') {
       throw new ConfigError('temporalJoin.kind', `'${String(spec.kind)}' is not supported: use 'inner' or 'left'`);
@@ -148,7 +150,7 @@ export class TemporalJoinOperator<F, D, O> implements Operator<unknown, O> {
           continue;
         }
         const key = this.keys.set(v, 0, keyGroups?.[i]);
-        if (this.held.size < MAX_HELD_FACTS) this.held.push(t, key, backend.currentKeyGroup(), v as F);
+        if (this.held.size < this.maxHeldFacts) this.held.push(t, key, backend.currentKeyGroup(), v as F);
         else this.holdInState(t, v as F);
         continue;
       }
