@@ -32,7 +32,6 @@ import { ConfigError, userFunctionError } from '../../runtime/errors.ts';
 import type { KeyedStateBackend } from '../../state/backend.ts';
 import type { Timer } from '../../state/timers.ts';
 import { TimerDriver } from '../timer-driver.ts';
-import { TimerMinHeap } from '../../state/timer-heap.ts';
 import { mapState } from '../../state/descriptors.ts';
 import { keyId, type KeyId } from '../../state/key-codec.ts';
 import type { StateKey } from '../../state/key-groups.ts';
@@ -76,11 +75,9 @@ export class IntervalJoinOperator<L, R, O> implements Operator<L | R, O> {
   /** Buckets in keyed state: restored, moved there at a barrier, or past MAX_BUFFERED_RECORDS. */
   private left!: MapState<number, L[]>;
   private right!: MapState<number, R[]>;
-  /** Buckets in memory, since the last barrier (see snapshotState). */
-  private readonly leftBuffer = new SideBuffer<L>();
-  private readonly rightBuffer = new SideBuffer<R>();
-  /** Cleanups of the buckets in memory, by time (namespace LEFT or RIGHT). */
-  private cleanups = new TimerMinHeap();
+  /** Buckets in memory since the last barrier (see snapshotState), with their cleanups. */
+  private readonly leftBuffer: SideBuffer<L>;
+  private readonly rightBuffer: SideBuffer<R>;
 
   constructor(
     readonly name: string,
@@ -90,6 +87,8 @@ export class IntervalJoinOperator<L, R, O> implements Operator<L | R, O> {
     private readonly maxBuffered = MAX_BUFFERED_RECORDS,
   ) {
     validateInterval(spec.lowerMs, spec.upperMs);
+    this.leftBuffer = new SideBuffer<L>(spec.upperMs);
+    this.rightBuffer = new SideBuffer<R>(-spec.lowerMs);
   }
 
   open(ctx: OperatorContext<O>): void {
@@ -174,7 +173,7 @@ export class IntervalJoinOperator<L, R, O> implements Operator<L | R, O> {
   private buffer<T>(mem: SideBuffer<T>, state: MapState<number, T[]>, id: KeyId, key: StateKey, t: number, value: T, cleanupAt: number, side: string): void {
     const b = this.backend;
     if (this.leftBuffer.records + this.rightBuffer.records < this.maxBuffered) {
-      if (mem.add(id, key, b.currentKeyGroup(), t, value)) this.cleanups.push({ time: cleanupAt, key, keyGroup: b.currentKeyGroup(), namespace: side });
+      mem.add(id, key, b.currentKeyGroup(), t, value);
       return;
     }
     if (add(state, t, value)) b.timers.register('event', cleanupAt, key, b.currentKeyGroup(), side);
@@ -193,13 +192,8 @@ export class IntervalJoinOperator<L, R, O> implements Operator<L | R, O> {
   processWatermark(watermark: number): void {
     // Buckets in state go by their timers; those in memory by the queue.
     this.timers.fire('event', watermark);
-    const q = this.cleanups;
-    const { lowerMs, upperMs } = this.spec;
-    while (q.items.length > 0 && q.items[0]!.time <= watermark) {
-      const c = q.pop()!;
-      if (c.namespace === LEFT) this.leftBuffer.remove(keyId(c.key), c.time - upperMs);
-      else this.rightBuffer.remove(keyId(c.key), c.time + lowerMs);
-    }
+    this.leftBuffer.cleanUpTo(watermark);
+    this.rightBuffer.cleanUpTo(watermark);
   }
 
   /**
@@ -211,13 +205,13 @@ export class IntervalJoinOperator<L, R, O> implements Operator<L | R, O> {
   snapshotState(): void {
     this.moveToState(this.leftBuffer, this.left, LEFT, this.spec.upperMs);
     this.moveToState(this.rightBuffer, this.right, RIGHT, -this.spec.lowerMs);
-    this.cleanups = new TimerMinHeap();
   }
 
   private moveToState<T>(mem: SideBuffer<T>, state: MapState<number, T[]>, side: string, cleanupAfter: number): void {
     if (mem.records === 0) return;
     const b = this.backend;
     for (const kb of mem.drain()) {
+      if (kb.isEmpty) continue;
       b.setCurrentKey(kb.key, kb.keyGroup);
       for (let i = kb.head; i < kb.times.length; i++) {
         const t = kb.times[i]!;
