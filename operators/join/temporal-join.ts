@@ -30,6 +30,8 @@ import type { KeyedStateBackend } from '../../state/backend.ts';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { mapState, valueState } from '../../state/descriptors.ts';
 import type { MapState, ValueState } from '../../state/handles.ts';
+import { sharedPlainData } from '../../state/value-serializer.ts';
+import { copyPlainData } from '../../runtime/plain-data.ts';
 import type { Change } from '../changelog.ts';
 import type { Operator, OperatorContext, Output, OutputTag } from '../operator.ts';
 import { HeldFacts } from './held-facts.ts';
@@ -65,16 +67,19 @@ export interface Versions<D> {
   rows: (D | null)[];
 }
 
-/** Adds (or replaces) the version valid from `t`, keeping `v` ordered by time. */
-function addVersion<D>(v: Versions<D>, t: number, row: D | null): void {
+/**
+ * `v` with the version valid from `t` added (or replaced), ordered by time. A new value: the
+ * state shares its values (sharedPlainData), so a value read from it is never changed in place.
+ */
+function withVersion<D>(v: Versions<D>, t: number, row: D | null): Versions<D> {
   let i = v.t.length;
   while (i > 0 && v.t[i - 1]! > t) i--;
   if (i > 0 && v.t[i - 1] === t) {
-    v.rows[i - 1] = row;
-    return;
+    const rows = v.rows.slice();
+    rows[i - 1] = row;
+    return { t: v.t, rows };
   }
-  v.t.splice(i, 0, t);
-  v.rows.splice(i, 0, row);
+  return { t: [...v.t.slice(0, i), t, ...v.t.slice(i)], rows: [...v.rows.slice(0, i), row, ...v.rows.slice(i)] };
 }
 
 export class TemporalJoinOperator<F, D, O> implements Operator<unknown, O> {
@@ -112,7 +117,9 @@ export class TemporalJoinOperator<F, D, O> implements Operator<unknown, O> {
     this.keys = new JoinKeys(this.name, this.backend, this.keySelectors);
     this.late = new LateRecords(ctx as OperatorContext<unknown>, this.spec.lateOutput);
     this.facts = this.backend.getMapState(mapState<number, F[]>('temporal-join-facts'));
-    this.versions = this.backend.getValueState(valueState<Versions<D>>('temporal-join-dimension'));
+    // Shared, not copied in and out: the operator never changes a value it read or wrote (it writes
+    // new ones), and copies the version it hands to the join function.
+    this.versions = this.backend.getValueState(valueState<Versions<D>>('temporal-join-dimension', { serializer: sharedPlainData() }));
     this.migrateVersionMaps();
   }
 
@@ -166,8 +173,7 @@ export class TemporalJoinOperator<F, D, O> implements Operator<unknown, O> {
       if (versions === undefined) {
         this.versions.update({ t: [t], rows: [row] });
       } else {
-        addVersion(versions, t, row);
-        this.versions.update(versions);
+        this.versions.update(withVersion(versions, t, row));
       }
       // An update (+U) makes the versions before it obsolete once the watermark passes it, and a
       // deletion the whole key; an insert (+I) is a key's first version, so it needs no cleanup
@@ -278,9 +284,7 @@ export class TemporalJoinOperator<F, D, O> implements Operator<unknown, O> {
       if (drop === ts.length) {
         this.versions.clear();
       } else {
-        ts.splice(0, drop);
-        versions.rows.splice(0, drop);
-        this.versions.update(versions);
+        this.versions.update({ t: ts.slice(drop), rows: versions.rows.slice(drop) });
       }
     }
     this.validAt = version;
@@ -301,7 +305,7 @@ export class TemporalJoinOperator<F, D, O> implements Operator<unknown, O> {
     }
     let o: O;
     try {
-      o = this.spec.join(fact, version);
+      o = this.spec.join(fact, version === null ? null : copyPlainData(version));
     } catch (e) {
       throw userFunctionError(this.name, { fact, dimension: version }, e);
     }
