@@ -36,7 +36,7 @@ import { mapState } from '../../state/descriptors.ts';
 import { keyId, type KeyId } from '../../state/key-codec.ts';
 import type { StateKey } from '../../state/key-groups.ts';
 import { copyPlainData } from '../../runtime/plain-data.ts';
-import { SideBuffer } from './interval-buffer.ts';
+import { SideBuffer, type TimeBuckets } from './interval-buffer.ts';
 import type { MapState } from '../../state/handles.ts';
 import type { Operator, OperatorContext, Output, OutputTag } from '../operator.ts';
 import { JoinKeys, LateRecords, requireKeyedState, requireTime, type LateRecord } from './join-keys.ts';
@@ -118,52 +118,50 @@ export class IntervalJoinOperator<L, R, O> implements Operator<L | R, O> {
       // Every bucket in state has its cleanup timer: none, nothing in state to probe.
       const inState = b.timers.size('event') > 0;
       if (input === 0) {
-        const l = v as L;
         const from = t + lowerMs;
         const to = t + upperMs;
-        const mem = this.rightBuffer.of(id);
-        if (mem !== undefined) {
-          for (let k = mem.firstAtOrAfter(from); k < mem.times.length; k++) {
-            const rt = mem.times[k]!;
-            if (rt > to) break;
-            const rs = mem.buckets[k]!;
-            const time = rt > t ? rt : t;
-            for (let j = 0; j < rs.length; j++) this.emit(l, copyPlainData(rs[j]!), time);
-          }
-        }
-        if (inState) this.probeState(this.right, from, to, (r, time) => this.emit(l, r, time), t);
+        this.probe(this.rightBuffer.of(id), inState ? this.right : undefined, from, to, v, t, true);
         const cleanupAt = t + upperMs;
-        if (cleanupAt > watermark) this.buffer(this.leftBuffer, this.left, id, key, t, l, cleanupAt, LEFT);
+        if (cleanupAt > watermark) this.buffer(this.leftBuffer, this.left, id, key, t, v as L, cleanupAt, LEFT);
       } else {
-        const r = v as R;
         const from = t - upperMs;
         const to = t - lowerMs;
-        const mem = this.leftBuffer.of(id);
-        if (mem !== undefined) {
-          for (let k = mem.firstAtOrAfter(from); k < mem.times.length; k++) {
-            const lt = mem.times[k]!;
-            if (lt > to) break;
-            const ls = mem.buckets[k]!;
-            const time = lt > t ? lt : t;
-            for (let j = 0; j < ls.length; j++) this.emit(copyPlainData(ls[j]!), r, time);
-          }
-        }
-        if (inState) this.probeState(this.left, from, to, (l, time) => this.emit(l, r, time), t);
+        this.probe(this.leftBuffer.of(id), inState ? this.left : undefined, from, to, v, t, false);
         const cleanupAt = t - lowerMs;
-        if (cleanupAt > watermark) this.buffer(this.rightBuffer, this.right, id, key, t, r, cleanupAt, RIGHT);
+        if (cleanupAt > watermark) this.buffer(this.rightBuffer, this.right, id, key, t, v as R, cleanupAt, RIGHT);
       }
     }
   }
 
-  /** Meets the current key's buckets in state with times in [from, to]; a pair's time is the later of the two. */
-  private probeState<T>(state: MapState<number, T[]>, from: number, to: number, meet: (other: T, time: number) => void, t: number): void {
+  /**
+   * Meets `arriving` (at `t`; a left record if `arrivingIsLeft`) with the other side's buffered
+   * records of its key with times in [from, to], in memory (`mem`) and in `state` (if it may hold
+   * any); a pair's time is the later of the two. Buffered records from memory are copied for the
+   * join function (state hands out copies itself).
+   */
+  private probe(mem: TimeBuckets<unknown> | undefined, state: MapState<number, unknown[]> | undefined, from: number, to: number, arriving: L | R, t: number, arrivingIsLeft: boolean): void {
+    if (mem !== undefined) {
+      for (let k = mem.firstAtOrAfter(from); k < mem.times.length; k++) {
+        const ot = mem.times[k]!;
+        if (ot > to) break;
+        const os = mem.buckets[k]!;
+        const time = ot > t ? ot : t;
+        for (let j = 0; j < os.length; j++) this.meet(arriving, copyPlainData(os[j]), time, arrivingIsLeft);
+      }
+    }
+    if (state === undefined) return;
     for (const ot of state.keys()) {
       if (ot < from) continue;
       if (ot > to) break;
       const os = state.get(ot)!;
       const time = ot > t ? ot : t;
-      for (let j = 0; j < os.length; j++) meet(os[j]!, time);
+      for (let j = 0; j < os.length; j++) this.meet(arriving, os[j], time, arrivingIsLeft);
     }
+  }
+
+  private meet(arriving: unknown, other: unknown, time: number, arrivingIsLeft: boolean): void {
+    if (arrivingIsLeft) this.emit(arriving as L, other as R, time);
+    else this.emit(other as L, arriving as R, time);
   }
 
   /**

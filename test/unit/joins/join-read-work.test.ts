@@ -9,24 +9,12 @@ import { describe, expect, it } from 'vitest';
 import type { Change } from '../../../operators/changelog.ts';
 import { IntervalJoinOperator } from '../../../operators/join/interval-join.ts';
 import { RegularJoinOperator } from '../../../operators/join/regular-join.ts';
-import { countingState, StateReads } from '../../harness/counting-state.ts';
+import { countingState, countTimerRegistrations, StateReads } from '../../harness/counting-state.ts';
 import { OperatorHarness } from '../../harness/operator-harness.ts';
 
 interface Ev {
   key: string;
   id: number;
-}
-
-/** Counts timers registered with the operator's keyed state backend. */
-function countRegistrations(h: OperatorHarness<Ev, string>): { n: number } {
-  const c = { n: 0 };
-  const timers = h.keyedState!.timers;
-  const register = timers.register.bind(timers);
-  timers.register = (...args) => {
-    c.n++;
-    register(...args);
-  };
-  return c;
 }
 
 for (const backend of ['heap', 'lmdb'] as const) {
@@ -64,7 +52,7 @@ for (const backend of ['heap', 'lmdb'] as const) {
       const op = () => new IntervalJoinOperator<Ev, Ev, string>('interval', { lowerMs: -2, upperMs: 2, join: (l, r) => `${l.id}-${r.id}` }, [(e) => (e as Ev).key, (e) => (e as Ev).key]);
       const h = new OperatorHarness<Ev, string>(op, { backend });
       await h.open();
-      const registered = countRegistrations(h);
+      const registered = countTimerRegistrations(h.keyedState!);
       // 100 keys, a record per side and ms, the watermark 10 ms behind after each batch of 50
       for (let b = 0; b < 20; b++) {
         const evs = Array.from({ length: 50 }, (_, i) => ({ key: `k${(b * 50 + i) % 100}`, id: b * 50 + i }));

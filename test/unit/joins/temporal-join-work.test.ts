@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { insert, updateAfter, type Change } from '../../../operators/changelog.ts';
 import { FIRE_SLICE, TemporalJoinOperator } from '../../../operators/join/temporal-join.ts';
-import { countingState, StateReads } from '../../harness/counting-state.ts';
+import { countingState, countTimerRegistrations, StateReads } from '../../harness/counting-state.ts';
 import { OperatorHarness } from '../../harness/operator-harness.ts';
 
 interface Gift {
@@ -28,18 +28,6 @@ const temporal = (maxHeldFacts?: number) => () =>
     maxHeldFacts,
   );
 
-/** Counts timers registered with the operator's keyed state backend. */
-function countRegistrations(h: OperatorHarness<unknown, string>): { n: number } {
-  const c = { n: 0 };
-  const timers = h.keyedState!.timers;
-  const register = timers.register.bind(timers);
-  timers.register = (...args) => {
-    c.n++;
-    register(...args);
-  };
-  return c;
-}
-
 const rooms = ['a', 'b', 'c'];
 /** Facts 0..n-1 at times 1..n, rooms in turn. */
 const gifts = (from: number, n: number): Gift[] => Array.from({ length: n }, (_, i) => ({ room: rooms[(from + i) % 3]!, id: from + i }));
@@ -51,7 +39,7 @@ for (const backend of ['heap', 'lmdb'] as const) {
       const reads = new StateReads();
       const h = new OperatorHarness<unknown, string>(temporal(), { backend, wrapKeyedState: countingState(reads) });
       await h.processBatch(rooms.map((room) => insert({ room, name: `${room}1` })), [0, 0, 0], 1);
-      const registered = countRegistrations(h);
+      const registered = countTimerRegistrations(h.keyedState!);
       const gs = gifts(0, 300);
       await h.processBatch(gs, timesOf(gs), 0);
       // 'a' changes at 150, after its facts arrived: one cleanup timer, for the update.
@@ -92,7 +80,7 @@ for (const backend of ['heap', 'lmdb'] as const) {
 
       const h = new OperatorHarness<unknown, string>(temporal(), { backend });
       await input(h, 1);
-      const registered = countRegistrations(h);
+      const registered = countTimerRegistrations(h.keyedState!);
       const snap = await h.snapshot();
       expect(registered.n).toBe(30); // a timer per (room, time) bucket, each fact at its own time
       expect([...h.keyedState!.keys('temporal-join-facts')].length).toBe(3);
@@ -109,7 +97,7 @@ for (const backend of ['heap', 'lmdb'] as const) {
       const run = async (maxHeld: number | undefined) => {
         const h = new OperatorHarness<unknown, string>(temporal(maxHeld), { backend });
         await h.processBatch(rooms.map((room) => insert({ room, name: `${room}1` })), [0, 0, 0], 1);
-        const registered = countRegistrations(h);
+        const registered = countTimerRegistrations(h.keyedState!);
         const gs = gifts(0, 40);
         await h.processBatch(gs, timesOf(gs), 0);
         await h.processBatch([updateAfter({ room: 'c', name: 'c2' })], [20], 1);
