@@ -1,24 +1,30 @@
 /**
  * Interval join (Flink's `IntervalJoinOperator`): a left record at time t joins every right record
- * of the same key whose time lies in [t + lowerMs, t + upperMs]. Both sides are buffered in keyed
- * state, by time; each record is matched against the other side's buffer when it arrives, so each
+ * of the same key whose time lies in [t + lowerMs, t + upperMs]. Both sides are buffered by key and
+ * time; each record is matched against the other side's buffer when it arrives, so each
  * pair is emitted exactly once, by whichever of the two arrives second, at max(left time, right time).
  *
- * Probe: each side's buffer is a map state per join key whose user keys are the records' times, in
- * order; a probe walks the other side's times (numbers, no values read) and reads only the buckets
- * inside its interval, so buffered records it does not join with are never read or copied (Flink's
- * operator iterates and deserializes every bucket of the key).
+ * Buffers: between checkpoint barriers each side's records wait in memory (interval-buffer.ts),
+ * per join key and time, times ascending: a probe finds its interval by binary search and reads
+ * only the buckets inside it. Cleanups wait in an in-memory queue ordered by time, drained when the
+ * watermark passes them (a left record at t can only meet right records up to t + upperMs, so its
+ * bucket goes once the watermark passes t + upperMs; a right record's at t - lowerMs), instead of
+ * a keyed-state bucket and an event-time timer per bucket (Flink's operator registers a timer per
+ * record and reads every bucket of the key). With a watermark close behind the records, most
+ * records are joined and dropped without touching keyed state at all.
  *
- * Cleanup: a left record at t can only meet right records up to t + upperMs, so once the watermark
- * passes t + upperMs its bucket goes (a right record at t: once it passes t - lowerMs). Cleanups
- * wait in an in-memory queue ordered by time, drained when the watermark passes them, instead of
- * one event-time timer per bucket (Flink's operator registers a timer per record): a timer costs
- * an id string, an index entry and, on LMDB past the timer index, an LMDB write, a read and a
- * delete. The queue is not state: at each checkpoint barrier (`snapshotState`) the cleanups still
- * queued become timers, so a snapshot holds exactly what a timer per bucket would have held, and
- * a restore (at any parallelism, into either backend) fires them as timers. Past
- * MAX_QUEUED_CLEANUPS (a stalled watermark) new cleanups go to the timer service directly, which
- * bounds memory (LMDB timers spill to disk).
+ * Neither the buffers nor the queue are state: at each checkpoint barrier (`snapshotState`) the
+ * buckets in memory move to keyed state, a map state per join key whose user keys are the times
+ * (appended to a bucket of the same time already there), each with its cleanup timer, so a
+ * snapshot holds exactly what it held when every record went to state on arrival, and a restore
+ * (at any parallelism, into either backend) probes and cleans them as state. Every bucket in state
+ * has its timer, so while the timer service is empty a probe reads no state. Past
+ * MAX_BUFFERED_RECORDS in memory (a stalled watermark) new records go to state with their timer
+ * on arrival, which bounds memory (LMDB state spills to disk).
+ *
+ * The join function gets copies of buffered records (as state hands out), so a function that
+ * changes its argument does not change what later pairs see.
+ *
  * Records behind the watermark on arrival are late: counted and sent to the late side output.
  */
 import type { KeySelector } from '../functions.ts';
@@ -26,8 +32,11 @@ import { ConfigError, userFunctionError } from '../../runtime/errors.ts';
 import type { KeyedStateBackend } from '../../state/backend.ts';
 import type { Timer } from '../../state/timers.ts';
 import { TimerDriver } from '../timer-driver.ts';
-import { TimerMinHeap } from '../../state/timer-heap.ts';
 import { mapState } from '../../state/descriptors.ts';
+import { keyId, type KeyId } from '../../state/key-codec.ts';
+import type { StateKey } from '../../state/key-groups.ts';
+import { copyPlainData } from '../../runtime/plain-data.ts';
+import { SideBuffer, type TimeBuckets } from './interval-buffer.ts';
 import type { MapState } from '../../state/handles.ts';
 import type { Operator, OperatorContext, Output, OutputTag } from '../operator.ts';
 import { JoinKeys, LateRecords, requireKeyedState, requireTime, type LateRecord } from './join-keys.ts';
@@ -44,8 +53,8 @@ export interface IntervalJoinSpec<L, R, O> {
 const LEFT = 'L';
 const RIGHT = 'R';
 
-/** Cleanups queued in memory at most; beyond, they are registered as timers. */
-export const MAX_QUEUED_CLEANUPS = 1 << 17;
+/** Records buffered in memory at most (both sides); beyond, they go to keyed state on arrival. */
+export const MAX_BUFFERED_RECORDS = 1 << 17;
 
 export function validateInterval(lowerMs: number, upperMs: number): void {
   if (!Number.isFinite(lowerMs) || !Number.isFinite(upperMs)) {
@@ -63,17 +72,23 @@ export class IntervalJoinOperator<L, R, O> implements Operator<L | R, O> {
   private ctx!: OperatorContext<O>;
   private out!: Output<O>;
   private late!: LateRecords<L, R>;
+  /** Buckets in keyed state: restored, moved there at a barrier, or past MAX_BUFFERED_RECORDS. */
   private left!: MapState<number, L[]>;
   private right!: MapState<number, R[]>;
-  /** Cleanups not yet due, by time (namespace LEFT or RIGHT); memory only, see snapshotState. */
-  private cleanups = new TimerMinHeap();
+  /** Buckets in memory since the last barrier (see snapshotState), with their cleanups. */
+  private readonly leftBuffer: SideBuffer<L>;
+  private readonly rightBuffer: SideBuffer<R>;
 
   constructor(
     readonly name: string,
     private readonly spec: IntervalJoinSpec<L, R, O>,
     private readonly keySelectors: readonly KeySelector<unknown>[],
+    /** Records buffered in memory at most (tests lower it). */
+    private readonly maxBuffered = MAX_BUFFERED_RECORDS,
   ) {
     validateInterval(spec.lowerMs, spec.upperMs);
+    this.leftBuffer = new SideBuffer<L>(spec.upperMs);
+    this.rightBuffer = new SideBuffer<R>(-spec.lowerMs);
   }
 
   open(ctx: OperatorContext<O>): void {
@@ -89,6 +104,8 @@ export class IntervalJoinOperator<L, R, O> implements Operator<L | R, O> {
 
   processBatch(values: readonly (L | R)[], times: ArrayLike<number>, input: number, keyGroups?: ArrayLike<number>): void {
     const watermark = this.ctx.currentWatermark();
+    const { lowerMs, upperMs } = this.spec;
+    const b = this.backend;
     for (let i = 0; i < values.length; i++) {
       const v = values[i]!;
       const t = requireTime(this.name, times[i]!, v, input);
@@ -96,47 +113,68 @@ export class IntervalJoinOperator<L, R, O> implements Operator<L | R, O> {
         this.late.add(v, t, input);
         continue;
       }
-      this.keys.set(v, input, keyGroups?.[i]);
-      if (input === 0) this.onLeft(v as L, t, watermark);
-      else this.onRight(v as R, t, watermark);
+      const key = this.keys.set(v, input, keyGroups?.[i]);
+      const id = keyId(key);
+      // Every bucket in state has its cleanup timer: none, nothing in state to probe.
+      const inState = b.timers.size('event') > 0;
+      if (input === 0) {
+        const from = t + lowerMs;
+        const to = t + upperMs;
+        this.probe(this.rightBuffer.of(id), inState ? this.right : undefined, from, to, v, t, true);
+        const cleanupAt = t + upperMs;
+        if (cleanupAt > watermark) this.buffer(this.leftBuffer, this.left, id, key, t, v as L, cleanupAt, LEFT);
+      } else {
+        const from = t - upperMs;
+        const to = t - lowerMs;
+        this.probe(this.leftBuffer.of(id), inState ? this.left : undefined, from, to, v, t, false);
+        const cleanupAt = t - lowerMs;
+        if (cleanupAt > watermark) this.buffer(this.rightBuffer, this.right, id, key, t, v as R, cleanupAt, RIGHT);
+      }
     }
   }
 
-  private onLeft(l: L, t: number, watermark: number): void {
-    const { lowerMs, upperMs } = this.spec;
-    const from = t + lowerMs;
-    const to = t + upperMs;
-    for (const rt of this.right.keys()) {
-      if (rt < from) continue;
-      if (rt > to) break;
-      const rs = this.right.get(rt)!;
-      const time = rt > t ? rt : t;
-      for (let j = 0; j < rs.length; j++) this.emit(l, rs[j]!, time);
+  /**
+   * Meets `arriving` (at `t`; a left record if `arrivingIsLeft`) with the other side's buffered
+   * records of its key with times in [from, to], in memory (`mem`) and in `state` (if it may hold
+   * any); a pair's time is the later of the two. Buffered records from memory are copied for the
+   * join function (state hands out copies itself).
+   */
+  private probe(mem: TimeBuckets<unknown> | undefined, state: MapState<number, unknown[]> | undefined, from: number, to: number, arriving: L | R, t: number, arrivingIsLeft: boolean): void {
+    if (mem !== undefined) {
+      for (let k = mem.firstAtOrAfter(from); k < mem.times.length; k++) {
+        const ot = mem.times[k]!;
+        if (ot > to) break;
+        const os = mem.buckets[k]!;
+        const time = ot > t ? ot : t;
+        for (let j = 0; j < os.length; j++) this.meet(arriving, copyPlainData(os[j]), time, arrivingIsLeft);
+      }
     }
-    const cleanupAt = t + upperMs;
-    if (cleanupAt > watermark && add(this.left, t, l)) this.scheduleCleanup(cleanupAt, LEFT);
+    if (state === undefined) return;
+    for (const ot of state.keys()) {
+      if (ot < from) continue;
+      if (ot > to) break;
+      const os = state.get(ot)!;
+      const time = ot > t ? ot : t;
+      for (let j = 0; j < os.length; j++) this.meet(arriving, os[j], time, arrivingIsLeft);
+    }
   }
 
-  private onRight(r: R, t: number, watermark: number): void {
-    const { lowerMs, upperMs } = this.spec;
-    const from = t - upperMs;
-    const to = t - lowerMs;
-    for (const lt of this.left.keys()) {
-      if (lt < from) continue;
-      if (lt > to) break;
-      const ls = this.left.get(lt)!;
-      const time = lt > t ? lt : t;
-      for (let j = 0; j < ls.length; j++) this.emit(ls[j]!, r, time);
-    }
-    const cleanupAt = t - lowerMs;
-    if (cleanupAt > watermark && add(this.right, t, r)) this.scheduleCleanup(cleanupAt, RIGHT);
+  private meet(arriving: unknown, other: unknown, time: number, arrivingIsLeft: boolean): void {
+    if (arrivingIsLeft) this.emit(arriving as L, other as R, time);
+    else this.emit(other as L, arriving as R, time);
   }
 
-  /** The current key's new bucket on `side` goes once the watermark passes `at`. */
-  private scheduleCleanup(at: number, side: string): void {
+  /**
+   * Buffers the current key's record at `t` until the watermark passes `cleanupAt`: in memory,
+   * or past the bound in keyed state with a timer (so every bucket in state has its timer).
+   */
+  private buffer<T>(mem: SideBuffer<T>, state: MapState<number, T[]>, id: KeyId, key: StateKey, t: number, value: T, cleanupAt: number, side: string): void {
     const b = this.backend;
-    if (this.cleanups.items.length < MAX_QUEUED_CLEANUPS) this.cleanups.push({ time: at, key: b.currentKey(), keyGroup: b.currentKeyGroup(), namespace: side });
-    else b.timers.register('event', at, b.currentKey(), b.currentKeyGroup(), side);
+    if (this.leftBuffer.records + this.rightBuffer.records < this.maxBuffered) {
+      mem.add(id, key, b.currentKeyGroup(), t, value);
+      return;
+    }
+    if (add(state, t, value)) b.timers.register('event', cleanupAt, key, b.currentKeyGroup(), side);
   }
 
   private emit(l: L, r: R, time: number): void {
@@ -150,33 +188,40 @@ export class IntervalJoinOperator<L, R, O> implements Operator<L | R, O> {
   }
 
   processWatermark(watermark: number): void {
-    // Restored and overflowing cleanups are timers; the rest wait in the queue.
+    // Buckets in state go by their timers; those in memory by the queue.
     this.timers.fire('event', watermark);
-    const q = this.cleanups;
-    const { backend } = this;
-    while (q.items.length > 0 && q.items[0]!.time <= watermark) {
-      const c = q.pop()!;
-      backend.setCurrentKey(c.key, c.keyGroup);
-      this.onTimer(c);
-    }
+    this.leftBuffer.cleanUpTo(watermark);
+    this.rightBuffer.cleanUpTo(watermark);
   }
 
   /**
-   * The barrier: the queued cleanups become timers, so the snapshot about to be taken holds them
-   * (the queue itself is not state). After that they are timers like restored ones.
+   * The barrier: the buckets in memory move to keyed state, each with its cleanup timer, so the
+   * snapshot about to be taken holds exactly what it held when every record went to state on
+   * arrival (a bucket of the same key and time already in state gets the records appended), and
+   * a restore (at any parallelism, into either backend) probes and cleans them as state.
    */
   snapshotState(): void {
-    const q = this.cleanups.items;
-    if (q.length === 0) return;
-    const timers = this.backend.timers;
-    for (let i = 0; i < q.length; i++) {
-      const c = q[i]!;
-      timers.register('event', c.time, c.key, c.keyGroup, c.namespace);
-    }
-    this.cleanups = new TimerMinHeap();
+    this.moveToState(this.leftBuffer, this.left, LEFT, this.spec.upperMs);
+    this.moveToState(this.rightBuffer, this.right, RIGHT, -this.spec.lowerMs);
   }
 
-  /** A due cleanup (timer or queued); the backend's current key is the cleanup's. */
+  private moveToState<T>(mem: SideBuffer<T>, state: MapState<number, T[]>, side: string, cleanupAfter: number): void {
+    if (mem.records === 0) return;
+    const b = this.backend;
+    for (const kb of mem.drain()) {
+      if (kb.isEmpty) continue;
+      b.setCurrentKey(kb.key, kb.keyGroup);
+      for (let i = kb.head; i < kb.times.length; i++) {
+        const t = kb.times[i]!;
+        const records = kb.buckets[i]!;
+        const stored = state.get(t);
+        state.put(t, stored === undefined ? records : stored.concat(records));
+        b.timers.register('event', t + cleanupAfter, kb.key, kb.keyGroup, side);
+      }
+    }
+  }
+
+  /** A due cleanup timer of a bucket in state; the backend's current key is the timer's. */
   private onTimer(timer: Timer): void {
     if (timer.namespace === LEFT) this.left.remove(timer.time - this.spec.upperMs);
     else if (timer.namespace === RIGHT) this.right.remove(timer.time + this.spec.lowerMs);

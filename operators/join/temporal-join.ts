@@ -27,12 +27,14 @@
 import type { KeySelector } from '../functions.ts';
 import { BadRecordError, ConfigError, describeRecord, userFunctionError } from '../../runtime/errors.ts';
 import type { KeyedStateBackend } from '../../state/backend.ts';
-import type { Timer } from '../../state/timers.ts';
-import { TimerDriver } from '../timer-driver.ts';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { mapState, valueState } from '../../state/descriptors.ts';
 import type { MapState, ValueState } from '../../state/handles.ts';
+import { sharedPlainData } from '../../state/value-serializer.ts';
+import { copyPlainData } from '../../runtime/plain-data.ts';
 import type { Change } from '../changelog.ts';
 import type { Operator, OperatorContext, Output, OutputTag } from '../operator.ts';
+import { HeldFacts } from './held-facts.ts';
 import { JoinKeys, LateRecords, requireKeyedState, requireTime, type LateRecord } from './join-keys.ts';
 
 export interface TemporalJoinSpec<F, D, O> {
@@ -43,6 +45,13 @@ export interface TemporalJoinSpec<F, D, O> {
 }
 
 const FACT_TIMER = 'f';
+/**
+ * Facts held in memory at most (the rest wait in keyed state, as all did before); like the
+ * interval join's queued cleanups, a bound on memory when the watermark stalls.
+ */
+export const MAX_HELD_FACTS = 1 << 18;
+/** Facts and timers fired between two yields to the event loop in one watermark step. */
+export const FIRE_SLICE = 16_384;
 /** Where versions were kept before (a map per key by valid-from time); migrated at open. */
 const LEGACY_VERSIONS = 'temporal-join-versions';
 const VERSION_TIMER = 'v';
@@ -58,26 +67,30 @@ export interface Versions<D> {
   rows: (D | null)[];
 }
 
-/** Adds (or replaces) the version valid from `t`, keeping `v` ordered by time. */
-function addVersion<D>(v: Versions<D>, t: number, row: D | null): void {
+/**
+ * `v` with the version valid from `t` added (or replaced), ordered by time. A new value: the
+ * state shares its values (sharedPlainData), so a value read from it is never changed in place.
+ */
+function withVersion<D>(v: Versions<D>, t: number, row: D | null): Versions<D> {
   let i = v.t.length;
   while (i > 0 && v.t[i - 1]! > t) i--;
   if (i > 0 && v.t[i - 1] === t) {
-    v.rows[i - 1] = row;
-    return;
+    const rows = v.rows.slice();
+    rows[i - 1] = row;
+    return { t: v.t, rows };
   }
-  v.t.splice(i, 0, t);
-  v.rows.splice(i, 0, row);
+  return { t: [...v.t.slice(0, i), t, ...v.t.slice(i)], rows: [...v.rows.slice(0, i), row, ...v.rows.slice(i)] };
 }
 
 export class TemporalJoinOperator<F, D, O> implements Operator<unknown, O> {
   private backend!: KeyedStateBackend;
-  private timers!: TimerDriver;
   private keys!: JoinKeys;
   private ctx!: OperatorContext<O>;
   private out!: Output<O>;
   private late!: LateRecords<F, Change<D>>;
-  /** Facts waiting for the watermark, by event time. */
+  /** Facts waiting for the watermark in memory, between barriers (see snapshotState). */
+  private readonly held = new HeldFacts<F>();
+  /** Facts waiting for the watermark in keyed state (restored, or past MAX_HELD_FACTS), by event time. */
   private facts!: MapState<number, F[]>;
   /** Versions of the key's dimension row by valid-from time. */
   private versions!: ValueState<Versions<D>>;
@@ -89,6 +102,8 @@ export class TemporalJoinOperator<F, D, O> implements Operator<unknown, O> {
     private readonly spec: TemporalJoinSpec<F, D, O>,
     /** Key selectors of the fact and of the dimension change record. */
     private readonly keySelectors: readonly KeySelector<unknown>[],
+    /** Facts held in memory at most (tests lower it). */
+    private readonly maxHeldFacts = MAX_HELD_FACTS,
   ) {
     if (spec.kind !== 'inner' && spec.kind !== 'left') {
       throw new ConfigError('temporalJoin.kind', `'${String(spec.kind)}' is not supported: use 'inner' or 'left'`);
@@ -99,11 +114,12 @@ export class TemporalJoinOperator<F, D, O> implements Operator<unknown, O> {
     this.ctx = ctx;
     this.out = ctx.output;
     this.backend = requireKeyedState(this.name, ctx as OperatorContext<unknown>);
-    this.timers = new TimerDriver(this.backend, ctx as OperatorContext<unknown>, (t) => this.onTimer(t));
     this.keys = new JoinKeys(this.name, this.backend, this.keySelectors);
     this.late = new LateRecords(ctx as OperatorContext<unknown>, this.spec.lateOutput);
     this.facts = this.backend.getMapState(mapState<number, F[]>('temporal-join-facts'));
-    this.versions = this.backend.getValueState(valueState<Versions<D>>('temporal-join-dimension'));
+    // Shared, not copied in and out: the operator never changes a value it read or wrote (it writes
+    // new ones), and copies the version it hands to the join function.
+    this.versions = this.backend.getValueState(valueState<Versions<D>>('temporal-join-dimension', { serializer: sharedPlainData() }));
     this.migrateVersionMaps();
   }
 
@@ -140,16 +156,9 @@ export class TemporalJoinOperator<F, D, O> implements Operator<unknown, O> {
           this.late.add(v, t, 0);
           continue;
         }
-        this.keys.set(v, 0, keyGroups?.[i]);
-        const bucket = this.facts.get(t);
-        if (bucket === undefined) {
-          this.facts.put(t, [v as F]);
-          backend.timers.register('event', t, backend.currentKey(), backend.currentKeyGroup(), FACT_TIMER);
-        } else {
-          // State hands out copies: the bucket read is ours to change and put back.
-          bucket.push(v as F);
-          this.facts.put(t, bucket);
-        }
+        const key = this.keys.set(v, 0, keyGroups?.[i]);
+        if (this.held.size < this.maxHeldFacts) this.held.push(t, key, backend.currentKeyGroup(), v as F);
+        else this.holdInState(t, v as F);
         continue;
       }
       const change = v as Change<D>;
@@ -164,8 +173,7 @@ export class TemporalJoinOperator<F, D, O> implements Operator<unknown, O> {
       if (versions === undefined) {
         this.versions.update({ t: [t], rows: [row] });
       } else {
-        addVersion(versions, t, row);
-        this.versions.update(versions);
+        this.versions.update(withVersion(versions, t, row));
       }
       // An update (+U) makes the versions before it obsolete once the watermark passes it, and a
       // deletion the whole key; an insert (+I) is a key's first version, so it needs no cleanup
@@ -174,13 +182,75 @@ export class TemporalJoinOperator<F, D, O> implements Operator<unknown, O> {
     }
   }
 
-  processWatermark(watermark: number): void {
-    this.timers.fire('event', watermark);
+  /** The current key's fact at `t` waits in keyed state, with a timer (past MAX_HELD_FACTS, and at a barrier). */
+  private holdInState(t: number, fact: F): void {
+    const bucket = this.facts.get(t);
+    if (bucket === undefined) {
+      const b = this.backend;
+      this.facts.put(t, [fact]);
+      b.timers.register('event', t, b.currentKey(), b.currentKeyGroup(), FACT_TIMER);
+    } else {
+      // State hands out copies: the bucket read is ours to change and put back.
+      bucket.push(fact);
+      this.facts.put(t, bucket);
+    }
   }
 
-  /** A due cleanup timer; the driver has set the backend's current key to the timer's. */
-  private onTimer(timer: Timer): void {
-    this.onTime(timer.time, timer.namespace === FACT_TIMER);
+  /**
+   * Joins the facts and runs the cleanups the watermark passed, in time order across the facts
+   * held in memory and the timers (facts in state, version cleanups): a key's versions must be
+   * cut at a time only after every fact before it was joined. Works in slices of FIRE_SLICE,
+   * yielding to the event loop between them, so a large backlog (facts held while the
+   * dimension table loads) does not block the task manager's thread, heartbeats included, for
+   * the whole step. Nothing else runs in the task meanwhile: its loop awaits this step.
+   */
+  processWatermark(watermark: number): void | Promise<void> {
+    if (this.fireSlice(watermark)) return this.fireRest(watermark);
+  }
+
+  private async fireRest(watermark: number): Promise<void> {
+    do await yieldToEventLoop();
+    while (this.fireSlice(watermark));
+  }
+
+  /** Fires up to about FIRE_SLICE due facts and timers; true if more are due. */
+  private fireSlice(watermark: number): boolean {
+    const { backend, held } = this;
+    const timers = backend.timers;
+    let budget = FIRE_SLICE;
+    // Handlers register no timers, so the earliest one changes only when timers are polled.
+    let nextTimer = timers.peekEarliest('event');
+    for (;;) {
+      const timerFirst = nextTimer !== undefined && (held.size === 0 || nextTimer <= held.earliest());
+      if (timerFirst ? nextTimer! > watermark : held.size === 0 || held.earliest() > watermark) return false;
+      if (budget-- <= 0) return true;
+      if (timerFirst) {
+        const t = timers.pollNext('event', nextTimer!)!;
+        backend.setCurrentKey(t.key, t.keyGroup);
+        this.onTime(t.time, t.namespace === FACT_TIMER);
+        nextTimer = timers.peekEarliest('event');
+        continue;
+      }
+      const f = held.pop()!;
+      backend.setCurrentKey(f.key, f.keyGroup);
+      this.dropVersionsBefore(f.time);
+      this.joinFact(f.fact, f.time, this.validAt);
+    }
+  }
+
+  /**
+   * The barrier: facts held in memory become keyed state (a bucket per key and time, and its
+   * timer), so the snapshot about to be taken holds exactly what it would have held had every
+   * fact gone to state on arrival; a restore, at any parallelism and into either backend, fires
+   * them as timers.
+   */
+  snapshotState(): void {
+    if (this.held.size === 0) return;
+    const { backend } = this;
+    for (const f of this.held.drain()) {
+      backend.setCurrentKey(f.key, f.keyGroup);
+      this.holdInState(f.time, f.fact);
+    }
   }
 
   /**
@@ -214,31 +284,31 @@ export class TemporalJoinOperator<F, D, O> implements Operator<unknown, O> {
       if (drop === ts.length) {
         this.versions.clear();
       } else {
-        ts.splice(0, drop);
-        versions.rows.splice(0, drop);
-        this.versions.update(versions);
+        this.versions.update({ t: ts.slice(drop), rows: versions.rows.slice(drop) });
       }
     }
     this.validAt = version;
   }
 
+  /** The current key's facts of `time` held in state. */
   private joinFacts(time: number, version: D | null): void {
     const facts = this.facts.get(time);
     if (facts === undefined) return;
     this.facts.remove(time);
+    for (let j = 0; j < facts.length; j++) this.joinFact(facts[j]!, time, version);
+  }
+
+  private joinFact(fact: F, time: number, version: D | null): void {
     if (version === null && this.spec.kind === 'inner') {
-      this.ctx.metrics.count('facts-without-version', facts.length);
+      this.ctx.metrics.count('facts-without-version');
       return;
     }
-    const { join } = this.spec;
-    for (let j = 0; j < facts.length; j++) {
-      let o: O;
-      try {
-        o = join(facts[j]!, version);
-      } catch (e) {
-        throw userFunctionError(this.name, { fact: facts[j], dimension: version }, e);
-      }
-      this.out.emit(o, time);
+    let o: O;
+    try {
+      o = this.spec.join(fact, version === null ? null : copyPlainData(version));
+    } catch (e) {
+      throw userFunctionError(this.name, { fact, dimension: version }, e);
     }
+    this.out.emit(o, time);
   }
 }

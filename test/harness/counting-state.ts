@@ -67,3 +67,15 @@ function countValue<T>(s: ValueState<T>, name: string, reads: StateReads): Value
     clear: () => s.clear(),
   };
 }
+
+/** Counts the timers registered with `backend` from now on (wraps its timer service's `register`). */
+export function countTimerRegistrations(backend: KeyedStateBackend): { n: number } {
+  const c = { n: 0 };
+  const timers = backend.timers;
+  const register = timers.register.bind(timers);
+  timers.register = (...args) => {
+    c.n++;
+    register(...args);
+  };
+  return c;
+}

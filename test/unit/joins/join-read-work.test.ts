@@ -2,31 +2,19 @@
  * Work of a join probe, counted (values its state hands out, test/harness/counting-state.ts), not
  * timed: a probe reads only its own join key's rows, an interval join only the other side's buckets
  * inside its interval, and an outer regular join does not read its own side's rows to count them.
- * An interval join registers no timer per buffered bucket between checkpoints (its cleanups wait in
- * a queue by time), and still snapshots them as timers.
+ * An interval join buffers in memory between checkpoints (no state write or timer per bucket, its
+ * cleanups wait in a queue by time), and still snapshots its buckets with their timers.
  */
 import { describe, expect, it } from 'vitest';
 import type { Change } from '../../../operators/changelog.ts';
 import { IntervalJoinOperator } from '../../../operators/join/interval-join.ts';
 import { RegularJoinOperator } from '../../../operators/join/regular-join.ts';
-import { countingState, StateReads } from '../../harness/counting-state.ts';
+import { countingState, countTimerRegistrations, StateReads } from '../../harness/counting-state.ts';
 import { OperatorHarness } from '../../harness/operator-harness.ts';
 
 interface Ev {
   key: string;
   id: number;
-}
-
-/** Counts timers registered with the operator's keyed state backend. */
-function countRegistrations(h: OperatorHarness<Ev, string>): { n: number } {
-  const c = { n: 0 };
-  const timers = h.keyedState!.timers;
-  const register = timers.register.bind(timers);
-  timers.register = (...args) => {
-    c.n++;
-    register(...args);
-  };
-  return c;
 }
 
 for (const backend of ['heap', 'lmdb'] as const) {
@@ -46,20 +34,25 @@ for (const backend of ['heap', 'lmdb'] as const) {
       }
       await h.processBatch(rights, times, 1);
       expect(h.values()).toEqual([]);
-      reads.reset();
-      // A left record of k7 at 1000 meets right records in [1000, 1010]: two buckets.
+      // Buffered in memory: a probe reads no state.
       await h.processBatch([{ key: 'k7', id: -1 }], [1000], 0);
       expect(h.values()).toEqual(['-1-7100', '-1-7101']);
+      expect(reads.of('interval-join-right') + reads.of('interval-join-left')).toBe(0);
+      // A barrier moves the buffers to state; a probe then reads the two buckets in its interval.
+      await h.snapshot();
+      reads.reset();
+      await h.processBatch([{ key: 'k7', id: -2 }], [1000], 0);
+      expect(h.values().slice(2)).toEqual(['-2-7100', '-2-7101']);
       expect(reads.of('interval-join-right')).toBe(2);
-      expect(reads.of('interval-join-left')).toBe(0); // its own bucket at 1000 is new
+      expect(reads.of('interval-join-left')).toBe(0); // its own side is not read
       await h.close();
     });
 
-    it('interval join cleanups wait in a queue, not one timer per bucket; at a barrier they become timers a restore fires', async () => {
+    it('interval join buffers wait in memory with their cleanups queued, no state or timer per bucket; at a barrier they become buckets and timers a restore fires', async () => {
       const op = () => new IntervalJoinOperator<Ev, Ev, string>('interval', { lowerMs: -2, upperMs: 2, join: (l, r) => `${l.id}-${r.id}` }, [(e) => (e as Ev).key, (e) => (e as Ev).key]);
       const h = new OperatorHarness<Ev, string>(op, { backend });
       await h.open();
-      const registered = countRegistrations(h);
+      const registered = countTimerRegistrations(h.keyedState!);
       // 100 keys, a record per side and ms, the watermark 10 ms behind after each batch of 50
       for (let b = 0; b < 20; b++) {
         const evs = Array.from({ length: 50 }, (_, i) => ({ key: `k${(b * 50 + i) % 100}`, id: b * 50 + i }));
@@ -71,9 +64,11 @@ for (const backend of ['heap', 'lmdb'] as const) {
       expect(h.values().length).toBe(1000); // each left record meets its twin
       expect(registered.n).toBe(0);
       const live = (side: string) => [...h.keyedState!.keys(side)].length;
-      expect(live('interval-join-left')).toBe(12); // buckets within 12 ms of the last record are still buffered
+      expect(live('interval-join-left') + live('interval-join-right')).toBe(0); // buffered in memory between barriers
       const snap = await h.snapshot();
-      expect(registered.n).toBe(24); // the queued cleanups of both sides became timers at the barrier
+      expect(registered.n).toBe(24); // the buckets in memory (within 12 ms of the last record) moved to state with their timers
+      expect(live('interval-join-left')).toBe(12);
+      expect(live('interval-join-right')).toBe(12);
       await h.close();
       const r = new OperatorHarness<Ev, string>(op, { backend: backend === 'heap' ? 'lmdb' : 'heap' });
       await r.initializeState(snap);
