@@ -3,7 +3,9 @@
  * and the baseline once. The runner (`bench/run.ts`) repeats both, takes medians, prints a row and
  * writes `bench/results/<name>.json`.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 
 export interface Measurement {
   /** The measured quantity in `unit` (e.g. records/s); higher is better unless `lowerIsBetter`. */
@@ -48,4 +50,21 @@ export function median(values: number[]): number {
 /** Records per second for `count` records done in `ms` milliseconds. */
 export function perSecond(count: number, ms: number): number {
   return (count * 1000) / ms;
+}
+
+/**
+ * `BENCH_CHECKPOINT_MS=<ms>`: the stateful benchmarks (joins, windows) take exactly-once checkpoints
+ * every <ms> into a temporary directory (removed at exit), as a production job would; unset, they
+ * run without checkpoints (the default, comparable with earlier figures). Operators that keep work
+ * in memory between barriers (interval and temporal joins) move it into keyed state at every
+ * checkpoint, so this shows what a checkpoint interval costs them. Spread into MiniCluster options.
+ */
+export function withBenchCheckpoints(): { checkpoints?: { intervalMs: number; mode: 'exactly-once'; storage: { kind: 'local'; dir: string } } } {
+  const ms = process.env.BENCH_CHECKPOINT_MS;
+  if (ms === undefined || ms === '') return {};
+  const intervalMs = Number(ms);
+  if (!(Number.isInteger(intervalMs) && intervalMs > 0)) throw new Error(`BENCH_CHECKPOINT_MS must be a whole number of milliseconds > 0, got '${ms}'`);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'weir-bench-checkpoints-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return { checkpoints: { intervalMs, mode: 'exactly-once', storage: { kind: 'local', dir } } };
 }

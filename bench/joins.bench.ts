@@ -14,7 +14,7 @@ import { MiniCluster } from 'weir';
 import job, { dimRow, ev, factOf, INTERVAL_KEYS, type Dim, type Ev, type JoinBenchParams, type ProbeTiming } from './jobs/joins.ts';
 import type { SinkTiming } from './jobs/pipelines.ts';
 import { topicOf } from './jobs/timing.ts';
-import { perSecond, type Benchmark, type Measurement } from './harness.ts';
+import { perSecond, withBenchCheckpoints, type Benchmark, type Measurement } from './harness.ts';
 
 const N = Number(process.env.BENCH_RECORDS ?? 500_000);
 const FACTS = Number(process.env.BENCH_FACTS ?? 300_000);
@@ -25,7 +25,7 @@ async function runJob(params: JoinBenchParams, inputRecords: number, expectedOut
   // until the table is loaded): on a loaded 2-core machine that blocked a task manager's thread past
   // the 10 s heartbeat timeout and failed the run. The step now yields to the event loop every 16k
   // facts; the longer timeout stays because a benchmark measures throughput, not failure detection.
-  const result = await new MiniCluster({ workers: 2, batchSize: 8192, stateBackend, heartbeat: { timeoutMs: 120_000 } }).execute(job, { params, parallelism: 2 });
+  const result = await new MiniCluster({ workers: 2, batchSize: 8192, stateBackend, heartbeat: { timeoutMs: 120_000 }, ...withBenchCheckpoints() }).execute(job, { params, parallelism: 2 });
   const timings = result.get(topicOf<SinkTiming>('timing'));
   const count = timings.reduce((a, t) => a + t.count, 0);
   if (count !== expectedOut) throw new Error(`${params.kind}: the sink saw ${count} records, expected ${expectedOut}`);
