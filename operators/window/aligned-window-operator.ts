@@ -25,6 +25,7 @@ import { WindowCollector, floorMod, gcd, type EarlyFiring, type FiringKind, type
 import { combine, type IncrementalContents, type WindowContents } from './window-contents.ts';
 import { PaneCombiner } from './pane-combiner.ts';
 import { keyId, type KeyId } from '../../state/key-codec.ts';
+import { PendingPanes, type PendingPane } from './pending-panes.ts';
 
 /**
  * Up to this many panes per window, an on-time firing reads the window's panes one by one; beyond
@@ -50,33 +51,6 @@ interface SlidingKeyPanes<ACC> {
   through: number;
   /** The start of the newest pane held. */
   readonly newest: number;
-}
-
-/** Keys whose batch accumulator object is kept for reuse across batches. */
-const MAX_PENDING_KEYS = 1 << 16;
-
-/**
- * A key's records of one pane within one input batch, folded into one accumulator: state is read
- * at the first of them and written once after the batch (or when the key's next record is in
- * another pane, or due already), so records of a key that come together cost one state read and
- * write. Nothing sees state between (timers fire between batches).
- */
-interface PendingPane<K, ACC> {
-  /** The batch it holds records of; -1 once written. */
-  batch: number;
-  key: K;
-  keyGroup: number;
-  pane: number;
-  /** The first record's time (early firing starts from it). */
-  ts: number;
-  acc: ACC;
-  /** Whether the pane was not in state before the batch. */
-  isNew: boolean;
-  /**
-   * The batch index of the last record folded (named if writing fails); an index, not the record,
-   * so that no pointer to a young object is written into this long-lived one per record.
-   */
-  index: number;
 }
 
 export interface WindowOperatorOptions<T> {
@@ -107,10 +81,14 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
   private readonly scratchAccs: ACC[] = [];
   private readonly oneEnd: number[] = [0];
   /** Per key: its records of one pane in the current batch, folded (processBatch). */
-  private readonly pending = new Map<KeyId, PendingPane<K, ACC>>();
-  /** The pending entries of the current batch, in first-record order. */
-  private readonly touched: PendingPane<K, ACC>[] = [];
-  private batchNo = 0;
+  readonly pending = new PendingPanes<K, ACC>();
+  /**
+   * Times processBatch worked out a record's pane and window ends (a work count for tests): once
+   * per run of records in one pane, not per record.
+   */
+  paneRuns = 0;
+  /** 'f' timers a new pane did not register because its key's chained timer reaches its first window (fireDue). */
+  chainedPanes = 0;
   /** Per key of a sliding window: the panes combined for its next windows (fireDue). */
   private readonly keptPanes = new Map<KeyId, SlidingKeyPanes<ACC>>();
   private keptPaneCount = 0;
@@ -172,35 +150,50 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
   }
 
   processBatch(values: readonly T[], times: ArrayLike<number>, _input?: number, keyGroups?: ArrayLike<number>): void {
-    const { backend, panes, elements, keyOf } = this;
+    const { backend, panes, elements, keyOf, pending } = this;
     const maxParallelism = backend.maxParallelism;
     const eventTime = this.domain === 'event';
     const wm = this.now();
     const contents = this.emitSpec.contents;
     const incremental = contents.kind === 'incremental' ? contents : undefined;
     const lateness = this.lateness;
-    const batch = ++this.batchNo;
+    pending.begin();
+    // The pane of the previous record and what follows from it (its window ends, whether it is
+    // late or has a window due): records in order fall in runs of one pane, and working these
+    // out costs three floating-point remainders, so they are redone only when a record leaves
+    // [runStart, runEnd).
+    let runStart = Infinity;
+    let runEnd = -Infinity;
+    let pane = 0;
+    let firstEnd = 0;
+    let lastEnd = 0;
+    let late = false;
+    let due = false;
     let i = 0;
     try {
       for (; i < values.length; i++) {
         const v = values[i]!;
         const ts = eventTime ? times[i]! : wm;
         if (ts !== ts) throw new BadRecordError(`record has no event time; give the source a WatermarkStrategy with a timestamp assigner, or use processing-time windows`, describeRecord(v));
-        const pane = ts - floorMod(ts - this.offset, this.pane);
-        const lastEnd = this.lastEnd(pane);
-        if (eventTime && lastEnd - 1 + lateness <= wm) {
+        if (ts < runStart || ts >= runEnd) {
+          this.paneRuns++;
+          pane = ts - floorMod(ts - this.offset, this.pane);
+          runStart = pane;
+          runEnd = pane + this.pane;
+          firstEnd = this.firstEnd(pane);
+          lastEnd = this.lastEnd(pane);
+          late = eventTime && lastEnd - 1 + lateness <= wm;
+          due = firstEnd - 1 <= wm;
+        }
+        if (late) {
           this.dropLate(v, ts);
           continue;
         }
         const key = keyOf(v);
-        // The keyBy exchange computed the key group already (operator.ts); hash only without it.
-        const kg = keyGroups !== undefined ? keyGroups[i]! : keyGroupOf(key, maxParallelism);
-        const firstEnd = this.firstEnd(pane);
-        if (incremental && firstEnd - 1 > wm) {
+        if (incremental && !due) {
           // No window of the pane is due: fold into the batch's accumulator of (key, pane).
-          const id = keyId(key);
-          let p = this.pending.get(id);
-          if (p !== undefined && p.batch === batch) {
+          const p = pending.find(key);
+          if (p !== undefined) {
             if (p.pane === pane) {
               p.acc = incremental.add(p.acc, v);
               p.index = i;
@@ -208,82 +201,54 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
             }
             this.writePending(p, wm);
           }
-          if (p === undefined) {
-            p = { batch, key, keyGroup: kg, pane, ts, acc: undefined as ACC, isNew: false, index: i };
-            this.pending.set(id, p);
-          } else {
-            p.batch = batch;
-            p.key = key;
-            p.keyGroup = kg;
-            p.pane = pane;
-            p.ts = ts;
-            p.index = i;
-          }
+          // The keyBy exchange computed the key group already (operator.ts); hash only without it.
+          const kg = keyGroups !== undefined ? keyGroups[i]! : keyGroupOf(key, maxParallelism);
           backend.setCurrentKey(key, kg);
           const acc = panes.get(pane);
-          p.isNew = acc === undefined;
-          p.acc = incremental.add(acc, v);
-          this.touched.push(p);
+          pending.open(key, kg, pane, ts, i, incremental.add(acc, v), acc === undefined);
           continue;
         }
-        backend.setCurrentKey(key, kg);
+        const kg = keyGroups !== undefined ? keyGroups[i]! : keyGroupOf(key, maxParallelism);
         let isNew: boolean;
         if (incremental) {
           // A window of this pane is due already (late, or processing time catching up): write
           // the key's batch accumulator first, then this record at once.
-          const p = this.pending.get(keyId(key));
-          if (p !== undefined && p.batch === batch) {
-            this.writePending(p, wm);
-            backend.setCurrentKey(key, kg);
-          }
+          const p = pending.find(key);
+          if (p !== undefined) this.writePending(p, wm);
+          backend.setCurrentKey(key, kg);
           const acc = panes.get(pane);
           isNew = acc === undefined;
           panes.put(pane, incremental.add(acc, v));
         } else {
+          backend.setCurrentKey(key, kg);
           elements!.add([ts, v]);
           isNew = !panes.contains(pane);
           if (isNew) panes.put(pane, 1 as ACC);
         }
-        if (firstEnd - 1 <= wm) this.forgetPanesBefore(key, pane);
+        if (due) this.forgetPanesBefore(key, pane);
         if (isNew) this.registerPane(key, kg, pane, ts, wm, firstEnd, lastEnd);
-        if (eventTime && firstEnd - 1 <= wm) this.fireLate(key, firstEnd, lastEnd, wm);
+        if (eventTime && due) this.fireLate(key, firstEnd, lastEnd, wm);
       }
     } catch (e) {
-      this.dropPending();
+      pending.end();
       throw userFunctionError(this.name, values[i], e);
     }
-    const touched = this.touched;
-    let j = 0;
+    let p: PendingPane<K, ACC> | undefined;
     try {
-      for (; j < touched.length; j++) {
-        const p = touched[j]!;
-        if (p.batch === batch) this.writePending(p, wm);
-      }
+      for (p of pending.unwritten()) this.writePending(p, wm);
     } catch (e) {
-      throw userFunctionError(this.name, values[touched[j]!.index], e);
+      throw userFunctionError(this.name, values[p!.index], e);
     } finally {
-      this.dropPending();
+      pending.end();
     }
   }
 
   /** Writes a batch accumulator to state (the key becomes the current key) and registers a new pane's timers. */
   private writePending(p: PendingPane<K, ACC>, wm: number): void {
-    p.batch = -1;
+    this.pending.written(p);
     this.backend.setCurrentKey(p.key, p.keyGroup);
     this.panes.put(p.pane, p.acc);
     if (p.isNew) this.registerPane(p.key, p.keyGroup, p.pane, p.ts, wm, this.firstEnd(p.pane), this.lastEnd(p.pane));
-  }
-
-  private dropPending(): void {
-    const touched = this.touched;
-    for (let j = 0; j < touched.length; j++) {
-      const p = touched[j]!;
-      p.batch = -1;
-      p.acc = undefined as ACC;
-    }
-    touched.length = 0;
-    // One entry per key seen: bounded, so a job with many keys does not keep one per key.
-    if (this.pending.size > MAX_PENDING_KEYS) this.pending.clear();
   }
 
   private dropLate(v: T, ts: number): void {
@@ -296,13 +261,31 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
     // The first window of the pane that has not fired yet; later ones follow by chaining.
     let end = firstEnd;
     if (this.domain === 'event' && end - 1 <= now) end += Math.ceil((now + 2 - end) / this.slide) * this.slide;
-    if (end <= lastEnd) timers.register(domain, end - 1, key, kg, 'f');
+    if (end <= lastEnd) {
+      if (this.chainReaches(key, end)) this.chainedPanes++;
+      else timers.register(domain, end - 1, key, kg, 'f');
+    }
     if (this.lateness > 0) timers.register('event', lastEnd - 1 + this.lateness, key, kg, 'c');
     const early = this.options.earlyFiring;
     if (early && end <= lastEnd) {
       const t = early.time === 'event' ? Math.max(ts, this.ctx.currentWatermark()) : this.ctx.processingTime.now();
       timers.register(early.time, Math.floor(t / early.everyMs) * early.everyMs + early.everyMs, key, kg, 'e');
     }
+  }
+
+  /**
+   * Whether the key's chained 'f' timer is sure to fire the window ending at `end` (so a new pane
+   * whose first window that is needs no timer of its own). A key's kept combiner (sliding windows)
+   * means that its last firing, through `kept.through`, registered the timer of the next window
+   * end, and that the chain goes on window by window while a pane it holds is in the next window:
+   * at least through the last window of the newest pane held. Once a firing reaches `end`, the
+   * new pane (before `end`) is read from state with the others, and the chain goes on through its
+   * windows. Kept combiners are memory only: after a restore every new pane registers its timer.
+   */
+  private chainReaches(key: K, end: number): boolean {
+    if (this.keptPanes.size === 0) return false;
+    const kept = this.keptPanes.get(keyId(key));
+    return kept !== undefined && end > kept.through && end <= this.lastEnd(kept.newest);
   }
 
   /** A record was added to windows that already fired and are within allowed lateness: fire them again. */

@@ -1,0 +1,138 @@
+/**
+ * The batch folding of the aligned window operator: a key's records of one pane within one input
+ * batch, folded into one accumulator. State is read at the first of them and written once after
+ * the batch (or when the key's next record is in another pane, or due already), so records of a
+ * key that come together cost one state read and write. Nothing sees state in between (timers
+ * fire between batches).
+ *
+ * Finding a key's entry costs a lookup per record: string keys (decoded fresh from the exchange,
+ * so a JS Map would hash each one in the engine's runtime) in a StringKeyTable, other keys in a
+ * Map by KeyId. A record of the same key as the record before it (a hot key, or input grouped by
+ * key) is folded without one.
+ */
+import type { StateKey } from '../../state/key-groups.ts';
+import { keyId, type KeyId } from '../../state/key-codec.ts';
+import { StringKeyTable } from './string-key-table.ts';
+
+/** Keys whose entry object is kept for reuse across batches. */
+const MAX_PENDING_KEYS = 1 << 16;
+
+export interface PendingPane<K, ACC> {
+  /** The batch it holds records of; -1 once written (or dropped). */
+  batch: number;
+  key: K;
+  keyGroup: number;
+  pane: number;
+  /** The first record's time (early firing starts from it). */
+  ts: number;
+  acc: ACC;
+  /** Whether the pane was not in state before the batch. */
+  isNew: boolean;
+  /**
+   * The batch index of the last record folded (named if writing fails); an index, not the record,
+   * so that no pointer to a young object is written into this long-lived one per record.
+   */
+  index: number;
+}
+
+export class PendingPanes<K extends StateKey, ACC> {
+  /** Per key: its entry (reused across batches); string keys in byString, others by KeyId. */
+  private readonly byString = new StringKeyTable<PendingPane<K, ACC>>();
+  private readonly byKey = new Map<KeyId, PendingPane<K, ACC>>();
+  /** The entries of the current batch, in first-record order. */
+  private readonly touched: PendingPane<K, ACC>[] = [];
+  private batch = 0;
+  /** The entry found or opened last, and its key: the next record of that key needs no lookup. */
+  private last: PendingPane<K, ACC> | undefined;
+  private lastKey: K | undefined;
+  /** Map lookups by key done (a work count for tests). */
+  lookups = 0;
+
+  /** Starts a batch: entries of earlier batches no longer count. */
+  begin(): void {
+    this.batch++;
+    this.last = undefined;
+    this.lastKey = undefined;
+  }
+
+  /** The key's entry in the current batch (of any pane), or undefined. */
+  find(key: K): PendingPane<K, ACC> | undefined {
+    const last = this.last;
+    if (last !== undefined && key === this.lastKey) return last.batch === this.batch ? last : undefined;
+    const p = this.lookup(key);
+    if (p === undefined) return undefined;
+    this.last = p;
+    this.lastKey = key;
+    return p.batch === this.batch ? p : undefined;
+  }
+
+  /**
+   * Makes `key`'s entry (the one `find` returned, or the one written since, or a new one) hold
+   * `pane` of this batch, from the accumulator read from state (`stateAcc`, undefined when the pane
+   * is new) folded with the first record by the caller.
+   */
+  open(key: K, keyGroup: number, pane: number, ts: number, index: number, acc: ACC, isNew: boolean): PendingPane<K, ACC> {
+    let p = this.last !== undefined && key === this.lastKey ? this.last : undefined;
+    if (p === undefined) {
+      p = this.lookup(key);
+      if (p === undefined) {
+        p = { batch: this.batch, key, keyGroup, pane, ts, acc, isNew, index };
+        if (typeof key === 'string') this.byString.add(key, p);
+        else this.byKey.set(keyId(key), p);
+        this.last = p;
+        this.lastKey = key;
+        this.touched.push(p);
+        return p;
+      }
+      this.last = p;
+      this.lastKey = key;
+    }
+    p.batch = this.batch;
+    p.key = key;
+    p.keyGroup = keyGroup;
+    p.pane = pane;
+    p.ts = ts;
+    p.acc = acc;
+    p.isNew = isNew;
+    p.index = index;
+    this.touched.push(p);
+    return p;
+  }
+
+  private lookup(key: K): PendingPane<K, ACC> | undefined {
+    this.lookups++;
+    return typeof key === 'string' ? this.byString.get(key) : this.byKey.get(keyId(key));
+  }
+
+  /** Marks an entry written: a later record of its key in this batch opens it again. */
+  written(p: PendingPane<K, ACC>): void {
+    p.batch = -1;
+  }
+
+  /** The entries of the current batch not written yet, in first-record order, each once. */
+  *unwritten(): Generator<PendingPane<K, ACC>> {
+    const touched = this.touched;
+    for (let j = 0; j < touched.length; j++) {
+      const p = touched[j]!;
+      if (p.batch === this.batch) yield p;
+    }
+  }
+
+  /** Ends the batch: forgets its accumulators (written or not). */
+  end(): void {
+    const touched = this.touched;
+    for (let j = 0; j < touched.length; j++) {
+      const p = touched[j]!;
+      p.batch = -1;
+      p.acc = undefined as ACC;
+    }
+    touched.length = 0;
+    this.last = undefined;
+    this.lastKey = undefined;
+    // One entry per key seen: bounded, so a job with many keys does not keep one per key.
+    if (this.byString.size + this.byKey.size > MAX_PENDING_KEYS) {
+      this.byString.clear();
+      this.byKey.clear();
+    }
+  }
+}
