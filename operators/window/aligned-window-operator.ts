@@ -189,45 +189,44 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
           this.dropLate(v, ts);
           continue;
         }
-        const key = keyOf(v);
-        if (incremental && !due) {
-          // No window of the pane is due: fold into the batch's accumulator of (key, pane).
-          const p = pending.find(key);
-          if (p !== undefined) {
-            if (p.pane === pane) {
-              p.acc = incremental.add(p.acc, v);
-              p.index = i;
-              continue;
+        if (incremental) {
+          // The key's entry, and its canonical key (for state and timers: pending-panes.ts).
+          const p = pending.entry(keyOf(v));
+          const key = p.key;
+          if (!due) {
+            // No window of the pane is due: fold into the batch's accumulator of (key, pane).
+            if (pending.holds(p)) {
+              if (p.pane === pane) {
+                p.acc = incremental.add(p.acc, v);
+                p.index = i;
+                continue;
+              }
+              this.writePending(p, wm);
             }
-            this.writePending(p, wm);
+            // The keyBy exchange computed the key group already (operator.ts); hash only without it.
+            const kg = keyGroups !== undefined ? keyGroups[i]! : keyGroupOf(key, maxParallelism);
+            backend.setCurrentKey(key, kg);
+            const acc = panes.get(pane);
+            pending.open(p, kg, pane, ts, i, incremental.add(acc, v), acc === undefined);
+            continue;
           }
-          // The keyBy exchange computed the key group already (operator.ts); hash only without it.
+          // A window of this pane is due already (late, or processing time catching up): write
+          // the key's batch accumulator first, then this record at once.
+          if (pending.holds(p)) this.writePending(p, wm);
           const kg = keyGroups !== undefined ? keyGroups[i]! : keyGroupOf(key, maxParallelism);
           backend.setCurrentKey(key, kg);
           const acc = panes.get(pane);
-          pending.open(key, kg, pane, ts, i, incremental.add(acc, v), acc === undefined);
+          panes.put(pane, incremental.add(acc, v));
+          this.afterWrite(key, kg, pane, ts, wm, firstEnd, lastEnd, acc === undefined);
           continue;
         }
+        const key = keyOf(v);
         const kg = keyGroups !== undefined ? keyGroups[i]! : keyGroupOf(key, maxParallelism);
-        let isNew: boolean;
-        if (incremental) {
-          // A window of this pane is due already (late, or processing time catching up): write
-          // the key's batch accumulator first, then this record at once.
-          const p = pending.find(key);
-          if (p !== undefined) this.writePending(p, wm);
-          backend.setCurrentKey(key, kg);
-          const acc = panes.get(pane);
-          isNew = acc === undefined;
-          panes.put(pane, incremental.add(acc, v));
-        } else {
-          backend.setCurrentKey(key, kg);
-          elements!.add([ts, v]);
-          isNew = !panes.contains(pane);
-          if (isNew) panes.put(pane, 1 as ACC);
-        }
-        if (due) this.forgetPanesBefore(key, pane);
-        if (isNew) this.registerPane(key, kg, pane, ts, wm, firstEnd, lastEnd);
-        if (eventTime && due) this.fireLate(key, firstEnd, lastEnd, wm);
+        backend.setCurrentKey(key, kg);
+        elements!.add([ts, v]);
+        const isNew = !panes.contains(pane);
+        if (isNew) panes.put(pane, 1 as ACC);
+        this.afterWrite(key, kg, pane, ts, wm, firstEnd, lastEnd, isNew);
       }
     } catch (e) {
       pending.end();
@@ -241,6 +240,18 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
     } finally {
       pending.end();
     }
+  }
+
+  /**
+   * After a record was written to a pane with a window due already (late, or processing time
+   * catching up; always for process windows, which keep elements): drops a kept combiner that
+   * holds the pane, registers a new pane's timers, fires the windows that fired already again.
+   */
+  private afterWrite(key: K, kg: number, pane: number, ts: number, wm: number, firstEnd: number, lastEnd: number, isNew: boolean): void {
+    const due = firstEnd - 1 <= wm;
+    if (due) this.forgetPanesBefore(key, pane);
+    if (isNew) this.registerPane(key, kg, pane, ts, wm, firstEnd, lastEnd);
+    if (this.domain === 'event' && due) this.fireLate(key, firstEnd, lastEnd, wm);
   }
 
   /** Writes a batch accumulator to state (the key becomes the current key) and registers a new pane's timers. */

@@ -39,56 +39,51 @@ export class PendingPanes<K extends StateKey, ACC> {
   /** Per key: its entry (reused across batches); string keys in byString, others by KeyId. */
   private readonly byString = new StringKeyTable<PendingPane<K, ACC>>();
   private readonly byKey = new Map<KeyId, PendingPane<K, ACC>>();
-  /** The entries of the current batch, in first-record order. */
+  /** The entries of the current batch, in first-record order (an entry again after it was written). */
   private readonly touched: PendingPane<K, ACC>[] = [];
   private batch = 0;
-  /** The entry found or opened last, and its key: the next record of that key needs no lookup. */
+  /** The entry found last, and the key it was found by: the next record of that key needs no lookup. */
   private last: PendingPane<K, ACC> | undefined;
   private lastKey: K | undefined;
-  /** Map lookups by key done (a work count for tests). */
+  /** Lookups of a key's entry done (a work count for tests). */
   lookups = 0;
 
-  /** Starts a batch: entries of earlier batches no longer count. */
+  /** Starts a batch: entries of earlier batches no longer hold records. */
   begin(): void {
     this.batch++;
     this.last = undefined;
     this.lastKey = undefined;
   }
 
-  /** The key's entry in the current batch (of any pane), or undefined. */
-  find(key: K): PendingPane<K, ACC> | undefined {
+  /**
+   * The key's entry, made on its first record. Its `key` is the key as first seen, the
+   * canonical copy: the operator uses it for state and timers rather than the record's own copy
+   * (a string decoded fresh per record), so the backend's Maps hash a string they have hashed
+   * before and find their own key object.
+   */
+  entry(key: K): PendingPane<K, ACC> {
     const last = this.last;
-    if (last !== undefined && key === this.lastKey) return last.batch === this.batch ? last : undefined;
-    const p = this.lookup(key);
-    if (p === undefined) return undefined;
+    if (last !== undefined && key === this.lastKey) return last;
+    this.lookups++;
+    let p = typeof key === 'string' ? this.byString.get(key) : this.byKey.get(keyId(key));
+    if (p === undefined) {
+      p = { batch: -1, key, keyGroup: 0, pane: 0, ts: 0, acc: undefined as ACC, isNew: false, index: 0 };
+      if (typeof key === 'string') this.byString.add(key, p);
+      else this.byKey.set(keyId(key), p);
+    }
     this.last = p;
     this.lastKey = key;
-    return p.batch === this.batch ? p : undefined;
+    return p;
   }
 
-  /**
-   * Makes `key`'s entry (the one `find` returned, or the one written since, or a new one) hold
-   * `pane` of this batch, from the accumulator read from state (`stateAcc`, undefined when the pane
-   * is new) folded with the first record by the caller.
-   */
-  open(key: K, keyGroup: number, pane: number, ts: number, index: number, acc: ACC, isNew: boolean): PendingPane<K, ACC> {
-    let p = this.last !== undefined && key === this.lastKey ? this.last : undefined;
-    if (p === undefined) {
-      p = this.lookup(key);
-      if (p === undefined) {
-        p = { batch: this.batch, key, keyGroup, pane, ts, acc, isNew, index };
-        if (typeof key === 'string') this.byString.add(key, p);
-        else this.byKey.set(keyId(key), p);
-        this.last = p;
-        this.lastKey = key;
-        this.touched.push(p);
-        return p;
-      }
-      this.last = p;
-      this.lastKey = key;
-    }
+  /** Whether the entry holds records of the current batch (not written yet). */
+  holds(p: PendingPane<K, ACC>): boolean {
+    return p.batch === this.batch;
+  }
+
+  /** Makes the entry hold `pane` of this batch, with the accumulator `acc` (the state's folded with the first record). */
+  open(p: PendingPane<K, ACC>, keyGroup: number, pane: number, ts: number, index: number, acc: ACC, isNew: boolean): void {
     p.batch = this.batch;
-    p.key = key;
     p.keyGroup = keyGroup;
     p.pane = pane;
     p.ts = ts;
@@ -96,12 +91,6 @@ export class PendingPanes<K extends StateKey, ACC> {
     p.isNew = isNew;
     p.index = index;
     this.touched.push(p);
-    return p;
-  }
-
-  private lookup(key: K): PendingPane<K, ACC> | undefined {
-    this.lookups++;
-    return typeof key === 'string' ? this.byString.get(key) : this.byKey.get(keyId(key));
   }
 
   /** Marks an entry written: a later record of its key in this batch opens it again. */
