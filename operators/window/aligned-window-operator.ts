@@ -45,12 +45,21 @@ const MAX_KEPT_PANES = 1 << 18;
  * present panes in [through + slide - size, through), the ones the windows after `through` (the
  * last end fired) still cover. Valid while those panes are unchanged in state: only a record
  * for a pane before `through` changes them, and it drops this (forgetPanesBefore).
+ *
+ * While it exists, the key's 'f' timer of the window after `through` is registered (fireDue), and
+ * the key's windows are sure to fire one by one through `reach` (see coveredByChain).
  */
-interface SlidingKeyPanes<ACC> {
-  readonly combiner: PaneCombiner<ACC>;
-  through: number;
+class SlidingKeyPanes<ACC> {
+  constructor(
+    readonly combiner: PaneCombiner<ACC>,
+    public through: number,
+    public reach: number,
+  ) {}
+
   /** The start of the newest pane held. */
-  readonly newest: number;
+  get newest(): number {
+    return this.combiner.newest();
+  }
 }
 
 export interface WindowOperatorOptions<T> {
@@ -273,7 +282,7 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
     let end = firstEnd;
     if (this.domain === 'event' && end - 1 <= now) end += Math.ceil((now + 2 - end) / this.slide) * this.slide;
     if (end <= lastEnd) {
-      if (this.chainReaches(key, end)) this.chainedPanes++;
+      if (this.coveredByChain(key, end, lastEnd)) this.chainedPanes++;
       else timers.register(domain, end - 1, key, kg, 'f');
     }
     if (this.lateness > 0) timers.register('event', lastEnd - 1 + this.lateness, key, kg, 'c');
@@ -285,18 +294,31 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
   }
 
   /**
-   * Whether the key's chained 'f' timer is sure to fire the window ending at `end` (so a new pane
-   * whose first window that is needs no timer of its own). A key's kept combiner (sliding windows)
-   * means that its last firing, through `kept.through`, registered the timer of the next window
-   * end, and that the chain goes on window by window while a pane it holds is in the next window:
-   * at least through the last window of the newest pane held. Once a firing reaches `end`, the
-   * new pane (before `end`) is read from state with the others, and the chain goes on through its
-   * windows. Kept combiners are memory only: after a restore every new pane registers its timer.
+   * Whether a new pane of the key, whose first window not fired yet ends at `end` (its last at
+   * `lastEnd`), needs no 'f' timer of its own because the key's chain of timers will fire that
+   * window. A kept combiner (sliding windows) means that the key's last firing, through
+   * `through`, registered the timer of the next window, and that the chain goes on window by
+   * window while the combiner holds a pane the next window covers: so at least through `reach`,
+   * the last window of the newest pane read or covered. A firing that reaches `end` reads the
+   * new pane (it starts before `end`) with the others, and the chain goes on through `lastEnd`,
+   * which becomes the reach. A pane that registers its timer for the window right after the reach
+   * extends it too (its timer carries the chain on). With records a few slides ahead of the
+   * watermark, one pane in size/slide registers a timer instead of every pane.
+   *
+   * Only memory decides to skip a timer; the guarantee is in state (the chained timer and the
+   * panes), so it holds after a restore, where kept combiners are gone and every new pane
+   * registers its timer again.
    */
-  private chainReaches(key: K, end: number): boolean {
+  private coveredByChain(key: K, end: number, lastEnd: number): boolean {
     if (this.keptPanes.size === 0) return false;
     const kept = this.keptPanes.get(keyId(key));
-    return kept !== undefined && end > kept.through && end <= this.lastEnd(kept.newest);
+    if (kept === undefined || end <= kept.through) return false;
+    if (end <= kept.reach) {
+      if (lastEnd > kept.reach) kept.reach = lastEnd;
+      return true;
+    }
+    if (end - this.slide <= kept.reach) kept.reach = lastEnd;
+    return false;
   }
 
   /** A record was added to windows that already fired and are within allowed lateness: fire them again. */
@@ -455,9 +477,11 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
     this.timers.register(this.domain, lastDue + slide - 1, key, keyGroup, 'f');
     if (kept !== undefined) {
       kept.through = lastDue;
+      const reach = this.lastEnd(combiner.newest());
+      if (reach > kept.reach) kept.reach = reach;
       this.keptPaneCount += combiner.size - before;
     } else if (this.keptPaneCount + combiner.size <= MAX_KEPT_PANES) {
-      this.keptPanes.set(id!, { combiner, through: lastDue, get newest() { return combiner.newest(); } });
+      this.keptPanes.set(id!, new SlidingKeyPanes(combiner, lastDue, this.lastEnd(combiner.newest())));
       this.keptPaneCount += combiner.size;
     }
   }
