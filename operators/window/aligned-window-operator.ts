@@ -50,6 +50,13 @@ const MAX_KEPT_PANES = 1 << 18;
  * the key's windows are sure to fire one by one through `reach` (see coveredByChain).
  */
 class SlidingKeyPanes<ACC> {
+  /**
+   * Windows of the key sure to fire beyond the reach, from a pane that registered its own timer
+   * there (not next to the reach): [aheadFrom, aheadTo], or aheadFrom NaN for none.
+   */
+  aheadFrom = Number.NaN;
+  aheadTo = Number.NaN;
+
   constructor(
     readonly combiner: PaneCombiner<ACC>,
     public through: number,
@@ -295,29 +302,45 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
 
   /**
    * Whether a new pane of the key, whose first window not fired yet ends at `end` (its last at
-   * `lastEnd`), needs no 'f' timer of its own because the key's chain of timers will fire that
-   * window. A kept combiner (sliding windows) means that the key's last firing, through
-   * `through`, registered the timer of the next window, and that the chain goes on window by
-   * window while the combiner holds a pane the next window covers: so at least through `reach`,
-   * the last window of the newest pane read or covered. A firing that reaches `end` reads the
-   * new pane (it starts before `end`) with the others, and the chain goes on through `lastEnd`,
-   * which becomes the reach. A pane that registers its timer for the window right after the reach
-   * extends it too (its timer carries the chain on). With records a few slides ahead of the
-   * watermark, one pane in size/slide registers a timer instead of every pane.
+   * `lastEnd`), needs no 'f' timer of its own because the key's timers already fire that window.
    *
-   * Only memory decides to skip a timer; the guarantee is in state (the chained timer and the
-   * panes), so it holds after a restore, where kept combiners are gone and every new pane
-   * registers its timer again.
+   * A kept combiner (sliding windows) means that the key's last firing, through `through`,
+   * registered the timer of the next window, and that the chain goes on window by window while
+   * the combiner holds a pane the next window covers: so at least through `reach`, the last
+   * window of the newest pane read or covered. A firing that reaches `end` reads the new pane (it
+   * starts before `end`) with the others, and the chain goes on through `lastEnd`, which becomes
+   * the reach. A pane that registers its timer for the window right after the reach extends it
+   * too (its timer carries the chain on). A pane further ahead (records well ahead of the
+   * watermark) registers its timer and starts a run [aheadFrom, aheadTo] that later panes extend
+   * the same way, joined to the reach once they meet. With records in order, a key registers a
+   * timer for its first pane past the reach and none for the panes after it.
+   *
+   * Only memory decides to skip a timer; what makes it safe is in state (the timers registered
+   * and the panes), so it holds after a restore, where kept combiners are gone and every new
+   * pane registers its timer again.
    */
   private coveredByChain(key: K, end: number, lastEnd: number): boolean {
     if (this.keptPanes.size === 0) return false;
     const kept = this.keptPanes.get(keyId(key));
     if (kept === undefined || end <= kept.through) return false;
-    if (end <= kept.reach) {
-      if (lastEnd > kept.reach) kept.reach = lastEnd;
-      return true;
+    const slide = this.slide;
+    if (kept.aheadFrom - slide <= kept.reach) {
+      if (kept.aheadTo > kept.reach) kept.reach = kept.aheadTo;
+      kept.aheadFrom = kept.aheadTo = Number.NaN;
     }
-    if (end - this.slide <= kept.reach) kept.reach = lastEnd;
+    if (end - slide <= kept.reach) {
+      // Within the reach (covered), or right after it (its own timer carries the chain on).
+      const covered = end <= kept.reach;
+      if (lastEnd > kept.reach) kept.reach = lastEnd;
+      return covered;
+    }
+    if (end >= kept.aheadFrom && end - slide <= kept.aheadTo) {
+      const covered = end <= kept.aheadTo;
+      if (lastEnd > kept.aheadTo) kept.aheadTo = lastEnd;
+      return covered;
+    }
+    kept.aheadFrom = end;
+    kept.aheadTo = lastEnd;
     return false;
   }
 
