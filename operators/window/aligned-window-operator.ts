@@ -95,7 +95,7 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
   private readonly emitSpec: Emit<K, ACC, OUT, R>;
   private readonly scratchStarts: number[] = [];
   private readonly scratchAccs: ACC[] = [];
-  private readonly oneEnd: number[] = [0];
+  private readonly scratchEnds: number[] = [];
   /** Per key: its records of one pane in the current batch, folded (processBatch). */
   readonly pending = new PendingPanes<K, ACC>();
   /**
@@ -105,6 +105,8 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
   paneRuns = 0;
   /** 'f' timers a new pane did not register because its key's chained timer reaches its first window (fireDue). */
   chainedPanes = 0;
+  /** On-time windows of process window operators fired (a work count for tests). */
+  elementFirings = 0;
   /** Per key of a sliding window: the panes combined for its next windows (fireDue). */
   private readonly keptPanes = new Map<KeyId, SlidingKeyPanes<ACC>>();
   private keptPaneCount = 0;
@@ -359,18 +361,7 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
       if (t.namespace === 'f' && this.emitSpec.contents.kind === 'incremental') {
         this.fireDue(key, t.time + 1, upTo, t.keyGroup);
       } else if (t.namespace === 'f') {
-        const end = t.time + 1;
-        const next = end + this.slide;
-        this.oneEnd[0] = end;
-        const present = this.fire(key, this.oneEnd, 'on-time');
-        const from = next - this.size;
-        for (let j = 0; j < present.length; j++) {
-          if (present[j]! >= from && present[j]! < next) {
-            this.timers.register(this.domain, next - 1, key, t.keyGroup, 'f');
-            break;
-          }
-        }
-        if (this.lateness === 0) this.purge(present, t.time);
+        this.fireDueElements(key, t.time + 1, upTo, t.keyGroup);
       } else if (t.namespace === 'c') {
         this.purge(this.paneStarts(), t.time);
       } else if (t.namespace === 'e') {
@@ -404,10 +395,7 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
     // A key's timers of one loop come in time order: if an earlier one fired several windows
     // (through lastDue), this one's are among them. One window due: no later 'f' timer of the key
     // can be due in this loop.
-    if (this.timers.loop !== this.firedLoop) {
-      this.firedLoop = this.timers.loop;
-      this.firedKeys.clear();
-    }
+    this.startLoop();
     const sliding = size !== pane;
     let id: KeyId | undefined;
     if (this.firedKeys.size > 0 || lastDue > from || sliding) {
@@ -507,6 +495,56 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
       this.keptPanes.set(id!, new SlidingKeyPanes(combiner, lastDue, this.lastEnd(combiner.newest())));
       this.keptPaneCount += combiner.size;
     }
+  }
+
+  private startLoop(): void {
+    if (this.timers.loop !== this.firedLoop) {
+      this.firedLoop = this.timers.loop;
+      this.firedKeys.clear();
+    }
+  }
+
+  /**
+   * The on-time firings of a process window operator (all elements), at a key's first due 'f'
+   * timer of a timer loop, as fireDue does for incremental ones: every window of the key that has
+   * elements, from the timer's end `from` to the last end due at `upTo`, fires now in end order,
+   * from one read of the key's elements; the key's later 'f' timers of the loop find it fired.
+   * The next timer is registered when a pane is in the window after the last one fired (newer
+   * panes registered their own); without allowed lateness, panes whose last window fired are
+   * dropped with their elements.
+   */
+  private fireDueElements(key: K, from: number, upTo: number, keyGroup: number): void {
+    const { size, slide } = this;
+    const lastDue = upTo === Infinity ? Infinity : upTo + 1 - floorMod(upTo + 1 - this.offset, slide);
+    this.startLoop();
+    if (this.firedKeys.size > 0 || lastDue > from) {
+      const id = keyId(key);
+      if (this.firedKeys.has(id)) return;
+      if (lastDue > from) this.firedKeys.add(id);
+    }
+    // The ends from..lastDue of windows that hold a pane (not every slide: the watermark may
+    // jump far), in order.
+    const ends = this.scratchEnds;
+    ends.length = 0;
+    for (const p of this.panes.keys()) {
+      for (let end = Math.max(this.firstEnd(p), from), last = Math.min(this.lastEnd(p), lastDue); end <= last; end += slide) ends.push(end);
+    }
+    if (ends.length === 0) return;
+    ends.sort((a, b) => a - b);
+    let n = 0;
+    for (let j = 0; j < ends.length; j++) if (j === 0 || ends[j] !== ends[n - 1]) ends[n++] = ends[j]!;
+    ends.length = n;
+    this.elementFirings += n;
+    const fired = ends[n - 1]!;
+    const present = this.fire(key, ends, 'on-time');
+    const next = fired + slide;
+    for (let j = 0; j < present.length; j++) {
+      if (present[j]! >= next - size && present[j]! < next) {
+        this.timers.register(this.domain, next - 1, key, keyGroup, 'f');
+        break;
+      }
+    }
+    if (this.lateness === 0) this.purge(present, fired - 1);
   }
 
   /** Drops a key's kept combiner (unchanged since it was counted). */

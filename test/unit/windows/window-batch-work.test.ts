@@ -15,7 +15,7 @@ import type { KeyedStateBackend, TimerService } from '../../../state/index.ts';
 import { SeededRandom } from '../../../connectors/datagen/seeded-random.ts';
 import { OperatorHarness } from '../../harness/operator-harness.ts';
 import { runScript, type Step } from '../../harness/script.ts';
-import { finalResults, sumAgg, type Ev, type WindowSum } from './helpers.ts';
+import { finalResults, sumAgg, windowSum, type Ev, type WindowSum } from './helpers.ts';
 
 const toSum: WindowResultFunction<string, number, WindowSum> = (sum, ctx, out) => out.collect({ key: ctx.key, start: ctx.window.start, end: ctx.window.end, sum, firing: ctx.firing });
 
@@ -47,6 +47,34 @@ function countingTimers(counts: { f: number }): (backend: KeyedStateBackend) => 
       },
     });
   };
+}
+
+/** Counts the reads of list state `elements` (a process window's records). */
+function countingElementReads(counts: { reads: number }): (backend: KeyedStateBackend) => KeyedStateBackend {
+  return (backend) =>
+    new Proxy(backend, {
+      get(target, prop) {
+        if (prop === 'getListState') {
+          return (d: Parameters<KeyedStateBackend['getListState']>[0]) => {
+            const l = target.getListState(d);
+            return new Proxy(l, {
+              get(lt, lp) {
+                if (lp === 'get') {
+                  return () => {
+                    counts.reads++;
+                    return lt.get();
+                  };
+                }
+                const v = Reflect.get(lt, lp, lt) as unknown;
+                return typeof v === 'function' ? (v as (...x: unknown[]) => unknown).bind(lt) : v;
+              },
+            });
+          };
+        }
+        const v = Reflect.get(target, prop, target) as unknown;
+        return typeof v === 'function' ? (v as (...x: unknown[]) => unknown).bind(target) : v;
+      },
+    });
 }
 
 /** Every window (size, slide) of every record, summed: "key@start-end=sum", sorted. */
@@ -163,6 +191,36 @@ for (const backend of ['heap', 'lmdb'] as const) {
       const expected = bruteForce(records, SIZE, SLIDE);
       expect(finalResults(result.output)).toEqual(expected);
       expect(result.output.length).toBe(expected.length);
+    });
+  });
+
+  describe(`process (all elements) window firings (${backend} state)`, () => {
+    it("fire a key's due windows from one read of its elements, not one per window", async () => {
+      const counts = { reads: 0 };
+      const h = new OperatorHarness(windowSum(slidingEventTimeWindows(100, 10), 'process'), { backend, wrapKeyedState: countingElementReads(counts) });
+      await h.open();
+      const op = (h as unknown as { operator: AlignedWindowOperator<string, Ev, unknown, unknown, WindowSum> }).operator;
+      const records: { ev: Ev; ts: number }[] = [];
+      let loops = 0;
+      for (let i = 0; i < 600; i++) {
+        const ev = { k: `k${i % 3}`, v: i % 4 };
+        records.push({ ev, ts: i * 5 });
+        await h.processElement(ev, i * 5);
+        // A watermark every 200 ms: 20 windows of each key due at once.
+        if (i % 40 === 39) {
+          await h.processWatermark(i * 5 - 1);
+          loops++;
+        }
+      }
+      await h.processWatermark(Infinity);
+      loops++;
+      const expected = bruteForce(records, 100, 10);
+      expect(finalResults(h.output())).toEqual(expected);
+      expect(h.output().length).toBe(expected.length);
+      expect(op.elementFirings).toBe(expected.length);
+      // A read to fire and one to drop the elements of panes done, per key and loop (not 20+).
+      expect(counts.reads).toBeLessThanOrEqual(3 * loops * 2);
+      await h.close();
     });
   });
 }
