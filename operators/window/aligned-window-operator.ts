@@ -26,6 +26,7 @@ import { combine, type IncrementalContents, type WindowContents } from './window
 import { PaneCombiner } from './pane-combiner.ts';
 import { keyId, type KeyId } from '../../state/key-codec.ts';
 import { PendingPanes, type PendingPane } from './pending-panes.ts';
+import { KeptCombiners } from './kept-combiners.ts';
 
 /**
  * Up to this many panes per window, an on-time firing reads the window's panes one by one; beyond
@@ -33,41 +34,6 @@ import { PendingPanes, type PendingPane } from './pending-panes.ts';
  * them are empty.
  */
 const POINT_READ_PANES = 32;
-
-/**
- * At most this many pane accumulators are kept in combiners between firings (all keys); keys
- * beyond it read their panes from state at each firing.
- */
-const MAX_KEPT_PANES = 1 << 18;
-
-/**
- * A key's sliding-window panes combined between firings: `combiner` holds copies of the key's
- * present panes in [through + slide - size, through), the ones the windows after `through` (the
- * last end fired) still cover. Valid while those panes are unchanged in state: only a record
- * for a pane before `through` changes them, and it drops this (forgetPanesBefore).
- *
- * While it exists, the key's 'f' timer of the window after `through` is registered (fireDue), and
- * the key's windows are sure to fire one by one through `reach` (see coveredByChain).
- */
-class SlidingKeyPanes<ACC> {
-  /**
-   * Windows of the key sure to fire beyond the reach, from a pane that registered its own timer
-   * there (not next to the reach): [aheadFrom, aheadTo], or aheadFrom NaN for none.
-   */
-  aheadFrom = Number.NaN;
-  aheadTo = Number.NaN;
-
-  constructor(
-    readonly combiner: PaneCombiner<ACC>,
-    public through: number,
-    public reach: number,
-  ) {}
-
-  /** The start of the newest pane held. */
-  get newest(): number {
-    return this.combiner.newest();
-  }
-}
 
 export interface WindowOperatorOptions<T> {
   allowedLatenessMs?: number;
@@ -108,8 +74,7 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
   /** On-time windows of process window operators fired (a work count for tests). */
   elementFirings = 0;
   /** Per key of a sliding window: the panes combined for its next windows (fireDue). */
-  private readonly keptPanes = new Map<KeyId, SlidingKeyPanes<ACC>>();
-  private keptPaneCount = 0;
+  private readonly keptPanes: KeptCombiners<K, ACC>;
   /** Keys whose due windows fired in timer loop `firedLoop` (fireDue). */
   private readonly firedKeys = new Set<KeyId>();
   private firedLoop = -1;
@@ -124,6 +89,7 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
   ) {
     this.size = assigner.sizeMs;
     this.slide = assigner.slideMs;
+    this.keptPanes = new KeptCombiners<K, ACC>(this.slide);
     this.offset = assigner.offsetMs;
     this.pane = gcd(this.size, this.slide);
     this.domain = assigner.time;
@@ -267,7 +233,7 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
    */
   private afterWrite(key: K, kg: number, pane: number, ts: number, wm: number, firstEnd: number, lastEnd: number, isNew: boolean): void {
     const due = firstEnd - 1 <= wm;
-    if (due) this.forgetPanesBefore(key, pane);
+    if (due) this.keptPanes.forgetPanesBefore(key, pane);
     if (isNew) this.registerPane(key, kg, pane, ts, wm, firstEnd, lastEnd);
     if (this.domain === 'event' && due) this.fireLate(key, firstEnd, lastEnd, wm);
   }
@@ -291,7 +257,7 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
     let end = firstEnd;
     if (this.domain === 'event' && end - 1 <= now) end += Math.ceil((now + 2 - end) / this.slide) * this.slide;
     if (end <= lastEnd) {
-      if (this.coveredByChain(key, end, lastEnd)) this.chainedPanes++;
+      if (this.keptPanes.coveredByChain(key, end, lastEnd)) this.chainedPanes++;
       else timers.register(domain, end - 1, key, kg, 'f');
     }
     if (this.lateness > 0) timers.register('event', lastEnd - 1 + this.lateness, key, kg, 'c');
@@ -300,50 +266,6 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
       const t = early.time === 'event' ? Math.max(ts, this.ctx.currentWatermark()) : this.ctx.processingTime.now();
       timers.register(early.time, Math.floor(t / early.everyMs) * early.everyMs + early.everyMs, key, kg, 'e');
     }
-  }
-
-  /**
-   * Whether a new pane of the key, whose first window not fired yet ends at `end` (its last at
-   * `lastEnd`), needs no 'f' timer of its own because the key's timers already fire that window.
-   *
-   * A kept combiner (sliding windows) means that the key's last firing, through `through`,
-   * registered the timer of the next window, and that the chain goes on window by window while
-   * the combiner holds a pane the next window covers: so at least through `reach`, the last
-   * window of the newest pane read or covered. A firing that reaches `end` reads the new pane (it
-   * starts before `end`) with the others, and the chain goes on through `lastEnd`, which becomes
-   * the reach. A pane that registers its timer for the window right after the reach extends it
-   * too (its timer carries the chain on). A pane further ahead (records well ahead of the
-   * watermark) registers its timer and starts a run [aheadFrom, aheadTo] that later panes extend
-   * the same way, joined to the reach once they meet. With records in order, a key registers a
-   * timer for its first pane past the reach and none for the panes after it.
-   *
-   * Only memory decides to skip a timer; what makes it safe is in state (the timers registered
-   * and the panes), so it holds after a restore, where kept combiners are gone and every new
-   * pane registers its timer again.
-   */
-  private coveredByChain(key: K, end: number, lastEnd: number): boolean {
-    if (this.keptPanes.size === 0) return false;
-    const kept = this.keptPanes.get(keyId(key));
-    if (kept === undefined || end <= kept.through) return false;
-    const slide = this.slide;
-    if (kept.aheadFrom - slide <= kept.reach) {
-      if (kept.aheadTo > kept.reach) kept.reach = kept.aheadTo;
-      kept.aheadFrom = kept.aheadTo = Number.NaN;
-    }
-    if (end - slide <= kept.reach) {
-      // Within the reach (covered), or right after it (its own timer carries the chain on).
-      const covered = end <= kept.reach;
-      if (lastEnd > kept.reach) kept.reach = lastEnd;
-      return covered;
-    }
-    if (end >= kept.aheadFrom && end - slide <= kept.aheadTo) {
-      const covered = end <= kept.aheadTo;
-      if (lastEnd > kept.aheadTo) kept.aheadTo = lastEnd;
-      return covered;
-    }
-    kept.aheadFrom = end;
-    kept.aheadTo = lastEnd;
-    return false;
   }
 
   /** A record was added to windows that already fired and are within allowed lateness: fire them again. */
@@ -382,7 +304,7 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
    * fired are dropped.
    *
    * Sliding windows combine their panes in a PaneCombiner kept per key between firings (see
-   * SlidingKeyPanes): a pane is read from state once, when the first window that covers it fires,
+   * kept-combiners.ts): a pane is read from state once, when the first window that covers it fires,
    * and a window costs a few merges, however many panes it covers.
    *
    * Windows of different keys interleave differently than one timer per window would order them;
@@ -405,7 +327,7 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
     }
     let kept = sliding ? this.keptPanes.get(id!) : undefined;
     if (kept !== undefined && from <= kept.through) {
-      this.forget(id!, kept);
+      this.keptPanes.forget(id!, kept);
       kept = undefined;
     }
     // The panes not held yet that windows from..lastDue cover, in order.
@@ -479,22 +401,11 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
     accs.length = 0;
     // What is left is in the window after lastDue.
     if (combiner.size === 0) {
-      if (kept !== undefined) {
-        this.keptPaneCount -= before;
-        this.keptPanes.delete(id!);
-      }
+      if (kept !== undefined) this.keptPanes.emptied(id!, kept, before);
       return;
     }
     this.timers.register(this.domain, lastDue + slide - 1, key, keyGroup, 'f');
-    if (kept !== undefined) {
-      kept.through = lastDue;
-      const reach = this.lastEnd(combiner.newest());
-      if (reach > kept.reach) kept.reach = reach;
-      this.keptPaneCount += combiner.size - before;
-    } else if (this.keptPaneCount + combiner.size <= MAX_KEPT_PANES) {
-      this.keptPanes.set(id!, new SlidingKeyPanes(combiner, lastDue, this.lastEnd(combiner.newest())));
-      this.keptPaneCount += combiner.size;
-    }
+    this.keptPanes.fired(id!, kept, combiner, before, lastDue, this.lastEnd(combiner.newest()));
   }
 
   private startLoop(): void {
@@ -545,24 +456,6 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
       }
     }
     if (this.lateness === 0) this.purge(present, fired - 1);
-  }
-
-  /** Drops a key's kept combiner (unchanged since it was counted). */
-  private forget(id: KeyId, kept: SlidingKeyPanes<ACC>): void {
-    this.keptPaneCount -= kept.combiner.size;
-    this.keptPanes.delete(id);
-  }
-
-  /**
-   * A record for a pane before the windows a key has fired through (late, or processing time
-   * catching up) changes panes a kept combiner holds: drop the combiner (the next firing reads
-   * the panes from state).
-   */
-  private forgetPanesBefore(key: K, pane: number): void {
-    if (this.keptPanes.size === 0) return;
-    const id = keyId(key);
-    const kept = this.keptPanes.get(id);
-    if (kept !== undefined && pane < kept.through) this.forget(id, kept);
   }
 
   private fireEarly(t: Timer): void {
