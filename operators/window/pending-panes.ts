@@ -63,7 +63,8 @@ export class PendingPanes<K extends StateKey, ACC> {
    */
   entry(key: K): PendingPane<K, ACC> {
     const last = this.last;
-    if (last !== undefined && key === this.lastKey) return last;
+    // Primitive keys only: a tuple key is compared by content (a selector may reuse its array).
+    if (last !== undefined && key === this.lastKey && typeof key !== 'object') return last;
     this.lookups++;
     let p = typeof key === 'string' ? this.byString.get(key) : this.byKey.get(keyId(key));
     if (p === undefined) {

@@ -122,6 +122,22 @@ for (const backend of ['heap', 'lmdb'] as const) {
     });
   });
 
+  describe(`aligned window tuple keys (${backend} state)`, () => {
+    it('fold records by key content, a fresh tuple per record', async () => {
+      type TupleKey = [string, number];
+      const toRow: WindowResultFunction<TupleKey, number, string> = (sum, ctx, out) => out.collect(`${ctx.key.join('/')}@${ctx.window.start}=${sum}`);
+      const h = new OperatorHarness<Ev, string>(
+        () => new AlignedWindowOperator<TupleKey, Ev, { s: number }, number, string>('sum', (e) => [e.k, e.v % 2], tumblingEventTimeWindows(1000), aggregateContents(sumAgg), toRow),
+        { backend },
+      );
+      const evs = [1, 3, 2, 5, 4, 4, 7].map((v) => ({ k: 'a', v }));
+      await h.processBatch(evs, evs.map((_, i) => i));
+      await h.processWatermark(Infinity);
+      expect(h.values().sort()).toEqual(['a/0@0=10', 'a/1@0=16']);
+      await h.close();
+    });
+  });
+
   describe(`sliding window timers (${backend} state)`, () => {
     const SIZE = 100;
     const SLIDE = 10;
