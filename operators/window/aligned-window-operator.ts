@@ -25,6 +25,8 @@ import { WindowCollector, floorMod, gcd, type EarlyFiring, type FiringKind, type
 import { combine, type IncrementalContents, type WindowContents } from './window-contents.ts';
 import { PaneCombiner } from './pane-combiner.ts';
 import { keyId, type KeyId } from '../../state/key-codec.ts';
+import { PendingPanes, type PendingPane } from './pending-panes.ts';
+import { KeptCombiners } from './kept-combiners.ts';
 
 /**
  * Up to this many panes per window, an on-time firing reads the window's panes one by one; beyond
@@ -32,52 +34,6 @@ import { keyId, type KeyId } from '../../state/key-codec.ts';
  * them are empty.
  */
 const POINT_READ_PANES = 32;
-
-/**
- * At most this many pane accumulators are kept in combiners between firings (all keys); keys
- * beyond it read their panes from state at each firing.
- */
-const MAX_KEPT_PANES = 1 << 18;
-
-/**
- * A key's sliding-window panes combined between firings: `combiner` holds copies of the key's
- * present panes in [through + slide - size, through), the ones the windows after `through` (the
- * last end fired) still cover. Valid while those panes are unchanged in state: only a record
- * for a pane before `through` changes them, and it drops this (forgetPanesBefore).
- */
-interface SlidingKeyPanes<ACC> {
-  readonly combiner: PaneCombiner<ACC>;
-  through: number;
-  /** The start of the newest pane held. */
-  readonly newest: number;
-}
-
-/** Keys whose batch accumulator object is kept for reuse across batches. */
-const MAX_PENDING_KEYS = 1 << 16;
-
-/**
- * A key's records of one pane within one input batch, folded into one accumulator: state is read
- * at the first of them and written once after the batch (or when the key's next record is in
- * another pane, or due already), so records of a key that come together cost one state read and
- * write. Nothing sees state between (timers fire between batches).
- */
-interface PendingPane<K, ACC> {
-  /** The batch it holds records of; -1 once written. */
-  batch: number;
-  key: K;
-  keyGroup: number;
-  pane: number;
-  /** The first record's time (early firing starts from it). */
-  ts: number;
-  acc: ACC;
-  /** Whether the pane was not in state before the batch. */
-  isNew: boolean;
-  /**
-   * The batch index of the last record folded (named if writing fails); an index, not the record,
-   * so that no pointer to a young object is written into this long-lived one per record.
-   */
-  index: number;
-}
 
 export interface WindowOperatorOptions<T> {
   allowedLatenessMs?: number;
@@ -105,15 +61,20 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
   private readonly emitSpec: Emit<K, ACC, OUT, R>;
   private readonly scratchStarts: number[] = [];
   private readonly scratchAccs: ACC[] = [];
-  private readonly oneEnd: number[] = [0];
+  private readonly scratchEnds: number[] = [];
   /** Per key: its records of one pane in the current batch, folded (processBatch). */
-  private readonly pending = new Map<KeyId, PendingPane<K, ACC>>();
-  /** The pending entries of the current batch, in first-record order. */
-  private readonly touched: PendingPane<K, ACC>[] = [];
-  private batchNo = 0;
+  readonly pending = new PendingPanes<K, ACC>();
+  /**
+   * Times processBatch worked out a record's pane and window ends (a work count for tests): once
+   * per run of records in one pane, not per record.
+   */
+  paneRuns = 0;
+  /** 'f' timers a new pane did not register because its key's chained timer reaches its first window (fireDue). */
+  chainedPanes = 0;
+  /** On-time windows of process window operators fired (a work count for tests). */
+  elementFirings = 0;
   /** Per key of a sliding window: the panes combined for its next windows (fireDue). */
-  private readonly keptPanes = new Map<KeyId, SlidingKeyPanes<ACC>>();
-  private keptPaneCount = 0;
+  private readonly keptPanes: KeptCombiners<K, ACC>;
   /** Keys whose due windows fired in timer loop `firedLoop` (fireDue). */
   private readonly firedKeys = new Set<KeyId>();
   private firedLoop = -1;
@@ -128,6 +89,7 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
   ) {
     this.size = assigner.sizeMs;
     this.slide = assigner.slideMs;
+    this.keptPanes = new KeptCombiners<K, ACC>(this.slide);
     this.offset = assigner.offsetMs;
     this.pane = gcd(this.size, this.slide);
     this.domain = assigner.time;
@@ -172,118 +134,116 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
   }
 
   processBatch(values: readonly T[], times: ArrayLike<number>, _input?: number, keyGroups?: ArrayLike<number>): void {
-    const { backend, panes, elements, keyOf } = this;
+    const { backend, panes, elements, keyOf, pending } = this;
     const maxParallelism = backend.maxParallelism;
     const eventTime = this.domain === 'event';
     const wm = this.now();
     const contents = this.emitSpec.contents;
     const incremental = contents.kind === 'incremental' ? contents : undefined;
     const lateness = this.lateness;
-    const batch = ++this.batchNo;
+    pending.begin();
+    // The pane of the previous record and what follows from it (its window ends, whether it is
+    // late or has a window due): records in order fall in runs of one pane, and working these
+    // out costs three floating-point remainders, so they are redone only when a record leaves
+    // [runStart, runEnd).
+    let runStart = Infinity;
+    let runEnd = -Infinity;
+    let pane = 0;
+    let firstEnd = 0;
+    let lastEnd = 0;
+    let late = false;
+    let due = false;
     let i = 0;
     try {
       for (; i < values.length; i++) {
         const v = values[i]!;
         const ts = eventTime ? times[i]! : wm;
         if (ts !== ts) throw new BadRecordError(`record has no event time; give the source a WatermarkStrategy with a timestamp assigner, or use processing-time windows`, describeRecord(v));
-        const pane = ts - floorMod(ts - this.offset, this.pane);
-        const lastEnd = this.lastEnd(pane);
-        if (eventTime && lastEnd - 1 + lateness <= wm) {
+        if (ts < runStart || ts >= runEnd) {
+          this.paneRuns++;
+          pane = ts - floorMod(ts - this.offset, this.pane);
+          runStart = pane;
+          runEnd = pane + this.pane;
+          firstEnd = this.firstEnd(pane);
+          lastEnd = this.lastEnd(pane);
+          late = eventTime && lastEnd - 1 + lateness <= wm;
+          due = firstEnd - 1 <= wm;
+        }
+        if (late) {
           this.dropLate(v, ts);
           continue;
         }
-        const key = keyOf(v);
-        // The keyBy exchange computed the key group already (operator.ts); hash only without it.
-        const kg = keyGroups !== undefined ? keyGroups[i]! : keyGroupOf(key, maxParallelism);
-        const firstEnd = this.firstEnd(pane);
-        if (incremental && firstEnd - 1 > wm) {
-          // No window of the pane is due: fold into the batch's accumulator of (key, pane).
-          const id = keyId(key);
-          let p = this.pending.get(id);
-          if (p !== undefined && p.batch === batch) {
-            if (p.pane === pane) {
-              p.acc = incremental.add(p.acc, v);
-              p.index = i;
-              continue;
-            }
-            this.writePending(p, wm);
-          }
-          if (p === undefined) {
-            p = { batch, key, keyGroup: kg, pane, ts, acc: undefined as ACC, isNew: false, index: i };
-            this.pending.set(id, p);
-          } else {
-            p.batch = batch;
-            p.key = key;
-            p.keyGroup = kg;
-            p.pane = pane;
-            p.ts = ts;
-            p.index = i;
-          }
-          backend.setCurrentKey(key, kg);
-          const acc = panes.get(pane);
-          p.isNew = acc === undefined;
-          p.acc = incremental.add(acc, v);
-          this.touched.push(p);
-          continue;
-        }
-        backend.setCurrentKey(key, kg);
-        let isNew: boolean;
         if (incremental) {
+          // The key's entry, and its canonical key (for state and timers: pending-panes.ts).
+          const p = pending.entry(keyOf(v));
+          const key = p.key;
+          if (!due) {
+            // No window of the pane is due: fold into the batch's accumulator of (key, pane).
+            if (pending.holds(p)) {
+              if (p.pane === pane) {
+                p.acc = incremental.add(p.acc, v);
+                p.index = i;
+                continue;
+              }
+              this.writePending(p, wm);
+            }
+            // The keyBy exchange computed the key group already (operator.ts); hash only without it.
+            const kg = keyGroups !== undefined ? keyGroups[i]! : keyGroupOf(key, maxParallelism);
+            backend.setCurrentKey(key, kg);
+            const acc = panes.get(pane);
+            pending.open(p, kg, pane, ts, i, incremental.add(acc, v), acc === undefined);
+            continue;
+          }
           // A window of this pane is due already (late, or processing time catching up): write
           // the key's batch accumulator first, then this record at once.
-          const p = this.pending.get(keyId(key));
-          if (p !== undefined && p.batch === batch) {
-            this.writePending(p, wm);
-            backend.setCurrentKey(key, kg);
-          }
+          if (pending.holds(p)) this.writePending(p, wm);
+          const kg = keyGroups !== undefined ? keyGroups[i]! : keyGroupOf(key, maxParallelism);
+          backend.setCurrentKey(key, kg);
           const acc = panes.get(pane);
-          isNew = acc === undefined;
           panes.put(pane, incremental.add(acc, v));
-        } else {
-          elements!.add([ts, v]);
-          isNew = !panes.contains(pane);
-          if (isNew) panes.put(pane, 1 as ACC);
+          this.afterWrite(key, kg, pane, ts, wm, firstEnd, lastEnd, acc === undefined);
+          continue;
         }
-        if (firstEnd - 1 <= wm) this.forgetPanesBefore(key, pane);
-        if (isNew) this.registerPane(key, kg, pane, ts, wm, firstEnd, lastEnd);
-        if (eventTime && firstEnd - 1 <= wm) this.fireLate(key, firstEnd, lastEnd, wm);
+        const key = keyOf(v);
+        const kg = keyGroups !== undefined ? keyGroups[i]! : keyGroupOf(key, maxParallelism);
+        backend.setCurrentKey(key, kg);
+        elements!.add([ts, v]);
+        const isNew = !panes.contains(pane);
+        if (isNew) panes.put(pane, 1 as ACC);
+        this.afterWrite(key, kg, pane, ts, wm, firstEnd, lastEnd, isNew);
       }
     } catch (e) {
-      this.dropPending();
+      pending.end();
       throw userFunctionError(this.name, values[i], e);
     }
-    const touched = this.touched;
-    let j = 0;
+    let p: PendingPane<K, ACC> | undefined;
     try {
-      for (; j < touched.length; j++) {
-        const p = touched[j]!;
-        if (p.batch === batch) this.writePending(p, wm);
-      }
+      for (p of pending.unwritten()) this.writePending(p, wm);
     } catch (e) {
-      throw userFunctionError(this.name, values[touched[j]!.index], e);
+      throw userFunctionError(this.name, values[p!.index], e);
     } finally {
-      this.dropPending();
+      pending.end();
     }
+  }
+
+  /**
+   * After a record was written to a pane with a window due already (late, or processing time
+   * catching up; always for process windows, which keep elements): drops a kept combiner that
+   * holds the pane, registers a new pane's timers, fires the windows that fired already again.
+   */
+  private afterWrite(key: K, kg: number, pane: number, ts: number, wm: number, firstEnd: number, lastEnd: number, isNew: boolean): void {
+    const due = firstEnd - 1 <= wm;
+    if (due) this.keptPanes.forgetPanesBefore(key, pane);
+    if (isNew) this.registerPane(key, kg, pane, ts, wm, firstEnd, lastEnd);
+    if (this.domain === 'event' && due) this.fireLate(key, firstEnd, lastEnd, wm);
   }
 
   /** Writes a batch accumulator to state (the key becomes the current key) and registers a new pane's timers. */
   private writePending(p: PendingPane<K, ACC>, wm: number): void {
-    p.batch = -1;
+    this.pending.written(p);
     this.backend.setCurrentKey(p.key, p.keyGroup);
     this.panes.put(p.pane, p.acc);
     if (p.isNew) this.registerPane(p.key, p.keyGroup, p.pane, p.ts, wm, this.firstEnd(p.pane), this.lastEnd(p.pane));
-  }
-
-  private dropPending(): void {
-    const touched = this.touched;
-    for (let j = 0; j < touched.length; j++) {
-      const p = touched[j]!;
-      p.batch = -1;
-      p.acc = undefined as ACC;
-    }
-    touched.length = 0;
-    // One entry per key seen: bounded, so a job with many keys does not keep one per key.
-    if (this.pending.size > MAX_PENDING_KEYS) this.pending.clear();
   }
 
   private dropLate(v: T, ts: number): void {
@@ -296,7 +256,10 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
     // The first window of the pane that has not fired yet; later ones follow by chaining.
     let end = firstEnd;
     if (this.domain === 'event' && end - 1 <= now) end += Math.ceil((now + 2 - end) / this.slide) * this.slide;
-    if (end <= lastEnd) timers.register(domain, end - 1, key, kg, 'f');
+    if (end <= lastEnd) {
+      if (this.keptPanes.coveredByChain(key, end, lastEnd)) this.chainedPanes++;
+      else timers.register(domain, end - 1, key, kg, 'f');
+    }
     if (this.lateness > 0) timers.register('event', lastEnd - 1 + this.lateness, key, kg, 'c');
     const early = this.options.earlyFiring;
     if (early && end <= lastEnd) {
@@ -320,18 +283,7 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
       if (t.namespace === 'f' && this.emitSpec.contents.kind === 'incremental') {
         this.fireDue(key, t.time + 1, upTo, t.keyGroup);
       } else if (t.namespace === 'f') {
-        const end = t.time + 1;
-        const next = end + this.slide;
-        this.oneEnd[0] = end;
-        const present = this.fire(key, this.oneEnd, 'on-time');
-        const from = next - this.size;
-        for (let j = 0; j < present.length; j++) {
-          if (present[j]! >= from && present[j]! < next) {
-            this.timers.register(this.domain, next - 1, key, t.keyGroup, 'f');
-            break;
-          }
-        }
-        if (this.lateness === 0) this.purge(present, t.time);
+        this.fireDueElements(key, t.time + 1, upTo, t.keyGroup);
       } else if (t.namespace === 'c') {
         this.purge(this.paneStarts(), t.time);
       } else if (t.namespace === 'e') {
@@ -352,7 +304,7 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
    * fired are dropped.
    *
    * Sliding windows combine their panes in a PaneCombiner kept per key between firings (see
-   * SlidingKeyPanes): a pane is read from state once, when the first window that covers it fires,
+   * kept-combiners.ts): a pane is read from state once, when the first window that covers it fires,
    * and a window costs a few merges, however many panes it covers.
    *
    * Windows of different keys interleave differently than one timer per window would order them;
@@ -365,10 +317,7 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
     // A key's timers of one loop come in time order: if an earlier one fired several windows
     // (through lastDue), this one's are among them. One window due: no later 'f' timer of the key
     // can be due in this loop.
-    if (this.timers.loop !== this.firedLoop) {
-      this.firedLoop = this.timers.loop;
-      this.firedKeys.clear();
-    }
+    this.startLoop();
     const sliding = size !== pane;
     let id: KeyId | undefined;
     if (this.firedKeys.size > 0 || lastDue > from || sliding) {
@@ -378,7 +327,7 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
     }
     let kept = sliding ? this.keptPanes.get(id!) : undefined;
     if (kept !== undefined && from <= kept.through) {
-      this.forget(id!, kept);
+      this.keptPanes.forget(id!, kept);
       kept = undefined;
     }
     // The panes not held yet that windows from..lastDue cover, in order.
@@ -452,38 +401,61 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
     accs.length = 0;
     // What is left is in the window after lastDue.
     if (combiner.size === 0) {
-      if (kept !== undefined) {
-        this.keptPaneCount -= before;
-        this.keptPanes.delete(id!);
-      }
+      if (kept !== undefined) this.keptPanes.emptied(id!, kept, before);
       return;
     }
     this.timers.register(this.domain, lastDue + slide - 1, key, keyGroup, 'f');
-    if (kept !== undefined) {
-      kept.through = lastDue;
-      this.keptPaneCount += combiner.size - before;
-    } else if (this.keptPaneCount + combiner.size <= MAX_KEPT_PANES) {
-      this.keptPanes.set(id!, { combiner, through: lastDue, get newest() { return combiner.newest(); } });
-      this.keptPaneCount += combiner.size;
+    this.keptPanes.fired(id!, kept, combiner, before, lastDue, this.lastEnd(combiner.newest()));
+  }
+
+  private startLoop(): void {
+    if (this.timers.loop !== this.firedLoop) {
+      this.firedLoop = this.timers.loop;
+      this.firedKeys.clear();
     }
   }
 
-  /** Drops a key's kept combiner (unchanged since it was counted). */
-  private forget(id: KeyId, kept: SlidingKeyPanes<ACC>): void {
-    this.keptPaneCount -= kept.combiner.size;
-    this.keptPanes.delete(id);
-  }
-
   /**
-   * A record for a pane before the windows a key has fired through (late, or processing time
-   * catching up) changes panes a kept combiner holds: drop the combiner (the next firing reads
-   * the panes from state).
+   * The on-time firings of a process window operator (all elements), at a key's first due 'f'
+   * timer of a timer loop, as fireDue does for incremental ones: every window of the key that has
+   * elements, from the timer's end `from` to the last end due at `upTo`, fires now in end order,
+   * from one read of the key's elements; the key's later 'f' timers of the loop find it fired.
+   * The next timer is registered when a pane is in the window after the last one fired (newer
+   * panes registered their own); without allowed lateness, panes whose last window fired are
+   * dropped with their elements.
    */
-  private forgetPanesBefore(key: K, pane: number): void {
-    if (this.keptPanes.size === 0) return;
-    const id = keyId(key);
-    const kept = this.keptPanes.get(id);
-    if (kept !== undefined && pane < kept.through) this.forget(id, kept);
+  private fireDueElements(key: K, from: number, upTo: number, keyGroup: number): void {
+    const { size, slide } = this;
+    const lastDue = upTo === Infinity ? Infinity : upTo + 1 - floorMod(upTo + 1 - this.offset, slide);
+    this.startLoop();
+    if (this.firedKeys.size > 0 || lastDue > from) {
+      const id = keyId(key);
+      if (this.firedKeys.has(id)) return;
+      if (lastDue > from) this.firedKeys.add(id);
+    }
+    // The ends from..lastDue of windows that hold a pane (not every slide: the watermark may
+    // jump far), in order.
+    const ends = this.scratchEnds;
+    ends.length = 0;
+    for (const p of this.panes.keys()) {
+      for (let end = Math.max(this.firstEnd(p), from), last = Math.min(this.lastEnd(p), lastDue); end <= last; end += slide) ends.push(end);
+    }
+    if (ends.length === 0) return;
+    ends.sort((a, b) => a - b);
+    let n = 0;
+    for (let j = 0; j < ends.length; j++) if (j === 0 || ends[j] !== ends[n - 1]) ends[n++] = ends[j]!;
+    ends.length = n;
+    this.elementFirings += n;
+    const fired = ends[n - 1]!;
+    const present = this.fire(key, ends, 'on-time');
+    const next = fired + slide;
+    for (let j = 0; j < present.length; j++) {
+      if (present[j]! >= next - size && present[j]! < next) {
+        this.timers.register(this.domain, next - 1, key, keyGroup, 'f');
+        break;
+      }
+    }
+    if (this.lateness === 0) this.purge(present, fired - 1);
   }
 
   private fireEarly(t: Timer): void {

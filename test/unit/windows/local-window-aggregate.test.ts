@@ -19,6 +19,23 @@ const sum: AggregateFunction<Ev, number, number> = { createAccumulator: () => 0,
 const local = (maxEntries = 100) => () => new LocalWindowAggregateOperator<string, Ev, number, number>('local', (e) => e.k, sum, 1000, 0, maxEntries);
 
 describe('local window pre-aggregation', () => {
+  it('works out a pane once per run of records in it, and looks a key up once per run of it (work counted)', async () => {
+    const h = new OperatorHarness<Ev, WindowPartial<string, number>>(local(), { backend: 'none' });
+    await h.open();
+    const op = (h as unknown as { operator: LocalWindowAggregateOperator<string, Ev, number, number> }).operator;
+    // 'b' then nine 'a's, ten times, over two panes: 20 runs of one key, 2 of one pane.
+    const evs = Array.from({ length: 100 }, (_, i) => ({ k: i % 10 === 0 ? 'b' : 'a', v: i }));
+    await h.processBatch(evs, evs.map((_, i) => (i < 50 ? 100 + i : 1100 + i)));
+    expect(op.paneRuns).toBe(2);
+    expect(op.lookups).toBe(20);
+    await h.processWatermark(Infinity);
+    const total = (k: string, lo: number, hi: number): number => evs.slice(lo, hi).filter((e) => e.k === k).reduce((a, e) => a + e.v, 0);
+    expect(h.output().map((o) => `${o.value.key}@${o.time}=${o.value.acc}`).sort()).toEqual(
+      [`a@999=${total('a', 0, 50)}`, `b@999=${total('b', 0, 50)}`, `a@1999=${total('a', 50, 100)}`, `b@1999=${total('b', 50, 100)}`].sort(),
+    );
+    await h.close();
+  });
+
   it('sends one partial per key and pane once the watermark passes the pane, timestamped at its end', async () => {
     const h = new OperatorHarness<Ev, WindowPartial<string, number>>(local(), { backend: 'none' });
     // a hot key 'a' (90 records) and a cold 'b', in two panes

@@ -1,0 +1,128 @@
+/**
+ * The batch folding of the aligned window operator: a key's records of one pane within one input
+ * batch, folded into one accumulator. State is read at the first of them and written once after
+ * the batch (or when the key's next record is in another pane, or due already), so records of a
+ * key that come together cost one state read and write. Nothing sees state in between (timers
+ * fire between batches).
+ *
+ * Finding a key's entry costs a lookup per record: string keys (decoded fresh from the exchange,
+ * so a JS Map would hash each one in the engine's runtime) in a StringKeyTable, other keys in a
+ * Map by KeyId. A record of the same key as the record before it (a hot key, or input grouped by
+ * key) is folded without one.
+ */
+import type { StateKey } from '../../state/key-groups.ts';
+import { keyId, type KeyId } from '../../state/key-codec.ts';
+import { StringKeyTable } from './string-key-table.ts';
+
+/** Keys whose entry object is kept for reuse across batches. */
+const MAX_PENDING_KEYS = 1 << 16;
+
+export interface PendingPane<K, ACC> {
+  /** The batch it holds records of; -1 once written (or dropped). */
+  batch: number;
+  key: K;
+  keyGroup: number;
+  pane: number;
+  /** The first record's time (early firing starts from it). */
+  ts: number;
+  acc: ACC;
+  /** Whether the pane was not in state before the batch. */
+  isNew: boolean;
+  /**
+   * The batch index of the last record folded (named if writing fails); an index, not the record,
+   * so that no pointer to a young object is written into this long-lived one per record.
+   */
+  index: number;
+}
+
+export class PendingPanes<K extends StateKey, ACC> {
+  /** Per key: its entry (reused across batches); string keys in byString, others by KeyId. */
+  private readonly byString = new StringKeyTable<PendingPane<K, ACC>>();
+  private readonly byKey = new Map<KeyId, PendingPane<K, ACC>>();
+  /** The entries of the current batch, in first-record order (an entry again after it was written). */
+  private readonly touched: PendingPane<K, ACC>[] = [];
+  private batch = 0;
+  /** The entry found last, and the key it was found by: the next record of that key needs no lookup. */
+  private last: PendingPane<K, ACC> | undefined;
+  private lastKey: K | undefined;
+  /** Lookups of a key's entry done (a work count for tests). */
+  lookups = 0;
+
+  /** Starts a batch: entries of earlier batches no longer hold records. */
+  begin(): void {
+    this.batch++;
+    this.last = undefined;
+    this.lastKey = undefined;
+  }
+
+  /**
+   * The key's entry, made on its first record. Its `key` is the key as first seen, the
+   * canonical copy: the operator uses it for state and timers rather than the record's own copy
+   * (a string decoded fresh per record), so the backend's Maps hash a string they have hashed
+   * before and find their own key object.
+   */
+  entry(key: K): PendingPane<K, ACC> {
+    const last = this.last;
+    // Primitive keys only: a tuple key is compared by content (a selector may reuse its array).
+    if (last !== undefined && key === this.lastKey && typeof key !== 'object') return last;
+    this.lookups++;
+    let p = typeof key === 'string' ? this.byString.get(key) : this.byKey.get(keyId(key));
+    if (p === undefined) {
+      p = { batch: -1, key, keyGroup: 0, pane: 0, ts: 0, acc: undefined as ACC, isNew: false, index: 0 };
+      if (typeof key === 'string') this.byString.add(key, p);
+      else this.byKey.set(keyId(key), p);
+    }
+    this.last = p;
+    this.lastKey = key;
+    return p;
+  }
+
+  /** Whether the entry holds records of the current batch (not written yet). */
+  holds(p: PendingPane<K, ACC>): boolean {
+    return p.batch === this.batch;
+  }
+
+  /** Makes the entry hold `pane` of this batch, with the accumulator `acc` (the state's folded with the first record). */
+  open(p: PendingPane<K, ACC>, keyGroup: number, pane: number, ts: number, index: number, acc: ACC, isNew: boolean): void {
+    p.batch = this.batch;
+    p.keyGroup = keyGroup;
+    p.pane = pane;
+    p.ts = ts;
+    p.acc = acc;
+    p.isNew = isNew;
+    p.index = index;
+    this.touched.push(p);
+  }
+
+  /** Marks an entry written: a later record of its key in this batch opens it again. */
+  written(p: PendingPane<K, ACC>): void {
+    p.batch = -1;
+  }
+
+  /** The entries of the current batch not written yet, in first-record order, each once. */
+  *unwritten(): Generator<PendingPane<K, ACC>> {
+    const touched = this.touched;
+    for (let j = 0; j < touched.length; j++) {
+      const p = touched[j]!;
+      if (p.batch === this.batch) yield p;
+    }
+  }
+
+  /** Ends the batch: forgets its accumulators (written or not). */
+  end(): void {
+    const touched = this.touched;
+    for (let j = 0; j < touched.length; j++) {
+      const p = touched[j]!;
+      p.batch = -1;
+      p.acc = undefined as ACC;
+    }
+    touched.length = 0;
+    this.last = undefined;
+    this.lastKey = undefined;
+    // One entry per key seen: bounded, so a job with many keys does not keep one per key.
+    if (this.byString.size + this.byKey.size > MAX_PENDING_KEYS) {
+      this.byString.clear();
+      this.byKey.clear();
+    }
+  }
+}
