@@ -1,6 +1,7 @@
 /** The window operator's table of string keys: finds what was added, by content, through growth and clear. */
 import { describe, expect, it } from 'vitest';
-import { StringKeyTable, hashString } from '../../../operators/window/string-key-table.ts';
+import { StringKeyTable } from '../../../operators/window/string-key-table.ts';
+import { hashString } from '../../../state/key-groups.ts';
 
 describe('StringKeyTable', () => {
   it('finds every key added (by content, not identity) as it grows, and nothing else', () => {
@@ -12,15 +13,14 @@ describe('StringKeyTable', () => {
     expect(t.get('')).toBeUndefined();
   });
 
-  it('tells apart long keys that hash alike (same length, same first and last 16 characters)', () => {
-    const a = `${'x'.repeat(16)}middle-a${'y'.repeat(16)}`;
-    const b = `${'x'.repeat(16)}middle-b${'y'.repeat(16)}`;
-    expect(hashString(a)).toBe(hashString(b));
-    const t = new StringKeyTable<string>();
-    t.add(a, 'a');
-    expect(t.get(b)).toBeUndefined();
-    t.add(b, 'b');
-    expect([t.get(a), t.get(b)]).toEqual(['a', 'b']);
+  it('hashes all of a long key: keys that differ only in the middle spread over the table', () => {
+    const keys = Array.from({ length: 1000 }, (_, i) => `${'x'.repeat(16)}middle-${i}${'y'.repeat(16)}`);
+    // A hash of the ends only would give them all one slot (every lookup a walk over all of them).
+    expect(new Set(keys.map((k) => hashString(k) & 2047)).size).toBeGreaterThan(600);
+    const t = new StringKeyTable<number>();
+    keys.forEach((k, i) => t.add(k, i));
+    keys.forEach((k, i) => expect(t.get([k.slice(0, 20), k.slice(20)].join(''))).toBe(i));
+    expect(t.get(`${'x'.repeat(16)}middle-1000${'y'.repeat(16)}`)).toBeUndefined();
   });
 
   it('is empty after clear', () => {
