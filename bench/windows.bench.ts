@@ -15,13 +15,13 @@ import { MiniCluster } from 'weir';
 import { topicOf } from './jobs/timing.ts';
 import job, { SIZE_MS, skewedTick, tick, type WindowBenchParams } from './jobs/windows.ts';
 import type { SinkTiming } from './jobs/pipelines.ts';
-import { perSecond, type Benchmark, type Measurement } from './harness.ts';
+import { perSecond, withBenchCheckpoints, type Benchmark, type Measurement } from './harness.ts';
 
 const N = Number(process.env.BENCH_RECORDS ?? 2_000_000);
 const KEYS = 1000;
 
 async function runWindows(kind: WindowBenchParams['kind'], slideMs: number, stateBackend: 'heap' | 'lmdb' = 'heap', input: { skewed?: boolean; local?: boolean } = {}): Promise<Measurement> {
-  const result = await new MiniCluster({ workers: 2, batchSize: 8192, stateBackend }).execute(job, { params: { kind, slideMs, count: N, keys: KEYS, ...input }, parallelism: 2 });
+  const result = await new MiniCluster({ workers: 2, batchSize: 8192, stateBackend, ...withBenchCheckpoints() }).execute(job, { params: { kind, slideMs, count: N, keys: KEYS, ...input }, parallelism: 2 });
   const timings = result.get(topicOf<SinkTiming>('timing'));
   const firsts = result.get(topicOf<number>('first'));
   const counted = timings.reduce((a, t) => a + t.checksum, 0);
