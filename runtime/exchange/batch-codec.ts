@@ -361,6 +361,42 @@ class PartReader {
   }
 }
 
+function readColumn(type: FieldType, r: PartReader, n: number): ArrayLike<unknown> {
+  switch (type) {
+    case 'n':
+      return r.numbers(n);
+    case 's': {
+      const lb = r.next();
+      const m = lb.byteLength / 4;
+      const lengths = new Uint32Array(lb.buffer, lb.byteOffset, m);
+      const joined = textDecoder.decode(r.next());
+      const ib = r.next();
+      // Plain: one string per record. Dictionary: the distinct strings, then each record's index.
+      const strings = new Array<string>(m);
+      let at = 0;
+      for (let i = 0; i < m; i++) {
+        const end = at + lengths[i]!;
+        strings[i] = joined.substring(at, end);
+        at = end;
+      }
+      if (at !== joined.length) throw new Error('string column lost characters in UTF-8 (a lone surrogate?)');
+      if (ib.byteLength === 0) return strings;
+      const indexes = new Int32Array(ib.buffer, ib.byteOffset, n);
+      const out = new Array<string>(n);
+      for (let i = 0; i < n; i++) out[i] = strings[indexes[i]!]!;
+      return out;
+    }
+    case 'b': {
+      const b = r.next();
+      const out = new Array<boolean>(n);
+      for (let i = 0; i < n; i++) out[i] = b[i] === 1;
+      return out;
+    }
+    case 'x':
+      return packr.unpack(r.next()) as unknown[];
+  }
+}
+
 function shapeFromKey(key: string): Shape {
   let shape = shapes.get(key);
   if (!shape) {
@@ -371,130 +407,6 @@ function shapeFromKey(key: string): Shape {
   return shape;
 }
 
-/** Batches decoded in this thread (tests: a gate decodes a queued batch only when its task takes it). */
-export const batchDecodes = { count: 0 };
-
-/** One column of a batch being read range by range: what `BatchReader.next` needs to fill a range. */
-type ColumnSource =
-  | { kind: 'values'; values: ArrayLike<unknown> }
-  | { kind: 'strings'; joined: string; starts: Uint32Array; indexes: Int32Array | undefined; distinct: string[] | undefined }
-  | { kind: 'bools'; bytes: Uint8Array };
-
-function columnSource(type: FieldType, r: PartReader, n: number): ColumnSource {
-  switch (type) {
-    case 'n':
-      return { kind: 'values', values: r.numbers(n) };
-    case 'b':
-      return { kind: 'bools', bytes: r.next() };
-    case 'x':
-      return { kind: 'values', values: packr.unpack(r.next()) as unknown[] };
-    case 's': {
-      const lb = r.next();
-      const m = lb.byteLength / 4;
-      const lengths = new Uint32Array(lb.buffer, lb.byteOffset, m);
-      const joined = textDecoder.decode(r.next());
-      const ib = r.next();
-      const starts = new Uint32Array(m + 1);
-      for (let i = 0; i < m; i++) starts[i + 1] = starts[i]! + lengths[i]!;
-      if (starts[m] !== joined.length) throw new Error('string column lost characters in UTF-8 (a lone surrogate?)');
-      if (ib.byteLength === 0) return { kind: 'strings', joined, starts, indexes: undefined, distinct: undefined };
-      // Dictionary: the distinct strings are few; cut them once.
-      const distinct = new Array<string>(m);
-      for (let i = 0; i < m; i++) distinct[i] = joined.substring(starts[i]!, starts[i + 1]!);
-      return { kind: 'strings', joined, starts, indexes: new Int32Array(ib.buffer, ib.byteOffset, n), distinct };
-    }
-  }
-}
-
-/** Records a BatchReader builds at a time by default. */
-export const READ_CHUNK = 1024;
-
-/**
- * Reads an encoded batch a range of records at a time: the columns are decoded once (numbers stay
- * views of the bytes, strings one decoded run), the record objects of a range only when it is
- * read. A task that processes a received batch chunk by chunk so keeps about one chunk of decoded
- * records alive instead of the whole batch: fewer survivors for the scavenger to copy when a
- * collection falls in the middle of the batch.
- */
-export class BatchReader {
-  readonly count: number;
-  private at = 0;
-  private readonly times: Float64Array;
-  private readonly keyGroups: Int32Array | undefined;
-  private readonly whole: unknown[] | undefined;
-  private readonly shape: Shape | undefined;
-  private readonly primitive: FieldType | undefined;
-  private readonly sources: ColumnSource[] = [];
-  /** Per column, the range's values (reused from range to range; `build` copies them into the records). */
-  private readonly scratch: unknown[][] = [];
-
-  constructor(batch: EncodedBatch) {
-    batchDecodes.count++;
-    const n = batch.count;
-    this.count = n;
-    const r = new PartReader(batch);
-    this.times = r.numbers(n);
-    if (batch.keyed) {
-      const b = r.next();
-      this.keyGroups = new Int32Array(b.buffer, b.byteOffset, n);
-    }
-    const { shape } = batch;
-    if (shape === 'm') this.whole = packr.unpack(r.next()) as unknown[];
-    else if (shape.startsWith('p:')) {
-      this.primitive = shape[2] as FieldType;
-      this.sources.push(columnSource(this.primitive, r, n));
-    } else {
-      this.shape = shapeFromKey(shape);
-      for (const t of this.shape.types) this.sources.push(columnSource(t, r, n));
-    }
-    for (let f = 0; f < this.sources.length; f++) this.scratch.push([]);
-  }
-
-  get done(): boolean {
-    return this.at >= this.count;
-  }
-
-  /** The next up to `max` records with their times and key groups. */
-  next(max: number): DecodedBatch {
-    const from = this.at;
-    const to = Math.min(this.count, from + max);
-    this.at = to;
-    const times = this.times.subarray(from, to);
-    const keyGroups = this.keyGroups?.subarray(from, to);
-    if (this.whole) return { values: from === 0 && to === this.count ? this.whole : this.whole.slice(from, to), times, keyGroups };
-    const n = to - from;
-    if (this.primitive !== undefined) {
-      const col = this.range(0, from, to);
-      return { values: Array.isArray(col) && col !== this.scratch[0] ? col : Array.from(col), times, keyGroups };
-    }
-    const cols = this.sources.map((_, f) => this.range(f, from, to));
-    const values = this.shape!.build(cols, n);
-    for (const c of this.scratch) c.length = 0;
-    return { values, times, keyGroups };
-  }
-
-  private range(f: number, from: number, to: number): ArrayLike<unknown> {
-    const src = this.sources[f]!;
-    if (src.kind === 'values') {
-      const v = src.values;
-      return v instanceof Float64Array ? v.subarray(from, to) : (v as unknown[]).slice(from, to);
-    }
-    const out = this.scratch[f]!;
-    const n = to - from;
-    out.length = n;
-    if (src.kind === 'bools') {
-      for (let i = 0; i < n; i++) out[i] = src.bytes[from + i] === 1;
-    } else if (src.indexes) {
-      const { distinct, indexes } = src;
-      for (let i = 0; i < n; i++) out[i] = distinct![indexes[from + i]!];
-    } else {
-      const { joined, starts } = src;
-      for (let i = 0; i < n; i++) out[i] = joined.substring(starts[from + i]!, starts[from + i + 1]!);
-    }
-    return out;
-  }
-}
-
 export interface DecodedBatch {
   values: unknown[];
   times: Float64Array;
@@ -502,7 +414,26 @@ export interface DecodedBatch {
   keyGroups: Int32Array | undefined;
 }
 
-/** Decodes a whole batch at once. */
+/** Batches decoded in this thread (tests: a gate decodes a queued batch only when its task takes it). */
+export const batchDecodes = { count: 0 };
+
 export function decodeBatch(batch: EncodedBatch): DecodedBatch {
-  return new BatchReader(batch).next(batch.count);
+  batchDecodes.count++;
+  const n = batch.count;
+  const r = new PartReader(batch);
+  const times = r.numbers(n);
+  let keyGroups: Int32Array | undefined;
+  if (batch.keyed) {
+    const b = r.next();
+    keyGroups = new Int32Array(b.buffer, b.byteOffset, n);
+  }
+  const { shape } = batch;
+  if (shape === 'm') return { values: packr.unpack(r.next()) as unknown[], times, keyGroups };
+  if (shape.startsWith('p:')) {
+    const col = readColumn(shape[2] as FieldType, r, n);
+    return { values: Array.isArray(col) ? col : Array.from(col), times, keyGroups };
+  }
+  const s = shapeFromKey(shape);
+  const cols = s.types.map((t) => readColumn(t, r, n));
+  return { values: s.build(cols, n), times, keyGroups };
 }

@@ -15,7 +15,7 @@ export interface ChannelReceiver {
   onBatch(values: unknown[], times: ArrayLike<number>, keyGroups?: ArrayLike<number>): void;
   /**
    * A batch from another task manager, still encoded: a receiver that queues batches keeps them
-   * as bytes and decodes each when it takes it (BatchReader), so queued batches are not objects
+   * as bytes and decodes each when it takes it, so queued batches are not objects
    * the garbage collector copies at every scavenge. Without it the plane decodes and calls onBatch.
    */
   onEncodedBatch?(batch: EncodedBatch): void;

@@ -3,8 +3,8 @@
  * `credits` batches up front (LOCAL_CREDITS at most when the sender is in the same task manager) and
  * one more each time the task has processed a batch, so a channel never holds more than that many
  * unprocessed batches. A channel can be blocked (checkpoint barrier alignment): its queue is then
- * skipped until unblocked. A batch from another task manager waits encoded and is handed to the
- * task READ_CHUNK records at a time (see BatchReader), its credit returned after the last chunk.
+ * skipped until unblocked. A batch from another task manager waits encoded and is decoded when the
+ * task takes it (queued bytes are nothing the scavenger copies).
  *
  * With buffer debloating (../exchange/buffer-debloater.ts) the gate also measures how fast the task
  * takes records and tells every sender the batch size that keeps about `targetMs` of data in flight.
@@ -12,7 +12,7 @@
 import { BufferDebloater, ThroughputMeter, type DebloatConfig } from '../exchange/buffer-debloater.ts';
 import type { ChannelEvent } from '../exchange/channel-event.ts';
 import type { ChannelReceiver, DataPlane } from '../exchange/data-plane.ts';
-import { BatchReader, READ_CHUNK, type EncodedBatch } from '../exchange/batch-codec.ts';
+import { decodeBatch, type EncodedBatch } from '../exchange/batch-codec.ts';
 
 export type GateItem =
   | { kind: 'batch'; channel: number; values: unknown[]; times: ArrayLike<number>; keyGroups: ArrayLike<number> | undefined }
@@ -45,8 +45,6 @@ class InputChannel implements ChannelReceiver {
   maxBatchesQueued = 0;
   /** Records taken from the channel so far. */
   recordsTaken = 0;
-  /** The batch from another task manager being taken chunk by chunk (READ_CHUNK records at a time). */
-  reading: BatchReader | undefined;
 
   constructor(
     readonly index: number,
@@ -72,11 +70,10 @@ class InputChannel implements ChannelReceiver {
   }
 
   get available(): boolean {
-    return !this.blocked && (this.reading !== undefined || this.head < this.queue.length);
+    return !this.blocked && this.head < this.queue.length;
   }
 
   take(): GateItem {
-    if (this.reading) return this.nextChunk(this.reading);
     const item = this.queue[this.head]!;
     this.queue[this.head++] = undefined as unknown as GateItem;
     if (this.head > 1024 && this.head * 2 > this.queue.length) {
@@ -84,12 +81,7 @@ class InputChannel implements ChannelReceiver {
       this.head = 0;
     }
     if (item.kind !== 'encoded') return item;
-    return this.nextChunk(new BatchReader(item.batch));
-  }
-
-  private nextChunk(reader: BatchReader): GateItem {
-    const { values, times, keyGroups } = reader.next(READ_CHUNK);
-    this.reading = reader.done ? undefined : reader;
+    const { values, times, keyGroups } = decodeBatch(item.batch);
     return { kind: 'batch', channel: this.index, values, times, keyGroups };
   }
 }
@@ -166,13 +158,9 @@ export class InputGate {
     if (size !== undefined) for (const ch of this.channels) this.plane.announceBatchSize(ch.spec.id, size);
   }
 
-  /**
-   * The task finished processing a batch from `channel`: the sender may send another. For a batch
-   * taken in chunks, only once its last chunk was processed.
-   */
+  /** The task finished processing a batch from `channel`: the sender may send another. */
   processed(channel: number): void {
     const ch = this.channels[channel]!;
-    if (ch.reading) return;
     ch.batchesQueued--;
     this.plane.grantCredit(ch.spec.id, 1, ch.recordsTaken);
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BatchReader, decodeBatch, encodeBatch } from '../../runtime/exchange/batch-codec.ts';
+import { decodeBatch, encodeBatch } from '../../runtime/exchange/batch-codec.ts';
 import { BadRecordError } from '../../runtime/errors.ts';
 
 class Money {
@@ -136,38 +136,4 @@ describe('batch codec', () => {
     e = encodeError([new Money(1)]);
     expect(e.message).toContain('the record holds an instance of class Money');
   });
-});
-
-describe('BatchReader (a batch read range by range)', () => {
-  const shapes: [string, unknown[]][] = [
-    // numbers, plain and dictionary strings, booleans, a msgpack column
-    ['objects', Array.from({ length: 150 }, (_, i) => ({ id: i, room: `room-${i % 3}`, name: `name-${i}-é`, ok: i % 2 === 0, tags: [i, 'x'] }))],
-    ['primitive strings', Array.from({ length: 100 }, (_, i) => `s${i}`)],
-    ['primitive numbers', Array.from({ length: 100 }, (_, i) => i / 3)],
-    ['mixed (whole batch msgpack)', Array.from({ length: 100 }, (_, i) => (i % 2 ? { a: i } : [i, String(i)]))],
-  ];
-  for (const [name, values] of shapes) {
-    it(`${name}: ranges of 7 give the records, times and key groups of the whole batch, in order`, () => {
-      const times = values.map((_, i) => 1000 + i);
-      const keyGroups = Int32Array.from(values, (_, i) => i % 128);
-      const reader = new BatchReader(encodeBatch(values, times, keyGroups));
-      const out: unknown[] = [];
-      const outTimes: number[] = [];
-      const outGroups: number[] = [];
-      let reads = 0;
-      while (!reader.done) {
-        const chunk = reader.next(7);
-        expect(chunk.values.length).toBe(Math.min(7, values.length - out.length));
-        out.push(...chunk.values);
-        outTimes.push(...chunk.times);
-        outGroups.push(...chunk.keyGroups!);
-        reads++;
-      }
-      expect(reads).toBe(Math.ceil(values.length / 7));
-      expect(out).toEqual(values);
-      expect(outTimes).toEqual(times);
-      expect(outGroups).toEqual(Array.from(keyGroups));
-      expect(decodeBatch(encodeBatch(values, times)).values).toEqual(values);
-    });
-  }
 });

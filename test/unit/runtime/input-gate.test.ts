@@ -9,7 +9,7 @@ import { DataPlane } from '../../../runtime/exchange/data-plane.ts';
 import { OutputChannel } from '../../../runtime/exchange/output-channel.ts';
 import { InputGate, LOCAL_CREDITS, type GateItem } from '../../../runtime/task/input-gate.ts';
 import { inProcessLinks } from '../../../runtime/exchange/peer-link.ts';
-import { READ_CHUNK, batchDecodes } from '../../../runtime/exchange/batch-codec.ts';
+import { batchDecodes } from '../../../runtime/exchange/batch-codec.ts';
 
 function setup(channels: number, credits: number) {
   const plane = new DataPlane(0);
@@ -170,43 +170,7 @@ describe('input gate and credits', () => {
     sender.close();
     receiver.close();
   });
-
-  it('a batch from another task manager is taken READ_CHUNK records at a time; its credit returns after the last chunk', async () => {
-    const [a, b] = inProcessLinks();
-    const sender = new DataPlane(0);
-    const receiver = new DataPlane(1);
-    for (const plane of [sender, receiver]) plane.addRoutes([{ id: 5, senderWorker: 0, receiverWorker: 1 }]);
-    sender.connectPeer(1, a);
-    receiver.connectPeer(0, b);
-    let arrivals = 0;
-    const gate = new InputGate([{ id: 5, inputIndex: 0 }], receiver, 1, () => arrivals++);
-    const s = new OutputChannel(5, sender, () => {});
-    gate.open();
-    const n = 2 * READ_CHUNK + 7;
-    const records = Array.from({ length: n }, (_, i) => ({ id: i, name: `r${i}` }));
-    s.sendBatch(records, Float64Array.from(records, (r) => r.id));
-    s.sendBatch([{ id: n, name: 'next' }], [n]); // waits for the one credit
-    await until(() => arrivals === 1);
-    const chunks: GateItem[] = [];
-    for (let i = 0; i < 3; i++) {
-      const item = gate.poll()!;
-      chunks.push(item);
-      gate.processed(0);
-      // The credit goes back with the last chunk only: until then the batch counts as queued.
-      expect(gate.channels[0]!.batchesQueued).toBe(i < 2 ? 1 : 0);
-    }
-    expect(chunks.map((c) => (c.kind === 'batch' ? c.values.length : 0))).toEqual([READ_CHUNK, READ_CHUNK, 7]);
-    const values = chunks.flatMap((c) => (c.kind === 'batch' ? c.values : []));
-    const times = chunks.flatMap((c) => (c.kind === 'batch' ? Array.from(c.times) : []));
-    expect(values).toEqual(records);
-    expect(times).toEqual(records.map((r) => r.id));
-    await until(() => arrivals === 2);
-    expect(gate.poll()).toMatchObject({ kind: 'batch', values: [{ id: n, name: 'next' }] });
-    sender.close();
-    receiver.close();
-  });
 });
-
 
 /** Waits (turns of the event loop, no timer) until `done` holds. */
 async function until(done: () => boolean): Promise<void> {
