@@ -101,6 +101,12 @@ export class JobHandle extends EventEmitter<JobEvents> {
   private readonly done: Promise<JobResult>;
   private attempt: ExecutionAttempt | undefined;
   private coordinator: CheckpointCoordinator | undefined;
+  /**
+   * Whether the current attempt's tasks are deployed (its start finished): the coordinator exists
+   * from the attempt's creation, but a checkpoint or savepoint triggered before its tasks run would
+   * wait for acknowledgements until the checkpoint timeout (Flink declines such a trigger at once).
+   */
+  private attemptDeployed = false;
   private sources: SourceCoordinators | undefined;
   private readonly history: CheckpointStats[] = [];
   private lastCheckpointId = 0;
@@ -211,11 +217,15 @@ export class JobHandle extends EventEmitter<JobEvents> {
    * new version of it) from it.
    */
   async triggerSavepoint(): Promise<SavepointRef> {
-    if (this.status !== 'running' || !this.coordinator) {
-      throw new WeirError(`job ${this.jobId} is ${this.status === 'running' ? 'restarting after a failure; try again once it runs' : this.status}; savepoints need a running job`, { domain: 'user' });
-    }
-    const completed = await this.coordinator.trigger('savepoint');
+    const completed = await this.savepointCoordinator('savepoints').trigger('savepoint');
     return { jobId: this.jobId, checkpointId: completed.checkpointId, scope: 'savepoint', location: completed.location };
+  }
+
+  /** The coordinator of a running attempt whose tasks are deployed; otherwise an error saying why `what` cannot run now. */
+  private savepointCoordinator(what: 'savepoints' | 'stop-with-savepoint'): CheckpointCoordinator {
+    if (this.status === 'running' && this.coordinator && this.attemptDeployed) return this.coordinator;
+    const state = this.status === 'running' ? 'restarting after a failure (its tasks are being deployed); try again once it runs' : this.status;
+    throw new WeirError(`job ${this.jobId} is ${state}; ${what} ${what === 'savepoints' ? 'need' : 'needs'} a running job`, { domain: 'user' });
   }
 
   /**
@@ -229,16 +239,15 @@ export class JobHandle extends EventEmitter<JobEvents> {
    * for a job that is not coming back as it was. Drain needs checkpointing on (`intervalMs` > 0).
    */
   async stopWithSavepoint(options: { drain?: boolean } = {}): Promise<SavepointRef> {
-    if (this.status !== 'running' || !this.coordinator || this.stopRequest) {
-      throw new WeirError(`job ${this.jobId} is ${this.stopRequest ? 'already stopping' : this.status}; stop-with-savepoint needs a running job`, { domain: 'user' });
-    }
+    if (this.stopRequest) throw new WeirError(`job ${this.jobId} is already stopping; stop-with-savepoint needs a running job`, { domain: 'user' });
+    const coordinator = this.savepointCoordinator('stop-with-savepoint');
     if (options.drain && !this.setup.checkpointing) {
       throw new ConfigError('drain', 'stop-with-savepoint with drain needs checkpointing on (checkpoints.intervalMs > 0): tasks that end their input without it commit and exit at once');
     }
     const request = (this.stopRequest = new StopRequest(this.jobId));
     let completed: CompletedCheckpoint;
     try {
-      completed = await this.coordinator.trigger(options.drain ? 'drain-savepoint' : 'stop-savepoint');
+      completed = await coordinator.trigger(options.drain ? 'drain-savepoint' : 'stop-savepoint');
     } catch (e) {
       if (this.stopRequest === request) this.stopRequest = undefined;
       throw e;
@@ -367,6 +376,8 @@ export class JobHandle extends EventEmitter<JobEvents> {
       this.emit('restarted', number);
       this.noteOpened();
     }
+    // A failure during the start stopped this attempt (and may have started the next): not deployed.
+    if (this.coordinator === coordinator) this.attemptDeployed = true;
     if (this.setup.checkpointing) coordinator.startPeriodic();
   }
 
@@ -517,6 +528,7 @@ export class JobHandle extends EventEmitter<JobEvents> {
 
   /** Stops the current attempt; a failover keeps the task managers that stopped cleanly, the end of the job ends every thread. */
   private async stopAttempt(reason: string, failover = false): Promise<void> {
+    this.attemptDeployed = false;
     if (this.coordinator) {
       this.coordinator.stop(reason);
       this.history.push(...this.coordinator.history);

@@ -88,6 +88,39 @@ describe('failover history', () => {
     expect(handle.lastRecovery).toEqual({ failedAt: f!.at, runningAt: f!.runningAt, recoveredAt: f!.recoveredAt });
   });
 
+  it('a savepoint asked for while a failover redeploys fails at once, saying so; once the job runs again it is taken', async () => {
+    const handle = await cluster().submit(faulty, { params: params({ mode: 'transient', count: 60_000 }), parallelism: 2 });
+    // From the failure until the new attempt's tasks are deployed, ask for a savepoint every turn of
+    // the event loop: each must fail at once (before the restart completes), none may wait for
+    // tasks that are not there yet (it would hang until the checkpoint timeout).
+    const asked: { settledBeforeRestart: boolean; error?: string }[] = [];
+    let restarted = false;
+    const pending: Promise<unknown>[] = [];
+    handle.on('restarted', () => (restarted = true));
+    await new Promise<void>((resolve) => handle.on('failover', () => resolve()));
+    while (!restarted) {
+      const entry: { settledBeforeRestart: boolean; error?: string } = { settledBeforeRestart: false };
+      asked.push(entry);
+      pending.push(
+        handle.triggerSavepoint().then(
+          () => (entry.settledBeforeRestart = !restarted),
+          (e: Error) => {
+            entry.settledBeforeRestart = !restarted;
+            entry.error = e.message;
+          },
+        ),
+      );
+      await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all(pending);
+    expect(asked.length).toBeGreaterThan(0);
+    expect(asked.filter((a) => !a.settledBeforeRestart)).toEqual([]);
+    expect(asked.every((a) => a.error?.includes('restarting after a failure'))).toBe(true);
+    const savepoint = await handle.triggerSavepoint();
+    expect(savepoint.scope).toBe('savepoint');
+    expect(new Set((await handle.result()).get(out).map((r) => r.id)).size).toBe(60_000);
+  });
+
   it('a task manager whose thread is stuck is found by its heartbeats; metrics do not wait for it; the job recovers', async () => {
     const handle = await cluster({ heartbeat: { intervalMs: 200, timeoutMs: 1500 } }).submit(faulty, {
       params: params({ mode: 'stall', count: 30_000, failAt: 3_000, ratePerSecond: 10_000 }),
