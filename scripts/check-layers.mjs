@@ -25,7 +25,7 @@ const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
  */
 export const LAYERS = [
   // Shared basics: errors every layer throws, hashing, what plain data a value may be. They live under runtime/ for history's sake.
-  { name: 'basics', paths: ['runtime/errors.ts', 'runtime/hash/', 'runtime/plain-data.ts'] },
+  { name: 'basics', paths: ['runtime/errors.ts', 'runtime/hash/', 'runtime/plain-data.ts', 'runtime/worker-safe-fs.ts'] },
   { name: 'state', paths: ['state/'] },
   // Operators and the user-function types they call (operators/functions.ts).
   { name: 'operators', paths: ['operators/'] },
@@ -42,6 +42,21 @@ export const LAYERS = [
   { name: 'jobs', paths: ['jobs/'] },
 ];
 const SCANNED = ['runtime', 'operators', 'state', 'connectors', 'jobs'];
+
+/**
+ * Node modules the layered code must not use, with the one file allowed to and why. `fs/promises` in
+ * a worker thread that is being terminated aborts the whole process on Node 20 (a native CHECK in the
+ * fs binding); runtime/worker-safe-fs.ts gives the same calls on the callback API.
+ */
+const FORBIDDEN = [
+  {
+    test: (spec, named) => spec === 'node:fs/promises' || spec === 'fs/promises' || ((spec === 'node:fs' || spec === 'fs') && /\bpromises\b/.test(named)),
+    // `import fs from 'node:fs'` then `fs.promises.readFile(...)`
+    inCode: /\bfs\.promises\b/,
+    allowedIn: 'runtime/worker-safe-fs.ts',
+    why: 'fs/promises aborts the process when its worker thread is terminated mid-call (Node 20); use runtime/worker-safe-fs.ts',
+  },
+];
 
 function layerOf(file) {
   let best = null;
@@ -71,16 +86,26 @@ function walk(root, dir, out) {
  * is not: with verbatimModuleSyntax it stays as `import {} from`, which loads the module.)
  */
 export function importsOf(source) {
-  const code = source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`\\])\/\/.*$/gm, '$1');
+  const code = withoutComments(source);
   const found = [];
   const patterns = [
-    [/(?:^|[;\s])import\s+(type\s+)?[^'"`;]*?\sfrom\s*['"]([^'"]+)['"]/g, (m) => !!m[1]],
+    [/(?:^|[;\s])import\s+(type\s+)?([^'"`;]*?)\sfrom\s*['"]([^'"]+)['"]/g, (m) => !!m[1], 3, 2],
     [/(?:^|[;\s])import\s*['"]([^'"]+)['"]/g, () => false, 1],
     [/(?:^|[;\s])export\s+(type\s+)?(?:\*|\{[^}]*\})(?:\s+as\s+\w+)?\s*from\s*['"]([^'"]+)['"]/g, (m) => !!m[1]],
     [/\bimport\(\s*['"]([^'"]+)['"]\s*\)(\s*\.)?/g, (m) => !!m[2], 1],
   ];
-  for (const [re, typeOnly, group = 2] of patterns) for (const m of code.matchAll(re)) found.push({ spec: m[group], typeOnly: typeOnly(m) });
+  for (const [re, typeOnly, group = 2, namedGroup] of patterns) {
+    for (const m of code.matchAll(re)) {
+      const entry = { spec: m[group], typeOnly: typeOnly(m) };
+      if (namedGroup !== undefined) entry.named = m[namedGroup].trim();
+      found.push(entry);
+    }
+  }
   return found;
+}
+
+function withoutComments(source) {
+  return source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`\\])\/\/.*$/gm, '$1');
 }
 
 /** The problems found under `root` (a project checkout), one line each; empty when the layers hold. */
@@ -92,7 +117,14 @@ export function check(root = projectRoot) {
     const from = layerOf(file);
     if (from === null) problems.push(`${file}: in no layer; add its folder to LAYERS in scripts/check-layers.mjs`);
     const edges = [];
-    for (const { spec, typeOnly } of importsOf(fs.readFileSync(path.join(root, file), 'utf8'))) {
+    const source = fs.readFileSync(path.join(root, file), 'utf8');
+    for (const rule of FORBIDDEN) {
+      if (file !== rule.allowedIn && rule.inCode.test(withoutComments(source))) problems.push(`forbidden call: ${file} uses ${rule.inCode.source.replace(/\\b|\\/g, '')}: ${rule.why}`);
+    }
+    for (const { spec, typeOnly, named = '' } of importsOf(source)) {
+      for (const rule of FORBIDDEN) {
+        if (!typeOnly && file !== rule.allowedIn && rule.test(spec, named)) problems.push(`forbidden import: ${file} imports ${spec}${named ? ` (${named})` : ''}: ${rule.why}`);
+      }
       if (!spec.startsWith('.')) continue;
       const target = path.posix.normalize(path.posix.join(path.posix.dirname(file), spec));
       if (!fs.existsSync(path.join(root, target))) continue; // tsc reports missing modules

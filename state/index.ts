@@ -3,7 +3,7 @@
  * state), snapshots and restores, operator state, and checkpoint storage.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir } from '../runtime/worker-safe-fs.ts';
 import path from 'node:path';
 import { ConfigError } from '../runtime/errors.ts';
 import type { Clock, KeyedStateBackend } from './backend.ts';

@@ -27,7 +27,7 @@
  * read-only from any process; it holds exactly the committed checkpoints.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir } from '../../runtime/worker-safe-fs.ts';
 import path from 'node:path';
 import type { Committer, CommitterContext } from '../../runtime/sink/contract.ts';
 import { OlapMetrics } from '../olap/metrics.ts';

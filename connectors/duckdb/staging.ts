@@ -11,7 +11,7 @@
  * committer deletes them all (see `removeStagedUpTo`).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { close, fsync, mkdir, open, readdir, rename, rm, writeFile } from '../../runtime/worker-safe-fs.ts';
 import path from 'node:path';
 import { serialize } from 'node:v8';
 import type { FoldedBatch } from '../olap/changes.ts';
@@ -74,12 +74,12 @@ export class FileStager implements Stager<string> {
     const name = `${ctx.provisionalCheckpoint}-${ctx.subtask}-${this.attempt}-${ctx.index}.batch`;
     const staged = toColumns(batch);
     const tmp = path.join(this.dir, `.${name}.tmp`);
-    const f = await open(tmp, 'w');
+    const fd = await open(tmp, 'w');
     try {
-      await f.writeFile(serialize(staged));
-      await f.sync();
+      await writeFile(fd, serialize(staged));
+      await fsync(fd);
     } finally {
-      await f.close();
+      await close(fd);
     }
     await rename(tmp, path.join(this.dir, name));
     return name;

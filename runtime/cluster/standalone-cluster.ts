@@ -6,7 +6,7 @@
  * `waitForSlots`. What differs from Flink is written down in docs/cluster.md.
  */
 import { mkdirSync, statSync } from 'node:fs';
-import { cp, rm } from 'node:fs/promises';
+import { cp, rm } from '../worker-safe-fs.ts';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { randomUUID } from 'node:crypto';

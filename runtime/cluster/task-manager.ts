@@ -3,7 +3,7 @@
  * (a worker thread, or the main thread for an in-process cluster). It builds the job graph itself
  * from the job module, so user closures never cross threads; the plan says which tasks are its own.
  */
-import { rm } from 'node:fs/promises';
+import { rm } from '../worker-safe-fs.ts';
 import path from 'node:path';
 import type { MessagePort } from 'node:worker_threads';
 import { collectStateFiles } from '../../state/checkpoint-storage/storage.ts';

@@ -1,5 +1,5 @@
 /** Checkpoints in a local directory (the default): state files streamed to disk, `_metadata` by temp file + rename. */
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { close, fsync, mkdir, open, readAt, readdir, readFile, rename, rm, stat, writeAll, writeFile } from '../../runtime/worker-safe-fs.ts';
 import path from 'node:path';
 import {
   type CheckpointListing,
@@ -53,21 +53,21 @@ export class LocalCheckpointStorage implements CheckpointStorage {
     const scope = options.scope ?? 'checkpoint';
     const dir = this.dir(checkpointId, scope);
     await mkdir(dir, { recursive: true });
-    const fh = await open(path.join(dir, name), 'w');
+    const fd = await open(path.join(dir, name), 'w');
     let size = 0;
     let crc = 0;
     try {
       for await (const chunk of chunksOf(data)) {
         size += chunk.length;
         crc = crc32(chunk, crc);
-        await fh.write(chunk);
+        await writeAll(fd, chunk);
       }
       // Durable before `_metadata` can refer to it.
-      await fh.sync();
+      await fsync(fd);
     } catch (cause) {
       throw new CheckpointStorageError(`writing state file '${name}' of ${scope} ${checkpointId} under ${dir} failed: ${(cause as Error).message}`, { cause, retriable: true });
     } finally {
-      await fh.close();
+      await close(fd);
     }
     return { type: 'weir.state-file', scope, checkpointId, name, size, crc32: crc.toString(16).padStart(8, '0') };
   }
@@ -76,19 +76,19 @@ export class LocalCheckpointStorage implements CheckpointStorage {
     const p = path.join(this.dir(file.checkpointId, file.scope), file.name);
     const where = this.dir(file.checkpointId, file.scope);
     if (range) {
-      let fh;
+      let fd: number;
       try {
-        fh = await open(p, 'r');
+        fd = await open(p, 'r');
       } catch (cause) {
         throw missingFileError(where, file, `is missing (${(cause as NodeJS.ErrnoException).code ?? 'error'})`);
       }
       try {
         const buf = Buffer.allocUnsafe(range.length);
-        const { bytesRead } = await fh.read(buf, 0, range.length, range.offset);
+        const bytesRead = await readAt(fd, buf, range.length, range.offset);
         if (bytesRead !== range.length) throw missingFileError(where, file, `is shorter than recorded (wanted bytes ${range.offset}..${range.offset + range.length})`);
         return buf;
       } finally {
-        await fh.close();
+        await close(fd);
       }
     }
     let bytes: Buffer;
@@ -111,20 +111,20 @@ export class LocalCheckpointStorage implements CheckpointStorage {
     await mkdir(dir, { recursive: true });
     const bytes = encodeMetadata(checkpointId, scope, metadata, files);
     const tmp = path.join(dir, `.${METADATA_FILE}.${process.pid}.tmp`);
-    const fh = await open(tmp, 'w');
+    const fd = await open(tmp, 'w');
     try {
-      await fh.writeFile(bytes);
-      await fh.sync();
+      await writeFile(fd, bytes);
+      await fsync(fd);
     } finally {
-      await fh.close();
+      await close(fd);
     }
     await rename(tmp, path.join(dir, METADATA_FILE));
     // The rename itself durable too.
-    const dh = await open(dir, 'r');
+    const dirFd = await open(dir, 'r');
     try {
-      await dh.sync();
+      await fsync(dirFd);
     } finally {
-      await dh.close();
+      await close(dirFd);
     }
     const completed = decodeMetadata(bytes, dir, dir);
     if (scope === 'checkpoint') await this.applyRetention(this.retained);

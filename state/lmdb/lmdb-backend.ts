@@ -18,7 +18,7 @@
  * Snapshots are taken by the writer thread: the request is queued behind the batches sent before it,
  * so its read transaction is exactly the state at the snapshot() call.
  */
-import { rm } from 'node:fs/promises';
+import { rm } from '../../runtime/worker-safe-fs.ts';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { Clock, KeyedStateBackend } from '../backend.ts';
 import { systemClock } from '../backend.ts';

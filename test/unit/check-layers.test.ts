@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { check, importsOf } from '../../scripts/check-layers.mjs';
 
 const checkLayers = check as (root?: string) => string[];
-const imports = importsOf as (source: string) => { spec: string; typeOnly: boolean }[];
+const imports = (source: string) =>
+  (importsOf as (source: string) => { spec: string; typeOnly: boolean }[])(source).map(({ spec, typeOnly }) => ({ spec, typeOnly }));
 
 let dir: string | undefined;
 function tree(files: Record<string, string>): string {
@@ -72,5 +73,24 @@ describe('layer check (scripts/check-layers.mjs)', () => {
       ]),
     );
     expect(found.map((f) => f.spec).sort()).toEqual(['./a.ts', './b.ts', './c.ts', './d.ts', './e.ts', './f.ts', './g.ts', './j.ts']);
+  });
+
+  it('rejects fs/promises in the layered folders, however it is reached, except in runtime/worker-safe-fs.ts', () => {
+    const root = tree({
+      'runtime/worker-safe-fs.ts': "import fs from 'node:fs';\nexport const p = fs.promises;\n",
+      'state/a.ts': "import { readFile } from 'node:fs/promises';\nexport const a = readFile;\n",
+      'state/b.ts': "import { promises as fs } from 'node:fs';\nexport const b = fs.readFile;\n",
+      'connectors/c.ts': "import fs from 'node:fs';\nexport const c = () => fs.promises.stat('.');\n",
+      'connectors/d.ts': "import { readFileSync } from 'node:fs';\n// fs.promises is not used here\nexport const d = readFileSync;\n",
+      'operators/e.ts': "import type { FileHandle } from 'node:fs/promises';\nexport type E = FileHandle;\n",
+    });
+    const why = 'fs/promises aborts the process when its worker thread is terminated mid-call (Node 20); use runtime/worker-safe-fs.ts';
+    expect(checkLayers(root).sort()).toEqual(
+      [
+        `forbidden call: connectors/c.ts uses fs.promises: ${why}`,
+        `forbidden import: state/a.ts imports node:fs/promises ({ readFile }): ${why}`,
+        `forbidden import: state/b.ts imports node:fs ({ promises as fs }): ${why}`,
+      ].sort(),
+    );
   });
 });

@@ -3,9 +3,10 @@
  * never see partial files; writeIfAbsent links the temp file to the target, which fails if the
  * target exists (atomic exclusive create on POSIX file systems).
  */
-import { promises as fs } from 'node:fs';
+import type { Dirent } from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import * as fs from '../../../runtime/worker-safe-fs.ts';
 import { ExternalError } from '../errors.ts';
 import { type FileIO, type FileStatus, toBytes } from './file-io.ts';
 
@@ -29,13 +30,13 @@ export class LocalFileIO implements FileIO {
   }
 
   async readRange(p: string, offset: number, length: number): Promise<Uint8Array> {
-    const fh = await fs.open(p, 'r').catch((e: unknown) => wrap('open', p, e));
+    const fd = await fs.open(p, 'r').catch((e: unknown) => wrap('open', p, e));
     try {
       const out = new Uint8Array(length);
-      const { bytesRead } = await fh.read(out, 0, length, offset);
+      const bytesRead = await fs.readAt(fd, out, length, offset);
       return out.subarray(0, bytesRead);
     } finally {
-      await fh.close();
+      await fs.close(fd);
     }
   }
 
@@ -89,9 +90,9 @@ export class LocalFileIO implements FileIO {
   }
 
   async list(dir: string): Promise<FileStatus[]> {
-    let names: import('node:fs').Dirent[];
+    let names: Dirent[];
     try {
-      names = await fs.readdir(dir, { withFileTypes: true });
+      names = await fs.readdirEntries(dir);
     } catch (e) {
       if (isMissing(e)) return [];
       return wrap('list', dir, e);
@@ -107,9 +108,9 @@ export class LocalFileIO implements FileIO {
   }
 
   async listRecursive(dir: string): Promise<FileStatus[]> {
-    let entries: import('node:fs').Dirent[];
+    let entries: Dirent[];
     try {
-      entries = await fs.readdir(dir, { withFileTypes: true });
+      entries = await fs.readdirEntries(dir);
     } catch (e) {
       if (isMissing(e)) return [];
       return wrap('list', dir, e);

@@ -9,10 +9,10 @@
  * lock past its expiry (a crashed holder) is broken. Writers on different hosts need the lock
  * directory on a file system they share, or another CommitLock (a lock service) behind this interface.
  */
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 import { randomUUID, createHash } from 'node:crypto';
+import * as fs from '../../../runtime/worker-safe-fs.ts';
 import { ExternalError } from '../errors.ts';
 
 export interface CommitLock {
@@ -78,9 +78,12 @@ export class LocalFileLock implements CommitLock {
     let wait = 5;
     for (;;) {
       try {
-        const fh = await fs.open(file, 'wx');
-        await fh.writeFile(JSON.stringify({ owner, key, expiresAt: Date.now() + this.expiryMs }));
-        await fh.close();
+        const fd = await fs.open(file, 'wx');
+        try {
+          await fs.writeFile(fd, JSON.stringify({ owner, key, expiresAt: Date.now() + this.expiryMs }));
+        } finally {
+          await fs.close(fd);
+        }
         return owner;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new ExternalError(`commit lock '${file}': ${(e as Error).message}`, { cause: e });
@@ -96,7 +99,7 @@ export class LocalFileLock implements CommitLock {
 
   private async breakIfExpired(file: string): Promise<void> {
     try {
-      const held = JSON.parse(await fs.readFile(file, 'utf8')) as { expiresAt?: number };
+      const held = JSON.parse(await fs.readTextFile(file)) as { expiresAt?: number };
       if ((held.expiresAt ?? 0) < Date.now()) {
         const aside = `${file}.${randomUUID()}.stale`;
         await fs.rename(file, aside);
@@ -109,7 +112,7 @@ export class LocalFileLock implements CommitLock {
 
   private async releaseFile(file: string, owner: string): Promise<void> {
     try {
-      const held = JSON.parse(await fs.readFile(file, 'utf8')) as { owner?: string };
+      const held = JSON.parse(await fs.readTextFile(file)) as { owner?: string };
       if (held.owner === owner) await fs.unlink(file);
     } catch {
       // already gone
