@@ -297,7 +297,16 @@ export class JobHandle extends EventEmitter<JobEvents> {
   /** @internal */
   async start(): Promise<void> {
     const restore = this.setup.initialRestore;
-    await this.runAttempt(restore?.completed, restore?.jobId);
+    try {
+      await this.runAttempt(restore?.completed, restore?.jobId);
+    } catch (e) {
+      // The job never ran and its submitter gets the error, not a handle: end every thread it started
+      // (the warm spare too, which would keep the process alive), and let no failover of a task
+      // manager lost meanwhile start another attempt.
+      this.status = 'failed';
+      await this.stopAttempt('the job could not start');
+      throw e;
+    }
   }
 
   private restoreAssignment(completed: CompletedCheckpoint): Record<number, TaskRestore> {
@@ -540,6 +549,7 @@ export class JobHandle extends EventEmitter<JobEvents> {
           record.breakdown = { stopMs, delayMs: decision.delayMs, findCheckpointMs: performance.now() - t1, startWorkersMs: 0, deployMs: 0 };
           const restore = latest ?? this.setup.initialRestore?.completed;
           const fromJob = latest ? this.jobId : this.setup.initialRestore?.jobId;
+          if (this.status !== 'running') return;
           this.phase = 'deploying';
           await this.runAttempt(restore, fromJob);
           failure = this.failedDuringFailover;
