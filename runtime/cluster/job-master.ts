@@ -516,6 +516,7 @@ export class JobHandle extends EventEmitter<JobEvents> {
     try {
       let failure: WeirError | undefined = cause;
       while (failure && this.status === 'running') {
+        const seen: WeirError = failure;
         const record: FailoverRecord = { attempt: this.attempt?.number ?? 0, at: Date.now(), cause: failureCause(failure), restarted: false };
         const stop = this.stopRequest;
         this.stopRequest = undefined;
@@ -539,22 +540,24 @@ export class JobHandle extends EventEmitter<JobEvents> {
         this.restarts++;
         this.phase = 'delay';
         if (decision.delayMs > 0) await new Promise((r) => setTimeout(r, decision.delayMs));
-        if (this.status !== 'running') return;
+        // Canceled meanwhile: a stop-with-savepoint caller still waits for word (cancel() no longer sees its request).
+        if (this.status !== 'running') return stop?.failed(failure);
         this.failedDuringFailover = undefined;
         try {
           const t1 = performance.now();
           this.phase = 'finding-checkpoint';
           const latest = await restorePointForFailover(this.setup.storage, this.stopSavepoint);
+          if (this.status !== 'running') return stop?.failed(failure);
           stop?.failed(failure, true);
           record.breakdown = { stopMs, delayMs: decision.delayMs, findCheckpointMs: performance.now() - t1, startWorkersMs: 0, deployMs: 0 };
           const restore = latest ?? this.setup.initialRestore?.completed;
           const fromJob = latest ? this.jobId : this.setup.initialRestore?.jobId;
-          if (this.status !== 'running') return;
           this.phase = 'deploying';
           await this.runAttempt(restore, fromJob);
           failure = this.failedDuringFailover;
         } catch (e) {
           // Starting the new attempt failed (e.g. a worker died while deploying): that is one more failure.
+          stop?.failed(seen, true);
           failure = e instanceof WeirError ? e : new WeirError(e instanceof Error ? e.message : String(e), { cause: e });
         }
       }

@@ -5,9 +5,11 @@
  * being deployed) costs one more restart, as a task failure during a restart does in Flink; a thread
  * that dies holding none (kept between attempts, during the restart delay) is replaced by the next
  * attempt without one (Flink releases the lost slots and restarts nothing: no task ran there). The
- * job always ends with exactly the failure-free run's output. Counts, not times, are asserted.
+ * job always ends with exactly the failure-free run's output. Counts, not times, are asserted. And a
+ * stop-with-savepoint caller whose stop a failover interrupted hears back even when the job is
+ * canceled during the restart delay.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -15,6 +17,7 @@ import { MiniCluster, type JobHandle } from 'weir';
 import type { FailoverRecord } from '../../runtime/failover/failover-history.ts';
 import { listPending, readCommitted } from '../harness/transactional-sink.ts';
 import job, { type ShopSecond } from '../chaos/jobs/keyed-aggregation.ts';
+import stalling from './jobs/stalling-sink.ts';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'weir-failover-kills-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -157,5 +160,36 @@ describe('task managers killed during a failover', () => {
     expect(r.restarts).toBe(2);
     expect(causes(r.failovers)).toEqual(['task manager 1 died with exit code 1', 'task manager 0 died with exit code 1']);
     expect(r.failovers.map((f) => f.taskManagers)).toEqual([expect.objectContaining({ kept: 1 }), expect.objectContaining({ kept: 1 })]);
+  });
+
+  it('a task manager dies after a stop-with-savepoint completed, before its tasks ended, and the job is canceled during the restart delay: the stop call fails, it does not wait forever', async () => {
+    const dir = path.join(root, 'stop-cancel');
+    mkdirSync(dir, { recursive: true });
+    const release = path.join(dir, 'release');
+    const handle = await new MiniCluster({
+      workers: 2,
+      stateBackend: 'heap',
+      workDir: path.join(dir, 'work'),
+      checkpoints: { intervalMs: 0, storage: { kind: 'local', dir: path.join(dir, 'checkpoints') } },
+      restartStrategy: { kind: 'fixed-delay', attempts: 3, delayMs: DELAY_MS },
+    }).submit(stalling, { params: { release }, parallelism: 2 });
+    const stopping = handle.stopWithSavepoint().then(
+      () => 'stopped',
+      (e: Error) => e.message,
+    );
+    const phases: (string | undefined)[] = [];
+    handle.once('failover', () =>
+      when(() => handle.restartPhase === 'delay', () => handle.restarting, () => {
+        phases.push(handle.restartPhase);
+        void handle.cancel();
+      }),
+    );
+    // The savepoint completed; the sinks' commits (until `release` exists) keep the tasks from ending.
+    when(() => handle.checkpoints().some((c) => c.status === 'completed'), () => handle.status === 'running', () => handle.killTaskManager(1));
+    // Task manager 0's commit may end once task manager 1 is gone (its tasks are being canceled).
+    when(() => handle.liveTaskManagers < 2, () => true, () => writeFileSync(release, ''));
+    expect(await stopping).toMatch(/^stopping job \S+ with a savepoint failed: the job ended or failed after savepoint \d+ completed: task manager 1 died with exit code 1$/);
+    expect(phases).toEqual(['delay']);
+    expect(handle.status).toBe('canceled');
   });
 });
