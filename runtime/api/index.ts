@@ -142,7 +142,7 @@ export { printSink } from '../../connectors/print/index.ts';
 // Running jobs.
 export { MiniCluster } from '../cluster/mini-cluster.ts';
 export { type ClusterOptions, type SubmitOptions } from '../cluster/job-manager.ts';
-export { JobHandle, JobFailedError, JobCanceledError, type SavepointRef, type JobEvents } from '../cluster/job-master.ts';
+export { JobHandle, JobFailedError, JobCanceledError, type SavepointRef, type JobEvents, type RestartPhase } from '../cluster/job-master.ts';
 export type { FailoverRecord } from '../failover/failover-history.ts';
 export { JobResult, type JobStatus, type JobMetrics, type OperatorMetrics, type CollectTopic } from '../cluster/job-handle.ts';
 export type { CheckpointConfig, CheckpointStorageConfig } from '../checkpoint/config.ts';

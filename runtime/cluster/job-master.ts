@@ -75,6 +75,12 @@ export interface JobSetup {
   inProcess: boolean;
 }
 
+/**
+ * Where a failover is (`handle.restartPhase`): stopping the failed attempt, waiting out the restart
+ * strategy's delay, finding the checkpoint to restore, deploying the next attempt.
+ */
+export type RestartPhase = 'stopping' | 'delay' | 'finding-checkpoint' | 'deploying';
+
 export interface JobEvents {
   'checkpoint-triggered': [checkpointId: number];
   'checkpoint-completed': [checkpointId: number];
@@ -111,6 +117,7 @@ export class JobHandle extends EventEmitter<JobEvents> {
   private readonly history: CheckpointStats[] = [];
   private lastCheckpointId = 0;
   private failingOver = false;
+  private phase: RestartPhase | undefined;
   /** Stop-with-savepoint in progress. */
   private stopRequest: StopRequest | undefined;
   /** A completed stop-savepoint: failover never goes back before it (its sinks may have committed). */
@@ -175,6 +182,16 @@ export class JobHandle extends EventEmitter<JobEvents> {
   /** The job is failing over: its failed attempt is being stopped or the next one started. */
   get restarting(): boolean {
     return this.status === 'running' && this.failingOver;
+  }
+
+  /** The step the failover under way is at; undefined while none runs (or the job has ended). */
+  get restartPhase(): RestartPhase | undefined {
+    return this.restarting ? this.phase : undefined;
+  }
+
+  /** The execution attempt running or being deployed (1 is the first run; each failover starts the next). */
+  get attemptNumber(): number {
+    return this.attempt?.number ?? 0;
   }
 
   /** Task manager threads running now. */
@@ -264,7 +281,13 @@ export class JobHandle extends EventEmitter<JobEvents> {
     this.settle.reject(new JobCanceledError(this.jobId));
   }
 
-  /** Failure injection for tests: ends task manager thread `index` as a crash would. */
+  /**
+   * Failure injection for tests: ends task manager thread `index` of the current attempt as a crash
+   * would. A thread running tasks (the attempt runs, or is being deployed by a failover) makes the job
+   * fail over (again). During a failover's stop or restart delay the thread holds no tasks: the
+   * restart under way replaces it and no other restart follows (as in Flink, a lost task manager
+   * without tasks restarts nothing). To count one restart per kill, kill while `restarting` is false.
+   */
   killTaskManager(index: number): void {
     const m = this.attempt?.managers[index];
     if (!(m instanceof WorkerTaskManager)) throw new WeirError(`no worker-thread task manager ${index} to kill (workers: ${this.setup.workers})`, { domain: 'user' });
@@ -274,7 +297,16 @@ export class JobHandle extends EventEmitter<JobEvents> {
   /** @internal */
   async start(): Promise<void> {
     const restore = this.setup.initialRestore;
-    await this.runAttempt(restore?.completed, restore?.jobId);
+    try {
+      await this.runAttempt(restore?.completed, restore?.jobId);
+    } catch (e) {
+      // The job never ran and its submitter gets the error, not a handle: end every thread it started
+      // (the warm spare too, which would keep the process alive), and let no failover of a task
+      // manager lost meanwhile start another attempt.
+      this.status = 'failed';
+      await this.stopAttempt('the job could not start');
+      throw e;
+    }
   }
 
   private restoreAssignment(completed: CompletedCheckpoint): Record<number, TaskRestore> {
@@ -484,10 +516,12 @@ export class JobHandle extends EventEmitter<JobEvents> {
     try {
       let failure: WeirError | undefined = cause;
       while (failure && this.status === 'running') {
+        const seen: WeirError = failure;
         const record: FailoverRecord = { attempt: this.attempt?.number ?? 0, at: Date.now(), cause: failureCause(failure), restarted: false };
         const stop = this.stopRequest;
         this.stopRequest = undefined;
         const t0 = performance.now();
+        this.phase = 'stopping';
         await this.stopAttempt(`failover: ${failure.message}`, true);
         const stopMs = performance.now() - t0;
         const decision = record.cause.retriable
@@ -504,25 +538,32 @@ export class JobHandle extends EventEmitter<JobEvents> {
         record.restarted = true;
         this.emit('failover', { ...record });
         this.restarts++;
+        this.phase = 'delay';
         if (decision.delayMs > 0) await new Promise((r) => setTimeout(r, decision.delayMs));
-        if (this.status !== 'running') return;
+        // Canceled meanwhile: a stop-with-savepoint caller still waits for word (cancel() no longer sees its request).
+        if (this.status !== 'running') return stop?.failed(failure);
         this.failedDuringFailover = undefined;
         try {
           const t1 = performance.now();
+          this.phase = 'finding-checkpoint';
           const latest = await restorePointForFailover(this.setup.storage, this.stopSavepoint);
+          if (this.status !== 'running') return stop?.failed(failure);
           stop?.failed(failure, true);
           record.breakdown = { stopMs, delayMs: decision.delayMs, findCheckpointMs: performance.now() - t1, startWorkersMs: 0, deployMs: 0 };
           const restore = latest ?? this.setup.initialRestore?.completed;
           const fromJob = latest ? this.jobId : this.setup.initialRestore?.jobId;
+          this.phase = 'deploying';
           await this.runAttempt(restore, fromJob);
           failure = this.failedDuringFailover;
         } catch (e) {
           // Starting the new attempt failed (e.g. a worker died while deploying): that is one more failure.
+          stop?.failed(seen, true);
           failure = e instanceof WeirError ? e : new WeirError(e instanceof Error ? e.message : String(e), { cause: e });
         }
       }
     } finally {
       this.failingOver = false;
+      this.phase = undefined;
     }
   }
 

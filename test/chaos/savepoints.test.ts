@@ -70,7 +70,7 @@ async function ordersRead(handle: JobHandle): Promise<number> {
 function sinkAsOfSavepoint(from: string, to: string, savepointId: number): void {
   mkdirSync(path.join(to, 'committed'), { recursive: true });
   for (const f of readdirSync(path.join(from, 'committed'))) {
-    const m = /^s\d+-c(\d+)\.json$/.exec(f);
+    const m = /^s\d+-c(\d+)-[0-9a-f]+\.json$/.exec(f);
     if (m && Number(m[1]) <= savepointId) copyFileSync(path.join(from, 'committed', f), path.join(to, 'committed', f));
   }
 }

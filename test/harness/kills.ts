@@ -6,6 +6,15 @@
  */
 import type { JobHandle, SeededRandom } from 'weir';
 
+/**
+ * Whether a kill now costs the job one restart: it runs (no failover under way: during one, the
+ * attempt being stopped or the restart delay holds no tasks, and a kill there only loses a thread
+ * the restart replaces anyway) with all its task managers up.
+ */
+function canKill(handle: JobHandle, workers: number): boolean {
+  return handle.status === 'running' && !handle.restarting && handle.liveTaskManagers === workers;
+}
+
 /** Two kills at seeded times: the first `from` + up to `spread` ms after the start, the second `gap` + up to `gapSpread` ms later. */
 export function killAtSeededTimes(
   handle: JobHandle,
@@ -17,7 +26,7 @@ export function killAtSeededTimes(
   for (const at of [first, second]) {
     const worker = random.int(workers);
     setTimeout(() => {
-      if (handle.status === 'running' && handle.liveTaskManagers === workers) handle.killTaskManager(worker);
+      if (canKill(handle, workers)) handle.killTaskManager(worker);
     }, at);
   }
 }
@@ -34,7 +43,7 @@ export function killAtCheckpoints(
 ): () => number {
   let kills = 0;
   handle.on(event, (id: number) => {
-    if (kills < max && id % every === remainder && handle.liveTaskManagers === workers) {
+    if (kills < max && id % every === remainder && canKill(handle, workers)) {
       kills++;
       handle.killTaskManager(id % workers);
     }
@@ -51,6 +60,6 @@ export function killAtCompletedCounts(handle: JobHandle, random: SeededRandom, w
   const at = new Set([first, first + 2 + random.int(3)]);
   let completed = 0;
   handle.on('checkpoint-completed', () => {
-    if (at.has(++completed) && handle.status === 'running' && handle.liveTaskManagers === workers) handle.killTaskManager(random.int(workers));
+    if (at.has(++completed) && canKill(handle, workers)) handle.killTaskManager(random.int(workers));
   });
 }

@@ -6,6 +6,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { type Sink, type TransactionalBackend, type TransactionContext, twoPhaseCommitSink } from 'weir';
 
 interface FileTxn {
@@ -24,7 +25,11 @@ export class FileTransactions<T> implements TransactionalBackend<T, FileTxn> {
   async begin(checkpointId: number, ctx: TransactionContext): Promise<FileTxn> {
     await mkdir(path.join(this.dir, 'pending'), { recursive: true });
     await mkdir(path.join(this.dir, 'committed'), { recursive: true });
-    const txn = { name: `s${ctx.subtaskIndex}-c${checkpointId}` };
+    // A name of its own per transaction, not per checkpoint id: after a failover falls back past a
+    // checkpoint whose transaction some subtask already committed (its successor was corrupt), the
+    // replay opens a transaction for the same checkpoint id with other records; under the same name,
+    // its commit found the file committed and dropped them (rows lost, not repeated).
+    const txn = { name: `s${ctx.subtaskIndex}-c${checkpointId}-${randomUUID().slice(0, 8)}` };
     this.buffered.set(txn.name, []);
     return txn;
   }
@@ -58,7 +63,7 @@ export class FileTransactions<T> implements TransactionalBackend<T, FileTxn> {
     const dir = path.join(this.dir, 'pending');
     if (!existsSync(dir)) return;
     for (const f of readdirSync(dir)) {
-      const m = /^s(\d+)-c(\d+)\.json(\.tmp)?$/.exec(f);
+      const m = /^s(\d+)-c(\d+)-[0-9a-f]+\.json(\.tmp)?$/.exec(f);
       if (!m) continue;
       const subtask = Number(m[1]);
       if (subtask % ctx.parallelism === ctx.subtaskIndex && Number(m[2]) > restoredId) await rm(path.join(dir, f), { force: true });

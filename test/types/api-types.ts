@@ -15,6 +15,7 @@ import {
   type Change,
   type Collector,
   type DataStream,
+  type JobHandle,
   type KeyedContext,
   type KeyedProcessFunction,
   type KeyedStream,
@@ -23,6 +24,7 @@ import {
   type Operator,
   type OperatorContext,
   type ProcessFunction,
+  type RestartPhase,
   type Sink,
   type SingleOutputStream,
 } from 'weir';
@@ -188,6 +190,12 @@ new MiniCluster({ transport: 'sockets' });
 void new MiniCluster().submit(job, { params: { clicks: 1 }, checkpoints: { intervalMs: 100 }, restartStrategy: { kind: 'none' } });
 // @ts-expect-error a job's checkpoint interval is a number of milliseconds
 void new MiniCluster().submit(job, { params: { clicks: 1 }, checkpoints: { intervalMs: '100' } });
+// A failover's step, for tests and diagnostics: a closed set of names.
+declare const running: JobHandle;
+type _phase = Expect<Equal<typeof running.restartPhase, RestartPhase | undefined>>;
+const phase: RestartPhase | undefined = running.restartPhase;
+// @ts-expect-error there is no 'waiting' step: the restart delay is 'delay'
+if (phase === 'waiting') void running.attemptNumber;
 // @ts-expect-error job params must be JSON data: a Date does not survive the trip to a worker thread
 defineJob(import.meta.url, (_env, _params: { since: Date }) => {});
 // @ts-expect-error job params must be JSON data: no functions
