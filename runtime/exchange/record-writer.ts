@@ -22,6 +22,8 @@ import type { OutputChannel } from './output-channel.ts';
 export class PendingBatch {
   /** Times any pending batch outgrew its arrays, in this thread (tests: steady batches never do). */
   static growths = 0;
+  /** Times a batch's arrays took the next batch after it was encoded and sent, in this thread (tests). */
+  static reuses = 0;
   readonly values: unknown[];
   times: Float64Array;
   keyGroups: Int32Array | undefined;
@@ -147,14 +149,24 @@ export class RecordWriter {
     const n = b.n;
     if (n === 0) return;
     const { values } = b;
-    if (values.length !== n) values.length = n;
+    const full = values.length === n;
+    if (!full) values.length = n;
+    let encoded: boolean;
     try {
-      this.channels[c]!.sendBatch(values, b.times.subarray(0, n), b.keyGroups?.subarray(0, n));
+      encoded = this.channels[c]!.sendBatch(values, b.times.subarray(0, n), b.keyGroups?.subarray(0, n));
     } catch (e) {
       if (e instanceof WeirError && this.producer !== undefined) e.withOperator(this.producer);
       throw e;
     }
     const limit = this.limit(c);
+    if (encoded && full && n <= limit) {
+      // Encoded and sent (another worker): the same arrays take the next batch, emptied so that
+      // they keep no sent record alive. A fresh batch costs three arrays of the batch's size.
+      values.fill(undefined);
+      b.n = 0;
+      PendingBatch.reuses++;
+      return;
+    }
     // The next batch is likely the size of this one (full under load, small when traffic is light).
     const capacity = n > limit ? limit : n;
     this.pending[c] = new PendingBatch(capacity < MIN_CAPACITY ? MIN_CAPACITY : capacity > MAX_CAPACITY ? MAX_CAPACITY : capacity, this.keyed);
@@ -163,6 +175,15 @@ export class RecordWriter {
   /** Sends every partial batch. */
   flush(): void {
     for (let c = 0; c < this.channels.length; c++) this.flushChannel(c);
+  }
+
+  /**
+   * Sends the partial batches that are at least half full. A source calls it after each step: a
+   * step polls about one batch per channel, but a hash edge splits it unevenly, so one channel's
+   * batch is left nearly full and its records would stay alive until the next step fills it.
+   */
+  flushMostlyFull(): void {
+    for (let c = 0; c < this.channels.length; c++) if (this.pending[c]!.n * 2 >= this.limit(c)) this.flushChannel(c);
   }
 
   /** Flushes, then sends the event on every channel (watermarks and barriers go to all). */
@@ -190,6 +211,12 @@ export class RecordWriter {
     let min = this.batchSize;
     for (const ch of this.channels) if (ch.batchLimit < min) min = ch.batchLimit;
     return this.partitioning.kind === 'broadcast' ? min : min * this.channels.length;
+  }
+
+  /** Every channel would send a batch at once (see OutputChannel.canSendNow). */
+  get canSendNow(): boolean {
+    for (const ch of this.channels) if (!ch.canSendNow) return false;
+    return true;
   }
 
   get hasBacklog(): boolean {
