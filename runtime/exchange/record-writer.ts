@@ -63,6 +63,8 @@ export class RecordWriter {
   /** The end of input was sent: a record written now could never be delivered. */
   private ended = false;
   recordsOut = 0;
+  /** Batches each channel sent since the last flushMostlyFull. */
+  private readonly sentInStep: Uint8Array;
 
   constructor(
     private readonly partitioning: Partitioning,
@@ -74,6 +76,7 @@ export class RecordWriter {
   ) {
     this.keyed = partitioning.kind === 'hash' && channels.length > 1;
     this.pending = channels.map(() => new PendingBatch(MIN_CAPACITY, this.keyed));
+    this.sentInStep = new Uint8Array(channels.length);
   }
 
   write(values: readonly unknown[], times: ArrayLike<number>): void {
@@ -149,6 +152,7 @@ export class RecordWriter {
     const n = b.n;
     if (n === 0) return;
     const { values } = b;
+    this.sentInStep[c] = 1;
     const full = values.length === n;
     if (!full) values.length = n;
     let encoded: boolean;
@@ -178,12 +182,17 @@ export class RecordWriter {
   }
 
   /**
-   * Sends the partial batches that are at least half full. A source calls it after each step: a
-   * step polls about one batch per channel, but a hash edge splits it unevenly, so one channel's
-   * batch is left nearly full and its records would stay alive until the next step fills it.
+   * Ends a source's step: sends the partial batch of each channel that sent none during the step and
+   * is at least half full. A step polls about one batch per channel, but a hash edge splits it
+   * unevenly, so a channel's batch could be left nearly full, its records alive until the next step
+   * filled it. A channel that sent a batch in the step keeps its rest (its batches stay full).
    */
   flushMostlyFull(): void {
-    for (let c = 0; c < this.channels.length; c++) if (this.pending[c]!.n * 2 >= this.limit(c)) this.flushChannel(c);
+    const sent = this.sentInStep;
+    for (let c = 0; c < this.channels.length; c++) {
+      if (sent[c] === 0 && this.pending[c]!.n * 2 >= this.limit(c)) this.flushChannel(c);
+      sent[c] = 0;
+    }
   }
 
   /** Flushes, then sends the event on every channel (watermarks and barriers go to all). */

@@ -174,7 +174,7 @@ describe('record writer', () => {
     expect(first).toEqual(Array.from({ length: 100 }, (_, i) => i));
   });
 
-  it('flushMostlyFull sends the partial batches at least half full and keeps the rest', () => {
+  it('flushMostlyFull sends the partial batches at least half full of the channels that sent none since the last call', () => {
     const { writer, receivers } = writerOver(2, { kind: 'rebalance' }, 10);
     writer.write(Array.from({ length: 9 }, (_, i) => i), times(9)); // 5 and 4 records
     writer.flushMostlyFull();
@@ -182,9 +182,16 @@ describe('record writer', () => {
     writer.write([9, 10], times(2)); // 9 to the second channel (now 5 records), 10 to the first (now 1)
     writer.flushMostlyFull();
     expect(receivers.map((r) => r.log)).toEqual([['batch(5)'], ['batch(5)']]);
+    // each channel fills a batch of 10 and holds 6 and 5 more: both sent in this step, so both keep the rest
+    writer.write(Array.from({ length: 30 }, (_, i) => 11 + i), times(30));
+    writer.flushMostlyFull();
+    expect(receivers.map((r) => r.log)).toEqual([
+      ['batch(5)', 'batch(10)'],
+      ['batch(5)', 'batch(10)'],
+    ]);
     expect(writer.hasBuffered).toBe(true);
     writer.flush();
-    expect(receivers.map((r) => r.values).flat().sort((a, b) => (a as number) - (b as number))).toEqual(Array.from({ length: 11 }, (_, i) => i));
+    expect(receivers.map((r) => r.values).flat().sort((a, b) => (a as number) - (b as number))).toEqual(Array.from({ length: 41 }, (_, i) => i));
   });
 
   it('canSendNow: true until the receiver first grants credit, then only with a credit left and nothing held back', () => {
