@@ -44,33 +44,10 @@ export class OutputBuffer<T = unknown> implements Output<T> {
     const n = this.size;
     const values = this.values;
     if (values.length !== n) values.length = n;
-    const spare = this.spare;
-    if (spare !== undefined) {
-      this.spare = undefined;
-      this.values = spare;
-    } else {
-      // Sized like this batch (the next is likely alike); capped, as V8 makes very long `new Array(n)` slow dictionaries.
-      this.values = new Array<T>(n < 16 ? 16 : n > 16_384 ? 16_384 : n);
-    }
+    // Sized like this batch (the next is likely alike); capped, as V8 makes very long `new Array(n)` slow dictionaries.
+    this.values = new Array<T>(n < 16 ? 16 : n > 16_384 ? 16_384 : n);
     this.size = 0;
     return { values, times: this.times.subarray(0, n) };
-  }
-
-  /** An array given back by `recycle`, emptied, for the next batch. */
-  private spare: T[] | undefined;
-  /** Values arrays given back and reused, in this thread (tests). */
-  static recycled = 0;
-
-  /**
-   * Gives back a values array from `take` that no one keeps (it went only to record writers, which
-   * copy what they are handed): emptied, so that it keeps no record alive, it takes the next batch
-   * instead of a new array (a source step's array is large: 8 bytes per record, in V8's large object
-   * space from 16k records up).
-   */
-  recycle(values: T[]): void {
-    values.fill(undefined as T);
-    this.spare = values;
-    OutputBuffer.recycled++;
   }
 }
 
@@ -200,8 +177,6 @@ export class OperatorChain {
       const { values, times } = buf.take();
       cn.metrics.recordsOut += values.length;
       for (const w of t.writers) w.write(values, times);
-      // Record writers copy what they are handed; a chained operator may keep the array.
-      if (t.chained.length === 0) buf.recycle(values);
       for (const c of t.chained) await this.processBatch(c.node, values, times, c.inputIndex);
     }
   }
