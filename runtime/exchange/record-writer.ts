@@ -22,9 +22,9 @@ import type { OutputChannel } from './output-channel.ts';
 export class PendingBatch {
   /** Times any pending batch outgrew its arrays, in this thread (tests: steady batches never do). */
   static growths = 0;
-  /** Times a batch's arrays took the next batch after it was encoded and sent, in this thread (tests). */
+  /** Times a batch's typed arrays took the next batch after it was encoded and sent, in this thread (tests). */
   static reuses = 0;
-  readonly values: unknown[];
+  values: unknown[];
   times: Float64Array;
   keyGroups: Int32Array | undefined;
   n = 0;
@@ -164,9 +164,11 @@ export class RecordWriter {
     }
     const limit = this.limit(c);
     if (encoded && full && n <= limit) {
-      // Encoded and sent (another worker): the same arrays take the next batch, emptied so that
-      // they keep no sent record alive. A fresh batch costs three arrays of the batch's size.
-      values.fill(undefined);
+      // Encoded and sent (another worker): its typed arrays (times, key groups: memory outside the
+      // JS heap, zeroed on allocation) take the next batch. The values array is new: a reused one
+      // would soon be in the old generation, and each record stored into it would then go through
+      // the write barrier (exchange CPU about 15% higher measured so).
+      b.values = new Array(n);
       b.n = 0;
       PendingBatch.reuses++;
       return;

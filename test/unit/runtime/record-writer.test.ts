@@ -135,7 +135,7 @@ describe('record writer', () => {
     }
   });
 
-  it('a batch encoded for another worker leaves its arrays to the next batch, emptied: no new arrays per batch', async () => {
+  it('a batch encoded for another worker leaves its typed arrays to the next batch: no new ones per batch', async () => {
     const sender = new DataPlane(0);
     const receiver = new DataPlane(1);
     planes.push(sender, receiver);
@@ -155,7 +155,7 @@ describe('record writer', () => {
     const growths = PendingBatch.growths;
     const reuses = PendingBatch.reuses;
     for (let b = 1; b < 10; b++) writer.write(records(b * 100), times(100));
-    // nine full batches sent, each from the arrays of the one before: nothing grew, nothing new
+    // nine full batches sent, each with the typed arrays of the one before: nothing grew
     expect(PendingBatch.reuses - reuses).toBe(9);
     expect(PendingBatch.growths).toBe(growths);
     writer.write(records(1000).slice(0, 30), times(30));
