@@ -120,16 +120,21 @@ export class DataPlane {
     } else r.onEvent(m.e);
   }
 
-  /** `values`, `times` and `keyGroups` are handed over: the sender must not touch them again. */
-  sendBatch(channel: number, values: unknown[], times: ArrayLike<number>, keyGroups?: ArrayLike<number>): void {
+  /**
+   * Sends a batch. Returns false when `values`, `times` and `keyGroups` were handed over (a receiver
+   * in this task manager): the sender must not touch them again. Returns true when they were
+   * encoded and sent (another task manager): nothing keeps them, so the sender may reuse them.
+   */
+  sendBatch(channel: number, values: unknown[], times: ArrayLike<number>, keyGroups?: ArrayLike<number>): boolean {
     const route = this.route(channel);
     if (route.receiverWorker === this.worker) {
       this.receivers.get(channel)!.onBatch(values, times, keyGroups);
-      return;
+      return false;
     }
     const b = encodeBatch(values, times, keyGroups);
     this.bytesSent += b.buf.byteLength;
     this.peer(route.receiverWorker).send({ t: 'd', c: channel, b } satisfies WireMessage, [b.buf]);
+    return true;
   }
 
   sendEvent(channel: number, event: ChannelEvent): void {

@@ -14,6 +14,8 @@ type Pending = { batch: [unknown[], ArrayLike<number>, ArrayLike<number> | undef
 
 export class OutputChannel implements ChannelSender {
   private credits = 0;
+  /** The receiver has granted credit at least once (it is open). */
+  private credited = false;
   private readonly backlog: Pending[] = [];
   /** Largest backlog seen, in batches (a metric, and what the back-pressure test checks). */
   maxBacklog = 0;
@@ -37,7 +39,7 @@ export class OutputChannel implements ChannelSender {
   constructor(
     readonly id: number,
     private readonly plane: DataPlane,
-    /** Called when the backlog drains, so a task waiting on back-pressure resumes. */
+    /** Called when the backlog drains or credit comes back, so a task waiting on back-pressure resumes. */
     private readonly onWritable: () => void,
   ) {
     plane.registerSender(id, this);
@@ -47,18 +49,31 @@ export class OutputChannel implements ChannelSender {
     return this.backlog.length > 0;
   }
 
-  /** `keyGroups`: each record's key group, on a keyBy exchange (the receiving keyed operator does not hash again). */
-  sendBatch(values: unknown[], times: ArrayLike<number>, keyGroups?: ArrayLike<number>): void {
+  /**
+   * A batch written now would be sent at once: nothing held back and a credit left. Before the
+   * receiver granted its first credit (it is not open yet) this is true too, so that sources start
+   * as before: their first batches wait in the backlog until it opens.
+   */
+  get canSendNow(): boolean {
+    return this.backlog.length === 0 && (this.credits > 0 || !this.credited);
+  }
+
+  /**
+   * `keyGroups`: each record's key group, on a keyBy exchange (the receiving keyed operator does not
+   * hash again). Returns true when the batch was encoded and sent at once, so the caller may reuse
+   * the arrays (DataPlane.sendBatch); false when they were handed over or are held in the backlog.
+   */
+  sendBatch(values: unknown[], times: ArrayLike<number>, keyGroups?: ArrayLike<number>): boolean {
     this.recordsWritten += values.length;
     if (values.length > this.batchLimit) this.oversizedUpTo = this.recordsWritten;
     if (this.backlog.length === 0 && this.credits > 0) {
       this.credits--;
       this.batchesSent++;
-      this.plane.sendBatch(this.id, values, times, keyGroups);
-      return;
+      return this.plane.sendBatch(this.id, values, times, keyGroups);
     }
     this.backlog.push({ batch: [values, times, keyGroups] });
     if (this.backlog.length > this.maxBacklog) this.maxBacklog = this.backlog.length;
+    return false;
   }
 
   sendEvent(event: ChannelEvent): void {
@@ -75,9 +90,15 @@ export class OutputChannel implements ChannelSender {
   }
 
   onCredit(credits: number, consumed?: number): void {
+    const had = this.credits;
     this.credits += credits;
+    this.credited = true;
     if (consumed !== undefined) this.recordsConsumed = consumed;
-    if (this.backlog.length === 0) return;
+    if (this.backlog.length === 0) {
+      // A source waiting for every channel to take a batch (StreamTask.runSource) resumes.
+      if (had === 0 && this.credits > 0) this.onWritable();
+      return;
+    }
     while (this.backlog.length > 0) {
       const next = this.backlog[0]!;
       if ('event' in next) {

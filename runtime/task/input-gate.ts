@@ -22,10 +22,12 @@ export type GateItem =
  * Credits of a channel whose sender runs in this task manager, whatever `credits` says. Its two ends
  * share one thread, so batches queued ahead of the receiver buy no parallelism; they only keep
  * records alive across scavenges (the collector copies them, then promotes them to the old
- * generation). Two keep one batch ready while one is processed (an awaiting consumer still finds
- * input). Keyed count at parallelism 2: bytes promoted by the scavenger 100-120 MB -> 27-57 MB.
+ * generation). One: the sender hands over a batch and waits (back-pressured) until the receiver,
+ * on the same thread, has processed it; a second queued batch was a batch of records more alive at
+ * each scavenge. Keyed count at parallelism 2, bytes promoted by the scavenger: 100-120 MB with
+ * `credits` (4), 41-51 MB with 2, 23-25 MB with 1 (bench/runtime.md).
  */
-export const LOCAL_CREDITS = 2;
+export const LOCAL_CREDITS = 1;
 
 export interface InputChannelSpec {
   id: number;

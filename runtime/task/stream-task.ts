@@ -338,9 +338,19 @@ export class StreamTask {
     return false;
   }
 
+  /**
+   * A source polls only when every output channel would send a batch at once (a credit left, nothing
+   * held back), as Flink's sources wait for output buffers: records polled while a channel has no
+   * credit would only wait in its backlog, alive across the scavenges of the young generation.
+   */
+  private get sourceOutputBlocked(): boolean {
+    for (const w of this.writers) if (!w.canSendNow) return true;
+    return false;
+  }
+
   private async waitWhileBackPressured(): Promise<void> {
     const start = performance.now();
-    while (this.backPressured && !this.canceled && this.mailbox.isEmpty) await this.signal.wait();
+    while ((this.source ? this.sourceOutputBlocked : this.backPressured) && !this.canceled && this.mailbox.isEmpty) await this.signal.wait();
     this.backPressuredMs += performance.now() - start;
   }
 
@@ -499,7 +509,7 @@ export class StreamTask {
         await this.signal.wait();
         continue;
       }
-      if (this.backPressured) {
+      if (this.sourceOutputBlocked) {
         await this.waitWhileBackPressured();
         continue;
       }
@@ -510,6 +520,7 @@ export class StreamTask {
         throw asOperatorError(e, head, this.subtask);
       }
       await this.chain.flushNode(head);
+      for (const w of this.writers) w.flushMostlyFull();
       const update = source.watermarkUpdate();
       if (update.watermark !== undefined) await this.advanceWatermark(update.watermark);
       if (update.idle !== undefined) this.broadcast({ kind: 'idle', idle: update.idle });

@@ -34,28 +34,25 @@ function describeItem(item: GateItem | undefined): string {
 }
 
 describe('input gate and credits', () => {
-  it('sends nothing before open; then at most `credits` batches per channel, one more per processed batch', () => {
-    const { gate, senders, arrivals, writable } = setup(1, 2);
+  it('sends nothing before open; then at most LOCAL_CREDITS batches on a channel within the task manager, one more per processed batch', () => {
+    const { gate, senders, arrivals, writable } = setup(1, 4);
     const s = senders[0]!;
     for (let i = 0; i < 5; i++) s.sendBatch(...batch(i));
     expect(gate.poll()).toBeUndefined();
     expect(s.hasBacklog).toBe(true);
     gate.open();
-    expect(arrivals()).toBe(2);
+    expect(arrivals()).toBe(LOCAL_CREDITS);
     expect(s.hasBacklog).toBe(true);
-    const first = gate.poll();
-    expect(describeItem(first)).toBe('c0:0');
-    expect(describeItem(gate.poll())).toBe('c0:1');
-    expect(gate.poll()).toBeUndefined(); // batch 2 waits for a credit
-    gate.processed(0);
-    expect(describeItem(gate.poll())).toBe('c0:2');
-    gate.processed(0);
-    gate.processed(0);
-    expect(describeItem(gate.poll())).toBe('c0:3');
-    expect(describeItem(gate.poll())).toBe('c0:4');
+    let next = 0;
+    for (; next < LOCAL_CREDITS; next++) expect(describeItem(gate.poll())).toBe(`c0:${next}`);
+    expect(gate.poll()).toBeUndefined(); // the next batch waits for a credit
+    while (next < 5) {
+      gate.processed(0);
+      expect(describeItem(gate.poll())).toBe(`c0:${next++}`);
+    }
     expect(s.hasBacklog).toBe(false);
     expect(writable()).toBe(1); // the backlog drained once
-    expect(gate.maxQueuedBatches).toBeLessThanOrEqual(2);
+    expect(gate.maxQueuedBatches).toBe(LOCAL_CREDITS);
   });
 
   it('events wait behind batches in the backlog, in order, and need no credit', () => {

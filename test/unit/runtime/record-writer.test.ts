@@ -135,6 +135,91 @@ describe('record writer', () => {
     }
   });
 
+  it('a batch encoded for another worker leaves its typed arrays to the next batch: no new ones per batch', async () => {
+    const sender = new DataPlane(0);
+    const receiver = new DataPlane(1);
+    planes.push(sender, receiver);
+    const { port1, port2 } = new MessageChannel();
+    const route = { id: 0, senderWorker: 0, receiverWorker: 1 };
+    sender.addRoutes([route]);
+    receiver.addRoutes([route]);
+    sender.connectPeer(1, port1);
+    receiver.connectPeer(0, port2);
+    const capture = new Capture();
+    receiver.registerReceiver(0, capture);
+    const out = new OutputChannel(0, sender, () => {});
+    out.onCredit(1_000);
+    const writer = new RecordWriter({ kind: 'hash', key: (v: unknown) => (v as { k: string }).k }, [out], 100, MAX_P);
+    const records = (from: number) => Array.from({ length: 100 }, (_, i) => ({ k: `k${(from + i) % 7}`, n: from + i }));
+    writer.write(records(0), times(100));
+    const growths = PendingBatch.growths;
+    const reuses = PendingBatch.reuses;
+    for (let b = 1; b < 10; b++) writer.write(records(b * 100), times(100));
+    // nine full batches sent, each with the typed arrays of the one before: nothing grew
+    expect(PendingBatch.reuses - reuses).toBe(9);
+    expect(PendingBatch.growths).toBe(growths);
+    writer.write(records(1000).slice(0, 30), times(30));
+    writer.flush();
+    await expect.poll(() => capture.batches.length).toBe(11);
+    // every record once, in order: no batch kept a record of the one before it
+    expect(capture.values).toEqual([...Array.from({ length: 10 }, (_, b) => records(b * 100)).flat(), ...records(1000).slice(0, 30)]);
+  });
+
+  it('a batch handed to a receiver in the same worker keeps its arrays: the writer starts new ones', () => {
+    const { writer, receivers } = writerOver(1, { kind: 'forward' }, 100);
+    const reuses = PendingBatch.reuses;
+    for (let b = 0; b < 5; b++) writer.write(Array.from({ length: 100 }, (_, i) => b * 100 + i), times(100));
+    expect(PendingBatch.reuses).toBe(reuses);
+    const first = receivers[0]!.batches[0];
+    expect(first).toEqual(Array.from({ length: 100 }, (_, i) => i));
+  });
+
+  it('flushMostlyFull sends the partial batches at least half full of the channels that sent none since the last call', () => {
+    const { writer, receivers } = writerOver(2, { kind: 'rebalance' }, 10);
+    writer.write(Array.from({ length: 9 }, (_, i) => i), times(9)); // 5 and 4 records
+    writer.flushMostlyFull();
+    expect(receivers.map((r) => r.log)).toEqual([['batch(5)'], []]);
+    writer.write([9, 10], times(2)); // 9 to the second channel (now 5 records), 10 to the first (now 1)
+    writer.flushMostlyFull();
+    expect(receivers.map((r) => r.log)).toEqual([['batch(5)'], ['batch(5)']]);
+    // each channel fills a batch of 10 and holds 6 and 5 more: both sent in this step, so both keep the rest
+    writer.write(Array.from({ length: 30 }, (_, i) => 11 + i), times(30));
+    writer.flushMostlyFull();
+    expect(receivers.map((r) => r.log)).toEqual([
+      ['batch(5)', 'batch(10)'],
+      ['batch(5)', 'batch(10)'],
+    ]);
+    expect(writer.hasBuffered).toBe(true);
+    writer.flush();
+    expect(receivers.map((r) => r.values).flat().sort((a, b) => (a as number) - (b as number))).toEqual(Array.from({ length: 41 }, (_, i) => i));
+  });
+
+  it('canSendNow: true until the receiver first grants credit, then only with a credit left and nothing held back', () => {
+    const plane = new DataPlane(0);
+    planes.push(plane);
+    plane.addRoutes([{ id: 0, senderWorker: 0, receiverWorker: 0 }]);
+    const capture = new Capture();
+    plane.registerReceiver(0, capture);
+    let writable = 0;
+    const out = new OutputChannel(0, plane, () => writable++);
+    const writer = new RecordWriter({ kind: 'forward' }, [out], 2, MAX_P);
+    // the receiver is not open yet: a source starts, its first batch waits in the backlog
+    expect(writer.canSendNow).toBe(true);
+    writer.write([1, 2], times(2));
+    expect(out.hasBacklog).toBe(true);
+    expect(writer.canSendNow).toBe(false);
+    plane.grantCredit(0, 1);
+    expect(capture.log).toEqual(['batch(2)']);
+    expect(writable).toBe(1);
+    expect(writer.canSendNow).toBe(false); // the one credit went to the backlog
+    plane.grantCredit(0, 1);
+    expect(writable).toBe(2); // credit back from none: a waiting source resumes
+    expect(writer.canSendNow).toBe(true);
+    writer.write([3, 4], times(2));
+    expect(capture.log).toEqual(['batch(2)', 'batch(2)']);
+    expect(writer.canSendNow).toBe(false);
+  });
+
   it('broadcast: every channel gets every record, also with one channel', () => {
     const { writer, receivers } = writerOver(3, { kind: 'broadcast' });
     writer.write(['a', 'b'], times(2));
