@@ -34,6 +34,7 @@ import { sharedPlainData } from '../../state/value-serializer.ts';
 import { copyPlainData } from '../../runtime/plain-data.ts';
 import type { Change } from '../changelog.ts';
 import type { Operator, OperatorContext, Output, OutputTag } from '../operator.ts';
+import { HeldFactLog } from './held-fact-log.ts';
 import { HeldFacts } from './held-facts.ts';
 import { JoinKeys, LateRecords, requireKeyedState, requireTime, type LateRecord } from './join-keys.ts';
 
@@ -90,6 +91,8 @@ export class TemporalJoinOperator<F, D, O> implements Operator<unknown, O> {
   private late!: LateRecords<F, Change<D>>;
   /** Facts waiting for the watermark in memory, between barriers (see snapshotState). */
   private readonly held = new HeldFacts<F>();
+  /** The held facts' copy in keyed state, written at barriers (see snapshotState). */
+  private log!: HeldFactLog<F>;
   /** Facts waiting for the watermark in keyed state (restored, or past MAX_HELD_FACTS), by event time. */
   private facts!: MapState<number, F[]>;
   /** Versions of the key's dimension row by valid-from time. */
@@ -121,6 +124,8 @@ export class TemporalJoinOperator<F, D, O> implements Operator<unknown, O> {
     // new ones), and copies the version it hands to the join function.
     this.versions = this.backend.getValueState(valueState<Versions<D>>('temporal-join-dimension', { serializer: sharedPlainData() }));
     this.migrateVersionMaps();
+    this.log = new HeldFactLog<F>(this.backend);
+    this.log.restore((t, key, keyGroup, fact) => this.held.push(t, key, keyGroup, fact));
   }
 
   /**
@@ -157,7 +162,7 @@ export class TemporalJoinOperator<F, D, O> implements Operator<unknown, O> {
           continue;
         }
         const key = this.keys.set(v, 0, keyGroups?.[i]);
-        if (this.held.size < this.maxHeldFacts) this.held.push(t, key, backend.currentKeyGroup(), v as F);
+        if (this.held.size < this.maxHeldFacts) this.log.add(this.held.push(t, key, backend.currentKeyGroup(), v as F), this.held.size, watermark);
         else this.holdInState(t, v as F);
         continue;
       }
@@ -182,7 +187,7 @@ export class TemporalJoinOperator<F, D, O> implements Operator<unknown, O> {
     }
   }
 
-  /** The current key's fact at `t` waits in keyed state, with a timer (past MAX_HELD_FACTS, and at a barrier). */
+  /** The current key's fact at `t` waits in keyed state, with a timer (past MAX_HELD_FACTS). */
   private holdInState(t: number, fact: F): void {
     const bucket = this.facts.get(t);
     if (bucket === undefined) {
@@ -239,18 +244,14 @@ export class TemporalJoinOperator<F, D, O> implements Operator<unknown, O> {
   }
 
   /**
-   * The barrier: facts held in memory become keyed state (a bucket per key and time, and its
-   * timer), so the snapshot about to be taken holds exactly what it would have held had every
-   * fact gone to state on arrival; a restore, at any parallelism and into either backend, fires
-   * them as timers.
+   * The barrier: the facts held in memory that arrived since the last barrier are written to keyed
+   * state, a chunk per key group (HeldFactLog), and stay in memory: a fact is written once however
+   * many barriers it waits across, with no timer, and one joined before the next barrier is never
+   * written. A restore, at any parallelism and into either backend, holds the facts of the log
+   * that were not yet joined (the watermark at the barrier says which).
    */
   snapshotState(): void {
-    if (this.held.size === 0) return;
-    const { backend } = this;
-    for (const f of this.held.drain()) {
-      backend.setCurrentKey(f.key, f.keyGroup);
-      this.holdInState(f.time, f.fact);
-    }
+    this.log.persist(this.ctx.currentWatermark());
   }
 
   /**
