@@ -7,9 +7,10 @@
  * carries the new version).
  *
  * Why facts wait: a fact at time t can only be joined once every dimension change up to t has
- * arrived. The operator's watermark is the minimum over both inputs, so an event-time timer at t
- * fires exactly then; until that moment the fact stays in keyed state. A dimension update that races
- * its facts therefore never misattributes them, and facts are never lost: they are state, and so is
+ * arrived. The operator's watermark is the minimum over both inputs, so the fact is joined exactly
+ * when the watermark passes t; until then it waits in memory, and from the first checkpoint barrier
+ * it waits across also in keyed state (held-fact-log.ts). A dimension update that races its facts
+ * therefore never misattributes them, and facts are never lost: they are state, and so is
  * the table, which survives restarts and rescaling with the checkpoint (LMDB for big tables).
  *
  * Cleanup: once the watermark passes T, only the latest version at or before T can still be needed
@@ -47,8 +48,10 @@ export interface TemporalJoinSpec<F, D, O> {
 
 const FACT_TIMER = 'f';
 /**
- * Facts held in memory at most (the rest wait in keyed state, as all did before); like the
- * interval join's queued cleanups, a bound on memory when the watermark stalls.
+ * Facts held in memory at most, across barriers (the rest wait in keyed state with a timer each,
+ * as all did before); like the interval join's queued cleanups, a bound on memory when the
+ * watermark stalls. A restore holds every fact of the log however many (a rescale that merges
+ * subtasks may hold more).
  */
 export const MAX_HELD_FACTS = 1 << 18;
 /** Facts and timers fired between two yields to the event loop in one watermark step. */
