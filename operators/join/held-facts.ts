@@ -31,7 +31,7 @@ export class HeldFacts<F> {
     return this.items.length > 0 ? this.items[0]!.time : Infinity;
   }
 
-  push(time: number, key: StateKey, keyGroup: number, fact: F): void {
+  push(time: number, key: StateKey, keyGroup: number, fact: F): HeldFact<F> {
     const h = this.items;
     const e: HeldFact<F> = { time, key, keyGroup, fact, seq: this.seq++ };
     h.push(e);
@@ -43,6 +43,7 @@ export class HeldFacts<F> {
       i = p;
     }
     h[i] = e;
+    return e;
   }
 
   /** Removes and returns the earliest fact (by time, then arrival). */
@@ -63,12 +64,5 @@ export class HeldFacts<F> {
     }
     h[i] = last;
     return top;
-  }
-
-  /** Every held fact in arrival order (time order is not needed to write them to state), and forgets them. */
-  drain(): HeldFact<F>[] {
-    const all = this.items.sort((a, b) => a.seq - b.seq);
-    this.items = [];
-    return all;
   }
 }

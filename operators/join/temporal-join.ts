@@ -7,9 +7,10 @@
  * carries the new version).
  *
  * Why facts wait: a fact at time t can only be joined once every dimension change up to t has
- * arrived. The operator's watermark is the minimum over both inputs, so an event-time timer at t
- * fires exactly then; until that moment the fact stays in keyed state. A dimension update that races
- * its facts therefore never misattributes them, and facts are never lost: they are state, and so is
+ * arrived. The operator's watermark is the minimum over both inputs, so the fact is joined exactly
+ * when the watermark passes t; until then it waits in memory, and from the first checkpoint barrier
+ * it waits across also in keyed state (held-fact-log.ts). A dimension update that races its facts
+ * therefore never misattributes them, and facts are never lost: they are state, and so is
  * the table, which survives restarts and rescaling with the checkpoint (LMDB for big tables).
  *
  * Cleanup: once the watermark passes T, only the latest version at or before T can still be needed
@@ -34,6 +35,7 @@ import { sharedPlainData } from '../../state/value-serializer.ts';
 import { copyPlainData } from '../../runtime/plain-data.ts';
 import type { Change } from '../changelog.ts';
 import type { Operator, OperatorContext, Output, OutputTag } from '../operator.ts';
+import { HeldFactLog } from './held-fact-log.ts';
 import { HeldFacts } from './held-facts.ts';
 import { JoinKeys, LateRecords, requireKeyedState, requireTime, type LateRecord } from './join-keys.ts';
 
@@ -46,8 +48,10 @@ export interface TemporalJoinSpec<F, D, O> {
 
 const FACT_TIMER = 'f';
 /**
- * Facts held in memory at most (the rest wait in keyed state, as all did before); like the
- * interval join's queued cleanups, a bound on memory when the watermark stalls.
+ * Facts held in memory at most, across barriers (the rest wait in keyed state with a timer each,
+ * as all did before); like the interval join's queued cleanups, a bound on memory when the
+ * watermark stalls. A restore holds every fact of the log however many (a rescale that merges
+ * subtasks may hold more).
  */
 export const MAX_HELD_FACTS = 1 << 18;
 /** Facts and timers fired between two yields to the event loop in one watermark step. */
@@ -57,14 +61,30 @@ const LEGACY_VERSIONS = 'temporal-join-versions';
 const VERSION_TIMER = 'v';
 
 /**
- * A key's versions of its dimension row, by valid-from time (ascending, distinct); null is a
- * deletion. One value per key, not a map per key: nearly every key has one version, and a fact
- * reads the key's versions as one point read (one cache entry, one LMDB get on a miss) instead of
- * loading a map (a cached map, a range scan and its user keys).
+ * A key's versions of its dimension row, by valid-from time (ascending, distinct), as one flat
+ * array `[t0, row0, t1, row1, ...]`; a null row is a deletion. One value per key, not a map per
+ * key: nearly every key has one version, and a fact reads the key's versions as one point read
+ * (one cache entry, one LMDB get on a miss) instead of loading a map (a cached map, a range scan
+ * and its user keys). Flat rather than `{t: [...], rows: [...]}` (the layout before, still read):
+ * loading a table allocates, checks and encodes one array per row instead of an object and two
+ * arrays, and msgpack writes no field names for it.
  */
-export interface Versions<D> {
+export type Versions<D> = (number | D | null)[];
+
+/** The layout before Versions (still read from restored state). */
+interface VersionColumns<D> {
   t: number[];
   rows: (D | null)[];
+}
+
+/** Versions as stored, in either layout. */
+type StoredVersions<D> = Versions<D> | VersionColumns<D>;
+
+function flat<D>(v: StoredVersions<D>): Versions<D> {
+  if (Array.isArray(v)) return v;
+  const out: Versions<D> = [];
+  for (let i = 0; i < v.t.length; i++) out.push(v.t[i]!, v.rows[i]!);
+  return out;
 }
 
 /**
@@ -72,14 +92,12 @@ export interface Versions<D> {
  * state shares its values (sharedPlainData), so a value read from it is never changed in place.
  */
 function withVersion<D>(v: Versions<D>, t: number, row: D | null): Versions<D> {
-  let i = v.t.length;
-  while (i > 0 && v.t[i - 1]! > t) i--;
-  if (i > 0 && v.t[i - 1] === t) {
-    const rows = v.rows.slice();
-    rows[i - 1] = row;
-    return { t: v.t, rows };
-  }
-  return { t: [...v.t.slice(0, i), t, ...v.t.slice(i)], rows: [...v.rows.slice(0, i), row, ...v.rows.slice(i)] };
+  let i = v.length;
+  while (i > 0 && (v[i - 2] as number) > t) i -= 2;
+  const out = v.slice();
+  if (i > 0 && v[i - 2] === t) out[i - 1] = row;
+  else out.splice(i, 0, t, row);
+  return out;
 }
 
 export class TemporalJoinOperator<F, D, O> implements Operator<unknown, O> {
@@ -90,10 +108,12 @@ export class TemporalJoinOperator<F, D, O> implements Operator<unknown, O> {
   private late!: LateRecords<F, Change<D>>;
   /** Facts waiting for the watermark in memory, between barriers (see snapshotState). */
   private readonly held = new HeldFacts<F>();
+  /** The held facts' copy in keyed state, written at barriers (see snapshotState). */
+  private log!: HeldFactLog<F>;
   /** Facts waiting for the watermark in keyed state (restored, or past MAX_HELD_FACTS), by event time. */
   private facts!: MapState<number, F[]>;
   /** Versions of the key's dimension row by valid-from time. */
-  private versions!: ValueState<Versions<D>>;
+  private versions!: ValueState<StoredVersions<D>>;
   /** The version valid at the time of the last `dropVersionsBefore` (null: none, or deleted). */
   private validAt: D | null = null;
 
@@ -119,8 +139,10 @@ export class TemporalJoinOperator<F, D, O> implements Operator<unknown, O> {
     this.facts = this.backend.getMapState(mapState<number, F[]>('temporal-join-facts'));
     // Shared, not copied in and out: the operator never changes a value it read or wrote (it writes
     // new ones), and copies the version it hands to the join function.
-    this.versions = this.backend.getValueState(valueState<Versions<D>>('temporal-join-dimension', { serializer: sharedPlainData() }));
+    this.versions = this.backend.getValueState(valueState<StoredVersions<D>>('temporal-join-dimension', { serializer: sharedPlainData() }));
     this.migrateVersionMaps();
+    this.log = new HeldFactLog<F>(this.backend);
+    this.log.restore((t, key, keyGroup, fact) => this.held.push(t, key, keyGroup, fact));
   }
 
   /**
@@ -135,12 +157,9 @@ export class TemporalJoinOperator<F, D, O> implements Operator<unknown, O> {
     const legacy = backend.getMapState(mapState<number, D | null>(LEGACY_VERSIONS));
     for (const [key, keyGroup] of keys) {
       backend.setCurrentKey(key, keyGroup);
-      const versions: Versions<D> = { t: [], rows: [] };
-      for (const [t, row] of legacy.entries()) {
-        versions.t.push(t);
-        versions.rows.push(row);
-      }
-      if (versions.t.length > 0) this.versions.update(versions);
+      const versions: Versions<D> = [];
+      for (const [t, row] of legacy.entries()) versions.push(t, row);
+      if (versions.length > 0) this.versions.update(versions);
       legacy.clear();
     }
   }
@@ -157,7 +176,7 @@ export class TemporalJoinOperator<F, D, O> implements Operator<unknown, O> {
           continue;
         }
         const key = this.keys.set(v, 0, keyGroups?.[i]);
-        if (this.held.size < this.maxHeldFacts) this.held.push(t, key, backend.currentKeyGroup(), v as F);
+        if (this.held.size < this.maxHeldFacts) this.log.add(this.held.push(t, key, backend.currentKeyGroup(), v as F), this.held.size, watermark);
         else this.holdInState(t, v as F);
         continue;
       }
@@ -170,11 +189,7 @@ export class TemporalJoinOperator<F, D, O> implements Operator<unknown, O> {
       if (t <= watermark) this.ctx.metrics.count('late-dimension-changes');
       const row = change.kind === '-D' ? null : change.row;
       const versions = this.versions.value();
-      if (versions === undefined) {
-        this.versions.update({ t: [t], rows: [row] });
-      } else {
-        this.versions.update(withVersion(versions, t, row));
-      }
+      this.versions.update(versions === undefined ? [t, row] : withVersion(flat(versions), t, row));
       // An update (+U) makes the versions before it obsolete once the watermark passes it, and a
       // deletion the whole key; an insert (+I) is a key's first version, so it needs no cleanup
       // timer (loading a table registers none, and reads nothing).
@@ -182,7 +197,7 @@ export class TemporalJoinOperator<F, D, O> implements Operator<unknown, O> {
     }
   }
 
-  /** The current key's fact at `t` waits in keyed state, with a timer (past MAX_HELD_FACTS, and at a barrier). */
+  /** The current key's fact at `t` waits in keyed state, with a timer (past MAX_HELD_FACTS). */
   private holdInState(t: number, fact: F): void {
     const bucket = this.facts.get(t);
     if (bucket === undefined) {
@@ -239,18 +254,14 @@ export class TemporalJoinOperator<F, D, O> implements Operator<unknown, O> {
   }
 
   /**
-   * The barrier: facts held in memory become keyed state (a bucket per key and time, and its
-   * timer), so the snapshot about to be taken holds exactly what it would have held had every
-   * fact gone to state on arrival; a restore, at any parallelism and into either backend, fires
-   * them as timers.
+   * The barrier: the facts held in memory that arrived since the last barrier are written to keyed
+   * state, a chunk per key group (HeldFactLog), and stay in memory: a fact is written once however
+   * many barriers it waits across, with no timer, and one joined before the next barrier is never
+   * written. A restore, at any parallelism and into either backend, holds the facts of the log
+   * that were not yet joined (the watermark at the barrier says which).
    */
   snapshotState(): void {
-    if (this.held.size === 0) return;
-    const { backend } = this;
-    for (const f of this.held.drain()) {
-      backend.setCurrentKey(f.key, f.keyGroup);
-      this.holdInState(f.time, f.fact);
-    }
+    this.log.persist(this.ctx.currentWatermark());
   }
 
   /**
@@ -268,24 +279,23 @@ export class TemporalJoinOperator<F, D, O> implements Operator<unknown, O> {
    * a deletion) and later ones; sets `validAt` to that version.
    */
   private dropVersionsBefore(time: number): void {
-    const versions = this.versions.value();
-    if (versions === undefined) {
+    const stored = this.versions.value();
+    if (stored === undefined) {
       this.validAt = null;
       return;
     }
-    // The latest version at or before `time`: versions before it are no longer needed.
-    const ts = versions.t;
-    let latest = -1;
-    while (latest + 1 < ts.length && ts[latest + 1]! <= time) latest++;
-    const version = latest >= 0 ? versions.rows[latest]! : null;
+    const versions = flat(stored);
+    // The latest version at or before `time` (index of its time): versions before it are no longer needed.
+    let latest = -2;
+    while (latest + 2 < versions.length && (versions[latest + 2] as number) <= time) latest += 2;
+    const version = latest >= 0 ? (versions[latest + 1] as D | null) : null;
     // A deletion as the latest goes too.
-    const drop = version === null ? latest + 1 : latest;
+    const drop = version === null ? latest + 2 : latest;
     if (drop > 0) {
-      if (drop === ts.length) {
-        this.versions.clear();
-      } else {
-        this.versions.update({ t: ts.slice(drop), rows: versions.rows.slice(drop) });
-      }
+      if (drop === versions.length) this.versions.clear();
+      else this.versions.update(versions.slice(drop));
+    } else if (versions !== stored) {
+      this.versions.update(versions);
     }
     this.validAt = version;
   }

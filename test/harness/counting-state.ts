@@ -2,6 +2,7 @@
  * A keyed state backend wrapper that counts the values its map and value states hand out, per
  * state name: the work an operator does reading state, for tests that bound it per record (a
  * count, not a timing). Keys iterated without their values (`MapState.keys()`) are not counted.
+ * With `writes`, it also counts their writes (put, remove, update, clear) per state name.
  */
 import type { KeyedStateBackend, MapState, MapStateDescriptor, StateKey, ValueState, ValueStateDescriptor } from '../../state/index.ts';
 
@@ -18,15 +19,15 @@ export class StateReads {
   }
 }
 
-export function countingState(reads: StateReads): (backend: KeyedStateBackend) => KeyedStateBackend {
+export function countingState(reads: StateReads, writes = new StateReads()): (backend: KeyedStateBackend) => KeyedStateBackend {
   return (backend) =>
     new Proxy(backend, {
       get(target, prop) {
         if (prop === 'getMapState') {
-          return <UK extends StateKey, UV>(d: MapStateDescriptor<UK, UV>): MapState<UK, UV> => countMap(target.getMapState(d), d.name, reads);
+          return <UK extends StateKey, UV>(d: MapStateDescriptor<UK, UV>): MapState<UK, UV> => countMap(target.getMapState(d), d.name, reads, writes);
         }
         if (prop === 'getValueState') {
-          return <T>(d: ValueStateDescriptor<T>): ValueState<T> => countValue(target.getValueState(d), d.name, reads);
+          return <T>(d: ValueStateDescriptor<T>): ValueState<T> => countValue(target.getValueState(d), d.name, reads, writes);
         }
         const v = Reflect.get(target, prop, target) as unknown;
         return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
@@ -34,15 +35,21 @@ export function countingState(reads: StateReads): (backend: KeyedStateBackend) =
     });
 }
 
-function countMap<UK extends StateKey, UV>(m: MapState<UK, UV>, name: string, reads: StateReads): MapState<UK, UV> {
+function countMap<UK extends StateKey, UV>(m: MapState<UK, UV>, name: string, reads: StateReads, writes: StateReads): MapState<UK, UV> {
   return {
     get: (k) => {
       const v = m.get(k);
       if (v !== undefined) reads.note(name);
       return v;
     },
-    put: (k, v) => m.put(k, v),
-    remove: (k) => m.remove(k),
+    put: (k, v) => {
+      writes.note(name);
+      m.put(k, v);
+    },
+    remove: (k) => {
+      writes.note(name);
+      m.remove(k);
+    },
     contains: (k) => m.contains(k),
     entries: function* () {
       for (const e of m.entries()) {
@@ -52,19 +59,28 @@ function countMap<UK extends StateKey, UV>(m: MapState<UK, UV>, name: string, re
     },
     keys: () => m.keys(),
     isEmpty: () => m.isEmpty(),
-    clear: () => m.clear(),
+    clear: () => {
+      writes.note(name);
+      m.clear();
+    },
   };
 }
 
-function countValue<T>(s: ValueState<T>, name: string, reads: StateReads): ValueState<T> {
+function countValue<T>(s: ValueState<T>, name: string, reads: StateReads, writes: StateReads): ValueState<T> {
   return {
     value: () => {
       const v = s.value();
       if (v !== undefined) reads.note(name);
       return v;
     },
-    update: (v) => s.update(v),
-    clear: () => s.clear(),
+    update: (v) => {
+      writes.note(name);
+      s.update(v);
+    },
+    clear: () => {
+      writes.note(name);
+      s.clear();
+    },
   };
 }
 

@@ -85,6 +85,29 @@ describe('temporal join state', () => {
     });
   }
 
+  for (const backend of ['heap', 'lmdb'] as const) {
+    it(`versions in the layout before the flat array ({t, rows}) are read (${backend})`, async () => {
+      const old = new OperatorHarness<unknown, string>(temporal, { backend });
+      await old.open();
+      const b = old.keyedState!;
+      const dim = b.getValueState<{ t: number[]; rows: (Room | null)[] }>({ kind: 'value', name: 'temporal-join-dimension' });
+      b.setCurrentKey('a', keyGroupOf('a', 128));
+      dim.update({ t: [1, 15], rows: [{ room: 'a', name: 'A1' }, { room: 'a', name: 'A2' }] });
+      b.timers.register('event', 15, 'a', keyGroupOf('a', 128), 'v');
+      b.setCurrentKey('b', keyGroupOf('b', 128));
+      dim.update({ t: [1], rows: [{ room: 'b', name: 'B1' }] });
+      const snap = await old.snapshot();
+      await old.close();
+      const r = new OperatorHarness<unknown, string>(temporal, { backend: backend === 'heap' ? 'lmdb' : 'heap' });
+      await r.initializeState(snap);
+      await r.processBatch([updateAfter({ room: 'b', name: 'B2' })], [12], 1);
+      await r.processBatch([{ room: 'a', id: 1 }, { room: 'a', id: 2 }, { room: 'b', id: 3 }, { room: 'b', id: 4 }], [10, 20, 11, 13], 0);
+      await r.processWatermark(100);
+      expect(r.values().sort()).toEqual(['1:A1', '2:A2', '3:B1', '4:B2']);
+      await r.close();
+    });
+  }
+
   it('old versions are dropped once the watermark passes them; a deleted key disappears', async () => {
     const h = new OperatorHarness<unknown, string>(temporal, { backend: 'heap' });
     await h.processBatch([insert({ room: 'a', name: 'A1' }), updateAfter({ room: 'a', name: 'A2' }), insert({ room: 'b', name: 'B1' }), deletion({ room: 'b', name: 'B1' })], [1, 2, 3, 4], 1);
@@ -92,7 +115,7 @@ describe('temporal join state', () => {
     const backend = h.keyedState!;
     expect([...backend.keys('temporal-join-dimension')].map(([k]) => k)).toEqual(['a']);
     backend.setCurrentKey('a', keyGroupOf('a', 128));
-    expect(backend.getValueState<Versions<Room>>({ kind: 'value', name: 'temporal-join-dimension' }).value()).toEqual({ t: [2], rows: [{ room: 'a', name: 'A2' }] });
+    expect(backend.getValueState<Versions<Room>>({ kind: 'value', name: 'temporal-join-dimension' }).value()).toEqual([2, { room: 'a', name: 'A2' }]);
     await h.close();
   });
 });

@@ -1,13 +1,15 @@
 /**
  * Work of the temporal join's waiting facts, counted, not timed: between barriers a fact waiting
  * for the watermark costs no keyed-state write, read or timer (it waits in memory); at a barrier
- * the waiting facts become buckets and timers, and a restore into either backend fires them in
- * time order with the facts that arrive after it. A large backlog fires in slices, with the event
+ * the waiting facts not yet written become a log chunk per key group (no timer, nothing written
+ * twice), and a restore into either backend joins each fact not yet joined exactly once. A large backlog fires in slices, with the event
  * loop running between them.
  */
 import { describe, expect, it } from 'vitest';
 import { insert, updateAfter, type Change } from '../../../operators/changelog.ts';
 import { FIRE_SLICE, TemporalJoinOperator } from '../../../operators/join/temporal-join.ts';
+import { HELD_LOG } from '../../../operators/join/held-fact-log.ts';
+import { DEFAULT_MAX_PARALLELISM, keyGroupOf } from '../../../state/key-groups.ts';
 import { countingState, countTimerRegistrations, StateReads } from '../../harness/counting-state.ts';
 import { OperatorHarness } from '../../harness/operator-harness.ts';
 
@@ -53,44 +55,70 @@ for (const backend of ['heap', 'lmdb'] as const) {
       await h.close();
     });
 
-    it('become buckets and timers at a barrier; a restore fires them in time order with later facts', async () => {
+    it('at a barrier become one log chunk per key group and no timer, written once however many barriers they wait across; a restore joins each exactly once', async () => {
+      const groupsOf = (gs: Gift[]) => new Set(gs.map((g) => keyGroupOf(g.room, DEFAULT_MAX_PARALLELISM))).size;
+      const even = gifts(0, 60).filter((g) => g.id % 2 === 0); // before the barrier
+      // After it, interleaved in time with the even ones but after the watermark of 20.
+      const odd = gifts(0, 60).filter((g) => g.id % 2 === 1 && g.id + 1 > 20);
       const input = async (h: OperatorHarness<unknown, string>, part: 1 | 2) => {
         if (part === 1) {
           await h.processBatch(rooms.map((room) => insert({ room, name: `${room}1` })), [0, 0, 0], 1);
-          const gs = gifts(0, 60).filter((g) => g.id % 2 === 0); // even ids before the barrier
-          await h.processBatch(gs, timesOf(gs), 0);
+          await h.processBatch(even, timesOf(even), 0);
           await h.processBatch([updateAfter({ room: 'a', name: 'a2' })], [31], 1);
         } else {
-          const gs = gifts(0, 60).filter((g) => g.id % 2 === 1); // odd ids after it, interleaved in time
-          await h.processBatch(gs, timesOf(gs), 0);
+          await h.processBatch(odd, timesOf(odd), 0);
           await h.processBatch([updateAfter({ room: 'b', name: 'b2' })], [41], 1);
           await h.processWatermark(100);
         }
       };
       const plain = new OperatorHarness<unknown, string>(temporal(), { backend });
       await input(plain, 1);
+      await plain.processWatermark(20);
       await input(plain, 2);
       const expected = plain.values();
       await plain.close();
-      expect(expected.length).toBe(60);
+      expect(expected.length).toBe(even.length + odd.length);
       expect(expected).toContain('30:a2');
-      expect(expected).toContain('27:a1');
+      expect(expected).toContain('24:a1');
       expect(expected).toContain('40:b2');
       expect(expected).toContain('37:b1');
 
-      const h = new OperatorHarness<unknown, string>(temporal(), { backend });
+      const writes = new StateReads();
+      const h = new OperatorHarness<unknown, string>(temporal(), { backend, wrapKeyedState: countingState(new StateReads(), writes) });
       await input(h, 1);
       const registered = countTimerRegistrations(h.keyedState!);
+      await h.snapshot();
+      expect(registered.n).toBe(0);
+      // One chunk per key group of the 30 facts (the rooms' key groups), not a bucket per fact.
+      expect(writes.of(HELD_LOG)).toBe(groupsOf(even));
+      expect(writes.of('temporal-join-facts')).toBe(0);
+      writes.reset();
+      await h.snapshot();
+      expect(writes.of(HELD_LOG)).toBe(0); // nothing new: nothing written again
+      await h.processWatermark(20); // joins the facts at or before 20 (held in memory, not read from state)
+      const before = h.values();
+      expect(before.length).toBe(even.filter((g) => g.id + 1 <= 20).length);
       const snap = await h.snapshot();
-      expect(registered.n).toBe(30); // a timer per (room, time) bucket, each fact at its own time
-      expect([...h.keyedState!.keys('temporal-join-facts')].length).toBe(3);
+      // The watermark, once per key group whose chunk it cuts; chunks are not rewritten.
+      expect(writes.of(HELD_LOG)).toBe(groupsOf(even));
+      expect(registered.n).toBe(0);
       await h.close();
       const r = new OperatorHarness<unknown, string>(temporal(), { backend: backend === 'heap' ? 'lmdb' : 'heap' });
       await r.initializeState(snap);
+      // A barrier right after the restore, before any watermark: what the log says was joined stays joined.
+      const again = await r.snapshot();
       await input(r, 2);
-      expect(r.values().sort()).toEqual([...expected].sort());
+      // Each fact exactly once: those joined before the barrier are not joined again.
+      expect([...before, ...r.values()].sort()).toEqual([...expected].sort());
+      await r.snapshot(); // the watermark passed every chunk: the log is gone
+      expect([...r.keyedState!.keys(HELD_LOG)]).toEqual([]);
       expect([...r.keyedState!.keys('temporal-join-facts')]).toEqual([]);
       await r.close();
+      const r2 = new OperatorHarness<unknown, string>(temporal(), { backend });
+      await r2.initializeState(again);
+      await input(r2, 2);
+      expect([...before, ...r2.values()].sort()).toEqual([...expected].sort());
+      await r2.close();
     });
 
     it('past the bound on facts held in memory, facts wait in state; the output is the same', async () => {
