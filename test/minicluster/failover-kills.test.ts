@@ -36,17 +36,22 @@ interface Run {
   failovers: FailoverRecord[];
 }
 
+/** Two task managers, heap state, checkpoints every `intervalMs` (0: only on request) under `dir`, fixed-delay restarts. */
+function clusterIn(dir: string, intervalMs: number, attempts: number): MiniCluster {
+  return new MiniCluster({
+    workers: 2,
+    stateBackend: 'heap',
+    workDir: path.join(dir, 'work'),
+    checkpoints: { intervalMs, storage: { kind: 'local', dir: path.join(dir, 'checkpoints') } },
+    restartStrategy: { kind: 'fixed-delay', attempts, delayMs: DELAY_MS },
+  });
+}
+
 /** Runs the job; `inject` gets the handle before any checkpoint completes. */
 async function run(name: string, inject: (handle: JobHandle) => void): Promise<Run> {
   const dir = path.join(root, name);
   const outDir = path.join(dir, 'out');
-  const handle = await new MiniCluster({
-    workers: 2,
-    stateBackend: 'heap',
-    workDir: path.join(dir, 'work'),
-    checkpoints: { intervalMs: 100, storage: { kind: 'local', dir: path.join(dir, 'checkpoints') } },
-    restartStrategy: { kind: 'fixed-delay', attempts: 10, delayMs: DELAY_MS },
-  }).submit(job, { params: { count: COUNT, ratePerSecond: RATE, seed: 7, outDir }, parallelism: 2 });
+  const handle = await clusterIn(dir, 100, 10).submit(job, { params: { count: COUNT, ratePerSecond: RATE, seed: 7, outDir }, parallelism: 2 });
   inject(handle);
   await handle.result();
   return { rows: canonical(readCommitted<ShopSecond>(outDir)), pending: listPending(outDir), restarts: handle.restarts, failovers: handle.failovers() };
@@ -166,13 +171,7 @@ describe('task managers killed during a failover', () => {
     const dir = path.join(root, 'stop-cancel');
     mkdirSync(dir, { recursive: true });
     const release = path.join(dir, 'release');
-    const handle = await new MiniCluster({
-      workers: 2,
-      stateBackend: 'heap',
-      workDir: path.join(dir, 'work'),
-      checkpoints: { intervalMs: 0, storage: { kind: 'local', dir: path.join(dir, 'checkpoints') } },
-      restartStrategy: { kind: 'fixed-delay', attempts: 3, delayMs: DELAY_MS },
-    }).submit(stalling, { params: { release }, parallelism: 2 });
+    const handle = await clusterIn(dir, 0, 3).submit(stalling, { params: { release }, parallelism: 2 });
     const stopping = handle.stopWithSavepoint().then(
       () => 'stopped',
       (e: Error) => e.message,
