@@ -11,7 +11,7 @@
  */
 import { keyId, type KeyId } from './key-codec.ts';
 import type { StateKey } from './key-groups.ts';
-import { NumberMinHeap } from './timer-heap.ts';
+import { TimeHeap } from './timer-heap.ts';
 import type { Timer } from './timers.ts';
 
 /** A timer in the index. */
@@ -46,7 +46,7 @@ function idOf(key: StateKey): KeyId {
 const SLACK = 32;
 
 export class TimerIndex {
-  private times = new NumberMinHeap();
+  private times = new TimeHeap<undefined>();
   private readonly byTime = new Map<number, TimeBucket>();
   private lastTime = NaN;
   private lastBucket: TimeBucket | undefined;
@@ -97,7 +97,7 @@ export class TimerIndex {
       this.byTime.set(time, b);
       // Emptied times wait in the heap until they reach its top: rebuild it when they are most of it.
       if (this.times.size >= 2 * this.byTime.size + SLACK) this.rebuildTimes();
-      else this.times.push(time);
+      else this.times.push(time, undefined);
       this.work.timesPushed++;
       this.lastTime = time;
       this.lastBucket = b;
@@ -163,7 +163,7 @@ export class TimerIndex {
   peek(): number | undefined {
     const h = this.times;
     while (h.size > 0) {
-      const t = h.top();
+      const t = h.topTime();
       if (this.byTime.has(t)) return t;
       h.pop();
     }
@@ -211,7 +211,7 @@ export class TimerIndex {
 
   clear(): void {
     this.byTime.clear();
-    this.times = new NumberMinHeap();
+    this.times = new TimeHeap<undefined>();
     this.lastTime = NaN;
     this.lastBucket = undefined;
     this.count = 0;
@@ -246,8 +246,8 @@ export class TimerIndex {
 
   /** The heap again from the live times only. */
   private rebuildTimes(): void {
-    const h = new NumberMinHeap();
-    for (const t of this.byTime.keys()) h.push(t);
+    const h = new TimeHeap<undefined>();
+    for (const t of this.byTime.keys()) h.push(t, undefined);
     this.times = h;
     this.work.compactions++;
   }

@@ -8,6 +8,7 @@
  */
 import type { KeyId } from '../../state/key-codec.ts';
 import type { StateKey } from '../../state/key-groups.ts';
+import { TimeHeap } from '../../state/timer-heap.ts';
 
 /** A key's buckets on one side: `times[i]` holds `buckets[i]`, for i from `head` on. */
 export class TimeBuckets<T> {
@@ -106,7 +107,7 @@ export class SideBuffer<T> {
   private fifoTimes: number[] = [];
   private fifoOwners: TimeBuckets<T>[] = [];
   private fifoHead = 0;
-  private readonly late = new CleanupHeap<T>();
+  private readonly late = new TimeHeap<TimeBuckets<T>>();
 
   constructor(
     /** A bucket at t goes once the watermark passes t + cleanupAfter. */
@@ -158,8 +159,8 @@ export class SideBuffer<T> {
     this.fifoHead = h;
     const late = this.late;
     while (late.size > 0 && late.topTime() <= watermark) {
-      const [at, owner] = late.pop();
-      this.drop(owner, at - this.cleanupAfter);
+      const at = late.topTime();
+      this.drop(late.pop()!, at - this.cleanupAfter);
     }
   }
 
@@ -178,65 +179,5 @@ export class SideBuffer<T> {
     this.fifoHead = 0;
     this.late.clear();
     return all;
-  }
-}
-
-/** A binary min-heap of (time, buffer) by time. */
-class CleanupHeap<T> {
-  private times: number[] = [];
-  private owners: TimeBuckets<T>[] = [];
-
-  get size(): number {
-    return this.times.length;
-  }
-
-  topTime(): number {
-    return this.times[0]!;
-  }
-
-  clear(): void {
-    this.times = [];
-    this.owners = [];
-  }
-
-  push(time: number, owner: TimeBuckets<T>): void {
-    const ts = this.times;
-    const os = this.owners;
-    let i = ts.length;
-    ts.push(time);
-    os.push(owner);
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (ts[p]! <= time) break;
-      ts[i] = ts[p]!;
-      os[i] = os[p]!;
-      i = p;
-    }
-    ts[i] = time;
-    os[i] = owner;
-  }
-
-  pop(): [number, TimeBuckets<T>] {
-    const ts = this.times;
-    const os = this.owners;
-    const top: [number, TimeBuckets<T>] = [ts[0]!, os[0]!];
-    const lastT = ts.pop()!;
-    const lastO = os.pop()!;
-    const n = ts.length;
-    if (n === 0) return top;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= n) break;
-      const r = l + 1;
-      const c = r < n && ts[r]! < ts[l]! ? r : l;
-      if (ts[c]! >= lastT) break;
-      ts[i] = ts[c]!;
-      os[i] = os[c]!;
-      i = c;
-    }
-    ts[i] = lastT;
-    os[i] = lastO;
-    return top;
   }
 }
