@@ -24,7 +24,7 @@ import type { KeyedStateHandle } from '../snapshot/keyed-state-handle.ts';
 import { serializerOf } from '../descriptors.ts';
 import { checkIn, copyIn, valuesNeverChangedInPlace } from '../value-serializer.ts';
 import { captureHeapState, materialize, valueCodec, type HeapEntry, type RestoredEntry, type StateKind } from './heap-snapshot.ts';
-import { HeapTable, keyIdHash } from './heap-table.ts';
+import { HeapTable, heapKeyHashes, keyIdHash } from './heap-table.ts';
 
 type Entry = HeapEntry;
 type Table = HeapTable;
@@ -72,11 +72,18 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
     this.subtask = options.subtask ?? 0;
   }
 
-  setCurrentKey(key: StateKey, keyGroup: number): void {
+  setCurrentKey(key: StateKey, keyGroup: number, keyHash?: number): void {
     this.key = key;
     const id = keyId(key);
     this.id = id;
-    this.hash = typeof id === 'string' ? hashString(id) : 0;
+    // A string key's keyGroupHash is hashString of it, the hash its table needs (a tuple's id is
+    // a tagged string with a hash of its own).
+    if (typeof id !== 'string') this.hash = 0;
+    else if (keyHash !== undefined && typeof key === 'string') this.hash = keyHash;
+    else {
+      heapKeyHashes.count++;
+      this.hash = hashString(id);
+    }
     this.keyGroup = keyGroup;
   }
 

@@ -21,6 +21,9 @@ export function keyIdHash(id: KeyId): number {
 /** Probes of all heap tables in this thread (tests bound them per record). */
 export const heapTableProbes = { count: 0 };
 
+/** Keys the heap backend hashed itself, in this thread: not a string key with its carried keyGroupHash (tests). */
+export const heapKeyHashes = { count: 0 };
+
 export class HeapTable {
   private readonly strings = new StringKeyTable<HeapEntry>();
   private readonly others = new Map<KeyId, HeapEntry>();

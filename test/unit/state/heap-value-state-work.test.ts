@@ -5,8 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { HeapKeyedStateBackend } from '../../../state/heap/heap-backend.ts';
-import { heapTableProbes } from '../../../state/heap/heap-table.ts';
+import { heapKeyHashes, heapTableProbes } from '../../../state/heap/heap-table.ts';
 import { aggregatingState, keyGroupOf, listState, reducingState, valueState } from '../../../state/index.ts';
+import { keyGroupHash, keyGroupOfHash } from '../../../state/key-groups.ts';
 import type { StateKey } from '../../../state/key-groups.ts';
 
 const MAX_PARALLELISM = 128;
@@ -48,6 +49,36 @@ describe('heap keyed tables', () => {
       expect(count.value()).toBe((2 * records) / keys);
     }
     expect([...b.keys('count')].length).toBe(keys);
+  });
+
+  it('uses the key hash carried from the exchange for string keys (hashes nothing), finding what self-hashed keys stored', () => {
+    const b = backend();
+    const count = b.getValueState(valueState<number>('count'));
+    const withHash = (key: string): void => {
+      const h = keyGroupHash(key);
+      b.setCurrentKey(fresh(key), keyGroupOfHash(h, MAX_PARALLELISM), h);
+    };
+    for (let i = 0; i < 200; i++) {
+      at(b, fresh(`k${i}`));
+      count.update(i);
+    }
+    const hashesBefore = heapKeyHashes.count;
+    for (let i = 0; i < 400; i++) {
+      withHash(`k${i % 300}`);
+      count.update((count.value() ?? 0) + 1000);
+    }
+    expect(heapKeyHashes.count - hashesBefore).toBe(0);
+    for (let i = 0; i < 300; i++) {
+      at(b, fresh(`k${i}`));
+      expect(count.value()).toBe((i < 200 ? i : 0) + (i < 100 ? 2000 : 1000));
+    }
+    // Tuple keys are hashed by the backend (their table hash is not the carried one) and still found.
+    const tuple: [string, number] = ['t', 1];
+    const h = keyGroupHash(tuple);
+    b.setCurrentKey(tuple, keyGroupOfHash(h, MAX_PARALLELISM), h);
+    count.update(7);
+    at(b, ['t', 1]);
+    expect(count.value()).toBe(7);
   });
 
   it('stays right across clears, expiry, non-string and tuple keys, and clears while iterating keys', () => {
