@@ -9,7 +9,7 @@
  * key hash it was cut from, along with the record, so the keyed operator downstream and its state
  * backend do not hash the key again (Operator.processBatch).
  */
-import { keyGroupHash, subtaskForKeyGroup } from '../../state/key-groups.ts';
+import { keyGroupHash, keyGroupOfHash, subtaskForKeyGroup } from '../../state/key-groups.ts';
 import { WeirError } from '../errors.ts';
 import type { Partitioning } from '../graph/stream-graph.ts';
 import type { ChannelEvent } from './channel-event.ts';
@@ -104,7 +104,7 @@ export class RecordWriter {
         for (let i = 0; i < n; i++) {
           const v = values[i];
           const h = keyGroupHash(key(v));
-          const kg = (h >>> 0) % maxP; // keyGroupOfHash
+          const kg = keyGroupOfHash(h, maxP);
           this.push(channelOf[kg]!, v, times[i]!, kg, h);
         }
         return;
