@@ -5,11 +5,18 @@
  *  - chain-p1 / chain-p2: source -> map -> filter -> sink, chained, at parallelism 1 and 2;
  *  - keyed-count: a keyed running count across 2 task managers;
  *  - group-sum-skewed / -local: a group-by sum with 80% of the records on one key, one phase vs
- *    localAggregation (two phases).
+ *    localAggregation (two phases);
+ *  - keyed-state-heap: the keyed operator's state work alone, in this thread: per record the heap
+ *    backend's setCurrentKey (with the key hash a keyBy exchange carries) and a value state's
+ *    read-modify-write, keys as fresh string objects (cut from one batch string, as the exchange
+ *    decodes them); its baseline does the same on a JS Map.
  * Throughput is counted at the sink from its first to its last record, so it leaves out starting
  * worker threads (reported separately as job time by `npm run demo`).
  */
 import { MiniCluster } from 'weir';
+import { HeapKeyedStateBackend } from '../state/heap/heap-backend.ts';
+import { valueState } from '../state/index.ts';
+import { keyGroupHash, keyGroupOfHash } from '../state/key-groups.ts';
 import { topicOf } from './jobs/timing.ts';
 import job, { skewedSmall, small, type PipelineParams, type SinkTiming } from './jobs/pipelines.ts';
 import { perSecond, type Benchmark, type Measurement } from './harness.ts';
@@ -81,6 +88,52 @@ const groupSumBaseline = async (): Promise<Measurement> => {
   });
 };
 
+/** Keys of `small` records as the exchange decodes them: substrings of one batch's joined string. */
+function freshKeys(from: number, n: number): string[] {
+  const keys = Array.from({ length: n }, (_, i) => small(from + i).key);
+  const joined = keys.join('');
+  let at = 0;
+  return keys.map((k) => joined.substring(at, (at += k.length)));
+}
+
+const STATE_BATCH = 8192;
+
+async function keyedStateHeap(): Promise<Measurement> {
+  const backend = new HeapKeyedStateBackend({ keyGroupRange: { start: 0, end: 127 }, maxParallelism: 128 });
+  const count = backend.getValueState(valueState<number>('n'));
+  let ms = 0;
+  for (let from = 0; from < N; from += STATE_BATCH) {
+    const keys = freshKeys(from, STATE_BATCH);
+    const hashes = Int32Array.from(keys, (k) => keyGroupHash(k));
+    const t0 = performance.now();
+    for (let i = 0; i < keys.length; i++) {
+      const h = hashes[i]!;
+      backend.setCurrentKey(keys[i]!, keyGroupOfHash(h, 128), h);
+      const n = (count.value() ?? 0) + 1;
+      count.update(n);
+      sink += n;
+    }
+    ms += performance.now() - t0;
+  }
+  return { value: perSecond(N, ms) };
+}
+
+async function keyedStateMapBaseline(): Promise<Measurement> {
+  const m = new Map<string, number>();
+  let ms = 0;
+  for (let from = 0; from < N; from += STATE_BATCH) {
+    const keys = freshKeys(from, STATE_BATCH);
+    const t0 = performance.now();
+    for (let i = 0; i < keys.length; i++) {
+      const n = (m.get(keys[i]!) ?? 0) + 1;
+      m.set(keys[i]!, n);
+      sink += n;
+    }
+    ms += performance.now() - t0;
+  }
+  return { value: perSecond(N, ms) };
+}
+
 const benchmarks: Benchmark[] = [
   { name: 'exchange', metric: `records/s through one exchange between two workers (${N / 1e6}M {key,ts,value})`, unit: 'records/s', runs: 5, run: () => runPipeline('exchange', 1), baseline: passThroughBaseline },
   { name: 'chain-p1', metric: 'records/s, chained source->map->filter->sink, parallelism 1', unit: 'records/s', runs: 5, run: () => runPipeline('chain', 1, 1), baseline: chainBaseline },
@@ -101,6 +154,7 @@ const benchmarks: Benchmark[] = [
     run: () => runGroupSum(true),
     baseline: groupSumBaseline,
   },
+  { name: 'keyed-state-heap', metric: 'records/s, heap value state read-modify-write by fresh key strings with the carried key hash, one thread', unit: 'records/s', runs: 5, run: keyedStateHeap, baseline: keyedStateMapBaseline },
   { name: 'keyed-count', metric: 'records/s, keyed running count across 2 workers (heap state)', unit: 'records/s', runs: 5, run: () => runPipeline('keyed-count', 2), baseline: keyedBaseline },
 ];
 

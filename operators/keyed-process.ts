@@ -89,7 +89,7 @@ export class KeyedProcessOperator<K extends StateKey, OUT> implements Operator<u
     return this.fn.open?.(runtime);
   }
 
-  processBatch(values: readonly unknown[], times: ArrayLike<number>, input: number, keyGroups?: ArrayLike<number>): void {
+  processBatch(values: readonly unknown[], times: ArrayLike<number>, input: number, keyGroups?: ArrayLike<number>, keyHashes?: ArrayLike<number>): void {
     const { ctx, backend } = this;
     const select = this.keySelectors[input]!;
     const maxParallelism = backend.maxParallelism;
@@ -103,7 +103,8 @@ export class KeyedProcessOperator<K extends StateKey, OUT> implements Operator<u
         if (typeof key !== 'string' && typeof key !== 'number' && !isStateKey(key)) {
           throw new BadRecordError(`key selector returned ${describeRecord(key)}, not a string, number, boolean, bigint or tuple of them`, describeRecord(v));
         }
-        backend.setCurrentKey(key, keyGroups !== undefined ? keyGroups[i]! : keyGroupOf(key, maxParallelism));
+        if (keyGroups !== undefined) backend.setCurrentKey(key, keyGroups[i]!, keyHashes?.[i]);
+        else backend.setCurrentKey(key, keyGroupOf(key, maxParallelism));
         ctx.key = key as K;
         ctx.timestamp = times[i]!;
         process.call(fn, v, ctx, ctx);

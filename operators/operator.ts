@@ -90,8 +90,10 @@ export interface Operator<IN, OUT> {
    * `keyGroups[i]` to `setCurrentKey` instead of hashing the key again. It is undefined when the
    * batch did not come through a keyBy exchange (a chained or forward input, a keyBy into one
    * subtask, a test calling processBatch): then compute `keyGroupOf(key, maxParallelism)`.
+   * `keyHashes` comes with `keyGroups`: each record's key hash (`keyGroupHash`, what its key group
+   * was cut from), for `setCurrentKey`'s third argument (the heap backend indexes keys by it).
    */
-  readonly processBatch: (values: readonly IN[], times: ArrayLike<number>, input: number, keyGroups?: ArrayLike<number>) => void | Promise<void>;
+  readonly processBatch: (values: readonly IN[], times: ArrayLike<number>, input: number, keyGroups?: ArrayLike<number>, keyHashes?: ArrayLike<number>) => void | Promise<void>;
   /** The input watermark advanced; fire event-time timers. The runtime forwards it afterwards. */
   processWatermark?(watermark: number): void | Promise<void>;
   /** All inputs ended (bounded input). Emit what is still held; the final watermark came before. */

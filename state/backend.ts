@@ -20,8 +20,12 @@ export interface KeyedStateBackend {
   readonly keyGroupRange: KeyGroupRange;
   readonly maxParallelism: number;
 
-  /** Scope every handle to this key until the next call. */
-  setCurrentKey(key: StateKey, keyGroup: number): void;
+  /**
+   * Scope every handle to this key until the next call. `keyHash`, when the caller has it (the
+   * record came through a keyBy exchange, see Operator.processBatch), is the key's keyGroupHash: a
+   * backend that indexes keys by hash may use it instead of hashing the key again.
+   */
+  setCurrentKey(key: StateKey, keyGroup: number, keyHash?: number): void;
   currentKey(): StateKey;
   currentKeyGroup(): number;
 

@@ -60,7 +60,7 @@ export class ApproxCountDistinctOperator<K extends StateKey, T, V extends StateK
     this.last = this.backend.getValueState<number>({ kind: 'value', name: 'hll-count', ...ttl });
   }
 
-  processBatch(values: readonly T[], times: ArrayLike<number>, _input?: number, keyGroups?: ArrayLike<number>): void {
+  processBatch(values: readonly T[], times: ArrayLike<number>, _input?: number, keyGroups?: ArrayLike<number>, keyHashes?: ArrayLike<number>): void {
     const { backend, keyOf, valueOf } = this;
     const out = this.ctx.output;
     const maxParallelism = backend.maxParallelism;
@@ -69,7 +69,8 @@ export class ApproxCountDistinctOperator<K extends StateKey, T, V extends StateK
       for (; i < values.length; i++) {
         const record = values[i]!;
         const key = keyOf(record);
-        backend.setCurrentKey(key, keyGroups !== undefined ? keyGroups[i]! : keyGroupOf(key, maxParallelism));
+        if (keyGroups !== undefined) backend.setCurrentKey(key, keyGroups[i]!, keyHashes?.[i]);
+        else backend.setCurrentKey(key, keyGroupOf(key, maxParallelism));
         const stored = this.sketch.value();
         // The stored sketch is the state's own (ownedSketch: no copy out): copy it before changing it.
         const sketch = stored === undefined ? createSketch(this.precision) : new Uint8Array(stored);

@@ -50,7 +50,7 @@ export class CountDistinctOperator<K extends StateKey, T, V extends StateKey> im
     this.count = this.backend.getValueState<number>({ kind: 'value', name: 'count', ...ttl });
   }
 
-  processBatch(values: readonly T[], times: ArrayLike<number>, _input?: number, keyGroups?: ArrayLike<number>): void {
+  processBatch(values: readonly T[], times: ArrayLike<number>, _input?: number, keyGroups?: ArrayLike<number>, keyHashes?: ArrayLike<number>): void {
     const { backend, seen, count, keyOf, valueOf } = this;
     const out = this.ctx.output;
     const maxParallelism = backend.maxParallelism;
@@ -59,7 +59,8 @@ export class CountDistinctOperator<K extends StateKey, T, V extends StateKey> im
       for (; i < values.length; i++) {
         const record = values[i]!;
         const key = keyOf(record);
-        backend.setCurrentKey(key, keyGroups !== undefined ? keyGroups[i]! : keyGroupOf(key, maxParallelism));
+        if (keyGroups !== undefined) backend.setCurrentKey(key, keyGroups[i]!, keyHashes?.[i]);
+        else backend.setCurrentKey(key, keyGroupOf(key, maxParallelism));
         const v = valueOf(record);
         if (seen.contains(v)) continue;
         seen.put(v, 1);

@@ -89,8 +89,8 @@ export class GroupAggregateOperator<K extends StateKey, IN, ACC, OUT, R = Change
     this.state = this.backend.getValueState<Group<ACC, OUT>>({ kind: 'value', name: 'group', ...(ttl ? { ttl } : {}) });
   }
 
-  processBatch(values: readonly R[], times: ArrayLike<number>, _input?: number, keyGroups?: ArrayLike<number>): void {
-    this.processRows(values as unknown as readonly Change<IN>[], times, keyGroups);
+  processBatch(values: readonly R[], times: ArrayLike<number>, _input?: number, keyGroups?: ArrayLike<number>, keyHashes?: ArrayLike<number>): void {
+    this.processRows(values as unknown as readonly Change<IN>[], times, keyGroups, keyHashes);
   }
 
   /** A non-empty group's new row count and accumulator: stores them and emits -U/+U if the result changed. */
@@ -102,7 +102,7 @@ export class GroupAggregateOperator<K extends StateKey, IN, ACC, OUT, R = Change
     this.ctx.output.emit({ kind: '+U', row: result }, ts);
   }
 
-  private processRows(values: readonly Change<IN>[], times: ArrayLike<number>, keyGroups: ArrayLike<number> | undefined): void {
+  private processRows(values: readonly Change<IN>[], times: ArrayLike<number>, keyGroups: ArrayLike<number> | undefined, keyHashes?: ArrayLike<number>): void {
     const { backend, state, fn, keyOf } = this;
     const out: Output<Change<OUT>> = this.ctx.output;
     const maxParallelism = backend.maxParallelism;
@@ -111,7 +111,8 @@ export class GroupAggregateOperator<K extends StateKey, IN, ACC, OUT, R = Change
       for (; i < values.length; i++) {
         const change = values[i]!;
         const key = keyOf(change);
-        backend.setCurrentKey(key, keyGroups !== undefined ? keyGroups[i]! : keyGroupOf(key, maxParallelism));
+        if (keyGroups !== undefined) backend.setCurrentKey(key, keyGroups[i]!, keyHashes?.[i]);
+        else backend.setCurrentKey(key, keyGroupOf(key, maxParallelism));
         const ts = times[i]!;
         const group = state.value();
         const accumulate = change.kind === '+I' || change.kind === '+U';
@@ -156,7 +157,7 @@ export class MergingGroupAggregateOperator<K extends StateKey, IN, ACC, OUT> ext
     this.merge = fn.merge.bind(fn);
   }
 
-  override processBatch(partials: readonly GroupPartial<K, ACC>[], times: ArrayLike<number>, _input?: number, keyGroups?: ArrayLike<number>): void {
+  override processBatch(partials: readonly GroupPartial<K, ACC>[], times: ArrayLike<number>, _input?: number, keyGroups?: ArrayLike<number>, keyHashes?: ArrayLike<number>): void {
     const { backend, state, fn } = this;
     const out: Output<Change<OUT>> = this.ctx.output;
     const maxParallelism = backend.maxParallelism;
@@ -165,7 +166,8 @@ export class MergingGroupAggregateOperator<K extends StateKey, IN, ACC, OUT> ext
       for (; i < partials.length; i++) {
         const p = partials[i]!;
         const key = p.key;
-        backend.setCurrentKey(key, keyGroups !== undefined ? keyGroups[i]! : keyGroupOf(key, maxParallelism));
+        if (keyGroups !== undefined) backend.setCurrentKey(key, keyGroups[i]!, keyHashes?.[i]);
+        else backend.setCurrentKey(key, keyGroupOf(key, maxParallelism));
         const ts = times[i]!;
         const group = state.value();
         if (group === undefined) {

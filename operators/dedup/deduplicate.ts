@@ -42,7 +42,7 @@ export class DeduplicateOperator<K extends StateKey, T> implements Operator<T, C
     this.kept = this.backend.getValueState({ kind: 'value', name: 'kept', ...(ttl ? { ttl: { ttlMs: ttl } } : {}) });
   }
 
-  processBatch(values: readonly T[], times: ArrayLike<number>, _input?: number, keyGroups?: ArrayLike<number>): void {
+  processBatch(values: readonly T[], times: ArrayLike<number>, _input?: number, keyGroups?: ArrayLike<number>, keyHashes?: ArrayLike<number>): void {
     const { backend, kept, keyOf } = this;
     const out = this.ctx.output;
     const maxParallelism = backend.maxParallelism;
@@ -53,7 +53,8 @@ export class DeduplicateOperator<K extends StateKey, T> implements Operator<T, C
       for (; i < values.length; i++) {
         const row = values[i]!;
         const key = keyOf(row);
-        backend.setCurrentKey(key, keyGroups !== undefined ? keyGroups[i]! : keyGroupOf(key, maxParallelism));
+        if (keyGroups !== undefined) backend.setCurrentKey(key, keyGroups[i]!, keyHashes?.[i]);
+        else backend.setCurrentKey(key, keyGroupOf(key, maxParallelism));
         const ts = times[i]!;
         const previous = kept.value();
         if (previous === undefined) {

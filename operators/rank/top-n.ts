@@ -63,7 +63,7 @@ export class TopNOperator<K extends StateKey, T, RK extends StateKey> implements
     this.top = this.backend.getValueState<T[]>({ kind: 'value', name: 'top' });
   }
 
-  processBatch(values: readonly Change<T>[], times: ArrayLike<number>, _input?: number, keyGroups?: ArrayLike<number>): void {
+  processBatch(values: readonly Change<T>[], times: ArrayLike<number>, _input?: number, keyGroups?: ArrayLike<number>, keyHashes?: ArrayLike<number>): void {
     const { backend, keyOf } = this;
     const { rowKey } = this.options;
     const maxParallelism = backend.maxParallelism;
@@ -75,7 +75,8 @@ export class TopNOperator<K extends StateKey, T, RK extends StateKey> implements
         const rk = rowKey(change.row);
         if (change.kind === '-U' && next?.kind === '+U' && sameKey(rowKey(next.row), rk) && sameKey(keyOf(next), keyOf(change))) continue;
         const key = keyOf(change);
-        backend.setCurrentKey(key, keyGroups !== undefined ? keyGroups[i]! : keyGroupOf(key, maxParallelism));
+        if (keyGroups !== undefined) backend.setCurrentKey(key, keyGroups[i]!, keyHashes?.[i]);
+        else backend.setCurrentKey(key, keyGroupOf(key, maxParallelism));
         this.apply(key, change, rk, times[i]!);
       }
     } catch (e) {

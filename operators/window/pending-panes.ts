@@ -12,7 +12,7 @@
  */
 import type { StateKey } from '../../state/key-groups.ts';
 import { keyId, type KeyId } from '../../state/key-codec.ts';
-import { StringKeyTable } from './string-key-table.ts';
+import { StringKeyTable } from '../../state/string-key-table.ts';
 
 /** Keys whose entry object is kept for reuse across batches. */
 const MAX_PENDING_KEYS = 1 << 16;

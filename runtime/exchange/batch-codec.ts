@@ -30,7 +30,7 @@ export interface EncodedBatch {
   count: number;
   /** 'm' (whole batch msgpack), 'p:<type>' (primitive records) or 'o:<type><name>,...' (objects). */
   shape: string;
-  /** The batch carries each record's key group (an Int32 part after the times): it crossed a keyBy exchange. */
+  /** The batch carries each record's key group and key hash (two Int32 parts after the times): it crossed a keyBy exchange. */
   keyed: boolean;
   /** Start and end byte offsets of each part inside `buf`, in layout order (start0, end0, start1, ...). */
   parts: number[];
@@ -302,19 +302,24 @@ function assemble(count: number, shape: string, keyed: boolean, parts: Part[]): 
   return { count, shape, keyed, parts: offsets, buf };
 }
 
-function keyGroupPart(keyGroups: ArrayLike<number>, n: number): Part {
-  if (keyGroups instanceof Int32Array) return { bytes: new Uint8Array(keyGroups.buffer, keyGroups.byteOffset, n * 4), align: 4 };
+/** Key groups or key hashes. */
+function int32Part(ints: ArrayLike<number>, n: number): Part {
+  if (ints instanceof Int32Array) return { bytes: new Uint8Array(ints.buffer, ints.byteOffset, n * 4), align: 4 };
   const a = int32s(n);
-  for (let i = 0; i < n; i++) a[i] = keyGroups[i]!;
+  for (let i = 0; i < n; i++) a[i] = ints[i]!;
   return { bytes: bytesOf(a), align: 4 };
 }
 
-/** Encodes records, their event times (NaN for none) and, after a keyBy exchange, their key groups. */
-export function encodeBatch(values: readonly unknown[], times: ArrayLike<number>, keyGroups?: ArrayLike<number>): EncodedBatch {
+/**
+ * Encodes records, their event times (NaN for none) and, after a keyBy exchange, their key groups
+ * and key hashes (`keyHashes` is required with `keyGroups`).
+ */
+export function encodeBatch(values: readonly unknown[], times: ArrayLike<number>, keyGroups?: ArrayLike<number>, keyHashes?: ArrayLike<number>): EncodedBatch {
   const n = values.length;
   arena.reset();
   const keyed = keyGroups !== undefined;
-  const head: Part[] = keyed ? [numberPart(times, n), keyGroupPart(keyGroups, n)] : [numberPart(times, n)];
+  if (keyed && keyHashes === undefined) throw new Error('encodeBatch: key groups without key hashes');
+  const head: Part[] = keyed ? [numberPart(times, n), int32Part(keyGroups, n), int32Part(keyHashes!, n)] : [numberPart(times, n)];
   const first = values[0];
   const t = typeOf(first);
   if (n > 0 && t !== 'x') {
@@ -410,8 +415,9 @@ function shapeFromKey(key: string): Shape {
 export interface DecodedBatch {
   values: unknown[];
   times: Float64Array;
-  /** Each record's key group, when the batch crossed a keyBy exchange. */
+  /** Each record's key group and key hash, when the batch crossed a keyBy exchange. */
   keyGroups: Int32Array | undefined;
+  keyHashes: Int32Array | undefined;
 }
 
 /** Batches decoded in this thread (tests: a gate decodes a queued batch only when its task takes it). */
@@ -423,17 +429,20 @@ export function decodeBatch(batch: EncodedBatch): DecodedBatch {
   const r = new PartReader(batch);
   const times = r.numbers(n);
   let keyGroups: Int32Array | undefined;
+  let keyHashes: Int32Array | undefined;
   if (batch.keyed) {
     const b = r.next();
     keyGroups = new Int32Array(b.buffer, b.byteOffset, n);
+    const h = r.next();
+    keyHashes = new Int32Array(h.buffer, h.byteOffset, n);
   }
   const { shape } = batch;
-  if (shape === 'm') return { values: packr.unpack(r.next()) as unknown[], times, keyGroups };
+  if (shape === 'm') return { values: packr.unpack(r.next()) as unknown[], times, keyGroups, keyHashes };
   if (shape.startsWith('p:')) {
     const col = readColumn(shape[2] as FieldType, r, n);
-    return { values: Array.isArray(col) ? col : Array.from(col), times, keyGroups };
+    return { values: Array.isArray(col) ? col : Array.from(col), times, keyGroups, keyHashes };
   }
   const s = shapeFromKey(shape);
   const cols = s.types.map((t) => readColumn(t, r, n));
-  return { values: s.build(cols, n), times, keyGroups };
+  return { values: s.build(cols, n), times, keyGroups, keyHashes };
 }

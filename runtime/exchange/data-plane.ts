@@ -11,8 +11,8 @@ import { decodeBatch, encodeBatch, type EncodedBatch } from './batch-codec.ts';
 import type { ChannelEvent } from './channel-event.ts';
 
 export interface ChannelReceiver {
-  /** `keyGroups`: each record's key group, on a channel of a keyBy exchange (hash partitioning). */
-  onBatch(values: unknown[], times: ArrayLike<number>, keyGroups?: ArrayLike<number>): void;
+  /** `keyGroups`, `keyHashes`: each record's key group and key hash, on a channel of a keyBy exchange (hash partitioning). */
+  onBatch(values: unknown[], times: ArrayLike<number>, keyGroups?: ArrayLike<number>, keyHashes?: ArrayLike<number>): void;
   /**
    * A batch from another task manager, still encoded: a receiver that queues batches keeps them
    * as bytes and decodes each when it takes it, so queued batches are not objects
@@ -114,24 +114,24 @@ export class DataPlane {
     if (m.t === 'd') {
       if (r.onEncodedBatch) r.onEncodedBatch(m.b);
       else {
-        const { values, times, keyGroups } = decodeBatch(m.b);
-        r.onBatch(values, times, keyGroups);
+        const { values, times, keyGroups, keyHashes } = decodeBatch(m.b);
+        r.onBatch(values, times, keyGroups, keyHashes);
       }
     } else r.onEvent(m.e);
   }
 
   /**
-   * Sends a batch. Returns false when `values`, `times` and `keyGroups` were handed over (a receiver
+   * Sends a batch. Returns false when `values`, `times`, `keyGroups` and `keyHashes` were handed over (a receiver
    * in this task manager): the sender must not touch them again. Returns true when they were
    * encoded and sent (another task manager): nothing keeps them, so the sender may reuse them.
    */
-  sendBatch(channel: number, values: unknown[], times: ArrayLike<number>, keyGroups?: ArrayLike<number>): boolean {
+  sendBatch(channel: number, values: unknown[], times: ArrayLike<number>, keyGroups?: ArrayLike<number>, keyHashes?: ArrayLike<number>): boolean {
     const route = this.route(channel);
     if (route.receiverWorker === this.worker) {
-      this.receivers.get(channel)!.onBatch(values, times, keyGroups);
+      this.receivers.get(channel)!.onBatch(values, times, keyGroups, keyHashes);
       return false;
     }
-    const b = encodeBatch(values, times, keyGroups);
+    const b = encodeBatch(values, times, keyGroups, keyHashes);
     this.bytesSent += b.buf.byteLength;
     this.peer(route.receiverWorker).send({ t: 'd', c: channel, b } satisfies WireMessage, [b.buf]);
     return true;

@@ -10,7 +10,7 @@
 import type { ChannelEvent } from './channel-event.ts';
 import type { ChannelSender, DataPlane } from './data-plane.ts';
 
-type Pending = { batch: [unknown[], ArrayLike<number>, ArrayLike<number> | undefined] } | { event: ChannelEvent };
+type Pending = { batch: [unknown[], ArrayLike<number>, ArrayLike<number> | undefined, ArrayLike<number> | undefined] } | { event: ChannelEvent };
 
 export class OutputChannel implements ChannelSender {
   private credits = 0;
@@ -59,19 +59,19 @@ export class OutputChannel implements ChannelSender {
   }
 
   /**
-   * `keyGroups`: each record's key group, on a keyBy exchange (the receiving keyed operator does not
+   * `keyGroups`, `keyHashes`: each record's key group and key hash, on a keyBy exchange (the receiving keyed operator does not
    * hash again). Returns true when the batch was encoded and sent at once, so the caller may reuse
    * the arrays (DataPlane.sendBatch); false when they were handed over or are held in the backlog.
    */
-  sendBatch(values: unknown[], times: ArrayLike<number>, keyGroups?: ArrayLike<number>): boolean {
+  sendBatch(values: unknown[], times: ArrayLike<number>, keyGroups?: ArrayLike<number>, keyHashes?: ArrayLike<number>): boolean {
     this.recordsWritten += values.length;
     if (values.length > this.batchLimit) this.oversizedUpTo = this.recordsWritten;
     if (this.backlog.length === 0 && this.credits > 0) {
       this.credits--;
       this.batchesSent++;
-      return this.plane.sendBatch(this.id, values, times, keyGroups);
+      return this.plane.sendBatch(this.id, values, times, keyGroups, keyHashes);
     }
-    this.backlog.push({ batch: [values, times, keyGroups] });
+    this.backlog.push({ batch: [values, times, keyGroups, keyHashes] });
     if (this.backlog.length > this.maxBacklog) this.maxBacklog = this.backlog.length;
     return false;
   }
@@ -107,7 +107,7 @@ export class OutputChannel implements ChannelSender {
         if (this.credits === 0) return;
         this.credits--;
         this.batchesSent++;
-        this.plane.sendBatch(this.id, next.batch[0], next.batch[1], next.batch[2]);
+        this.plane.sendBatch(this.id, next.batch[0], next.batch[1], next.batch[2], next.batch[3]);
       }
       this.backlog.shift();
     }

@@ -5,10 +5,11 @@
  * an event), so batches are large under load and latency stays low when traffic is light.
  * A channel's receiver may ask for smaller batches (buffer debloating: `OutputChannel.batchLimit`).
  *
- * A hash (keyBy) edge computes each record's key group to pick its channel and sends it along with
- * the record, so the keyed operator downstream does not hash the key again (Operator.processBatch).
+ * A hash (keyBy) edge computes each record's key group to pick its channel and sends it, and the
+ * key hash it was cut from, along with the record, so the keyed operator downstream and its state
+ * backend do not hash the key again (Operator.processBatch).
  */
-import { keyGroupOf, subtaskForKeyGroup } from '../../state/key-groups.ts';
+import { keyGroupHash, keyGroupOfHash, subtaskForKeyGroup } from '../../state/key-groups.ts';
 import { WeirError } from '../errors.ts';
 import type { Partitioning } from '../graph/stream-graph.ts';
 import type { ChannelEvent } from './channel-event.ts';
@@ -27,12 +28,15 @@ export class PendingBatch {
   values: unknown[];
   times: Float64Array;
   keyGroups: Int32Array | undefined;
+  /** Each record's keyGroupHash (keyed batches only). */
+  keyHashes: Int32Array | undefined;
   n = 0;
 
   constructor(capacity: number, keyed: boolean) {
     this.values = new Array(capacity);
     this.times = new Float64Array(capacity);
     this.keyGroups = keyed ? new Int32Array(capacity) : undefined;
+    this.keyHashes = keyed ? new Int32Array(capacity) : undefined;
   }
 
   /** A batch larger than the last one: doubles the typed arrays (the values array grows by itself). */
@@ -45,6 +49,9 @@ export class PendingBatch {
       const kgs = new Int32Array(times.length);
       kgs.set(this.keyGroups);
       this.keyGroups = kgs;
+      const hashes = new Int32Array(times.length);
+      hashes.set(this.keyHashes!);
+      this.keyHashes = hashes;
     }
   }
 }
@@ -96,8 +103,9 @@ export class RecordWriter {
         const channelOf = (this.channelOfKeyGroup ??= Int32Array.from({ length: maxP }, (_, kg) => subtaskForKeyGroup(kg, nc, maxP)));
         for (let i = 0; i < n; i++) {
           const v = values[i];
-          const kg = keyGroupOf(key(v), maxP);
-          this.push(channelOf[kg]!, v, times[i]!, kg);
+          const h = keyGroupHash(key(v));
+          const kg = keyGroupOfHash(h, maxP);
+          this.push(channelOf[kg]!, v, times[i]!, kg, h);
         }
         return;
       }
@@ -108,7 +116,7 @@ export class RecordWriter {
         // rebalance (forward and auto with one channel were handled above)
         let c = this.next;
         for (let i = 0; i < n; i++) {
-          this.push(c, values[i], times[i]!, 0);
+          this.push(c, values[i], times[i]!, 0, 0);
           if (++c === nc) c = 0;
         }
         this.next = c;
@@ -121,13 +129,16 @@ export class RecordWriter {
     return asked < this.batchSize ? asked : this.batchSize;
   }
 
-  private push(c: number, v: unknown, t: number, keyGroup: number): void {
+  private push(c: number, v: unknown, t: number, keyGroup: number, keyHash: number): void {
     const b = this.pending[c]!;
     const i = b.n++;
     b.values[i] = v;
     if (i >= b.times.length) b.grow();
     b.times[i] = t;
-    if (b.keyGroups) b.keyGroups[i] = keyGroup;
+    if (b.keyGroups) {
+      b.keyGroups[i] = keyGroup;
+      b.keyHashes![i] = keyHash;
+    }
     if (b.n >= this.limit(c)) this.flushChannel(c);
   }
 
@@ -157,14 +168,14 @@ export class RecordWriter {
     if (!full) values.length = n;
     let encoded: boolean;
     try {
-      encoded = this.channels[c]!.sendBatch(values, b.times.subarray(0, n), b.keyGroups?.subarray(0, n));
+      encoded = this.channels[c]!.sendBatch(values, b.times.subarray(0, n), b.keyGroups?.subarray(0, n), b.keyHashes?.subarray(0, n));
     } catch (e) {
       if (e instanceof WeirError && this.producer !== undefined) e.withOperator(this.producer);
       throw e;
     }
     const limit = this.limit(c);
     if (encoded && full && n <= limit) {
-      // Encoded and sent (another worker): its typed arrays (times, key groups: memory outside the
+      // Encoded and sent (another worker): its typed arrays (times, key groups and hashes: memory outside the
       // JS heap, zeroed on allocation) take the next batch. The values array is new: a reused one
       // would soon be in the old generation, and each record stored into it would then go through
       // the write barrier (exchange CPU about 15% higher measured so).

@@ -15,7 +15,7 @@ import type { ChannelReceiver, DataPlane } from '../exchange/data-plane.ts';
 import { decodeBatch, type EncodedBatch } from '../exchange/batch-codec.ts';
 
 export type GateItem =
-  | { kind: 'batch'; channel: number; values: unknown[]; times: ArrayLike<number>; keyGroups: ArrayLike<number> | undefined }
+  | { kind: 'batch'; channel: number; values: unknown[]; times: ArrayLike<number>; keyGroups: ArrayLike<number> | undefined; keyHashes: ArrayLike<number> | undefined }
   | { kind: 'event'; channel: number; event: ChannelEvent };
 
 /**
@@ -54,8 +54,8 @@ class InputChannel implements ChannelReceiver {
     private readonly onArrival: () => void,
   ) {}
 
-  onBatch(values: unknown[], times: ArrayLike<number>, keyGroups?: ArrayLike<number>): void {
-    this.queue.push({ kind: 'batch', channel: this.index, values, times, keyGroups });
+  onBatch(values: unknown[], times: ArrayLike<number>, keyGroups?: ArrayLike<number>, keyHashes?: ArrayLike<number>): void {
+    this.queue.push({ kind: 'batch', channel: this.index, values, times, keyGroups, keyHashes });
     if (++this.batchesQueued > this.maxBatchesQueued) this.maxBatchesQueued = this.batchesQueued;
     this.onArrival();
   }
@@ -83,8 +83,8 @@ class InputChannel implements ChannelReceiver {
       this.head = 0;
     }
     if (item.kind !== 'encoded') return item;
-    const { values, times, keyGroups } = decodeBatch(item.batch);
-    return { kind: 'batch', channel: this.index, values, times, keyGroups };
+    const { values, times, keyGroups, keyHashes } = decodeBatch(item.batch);
+    return { kind: 'batch', channel: this.index, values, times, keyGroups, keyHashes };
   }
 }
 

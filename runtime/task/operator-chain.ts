@@ -155,13 +155,14 @@ export class OperatorChain {
   }
 
   /**
-   * Runs a batch through `cn` and everything chained after it. `keyGroups` (the records' key groups
-   * from a keyBy exchange) goes to `cn` only: what it emits is other records.
+   * Runs a batch through `cn` and everything chained after it. `keyGroups` and `keyHashes` (the
+   * records' key groups and key hashes from a keyBy exchange) go to `cn` only: what it emits is
+   * other records.
    */
-  async processBatch(cn: ChainNode, values: readonly unknown[], times: ArrayLike<number>, input: number, keyGroups?: ArrayLike<number>): Promise<void> {
+  async processBatch(cn: ChainNode, values: readonly unknown[], times: ArrayLike<number>, input: number, keyGroups?: ArrayLike<number>, keyHashes?: ArrayLike<number>): Promise<void> {
     cn.metrics.recordsIn += values.length;
     try {
-      const r = cn.operator!.processBatch(values, times, input, keyGroups);
+      const r = cn.operator!.processBatch(values, times, input, keyGroups, keyHashes);
       if (r) await r;
     } catch (e) {
       throw asOperatorError(e, cn, this.subtaskIndex);

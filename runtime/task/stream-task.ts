@@ -577,7 +577,7 @@ export class StreamTask {
         continue;
       }
       if (item.kind === 'batch') {
-        await this.chain.processBatch(this.chain.head, item.values, item.times, gate.inputIndexOf(item.channel), item.keyGroups);
+        await this.chain.processBatch(this.chain.head, item.values, item.times, gate.inputIndexOf(item.channel), item.keyGroups, item.keyHashes);
         gate.processed(item.channel);
       } else if (await this.handleEvent(item)) {
         live--;

@@ -13,7 +13,7 @@ import type {
   ValueStateDescriptor,
 } from '../descriptors.ts';
 import type { AggregatingState, ListState, MapState, ReducingState, ValueState } from '../handles.ts';
-import type { KeyGroupRange, StateKey } from '../key-groups.ts';
+import { hashString, type KeyGroupRange, type StateKey } from '../key-groups.ts';
 import { keyId, type KeyId } from '../key-codec.ts';
 import { HeapTimerService } from './heap-timers.ts';
 import { UserKeyMap } from './user-key-map.ts';
@@ -23,7 +23,8 @@ import { forEachEntry, readOwnedBlocks, writeKeyedSnapshot } from '../snapshot/e
 import type { KeyedStateHandle } from '../snapshot/keyed-state-handle.ts';
 import { serializerOf } from '../descriptors.ts';
 import { checkIn, copyIn, valuesNeverChangedInPlace } from '../value-serializer.ts';
-import { captureHeapState, materialize, valueCodec, type HeapEntry, type HeapTable, type RestoredEntry, type StateKind } from './heap-snapshot.ts';
+import { captureHeapState, materialize, valueCodec, type HeapEntry, type RestoredEntry, type StateKind } from './heap-snapshot.ts';
+import { HeapTable, heapKeyHashes, keyIdHash } from './heap-table.ts';
 
 type Entry = HeapEntry;
 type Table = HeapTable;
@@ -58,6 +59,8 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
   private readonly subtask: number;
   private key: StateKey = '';
   private id: KeyId = '';
+  /** keyIdHash(id): computed once per current key, used by every state's table. */
+  private hash = keyIdHash('');
   private keyGroup = 0;
 
   constructor(options: HeapBackendOptions) {
@@ -69,9 +72,18 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
     this.subtask = options.subtask ?? 0;
   }
 
-  setCurrentKey(key: StateKey, keyGroup: number): void {
+  setCurrentKey(key: StateKey, keyGroup: number, keyHash?: number): void {
     this.key = key;
-    this.id = keyId(key);
+    const id = keyId(key);
+    this.id = id;
+    // A string key's keyGroupHash is hashString of it, the hash its table needs (a tuple's id is
+    // a tagged string with a hash of its own).
+    if (typeof id !== 'string') this.hash = 0;
+    else if (keyHash !== undefined && typeof key === 'string') this.hash = keyHash;
+    else {
+      heapKeyHashes.count++;
+      this.hash = hashString(id);
+    }
     this.keyGroup = keyGroup;
   }
 
@@ -87,7 +99,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
     let t = this.tables.get(name);
     if (!t) {
       validateStateName(name);
-      t = new Map();
+      t = new HeapTable();
       this.tables.set(name, t);
       this.kinds.set(name, d.kind);
       const restored = this.restored.get(name);
@@ -101,12 +113,12 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
 
   /** The current key's entry in `table`, or undefined if absent or expired. */
   private read(table: Table, ttl: StateTtlConfig | undefined): Entry | undefined {
-    const e = table.get(this.id);
+    const e = table.get(this.id, this.hash);
     if (e === undefined) return undefined;
     if (e.expiresAt !== Infinity) {
       const now = this.clock.now();
       if (e.expiresAt <= now) {
-        table.delete(this.id);
+        table.delete(this.id, this.hash);
         return undefined;
       }
       if (ttl?.update === 'on-read-and-write') e.expiresAt = now + ttl.ttlMs;
@@ -116,12 +128,13 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
 
   private write(table: Table, ttl: StateTtlConfig | undefined, value: unknown): void {
     const expiresAt = ttl ? this.clock.now() + ttl.ttlMs : Infinity;
-    const e = table.get(this.id);
+    // Right after a read of the current key (a read-modify-write) the table answers from the entry it found last.
+    const e = table.get(this.id, this.hash);
     if (e) {
       e.value = value;
       e.expiresAt = expiresAt;
     } else {
-      table.set(this.id, { key: this.key, keyGroup: this.keyGroup, value, expiresAt });
+      table.add(this.id, this.hash, { key: this.key, keyGroup: this.keyGroup, value, expiresAt });
     }
   }
 
@@ -149,7 +162,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
           return e === undefined ? undefined : ser.copy(e.value as T);
         },
         update: (v: T) => this.write(table, d.ttl, copyIn(ser, v, uid, d.name)),
-        clear: () => void table.delete(this.id),
+        clear: () => void table.delete(this.id, this.hash),
       };
     });
   }
@@ -176,8 +189,8 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
           const cs = copyAll(vs);
           this.write(table, d.ttl, [...(list() ?? []), ...cs]);
         },
-        update: (vs: readonly T[]) => (vs.length === 0 ? void table.delete(this.id) : this.write(table, d.ttl, copyAll(vs))),
-        clear: () => void table.delete(this.id),
+        update: (vs: readonly T[]) => (vs.length === 0 ? void table.delete(this.id, this.hash) : this.write(table, d.ttl, copyAll(vs))),
+        clear: () => void table.delete(this.id, this.hash),
       };
     });
   }
@@ -190,27 +203,10 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
       const uid = this.operatorUid;
       const ttl = d.ttl;
       type Inner = UserKeyMap<UV>;
-      // The entry of the key last found, so a put after a get (a window pane's read-modify-write)
-      // does not look the key up again. Every write and delete of this table goes through this
-      // handle, which forgets the entry when it deletes; with a TTL every access reads (expiry).
-      let lastId: KeyId | undefined;
-      let lastEntry: Entry | undefined;
-      const entry = (): Entry | undefined => {
-        if (ttl !== undefined) return this.read(table, ttl);
-        const id = this.id;
-        if (id === lastId) return lastEntry;
-        const e = table.get(id);
-        if (e !== undefined) {
-          lastId = id;
-          lastEntry = e;
-        }
-        return e;
-      };
-      const deleteEntry = (): void => {
-        table.delete(this.id);
-        lastId = undefined;
-        lastEntry = undefined;
-      };
+      // A put after a get (a window pane's read-modify-write) finds the entry the table found last
+      // (heap-table.ts) without probing again.
+      const entry = (): Entry | undefined => this.read(table, ttl);
+      const deleteEntry = (): void => table.delete(this.id, this.hash);
       const inner = (): Inner | undefined => entry()?.value as Inner | undefined;
       // In user-key order, as LMDB iterates (user-key-map.ts).
       const sorted = (): Iterable<[UK, UV]> => (inner()?.inOrder() ?? []) as Iterable<[UK, UV]>;
@@ -270,7 +266,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
           const c = copyIn(ser, v, uid, d.name);
           this.write(table, d.ttl, e === undefined ? c : checkIn(ser, d.reduce(e.value as T, c), uid, d.name));
         },
-        clear: () => void table.delete(this.id),
+        clear: () => void table.delete(this.id, this.hash),
       };
     });
   }
@@ -290,7 +286,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
           const e = this.read(table, d.ttl);
           this.write(table, d.ttl, checkIn(ser, agg.add(v, e === undefined ? agg.createAccumulator() : (e.value as ACC)), uid, d.name));
         },
-        clear: () => void table.delete(this.id),
+        clear: () => void table.delete(this.id, this.hash),
       };
     });
   }
@@ -310,7 +306,10 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
       return;
     }
     const now = this.clock.now();
-    for (const e of table.values()) if (e.expiresAt > now) yield [e.key, e.keyGroup];
+    // Collected first: a caller may change state while iterating, which moves entries in the table.
+    const live: [StateKey, number][] = [];
+    for (const e of table.values()) if (e.expiresAt > now) live.push([e.key, e.keyGroup]);
+    yield* live;
   }
 
   /** Encodes everything synchronously (the consistent view), then writes the file asynchronously. */

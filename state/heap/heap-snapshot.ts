@@ -12,6 +12,7 @@ import type { EntryWriter } from '../snapshot/entry-file.ts';
 import type { TimeDomain } from '../timers.ts';
 import type { StateTtlConfig } from '../descriptors.ts';
 import type { HeapTimerService } from './heap-timers.ts';
+import { keyIdHash, type HeapTable } from './heap-table.ts';
 
 export type StateKind = 'value' | 'list' | 'map' | 'reducing' | 'aggregating';
 
@@ -23,7 +24,6 @@ export interface HeapEntry {
   expiresAt: number;
 }
 
-export type HeapTable = Map<KeyId, HeapEntry>;
 
 /** A decoded snapshot entry: its key as an ordered array (layout.ts) and its stored value. */
 export interface RestoredEntry {
@@ -210,10 +210,11 @@ export function materialize(table: HeapTable, kind: StateKind, ttl: StateTtlConf
       const [expiresAt, v] = unwrap(e.value);
       if (expiresAt <= now) continue;
       const id = keyId(key);
-      let entry = table.get(id);
+      const hash = keyIdHash(id);
+      let entry = table.get(id, hash);
       if (!entry) {
         entry = { key, keyGroup: e.parts[0] as number, value: [], expiresAt: -Infinity };
-        table.set(id, entry);
+        table.add(id, hash, entry);
         seqs.set(id, []);
       }
       (entry.value as unknown[]).push(v);
@@ -221,7 +222,7 @@ export function materialize(table: HeapTable, kind: StateKind, ttl: StateTtlConf
       entry.expiresAt = Math.max(entry.expiresAt, expiresAt);
     }
     for (const [id, s] of seqs) {
-      const entry = table.get(id)!;
+      const entry = table.get(id, keyIdHash(id))!;
       const values = entry.value as unknown[];
       const order = s.map((_, i) => i).sort((a, b) => s[a]! - s[b]!);
       entry.value = order.map((i) => values[i]);
@@ -235,10 +236,11 @@ export function materialize(table: HeapTable, kind: StateKind, ttl: StateTtlConf
       const [expiresAt, v] = unwrap(e.value);
       if (expiresAt <= now) continue;
       const id = keyId(key);
-      let entry = table.get(id);
+      const hash = keyIdHash(id);
+      let entry = table.get(id, hash);
       if (!entry) {
         entry = { key, keyGroup: e.parts[0] as number, value: new UserKeyMap(false), expiresAt: -Infinity };
-        table.set(id, entry);
+        table.add(id, hash, entry);
       }
       (entry.value as Map<KeyId, [StateKey, unknown]>).set(keyId(uk), [uk, v]);
       entry.expiresAt = Math.max(entry.expiresAt, expiresAt);
@@ -248,6 +250,12 @@ export function materialize(table: HeapTable, kind: StateKind, ttl: StateTtlConf
   for (const e of entries) {
     const key = readKey(e.parts, 2)[0];
     const [expiresAt, v] = unwrap(e.value);
-    if (expiresAt > now) table.set(keyId(key), { key, keyGroup: e.parts[0] as number, value: v, expiresAt });
+    if (expiresAt <= now) continue;
+    const id = keyId(key);
+    const hash = keyIdHash(id);
+    const entry = { key, keyGroup: e.parts[0] as number, value: v, expiresAt };
+    // The last entry of a key wins, as a Map's set would have it.
+    if (table.get(id, hash) !== undefined) table.delete(id, hash);
+    table.add(id, hash, entry);
   }
 }

@@ -39,18 +39,22 @@ describe('batch codec', () => {
     expect(bytes(unique)).toBeGreaterThan(1000 * (8 + 8 + 4 + 6));
   });
 
-  it('carries key groups with the records when given, in every layout', () => {
+  it('carries key groups and key hashes with the records when given, in every layout', () => {
     for (const values of [
       Array.from({ length: 50 }, (_, i) => ({ key: `k${i}`, n: i })),
       Array.from({ length: 50 }, (_, i) => `k${i}`),
       Array.from({ length: 50 }, (_, i) => (i % 2 === 0 ? { key: `k${i}` } : { other: [i] })),
     ]) {
       const keyGroups = values.map((_, i) => (i * 37) % 128);
-      const encoded = encodeBatch(values, values.map(() => 0), keyGroups);
+      const keyHashes = values.map((_, i) => (Math.imul(i, 0x9e3779b1) | 0) - 5);
+      const encoded = encodeBatch(values, values.map(() => 0), keyGroups, keyHashes);
       const decoded = decodeBatch({ ...encoded, buf: encoded.buf.slice(0) });
       expect(decoded.values).toEqual(values);
       expect(Array.from(decoded.keyGroups!)).toEqual(keyGroups);
-      expect(decodeBatch(encodeBatch(values, values.map(() => 0))).keyGroups).toBeUndefined();
+      expect(Array.from(decoded.keyHashes!)).toEqual(keyHashes);
+      const plain = decodeBatch(encodeBatch(values, values.map(() => 0)));
+      expect(plain.keyGroups).toBeUndefined();
+      expect(plain.keyHashes).toBeUndefined();
     }
   });
 

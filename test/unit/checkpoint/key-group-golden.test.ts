@@ -5,7 +5,7 @@
  * to key hashing needs a state migration, not a new golden value.
  */
 import { describe, expect, it } from 'vitest';
-import { hashKey, keyGroupOf, keyGroupRangeFor, subtaskForKeyGroup } from '../../../state/key-groups.ts';
+import { hashKey, keyGroupOf, keyGroupOfHash, keyGroupRangeFor, subtaskForKeyGroup } from '../../../state/key-groups.ts';
 
 /** Murmur3_x86_32 over bytes, written from the reference algorithm, independent of the runtime's word-wise code. */
 function murmur3Bytes(bytes: Uint8Array, seed: number): number {
@@ -73,6 +73,13 @@ describe('key-group hashing (compatibility contract)', () => {
       expect(keyGroupOf(key, 128)).toBe(group);
     });
   }
+
+  it('a key group is the unsigned hash modulo maxParallelism, also where it is computed as a mask (powers of two)', () => {
+    const hashes = [0, 1, -1, 2 ** 31 - 1, -(2 ** 31), 123456789, -987654321, ...Array.from({ length: 200 }, (_, i) => Math.imul(i + 1, 0x9e3779b1))];
+    for (const m of [1, 2, 3, 7, 64, 100, 128, 1000, 4096, 32768]) {
+      for (const h of hashes) expect(keyGroupOfHash(h, m)).toBe((h >>> 0) % m);
+    }
+  });
 
   it('key groups map to subtasks in contiguous ranges (Flink operator-index ranges)', () => {
     expect(keyGroupRangeFor(0, 2, 128)).toEqual({ start: 0, end: 63 });

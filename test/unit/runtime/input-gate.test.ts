@@ -148,7 +148,7 @@ describe('input gate and credits', () => {
     const s = new OutputChannel(3, sender, () => {});
     gate.open();
     const before = batchDecodes.count;
-    for (let i = 0; i < 3; i++) s.sendBatch([{ key: `k${i}`, v: i }, { key: `k${i}`, v: i + 1 }], [i, i], [i, i]);
+    for (let i = 0; i < 3; i++) s.sendBatch([{ key: `k${i}`, v: i }, { key: `k${i}`, v: i + 1 }], [i, i], [i, i], [-i, -i]);
     await until(() => arrivals === 3);
     // Queued batches are bytes: nothing decoded ahead of the task (the scavenger copies no queued records).
     expect(batchDecodes.count - before).toBe(0);
@@ -158,10 +158,10 @@ describe('input gate and credits', () => {
       expect(batchDecodes.count - before).toBe(i + 1);
     }
     expect(gate.poll()).toBeUndefined();
-    expect(taken.map((t) => (t.kind === 'batch' ? [t.values, Array.from(t.times), Array.from(t.keyGroups!)] : t.kind))).toEqual([
-      [[{ key: 'k0', v: 0 }, { key: 'k0', v: 1 }], [0, 0], [0, 0]],
-      [[{ key: 'k1', v: 1 }, { key: 'k1', v: 2 }], [1, 1], [1, 1]],
-      [[{ key: 'k2', v: 2 }, { key: 'k2', v: 3 }], [2, 2], [2, 2]],
+    expect(taken.map((t) => (t.kind === 'batch' ? [t.values, Array.from(t.times), Array.from(t.keyGroups!), Array.from(t.keyHashes!)] : t.kind))).toEqual([
+      [[{ key: 'k0', v: 0 }, { key: 'k0', v: 1 }], [0, 0], [0, 0], [0, 0]],
+      [[{ key: 'k1', v: 1 }, { key: 'k1', v: 2 }], [1, 1], [1, 1], [-1, -1]],
+      [[{ key: 'k2', v: 2 }, { key: 'k2', v: 3 }], [2, 2], [2, 2], [-2, -2]],
     ]);
     expect(gate.channels[0]!.recordsTaken).toBe(6);
     sender.close();

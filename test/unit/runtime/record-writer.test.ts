@@ -13,7 +13,7 @@ import { PendingBatch, RecordWriter } from '../../../runtime/exchange/record-wri
 import type { ChannelEvent } from '../../../runtime/exchange/channel-event.ts';
 import type { Partitioning } from '../../../runtime/graph/stream-graph.ts';
 import { WeirError } from '../../../runtime/errors.ts';
-import { keyGroupOf, subtaskForKeyGroup } from '../../../state/key-groups.ts';
+import { hashString, keyGroupOf, subtaskForKeyGroup } from '../../../state/key-groups.ts';
 
 const MAX_P = 128;
 
@@ -22,9 +22,12 @@ class Capture implements ChannelReceiver {
   readonly log: string[] = [];
   /** Key groups carried with the records (hash edges), undefined for a batch without. */
   readonly keyGroups: (number[] | undefined)[] = [];
-  onBatch(values: unknown[], _times: ArrayLike<number>, keyGroups?: ArrayLike<number>): void {
+  /** Key hashes carried with them. */
+  readonly keyHashes: (number[] | undefined)[] = [];
+  onBatch(values: unknown[], _times: ArrayLike<number>, keyGroups?: ArrayLike<number>, keyHashes?: ArrayLike<number>): void {
     this.batches.push([...values]);
     this.keyGroups.push(keyGroups && Array.from(keyGroups));
+    this.keyHashes.push(keyHashes && Array.from(keyHashes));
     this.log.push(`batch(${values.length})`);
   }
   onEvent(event: ChannelEvent): void {
@@ -96,6 +99,8 @@ describe('record writer', () => {
     // Each record's key group goes with it, for the keyed operator downstream.
     for (const r of receivers) {
       r.batches.forEach((batch, b) => expect(r.keyGroups[b]).toEqual((batch as { k: string }[]).map((v) => keyGroupOf(v.k, MAX_P))));
+      // and the hash it was cut from: for a string key, the hash the heap backend's tables use.
+      r.batches.forEach((batch, b) => expect(r.keyHashes[b]).toEqual((batch as { k: string }[]).map((v) => hashString(v.k))));
     }
     // Order per key is kept.
     for (const r of receivers) {

@@ -1,6 +1,6 @@
 /** The window operator's table of string keys: finds what was added, by content, through growth and clear. */
 import { describe, expect, it } from 'vitest';
-import { StringKeyTable } from '../../../operators/window/string-key-table.ts';
+import { StringKeyTable } from '../../../state/string-key-table.ts';
 import { hashString } from '../../../state/key-groups.ts';
 
 describe('StringKeyTable', () => {
@@ -31,5 +31,27 @@ describe('StringKeyTable', () => {
     expect(t.get('k1')).toBeUndefined();
     t.add('k1', 7);
     expect(t.get('k1')).toBe(7);
+  });
+});
+
+describe('StringKeyTable deletes', () => {
+  it('agrees with a Map through random adds and deletes (backward shift keeps every key reachable)', () => {
+    const t = new StringKeyTable<number>();
+    const m = new Map<string, number>();
+    let seed = 1;
+    const rnd = (n: number): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n);
+    for (let step = 0; step < 20_000; step++) {
+      const k = `k${rnd(600)}`;
+      if (rnd(3) === 0) {
+        expect(t.delete(k)).toBe(m.delete(k));
+      } else if (!m.has(k)) {
+        t.add(k, step);
+        m.set(k, step);
+      }
+      expect(t.size).toBe(m.size);
+    }
+    for (let i = 0; i < 600; i++) expect(t.get(`k${i}`)).toBe(m.get(`k${i}`));
+    expect([...t.values()].sort((a, b) => a - b)).toEqual([...m.values()].sort((a, b) => a - b));
+    expect(t.getHashed('k1', hashString('k1'))).toBe(m.get('k1'));
   });
 });
