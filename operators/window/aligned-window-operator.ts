@@ -69,6 +69,11 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
    * per run of records in one pane, not per record.
    */
   paneRuns = 0;
+  /**
+   * Panes of the incremental path read from state before a record was folded in (a work count for
+   * tests): not those after the key's newest pane in state, so records in order read none.
+   */
+  paneReads = 0;
   /** 'f' timers a new pane did not register because its key's chained timer reaches its first window (fireDue). */
   chainedPanes = 0;
   /** On-time windows of process window operators fired (a work count for tests). */
@@ -190,7 +195,8 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
             // The keyBy exchange computed the key group already (operator.ts); hash only without it.
             const kg = keyGroups !== undefined ? keyGroups[i]! : keyGroupOf(key, maxParallelism);
             backend.setCurrentKey(key, kg);
-            const acc = panes.get(pane);
+            // A pane after the key's newest in state is new: no read (pending-panes.ts).
+            const acc = pane > p.newest ? undefined : this.readPane(p, pane);
             pending.open(p, kg, pane, ts, i, incremental.add(acc, v), acc === undefined);
             continue;
           }
@@ -201,6 +207,7 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
           backend.setCurrentKey(key, kg);
           const acc = panes.get(pane);
           panes.put(pane, incremental.add(acc, v));
+          if (pane > p.newest) p.newest = pane;
           this.afterWrite(key, kg, pane, ts, wm, firstEnd, lastEnd, acc === undefined);
           continue;
         }
@@ -243,7 +250,23 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
     this.pending.written(p);
     this.backend.setCurrentKey(p.key, p.keyGroup);
     this.panes.put(p.pane, p.acc);
+    if (p.pane > p.newest) p.newest = p.pane;
     if (p.isNew) this.registerPane(p.key, p.keyGroup, p.pane, p.ts, wm, this.firstEnd(p.pane), this.lastEnd(p.pane));
+  }
+
+  /**
+   * The current key's pane `pane` from state. The key's first read (its entry knows no newest pane
+   * yet) lists its panes once to learn the newest; a pane after it is not read.
+   */
+  private readPane(p: PendingPane<K, ACC>, pane: number): ACC | undefined {
+    if (p.newest !== p.newest) {
+      let newest = -Infinity;
+      for (const q of this.panes.keys()) if (q > newest) newest = q;
+      p.newest = newest;
+      if (pane > newest) return undefined;
+    }
+    this.paneReads++;
+    return this.panes.get(pane);
   }
 
   private dropLate(v: T, ts: number): void {

@@ -29,6 +29,14 @@ export interface PendingPane<K, ACC> {
   /** Whether the pane was not in state before the batch. */
   isNew: boolean;
   /**
+   * No pane of the key in state starts after this (NaN: not known yet). The operator learns it from
+   * the key's panes once, when the entry is made, and raises it with every pane it writes; panes
+   * are removed only, never added, elsewhere. A record of a pane after it starts the pane without
+   * reading state (records in order: every new pane), where a read would miss (and, on LMDB, look
+   * below the cache for a key written back).
+   */
+  newest: number;
+  /**
    * The batch index of the last record folded (named if writing fails); an index, not the record,
    * so that no pointer to a young object is written into this long-lived one per record.
    */
@@ -68,7 +76,7 @@ export class PendingPanes<K extends StateKey, ACC> {
     this.lookups++;
     let p = typeof key === 'string' ? this.byString.get(key) : this.byKey.get(keyId(key));
     if (p === undefined) {
-      p = { batch: -1, key, keyGroup: 0, pane: 0, ts: 0, acc: undefined as ACC, isNew: false, index: 0 };
+      p = { batch: -1, key, keyGroup: 0, pane: 0, ts: 0, acc: undefined as ACC, isNew: false, newest: Number.NaN, index: 0 };
       if (typeof key === 'string') this.byString.add(key, p);
       else this.byKey.set(keyId(key), p);
     }
