@@ -35,6 +35,12 @@ import { KeptCombiners } from './kept-combiners.ts';
  */
 const POINT_READ_PANES = 32;
 
+/**
+ * Up to this many new panes of tumbling windows are held in memory (all keys) instead of state
+ * until they fire or a checkpoint comes; beyond, new panes go to state as others do.
+ */
+const MAX_HELD_PANES = 1 << 17;
+
 export interface WindowOperatorOptions<T> {
   allowedLatenessMs?: number;
   lateTag?: OutputTag<T> | undefined;
@@ -62,6 +68,8 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
   private readonly scratchStarts: number[] = [];
   private readonly scratchAccs: ACC[] = [];
   private readonly scratchEnds: number[] = [];
+  /** Per pane in scratchStarts, when some came from memory: whether it is held (not in state). */
+  private readonly scratchHeld: boolean[] = [];
   /** Per key: its records of one pane in the current batch, folded (processBatch). */
   readonly pending = new PendingPanes<K, ACC>();
   /**
@@ -74,6 +82,13 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
    * tests): not those after the key's newest pane in state, so records in order read none.
    */
   paneReads = 0;
+  /**
+   * Whether new panes are held in memory (pending-panes.ts) instead of state until they fire or a
+   * checkpoint comes: event-time tumbling windows of an aggregate without allowed lateness or early
+   * firings, where a pane is read by its one firing only. A pane that is created and fires between
+   * two checkpoints then costs no state access at all (on LMDB, it never reaches the backend).
+   */
+  private readonly holdPanes: boolean;
   /** 'f' timers a new pane did not register because its key's chained timer reaches its first window (fireDue). */
   chainedPanes = 0;
   /** On-time windows of process window operators fired (a work count for tests). */
@@ -100,6 +115,7 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
     this.domain = assigner.time;
     this.lateness = assigner.time === 'event' ? (options.allowedLatenessMs ?? 0) : 0;
     this.emitSpec = { contents, fn } as Emit<K, ACC, OUT, R>;
+    this.holdPanes = contents.kind === 'incremental' && this.size === this.pane && this.domain === 'event' && this.lateness === 0 && options.earlyFiring === undefined;
     if (contents.kind === 'incremental' && this.size !== this.pane && !contents.merge) {
       // Fails at graph construction rather than at the first firing.
       combine(contents, [undefined as ACC, undefined as ACC], name);
@@ -195,14 +211,22 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
             // The keyBy exchange computed the key group already (operator.ts); hash only without it.
             const kg = keyGroups !== undefined ? keyGroups[i]! : keyGroupOf(key, maxParallelism);
             backend.setCurrentKey(key, kg);
-            // A pane after the key's newest in state is new: no read (pending-panes.ts).
+            // A held pane is taken from memory; a pane after the key's newest in state is new:
+            // no read (pending-panes.ts).
+            const h = p.heldStarts === undefined ? -1 : pending.heldIndex(p, pane);
+            if (h >= 0) {
+              // Folded in its slot, where writePending puts it back.
+              pending.open(p, kg, pane, ts, i, incremental.add(p.heldAccs![h], v), false, true, h);
+              continue;
+            }
             const acc = pane > p.newest ? undefined : this.readPane(p, pane);
-            pending.open(p, kg, pane, ts, i, incremental.add(acc, v), acc === undefined);
+            pending.open(p, kg, pane, ts, i, incremental.add(acc, v), acc === undefined, acc === undefined);
             continue;
           }
           // A window of this pane is due already (late, or processing time catching up): write
           // the key's batch accumulator first, then this record at once.
           if (pending.holds(p)) this.writePending(p, wm);
+          if (p.heldStarts !== undefined && p.heldStarts.length > 0) this.writeHeld(p);
           const kg = keyGroups !== undefined ? keyGroups[i]! : keyGroupOf(key, maxParallelism);
           backend.setCurrentKey(key, kg);
           const acc = panes.get(pane);
@@ -229,8 +253,31 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
     } catch (e) {
       throw userFunctionError(this.name, values[p!.index], e);
     } finally {
+      // Entries about to be forgotten write their held panes first.
+      if (pending.heldCount > 0 && pending.forgetsAtEnd()) this.writeAllHeld();
       pending.end();
     }
+  }
+
+  /** Writes a key's held panes to state (the key becomes the current key). */
+  private writeHeld(p: PendingPane<K, ACC>): void {
+    this.backend.setCurrentKey(p.key, p.keyGroup);
+    const starts = p.heldStarts!;
+    while (starts.length > 0) {
+      const pane = starts[starts.length - 1]!;
+      this.panes.put(pane, this.pending.takeHeld(p, starts.length - 1));
+      if (pane > p.newest) p.newest = pane;
+    }
+  }
+
+  /** Writes every held pane to state. */
+  private writeAllHeld(): void {
+    for (const p of this.pending.holding) if (p.heldStarts!.length > 0) this.writeHeld(p);
+  }
+
+  /** The checkpoint barrier: held panes go to state, which the backend snapshots next. */
+  snapshotState(_checkpointId: number): void {
+    if (this.pending.heldCount > 0) this.writeAllHeld();
   }
 
   /**
@@ -245,12 +292,19 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
     if (this.domain === 'event' && due) this.fireLate(key, firstEnd, lastEnd, wm);
   }
 
-  /** Writes a batch accumulator to state (the key becomes the current key) and registers a new pane's timers. */
+  /**
+   * Writes a batch accumulator to state (the key becomes the current key), or holds it in memory if
+   * the pane is not in state and panes are held; registers a new pane's timers.
+   */
   private writePending(p: PendingPane<K, ACC>, wm: number): void {
-    this.pending.written(p);
-    this.backend.setCurrentKey(p.key, p.keyGroup);
-    this.panes.put(p.pane, p.acc);
-    if (p.pane > p.newest) p.newest = p.pane;
+    const pending = this.pending;
+    pending.written(p);
+    if (this.holdPanes && p.fresh && (p.slot >= 0 || pending.heldCount < MAX_HELD_PANES)) pending.hold(p);
+    else {
+      this.backend.setCurrentKey(p.key, p.keyGroup);
+      this.panes.put(p.pane, p.acc);
+      if (p.pane > p.newest) p.newest = p.pane;
+    }
     if (p.isNew) this.registerPane(p.key, p.keyGroup, p.pane, p.ts, wm, this.firstEnd(p.pane), this.lastEnd(p.pane));
   }
 
@@ -359,7 +413,11 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
     starts.length = 0;
     accs.length = 0;
     const low = kept === undefined ? from - size : Math.max(from - size, kept.through);
-    if ((lastDue - low) / pane <= POINT_READ_PANES) {
+    // Held panes (tumbling): the key's entry knows them, and whether state can have a pane here.
+    const entry = this.holdPanes ? this.pending.find(key) : undefined;
+    if (entry !== undefined && entry.newest < low) {
+      // No pane of the key in state at or after `low`: nothing to read.
+    } else if ((lastDue - low) / pane <= POINT_READ_PANES) {
       for (let p = low; p < lastDue; p += pane) {
         const a = panes.get(p);
         if (a === undefined) continue;
@@ -377,6 +435,8 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
         accs.push(a);
       }
     }
+    const inState = starts.length;
+    const held = entry !== undefined && entry.heldStarts !== undefined && entry.heldStarts.length > 0 ? this.takeHeld(entry, low, lastDue) : 0;
     const n = starts.length;
     if (n === 0 && kept === undefined) return;
     if (lastDue === Infinity) lastDue = this.lastEnd(n > 0 ? starts[n - 1]! : kept!.newest);
@@ -389,7 +449,8 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
       for (let j = 0; j < n; j++) {
         const p = starts[j]!;
         fn(contents.result(accs[j]!), out.set(key, p, p + size, 'on-time'), out);
-        if (this.lateness === 0) panes.remove(p);
+        // A held pane was never in state.
+        if (this.lateness === 0 && (held === 0 || (inState > 0 && !this.scratchHeld[j]))) panes.remove(p);
       }
       if (n > 0 && starts[n - 1]! >= nextFrom) this.timers.register(this.domain, lastDue + slide - 1, key, keyGroup, 'f');
       accs.length = 0;
@@ -429,6 +490,41 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
     }
     this.timers.register(this.domain, lastDue + slide - 1, key, keyGroup, 'f');
     this.keptPanes.fired(id!, kept, combiner, before, lastDue, this.lastEnd(combiner.newest()));
+  }
+
+  /**
+   * Moves the entry's held panes in [low, lastDue) into scratchStarts/scratchAccs after the panes
+   * read from state, keeping them in start order; returns how many. When some were read from state
+   * too, scratchHeld marks which are held.
+   */
+  private takeHeld(entry: PendingPane<K, ACC>, low: number, lastDue: number): number {
+    const starts = this.scratchStarts;
+    const accs = this.scratchAccs;
+    const inState = starts.length;
+    const held = entry.heldStarts!;
+    // From the end: takeHeld moves the last held pane into the slot taken.
+    for (let j = held.length - 1; j >= 0; j--) {
+      const p = held[j]!;
+      if (p < low || p >= lastDue) continue;
+      starts.push(p);
+      accs.push(this.pending.takeHeld(entry, j));
+    }
+    const n = starts.length;
+    const taken = n - inState;
+    if (taken === 0 || n === 1) return taken;
+    const isHeld = this.scratchHeld;
+    isHeld.length = n;
+    for (let j = 0; j < n; j++) isHeld[j] = j >= inState;
+    const order = Array.from({ length: n }, (_, j) => j).sort((a, b) => starts[a]! - starts[b]!);
+    const s = order.map((j) => starts[j]!);
+    const a = order.map((j) => accs[j]!);
+    const h = order.map((j) => isHeld[j]!);
+    for (let j = 0; j < n; j++) {
+      starts[j] = s[j]!;
+      accs[j] = a[j]!;
+      isHeld[j] = h[j]!;
+    }
+    return taken;
   }
 
   private startLoop(): void {

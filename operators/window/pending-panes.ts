@@ -5,6 +5,14 @@
  * key that come together cost one state read and write. Nothing sees state in between (timers
  * fire between batches).
  *
+ * Tumbling windows (event time, no allowed lateness, no early firing) go further: a pane not in
+ * state is held in its key's entry across batches (`hold`) until its window fires, which takes it
+ * from there (the operator's fireDue), or the checkpoint barrier writes it to state (the operator's
+ * snapshotState). A pane created and fired between two checkpoints costs no state access at all, on
+ * LMDB none reaches the backend. While held, a pane is absent from state: every reader of the
+ * key's panes looks at the entry first. Held panes are bounded (MAX_HELD_PANES in the operator);
+ * entries are forgotten only when none holds a pane.
+ *
  * Finding a key's entry costs a lookup per record: string keys (decoded fresh from the exchange,
  * so a JS Map would hash each one in the engine's runtime) in a StringKeyTable, other keys in a
  * Map by KeyId. A record of the same key as the record before it (a hot key, or input grouped by
@@ -26,8 +34,18 @@ export interface PendingPane<K, ACC> {
   /** The first record's time (early firing starts from it). */
   ts: number;
   acc: ACC;
-  /** Whether the pane was not in state before the batch. */
+  /** Whether the pane's timers are not registered yet (it was not in state, nor held, before the batch). */
   isNew: boolean;
+  /** Whether the pane is not in state (new, or held): `acc` is all there is of it. */
+  fresh: boolean;
+  /**
+   * Panes of the key held in memory instead of state (tumbling windows, see HeldPanes below), and
+   * their accumulators; absent from state while held. Undefined until the key holds one.
+   */
+  heldStarts: number[] | undefined;
+  heldAccs: ACC[] | undefined;
+  /** The index among the held panes of the pane this batch folds into, or -1 if it is not held. */
+  slot: number;
   /**
    * No pane of the key in state starts after this (NaN: not known yet). The operator learns it from
    * the key's panes once, when the entry is made, and raises it with every pane it writes; panes
@@ -55,6 +73,10 @@ export class PendingPanes<K extends StateKey, ACC> {
   private lastKey: K | undefined;
   /** Lookups of a key's entry done (a work count for tests). */
   lookups = 0;
+  /** Entries holding panes. */
+  readonly holding = new Set<PendingPane<K, ACC>>();
+  /** Panes held by all entries. */
+  heldCount = 0;
 
   /** Starts a batch: entries of earlier batches no longer hold records. */
   begin(): void {
@@ -76,7 +98,7 @@ export class PendingPanes<K extends StateKey, ACC> {
     this.lookups++;
     let p = typeof key === 'string' ? this.byString.get(key) : this.byKey.get(keyId(key));
     if (p === undefined) {
-      p = { batch: -1, key, keyGroup: 0, pane: 0, ts: 0, acc: undefined as ACC, isNew: false, newest: Number.NaN, index: 0 };
+      p = { batch: -1, key, keyGroup: 0, pane: 0, ts: 0, acc: undefined as ACC, isNew: false, fresh: false, heldStarts: undefined, heldAccs: undefined, slot: -1, newest: Number.NaN, index: 0 };
       if (typeof key === 'string') this.byString.add(key, p);
       else this.byKey.set(keyId(key), p);
     }
@@ -85,19 +107,74 @@ export class PendingPanes<K extends StateKey, ACC> {
     return p;
   }
 
+  /** The key's entry if it has one (no entry is made). */
+  find(key: K): PendingPane<K, ACC> | undefined {
+    return typeof key === 'string' ? this.byString.get(key) : this.byKey.get(keyId(key));
+  }
+
+  /** The index of `pane` among the entry's held panes, or -1. */
+  heldIndex(p: PendingPane<K, ACC>, pane: number): number {
+    const starts = p.heldStarts;
+    if (starts === undefined) return -1;
+    for (let j = 0; j < starts.length; j++) if (starts[j] === pane) return j;
+    return -1;
+  }
+
+  /**
+   * Holds the entry's pane and accumulator of this batch in memory (it is not in state): in its
+   * slot if the batch took it from there, else in a new one.
+   */
+  hold(p: PendingPane<K, ACC>): void {
+    if (p.slot >= 0) {
+      p.heldAccs![p.slot] = p.acc;
+      return;
+    }
+    if (p.heldStarts === undefined) {
+      p.heldStarts = [];
+      p.heldAccs = [];
+      // Stays in `holding` (possibly holding nothing) until the entries are forgotten.
+      this.holding.add(p);
+    }
+    p.heldStarts.push(p.pane);
+    p.heldAccs!.push(p.acc);
+    this.heldCount++;
+  }
+
+  /** Takes held pane `j` out of the entry; returns its accumulator. */
+  takeHeld(p: PendingPane<K, ACC>, j: number): ACC {
+    const starts = p.heldStarts!;
+    const accs = p.heldAccs!;
+    const acc = accs[j]!;
+    const lastStart = starts.pop()!;
+    const lastAcc = accs.pop()!;
+    if (j < starts.length) {
+      starts[j] = lastStart;
+      accs[j] = lastAcc;
+    }
+    this.heldCount--;
+    return acc;
+  }
+
+  /** Whether `end()` will forget the entries (then their held panes must be written first). */
+  forgetsAtEnd(): boolean {
+    return this.byString.size + this.byKey.size > MAX_PENDING_KEYS;
+  }
+
   /** Whether the entry holds records of the current batch (not written yet). */
   holds(p: PendingPane<K, ACC>): boolean {
     return p.batch === this.batch;
   }
 
   /** Makes the entry hold `pane` of this batch, with the accumulator `acc` (the state's folded with the first record). */
-  open(p: PendingPane<K, ACC>, keyGroup: number, pane: number, ts: number, index: number, acc: ACC, isNew: boolean): void {
+  open(p: PendingPane<K, ACC>, keyGroup: number, pane: number, ts: number, index: number, acc: ACC, isNew: boolean, fresh: boolean, slot = -1): void {
     p.batch = this.batch;
+    p.slot = slot;
     p.keyGroup = keyGroup;
     p.pane = pane;
     p.ts = ts;
     p.acc = acc;
     p.isNew = isNew;
+    p.fresh = fresh;
     p.index = index;
     this.touched.push(p);
   }
@@ -128,9 +205,10 @@ export class PendingPanes<K extends StateKey, ACC> {
     this.last = undefined;
     this.lastKey = undefined;
     // One entry per key seen: bounded, so a job with many keys does not keep one per key.
-    if (this.byString.size + this.byKey.size > MAX_PENDING_KEYS) {
+    if (this.forgetsAtEnd() && this.heldCount === 0) {
       this.byString.clear();
       this.byKey.clear();
+      this.holding.clear();
     }
   }
 }
