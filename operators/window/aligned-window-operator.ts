@@ -501,20 +501,16 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
     const starts = this.scratchStarts;
     const accs = this.scratchAccs;
     const inState = starts.length;
-    const held = entry.heldStarts!;
-    // From the end: takeHeld moves the last held pane into the slot taken.
-    for (let j = held.length - 1; j >= 0; j--) {
-      const p = held[j]!;
-      if (p < low || p >= lastDue) continue;
-      starts.push(p);
-      accs.push(this.pending.takeHeld(entry, j));
-    }
+    const taken = this.pending.takeRange(entry, low, lastDue, starts, accs);
     const n = starts.length;
-    const taken = n - inState;
-    if (taken === 0 || n === 1) return taken;
+    let sorted = true;
+    for (let j = inState > 0 ? inState : 1; j < n && sorted; j++) sorted = starts[j - 1]! < starts[j]!;
+    if (inState === 0 && sorted) return taken;
+    // Panes from state and held ones interleaved (or records out of order): sort, marking the held.
     const isHeld = this.scratchHeld;
     isHeld.length = n;
     for (let j = 0; j < n; j++) isHeld[j] = j >= inState;
+    if (sorted) return taken;
     const order = Array.from({ length: n }, (_, j) => j).sort((a, b) => starts[a]! - starts[b]!);
     const s = order.map((j) => starts[j]!);
     const a = order.map((j) => accs[j]!);

@@ -155,6 +155,33 @@ export class PendingPanes<K extends StateKey, ACC> {
     return acc;
   }
 
+  /**
+   * Moves the entry's held panes in [low, high) to the ends of `starts` and `accs`, in the order
+   * they were held (start order for records in order); returns how many.
+   */
+  takeRange(p: PendingPane<K, ACC>, low: number, high: number, starts: number[], accs: ACC[]): number {
+    const held = p.heldStarts!;
+    const heldAccs = p.heldAccs!;
+    let keep = 0;
+    for (let j = 0; j < held.length; j++) {
+      const pane = held[j]!;
+      if (pane < low || pane >= high) {
+        held[keep] = pane;
+        heldAccs[keep++] = heldAccs[j]!;
+        continue;
+      }
+      starts.push(pane);
+      accs.push(heldAccs[j]!);
+    }
+    const taken = held.length - keep;
+    for (let j = 0; j < taken; j++) {
+      held.pop();
+      heldAccs.pop();
+    }
+    this.heldCount -= taken;
+    return taken;
+  }
+
   /** Whether `end()` will forget the entries (then their held panes must be written first). */
   forgetsAtEnd(): boolean {
     return this.byString.size + this.byKey.size > MAX_PENDING_KEYS;

@@ -91,6 +91,29 @@ for (const backend of ['heap', 'lmdb'] as const) {
       await h.close();
     });
 
+    it('fire held panes in window order when their records came out of order, with panes from state', async () => {
+      const h = new OperatorHarness(windowOp, { backend });
+      await h.open();
+      await h.processBatch([{ k: 'a', v: 1 }], [350]);
+      await h.processBatch([{ k: 'a', v: 2 }], [150]);
+      await h.snapshot(); // panes 100 and 300 go to state
+      await h.processBatch([{ k: 'a', v: 4 }], [450]);
+      await h.processBatch([{ k: 'a', v: 8 }, { k: 'a', v: 16 }], [250, 50]);
+      await h.processBatch([{ k: 'a', v: 32 }], [150]); // into pane 100, read from state
+      await h.processWatermark(999);
+      expect(h.values().map((w) => `${w.start}=${w.sum}`)).toEqual(['0=16', '100=34', '200=8', '300=1', '400=4']);
+      await h.close();
+    });
+
+    it('fire held panes in window order when their records came out of order', async () => {
+      const h = new OperatorHarness(windowOp, { backend });
+      await h.open();
+      for (const ts of [350, 150, 450, 250, 50]) await h.processBatch([{ k: 'a', v: ts }], [ts]);
+      await h.processWatermark(999);
+      expect(h.values().map((w) => `${w.start}=${w.sum}`)).toEqual(['0=50', '100=150', '200=250', '300=350', '400=450']);
+      await h.close();
+    });
+
     it.each([
       ['the same backend', 1],
       ['the other backend', 1],
