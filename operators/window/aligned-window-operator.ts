@@ -36,8 +36,8 @@ import { KeptCombiners } from './kept-combiners.ts';
 const POINT_READ_PANES = 32;
 
 /**
- * Up to this many new panes of tumbling windows are held in memory (all keys) instead of state
- * until they fire or a checkpoint comes; beyond, new panes go to state as others do.
+ * Up to this many new panes are held in memory (all keys) instead of state until their last
+ * window fired or a checkpoint comes; beyond, new panes go to state as others do.
  */
 const MAX_HELD_PANES = 1 << 17;
 
@@ -83,10 +83,12 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
    */
   paneReads = 0;
   /**
-   * Whether new panes are held in memory (pending-panes.ts) instead of state until they fire or a
-   * checkpoint comes: event-time tumbling windows of an aggregate without allowed lateness or early
-   * firings, where a pane is read by its one firing only. A pane that is created and fires between
-   * two checkpoints then costs no state access at all (on LMDB, it never reaches the backend).
+   * Whether new panes are held in memory (pending-panes.ts) instead of state until their last
+   * window fired or a checkpoint comes: event-time windows of an aggregate without allowed lateness
+   * or early firings, whose panes only records not due yet and on-time firings (fireDue) read. A
+   * pane created and dropped between two checkpoints then costs no state access at all (on LMDB,
+   * it never reaches the backend). A record for a pane with a window fired already (sliding) writes
+   * its key's held panes to state first and goes on as without holding.
    */
   private readonly holdPanes: boolean;
   /** 'f' timers a new pane did not register because its key's chained timer reaches its first window (fireDue). */
@@ -115,7 +117,7 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
     this.domain = assigner.time;
     this.lateness = assigner.time === 'event' ? (options.allowedLatenessMs ?? 0) : 0;
     this.emitSpec = { contents, fn } as Emit<K, ACC, OUT, R>;
-    this.holdPanes = contents.kind === 'incremental' && this.size === this.pane && this.domain === 'event' && this.lateness === 0 && options.earlyFiring === undefined;
+    this.holdPanes = contents.kind === 'incremental' && this.domain === 'event' && this.lateness === 0 && options.earlyFiring === undefined;
     if (contents.kind === 'incremental' && this.size !== this.pane && !contents.merge) {
       // Fails at graph construction rather than at the first firing.
       combine(contents, [undefined as ACC, undefined as ACC], name);
@@ -436,7 +438,8 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
       }
     }
     const inState = starts.length;
-    const held = entry !== undefined && entry.heldStarts !== undefined && entry.heldStarts.length > 0 ? this.takeHeld(entry, low, lastDue) : 0;
+    // Tumbling: a pane's one window fires, so it is taken. Sliding: it stays held until evicted.
+    const held = entry !== undefined && entry.heldStarts !== undefined && entry.heldStarts.length > 0 ? this.takeHeld(entry, low, lastDue, !sliding) : 0;
     const n = starts.length;
     if (n === 0 && kept === undefined) return;
     if (lastDue === Infinity) lastDue = this.lastEnd(n > 0 ? starts[n - 1]! : kept!.newest);
@@ -466,7 +469,7 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
       while (hi < n && starts[hi]! < end) combiner.push(starts[hi]!, accs[hi++]!);
       while (combiner.size > 0 && combiner.oldest() < end - size) {
         const p = combiner.evict();
-        if (drop) panes.remove(p);
+        if (drop) this.dropPane(entry, p);
       }
       if (combiner.size === 0) {
         // No pane in this window: on to the first window of the next pane.
@@ -480,7 +483,7 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
     while (hi < n) combiner.push(starts[hi]!, accs[hi++]!);
     while (combiner.size > 0 && combiner.oldest() < nextFrom) {
       const p = combiner.evict();
-      if (drop) panes.remove(p);
+      if (drop) this.dropPane(entry, p);
     }
     accs.length = 0;
     // What is left is in the window after lastDue.
@@ -497,11 +500,11 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
    * read from state, keeping them in start order; returns how many. When some were read from state
    * too, scratchHeld marks which are held.
    */
-  private takeHeld(entry: PendingPane<K, ACC>, low: number, lastDue: number): number {
+  private takeHeld(entry: PendingPane<K, ACC>, low: number, lastDue: number, take: boolean): number {
     const starts = this.scratchStarts;
     const accs = this.scratchAccs;
     const inState = starts.length;
-    const taken = this.pending.takeRange(entry, low, lastDue, starts, accs);
+    const taken = this.pending.takeRange(entry, low, lastDue, starts, accs, take);
     const n = starts.length;
     let sorted = true;
     for (let j = inState > 0 ? inState : 1; j < n && sorted; j++) sorted = starts[j - 1]! < starts[j]!;
@@ -521,6 +524,12 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
       isHeld[j] = h[j]!;
     }
     return taken;
+  }
+
+  /** Drops a pane of the current key whose last window fired: held (by `entry`) or in state. */
+  private dropPane(entry: PendingPane<K, ACC> | undefined, pane: number): void {
+    if (entry !== undefined && entry.heldStarts !== undefined && entry.heldStarts.length > 0 && this.pending.drop(entry, pane)) return;
+    this.panes.remove(pane);
   }
 
   private startLoop(): void {

@@ -5,10 +5,10 @@
  * key that come together cost one state read and write. Nothing sees state in between (timers
  * fire between batches).
  *
- * Tumbling windows (event time, no allowed lateness, no early firing) go further: a pane not in
- * state is held in its key's entry across batches (`hold`) until its window fires, which takes it
- * from there (the operator's fireDue), or the checkpoint barrier writes it to state (the operator's
- * snapshotState). A pane created and fired between two checkpoints costs no state access at all, on
+ * Event-time windows without allowed lateness or early firings go further: a pane not in state is
+ * held in its key's entry across batches (`hold`) until its last window fired (the operator's
+ * fireDue takes a tumbling pane when it fires, and drops a sliding one when the combiner evicts
+ * it), or the checkpoint barrier writes it to state (the operator's snapshotState). A pane created and fired between two checkpoints costs no state access at all, on
  * LMDB none reaches the backend. While held, a pane is absent from state: every reader of the
  * key's panes looks at the entry first. Held panes are bounded (MAX_HELD_PANES in the operator);
  * entries are forgotten only when none holds a pane.
@@ -156,23 +156,27 @@ export class PendingPanes<K extends StateKey, ACC> {
   }
 
   /**
-   * Moves the entry's held panes in [low, high) to the ends of `starts` and `accs`, in the order
-   * they were held (start order for records in order); returns how many.
+   * Moves (or with `take` false copies) the entry's held panes in [low, high) to the ends of
+   * `starts` and `accs`, in the order they were held (start order for records in order); returns
+   * how many.
    */
-  takeRange(p: PendingPane<K, ACC>, low: number, high: number, starts: number[], accs: ACC[]): number {
+  takeRange(p: PendingPane<K, ACC>, low: number, high: number, starts: number[], accs: ACC[], take: boolean): number {
     const held = p.heldStarts!;
     const heldAccs = p.heldAccs!;
     let keep = 0;
+    let found = 0;
     for (let j = 0; j < held.length; j++) {
       const pane = held[j]!;
-      if (pane < low || pane >= high) {
-        held[keep] = pane;
-        heldAccs[keep++] = heldAccs[j]!;
-        continue;
+      if (pane >= low && pane < high) {
+        starts.push(pane);
+        accs.push(heldAccs[j]!);
+        found++;
+        if (take) continue;
       }
-      starts.push(pane);
-      accs.push(heldAccs[j]!);
+      held[keep] = pane;
+      heldAccs[keep++] = heldAccs[j]!;
     }
+    if (!take) return found;
     const taken = held.length - keep;
     for (let j = 0; j < taken; j++) {
       held.pop();
@@ -180,6 +184,19 @@ export class PendingPanes<K extends StateKey, ACC> {
     }
     this.heldCount -= taken;
     return taken;
+  }
+
+  /** Drops held pane `pane` of the entry; returns whether it held it. */
+  drop(p: PendingPane<K, ACC>, pane: number): boolean {
+    const j = this.heldIndex(p, pane);
+    if (j < 0) return false;
+    const held = p.heldStarts!;
+    const heldAccs = p.heldAccs!;
+    // Keeps the order (the oldest, dropped first, is at the front).
+    held.splice(j, 1);
+    heldAccs.splice(j, 1);
+    this.heldCount--;
+    return true;
   }
 
   /** Whether `end()` will forget the entries (then their held panes must be written first). */

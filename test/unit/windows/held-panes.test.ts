@@ -1,5 +1,5 @@
 /**
- * Tumbling-window panes held in memory (aligned-window-operator.ts, pending-panes.ts): counted, not
+ * Window panes held in memory (aligned-window-operator.ts, pending-panes.ts): counted, not
  * timed. Between checkpoints a pane that is created and fires costs no state access (on LMDB it
  * never reaches the backend); the checkpoint barrier writes the panes still held to state, so a
  * restore (after a failure between checkpoints, into either backend, or into two halves of the key
@@ -8,6 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { AlignedWindowOperator } from '../../../operators/window/aligned-window-operator.ts';
 import { tumblingEventTimeWindows } from '../../../operators/window/tumbling.ts';
+import { slidingEventTimeWindows } from '../../../operators/window/sliding.ts';
 import { aggregateContents } from '../../../operators/window/window-contents.ts';
 import type { WindowResultFunction } from '../../../operators/window/time-window.ts';
 import { keyGroupOf } from '../../../state/key-groups.ts';
@@ -20,8 +21,15 @@ const SIZE = 100;
 
 const toSum: WindowResultFunction<string, number, WindowSum> = (sum, ctx, out) => out.collect({ key: ctx.key, start: ctx.window.start, end: ctx.window.end, sum, firing: ctx.firing });
 
-function windowOp(): AlignedWindowOperator<string, Ev, { s: number }, number, WindowSum> {
+function windowOpTumbling(): AlignedWindowOperator<string, Ev, { s: number }, number, WindowSum> {
   return new AlignedWindowOperator<string, Ev, { s: number }, number, WindowSum>('sum', (e) => e.k, tumblingEventTimeWindows(SIZE), aggregateContents(sumAgg), toSum);
+}
+
+const windowOp = windowOpTumbling;
+
+/** Sliding windows of SIZE every SIZE / 5: a pane stays held until its last window fired. */
+function slidingOp(): AlignedWindowOperator<string, Ev, { s: number }, number, WindowSum> {
+  return new AlignedWindowOperator<string, Ev, { s: number }, number, WindowSum>('sum', (e) => e.k, slidingEventTimeWindows(SIZE, SIZE / 5), aggregateContents(sumAgg), toSum);
 }
 
 type Step = { batch: { ev: Ev; ts: number }[] } | { watermark: number };
@@ -65,7 +73,7 @@ async function play(hs: OperatorHarness<Ev, WindowSum>[], steps: readonly Step[]
 const rows = (out: readonly { value: WindowSum }[]): string[] => out.map(({ value: w }) => `${w.key}@${w.start}=${w.sum}`).sort();
 
 for (const backend of ['heap', 'lmdb'] as const) {
-  describe(`tumbling window panes held in memory (${backend} state)`, () => {
+  describe(`window panes held in memory (${backend} state)`, () => {
     it('touch no state between checkpoints, and go to state at the checkpoint barrier', async () => {
       const reads = new StateReads();
       const writes = new StateReads();
@@ -114,11 +122,39 @@ for (const backend of ['heap', 'lmdb'] as const) {
       await h.close();
     });
 
+    it('of sliding windows touch no state between checkpoints either', async () => {
+      const reads = new StateReads();
+      const writes = new StateReads();
+      const h = new OperatorHarness(slidingOp, { backend, wrapKeyedState: countingState(reads, writes) });
+      await h.open();
+      for (let b = 0; b < 40; b++) {
+        const evs = Array.from({ length: 10 }, (_, j) => ({ k: `k${j % 5}`, v: 1 }));
+        await h.processBatch(evs, evs.map((_, j) => b * (SIZE / 2) + j * 5));
+        await h.processWatermark(b * (SIZE / 2) - SIZE);
+      }
+      expect(writes.of('panes')).toBe(0);
+      expect(reads.of('panes')).toBe(0);
+      const held = (h as unknown as { operator: AlignedWindowOperator<string, Ev, unknown, unknown, WindowSum> }).operator.pending.heldCount;
+      expect(held).toBeGreaterThan(0);
+      await h.snapshot();
+      expect(writes.of('panes')).toBe(held);
+      await h.processWatermark(Infinity);
+      // Windows of 100 ms every 20 ms; each key has 2 records every 50 ms, so 4 in each full window.
+      const full = h.values().filter((w) => w.start >= 0 && w.end <= 2000);
+      expect(full.length).toBe(5 * (2000 / 20 - 4));
+      expect(full.map((w) => w.sum)).toEqual(full.map(() => 4));
+      await h.close();
+    });
+
     it.each([
-      ['the same backend', 1],
-      ['the other backend', 1],
-      ['two halves of the key groups', 2],
-    ] as const)('give the results of a run without failure after a failure between checkpoints, restored into %s', async (name, parts) => {
+      ['tumbling', 'the same backend', 1],
+      ['tumbling', 'the other backend', 1],
+      ['tumbling', 'two halves of the key groups', 2],
+      ['sliding', 'the same backend', 1],
+      ['sliding', 'the other backend', 1],
+      ['sliding', 'two halves of the key groups', 2],
+    ] as const)('of %s windows give the results of a run without failure after a failure between checkpoints, restored into %s', async (kind, name, parts) => {
+      const windowOp = kind === 'tumbling' ? windowOpTumbling : slidingOp;
       const steps = script(name.length);
       const straight = new OperatorHarness(windowOp, { backend });
       await play([straight], steps);
