@@ -274,7 +274,7 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
 
   /** Writes every held pane to state. */
   private writeAllHeld(): void {
-    for (const p of this.pending.holding) if (p.heldStarts!.length > 0) this.writeHeld(p);
+    for (const p of this.pending.holding.values()) if (p.heldStarts!.length > 0) this.writeHeld(p);
   }
 
   /** The checkpoint barrier: held panes go to state, which the backend snapshots next. */
@@ -415,7 +415,7 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
     starts.length = 0;
     accs.length = 0;
     const low = kept === undefined ? from - size : Math.max(from - size, kept.through);
-    // Held panes (tumbling): the key's entry knows them, and whether state can have a pane here.
+    // Held panes: the key's entry knows them, and whether state can have a pane here.
     const entry = this.holdPanes ? this.pending.find(key) : undefined;
     if (entry !== undefined && entry.newest < low) {
       // No pane of the key in state at or after `low`: nothing to read.

@@ -73,8 +73,11 @@ export class PendingPanes<K extends StateKey, ACC> {
   private lastKey: K | undefined;
   /** Lookups of a key's entry done (a work count for tests). */
   lookups = 0;
-  /** Entries holding panes. */
-  readonly holding = new Set<PendingPane<K, ACC>>();
+  /**
+   * Entries that held panes, by their canonical key (string keys) or KeyId: a timer's key is the
+   * canonical string, whose hash the engine keeps, so finding its entry here costs no hashing.
+   */
+  readonly holding = new Map<StateKey, PendingPane<K, ACC>>();
   /** Panes held by all entries. */
   heldCount = 0;
 
@@ -107,9 +110,9 @@ export class PendingPanes<K extends StateKey, ACC> {
     return p;
   }
 
-  /** The key's entry if it has one (no entry is made). */
+  /** The key's entry if it ever held a pane (no entry is made). */
   find(key: K): PendingPane<K, ACC> | undefined {
-    return typeof key === 'string' ? this.byString.get(key) : this.byKey.get(keyId(key));
+    return this.holding.get(typeof key === 'object' ? keyId(key) : key);
   }
 
   /** The index of `pane` among the entry's held panes, or -1. */
@@ -133,7 +136,7 @@ export class PendingPanes<K extends StateKey, ACC> {
       p.heldStarts = [];
       p.heldAccs = [];
       // Stays in `holding` (possibly holding nothing) until the entries are forgotten.
-      this.holding.add(p);
+      this.holding.set(typeof p.key === 'object' ? keyId(p.key) : p.key, p);
     }
     p.heldStarts.push(p.pane);
     p.heldAccs!.push(p.acc);
