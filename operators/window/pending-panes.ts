@@ -8,8 +8,9 @@
  * Event-time windows without allowed lateness or early firings go further: a pane not in state is
  * held in its key's entry across batches (`hold`) until its last window fired (the operator's
  * fireDue takes a tumbling pane when it fires, and drops a sliding one when the combiner evicts
- * it), or the checkpoint barrier writes it to state (the operator's snapshotState). A pane created and fired between two checkpoints costs no state access at all, on
- * LMDB none reaches the backend. While held, a pane is absent from state: every reader of the
+ * it), or the checkpoint barrier writes it to state (the operator's snapshotState). A pane
+ * created and dropped between two checkpoints costs no state access at all, on LMDB none reaches
+ * the backend. While held, a pane is absent from state: every reader of the
  * key's panes looks at the entry first. Held panes are bounded (MAX_HELD_PANES in the operator);
  * entries are forgotten only when none holds a pane.
  *
@@ -39,8 +40,8 @@ export interface PendingPane<K, ACC> {
   /** Whether the pane is not in state (new, or held): `acc` is all there is of it. */
   fresh: boolean;
   /**
-   * Panes of the key held in memory instead of state (tumbling windows, see HeldPanes below), and
-   * their accumulators; absent from state while held. Undefined until the key holds one.
+   * Panes of the key held in memory instead of state (see above), and their accumulators; absent
+   * from state while held. Undefined until the key holds one.
    */
   heldStarts: number[] | undefined;
   heldAccs: ACC[] | undefined;
