@@ -70,6 +70,15 @@ async function play(hs: OperatorHarness<Ev, WindowSum>[], steps: readonly Step[]
   }
 }
 
+/** 5 keys, 2 records per key and 50 ms (a batch), in order, the watermark 100 ms behind. */
+async function feedInOrder(h: OperatorHarness<Ev, WindowSum>): Promise<void> {
+  for (let b = 0; b < 40; b++) {
+    const evs = Array.from({ length: 10 }, (_, j) => ({ k: `k${j % 5}`, v: 1 }));
+    await h.processBatch(evs, evs.map((_, j) => b * (SIZE / 2) + j * 5));
+    await h.processWatermark(b * (SIZE / 2) - SIZE);
+  }
+}
+
 const rows = (out: readonly { value: WindowSum }[]): string[] => out.map(({ value: w }) => `${w.key}@${w.start}=${w.sum}`).sort();
 
 for (const backend of ['heap', 'lmdb'] as const) {
@@ -80,12 +89,7 @@ for (const backend of ['heap', 'lmdb'] as const) {
       const h = new OperatorHarness(windowOp, { backend, wrapKeyedState: countingState(reads, writes) });
       await h.open();
       const op = (h as unknown as { operator: AlignedWindowOperator<string, Ev, unknown, unknown, WindowSum> }).operator;
-      // 5 keys, 4 records per key and pane, a batch per half pane, the watermark a pane behind.
-      for (let b = 0; b < 40; b++) {
-        const evs = Array.from({ length: 10 }, (_, j) => ({ k: `k${j % 5}`, v: 1 }));
-        await h.processBatch(evs, evs.map((_, j) => b * (SIZE / 2) + j * 5));
-        await h.processWatermark(b * (SIZE / 2) - SIZE);
-      }
+      await feedInOrder(h);
       expect(writes.of('panes')).toBe(0);
       expect(reads.of('panes')).toBe(0);
       expect(op.paneReads).toBe(0);
@@ -127,11 +131,7 @@ for (const backend of ['heap', 'lmdb'] as const) {
       const writes = new StateReads();
       const h = new OperatorHarness(slidingOp, { backend, wrapKeyedState: countingState(reads, writes) });
       await h.open();
-      for (let b = 0; b < 40; b++) {
-        const evs = Array.from({ length: 10 }, (_, j) => ({ k: `k${j % 5}`, v: 1 }));
-        await h.processBatch(evs, evs.map((_, j) => b * (SIZE / 2) + j * 5));
-        await h.processWatermark(b * (SIZE / 2) - SIZE);
-      }
+      await feedInOrder(h);
       expect(writes.of('panes')).toBe(0);
       expect(reads.of('panes')).toBe(0);
       const held = (h as unknown as { operator: AlignedWindowOperator<string, Ev, unknown, unknown, WindowSum> }).operator.pending.heldCount;
