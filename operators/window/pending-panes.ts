@@ -196,9 +196,15 @@ export class PendingPanes<K extends StateKey, ACC> {
     if (j < 0) return false;
     const held = p.heldStarts!;
     const heldAccs = p.heldAccs!;
-    // Keeps the order (the oldest, dropped first, is at the front).
-    held.splice(j, 1);
-    heldAccs.splice(j, 1);
+    // Keeps the order (the oldest, dropped first, is at the front); no splice, which makes an
+    // array of what it removes.
+    const last = held.length - 1;
+    for (let k = j; k < last; k++) {
+      held[k] = held[k + 1]!;
+      heldAccs[k] = heldAccs[k + 1]!;
+    }
+    held.pop();
+    heldAccs.pop();
     this.heldCount--;
     return true;
   }
