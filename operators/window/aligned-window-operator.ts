@@ -35,6 +35,12 @@ import { KeptCombiners } from './kept-combiners.ts';
  */
 const POINT_READ_PANES = 32;
 
+/**
+ * Up to this many new panes are held in memory (all keys) instead of state until their last
+ * window fired or a checkpoint comes; beyond, new panes go to state as others do.
+ */
+const MAX_HELD_PANES = 1 << 17;
+
 export interface WindowOperatorOptions<T> {
   allowedLatenessMs?: number;
   lateTag?: OutputTag<T> | undefined;
@@ -62,6 +68,8 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
   private readonly scratchStarts: number[] = [];
   private readonly scratchAccs: ACC[] = [];
   private readonly scratchEnds: number[] = [];
+  /** Per pane in scratchStarts, when some came from memory: whether it is held (not in state). */
+  private readonly scratchHeld: boolean[] = [];
   /** Per key: its records of one pane in the current batch, folded (processBatch). */
   readonly pending = new PendingPanes<K, ACC>();
   /**
@@ -69,6 +77,20 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
    * per run of records in one pane, not per record.
    */
   paneRuns = 0;
+  /**
+   * Panes of the incremental path read from state before a record was folded in (a work count for
+   * tests): not those after the key's newest pane in state, so records in order read none.
+   */
+  paneReads = 0;
+  /**
+   * Whether new panes are held in memory (pending-panes.ts) instead of state until their last
+   * window fired or a checkpoint comes: event-time windows of an aggregate without allowed lateness
+   * or early firings, whose panes only records not due yet and on-time firings (fireDue) read. A
+   * pane created and dropped between two checkpoints then costs no state access at all (on LMDB,
+   * it never reaches the backend). A record for a pane with a window fired already (sliding) writes
+   * its key's held panes to state first and goes on as without holding.
+   */
+  private readonly holdPanes: boolean;
   /** 'f' timers a new pane did not register because its key's chained timer reaches its first window (fireDue). */
   chainedPanes = 0;
   /** On-time windows of process window operators fired (a work count for tests). */
@@ -95,6 +117,7 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
     this.domain = assigner.time;
     this.lateness = assigner.time === 'event' ? (options.allowedLatenessMs ?? 0) : 0;
     this.emitSpec = { contents, fn } as Emit<K, ACC, OUT, R>;
+    this.holdPanes = contents.kind === 'incremental' && this.domain === 'event' && this.lateness === 0 && options.earlyFiring === undefined;
     if (contents.kind === 'incremental' && this.size !== this.pane && !contents.merge) {
       // Fails at graph construction rather than at the first firing.
       combine(contents, [undefined as ACC, undefined as ACC], name);
@@ -190,17 +213,27 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
             // The keyBy exchange computed the key group already (operator.ts); hash only without it.
             const kg = keyGroups !== undefined ? keyGroups[i]! : keyGroupOf(key, maxParallelism);
             backend.setCurrentKey(key, kg);
-            const acc = panes.get(pane);
-            pending.open(p, kg, pane, ts, i, incremental.add(acc, v), acc === undefined);
+            // A held pane is taken from memory; a pane after the key's newest in state is new:
+            // no read (pending-panes.ts).
+            const h = p.heldStarts === undefined ? -1 : pending.heldIndex(p, pane);
+            if (h >= 0) {
+              // Folded in its slot, where writePending puts it back.
+              pending.open(p, kg, pane, ts, i, incremental.add(p.heldAccs![h], v), false, true, h);
+              continue;
+            }
+            const acc = pane > p.newest ? undefined : this.readPane(p, pane);
+            pending.open(p, kg, pane, ts, i, incremental.add(acc, v), acc === undefined, acc === undefined);
             continue;
           }
           // A window of this pane is due already (late, or processing time catching up): write
           // the key's batch accumulator first, then this record at once.
           if (pending.holds(p)) this.writePending(p, wm);
+          if (p.heldStarts !== undefined && p.heldStarts.length > 0) this.writeHeld(p);
           const kg = keyGroups !== undefined ? keyGroups[i]! : keyGroupOf(key, maxParallelism);
           backend.setCurrentKey(key, kg);
           const acc = panes.get(pane);
           panes.put(pane, incremental.add(acc, v));
+          if (pane > p.newest) p.newest = pane;
           this.afterWrite(key, kg, pane, ts, wm, firstEnd, lastEnd, acc === undefined);
           continue;
         }
@@ -222,8 +255,31 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
     } catch (e) {
       throw userFunctionError(this.name, values[p!.index], e);
     } finally {
+      // Entries about to be forgotten write their held panes first.
+      if (pending.heldCount > 0 && pending.forgetsAtEnd()) this.writeAllHeld();
       pending.end();
     }
+  }
+
+  /** Writes a key's held panes to state (the key becomes the current key). */
+  private writeHeld(p: PendingPane<K, ACC>): void {
+    this.backend.setCurrentKey(p.key, p.keyGroup);
+    const starts = p.heldStarts!;
+    while (starts.length > 0) {
+      const pane = starts[starts.length - 1]!;
+      this.panes.put(pane, this.pending.takeHeld(p, starts.length - 1));
+      if (pane > p.newest) p.newest = pane;
+    }
+  }
+
+  /** Writes every held pane to state. */
+  private writeAllHeld(): void {
+    for (const p of this.pending.holding.values()) if (p.heldStarts!.length > 0) this.writeHeld(p);
+  }
+
+  /** The checkpoint barrier: held panes go to state, which the backend snapshots next. */
+  snapshotState(_checkpointId: number): void {
+    if (this.pending.heldCount > 0) this.writeAllHeld();
   }
 
   /**
@@ -238,12 +294,35 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
     if (this.domain === 'event' && due) this.fireLate(key, firstEnd, lastEnd, wm);
   }
 
-  /** Writes a batch accumulator to state (the key becomes the current key) and registers a new pane's timers. */
+  /**
+   * Writes a batch accumulator to state (the key becomes the current key), or holds it in memory if
+   * the pane is not in state and panes are held; registers a new pane's timers.
+   */
   private writePending(p: PendingPane<K, ACC>, wm: number): void {
-    this.pending.written(p);
-    this.backend.setCurrentKey(p.key, p.keyGroup);
-    this.panes.put(p.pane, p.acc);
+    const pending = this.pending;
+    pending.written(p);
+    if (this.holdPanes && p.fresh && (p.slot >= 0 || pending.heldCount < MAX_HELD_PANES)) pending.hold(p);
+    else {
+      this.backend.setCurrentKey(p.key, p.keyGroup);
+      this.panes.put(p.pane, p.acc);
+      if (p.pane > p.newest) p.newest = p.pane;
+    }
     if (p.isNew) this.registerPane(p.key, p.keyGroup, p.pane, p.ts, wm, this.firstEnd(p.pane), this.lastEnd(p.pane));
+  }
+
+  /**
+   * The current key's pane `pane` from state. The key's first read (its entry knows no newest pane
+   * yet) lists its panes once to learn the newest; a pane after it is not read.
+   */
+  private readPane(p: PendingPane<K, ACC>, pane: number): ACC | undefined {
+    if (p.newest !== p.newest) {
+      let newest = -Infinity;
+      for (const q of this.panes.keys()) if (q > newest) newest = q;
+      p.newest = newest;
+      if (pane > newest) return undefined;
+    }
+    this.paneReads++;
+    return this.panes.get(pane);
   }
 
   private dropLate(v: T, ts: number): void {
@@ -336,7 +415,11 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
     starts.length = 0;
     accs.length = 0;
     const low = kept === undefined ? from - size : Math.max(from - size, kept.through);
-    if ((lastDue - low) / pane <= POINT_READ_PANES) {
+    // Held panes: the key's entry knows them, and whether state can have a pane here.
+    const entry = this.holdPanes ? this.pending.find(key) : undefined;
+    if (entry !== undefined && entry.newest < low) {
+      // No pane of the key in state at or after `low`: nothing to read.
+    } else if ((lastDue - low) / pane <= POINT_READ_PANES) {
       for (let p = low; p < lastDue; p += pane) {
         const a = panes.get(p);
         if (a === undefined) continue;
@@ -354,6 +437,9 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
         accs.push(a);
       }
     }
+    const inState = starts.length;
+    // Tumbling: a pane's one window fires, so it is taken. Sliding: it stays held until evicted.
+    const held = entry !== undefined && entry.heldStarts !== undefined && entry.heldStarts.length > 0 ? this.takeHeld(entry, low, lastDue, !sliding) : 0;
     const n = starts.length;
     if (n === 0 && kept === undefined) return;
     if (lastDue === Infinity) lastDue = this.lastEnd(n > 0 ? starts[n - 1]! : kept!.newest);
@@ -366,7 +452,8 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
       for (let j = 0; j < n; j++) {
         const p = starts[j]!;
         fn(contents.result(accs[j]!), out.set(key, p, p + size, 'on-time'), out);
-        if (this.lateness === 0) panes.remove(p);
+        // A held pane was never in state.
+        if (this.lateness === 0 && (held === 0 || (inState > 0 && !this.scratchHeld[j]))) panes.remove(p);
       }
       if (n > 0 && starts[n - 1]! >= nextFrom) this.timers.register(this.domain, lastDue + slide - 1, key, keyGroup, 'f');
       accs.length = 0;
@@ -382,7 +469,7 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
       while (hi < n && starts[hi]! < end) combiner.push(starts[hi]!, accs[hi++]!);
       while (combiner.size > 0 && combiner.oldest() < end - size) {
         const p = combiner.evict();
-        if (drop) panes.remove(p);
+        if (drop) this.dropPane(entry, p);
       }
       if (combiner.size === 0) {
         // No pane in this window: on to the first window of the next pane.
@@ -396,7 +483,7 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
     while (hi < n) combiner.push(starts[hi]!, accs[hi++]!);
     while (combiner.size > 0 && combiner.oldest() < nextFrom) {
       const p = combiner.evict();
-      if (drop) panes.remove(p);
+      if (drop) this.dropPane(entry, p);
     }
     accs.length = 0;
     // What is left is in the window after lastDue.
@@ -406,6 +493,43 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
     }
     this.timers.register(this.domain, lastDue + slide - 1, key, keyGroup, 'f');
     this.keptPanes.fired(id!, kept, combiner, before, lastDue, this.lastEnd(combiner.newest()));
+  }
+
+  /**
+   * Moves the entry's held panes in [low, lastDue) into scratchStarts/scratchAccs after the panes
+   * read from state, keeping them in start order; returns how many. When some were read from state
+   * too, scratchHeld marks which are held.
+   */
+  private takeHeld(entry: PendingPane<K, ACC>, low: number, lastDue: number, take: boolean): number {
+    const starts = this.scratchStarts;
+    const accs = this.scratchAccs;
+    const inState = starts.length;
+    const taken = this.pending.takeRange(entry, low, lastDue, starts, accs, take);
+    const n = starts.length;
+    let sorted = true;
+    for (let j = inState > 0 ? inState : 1; j < n && sorted; j++) sorted = starts[j - 1]! < starts[j]!;
+    if (inState === 0 && sorted) return taken;
+    // Panes from state and held ones interleaved (or records out of order): sort, marking the held.
+    const isHeld = this.scratchHeld;
+    isHeld.length = n;
+    for (let j = 0; j < n; j++) isHeld[j] = j >= inState;
+    if (sorted) return taken;
+    const order = Array.from({ length: n }, (_, j) => j).sort((a, b) => starts[a]! - starts[b]!);
+    const s = order.map((j) => starts[j]!);
+    const a = order.map((j) => accs[j]!);
+    const h = order.map((j) => isHeld[j]!);
+    for (let j = 0; j < n; j++) {
+      starts[j] = s[j]!;
+      accs[j] = a[j]!;
+      isHeld[j] = h[j]!;
+    }
+    return taken;
+  }
+
+  /** Drops a pane of the current key whose last window fired: held (by `entry`) or in state. */
+  private dropPane(entry: PendingPane<K, ACC> | undefined, pane: number): void {
+    if (entry !== undefined && entry.heldStarts !== undefined && entry.heldStarts.length > 0 && this.pending.drop(entry, pane)) return;
+    this.panes.remove(pane);
   }
 
   private startLoop(): void {

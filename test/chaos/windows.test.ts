@@ -60,6 +60,7 @@ function canonical(out: Line[]): { windows: string[]; net: [string, number][]; e
 
 const PIPELINES: { pipeline: Pipeline; min: number }[] = [
   { pipeline: 'tumbling', min: 1000 },
+  { pipeline: 'tumbling-held', min: 100 },
   { pipeline: 'sliding', min: 1000 },
   { pipeline: 'session', min: 1000 },
   { pipeline: 'changelog', min: 20 },

@@ -1,7 +1,8 @@
 /**
  * The window and changelog operators in one failure-injection job: rate-limited, out-of-order
  * events (within the watermark bound, so no record is late and the output does not depend on
- * timing) through one of: tumbling windows with early firing, sliding windows, session windows,
+ * timing) through one of: tumbling windows with early firing, tumbling windows without (their
+ * panes held in memory between checkpoints), sliding windows, session windows,
  * dedup -> changelog aggregate -> top-N, count distinct; written as lines by an exactly-once sink.
  * One pipeline per job: a source feeding several branches that meet again in one sink (a diamond)
  * did not complete checkpoint 1 in 60 s (aligned barriers under back-pressure), a runtime matter.
@@ -21,7 +22,7 @@ import {
 import { transactionalFileSink } from '../../harness/transactional-sink.ts';
 import { event, MAX_JITTER, STEP, type Event } from '../../minicluster/windows/jobs/windows-job.ts';
 
-export type Pipeline = 'tumbling' | 'sliding' | 'session' | 'changelog' | 'distinct';
+export type Pipeline = 'tumbling' | 'tumbling-held' | 'sliding' | 'session' | 'changelog' | 'distinct';
 
 export type Line = { kind: 'window'; text: string } | { kind: 'change'; change: Change<unknown> };
 
@@ -47,6 +48,9 @@ export default defineJob(import.meta.url, (env, p: { pipeline: Pipeline; count: 
   switch (p.pipeline) {
     case 'tumbling':
       return byKey.window(tumblingEventTimeWindows(2000)).earlyFiring(continuousEventTimeTrigger(500)).aggregate(sumCount, line('tumbling'), { uid: 'tumbling' }).sinkTo(sink, { uid: 'sink' });
+    case 'tumbling-held':
+      // Without early firing (nor allowed lateness), panes are held in memory between checkpoints.
+      return byKey.window(tumblingEventTimeWindows(500)).aggregate(sumCount, line('tumbling-held'), { uid: 'tumbling-held' }).sinkTo(sink, { uid: 'sink' });
     case 'sliding':
       return byKey.window(slidingEventTimeWindows(2000, 250)).aggregate(sumCount, line('sliding'), { uid: 'sliding' }).sinkTo(sink, { uid: 'sink' });
     case 'session':
