@@ -24,8 +24,8 @@ const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
  * A file may import its own layer and any layer below it.
  */
 export const LAYERS = [
-  // Shared basics: errors every layer throws, hashing, what plain data a value may be. They live under runtime/ for history's sake.
-  { name: 'basics', paths: ['runtime/errors.ts', 'runtime/hash/', 'runtime/plain-data.ts', 'runtime/worker-safe-fs.ts'] },
+  // Shared basics: errors every layer throws, hashing, what plain data a value may be, thread-safety helpers. They live under runtime/ for history's sake.
+  { name: 'basics', paths: ['runtime/errors.ts', 'runtime/hash/', 'runtime/plain-data.ts', 'runtime/worker-safe-fs.ts', 'runtime/sibling-threads.ts', 'runtime/terminate-guard.ts'] },
   { name: 'state', paths: ['state/'] },
   // Operators and the user-function types they call (operators/functions.ts).
   { name: 'operators', paths: ['operators/'] },

@@ -12,6 +12,8 @@ import { isPeerLink, type PeerLink } from '../exchange/peer-link.ts';
 import type { Deployment, TaskManagerApi, TaskManagerEvent } from './protocol.ts';
 import { TaskManager } from './task-manager.ts';
 import { LinkPortClient } from './link-port.ts';
+import { SiblingThreadStarter } from '../sibling-threads.ts';
+import { TerminateGuard } from '../terminate-guard.ts';
 
 export interface TaskManagerGateway {
   readonly index: number;
@@ -90,11 +92,14 @@ export const TERMINATE_TIMEOUT_MS = 2000;
 const BOOT_WAIT_MS = 10_000;
 const entryUrl = new URL('./worker-entry.ts', import.meta.url).href;
 
-/** Terminates `worker`, waiting at most TERMINATE_TIMEOUT_MS; a thread still running then is unreferenced (abandoned). False if so. */
-export async function terminateWithin(worker: Worker): Promise<boolean> {
+/**
+ * Terminates `worker` (once `guard` lets it: terminate-guard.ts), waiting at most TERMINATE_TIMEOUT_MS;
+ * a thread still running then is unreferenced (abandoned). False if so.
+ */
+export async function terminateWithin(worker: Worker, guard: TerminateGuard): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const ended = await Promise.race([
-    worker.terminate().then(() => true),
+    guard.terminate(worker).then(() => true),
     new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), TERMINATE_TIMEOUT_MS))),
   ]).finally(() => clearTimeout(timer));
   if (!ended) worker.unref();
@@ -157,6 +162,10 @@ export class WorkerTaskManager implements TaskManagerGateway {
   private readonly exit: Promise<never>;
   /** Where data link ends go to the thread, outside the control protocol (link-port.ts). */
   private readonly links = new LinkPortClient();
+  /** Starts the thread's LMDB writer threads here, beside it (sibling-threads.ts). */
+  private readonly siblings = new SiblingThreadStarter();
+  /** Keeps terminate() out of the thread's LMDB opens and closes (terminate-guard.ts). */
+  private readonly terminateGuard = new TerminateGuard();
 
   constructor(
     /** Its place in the current attempt (a spare takes the index of the task manager it replaces). */
@@ -168,8 +177,8 @@ export class WorkerTaskManager implements TaskManagerGateway {
     this.handlers = handlers;
     const { port1, port2 } = new MessageChannel();
     this.worker = new Worker(bootUrl, {
-      workerData: { entry: entryUrl, control: port2, links: this.links.remote, heartbeatMs },
-      transferList: [port2, this.links.remote],
+      workerData: { entry: entryUrl, control: port2, links: this.links.remote, heartbeatMs, siblingThreads: this.siblings.port, terminateGuard: this.terminateGuard.buffer },
+      transferList: [port2, this.links.remote, this.siblings.port],
       resourceLimits,
     });
     let lastError: Error | undefined;
@@ -192,6 +201,7 @@ export class WorkerTaskManager implements TaskManagerGateway {
       this.exited = true;
       port1.close();
       this.links.close();
+      this.siblings.close();
       rejectExit(new Error(`task manager ${this.index} is not running (${why})`));
       return true;
     };
@@ -262,7 +272,7 @@ export class WorkerTaskManager implements TaskManagerGateway {
    * process.
    */
   kill(): void {
-    void this.booted().then(() => this.worker.terminate());
+    void this.booted().then(() => this.terminateGuard.terminate(this.worker));
   }
 
   private async booted(): Promise<void> {
@@ -281,7 +291,9 @@ export class WorkerTaskManager implements TaskManagerGateway {
   private async terminateBounded(): Promise<void> {
     if (this.threadExited) return;
     await this.booted();
-    if (!(await terminateWithin(this.worker))) this.markEnded(`abandoned: its thread did not end within ${TERMINATE_TIMEOUT_MS} ms of terminate()`);
+    if (!(await terminateWithin(this.worker, this.terminateGuard))) this.markEnded(`abandoned: its thread did not end within ${TERMINATE_TIMEOUT_MS} ms of terminate()`);
+    // Its writer threads close their environments once they see it gone.
+    await this.siblings.whenEnded(TERMINATE_TIMEOUT_MS);
   }
 
   /** Gives up on a thread the heartbeat monitor found dead or stuck: calls to it fail from now on. */

@@ -15,7 +15,9 @@ import type { TaskMetrics } from '../task/stream-task.ts';
 import { nodeEndpoint } from './comlink-endpoint.ts';
 import type { Deployment, TaskManagerEvent } from './protocol.ts';
 import type { TaskManagerGateway, TaskManagerHandlers } from './task-manager-gateway.ts';
-import { ModuleLoads, terminateWithin, whenBooted } from './task-manager-gateway.ts';
+import { ModuleLoads, TERMINATE_TIMEOUT_MS, terminateWithin, whenBooted } from './task-manager-gateway.ts';
+import { SiblingThreadStarter } from '../sibling-threads.ts';
+import { TerminateGuard } from '../terminate-guard.ts';
 import { LinkPortClient } from './link-port.ts';
 
 /** Control calls of a host thread; `key` names one hosted task manager (job, attempt, place). */
@@ -55,6 +57,10 @@ export class TaskManagerHost {
   private terminating: Promise<void> | undefined;
   /** Where data link ends go to this thread (outside the control protocol). */
   readonly links = new LinkPortClient();
+  /** Starts the thread's LMDB writer threads here, beside it (sibling-threads.ts). */
+  private readonly siblings = new SiblingThreadStarter();
+  /** Keeps terminate() out of the thread's LMDB opens and closes (terminate-guard.ts). */
+  private readonly terminateGuard = new TerminateGuard();
 
   constructor(
     /** The task manager's id in the cluster (a replacement takes the id of the one it replaces). */
@@ -64,8 +70,8 @@ export class TaskManagerHost {
   ) {
     const { port1, port2 } = new MessageChannel();
     this.worker = new Worker(bootUrl, {
-      workerData: { entry: entryUrl, control: port2, links: this.links.remote, heartbeatMs: options.heartbeatMs },
-      transferList: [port2, this.links.remote],
+      workerData: { entry: entryUrl, control: port2, links: this.links.remote, heartbeatMs: options.heartbeatMs, siblingThreads: this.siblings.port, terminateGuard: this.terminateGuard.buffer },
+      transferList: [port2, this.links.remote, this.siblings.port],
       resourceLimits: options.workerHeapMb ? { maxOldGenerationSizeMb: options.workerHeapMb } : undefined,
     });
     let up!: () => void;
@@ -87,6 +93,7 @@ export class TaskManagerHost {
       this.exited = true;
       port1.close();
       this.links.close();
+      this.siblings.close();
       rejectExit(new Error(`task manager ${this.id} is not running (exit code ${code})`));
       for (const g of [...this.guests.values()]) g.hostExited(code, lastError);
       this.guests.clear();
@@ -128,13 +135,15 @@ export class TaskManagerHost {
   kill(): void {
     void whenBooted(Promise.race([this.up, this.exit]))
       .then(() => this.loads.done())
-      .then(() => this.worker.terminate());
+      .then(() => this.terminateGuard.terminate(this.worker));
   }
 
   shutdown(): Promise<void> {
     this.terminating ??= (async () => {
       await whenBooted(Promise.race([this.up, this.exit]));
-      if (!this.exited) await terminateWithin(this.worker);
+      if (!this.exited) await terminateWithin(this.worker, this.terminateGuard);
+      // Its writer threads close their environments once they see it gone.
+      await this.siblings.whenEnded(TERMINATE_TIMEOUT_MS);
     })();
     return this.terminating;
   }

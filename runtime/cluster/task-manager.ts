@@ -110,8 +110,6 @@ export class TaskManager implements TaskManagerApi {
             d.restore?.[t.id],
           ),
       );
-    // the deployment is done once the writer thread's native module is loaded (waitForWriterThreadLoaded)
-    await waitForWriterThreadLoaded();
   }
 
   async connectPeer(peer: number, link: PeerLink | MessagePort): Promise<void> {

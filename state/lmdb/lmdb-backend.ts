@@ -19,6 +19,7 @@
  * so its read transaction is exactly the state at the snapshot() call.
  */
 import { rm } from '../../runtime/worker-safe-fs.ts';
+import { outsideTermination } from '../../runtime/terminate-guard.ts';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { Clock, KeyedStateBackend } from '../backend.ts';
 import { systemClock } from '../backend.ts';
@@ -97,9 +98,15 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
     this.keyGroupRange = options.keyGroupRange;
     this.maxParallelism = options.maxParallelism;
     this.clock = options.clock ?? systemClock;
-    this.env = open({ path: options.path, noSync: true, noMetaSync: true, maxDbs: 4, cache: false });
-    // The same msgpack options as the heap backend (Set, typed arrays kept): either reads the other's snapshots.
-    this.db = this.env.openDB<Stored, KeyPart[]>('state', { encoder: { ...STATE_VALUE_ENCODING } } as never);
+    // Opening (and closing) runs where a terminate of this thread cannot land: lmdb-js aborts the
+    // process when its thread is terminated inside these calls (runtime/terminate-guard.ts).
+    const { env, db } = outsideTermination(() => {
+      const env = open({ path: options.path, noSync: true, noMetaSync: true, maxDbs: 4, cache: false });
+      // The same msgpack options as the heap backend (Set, typed arrays kept): either reads the other's snapshots.
+      return { env, db: env.openDB<Stored, KeyPart[]>('state', { encoder: { ...STATE_VALUE_ENCODING } } as never) };
+    });
+    this.env = env;
+    this.db = db;
     this.encoder = (this.db as unknown as { encoder: { encode(v: unknown): Uint8Array } }).encoder;
     this.writer = new LmdbWriterClient(options.path);
     this.timers = new LmdbTimerService(this);
@@ -308,7 +315,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
     if (this.disposed) return;
     this.disposed = true;
     await this.writer.close();
-    await this.env.close();
+    await outsideTermination(() => this.env.close());
     await rm(this.options.path, { recursive: true, force: true });
   }
 }

@@ -8,17 +8,18 @@
  * batches of its channel sent before it, so the read transaction it opens is exactly the state at
  * the snapshot() call; the entries are then read in slices between later batches and handed out as
  * file chunks on request. Channels do not wait for each other.
+ *
+ * It is a sibling of that thread (runtime/sibling-threads.ts), so that terminating a task manager
+ * never terminates this thread inside lmdb-js; it ends itself when its port to that thread closes,
+ * after closing its environments.
  */
-import { parentPort } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
+import type { SiblingThreadData } from '../../runtime/sibling-threads.ts';
 import { open, type Database, type RootDatabase, type Transaction } from 'lmdb';
 import { type KeyPart, encodeKeyView, prefixRange } from '../layout.ts';
 import { EntryWriter, forEachEntry } from '../snapshot/entry-file.ts';
 import type { KeyGroupRange } from '../key-groups.ts';
 import { PUT, forEachWrite } from './write-batch.ts';
-
-export interface WriterData {
-  entry: string;
-}
 
 export type WriterRequest =
   /** Opens the environment at `path` for channel `ch`. `status` Int32 [0]: last committed batch; [1]: 1 after a failure; [2]: length of the UTF-8 message at byte 16; [3]: 1 once open. */
@@ -32,10 +33,14 @@ export type WriterRequest =
   /** Applies everything sent on the channel, closes its environment, answers 'closed'. */
   | { type: 'close'; ch: number }
   /** No channel is open: end the thread. */
-  | { type: 'exit' };
+  | { type: 'exit' }
+  /** Failure injection for tests: end the thread at once, applying nothing more. */
+  | { type: 'crash' };
 
 export type WriterResponse =
   | { type: 'loaded' }
+  /** An uncaught error is ending the thread. */
+  | { type: 'crashed'; message: string }
   | { type: 'chunks'; id: number; chunks: Uint8Array[]; done: boolean; blocks?: EntryWriter['blocks'] }
   | { type: 'snapshot-failed'; id: number; message: string }
   | { type: 'closed'; ch: number };
@@ -138,7 +143,7 @@ class Channel {
   pull(id: number): void {
     const run = this.snapshots.get(id);
     if (!run) {
-      parentPort!.postMessage({ type: 'snapshot-failed', id, message: 'the snapshot was cancelled or its backend closed' } satisfies WriterResponse);
+      port.postMessage({ type: 'snapshot-failed', id, message: 'the snapshot was cancelled or its backend closed' } satisfies WriterResponse);
       return;
     }
     try {
@@ -158,14 +163,14 @@ class Channel {
       }
       const chunks = ready.map((c) => new Uint8Array(c));
       const msg: WriterResponse = { type: 'chunks', id, chunks, done, ...(done ? { blocks: run.writer.blocks } : {}) };
-      parentPort!.postMessage(msg, chunks.map((c) => c.buffer as ArrayBuffer));
+      port.postMessage(msg, chunks.map((c) => c.buffer as ArrayBuffer));
     } catch (e) {
       this.snapshots.delete(id);
-      parentPort!.postMessage({ type: 'snapshot-failed', id, message: (e as Error).message } satisfies WriterResponse);
+      port.postMessage({ type: 'snapshot-failed', id, message: (e as Error).message } satisfies WriterResponse);
     }
   }
 
-  async handle(m: Exclude<WriterRequest, { type: 'open' } | { type: 'exit' }>): Promise<void> {
+  async handle(m: Exclude<WriterRequest, { type: 'open' } | { type: 'exit' } | { type: 'crash' }>): Promise<void> {
     switch (m.type) {
       case 'batch':
         this.applyBatch(m.gen, m.batch);
@@ -194,22 +199,39 @@ class Channel {
         for (const run of this.snapshots.values()) run.txn.done();
         this.snapshots.clear();
         await this.env.close();
-        parentPort!.postMessage({ type: 'closed', ch: m.ch } satisfies WriterResponse);
+        port.postMessage({ type: 'closed', ch: m.ch } satisfies WriterResponse);
         break;
     }
   }
 }
 
+const port = (workerData as SiblingThreadData).port;
 const channels = new Map<number, Channel>();
 
-// Tells the thread's owner that lmdb's native module is loaded: a thread terminated while Node loads
-// a native addon can abort the whole process (lmdb-js throws from napi during teardown), so owners
-// wait for this before they let the thread's parent be terminated.
-parentPort!.postMessage({ type: 'loaded' } satisfies WriterResponse);
+process.on('uncaughtException', (e) => {
+  port.postMessage({ type: 'crashed', message: String(e?.stack ?? e) } satisfies WriterResponse);
+  process.exit(1);
+});
 
-parentPort!.on('message', (m: WriterRequest) => {
+// The processing thread ended (terminated, or done with this thread): close every environment, then
+// end this thread from here, outside any native call.
+port.on('close', () => {
+  const closing = [...channels.values()].map((c) => c.queue.then(() => c.lastWrite).catch(() => {}).then(() => c.env.close()).catch(() => {}));
+  channels.clear();
+  void Promise.all(closing).then(() => process.exit(0));
+});
+
+// Tells the processing thread that lmdb's native module is loaded (a warm start waits for it:
+// waitForWriterThreadLoaded in writer-client.ts).
+port.postMessage({ type: 'loaded' } satisfies WriterResponse);
+
+port.on('message', (m: WriterRequest) => {
   if (m.type === 'exit') {
-    parentPort!.close();
+    port.close();
+    return;
+  }
+  if (m.type === 'crash') {
+    process.exit(1);
     return;
   }
   if (m.type === 'open') {
@@ -230,8 +252,8 @@ parentPort!.on('message', (m: WriterRequest) => {
   }
   const c = channels.get(m.ch);
   if (!c) {
-    if (m.type === 'pull') parentPort!.postMessage({ type: 'snapshot-failed', id: m.id, message: 'the state backend was disposed while the snapshot was written' } satisfies WriterResponse);
-    if (m.type === 'close') parentPort!.postMessage({ type: 'closed', ch: m.ch } satisfies WriterResponse);
+    if (m.type === 'pull') port.postMessage({ type: 'snapshot-failed', id: m.id, message: 'the state backend was disposed while the snapshot was written' } satisfies WriterResponse);
+    if (m.type === 'close') port.postMessage({ type: 'closed', ch: m.ch } satisfies WriterResponse);
     return;
   }
   if (m.type === 'close') channels.delete(m.ch);
@@ -239,6 +261,6 @@ parentPort!.on('message', (m: WriterRequest) => {
     .then(() => c.handle(m))
     .catch((e: unknown) => {
       c.fail(e);
-      if (m.type === 'close') parentPort!.postMessage({ type: 'closed', ch: m.ch } satisfies WriterResponse);
+      if (m.type === 'close') port.postMessage({ type: 'closed', ch: m.ch } satisfies WriterResponse);
     });
 });

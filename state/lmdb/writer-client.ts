@@ -6,12 +6,17 @@
  * (unless prestartWriterThread kept it: task managers start it at deploy and keep it across
  * attempts); a backend opens its channel with its first batch or snapshot (with the cache, a small
  * state may never need one before its first checkpoint).
+ *
+ * The writer thread is a sibling of the processing thread, not its child (runtime/sibling-threads.ts):
+ * terminating a task manager must not terminate a thread that is inside lmdb-js, which aborts the
+ * process. It ends itself once its port to this thread closes.
  */
-import { Worker } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
 import { WeirError } from '../../runtime/errors.ts';
+import { startSiblingThread } from '../../runtime/sibling-threads.ts';
 import type { KeyGroupRange } from '../key-groups.ts';
 import type { KeyGroupBlock } from '../snapshot/keyed-state-handle.ts';
-import type { WriterData, WriterRequest, WriterResponse } from './lmdb-writer.ts';
+import type { WriterRequest, WriterResponse } from './lmdb-writer.ts';
 
 const BOOT = new URL('../../runtime/cluster/worker-boot.mjs', import.meta.url);
 const ENTRY = new URL('./lmdb-writer.ts', import.meta.url).href;
@@ -40,7 +45,8 @@ export interface SnapshotStream {
 
 /** The writer thread of this thread, shared by its channels. */
 class WriterThread {
-  readonly worker: Worker;
+  /** To the writer thread; closes when it ends. */
+  readonly port: MessagePort;
   private channels = 0;
   private nextChannel = 0;
   private nextSnapshot = 0;
@@ -61,13 +67,15 @@ class WriterThread {
   private markLoaded!: () => void;
 
   constructor() {
-    const workerData: WriterData = { entry: ENTRY };
     this.loaded = new Promise<void>((resolve) => (this.markLoaded = resolve));
-    this.worker = new Worker(BOOT, { workerData });
-    this.worker.unref();
-    this.worker.on('message', (m: WriterResponse) => {
+    this.port = startSiblingThread(BOOT, ENTRY);
+    this.port.on('message', (m: WriterResponse) => {
       if (m.type === 'loaded') {
         this.markLoaded();
+        return;
+      }
+      if (m.type === 'crashed') {
+        this.exitError ??= new Error(`the LMDB writer thread crashed: ${m.message}`);
         return;
       }
       const key = m.type === 'closed' ? -1 - m.ch : m.id;
@@ -87,19 +95,16 @@ class WriterThread {
       this.waiting.delete(key);
       w?.(m);
     });
-    this.worker.on('error', (e) => {
-      this.markLoaded();
-      this.exitError = e;
-      this.failAll(e.message);
-    });
-    this.worker.on('exit', (code) => {
+    this.port.on('close', () => {
       this.markLoaded();
       this.exited = true;
       // Not asked to end: later writes and waits fail at once instead of waiting for commits.
-      if (!this.ending) this.exitError ??= new Error(`the LMDB writer thread exited unexpectedly (exit code ${code})`);
+      if (!this.ending) this.exitError ??= new Error('the LMDB writer thread exited unexpectedly');
       if (this.current()) current = undefined;
       this.failAll('the LMDB writer thread exited');
     });
+    // Only snapshots being read and closes keep the process alive (ref()).
+    this.port.unref();
   }
 
   private current(): boolean {
@@ -112,7 +117,7 @@ class WriterThread {
   }
 
   post(m: WriterRequest, transfer?: ArrayBuffer[]): void {
-    this.worker.postMessage(m, transfer);
+    this.port.postMessage(m, transfer);
   }
 
   openChannel(path: string, status: SharedArrayBuffer): number {
@@ -129,11 +134,23 @@ class WriterThread {
   }
 
   ref(): void {
-    if (this.refs++ === 0) this.worker.ref();
+    if (this.refs++ === 0) this.port.ref();
   }
 
   unref(): void {
-    if (--this.refs === 0) this.worker.unref();
+    if (--this.refs === 0) this.port.unref();
+  }
+
+  /** Resolves once the thread has ended (its port closed). */
+  ended(): Promise<void> {
+    if (this.exited) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.ref();
+      this.port.once('close', () => {
+        this.unref();
+        resolve();
+      });
+    });
   }
 
   closeChannel(ch: number): Promise<void> {
@@ -147,11 +164,7 @@ class WriterThread {
           // The last channel: end the thread (a backend opened later starts a new one).
           if (this.current()) current = undefined;
           this.ending = true;
-          this.ref();
-          this.worker.once('exit', () => {
-            this.unref();
-            resolve();
-          });
+          void this.ended().then(resolve);
           this.post({ type: 'exit' });
         } else {
           resolve();
@@ -176,9 +189,8 @@ export function prestartWriterThread(): void {
 
 /**
  * Resolves once this thread's LMDB writer thread (if any) has loaded lmdb's native module, or after
- * `timeoutMs`. A task manager waits for it before it reports a deployment done: terminating the task
- * manager while its writer thread is inside Node's native-addon loading can abort the process
- * (lmdb-js throws from napi during teardown: "FATAL ERROR: Error::ThrowAsJavaScriptException").
+ * `timeoutMs`: a task manager warming up for a job (prepare) waits for it, so that the job's first
+ * restore does not wait for the thread to boot.
  */
 export async function waitForWriterThreadLoaded(timeoutMs = 15_000): Promise<void> {
   const thread = current;
@@ -264,9 +276,12 @@ export class LmdbWriterClient {
     }
   }
 
-  /** Failure injection for tests: ends the writer thread as a crash would. */
+  /** Failure injection for tests: ends the writer thread at once, as a crash would (nothing more is applied). */
   async killWriterThread(): Promise<void> {
-    await this.channel?.thread.worker.terminate();
+    const thread = this.channel?.thread;
+    if (!thread) return;
+    thread.post({ type: 'crash' });
+    await thread.ended();
   }
 
   private check(): void {
