@@ -83,6 +83,37 @@ export function stateKeyPrefix(keyGroup: number, name: string, key: StateKey): K
   return pushKey([keyGroup, name], key);
 }
 
+/**
+ * The LMDB keys of one state, encoded with the `[keyGroup, stateName]` part cached per key group:
+ * ordered-binary writes an array as its elements separated by a 0 byte, so the key of
+ * `stateKeyPrefix(kg, name, key)` is `prefix(kg)` (that part and the separator) followed by
+ * `tail(key)` (`[arity, ...keyParts]` alone). Writing back a table of many keys then encodes the
+ * state name once per key group instead of once per key.
+ */
+export class StateKeyEncoder {
+  private readonly prefixes = new Map<number, Uint8Array>();
+  private readonly scratch: KeyPart[] = [];
+  constructor(readonly name: string) {}
+
+  prefix(keyGroup: number): Uint8Array {
+    let p = this.prefixes.get(keyGroup);
+    if (p === undefined) {
+      const head = encodeKeyView([keyGroup, this.name]);
+      p = new Uint8Array(head.length + 1);
+      p.set(head);
+      this.prefixes.set(keyGroup, p);
+    }
+    return p;
+  }
+
+  /** A view valid until the next key is encoded (copy it at once). */
+  tail(key: StateKey): Uint8Array {
+    const s = this.scratch;
+    s.length = 0;
+    return encodeKeyView(pushKey(s, key));
+  }
+}
+
 export function timerKey(keyGroup: number, domain: TimeDomain, time: number, key: StateKey, namespace: string): KeyPart[] {
   const k = pushKey([keyGroup, TIMERS, domainCode(domain), time === 0 ? 0 : time], key);
   k.push(namespace);

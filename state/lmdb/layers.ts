@@ -3,7 +3,7 @@ import type { KeyId } from '../key-codec.ts';
 import type { StateKey } from '../key-groups.ts';
 import type { StateTtlConfig } from '../descriptors.ts';
 import type { StateSerializer } from '../value-serializer.ts';
-import { encodeKeyView, pushKey, readKey, stateKeyPrefix, type KeyPart } from '../layout.ts';
+import { encodeKeyView, pushKey, readKey, stateKeyPrefix, StateKeyEncoder, type KeyPart } from '../layout.ts';
 import { keyId } from '../key-codec.ts';
 import type { WriteBatchBuilder } from './write-batch.ts';
 import type { CachedPoint } from './point-cache.ts';
@@ -52,13 +52,17 @@ export class StateTable {
   /** The entry of the current key, valid while the backend's key epoch is `lastEpoch` (a read then a write looks up once). */
   last: CachedPoint | undefined;
   lastEpoch = -1;
+  /** Encodes this state's point keys for write batches (the `[keyGroup, name]` part cached). */
+  readonly keys: StateKeyEncoder;
   constructor(
     readonly name: string,
     readonly kind: string,
     readonly ttl: StateTtlConfig | undefined,
     /** The descriptor's: copies buffered values (the state's own objects) before they are handed out. */
     readonly serializer: StateSerializer<unknown>,
-  ) {}
+  ) {
+    this.keys = new StateKeyEncoder(name);
+  }
 
   /** A copy of a buffered stored value ([expiresAt, value] with TTL). */
   copyStored(stored: Stored): Stored {
@@ -97,10 +101,15 @@ export interface LayerEncoding {
 /** Appends the writes of layer `l` of state `t` to the batch (which copies each key view at once). */
 export function encodeLayer(t: StateTable, l: Layer, out: LayerEncoding): void {
   const b = out.batch;
+  const keys = t.keys;
   for (const p of l.points.values()) {
-    const k = encodeKeyView(stateKeyPrefix(p.kg, t.name, p.key));
-    if (p.stored === DELETED) b.delete(k);
-    else b.put(k, out.encode(p.stored));
+    if (p.stored === DELETED) {
+      b.delete(encodeKeyView(stateKeyPrefix(p.kg, t.name, p.key)));
+      continue;
+    }
+    // The value first: the key's tail is a view into the key codec's buffer, valid until the next key.
+    const v = out.encode(p.stored);
+    b.putKey2(keys.prefix(p.kg), keys.tail(p.key), v);
   }
   for (const [id, pl] of l.lists) {
     const prefix = stateKeyPrefix(pl.kg, t.name, pl.key);

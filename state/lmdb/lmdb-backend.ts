@@ -113,7 +113,11 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
     const flushEvery = options.flushEvery ?? 32768;
     this.buffer = new WriteBuffer(this.env, this.db, this.encoder, this.writer, this.tables, this.ttlTables, this.keyGroupRange, this.clock, flushEvery);
     const buffer = this.buffer;
-    this.cache = new PointCache<StateTable>(options.cacheEntries ?? defaultCacheEntries(), (t, e) => buffer.writeBack(t, e, true));
+    this.cache = new PointCache<StateTable>(
+      options.cacheEntries ?? defaultCacheEntries(),
+      (t, e) => buffer.writeBack(t, e, true),
+      (t, e) => buffer.evictedSent(t, e),
+    );
     this.access = new StateAccess(this.db, this.clock, this.cache, this.buffer, this.ttlTables);
   }
 
@@ -138,6 +142,11 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
 
   get batchesSent(): number {
     return this.buffer.sentBatches();
+  }
+
+  /** Write-back work, for tests: point values put into batches without a layer entry, and layer entries made for points. */
+  get pointWriteBacks(): { direct: number; layered: number } {
+    return { direct: this.buffer.directWrites, layered: this.buffer.layerPoints };
   }
 
   setCurrentKey(key: StateKey, keyGroup: number): void {

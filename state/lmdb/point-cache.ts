@@ -46,6 +46,12 @@ export interface CachedPoint {
   recordAt: number;
   /** The immutable stored value written at `recordAt`, or a symbol (an object: only the key is reused). */
   recordOf: unknown;
+  /**
+   * The write batch that holds this entry's value without a layer entry (WriteBuffer.writeBackCached;
+   * 0: none). If the entry is evicted clean before that batch commits, `onEvictSent` puts the value
+   * into a layer so reads still find it.
+   */
+  sentGen: number;
 }
 
 export interface CacheOwner {
@@ -78,6 +84,8 @@ export class PointCache<T extends CacheOwner> {
   constructor(
     readonly capacity: number,
     private readonly onEvictDirty: (t: T, e: CachedPoint) => void,
+    /** A clean entry with `sentGen` set is evicted (see CachedPoint.sentGen). */
+    private readonly onEvictSent: (t: T, e: CachedPoint) => void = () => {},
   ) {}
 
   get size(): number {
@@ -95,7 +103,7 @@ export class PointCache<T extends CacheOwner> {
   /** Adds an entry for a key not in `t.cache` (evicting first if full). */
   insert(t: T, id: KeyId, kg: number, key: StateKey, stored: Stored | typeof DELETED, dirty: boolean, weight = 1): CachedPoint {
     if (this.count >= this.capacity) this.evict();
-    const e: CachedPoint = { owner: t, id, kg, key, stored, dirty: false, ref: false, live: true, weight, recordGen: -1, recordAt: 0, recordOf: undefined };
+    const e: CachedPoint = { owner: t, id, kg, key, stored, dirty: false, ref: false, live: true, weight, recordGen: -1, recordAt: 0, recordOf: undefined, sentGen: 0 };
     t.cache.set(id, e);
     this.count += weight;
     if (dirty) this.markDirty(e);
@@ -217,6 +225,8 @@ export class PointCache<T extends CacheOwner> {
         this.dirty--;
         this.onEvictDirty(t, e);
         e.stored = undefined; // the layer holds it now; a listed dead entry must not keep it alive
+      } else if (e.sentGen > 0) {
+        this.onEvictSent(t, e);
       }
       e.recordOf = undefined;
     }

@@ -112,7 +112,7 @@ export class StateAccess {
   tick(): void {
     const c = this.cache;
     const b = this.buffer;
-    if (c.dirtyCount > this.maxDirty) c.writeBackOldest(this.maxDirty - b.flushEvery, (t, e) => b.writeBack(t, e, true));
+    if (c.dirtyCount > this.maxDirty) c.writeBackOldest(this.maxDirty - b.flushEvery, (t, e) => b.writeBackCached(t, e));
     if (++this.ticks < b.flushEvery) return;
     this.ticks = 0;
     if (this.ttlTables.length > 0) b.sendBatch(true);

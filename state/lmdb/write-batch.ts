@@ -31,6 +31,23 @@ export class WriteBatchBuilder {
     this.count++;
   }
 
+  /** A put whose key is `head` followed by `tail` (StateKeyEncoder). */
+  putKey2(head: Uint8Array, tail: Uint8Array, value: Uint8Array): void {
+    const kl = head.length + tail.length;
+    this.ensure(9 + kl + value.length);
+    const b = this.buf;
+    let p = this.pos;
+    b[p] = PUT;
+    b.writeUInt32LE(kl, p + 1);
+    b.set(head, p + 5);
+    b.set(tail, p + 5 + head.length);
+    p += 5 + kl;
+    b.writeUInt32LE(value.length, p);
+    b.set(value, p + 4);
+    this.pos = p + 4 + value.length;
+    this.count++;
+  }
+
   delete(key: Uint8Array): void {
     this.ensure(5 + key.length);
     const b = this.buf;

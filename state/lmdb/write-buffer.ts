@@ -31,6 +31,9 @@ export class WriteBuffer {
   private seenCommitted = 0;
   /** Writes buffered in the current batch. */
   pending = 0;
+  /** Point values written into batches without a layer entry (writeBackCached), and layer entries made for points: for tests counting the work. */
+  directWrites = 0;
+  layerPoints = 0;
 
   constructor(
     private readonly env: RootDatabase,
@@ -81,8 +84,46 @@ export class WriteBuffer {
       return;
     }
     l.points.set(e.id, { kg: e.kg, key: e.key, stored: e.stored });
+    this.layerPoints++;
     if (send) this.noteWrite();
     else this.pending++;
+  }
+
+  /**
+   * Writes back a dirty entry that stays cached (tick's oldest dirty entries). A value of a state
+   * without TTL is encoded straight into the batch being built, with no layer entry: the cached
+   * entry answers every read of its key until it is evicted, and then `evictedSent` puts it into a
+   * layer if its batch has not committed yet. Loading a large table (every key new, written back
+   * once) then costs no layer Map entry and pending object per key. Deletes, TTL states (the TTL
+   * sweep asks the layers what is buffered), maps and lists, and a key the current layer already
+   * holds go through the layer as before.
+   */
+  writeBackCached(t: StateTable, e: CachedPoint): void {
+    if (t.kind === 'map' || t.kind === 'list' || t.ttl !== undefined || e.stored === DELETED) {
+      this.writeBack(t, e, true);
+      return;
+    }
+    const ls = t.layers;
+    const last = ls[ls.length - 1];
+    if (last !== undefined && last.gen === this.gen && last.points.size > 0) {
+      const p = last.points.get(e.id);
+      if (p !== undefined) {
+        p.stored = e.stored;
+        return;
+      }
+    }
+    t.lmdbKeys.add(e.id);
+    const v = this.encoder.encode(e.stored);
+    this.batch.putKey2(t.keys.prefix(e.kg), t.keys.tail(e.key), v);
+    e.sentGen = this.gen;
+    this.directWrites++;
+    this.noteWrite();
+  }
+
+  /** A clean cache entry written by writeBackCached is evicted: until its batch commits, a layer holds its value for reads. */
+  evictedSent(t: StateTable, e: CachedPoint): void {
+    if (e.sentGen <= this.seenCommitted) return;
+    this.writeBack(t, e, true);
   }
 
   /**
