@@ -14,7 +14,7 @@ import type {
 } from '../descriptors.ts';
 import type { AggregatingState, ListState, MapState, ReducingState, ValueState } from '../handles.ts';
 import { hashString, type KeyGroupRange, type StateKey } from '../key-groups.ts';
-import { keyId, type KeyId } from '../key-codec.ts';
+import { keyId, ownKey, ownKeyId, type KeyId } from '../key-codec.ts';
 import { HeapTimerService } from './heap-timers.ts';
 import { UserKeyMap } from './user-key-map.ts';
 import type { CheckpointScope, CheckpointStorage } from '../checkpoint-storage/storage.ts';
@@ -134,7 +134,9 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
       e.value = value;
       e.expiresAt = expiresAt;
     } else {
-      table.add(this.id, this.hash, { key: this.key, keyGroup: this.keyGroup, value, expiresAt });
+      // A new key: state keeps its own copy of the key's strings (ownKey in key-codec.ts).
+      const key = ownKey(this.key);
+      table.add(typeof key === 'string' ? key : ownKeyId(this.id), this.hash, { key, keyGroup: this.keyGroup, value, expiresAt });
     }
   }
 
@@ -221,8 +223,9 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
           const e = entry();
           if (e === undefined) {
             const m = new UserKeyMap<UV>(true);
-            m.noteNewKey(k);
-            m.set(id, [k, c]);
+            const own = ownKey(k);
+            m.noteNewKey(own);
+            m.set(ownKeyId(id), [own, c]);
             this.write(table, ttl, m);
             return;
           }
@@ -231,8 +234,9 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
           const pair = m.get(id);
           if (pair !== undefined) pair[1] = c;
           else {
-            m.noteNewKey(k);
-            m.set(id, [k, c]);
+            const own = ownKey(k);
+            m.noteNewKey(own);
+            m.set(ownKeyId(id), [own, c]);
           }
           if (ttl !== undefined) e.expiresAt = this.clock.now() + ttl.ttlMs;
         },

@@ -18,7 +18,7 @@
  *
  * Invariant (as for values): what the cache knows of a user key is newer than the layers and LMDB.
  */
-import { compareKeys, type KeyId } from '../key-codec.ts';
+import { compareKeys, ownKey, ownKeyId, type KeyId } from '../key-codec.ts';
 import type { StateKey } from '../key-groups.ts';
 import { DELETED, type Layer, type Stored } from './layers.ts';
 
@@ -89,15 +89,18 @@ export class CachedMap {
       this.known.delete(id);
     }
     if (this.cleared) fresh = true;
-    this.changed.add(id);
+    // A new user key: the cache keeps its own copy of its strings (ownKey in key-codec.ts).
+    const ownId = ownKeyId(id);
+    const own = ownKey(uk);
+    this.changed.add(ownId);
     if (stored === DELETED) {
-      this.known.set(id, { uk, stored });
+      this.known.set(ownId, { uk: own, stored });
       return;
     }
-    this.known.set(id, { uk, stored, fresh });
+    this.known.set(ownId, { uk: own, stored, fresh });
     this.present++;
     if (this.sorted) {
-      if (this.last === undefined || compareKeys(uk, this.last) > 0) this.last = uk;
+      if (this.last === undefined || compareKeys(own, this.last) > 0) this.last = own;
       else this.sorted = false;
     }
   }

@@ -5,7 +5,7 @@
  */
 import type { Database } from 'lmdb';
 import type { Clock } from '../backend.ts';
-import { keyId, type KeyId } from '../key-codec.ts';
+import { keyId, ownKey, ownKeyId, type KeyId } from '../key-codec.ts';
 import type { StateKey } from '../key-groups.ts';
 import { encodePart, stateKeyPrefix, type KeyPart } from '../layout.ts';
 import type { DELETED, StateTable, Stored } from './layers.ts';
@@ -91,7 +91,8 @@ export class StateAccess {
 
   /** Caches `stored` as the current key's entry of `t`. */
   insert(t: StateTable, stored: Stored | typeof DELETED, dirty: boolean, weight = 1): CachedPoint {
-    const n = this.cache.insert(t, this.id, this.keyGroup, this.key, stored, dirty, weight);
+    // The cache keeps its own copy of the key's strings (ownKey in key-codec.ts).
+    const n = this.cache.insert(t, ownKeyId(this.id), this.keyGroup, ownKey(this.key), stored, dirty, weight);
     t.last = n;
     t.lastEpoch = this.epoch;
     return n;
