@@ -1,5 +1,5 @@
 /** What the submitter holds of a running job: its result, its metrics, and a way to cancel it. */
-import type { TaskMetrics } from '../task/stream-task.ts';
+import type { TaskMetrics } from '../task/task-metrics.ts';
 import type { StreamGraph } from '../graph/stream-graph.ts';
 import type { ExecutionPlan } from '../graph/execution-plan.ts';
 

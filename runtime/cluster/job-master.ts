@@ -15,7 +15,7 @@ import { RestartStrategy } from '../failover/restart-strategy.ts';
 import { FailoverHistory, failureCause, type FailoverRecord } from '../failover/failover-history.ts';
 import { runsKeyedOperators, type ExecutionPlan } from '../graph/execution-plan.ts';
 import type { StreamGraph } from '../graph/stream-graph.ts';
-import type { TaskMetrics } from '../task/stream-task.ts';
+import type { TaskMetrics } from '../task/task-metrics.ts';
 import type { CheckpointStorage, CompletedCheckpoint } from '../../state/index.ts';
 import { ExecutionAttempt } from './execution-attempt.ts';
 import { type HeartbeatSettings } from './heartbeat-monitor.ts';

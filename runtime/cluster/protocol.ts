@@ -10,7 +10,8 @@ import type { CheckpointConfig, CheckpointStorageConfig } from '../checkpoint/co
 import type { SnapshotKind } from '../checkpoint/snapshot-kind.ts';
 import type { TaskRestore, TaskSnapshot } from '../checkpoint/metadata.ts';
 import type { ExecutionPlan } from '../graph/execution-plan.ts';
-import type { TaskMetrics, TaskSettings } from '../task/stream-task.ts';
+import type { TaskSettings } from '../task/stream-task.ts';
+import type { TaskMetrics } from '../task/task-metrics.ts';
 import { WeirError, type ErrorDomain } from '../errors.ts';
 import type { EnumeratorEvent, ReaderEvent } from '../source/contract.ts';
 

@@ -6,7 +6,7 @@ import * as Comlink from 'comlink';
 import { nodeEndpoint } from './comlink-endpoint.ts';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { SnapshotKind } from '../checkpoint/snapshot-kind.ts';
-import type { TaskMetrics } from '../task/stream-task.ts';
+import type { TaskMetrics } from '../task/task-metrics.ts';
 import type { ReaderEvent } from '../source/contract.ts';
 import { isPeerLink, type PeerLink } from '../exchange/peer-link.ts';
 import type { Deployment, TaskManagerApi, TaskManagerEvent } from './protocol.ts';

@@ -11,7 +11,7 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { SnapshotKind } from '../checkpoint/snapshot-kind.ts';
 import type { ReaderEvent } from '../source/contract.ts';
 import { isPeerLink, type PeerLink } from '../exchange/peer-link.ts';
-import type { TaskMetrics } from '../task/stream-task.ts';
+import type { TaskMetrics } from '../task/task-metrics.ts';
 import { nodeEndpoint } from './comlink-endpoint.ts';
 import type { Deployment, TaskManagerEvent } from './protocol.ts';
 import type { TaskManagerGateway, TaskManagerHandlers } from './task-manager-gateway.ts';

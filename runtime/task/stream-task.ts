@@ -15,8 +15,7 @@ import { SubtaskCheckpointer } from '../checkpoint/subtask-checkpointer.ts';
 import type { DebloatConfig } from '../exchange/buffer-debloater.ts';
 import type { ChannelEvent } from '../exchange/channel-event.ts';
 import type { DataPlane } from '../exchange/data-plane.ts';
-import { OutputChannel } from '../exchange/output-channel.ts';
-import { RecordWriter } from '../exchange/record-writer.ts';
+import type { RecordWriter } from '../exchange/record-writer.ts';
 import type { ExecutionPlan, PlannedTask } from '../graph/execution-plan.ts';
 import type { StreamGraph } from '../graph/stream-graph.ts';
 import { WeirError } from '../errors.ts';
@@ -26,6 +25,8 @@ import { ChainNode, OperatorChain, asOperatorError, type ChainEnvironment } from
 import { SourceDriver } from './source-driver.ts';
 import type { EnumeratorEvent, ReaderEvent, Source, SourceSplit } from '../source/contract.ts';
 import { WatermarkValve } from './watermark-valve.ts';
+import { wireOutputs } from './output-wiring.ts';
+import { collectTaskMetrics, type TaskMetrics, type TaskStatus } from './task-metrics.ts';
 
 export interface TaskSettings {
   /** Records per exchange batch. */
@@ -65,27 +66,6 @@ export interface TaskCheckpointing {
 
 export { END_OF_INPUT_CHECKPOINT } from '../checkpoint/subtask-checkpointer.ts';
 
-export interface TaskMetrics {
-  taskId: number;
-  subtask: number;
-  worker: number;
-  operators: { nodeId: number; name: string; recordsIn: number; recordsOut: number; counters: Record<string, number> }[];
-  watermark: number;
-  backPressuredMs: number;
-  maxInputQueue: number;
-  maxOutputBacklog: number;
-  /** Records per batch the task last asked its senders for (buffer debloating); undefined without inputs or debloating. */
-  inputBatchSize: number | undefined;
-  /** Most records ahead of a checkpoint barrier on an output channel when it entered it (see OutputChannel). */
-  maxRecordsAheadOfBarrier: number;
-  /** The same over barriers behind batches of a debloated size only, and how many barriers that covers. */
-  maxRecordsAheadOfDebloatedBarrier: number;
-  debloatedBarriers: number;
-  status: TaskStatus;
-}
-
-export type TaskStatus = 'created' | 'running' | 'finished' | 'failed' | 'canceled';
-
 class CanceledError extends WeirError {
   constructor() {
     super('task canceled', { domain: 'internal' });
@@ -98,7 +78,7 @@ export class StreamTask {
   private readonly mailbox = new Mailbox(() => this.signal.notify());
   private readonly gate: InputGate | undefined;
   private readonly valve: WatermarkValve | undefined;
-  private readonly writers: RecordWriter[] = [];
+  private readonly writers: RecordWriter[];
   private readonly source: SourceDriver<unknown> | undefined;
   private readonly timeouts = new Set<NodeJS.Timeout>();
   /** Set at the end of input: processing-time callbacks no longer run (see finish). */
@@ -139,34 +119,10 @@ export class StreamTask {
       const node = graph.node(id);
       return new ChainNode(node, graph.uidOf(node));
     });
-    const byId = new Map(nodes.map((n) => [n.node.id, n]));
     this.chain = new OperatorChain(nodes, task.subtask);
 
-    // Wire outputs: edges inside the chain are calls, edges leaving it are record writers.
-    const onWritable = (): void => this.signal.notify();
-    for (const cn of nodes) {
-      for (const edge of cn.node.outputs) {
-        const targets = cn.targets(edge.tag);
-        const chained = byId.get(edge.target);
-        if (chained && chainPlan.nodeIds.includes(edge.target) && edge.target !== chainPlan.nodeIds[0]) {
-          targets.chained.push({ node: chained, inputIndex: edge.inputIndex });
-          continue;
-        }
-        const channels = plan.channels
-          .filter((c) => c.edgeId === edge.id && c.senderTask === task.id)
-          .sort((a, b) => a.receiverSubtask - b.receiverSubtask)
-          .map((c) => new OutputChannel(c.id, services.plane, onWritable));
-        const writer = new RecordWriter(
-          { ...edge.partitioning, kind: plan.edgePartitioning[edge.id]! } as typeof edge.partitioning,
-          channels,
-          settings.batchSize,
-          plan.maxParallelism,
-          cn.node.name,
-        );
-        targets.writers.push(writer);
-        this.writers.push(writer);
-      }
-    }
+    // Edges inside the chain are calls, edges leaving it are record writers.
+    this.writers = wireOutputs(nodes, chainPlan.nodeIds, task, plan, settings, services.plane, () => this.signal.notify());
 
     const head = nodes[0]!;
     if (head.node.kind === 'source') {
@@ -634,38 +590,10 @@ export class StreamTask {
   }
 
   metrics(): TaskMetrics {
-    let maxOutputBacklog = 0;
-    let maxRecordsAheadOfBarrier = 0;
-    let maxRecordsAheadOfDebloatedBarrier = 0;
-    let debloatedBarriers = 0;
-    for (const w of this.writers) {
-      for (const ch of w.channels) {
-        maxOutputBacklog = Math.max(maxOutputBacklog, ch.maxBacklog);
-        maxRecordsAheadOfBarrier = Math.max(maxRecordsAheadOfBarrier, ch.maxRecordsAheadOfBarrier);
-        maxRecordsAheadOfDebloatedBarrier = Math.max(maxRecordsAheadOfDebloatedBarrier, ch.maxRecordsAheadOfDebloatedBarrier);
-        debloatedBarriers += ch.debloatedBarriers;
-      }
-    }
-    return {
-      taskId: this.task.id,
-      subtask: this.subtask,
-      worker: this.task.worker,
-      operators: this.chain.nodes.map((cn) => ({
-        nodeId: cn.node.id,
-        name: cn.node.name,
-        recordsIn: cn.node.kind === 'source' ? cn.metrics.recordsOut : cn.metrics.recordsIn,
-        recordsOut: cn.metrics.recordsOut,
-        counters: { ...cn.metrics.counters },
-      })),
+    return collectTaskMetrics(this.task, this.subtask, this.chain, this.writers, this.gate, {
       watermark: this.watermark,
       backPressuredMs: this.backPressuredMs,
-      maxInputQueue: this.gate?.maxQueuedBatches ?? 0,
-      maxOutputBacklog,
-      inputBatchSize: this.gate?.batchSize,
-      maxRecordsAheadOfBarrier,
-      maxRecordsAheadOfDebloatedBarrier,
-      debloatedBarriers,
       status: this.status,
-    };
+    });
   }
 }
