@@ -111,6 +111,10 @@ export class TaskManager implements TaskManagerApi {
             d.restore?.[t.id],
           ),
       );
+    // The deployment is done once the writer thread has loaded lmdb: its boot takes a core for a few
+    // hundred milliseconds, which would otherwise overlap the job's first records (window-tumbling-lmdb
+    // ran at 2.8M records/s instead of 4.2M without this wait).
+    await waitForWriterThreadLoaded();
   }
 
   async connectPeer(peer: number, link: PeerLink | MessagePort): Promise<void> {
