@@ -2,8 +2,8 @@
  * Worker threads that a worker thread uses but must not own.
  *
  * Node ends a thread's child threads when the thread itself is terminated, and a thread terminated
- * while it is inside a call of a native addon built with node-addon-api (lmdb-js: opening an
- * environment, a transaction's renew) aborts the whole process: the addon's wrapper throws while
+ * while it is inside a call of a native addon built with node-addon-api (lmdb-js: opening or
+ * closing an environment or a database) aborts the whole process: the addon's wrapper throws while
  * the thread is stopping, and `napi_throw` fails fatally ("FATAL ERROR:
  * Error::ThrowAsJavaScriptException napi_throw"; kriszyp/lmdb-js#200, nodejs/node-addon-api#902).
  * Task managers are terminated on every kill, failover and cancel, and their LMDB writer threads

@@ -189,8 +189,9 @@ export function prestartWriterThread(): void {
 
 /**
  * Resolves once this thread's LMDB writer thread (if any) has loaded lmdb's native module, or after
- * `timeoutMs`: a task manager warming up for a job (prepare) waits for it, so that the job's first
- * restore does not wait for the thread to boot.
+ * `timeoutMs`. A task manager waits for it in prepare (a warm start: the job's first restore does
+ * not wait for the thread to boot) and before it reports a deployment done (the thread's boot takes
+ * a core for a few hundred milliseconds, which would otherwise overlap the job's first records).
  */
 export async function waitForWriterThreadLoaded(timeoutMs = 15_000): Promise<void> {
   const thread = current;
