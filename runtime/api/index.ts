@@ -140,7 +140,7 @@ export { collectSink, CollectSink } from '../../connectors/collect/index.ts';
 export { printSink } from '../../connectors/print/index.ts';
 
 // Running jobs.
-export { MiniCluster } from '../cluster/mini-cluster.ts';
+export { MiniCluster, type MiniClusterOptions } from '../cluster/mini-cluster.ts';
 export { type ClusterOptions, type SubmitOptions } from '../cluster/job-manager.ts';
 export { JobHandle, JobFailedError, JobCanceledError, type SavepointRef, type JobEvents, type RestartPhase } from '../cluster/job-master.ts';
 export type { FailoverRecord } from '../failover/failover-history.ts';
