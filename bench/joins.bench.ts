@@ -10,11 +10,10 @@
  *    first row to the last joined fact; baseline: fill a Map, then one lookup per fact.
  * Interval throughput is counted at the sink from its first to its last record.
  */
-import { MiniCluster } from 'weir';
 import job, { dimRow, ev, factOf, INTERVAL_KEYS, type Dim, type Ev, type JoinBenchParams, type ProbeTiming } from './jobs/joins.ts';
 import type { SinkTiming } from './jobs/pipelines.ts';
 import { topicOf } from './jobs/timing.ts';
-import { perSecond, withBenchCheckpoints, type Benchmark, type Measurement } from './harness.ts';
+import { benchCluster, perSecond, withBenchCheckpoints, type Benchmark, type Measurement } from './harness.ts';
 
 const N = Number(process.env.BENCH_RECORDS ?? 500_000);
 const FACTS = Number(process.env.BENCH_FACTS ?? 300_000);
@@ -25,7 +24,7 @@ async function runJob(params: JoinBenchParams, inputRecords: number, expectedOut
   // until the table is loaded): on a loaded 2-core machine that blocked a task manager's thread past
   // the 10 s heartbeat timeout and failed the run. The step now yields to the event loop every 16k
   // facts; the longer timeout stays because a benchmark measures throughput, not failure detection.
-  const result = await new MiniCluster({ workers: 2, batchSize: 8192, stateBackend, heartbeat: { timeoutMs: 120_000 }, ...withBenchCheckpoints() }).execute(job, { params, parallelism: 2 });
+  const result = await benchCluster({ workers: 2, batchSize: 8192, stateBackend, heartbeat: { timeoutMs: 120_000 }, ...withBenchCheckpoints() }).execute(job, { params, parallelism: 2 });
   const timings = result.get(topicOf<SinkTiming>('timing'));
   const count = timings.reduce((a, t) => a + t.count, 0);
   if (count !== expectedOut) throw new Error(`${params.kind}: the sink saw ${count} records, expected ${expectedOut}`);
@@ -92,6 +91,7 @@ const benchmarks: Benchmark[] = [
     metric: `records/s (left + right, ${(2 * N) / 1e6}M) through an interval join, ${INTERVAL_KEYS} keys, p2 on 2 workers, LMDB state`,
     unit: 'records/s',
     runs: 3,
+    warmup: 3,
     run: () => runJob({ kind: 'interval', count: N, rows: 0 }, 2 * N, N),
     baseline: intervalBaseline,
   },
@@ -101,6 +101,7 @@ const benchmarks: Benchmark[] = [
     metric: `records/s (left + right, ${(2 * N) / 1e6}M) through an interval join, ${INTERVAL_KEYS} keys, p2 on 2 workers, heap state`,
     unit: 'records/s',
     runs: 3,
+    warmup: 3,
     run: () => runJob({ kind: 'interval', count: N, rows: 0 }, 2 * N, N, 'heap'),
     baseline: intervalBaseline,
   },
@@ -111,6 +112,7 @@ const benchmarks: Benchmark[] = [
     metric: `records/s (left + right, ${(2 * N) / 1e6}M) through an interval join, 50 keys, watermark 2 s behind, p2 on 2 workers, heap state`,
     unit: 'records/s',
     runs: 3,
+    warmup: 3,
     run: () => runJob({ kind: 'interval', count: N, rows: 0, keys: 50, lagMs: 2000 }, 2 * N, N, 'heap'),
     baseline: () => intervalBaseline(50, 2000),
   },
@@ -119,6 +121,7 @@ const benchmarks: Benchmark[] = [
     metric: `records/s (${ROWS / 1e6}M dimension rows loaded into LMDB keyed state + ${FACTS / 1e6}M facts joined with them; event-time temporal join, p2)`,
     unit: 'records/s',
     runs: 3,
+    warmup: 3,
     run: () => runJob({ kind: 'temporal', count: FACTS, rows: ROWS }, ROWS + FACTS, FACTS),
     baseline: temporalBaseline,
   },

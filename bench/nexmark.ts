@@ -8,6 +8,10 @@
  *   --runs K          runs of each measurement (default 3)
  *   --parallelism 1,2 parallelisms to run (default 1,2)
  *   --state heap|lmdb keyed state backend (default heap)
+ *   --warmup W        runs of each query and parallelism done first and discarded (default 2), on
+ *                     the task manager threads the measured runs then use (JIT-compiled code, as
+ *                     the baseline's after its first run)
+ *   --cold            new task manager threads for every run instead (no warm-up)
  *   --profile [q]     instead: one run of query q (default the first of --queries) at the first
  *                     parallelism in a child process with --cpu-prof, one profile per thread
  *                     (bench/results/profiles/), and a summary of where the time went
@@ -20,12 +24,11 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MiniCluster } from 'weir';
 import { BASELINE } from '../jobs/nexmark/baseline/index.ts';
 import { QUERY_NAMES, type QueryName } from '../jobs/nexmark/queries.ts';
 import job from '../jobs/nexmark/queries/index.ts';
 import { SINK_TIMING_TOPIC, SOURCE_START_TOPIC, type SinkTiming, type SourceStart } from '../jobs/nexmark/queries/common.ts';
-import { machineDescription, median } from './harness.ts';
+import { benchCluster, closeBenchClusters, coldTaskManagers, machineDescription, median } from './harness.ts';
 import { topicOf } from './jobs/timing.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -50,6 +53,7 @@ interface Options {
   queries: QueryName[];
   events: number;
   runs: number;
+  warmup: number;
   parallelisms: number[];
   state: 'heap' | 'lmdb';
   profile: QueryName | null;
@@ -57,7 +61,7 @@ interface Options {
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const o: Options = { queries: [...QUERY_NAMES], events: 500_000, runs: 3, parallelisms: [1, 2], state: 'heap', profile: null, child: false };
+  const o: Options = { queries: [...QUERY_NAMES], events: 500_000, runs: 3, warmup: 2, parallelisms: [1, 2], state: 'heap', profile: null, child: false };
   const fail = (msg: string): never => {
     console.error(`bench:nexmark: ${msg}`);
     process.exit(2);
@@ -77,6 +81,11 @@ function parseArgs(argv: readonly string[]): Options {
         .map((q) => ((QUERY_NAMES as readonly string[]).includes(q) ? (q as QueryName) : fail(`unknown query '${q}'; known: ${QUERY_NAMES.join(',')}`)));
     } else if (a === '--events') o.events = positive(value());
     else if (a === '--runs') o.runs = positive(value());
+    else if (a === '--warmup') {
+      const w = value();
+      o.warmup = w === '0' ? 0 : positive(w);
+    }
+    else if (a === '--cold') process.env.BENCH_COLD = '1';
     else if (a === '--parallelism') o.parallelisms = value().split(',').map(positive);
     else if (a === '--state') {
       const s = value();
@@ -103,7 +112,7 @@ interface Run {
 }
 
 async function runWeir(query: QueryName, events: number, parallelism: number, state: 'heap' | 'lmdb', checkpointDir: string): Promise<Run> {
-  const cluster = new MiniCluster({
+  const cluster = benchCluster({
     workers: parallelism,
     stateBackend: state,
     workDir: path.join(checkpointDir, 'work'),
@@ -152,14 +161,15 @@ async function measure(o: Options): Promise<void> {
   const checkpointDir = await mkdtemp(path.join(os.tmpdir(), 'weir-nexmark-'));
   const rows: Row[] = [];
   const started = performance.now();
-  const total = o.queries.length * ((o.child ? 0 : Math.max(5, o.runs)) + o.parallelisms.length * o.runs);
+  const warmup = coldTaskManagers() ? 0 : o.warmup;
+  const total = o.queries.length * ((o.child ? 0 : Math.max(5, o.runs)) + o.parallelisms.length * (warmup + o.runs));
   let done = 0;
   const progress = (what: string) => {
     const s = ((performance.now() - started) / 1000).toFixed(0);
     process.stderr.write(`\r[${done}/${total} ${s}s] ${what}`.padEnd(60));
   };
   console.log(`machine: ${machineDescription()}`);
-  console.log(`${o.events.toLocaleString('en')} events per run, medians of ${o.runs}; exactly-once checkpoints every 10 s; ${o.state} state; load average at start ${os.loadavg()[0]!.toFixed(1)}`);
+  console.log(`${o.events.toLocaleString('en')} events per run, medians of ${o.runs}${warmup > 0 ? ` after ${warmup} warm-up runs on the same task manager threads` : ' on new task manager threads each'}; exactly-once checkpoints every 10 s; ${o.state} state; load average at start ${os.loadavg()[0]!.toFixed(1)}`);
   console.log('| query | p | events/s | events/s per core | baseline events/s | ratio to baseline | Flink per core | ratio to Flink per core | sink thread busy | checkpoints |');
   console.log('|---|---|---|---|---|---|---|---|---|---|');
   try {
@@ -176,6 +186,11 @@ async function measure(o: Options): Promise<void> {
         const values: number[] = [];
         const busy: number[] = [];
         let checkpoints = 0;
+        for (let i = 0; i < warmup; i++) {
+          progress(`${query} p${p} warm-up ${i + 1}/${warmup}`);
+          await runWeir(query, o.events, p, o.state, checkpointDir);
+          done++;
+        }
         for (let i = 0; i < o.runs; i++) {
           progress(`${query} p${p} run ${i + 1}/${o.runs}`);
           const run = await runWeir(query, o.events, p, o.state, checkpointDir);
@@ -184,6 +199,7 @@ async function measure(o: Options): Promise<void> {
           checkpoints += run.checkpoints;
           done++;
         }
+        await closeBenchClusters();
         const eps = median(values);
         const flink = FLINK_PER_CORE[query];
         const row: Row = {
@@ -205,6 +221,7 @@ async function measure(o: Options): Promise<void> {
       }
     }
   } finally {
+    await closeBenchClusters();
     await rm(checkpointDir, { recursive: true, force: true });
   }
   if (o.child) return;

@@ -1,15 +1,19 @@
 /**
- * `npm run bench [-- filter]`: runs every `bench/*.bench.ts` whose name contains the filter,
+ * `npm run bench [-- filter] [--cold]`: runs every `bench/*.bench.ts` whose name contains the filter,
  * each several times with its baseline, prints a table row per benchmark and writes
- * `bench/results/<name>.json`.
+ * `bench/results/<name>.json`. Benchmarks on `benchCluster` run on warm task managers after their
+ * warm-up runs; `--cold` (or BENCH_COLD=1) gives every run new threads instead.
  */
 import { readdir, writeFile, mkdir } from 'node:fs/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import os from 'node:os';
 import path from 'node:path';
-import { type Benchmark, type BenchmarkResult, machineDescription, median } from './harness.ts';
+import { type Benchmark, type BenchmarkResult, closeBenchClusters, coldTaskManagers, machineDescription, median } from './harness.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const filter = process.argv[2] ?? '';
+const args = process.argv.slice(2);
+if (args.includes('--cold')) process.env.BENCH_COLD = '1';
+const filter = args.find((a) => !a.startsWith('--')) ?? '';
 
 async function loadBenchmarks(): Promise<Benchmark[]> {
   const files = (await readdir(here)).filter((f) => f.endsWith('.bench.ts')).sort();
@@ -37,24 +41,31 @@ async function main(): Promise<void> {
   }
   await mkdir(path.join(here, 'results'), { recursive: true });
   const machine = machineDescription();
-  console.log(`machine: ${machine}`);
-  console.log(`| benchmark | metric | value | baseline | ratio | runs |\n|---|---|---|---|---|---|`);
+  const cold = coldTaskManagers();
+  console.log(`machine: ${machine}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; task managers: ${cold ? 'new for every run (--cold)' : 'warm, after each benchmark\'s warm-up runs'}`);
+  console.log(`| benchmark | metric | value | baseline | ratio | runs | task managers |\n|---|---|---|---|---|---|---|`);
   for (const b of benchmarks) {
     const runs = b.runs ?? 5;
     const values: number[] = [];
     const baselines: number[] = [];
+    const warmup = cold ? 0 : (b.warmup ?? 0);
+    for (let i = 0; i < warmup; i++) {
+      process.stderr.write(`\r${b.name}: warm-up ${i + 1}/${warmup}   `);
+      await b.run();
+    }
     for (let i = 0; i < runs; i++) {
       process.stderr.write(`\r${b.name}: run ${i + 1}/${runs}   `);
       values.push((await b.run()).value);
       if (b.baseline) baselines.push((await b.baseline()).value);
     }
+    const taskManagers = await closeBenchClusters();
     process.stderr.write('\r');
     const value = median(values);
     const baseline = baselines.length > 0 ? median(baselines) : null;
     const ratio = baseline === null ? null : b.lowerIsBetter ? baseline / value : value / baseline;
-    const result: BenchmarkResult = { benchmark: b.name, metric: b.metric, unit: b.unit, value, baseline, ratio, runs, machine };
+    const result: BenchmarkResult = { benchmark: b.name, metric: b.metric, unit: b.unit, value, baseline, ratio, runs, ...(taskManagers ? { taskManagers } : {}), machine };
     await writeFile(path.join(here, 'results', `${b.name}.json`), `${JSON.stringify(result, null, 2)}\n`);
-    console.log(`| ${b.name} | ${b.metric} (${b.unit}) | ${fmt(value)} | ${fmt(baseline)} | ${ratio === null ? '-' : ratio.toFixed(2)} | ${runs} |`);
+    console.log(`| ${b.name} | ${b.metric} (${b.unit}) | ${fmt(value)} | ${fmt(baseline)} | ${ratio === null ? '-' : ratio.toFixed(2)} | ${runs} | ${taskManagers ?? '-'} |`);
   }
 }
 

@@ -13,19 +13,18 @@
  * Throughput is counted at the sink from its first to its last record, so it leaves out starting
  * worker threads (reported separately as job time by `npm run demo`).
  */
-import { MiniCluster } from 'weir';
 import { HeapKeyedStateBackend } from '../state/heap/heap-backend.ts';
 import { valueState } from '../state/index.ts';
 import { keyGroupHash, keyGroupOfHash } from '../state/key-groups.ts';
 import { topicOf } from './jobs/timing.ts';
 import job, { skewedSmall, small, type PipelineParams, type SinkTiming } from './jobs/pipelines.ts';
-import { perSecond, type Benchmark, type Measurement } from './harness.ts';
+import { benchCluster, perSecond, type Benchmark, type Measurement } from './harness.ts';
 
 const N = Number(process.env.BENCH_RECORDS ?? 2_000_000);
 
 async function runPipeline(kind: PipelineParams['kind'], parallelism: number, workers = 2): Promise<Measurement> {
   // keyed-count measures the keyed path with heap state (its label; LMDB is the jobs' default backend)
-  const result = await new MiniCluster({ workers, batchSize: 8192, ...(kind === 'keyed-count' ? { stateBackend: 'heap' as const } : {}) }).execute(job, { params: { kind, count: N }, parallelism });
+  const result = await benchCluster({ workers, batchSize: 8192, ...(kind === 'keyed-count' ? { stateBackend: 'heap' as const } : {}) }).execute(job, { params: { kind, count: N }, parallelism });
   const timings = result.get(topicOf<SinkTiming>('timing'));
   const count = timings.reduce((a, t) => a + t.count, 0);
   const expected = kind === 'chain' ? N - Math.floor((N + 1) / 3) : N;
@@ -37,7 +36,7 @@ async function runPipeline(kind: PipelineParams['kind'], parallelism: number, wo
 
 /** Input records/s through a group-by sum of skewed keys, one or two phases (the sink sees fewer updates with two). */
 async function runGroupSum(local: boolean): Promise<Measurement> {
-  const result = await new MiniCluster({ workers: 2, batchSize: 8192 }).execute(job, { params: { kind: 'group-sum', count: N, skewed: true, local }, parallelism: 2 });
+  const result = await benchCluster({ workers: 2, batchSize: 8192 }).execute(job, { params: { kind: 'group-sum', count: N, skewed: true, local }, parallelism: 2 });
   const timings = result.get(topicOf<SinkTiming>('timing'));
   const first = Math.min(...timings.map((t) => t.first));
   const last = Math.max(...timings.map((t) => t.last));
@@ -135,14 +134,15 @@ async function keyedStateMapBaseline(): Promise<Measurement> {
 }
 
 const benchmarks: Benchmark[] = [
-  { name: 'exchange', metric: `records/s through one exchange between two workers (${N / 1e6}M {key,ts,value})`, unit: 'records/s', runs: 5, run: () => runPipeline('exchange', 1), baseline: passThroughBaseline },
-  { name: 'chain-p1', metric: 'records/s, chained source->map->filter->sink, parallelism 1', unit: 'records/s', runs: 5, run: () => runPipeline('chain', 1, 1), baseline: chainBaseline },
-  { name: 'chain-p2', metric: 'records/s, chained source->map->filter->sink, parallelism 2', unit: 'records/s', runs: 5, run: () => runPipeline('chain', 2), baseline: chainBaseline },
+  { name: 'exchange', metric: `records/s through one exchange between two workers (${N / 1e6}M {key,ts,value})`, unit: 'records/s', runs: 5, warmup: 3, run: () => runPipeline('exchange', 1), baseline: passThroughBaseline },
+  { name: 'chain-p1', metric: 'records/s, chained source->map->filter->sink, parallelism 1', unit: 'records/s', runs: 5, warmup: 3, run: () => runPipeline('chain', 1, 1), baseline: chainBaseline },
+  { name: 'chain-p2', metric: 'records/s, chained source->map->filter->sink, parallelism 2', unit: 'records/s', runs: 5, warmup: 3, run: () => runPipeline('chain', 2), baseline: chainBaseline },
   {
     name: 'group-sum-skewed',
     metric: 'input records/s, group-by sum (aggregateChangelog) with 80% of records on one key, 2 workers, heap state, one phase',
     unit: 'records/s',
     runs: 3,
+    warmup: 3,
     run: () => runGroupSum(false),
     baseline: groupSumBaseline,
   },
@@ -151,11 +151,12 @@ const benchmarks: Benchmark[] = [
     metric: 'the same with localAggregation (two phases)',
     unit: 'records/s',
     runs: 3,
+    warmup: 3,
     run: () => runGroupSum(true),
     baseline: groupSumBaseline,
   },
   { name: 'keyed-state-heap', metric: 'records/s, heap value state read-modify-write by fresh key strings with the carried key hash, one thread', unit: 'records/s', runs: 5, run: keyedStateHeap, baseline: keyedStateMapBaseline },
-  { name: 'keyed-count', metric: 'records/s, keyed running count across 2 workers (heap state)', unit: 'records/s', runs: 5, run: () => runPipeline('keyed-count', 2), baseline: keyedBaseline },
+  { name: 'keyed-count', metric: 'records/s, keyed running count across 2 workers (heap state)', unit: 'records/s', runs: 5, warmup: 3, run: () => runPipeline('keyed-count', 2), baseline: keyedBaseline },
 ];
 
 export default benchmarks;
