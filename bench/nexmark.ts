@@ -8,7 +8,7 @@
  *   --runs K          runs of each measurement (default 3)
  *   --parallelism 1,2 parallelisms to run (default 1,2)
  *   --state heap|lmdb keyed state backend (default heap)
- *   --warmup W        runs of each query and parallelism done first and discarded (default 2), on
+ *   --warmup W        runs of each query and parallelism done first and discarded (default 3), on
  *                     the task manager threads the measured runs then use (JIT-compiled code, as
  *                     the baseline's after its first run)
  *   --cold            new task manager threads for every run instead (no warm-up)
@@ -61,7 +61,7 @@ interface Options {
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const o: Options = { queries: [...QUERY_NAMES], events: 500_000, runs: 3, warmup: 2, parallelisms: [1, 2], state: 'heap', profile: null, child: false };
+  const o: Options = { queries: [...QUERY_NAMES], events: 500_000, runs: 3, warmup: 3, parallelisms: [1, 2], state: 'heap', profile: null, child: false };
   const fail = (msg: string): never => {
     console.error(`bench:nexmark: ${msg}`);
     process.exit(2);

@@ -134,15 +134,15 @@ async function keyedStateMapBaseline(): Promise<Measurement> {
 }
 
 const benchmarks: Benchmark[] = [
-  { name: 'exchange', metric: `records/s through one exchange between two workers (${N / 1e6}M {key,ts,value})`, unit: 'records/s', runs: 5, warmup: 3, run: () => runPipeline('exchange', 1), baseline: passThroughBaseline },
-  { name: 'chain-p1', metric: 'records/s, chained source->map->filter->sink, parallelism 1', unit: 'records/s', runs: 5, warmup: 3, run: () => runPipeline('chain', 1, 1), baseline: chainBaseline },
-  { name: 'chain-p2', metric: 'records/s, chained source->map->filter->sink, parallelism 2', unit: 'records/s', runs: 5, warmup: 3, run: () => runPipeline('chain', 2), baseline: chainBaseline },
+  { name: 'exchange', metric: `records/s through one exchange between two workers (${N / 1e6}M {key,ts,value})`, unit: 'records/s', runs: 5, warmup: 5, run: () => runPipeline('exchange', 1), baseline: passThroughBaseline },
+  { name: 'chain-p1', metric: 'records/s, chained source->map->filter->sink, parallelism 1', unit: 'records/s', runs: 5, warmup: 5, run: () => runPipeline('chain', 1, 1), baseline: chainBaseline },
+  { name: 'chain-p2', metric: 'records/s, chained source->map->filter->sink, parallelism 2', unit: 'records/s', runs: 5, warmup: 5, run: () => runPipeline('chain', 2), baseline: chainBaseline },
   {
     name: 'group-sum-skewed',
     metric: 'input records/s, group-by sum (aggregateChangelog) with 80% of records on one key, 2 workers, heap state, one phase',
     unit: 'records/s',
     runs: 3,
-    warmup: 3,
+    warmup: 5,
     run: () => runGroupSum(false),
     baseline: groupSumBaseline,
   },
@@ -151,12 +151,12 @@ const benchmarks: Benchmark[] = [
     metric: 'the same with localAggregation (two phases)',
     unit: 'records/s',
     runs: 3,
-    warmup: 3,
+    warmup: 5,
     run: () => runGroupSum(true),
     baseline: groupSumBaseline,
   },
   { name: 'keyed-state-heap', metric: 'records/s, heap value state read-modify-write by fresh key strings with the carried key hash, one thread', unit: 'records/s', runs: 5, run: keyedStateHeap, baseline: keyedStateMapBaseline },
-  { name: 'keyed-count', metric: 'records/s, keyed running count across 2 workers (heap state)', unit: 'records/s', runs: 5, warmup: 3, run: () => runPipeline('keyed-count', 2), baseline: keyedBaseline },
+  { name: 'keyed-count', metric: 'records/s, keyed running count across 2 workers (heap state)', unit: 'records/s', runs: 5, warmup: 5, run: () => runPipeline('keyed-count', 2), baseline: keyedBaseline },
 ];
 
 export default benchmarks;

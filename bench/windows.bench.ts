@@ -67,14 +67,14 @@ async function paneBaseline(slideMs: number, tickOf: typeof tick = tick): Promis
 }
 
 const benchmarks: Benchmark[] = [
-  { name: 'window-tumbling', metric: `records/s, count per key in tumbling 10 s event-time windows, 1000 keys, parallelism 2, heap state (${N / 1e6}M records)`, unit: 'records/s', runs: 3, warmup: 3, run: () => runWindows('tumbling', SIZE_MS), baseline: () => paneBaseline(SIZE_MS) },
-  { name: 'window-tumbling-lmdb', metric: 'records/s, the same with LMDB state', unit: 'records/s', runs: 3, warmup: 3, run: () => runWindows('tumbling', SIZE_MS, 'lmdb'), baseline: () => paneBaseline(SIZE_MS) },
+  { name: 'window-tumbling', metric: `records/s, count per key in tumbling 10 s event-time windows, 1000 keys, parallelism 2, heap state (${N / 1e6}M records)`, unit: 'records/s', runs: 3, warmup: 5, run: () => runWindows('tumbling', SIZE_MS), baseline: () => paneBaseline(SIZE_MS) },
+  { name: 'window-tumbling-lmdb', metric: 'records/s, the same with LMDB state', unit: 'records/s', runs: 3, warmup: 5, run: () => runWindows('tumbling', SIZE_MS, 'lmdb'), baseline: () => paneBaseline(SIZE_MS) },
   // 80% of the records on one key: one phase sends them all to the hot key's subtask; two phases
   // (localAggregation) fold them per pane in each source subtask first.
-  { name: 'window-tumbling-skewed', metric: 'records/s, the same count with 80% of records on one key, heap state, one phase', unit: 'records/s', runs: 3, warmup: 3, run: () => runWindows('tumbling', SIZE_MS, 'heap', { skewed: true }), baseline: () => paneBaseline(SIZE_MS, skewedTick) },
-  { name: 'window-tumbling-skewed-local', metric: 'records/s, the same skewed count with localAggregation (two phases), heap state', unit: 'records/s', runs: 3, warmup: 3, run: () => runWindows('tumbling', SIZE_MS, 'heap', { skewed: true, local: true }), baseline: () => paneBaseline(SIZE_MS, skewedTick) },
-  { name: 'window-sliding-1s', metric: 'records/s, count per key in sliding 10 s windows every 1 s, parallelism 2, heap state', unit: 'records/s', runs: 3, warmup: 3, run: () => runWindows('sliding', 1000), baseline: () => paneBaseline(1000) },
-  { name: 'window-sliding-100ms', metric: 'records/s, count per key in sliding 10 s windows every 100 ms, parallelism 2, heap state', unit: 'records/s', runs: 3, warmup: 3, run: () => runWindows('sliding', 100), baseline: () => paneBaseline(100) },
+  { name: 'window-tumbling-skewed', metric: 'records/s, the same count with 80% of records on one key, heap state, one phase', unit: 'records/s', runs: 3, warmup: 5, run: () => runWindows('tumbling', SIZE_MS, 'heap', { skewed: true }), baseline: () => paneBaseline(SIZE_MS, skewedTick) },
+  { name: 'window-tumbling-skewed-local', metric: 'records/s, the same skewed count with localAggregation (two phases), heap state', unit: 'records/s', runs: 3, warmup: 5, run: () => runWindows('tumbling', SIZE_MS, 'heap', { skewed: true, local: true }), baseline: () => paneBaseline(SIZE_MS, skewedTick) },
+  { name: 'window-sliding-1s', metric: 'records/s, count per key in sliding 10 s windows every 1 s, parallelism 2, heap state', unit: 'records/s', runs: 3, warmup: 5, run: () => runWindows('sliding', 1000), baseline: () => paneBaseline(1000) },
+  { name: 'window-sliding-100ms', metric: 'records/s, count per key in sliding 10 s windows every 100 ms, parallelism 2, heap state', unit: 'records/s', runs: 3, warmup: 5, run: () => runWindows('sliding', 100), baseline: () => paneBaseline(100) },
 ];
 
 export default benchmarks;
