@@ -27,6 +27,7 @@ import type { SlotReservation } from './slot-pool.ts';
 import { aggregateMetrics, JobResult, type CollectTopic, type JobMetrics, type JobStatus } from './job-handle.ts';
 import { RemoteTaskError, type Deployment, type TaskManagerEvent } from './protocol.ts';
 import { WorkerTaskManager } from './task-manager-gateway.ts';
+import { HostedTaskManager } from './task-manager-host.ts';
 
 /** How long `handle.metrics()` waits for each task manager before reporting it unresponsive. */
 const METRICS_TIMEOUT_MS = 2000;
@@ -290,7 +291,8 @@ export class JobHandle extends EventEmitter<JobEvents> {
    */
   killTaskManager(index: number): void {
     const m = this.attempt?.managers[index];
-    if (!(m instanceof WorkerTaskManager)) throw new WeirError(`no worker-thread task manager ${index} to kill (workers: ${this.setup.workers})`, { domain: 'user' });
+    // A session's or standalone cluster's task manager is a thread shared with other jobs: it dies for all of them.
+    if (!(m instanceof WorkerTaskManager || m instanceof HostedTaskManager)) throw new WeirError(`no worker-thread task manager ${index} to kill (workers: ${this.setup.workers})`, { domain: 'user' });
     m.kill();
   }
 

@@ -239,6 +239,10 @@ export class HostedTaskManager implements TaskManagerGateway {
   ready(): Promise<void> {
     return this.call(() => this.host.ready());
   }
+  /** Failure injection: ends the host thread as a crash would (every job with tasks on it fails over; the pool starts a new thread). */
+  kill(): void {
+    this.host.kill();
+  }
   /** The heartbeat monitor gave up on this thread: calls fail from now on, and the cluster replaces the thread. */
   abandon(why: string): void {
     this.markEnded(new Error(why));

@@ -12,14 +12,14 @@ type Acc = { s: string };
 
 const contents: IncrementalContents<unknown, Acc, string> = {
   kind: 'incremental',
-  add: (a) => a ?? { s: '' },
+  add: (a: Acc | undefined) => a ?? { s: '' },
   // Modifies its left side in place, as an aggregate may: the combiner must only hand it fresh ones.
-  merge: (a, b) => {
+  merge: (a: Acc, b: Acc) => {
     a.s += b.s;
     return a;
   },
   empty: () => ({ s: '' }),
-  result: (a) => a.s,
+  result: (a: Acc) => a.s,
   serializer: undefined,
 } as unknown as IncrementalContents<unknown, Acc, string>;
 
