@@ -102,7 +102,7 @@ export class IntervalJoinOperator<L, R, O> implements Operator<L | R, O> {
     this.right = this.backend.getMapState(mapState<number, R[]>('interval-join-right'));
   }
 
-  processBatch(values: readonly (L | R)[], times: ArrayLike<number>, input: number, keyGroups?: ArrayLike<number>): void {
+  processBatch(values: readonly (L | R)[], times: ArrayLike<number>, input: number, keyGroups?: ArrayLike<number>, keyHashes?: ArrayLike<number>): void {
     const watermark = this.ctx.currentWatermark();
     const { lowerMs, upperMs } = this.spec;
     const b = this.backend;
@@ -113,7 +113,7 @@ export class IntervalJoinOperator<L, R, O> implements Operator<L | R, O> {
         this.late.add(v, t, input);
         continue;
       }
-      const key = this.keys.set(v, input, keyGroups?.[i]);
+      const key = this.keys.set(v, input, keyGroups?.[i], keyHashes?.[i]);
       const id = keyId(key);
       // Every bucket in state has its cleanup timer: none, nothing in state to probe.
       const inState = b.timers.size('event') > 0;

@@ -25,9 +25,10 @@ export class JoinKeys {
 
   /**
    * Sets the current key to the join key of `value` (from input `input`); returns the key.
-   * `keyGroup`: the one the keyBy exchange computed for it (Operator.processBatch's keyGroups), if any.
+   * `keyGroup`: the one the keyBy exchange computed for it (Operator.processBatch's keyGroups), if
+   * any, and `keyHash` the key's hash it came with (keyHashes), so that the backend hashes nothing.
    */
-  set(value: unknown, input: number, keyGroup?: number): StateKey {
+  set(value: unknown, input: number, keyGroup?: number, keyHash?: number): StateKey {
     const key = this.selectors[input]!(value);
     if (typeof key !== 'string' && typeof key !== 'number' && !isStateKey(key)) {
       throw new BadRecordError(
@@ -35,7 +36,8 @@ export class JoinKeys {
         describeRecord(value),
       );
     }
-    this.backend.setCurrentKey(key, keyGroup ?? keyGroupOf(key, this.backend.maxParallelism));
+    if (keyGroup === undefined) this.backend.setCurrentKey(key, keyGroupOf(key, this.backend.maxParallelism));
+    else this.backend.setCurrentKey(key, keyGroup, keyHash);
     return key;
   }
 }

@@ -85,7 +85,7 @@ export class RegularJoinOperator<L, R, O> implements Operator<unknown, Change<O>
     }
   }
 
-  processBatch(values: readonly unknown[], times: ArrayLike<number>, input: number, keyGroups?: ArrayLike<number>): void {
+  processBatch(values: readonly unknown[], times: ArrayLike<number>, input: number, keyGroups?: ArrayLike<number>, keyHashes?: ArrayLike<number>): void {
     const changelog = this.spec.changelog[input]!;
     for (let i = 0; i < values.length; i++) {
       const v = values[i];
@@ -100,7 +100,7 @@ export class RegularJoinOperator<L, R, O> implements Operator<unknown, Change<O>
         row = c.row;
       }
       // The key selectors are the partitioner's: they take the record as it arrives.
-      this.keys.set(v, input, keyGroups?.[i]);
+      this.keys.set(v, input, keyGroups?.[i], keyHashes?.[i]);
       this.onChange(kind, row, times[i]!, input);
     }
   }

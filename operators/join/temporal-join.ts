@@ -164,7 +164,7 @@ export class TemporalJoinOperator<F, D, O> implements Operator<unknown, O> {
     }
   }
 
-  processBatch(values: readonly unknown[], times: ArrayLike<number>, input: number, keyGroups?: ArrayLike<number>): void {
+  processBatch(values: readonly unknown[], times: ArrayLike<number>, input: number, keyGroups?: ArrayLike<number>, keyHashes?: ArrayLike<number>): void {
     const watermark = this.ctx.currentWatermark();
     const { backend } = this;
     for (let i = 0; i < values.length; i++) {
@@ -175,7 +175,7 @@ export class TemporalJoinOperator<F, D, O> implements Operator<unknown, O> {
           this.late.add(v, t, 0);
           continue;
         }
-        const key = this.keys.set(v, 0, keyGroups?.[i]);
+        const key = this.keys.set(v, 0, keyGroups?.[i], keyHashes?.[i]);
         if (this.held.size < this.maxHeldFacts) this.log.add(this.held.push(t, key, backend.currentKeyGroup(), v as F), this.held.size, watermark);
         else this.holdInState(t, v as F);
         continue;
@@ -185,7 +185,7 @@ export class TemporalJoinOperator<F, D, O> implements Operator<unknown, O> {
         throw new BadRecordError(`temporal join '${this.name}': the dimension input must carry {kind, row} changes`, describeRecord(v));
       }
       if (change.kind === '-U') continue;
-      this.keys.set(change, 1, keyGroups?.[i]);
+      this.keys.set(change, 1, keyGroups?.[i], keyHashes?.[i]);
       if (t <= watermark) this.ctx.metrics.count('late-dimension-changes');
       const row = change.kind === '-D' ? null : change.row;
       const versions = this.versions.value();

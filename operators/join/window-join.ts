@@ -96,7 +96,7 @@ export class WindowJoinOperator<L, R, O> implements Operator<L | R, O> {
     this.windowKeys = this.backend.getMapState(mapState<StateKey, 1>('window-join-keys'));
   }
 
-  processBatch(values: readonly (L | R)[], times: ArrayLike<number>, input: number, keyGroups?: ArrayLike<number>): void {
+  processBatch(values: readonly (L | R)[], times: ArrayLike<number>, input: number, keyGroups?: ArrayLike<number>, keyHashes?: ArrayLike<number>): void {
     const { backend } = this;
     const { sizeMs, slideMs } = this.spec.windows;
     const watermark = this.ctx.currentWatermark();
@@ -104,7 +104,7 @@ export class WindowJoinOperator<L, R, O> implements Operator<L | R, O> {
     for (let i = 0; i < values.length; i++) {
       const v = values[i]!;
       const t = requireTime(this.name, times[i]!, v, input);
-      const key = this.keys.set(v, input, keyGroups?.[i]);
+      const key = this.keys.set(v, input, keyGroups?.[i], keyHashes?.[i]);
       const keyGroup = backend.currentKeyGroup();
       let assigned = false;
       for (let start = lastWindowStart(t, this.spec.windows); start > t - sizeMs; start -= slideMs) {

@@ -156,7 +156,7 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
     return x - floorMod(x - this.offset, this.slide);
   }
 
-  processBatch(values: readonly T[], times: ArrayLike<number>, _input?: number, keyGroups?: ArrayLike<number>): void {
+  processBatch(values: readonly T[], times: ArrayLike<number>, _input?: number, keyGroups?: ArrayLike<number>, keyHashes?: ArrayLike<number>): void {
     const { backend, panes, elements, keyOf, pending } = this;
     const maxParallelism = backend.maxParallelism;
     const eventTime = this.domain === 'event';
@@ -198,7 +198,8 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
         }
         if (incremental) {
           // The key's entry, and its canonical key (for state and timers: pending-panes.ts).
-          const p = pending.entry(keyOf(v));
+          // The exchange's key hash (with keyGroups) finds the entry and sets the key without hashing.
+          const p = pending.entry(keyOf(v), keyHashes?.[i]);
           const key = p.key;
           if (!due) {
             // No window of the pane is due: fold into the batch's accumulator of (key, pane).
@@ -212,7 +213,7 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
             }
             // The keyBy exchange computed the key group already (operator.ts); hash only without it.
             const kg = keyGroups !== undefined ? keyGroups[i]! : keyGroupOf(key, maxParallelism);
-            backend.setCurrentKey(key, kg);
+            backend.setCurrentKey(key, kg, p.keyHash);
             // A held pane is taken from memory; a pane after the key's newest in state is new:
             // no read (pending-panes.ts).
             const h = p.heldStarts === undefined ? -1 : pending.heldIndex(p, pane);
@@ -230,7 +231,7 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
           if (pending.holds(p)) this.writePending(p, wm);
           if (p.heldStarts !== undefined && p.heldStarts.length > 0) this.writeHeld(p);
           const kg = keyGroups !== undefined ? keyGroups[i]! : keyGroupOf(key, maxParallelism);
-          backend.setCurrentKey(key, kg);
+          backend.setCurrentKey(key, kg, p.keyHash);
           const acc = panes.get(pane);
           panes.put(pane, incremental.add(acc, v));
           if (pane > p.newest) p.newest = pane;
@@ -239,7 +240,7 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
         }
         const key = keyOf(v);
         const kg = keyGroups !== undefined ? keyGroups[i]! : keyGroupOf(key, maxParallelism);
-        backend.setCurrentKey(key, kg);
+        backend.setCurrentKey(key, kg, keyHashes?.[i]);
         elements!.add([ts, v]);
         const isNew = !panes.contains(pane);
         if (isNew) panes.put(pane, 1 as ACC);
@@ -263,7 +264,7 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
 
   /** Writes a key's held panes to state (the key becomes the current key). */
   private writeHeld(p: PendingPane<K, ACC>): void {
-    this.backend.setCurrentKey(p.key, p.keyGroup);
+    this.backend.setCurrentKey(p.key, p.keyGroup, p.keyHash);
     const starts = p.heldStarts!;
     while (starts.length > 0) {
       const pane = starts[starts.length - 1]!;
@@ -303,7 +304,7 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
     pending.written(p);
     if (this.holdPanes && p.fresh && (p.slot >= 0 || pending.heldCount < MAX_HELD_PANES)) pending.hold(p);
     else {
-      this.backend.setCurrentKey(p.key, p.keyGroup);
+      this.backend.setCurrentKey(p.key, p.keyGroup, p.keyHash);
       this.panes.put(p.pane, p.acc);
       if (p.pane > p.newest) p.newest = p.pane;
     }

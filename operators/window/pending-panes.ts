@@ -22,6 +22,7 @@
 import type { StateKey } from '../../state/key-groups.ts';
 import { keyId, type KeyId } from '../../state/key-codec.ts';
 import { StringKeyTable } from '../../state/string-key-table.ts';
+import { hashString } from '../../state/key-groups.ts';
 
 /** Keys whose entry object is kept for reuse across batches. */
 const MAX_PENDING_KEYS = 1 << 16;
@@ -31,6 +32,11 @@ export interface PendingPane<K, ACC> {
   batch: number;
   key: K;
   keyGroup: number;
+  /**
+   * A string key's hash (hashString, what the keyBy exchange carries as keyHashes): passed to the
+   * backend's setCurrentKey, which then hashes nothing. Undefined for other keys.
+   */
+  keyHash: number | undefined;
   pane: number;
   /** The first record's time (early firing starts from it). */
   ts: number;
@@ -93,17 +99,20 @@ export class PendingPanes<K extends StateKey, ACC> {
    * The key's entry, made on its first record. Its `key` is the key as first seen, the
    * canonical copy: the operator uses it for state and timers rather than the record's own copy
    * (a string decoded fresh per record), so the backend's Maps hash a string they have hashed
-   * before and find their own key object.
+   * before and find their own key object. `keyHash`: a string key's hash as the keyBy exchange
+   * carried it (hashString of it), so that finding the entry hashes nothing.
    */
-  entry(key: K): PendingPane<K, ACC> {
+  entry(key: K, keyHash?: number): PendingPane<K, ACC> {
     const last = this.last;
     // Primitive keys only: a tuple key is compared by content (a selector may reuse its array).
     if (last !== undefined && key === this.lastKey && typeof key !== 'object') return last;
     this.lookups++;
-    let p = typeof key === 'string' ? this.byString.get(key) : this.byKey.get(keyId(key));
+    const isString = typeof key === 'string';
+    const hash = isString ? (keyHash ?? hashString(key)) : undefined;
+    let p = isString ? this.byString.getHashed(key, hash!) : this.byKey.get(keyId(key));
     if (p === undefined) {
-      p = { batch: -1, key, keyGroup: 0, pane: 0, ts: 0, acc: undefined as ACC, isNew: false, fresh: false, heldStarts: undefined, heldAccs: undefined, slot: -1, newest: Number.NaN, index: 0 };
-      if (typeof key === 'string') this.byString.add(key, p);
+      p = { batch: -1, key, keyGroup: 0, keyHash: hash, pane: 0, ts: 0, acc: undefined as ACC, isNew: false, fresh: false, heldStarts: undefined, heldAccs: undefined, slot: -1, newest: Number.NaN, index: 0 };
+      if (isString) this.byString.addHashed(key, hash!, p);
       else this.byKey.set(keyId(key), p);
     }
     this.last = p;
