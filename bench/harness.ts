@@ -93,7 +93,7 @@ const sessions = new Map<string, MiniCluster>();
 /** How the running benchmark's clusters ran, once it made one. */
 let clustersRan: 'warm' | 'cold' | undefined;
 
-/** A cluster that runs a job the way the benchmark asked (`execute` only). */
+/** A cluster that runs a benchmark's jobs (submit or execute), warm or cold as the run asked. */
 export interface BenchCluster {
   submit<P>(job: JobDefinition<P>, options?: SubmitOptions<P>): Promise<JobHandle>;
   execute<P>(job: JobDefinition<P>, options?: SubmitOptions<P>): Promise<JobResult>;
