@@ -24,9 +24,9 @@ import { TimerDriver } from '../timer-driver.ts';
 import { WindowCollector, floorMod, gcd, type EarlyFiring, type FiringKind, type ProcessWindowFunction, type WindowResultFunction } from './time-window.ts';
 import { combine, type IncrementalContents, type WindowContents } from './window-contents.ts';
 import { PaneCombiner } from './pane-combiner.ts';
-import { keyId, type KeyId } from '../../state/key-codec.ts';
 import { PendingPanes, type PendingPane } from './pending-panes.ts';
 import { KeptCombiners } from './kept-combiners.ts';
+import { clearArray } from './arrays.ts';
 
 /**
  * Up to this many panes per window, an on-time firing reads the window's panes one by one; beyond
@@ -70,6 +70,8 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
   private readonly scratchEnds: number[] = [];
   /** Per pane in scratchStarts, when some came from memory: whether it is held (not in state). */
   private readonly scratchHeld: boolean[] = [];
+  /** The panes a firing evicted whose last window fired (fireDue), oldest first: dropped after it. */
+  private readonly scratchDropped: number[] = [];
   /** Per key: its records of one pane in the current batch, folded (processBatch). */
   readonly pending = new PendingPanes<K, ACC>();
   /**
@@ -95,11 +97,12 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
   chainedPanes = 0;
   /** On-time windows of process window operators fired (a work count for tests). */
   elementFirings = 0;
-  /** Per key of a sliding window: the panes combined for its next windows (fireDue). */
-  private readonly keptPanes: KeptCombiners<K, ACC>;
-  /** Keys whose due windows fired in timer loop `firedLoop` (fireDue). */
-  private readonly firedKeys = new Set<KeyId>();
+  /** Per key of a sliding window (on its entry): the panes combined for its next windows (fireDue). */
+  private readonly keptPanes: KeptCombiners<ACC>;
+  /** The timer loop `firedInLoop` counts keys of (fireDue, fireDueElements). */
   private firedLoop = -1;
+  /** Keys whose due windows fired in timer loop `firedLoop` (marked on their entries). */
+  private firedInLoop = 0;
 
   constructor(
     readonly name: string,
@@ -111,7 +114,7 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
   ) {
     this.size = assigner.sizeMs;
     this.slide = assigner.slideMs;
-    this.keptPanes = new KeptCombiners<K, ACC>(this.slide);
+    this.keptPanes = new KeptCombiners<ACC>(this.slide);
     this.offset = assigner.offsetMs;
     this.pane = gcd(this.size, this.slide);
     this.domain = assigner.time;
@@ -235,7 +238,7 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
           const acc = panes.get(pane);
           panes.put(pane, incremental.add(acc, v));
           if (pane > p.newest) p.newest = pane;
-          this.afterWrite(key, kg, pane, ts, wm, firstEnd, lastEnd, acc === undefined);
+          this.afterWrite(p, key, kg, pane, ts, wm, firstEnd, lastEnd, acc === undefined);
           continue;
         }
         const key = keyOf(v);
@@ -244,22 +247,31 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
         elements!.add([ts, v]);
         const isNew = !panes.contains(pane);
         if (isNew) panes.put(pane, 1 as ACC);
-        this.afterWrite(key, kg, pane, ts, wm, firstEnd, lastEnd, isNew);
+        this.afterWrite(undefined, key, kg, pane, ts, wm, firstEnd, lastEnd, isNew);
       }
     } catch (e) {
-      pending.end();
+      this.endBatch();
       throw userFunctionError(this.name, values[i], e);
     }
     let p: PendingPane<K, ACC> | undefined;
     try {
-      for (p of pending.unwritten()) this.writePending(p, wm);
+      const touched = pending.touchedEntries();
+      for (let j = 0; j < touched.length; j++) {
+        p = touched[j]!;
+        if (pending.holds(p)) this.writePending(p, wm);
+      }
     } catch (e) {
       throw userFunctionError(this.name, values[p!.index], e);
     } finally {
       // Entries about to be forgotten write their held panes first.
       if (pending.heldCount > 0 && pending.forgetsAtEnd()) this.writeAllHeld();
-      pending.end();
+      this.endBatch();
     }
+  }
+
+  /** Ends the batch's folding; entries forgotten take their kept combiners with them. */
+  private endBatch(): void {
+    if (this.pending.end()) this.keptPanes.forgetAll();
   }
 
   /** Writes a key's held panes to state (the key becomes the current key). */
@@ -275,7 +287,7 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
 
   /** Writes every held pane to state. */
   private writeAllHeld(): void {
-    for (const p of this.pending.holding.values()) if (p.heldStarts!.length > 0) this.writeHeld(p);
+    for (const p of this.pending.all()) if (p.heldStarts !== undefined && p.heldStarts.length > 0) this.writeHeld(p);
   }
 
   /** The checkpoint barrier: held panes go to state, which the backend snapshots next. */
@@ -288,10 +300,10 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
    * catching up; always for process windows, which keep elements): drops a kept combiner that
    * holds the pane, registers a new pane's timers, fires the windows that fired already again.
    */
-  private afterWrite(key: K, kg: number, pane: number, ts: number, wm: number, firstEnd: number, lastEnd: number, isNew: boolean): void {
+  private afterWrite(entry: PendingPane<K, ACC> | undefined, key: K, kg: number, pane: number, ts: number, wm: number, firstEnd: number, lastEnd: number, isNew: boolean): void {
     const due = firstEnd - 1 <= wm;
-    if (due) this.keptPanes.forgetPanesBefore(key, pane);
-    if (isNew) this.registerPane(key, kg, pane, ts, wm, firstEnd, lastEnd);
+    if (due && entry !== undefined) this.keptPanes.forgetPanesBefore(entry, pane);
+    if (isNew) this.registerPane(entry, key, kg, pane, ts, wm, firstEnd, lastEnd);
     if (this.domain === 'event' && due) this.fireLate(key, firstEnd, lastEnd, wm);
   }
 
@@ -308,7 +320,7 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
       this.panes.put(p.pane, p.acc);
       if (p.pane > p.newest) p.newest = p.pane;
     }
-    if (p.isNew) this.registerPane(p.key, p.keyGroup, p.pane, p.ts, wm, this.firstEnd(p.pane), this.lastEnd(p.pane));
+    if (p.isNew) this.registerPane(p, p.key, p.keyGroup, p.pane, p.ts, wm, this.firstEnd(p.pane), this.lastEnd(p.pane));
   }
 
   /**
@@ -331,13 +343,14 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
     if (this.options.lateTag) this.ctx.sideOutput(this.options.lateTag).emit(v, ts);
   }
 
-  private registerPane(key: K, kg: number, pane: number, ts: number, now: number, firstEnd: number, lastEnd: number): void {
+  /** Registers a new pane's timers; `entry`: its key's, whose kept combiner may make its 'f' timer unneeded (process windows have none). */
+  private registerPane(entry: PendingPane<K, ACC> | undefined, key: K, kg: number, pane: number, ts: number, now: number, firstEnd: number, lastEnd: number): void {
     const { timers, domain } = this;
     // The first window of the pane that has not fired yet; later ones follow by chaining.
     let end = firstEnd;
     if (this.domain === 'event' && end - 1 <= now) end += Math.ceil((now + 2 - end) / this.slide) * this.slide;
     if (end <= lastEnd) {
-      if (this.keptPanes.coveredByChain(key, end, lastEnd)) this.chainedPanes++;
+      if (entry !== undefined && this.keptPanes.coveredByChain(entry, end, lastEnd)) this.chainedPanes++;
       else timers.register(domain, end - 1, key, kg, 'f');
     }
     if (this.lateness > 0) timers.register('event', lastEnd - 1 + this.lateness, key, kg, 'c');
@@ -397,27 +410,26 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
     // A key's timers of one loop come in time order: if an earlier one fired several windows
     // (through lastDue), this one's are among them. One window due: no later 'f' timer of the key
     // can be due in this loop.
-    this.startLoop();
     const sliding = size !== pane;
-    let id: KeyId | undefined;
-    if (this.firedKeys.size > 0 || lastDue > from || sliding) {
-      id = keyId(key);
-      if (this.firedKeys.has(id)) return;
-      if (lastDue > from) this.firedKeys.add(id);
-    }
-    let kept = sliding ? this.keptPanes.get(id!) : undefined;
+    // The key's entry: its held panes, its kept combiner, whether it fired in this loop. A sliding
+    // window keeps a combiner on it, so one is made for a key without (after a restore).
+    const marks = lastDue > from;
+    let keyEntry = this.holdPanes || sliding || marks || this.firedInLoop > 0 ? this.pending.find(key) : undefined;
+    if (keyEntry === undefined && (sliding || marks)) keyEntry = this.pending.timerEntry(key);
+    if (keyEntry !== undefined && this.firedBefore(keyEntry, marks)) return;
+    let kept = sliding ? keyEntry!.kept : undefined;
     if (kept !== undefined && from <= kept.through) {
-      this.keptPanes.forget(id!, kept);
+      this.keptPanes.forget(keyEntry!);
       kept = undefined;
     }
     // The panes not held yet that windows from..lastDue cover, in order.
     const starts = this.scratchStarts;
     const accs = this.scratchAccs;
-    starts.length = 0;
-    accs.length = 0;
+    clearArray(starts);
+    clearArray(accs);
     const low = kept === undefined ? from - size : Math.max(from - size, kept.through);
     // Held panes: the key's entry knows them, and whether state can have a pane here.
-    const entry = this.holdPanes ? this.pending.find(key) : undefined;
+    const entry = this.holdPanes ? keyEntry : undefined;
     if (entry !== undefined && entry.newest < low) {
       // No pane of the key in state at or after `low`: nothing to read.
     } else if ((lastDue - low) / pane <= POINT_READ_PANES) {
@@ -457,12 +469,14 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
         if (this.lateness === 0 && (held === 0 || (inState > 0 && !this.scratchHeld[j]))) panes.remove(p);
       }
       if (n > 0 && starts[n - 1]! >= nextFrom) this.timers.register(this.domain, lastDue + slide - 1, key, keyGroup, 'f');
-      accs.length = 0;
+      clearArray(accs);
       return;
     }
     const combiner = kept?.combiner ?? new PaneCombiner<ACC>(contents);
     const before = combiner.size;
     const drop = this.lateness === 0;
+    const dropped = this.scratchDropped;
+    clearArray(dropped);
     // Window [end - size, end) holds the combiner's panes once those before it are evicted and
     // starts[.. hi) pushed.
     let hi = 0;
@@ -470,7 +484,7 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
       while (hi < n && starts[hi]! < end) combiner.push(starts[hi]!, accs[hi++]!);
       while (combiner.size > 0 && combiner.oldest() < end - size) {
         const p = combiner.evict();
-        if (drop) this.dropPane(entry, p);
+        if (drop) dropped.push(p);
       }
       if (combiner.size === 0) {
         // No pane in this window: on to the first window of the next pane.
@@ -484,16 +498,17 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
     while (hi < n) combiner.push(starts[hi]!, accs[hi++]!);
     while (combiner.size > 0 && combiner.oldest() < nextFrom) {
       const p = combiner.evict();
-      if (drop) this.dropPane(entry, p);
+      if (drop) dropped.push(p);
     }
-    accs.length = 0;
+    clearArray(accs);
+    if (dropped.length > 0) this.dropPanes(entry, dropped);
     // What is left is in the window after lastDue.
     if (combiner.size === 0) {
-      if (kept !== undefined) this.keptPanes.emptied(id!, kept, before);
+      if (kept !== undefined) this.keptPanes.emptied(keyEntry!, before);
       return;
     }
     this.timers.register(this.domain, lastDue + slide - 1, key, keyGroup, 'f');
-    this.keptPanes.fired(id!, kept, combiner, before, lastDue, this.lastEnd(combiner.newest()));
+    this.keptPanes.fired(keyEntry!, combiner, before, lastDue, this.lastEnd(combiner.newest()));
   }
 
   /**
@@ -527,17 +542,32 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
     return taken;
   }
 
-  /** Drops a pane of the current key whose last window fired: held (by `entry`) or in state. */
-  private dropPane(entry: PendingPane<K, ACC> | undefined, pane: number): void {
-    if (entry !== undefined && entry.heldStarts !== undefined && entry.heldStarts.length > 0 && this.pending.drop(entry, pane)) return;
-    this.panes.remove(pane);
+  /**
+   * Drops panes of the current key whose last window fired (ascending starts): those `entry`
+   * holds from memory, the others from state.
+   */
+  private dropPanes(entry: PendingPane<K, ACC> | undefined, dropped: number[]): void {
+    const inState = entry !== undefined && entry.heldStarts !== undefined && entry.heldStarts.length > 0 ? this.pending.dropAll(entry, dropped) : dropped.length;
+    for (let j = 0; j < inState; j++) this.panes.remove(dropped[j]!);
+    clearArray(dropped);
   }
 
-  private startLoop(): void {
-    if (this.timers.loop !== this.firedLoop) {
-      this.firedLoop = this.timers.loop;
-      this.firedKeys.clear();
+  /**
+   * Whether the key's due windows fired already in this timer loop; else, with `mark`, marks them
+   * fired (the key's later 'f' timers of the loop then do nothing).
+   */
+  private firedBefore(entry: PendingPane<K, ACC>, mark: boolean): boolean {
+    const loop = this.timers.loop;
+    if (loop !== this.firedLoop) {
+      this.firedLoop = loop;
+      this.firedInLoop = 0;
     }
+    if (entry.firedLoop === loop) return true;
+    if (mark) {
+      entry.firedLoop = loop;
+      this.firedInLoop++;
+    }
+    return false;
   }
 
   /**
@@ -552,11 +582,10 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
   private fireDueElements(key: K, from: number, upTo: number, keyGroup: number): void {
     const { size, slide } = this;
     const lastDue = upTo === Infinity ? Infinity : upTo + 1 - floorMod(upTo + 1 - this.offset, slide);
-    this.startLoop();
-    if (this.firedKeys.size > 0 || lastDue > from) {
-      const id = keyId(key);
-      if (this.firedKeys.has(id)) return;
-      if (lastDue > from) this.firedKeys.add(id);
+    const marks = lastDue > from;
+    if (marks || this.firedInLoop > 0) {
+      const entry = marks ? this.pending.timerEntry(key) : this.pending.find(key);
+      if (entry !== undefined && this.firedBefore(entry, marks)) return;
     }
     // The ends from..lastDue of windows that hold a pane (not every slide: the watermark may
     // jump far), in order.

@@ -1,11 +1,12 @@
 /**
  * The sliding-window panes of each key combined between firings (the aligned window operator's
  * fireDue), at most MAX_KEPT_PANES accumulators in all, and what they tell about the key's chain
- * of 'f' timers: whether a new pane needs a timer of its own (coveredByChain). Memory only: after
- * a restore there are none, keys read their panes from state and new panes register timers.
+ * of 'f' timers: whether a new pane needs a timer of its own (coveredByChain). A key's combiner
+ * lives on its entry of the operator's per-key entries (pending-panes.ts), so the record that
+ * makes a pane and the timer that fires it find it without a lookup of their own. Memory only:
+ * after a restore, or once the entries are forgotten, there are none; keys read their panes from
+ * state and new panes register timers.
  */
-import { keyId, type KeyId } from '../../state/key-codec.ts';
-import type { StateKey } from '../../state/key-groups.ts';
 import type { PaneCombiner } from './pane-combiner.ts';
 
 /**
@@ -43,27 +44,32 @@ export class SlidingKeyPanes<ACC> {
   }
 }
 
-export class KeptCombiners<K extends StateKey, ACC> {
-  private readonly byKey = new Map<KeyId, SlidingKeyPanes<ACC>>();
+/** What keeps a key's combiner: its entry. */
+export interface KeepsPanes<ACC> {
+  kept: SlidingKeyPanes<ACC> | undefined;
+}
+
+export class KeptCombiners<ACC> {
   /** Pane accumulators held by all kept combiners. */
   private paneCount = 0;
 
   constructor(private readonly slide: number) {}
 
-  get(id: KeyId): SlidingKeyPanes<ACC> | undefined {
-    return this.byKey.get(id);
-  }
-
   /** Drops a key's kept combiner (unchanged since it was counted). */
-  forget(id: KeyId, kept: SlidingKeyPanes<ACC>): void {
-    this.paneCount -= kept.combiner.size;
-    this.byKey.delete(id);
+  forget(key: KeepsPanes<ACC>): void {
+    this.paneCount -= key.kept!.combiner.size;
+    key.kept = undefined;
   }
 
   /** A key's firing emptied its kept combiner, which held `before` panes when counted: its chain ends. */
-  emptied(id: KeyId, kept: SlidingKeyPanes<ACC>, before: number): void {
+  emptied(key: KeepsPanes<ACC>, before: number): void {
     this.paneCount -= before;
-    this.byKey.delete(id);
+    key.kept = undefined;
+  }
+
+  /** Every key's entry, with its combiner, was forgotten. */
+  forgetAll(): void {
+    this.paneCount = 0;
   }
 
   /**
@@ -71,13 +77,14 @@ export class KeptCombiners<K extends StateKey, ACC> {
    * panes when counted, or a new one) non-empty, and registered the timer of the next window:
    * keeps the combiner (room permitting), whose newest pane's last window is `reach`.
    */
-  fired(id: KeyId, kept: SlidingKeyPanes<ACC> | undefined, combiner: PaneCombiner<ACC>, before: number, through: number, reach: number): void {
+  fired(key: KeepsPanes<ACC>, combiner: PaneCombiner<ACC>, before: number, through: number, reach: number): void {
+    const kept = key.kept;
     if (kept !== undefined) {
       kept.through = through;
       if (reach > kept.reach) kept.reach = reach;
       this.paneCount += combiner.size - before;
     } else if (this.paneCount + combiner.size <= MAX_KEPT_PANES) {
-      this.byKey.set(id, new SlidingKeyPanes(combiner, through, reach));
+      key.kept = new SlidingKeyPanes(combiner, through, reach);
       this.paneCount += combiner.size;
     }
   }
@@ -87,11 +94,9 @@ export class KeptCombiners<K extends StateKey, ACC> {
    * catching up) changes panes a kept combiner holds: drop the combiner (the next firing reads
    * the panes from state).
    */
-  forgetPanesBefore(key: K, pane: number): void {
-    if (this.byKey.size === 0) return;
-    const id = keyId(key);
-    const kept = this.byKey.get(id);
-    if (kept !== undefined && pane < kept.through) this.forget(id, kept);
+  forgetPanesBefore(key: KeepsPanes<ACC>, pane: number): void {
+    const kept = key.kept;
+    if (kept !== undefined && pane < kept.through) this.forget(key);
   }
 
   /**
@@ -113,9 +118,8 @@ export class KeptCombiners<K extends StateKey, ACC> {
    * and the panes), so it holds after a restore, where kept combiners are gone and every new
    * pane registers its timer again.
    */
-  coveredByChain(key: K, end: number, lastEnd: number): boolean {
-    if (this.byKey.size === 0) return false;
-    const kept = this.byKey.get(keyId(key));
+  coveredByChain(key: KeepsPanes<ACC>, end: number, lastEnd: number): boolean {
+    const kept = key.kept;
     if (kept === undefined || end <= kept.through) return false;
     const slide = this.slide;
     if (kept.aheadFrom - slide <= kept.reach) {

@@ -14,6 +14,7 @@
  * by `result` is never modified afterwards (the window function may keep it).
  */
 import type { IncrementalContents } from './window-contents.ts';
+import { clearArray, shiftDown } from './arrays.ts';
 
 export class PaneCombiner<ACC> {
   /** Pushed accumulators and their pane starts; [start, split) is the older part, [split, length) the newer. */
@@ -47,9 +48,9 @@ export class PaneCombiner<ACC> {
   }
 
   reset(): void {
-    this.items.length = 0;
-    this.starts.length = 0;
-    this.suffix.length = 0;
+    clearArray(this.items);
+    clearArray(this.starts);
+    clearArray(this.suffix);
     this.start = 0;
     this.split = 0;
     this.back = undefined;
@@ -136,11 +137,4 @@ export class PaneCombiner<ACC> {
     this.merges++;
     return merge(left, right);
   }
-}
-
-/** Removes the first `n` elements of `a` in place (no array of them made, as splice would). */
-function shiftDown<X>(a: X[], n: number): void {
-  const len = a.length;
-  for (let i = n; i < len; i++) a[i - n] = a[i]!;
-  for (let i = 0; i < n; i++) a.pop();
 }

@@ -20,14 +20,16 @@
  * key) is folded without one.
  */
 import type { StateKey } from '../../state/key-groups.ts';
-import { keyId, type KeyId } from '../../state/key-codec.ts';
+import { keyId } from '../../state/key-codec.ts';
+import type { KeepsPanes } from './kept-combiners.ts';
 import { StringKeyTable } from '../../state/string-key-table.ts';
 import { hashString } from '../../state/key-groups.ts';
+import { clearArray, shiftDown } from './arrays.ts';
 
 /** Keys whose entry object is kept for reuse across batches. */
 const MAX_PENDING_KEYS = 1 << 16;
 
-export interface PendingPane<K, ACC> {
+export interface PendingPane<K, ACC> extends KeepsPanes<ACC> {
   /** The batch it holds records of; -1 once written (or dropped). */
   batch: number;
   key: K;
@@ -51,6 +53,11 @@ export interface PendingPane<K, ACC> {
    */
   heldStarts: number[] | undefined;
   heldAccs: ACC[] | undefined;
+  /**
+   * At least the start of every pane held (the greatest ever held): a pane after it is not held,
+   * which a record in order learns without looking through the held panes.
+   */
+  heldMax: number;
   /** The index among the held panes of the pane this batch folds into, or -1 if it is not held. */
   slot: number;
   /**
@@ -61,6 +68,8 @@ export interface PendingPane<K, ACC> {
    * below the cache for a key written back).
    */
   newest: number;
+  /** The timer loop in which the key's due windows fired (the operator's fireDue), or -1. */
+  firedLoop: number;
   /**
    * The batch index of the last record folded (named if writing fails); an index, not the record,
    * so that no pointer to a young object is written into this long-lived one per record.
@@ -69,9 +78,14 @@ export interface PendingPane<K, ACC> {
 }
 
 export class PendingPanes<K extends StateKey, ACC> {
-  /** Per key: its entry (reused across batches); string keys in byString, others by KeyId. */
+  /**
+   * Per key: its entry (reused across batches). String keys are found by a record's key in
+   * byString, by the exchange's hash; every entry is in `entries` under its canonical key (string
+   * keys) or KeyId: a timer's key is the canonical string, whose hash the engine keeps, so finding
+   * its entry there costs no hashing.
+   */
   private readonly byString = new StringKeyTable<PendingPane<K, ACC>>();
-  private readonly byKey = new Map<KeyId, PendingPane<K, ACC>>();
+  private readonly entries = new Map<StateKey, PendingPane<K, ACC>>();
   /** The entries of the current batch, in first-record order (an entry again after it was written). */
   private readonly touched: PendingPane<K, ACC>[] = [];
   private batch = 0;
@@ -80,13 +94,10 @@ export class PendingPanes<K extends StateKey, ACC> {
   private lastKey: K | undefined;
   /** Lookups of a key's entry done (a work count for tests). */
   lookups = 0;
-  /**
-   * Entries that held panes, by their canonical key (string keys) or KeyId: a timer's key is the
-   * canonical string, whose hash the engine keeps, so finding its entry here costs no hashing.
-   */
-  readonly holding = new Map<StateKey, PendingPane<K, ACC>>();
   /** Panes held by all entries. */
   heldCount = 0;
+  /** Per pane given to dropAll: whether the entry held it. */
+  private readonly scratchFound: boolean[] = [];
 
   /** Starts a batch: entries of earlier batches no longer hold records. */
   begin(): void {
@@ -109,26 +120,40 @@ export class PendingPanes<K extends StateKey, ACC> {
     this.lookups++;
     const isString = typeof key === 'string';
     const hash = isString ? (keyHash ?? hashString(key)) : undefined;
-    let p = isString ? this.byString.getHashed(key, hash!) : this.byKey.get(keyId(key));
-    if (p === undefined) {
-      p = { batch: -1, key, keyGroup: 0, keyHash: hash, pane: 0, ts: 0, acc: undefined as ACC, isNew: false, fresh: false, heldStarts: undefined, heldAccs: undefined, slot: -1, newest: Number.NaN, index: 0 };
-      if (isString) this.byString.addHashed(key, hash!, p);
-      else this.byKey.set(keyId(key), p);
-    }
+    const p = (isString ? this.byString.getHashed(key, hash!) : this.entries.get(mapKey(key))) ?? this.make(key, hash);
     this.last = p;
     this.lastKey = key;
     return p;
   }
 
-  /** The key's entry if it ever held a pane (no entry is made). */
+  private make(key: K, hash: number | undefined): PendingPane<K, ACC> {
+    const p: PendingPane<K, ACC> = { batch: -1, key, keyGroup: 0, keyHash: hash, pane: 0, ts: 0, acc: undefined as ACC, isNew: false, fresh: false, heldStarts: undefined, heldAccs: undefined, heldMax: -Infinity, slot: -1, newest: Number.NaN, kept: undefined, firedLoop: -1, index: 0 };
+    if (typeof key === 'string') {
+      this.byString.addHashed(key, hash!, p);
+      this.entries.set(key, p);
+    } else this.entries.set(mapKey(key), p);
+    return p;
+  }
+
+  /** The entry of a timer's key (canonical, as entries give it out), if it has one (no entry is made). */
   find(key: K): PendingPane<K, ACC> | undefined {
-    return this.holding.get(typeof key === 'object' ? keyId(key) : key);
+    return this.entries.get(mapKey(key));
+  }
+
+  /** The entry of a timer's key, made if it has none (a key whose records came before a restore). */
+  timerEntry(key: K): PendingPane<K, ACC> {
+    return this.find(key) ?? this.make(key, typeof key === 'string' ? hashString(key) : undefined);
+  }
+
+  /** Every entry (the operator writes their held panes from here). */
+  all(): IterableIterator<PendingPane<K, ACC>> {
+    return this.entries.values();
   }
 
   /** The index of `pane` among the entry's held panes, or -1. */
   heldIndex(p: PendingPane<K, ACC>, pane: number): number {
     const starts = p.heldStarts;
-    if (starts === undefined) return -1;
+    if (starts === undefined || pane > p.heldMax) return -1;
     for (let j = 0; j < starts.length; j++) if (starts[j] === pane) return j;
     return -1;
   }
@@ -145,11 +170,10 @@ export class PendingPanes<K extends StateKey, ACC> {
     if (p.heldStarts === undefined) {
       p.heldStarts = [];
       p.heldAccs = [];
-      // Stays in `holding` (possibly holding nothing) until the entries are forgotten.
-      this.holding.set(typeof p.key === 'object' ? keyId(p.key) : p.key, p);
     }
     p.heldStarts.push(p.pane);
     p.heldAccs!.push(p.acc);
+    if (p.pane > p.heldMax) p.heldMax = p.pane;
     this.heldCount++;
   }
 
@@ -199,28 +223,55 @@ export class PendingPanes<K extends StateKey, ACC> {
     return taken;
   }
 
-  /** Drops held pane `pane` of the entry; returns whether it held it. */
-  drop(p: PendingPane<K, ACC>, pane: number): boolean {
-    const j = this.heldIndex(p, pane);
-    if (j < 0) return false;
-    const held = p.heldStarts!;
-    const heldAccs = p.heldAccs!;
-    // Keeps the order (the oldest, dropped first, is at the front); no splice, which makes an
-    // array of what it removes.
-    const last = held.length - 1;
-    for (let k = j; k < last; k++) {
-      held[k] = held[k + 1]!;
-      heldAccs[k] = heldAccs[k + 1]!;
+  /**
+   * Drops, in one pass, the entry's held panes among `panes` (ascending starts: the panes a firing
+   * evicted, oldest first). Those it did not hold (in state) are moved to the front of `panes`;
+   * returns how many. Held panes keep their order. One pass rather than a drop per pane, which
+   * shifted the key's other held panes down each time (the oldest is first).
+   */
+  dropAll(p: PendingPane<K, ACC>, panes: number[]): number {
+    const held = p.heldStarts;
+    const heldAccs = p.heldAccs;
+    const n = panes.length;
+    if (held === undefined || heldAccs === undefined) return n;
+    // Records in order: the dropped panes are the oldest held, first.
+    let prefix = 0;
+    while (prefix < n && prefix < held.length && held[prefix] === panes[prefix]) prefix++;
+    if (prefix === n) {
+      shiftDown(held, n);
+      shiftDown(heldAccs, n);
+      this.heldCount -= n;
+      return 0;
     }
-    held.pop();
-    heldAccs.pop();
-    this.heldCount--;
-    return true;
+    const first = panes[0]!;
+    const last = panes[n - 1]!;
+    const found = this.scratchFound;
+    clearArray(found);
+    for (let j = 0; j < n; j++) found.push(false);
+    let keep = 0;
+    for (let j = 0; j < held.length; j++) {
+      const pane = held[j]!;
+      const at = pane < first || pane > last ? -1 : indexOfSorted(panes, pane);
+      if (at >= 0) {
+        found[at] = true;
+        continue;
+      }
+      held[keep] = pane;
+      heldAccs[keep++] = heldAccs[j]!;
+    }
+    this.heldCount -= held.length - keep;
+    while (held.length > keep) {
+      held.pop();
+      heldAccs.pop();
+    }
+    let notHeld = 0;
+    for (let j = 0; j < n; j++) if (!found[j]) panes[notHeld++] = panes[j]!;
+    return notHeld;
   }
 
   /** Whether `end()` will forget the entries (then their held panes must be written first). */
   forgetsAtEnd(): boolean {
-    return this.byString.size + this.byKey.size > MAX_PENDING_KEYS;
+    return this.entries.size > MAX_PENDING_KEYS;
   }
 
   /** Whether the entry holds records of the current batch (not written yet). */
@@ -247,31 +298,53 @@ export class PendingPanes<K extends StateKey, ACC> {
     p.batch = -1;
   }
 
-  /** The entries of the current batch not written yet, in first-record order, each once. */
-  *unwritten(): Generator<PendingPane<K, ACC>> {
-    const touched = this.touched;
-    for (let j = 0; j < touched.length; j++) {
-      const p = touched[j]!;
-      if (p.batch === this.batch) yield p;
-    }
+  /**
+   * The entries of the current batch, in first-record order (an entry again after it was
+   * written): those that `holds` are not written yet, each once.
+   */
+  touchedEntries(): readonly PendingPane<K, ACC>[] {
+    return this.touched;
   }
 
-  /** Ends the batch: forgets its accumulators (written or not). */
-  end(): void {
+  /**
+   * Ends the batch: forgets its accumulators (written or not). Returns whether it forgot the
+   * entries too (with what they kept: the operator recounts its kept combiners).
+   */
+  end(): boolean {
     const touched = this.touched;
     for (let j = 0; j < touched.length; j++) {
       const p = touched[j]!;
       p.batch = -1;
       p.acc = undefined as ACC;
     }
-    touched.length = 0;
+    clearArray(touched);
     this.last = undefined;
     this.lastKey = undefined;
     // One entry per key seen: bounded, so a job with many keys does not keep one per key.
     if (this.forgetsAtEnd() && this.heldCount === 0) {
       this.byString.clear();
-      this.byKey.clear();
-      this.holding.clear();
+      this.entries.clear();
+      return true;
     }
+    return false;
   }
+}
+
+/** A key as `entries` has it: a tuple by its KeyId (compared by content), a primitive as it is. */
+function mapKey(key: StateKey): StateKey {
+  return typeof key === 'object' ? keyId(key) : key;
+}
+
+/** The index of `x` in ascending `sorted`, or -1. */
+function indexOfSorted(sorted: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const v = sorted[mid]!;
+    if (v === x) return mid;
+    if (v < x) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
 }

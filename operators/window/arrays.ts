@@ -1,0 +1,18 @@
+/**
+ * In-place array edits for the window operator's long-lived arrays (scratch lists, held panes,
+ * combiners). They keep the array's backing store and its element kind, where `a.length = n` is a
+ * runtime call that also drops the store (so the next pushes grow it again), and splice makes an
+ * array of what it removes.
+ */
+
+/** Empties `a`, keeping its capacity. */
+export function clearArray(a: unknown[]): void {
+  while (a.length > 0) a.pop();
+}
+
+/** Removes the first `n` elements of `a`. */
+export function shiftDown<X>(a: X[], n: number): void {
+  const len = a.length;
+  for (let i = n; i < len; i++) a[i - n] = a[i]!;
+  for (let i = 0; i < n; i++) a.pop();
+}
