@@ -227,6 +227,9 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
             }
             const acc = pane > p.newest ? undefined : this.readPane(p, pane);
             pending.open(p, kg, pane, ts, i, incremental.add(acc, v), acc === undefined, acc === undefined);
+            // For its timers when written (the run worked them out already).
+            p.firstEnd = firstEnd;
+            p.lastEnd = lastEnd;
             continue;
           }
           // A window of this pane is due already (late, or processing time catching up): write
@@ -320,7 +323,7 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
       this.panes.put(p.pane, p.acc);
       if (p.pane > p.newest) p.newest = p.pane;
     }
-    if (p.isNew) this.registerPane(p, p.key, p.keyGroup, p.pane, p.ts, wm, this.firstEnd(p.pane), this.lastEnd(p.pane));
+    if (p.isNew) this.registerPane(p, p.key, p.keyGroup, p.pane, p.ts, wm, p.firstEnd, p.lastEnd);
   }
 
   /**

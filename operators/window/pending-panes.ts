@@ -45,6 +45,9 @@ export interface PendingPane<K, ACC> extends KeepsPanes<ACC> {
   acc: ACC;
   /** Whether the pane's timers are not registered yet (it was not in state, nor held, before the batch). */
   isNew: boolean;
+  /** With isNew: the ends of the pane's first and last windows. */
+  firstEnd: number;
+  lastEnd: number;
   /** Whether the pane is not in state (new, or held): `acc` is all there is of it. */
   fresh: boolean;
   /**
@@ -127,7 +130,7 @@ export class PendingPanes<K extends StateKey, ACC> {
   }
 
   private make(key: K, hash: number | undefined): PendingPane<K, ACC> {
-    const p: PendingPane<K, ACC> = { batch: -1, key, keyGroup: 0, keyHash: hash, pane: 0, ts: 0, acc: undefined as ACC, isNew: false, fresh: false, heldStarts: undefined, heldAccs: undefined, heldMax: -Infinity, slot: -1, newest: Number.NaN, kept: undefined, firedLoop: -1, index: 0 };
+    const p: PendingPane<K, ACC> = { batch: -1, key, keyGroup: 0, keyHash: hash, pane: 0, ts: 0, acc: undefined as ACC, isNew: false, firstEnd: 0, lastEnd: 0, fresh: false, heldStarts: undefined, heldAccs: undefined, heldMax: -Infinity, slot: -1, newest: Number.NaN, kept: undefined, firedLoop: -1, index: 0 };
     if (typeof key === 'string') {
       this.byString.addHashed(key, hash!, p);
       this.entries.set(key, p);
