@@ -454,11 +454,30 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
       }
     }
     const inState = starts.length;
-    // Tumbling: a pane's one window fires, so it is taken. Sliding: it stays held until evicted.
-    const held = entry !== undefined && entry.heldStarts !== undefined && entry.heldStarts.length > 0 ? this.takeHeld(entry, low, lastDue, !sliding) : 0;
-    const n = starts.length;
-    if (n === 0 && kept === undefined) return;
-    if (lastDue === Infinity) lastDue = this.lastEnd(n > 0 ? starts[n - 1]! : kept!.newest);
+    // The panes to fire: src[first .. n), in start order, and their accumulators in srcAccs.
+    let src = starts;
+    let srcAccs = accs;
+    let first = 0;
+    let n: number;
+    let held = 0;
+    const heldStarts = entry?.heldStarts;
+    if (sliding && inState === 0 && heldStarts !== undefined && entry!.heldInOrder) {
+      // Only held panes, in order (records in order): the ones in [low, lastDue) are a run of
+      // the entry's own arrays, pushed from there. They stay held until evicted (dropped after
+      // the loop, which is what changes the arrays).
+      while (first < heldStarts.length && heldStarts[first]! < low) first++;
+      n = first;
+      while (n < heldStarts.length && heldStarts[n]! < lastDue) n++;
+      src = heldStarts;
+      srcAccs = entry!.heldAccs!;
+      held = n - first;
+    } else {
+      // Tumbling: a pane's one window fires, so it is taken. Sliding: it stays held until evicted.
+      held = entry !== undefined && heldStarts !== undefined && heldStarts.length > 0 ? this.takeHeld(entry, low, lastDue, !sliding) : 0;
+      n = starts.length;
+    }
+    if (n === first && kept === undefined) return;
+    if (lastDue === Infinity) lastDue = this.lastEnd(n > first ? src[n - 1]! : kept!.newest);
     const contents = this.emitSpec.contents as IncrementalContents<unknown, ACC, OUT>;
     const fn = this.emitSpec.fn as WindowResultFunction<K, OUT, R>;
     const out = this.out;
@@ -481,10 +500,10 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
     const dropped = this.scratchDropped;
     clearArray(dropped);
     // Window [end - size, end) holds the combiner's panes once those before it are evicted and
-    // starts[.. hi) pushed.
-    let hi = 0;
+    // src[.. hi) pushed.
+    let hi = first;
     for (let end = from; end <= lastDue; ) {
-      while (hi < n && starts[hi]! < end) combiner.push(starts[hi]!, accs[hi++]!);
+      while (hi < n && src[hi]! < end) combiner.push(src[hi]!, srcAccs[hi++]!);
       while (combiner.size > 0 && combiner.oldest() < end - size) {
         const p = combiner.evict();
         if (drop) dropped.push(p);
@@ -492,13 +511,13 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
       if (combiner.size === 0) {
         // No pane in this window: on to the first window of the next pane.
         if (hi === n) break;
-        end = Math.max(end + slide, this.firstEnd(starts[hi]!));
+        end = Math.max(end + slide, this.firstEnd(src[hi]!));
         continue;
       }
       fn(contents.result(combiner.result() as ACC), out.set(key, end - size, end, 'on-time'), out);
       end += slide;
     }
-    while (hi < n) combiner.push(starts[hi]!, accs[hi++]!);
+    while (hi < n) combiner.push(src[hi]!, srcAccs[hi++]!);
     while (combiner.size > 0 && combiner.oldest() < nextFrom) {
       const p = combiner.evict();
       if (drop) dropped.push(p);

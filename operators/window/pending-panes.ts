@@ -61,6 +61,8 @@ export interface PendingPane<K, ACC> extends KeepsPanes<ACC> {
    * which a record in order learns without looking through the held panes.
    */
   heldMax: number;
+  /** Whether the held panes are in start order (records in order keep them so). */
+  heldInOrder: boolean;
   /** The index among the held panes of the pane this batch folds into, or -1 if it is not held. */
   slot: number;
   /**
@@ -130,7 +132,7 @@ export class PendingPanes<K extends StateKey, ACC> {
   }
 
   private make(key: K, hash: number | undefined): PendingPane<K, ACC> {
-    const p: PendingPane<K, ACC> = { batch: -1, key, keyGroup: 0, keyHash: hash, pane: 0, ts: 0, acc: undefined as ACC, isNew: false, firstEnd: 0, lastEnd: 0, fresh: false, heldStarts: undefined, heldAccs: undefined, heldMax: -Infinity, slot: -1, newest: Number.NaN, kept: undefined, firedLoop: -1, index: 0 };
+    const p: PendingPane<K, ACC> = { batch: -1, key, keyGroup: 0, keyHash: hash, pane: 0, ts: 0, acc: undefined as ACC, isNew: false, firstEnd: 0, lastEnd: 0, fresh: false, heldStarts: undefined, heldAccs: undefined, heldMax: -Infinity, heldInOrder: true, slot: -1, newest: Number.NaN, kept: undefined, firedLoop: -1, index: 0 };
     if (typeof key === 'string') {
       this.byString.addHashed(key, hash!, p);
       this.entries.set(key, p);
@@ -174,6 +176,9 @@ export class PendingPanes<K extends StateKey, ACC> {
       p.heldStarts = [];
       p.heldAccs = [];
     }
+    const n = p.heldStarts.length;
+    if (n === 0) p.heldInOrder = true;
+    else if (p.pane < p.heldStarts[n - 1]!) p.heldInOrder = false;
     p.heldStarts.push(p.pane);
     p.heldAccs!.push(p.acc);
     if (p.pane > p.heldMax) p.heldMax = p.pane;
@@ -190,6 +195,7 @@ export class PendingPanes<K extends StateKey, ACC> {
     if (j < starts.length) {
       starts[j] = lastStart;
       accs[j] = lastAcc;
+      p.heldInOrder = false;
     }
     this.heldCount--;
     return acc;
