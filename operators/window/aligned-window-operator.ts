@@ -216,16 +216,19 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
             }
             // The keyBy exchange computed the key group already (operator.ts); hash only without it.
             const kg = keyGroups !== undefined ? keyGroups[i]! : keyGroupOf(key, maxParallelism);
-            backend.setCurrentKey(key, kg, p.keyHash);
             // A held pane is taken from memory; a pane after the key's newest in state is new:
-            // no read (pending-panes.ts).
+            // no read (pending-panes.ts), and the key need not become the backend's current key.
             const h = p.heldStarts === undefined ? -1 : pending.heldIndex(p, pane);
             if (h >= 0) {
               // Folded in its slot, where writePending puts it back.
               pending.open(p, kg, pane, ts, i, incremental.add(p.heldAccs![h], v), false, true, h);
               continue;
             }
-            const acc = pane > p.newest ? undefined : this.readPane(p, pane);
+            let acc: ACC | undefined;
+            if (!(pane > p.newest)) {
+              backend.setCurrentKey(key, kg, p.keyHash);
+              acc = this.readPane(p, pane);
+            }
             pending.open(p, kg, pane, ts, i, incremental.add(acc, v), acc === undefined, acc === undefined);
             // For its timers when written (the run worked them out already).
             p.firstEnd = firstEnd;
