@@ -17,7 +17,10 @@
  * Finding a key's entry costs a lookup per record: string keys (decoded fresh from the exchange,
  * so a JS Map would hash each one in the engine's runtime) in a StringKeyTable, other keys in a
  * Map by KeyId. A record of the same key as the record before it (a hot key, or input grouped by
- * key) is folded without one.
+ * key) is folded without one. A timer finds the entry by its canonical key in `entries`. The entry
+ * is all the operator keeps about a key in memory: besides the panes, a sliding window's kept
+ * combiner (kept-combiners.ts) and the timer loop its windows fired in, so the record that makes a
+ * pane and the firing that uses it need no lookup of their own.
  */
 import type { StateKey } from '../../state/key-groups.ts';
 import { keyId } from '../../state/key-codec.ts';
