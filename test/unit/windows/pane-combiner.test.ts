@@ -45,8 +45,8 @@ describe('PaneCombiner', () => {
         }
         expect(combiner.size).toBe(held.length);
         if (held.length > 0) expect([combiner.oldest(), combiner.newest()]).toEqual([held[0]!.start, held[held.length - 1]!.start]);
-        // No accumulator handed in was changed.
-        for (const h of held) expect(h.acc.s).toBe(`[${h.start}]`);
+        // No accumulator handed in was changed (one expect per step: vitest's are slow by the million).
+        expect(held.filter((h) => h.acc.s !== `[${h.start}]`)).toEqual([]);
       }
       expect(next).toBeGreaterThan(1000);
     });
