@@ -462,6 +462,7 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
     let srcAccs = accs;
     let first = 0;
     let n: number;
+    /** Tumbling: how many of the panes are held (takeHeld). */
     let held = 0;
     const heldStarts = entry?.heldStarts;
     if (sliding && inState === 0 && heldStarts !== undefined && entry!.heldInOrder) {
@@ -473,7 +474,6 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
       while (n < heldStarts.length && heldStarts[n]! < lastDue) n++;
       src = heldStarts;
       srcAccs = entry!.heldAccs!;
-      held = n - first;
     } else {
       // Tumbling: a pane's one window fires, so it is taken. Sliding: it stays held until evicted.
       held = entry !== undefined && heldStarts !== undefined && heldStarts.length > 0 ? this.takeHeld(entry, low, lastDue, !sliding) : 0;
