@@ -2,11 +2,12 @@
  * `npx tsx bench/window-operator.ts [slideMs] [heap|lmdb] [records] [rounds]`: the aligned window
  * operator alone on one thread (no exchange, no sources), driven by the operator test harness with
  * the window benchmarks' records (`key-{i % 1000}` at base + i, counted per key in 10 s windows
- * sliding every `slideMs`; 10000 for tumbling; the results are summed, not emitted), in batches of 4096 with the key groups and hashes
- * the keyBy exchange would carry, and a watermark after each batch. Each round is a new operator
- * over the same input (the first rounds warm the code up); prints each round's records/s and the
- * best of the last half, which is what to compare between two versions on a busy machine (other
- * work only ever slows a round down). Defaults: 1000 heap 1000000 8.
+ * sliding every `slideMs`, 10000 for tumbling; the counts are summed, not emitted), in batches of
+ * 4096 with the key groups and hashes the keyBy exchange would carry, and a watermark after each
+ * batch. Each round is a new operator over the same input (the first rounds warm the code up). It
+ * prints each round's records/s and the best of the last half, by wall clock and per CPU second:
+ * to compare two versions on a busy machine, run both at once (one per core) and compare their
+ * best rounds (other work only ever slows a round down). Defaults: 1000 heap 1000000 8.
  */
 import { AlignedWindowOperator } from '../operators/window/aligned-window-operator.ts';
 import { slidingEventTimeWindows } from '../operators/window/sliding.ts';
