@@ -7,12 +7,17 @@
 
 /** Empties `a`, keeping its capacity. */
 export function clearArray(a: unknown[]): void {
-  while (a.length > 0) a.pop();
+  truncateArray(a, 0);
+}
+
+/** Drops the elements of `a` from `length` on, keeping its capacity. */
+export function truncateArray(a: unknown[], length: number): void {
+  while (a.length > length) a.pop();
 }
 
 /** Removes the first `n` elements of `a`. */
 export function shiftDown<X>(a: X[], n: number): void {
   const len = a.length;
   for (let i = n; i < len; i++) a[i - n] = a[i]!;
-  for (let i = 0; i < n; i++) a.pop();
+  truncateArray(a, len - n);
 }

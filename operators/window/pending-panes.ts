@@ -27,7 +27,7 @@ import { keyId } from '../../state/key-codec.ts';
 import type { KeepsPanes } from './kept-combiners.ts';
 import { StringKeyTable } from '../../state/string-key-table.ts';
 import { hashString } from '../../state/key-groups.ts';
-import { clearArray, shiftDown } from './arrays.ts';
+import { clearArray, shiftDown, truncateArray } from './arrays.ts';
 
 /** Keys whose entry object is kept for reuse across batches. */
 const MAX_PENDING_KEYS = 1 << 16;
@@ -136,10 +136,8 @@ export class PendingPanes<K extends StateKey, ACC> {
 
   private make(key: K, hash: number | undefined): PendingPane<K, ACC> {
     const p: PendingPane<K, ACC> = { batch: -1, key, keyGroup: 0, keyHash: hash, pane: 0, ts: 0, acc: undefined as ACC, isNew: false, firstEnd: 0, lastEnd: 0, fresh: false, heldStarts: undefined, heldAccs: undefined, heldMax: -Infinity, heldInOrder: true, slot: -1, newest: Number.NaN, kept: undefined, firedLoop: -1, index: 0 };
-    if (typeof key === 'string') {
-      this.byString.addHashed(key, hash!, p);
-      this.entries.set(key, p);
-    } else this.entries.set(mapKey(key), p);
+    if (typeof key === 'string') this.byString.addHashed(key, hash!, p);
+    this.entries.set(mapKey(key), p);
     return p;
   }
 
@@ -227,10 +225,8 @@ export class PendingPanes<K extends StateKey, ACC> {
     }
     if (!take) return found;
     const taken = held.length - keep;
-    for (let j = 0; j < taken; j++) {
-      held.pop();
-      heldAccs.pop();
-    }
+    truncateArray(held, keep);
+    truncateArray(heldAccs, keep);
     this.heldCount -= taken;
     return taken;
   }
@@ -272,10 +268,8 @@ export class PendingPanes<K extends StateKey, ACC> {
       heldAccs[keep++] = heldAccs[j]!;
     }
     this.heldCount -= held.length - keep;
-    while (held.length > keep) {
-      held.pop();
-      heldAccs.pop();
-    }
+    truncateArray(held, keep);
+    truncateArray(heldAccs, keep);
     let notHeld = 0;
     for (let j = 0; j < n; j++) if (!found[j]) panes[notHeld++] = panes[j]!;
     return notHeld;
