@@ -74,7 +74,7 @@ export type JoinBenchParams = { kind: 'interval' | 'temporal'; count: number; ro
 export default defineJob(import.meta.url, (env, p: JoinBenchParams) => {
   if (p.kind === 'interval') {
     const side = (name: string) =>
-      env.fromSource(datagen({ name, count: p.count, generate: (i) => ev(i, p.keys) }), { name, watermarks: WatermarkStrategy.forBoundedOutOfOrderness<Ev>(p.lagMs ?? 10, (e) => e.ts) });
+      env.fromSource(datagen({ name, count: p.count, generate: (i) => ev(i, p.keys) }), { name, uid: name, watermarks: WatermarkStrategy.forBoundedOutOfOrderness<Ev>(p.lagMs ?? 10, (e) => e.ts) });
     side('left')
       .join(side('right'))
       .where((e) => e.key)
@@ -86,10 +86,11 @@ export default defineJob(import.meta.url, (env, p: JoinBenchParams) => {
   }
   const dims = env.fromSource(datagen<Change<Dim>>({ name: 'dimension', count: p.rows, generate: (i) => ({ kind: '+I', row: dimRow(i) }), timestampOf: () => 0 }), {
     name: 'dimension',
+    uid: 'dimension',
     watermarks: WatermarkStrategy.forMonotonousTimestamps<Change<Dim>>(),
   });
   env
-    .fromSource(datagen({ name: 'facts', count: p.count, generate: (i) => factOf(i, p.rows) }), { name: 'facts', watermarks: WatermarkStrategy.forMonotonousTimestamps<Fact>((f) => f.ts) })
+    .fromSource(datagen({ name: 'facts', count: p.count, generate: (i) => factOf(i, p.rows) }), { name: 'facts', uid: 'facts', watermarks: WatermarkStrategy.forMonotonousTimestamps<Fact>((f) => f.ts) })
     .temporalJoin(dims.transform('first-record-probe', () => new FirstRecordProbe<Change<Dim>>()))
     .where((f) => f.dim)
     .equalTo((d) => d.id)

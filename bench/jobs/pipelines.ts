@@ -109,7 +109,7 @@ class RunningCount implements Partial<import('weir').KeyedProcessFunction<string
 
 export default defineJob(import.meta.url, (env, params: PipelineParams) => {
   const keys = params.keys ?? 10_000;
-  const source = env.fromSource(datagen({ count: params.count, ratePerSecond: params.ratePerSecond, generate: (i) => (params.skewed ? skewedSmall(i, keys) : small(i, keys)) }), { name: 'small-records' });
+  const source = env.fromSource(datagen({ count: params.count, ratePerSecond: params.ratePerSecond, generate: (i) => (params.skewed ? skewedSmall(i, keys) : small(i, keys)) }), { name: 'small-records', uid: 'small-records' });
   switch (params.kind) {
     case 'exchange':
       // One source subtask on task manager 0, one sink subtask on task manager 1.

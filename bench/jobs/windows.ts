@@ -67,7 +67,7 @@ class FirstRecordTap<T> implements Operator<T, T> {
 
 export default defineJob(import.meta.url, (env, p: WindowBenchParams) => {
   const keyed = env
-    .fromSource(datagen({ count: p.count, generate: (i) => (p.skewed ? skewedTick(i, p.keys) : tick(i, p.keys)) }), { name: 'ticks', watermarks: WatermarkStrategy.forMonotonousTimestamps<Tick>((t) => t.ts) })
+    .fromSource(datagen({ count: p.count, generate: (i) => (p.skewed ? skewedTick(i, p.keys) : tick(i, p.keys)) }), { name: 'ticks', uid: 'ticks', watermarks: WatermarkStrategy.forMonotonousTimestamps<Tick>((t) => t.ts) })
     .transform('first-record-tap', () => new FirstRecordTap<Tick>())
     .keyBy((t) => t.key);
   const assigner = p.kind === 'tumbling' ? tumblingEventTimeWindows(SIZE_MS) : slidingEventTimeWindows(SIZE_MS, p.slideMs);
