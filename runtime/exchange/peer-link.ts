@@ -19,15 +19,49 @@ export function isPeerLink(v: PeerLink | MessagePort): v is PeerLink {
   return typeof (v as PeerLink).send === 'function' && typeof (v as PeerLink).onMessage === 'function';
 }
 
-/** A link over a worker-thread message port (structured clone; `transfer` moves the buffers). */
+/**
+ * A link over a worker-thread message port (structured clone; `transfer` moves the buffers).
+ * Messages sent in one synchronous run of the sender (a task's step: its batches, credits and
+ * watermarks, to every channel on this link) go as one port message, an array, when that run ends
+ * (a microtask): a port message costs the sender a clone and a wake-up of the other thread, and
+ * the receiver an event dispatch, whatever it carries. Order is kept; nothing waits longer than
+ * the run that sent it.
+ */
 export function portLink<M>(port: MessagePort): PeerLink<M> {
+  let queued: M[] = [];
+  let transfers: ArrayBuffer[] = [];
+  let scheduled = false;
+  let closed = false;
+  const flush = (): void => {
+    scheduled = false;
+    if (queued.length === 0 || closed) return;
+    const messages = queued;
+    const moved = transfers;
+    queued = [];
+    transfers = [];
+    port.postMessage(messages, moved);
+  };
   return {
-    send: (m, transfer) => port.postMessage(m, transfer ?? []),
+    send: (m, transfer) => {
+      if (closed) return;
+      queued.push(m);
+      if (transfer !== undefined) for (let i = 0; i < transfer.length; i++) transfers.push(transfer[i]!);
+      if (!scheduled) {
+        scheduled = true;
+        queueMicrotask(flush);
+      }
+    },
     onMessage: (handler) => {
       port.removeAllListeners('message');
-      port.on('message', handler);
+      port.on('message', (messages: M[]) => {
+        for (let i = 0; i < messages.length; i++) handler(messages[i]!);
+      });
     },
-    close: () => port.close(),
+    close: () => {
+      flush();
+      closed = true;
+      port.close();
+    },
   };
 }
 

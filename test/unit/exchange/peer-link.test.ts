@@ -1,4 +1,4 @@
-import { MessageChannel } from 'node:worker_threads';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DataPlane } from '../../../runtime/exchange/data-plane.ts';
 import { inProcessLinks, portLink, type PeerLink } from '../../../runtime/exchange/peer-link.ts';
@@ -66,4 +66,38 @@ describe('peer links', () => {
       expect(log).toContain('credit 3 2');
     });
   }
+  it('a port link sends what one synchronous run sent as one port message, in order, buffers moved', async () => {
+    const { port1, port2 } = new MessageChannel();
+    const posted: unknown[][] = [];
+    const post = port1.postMessage.bind(port1);
+    (port1 as MessagePort & { postMessage: (m: unknown, t?: readonly ArrayBuffer[]) => void }).postMessage = (m: unknown, t?: readonly ArrayBuffer[]) => {
+      posted.push(m as unknown[]);
+      post(m, t as ArrayBuffer[]);
+    };
+    const x = portLink<{ n: number; buf?: ArrayBuffer }>(port1);
+    const y = portLink<{ n: number; buf?: ArrayBuffer }>(port2);
+    const got: { n: number; bytes: number }[] = [];
+    y.onMessage((m) => got.push({ n: m.n, bytes: m.buf?.byteLength ?? -1 }));
+    const buffers = [new ArrayBuffer(8), new ArrayBuffer(16)];
+    x.send({ n: 1, buf: buffers[0]! }, [buffers[0]!]);
+    x.send({ n: 2 });
+    x.send({ n: 3, buf: buffers[1]! }, [buffers[1]!]);
+    expect(posted).toEqual([]);
+    await Promise.resolve();
+    expect(posted.map((m) => m.length)).toEqual([3]);
+    // moved, not copied: the sender's buffers are detached
+    expect(buffers.map((b) => b.byteLength)).toEqual([0, 0]);
+    x.send({ n: 4 });
+    await expect.poll(() => got.length).toBe(4);
+    expect(got).toEqual([{ n: 1, bytes: 8 }, { n: 2, bytes: -1 }, { n: 3, bytes: 16 }, { n: 4, bytes: -1 }]);
+    expect(posted.map((m) => m.length)).toEqual([3, 1]);
+    // close sends what is queued first; nothing is sent after it
+    x.send({ n: 5 });
+    x.close();
+    x.send({ n: 6 });
+    await expect.poll(() => got.length).toBe(5);
+    expect(got[4]!.n).toBe(5);
+    expect(posted.map((m) => m.length)).toEqual([3, 1, 1]);
+    y.close();
+  });
 });
