@@ -29,6 +29,14 @@ export interface ClusterOptions {
   /** Longest a partial batch waits before it is sent (default 50 ms). */
   bufferTimeoutMs?: number;
   /**
+   * Shortest processing time between two watermarks of a source subtask (default 200 ms, Flink's
+   * `pipeline.auto-watermark-interval`), unless the watermark moved by as much in event time (a
+   * source catching up); 0 sends one after every poll that moved it. How soon a window fires after
+   * its data arrived depends on it, by up to this much; which records are late can too, as with
+   * any watermark timing. See runtime/task/source-driver.ts.
+   */
+  autoWatermarkIntervalMs?: number;
+  /**
    * Buffer debloating (on by default): receivers size their senders' batches to about `targetMs`
    * (default 200 ms) of processing, so checkpoint barriers do not wait behind full buffers under
    * back-pressure. `false` keeps every batch at `batchSize`. See runtime/exchange/buffer-debloater.ts.
@@ -96,6 +104,7 @@ export class JobManager {
       batchSize: options.batchSize ?? 4096,
       credits: options.credits ?? 4,
       bufferTimeoutMs: options.bufferTimeoutMs ?? 50,
+      autoWatermarkIntervalMs: options.autoWatermarkIntervalMs ?? 200,
       debloat: debloatConfig(options.debloat),
       stateBackend: options.stateBackend ?? 'lmdb',
       workDir: options.workDir ?? path.join(weirHome(), 'work'),
@@ -133,6 +142,7 @@ export class JobManager {
       batchSize: this.options.batchSize,
       credits: this.options.credits,
       bufferTimeoutMs: this.options.bufferTimeoutMs,
+      autoWatermarkIntervalMs: this.options.autoWatermarkIntervalMs,
       debloat: this.options.debloat,
     };
     const checkpoint = options.checkpoints ? checkpointConfig({ ...this.options.checkpoints, ...options.checkpoints }) : this.options.checkpoints;

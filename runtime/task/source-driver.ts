@@ -6,6 +6,17 @@
  * The source's watermark is the minimum over splits that are neither finished nor idle; when every
  * split is idle the task says so downstream so that it holds no watermark back. A reader without a
  * split yet holds the watermark back (as in Flink) unless idleness is configured.
+ *
+ * Watermarks go out at most every `autoWatermarkIntervalMs` of processing time (Flink's
+ * `pipeline.auto-watermark-interval`), not after every poll: a source polled ten thousand times a
+ * second would otherwise send as many watermarks down every channel, each a message to another
+ * thread, a flush of a part-filled batch and a pass over the timers of every operator downstream.
+ * A watermark that moved by the interval in event time goes out at once too: a source catching up
+ * (event time running a hundred times faster than the clock) would otherwise let downstream state
+ * (windows, buffered join sides, pre-aggregation) grow by twenty seconds of events between
+ * watermarks. So the watermark trails the data by at most the interval in either clock. A watermark
+ * held back goes out once the interval has passed, from the next poll or from a timer when the
+ * source has nothing to read (`watermarkDueInMs`); idleness changes go out at once.
  */
 import type { Output } from '../../operators/operator.ts';
 import type { OperatorStateStore } from '../../state/operator-state.ts';
@@ -26,15 +37,25 @@ class SplitWatermarks {
   private readonly lastActive: number[] = [];
   private readonly released: boolean[] = [];
   private emitted = -Infinity;
+  /** When the last watermark went out (-Infinity: none yet, so the first goes at once). */
+  private emittedAt = -Infinity;
+  /** A watermark above `emitted` is held back until the interval has passed. */
+  private held = false;
   private idle = false;
   private readonly startedAt: number;
 
   constructor(
     private readonly bound: number,
     private readonly idleTimeoutMs: number | undefined,
+    private readonly intervalMs: number,
     now: number,
   ) {
     this.startedAt = now;
+  }
+
+  /** With a watermark held back: ms until it may go out (0: now); otherwise undefined. */
+  dueInMs(now: number): number | undefined {
+    return this.held ? Math.max(0, this.emittedAt + this.intervalMs - now) : undefined;
   }
 
   addSlot(now: number): number {
@@ -94,9 +115,14 @@ class SplitWatermarks {
       this.idle = idle;
       out.idle = idle;
     }
+    this.held = false;
     if (!idle && active > 0 && min > this.emitted) {
-      this.emitted = min;
-      out.watermark = min;
+      if (now - this.emittedAt < this.intervalMs && min - this.emitted < this.intervalMs) this.held = true;
+      else {
+        this.emitted = min;
+        this.emittedAt = now;
+        out.watermark = min;
+      }
     }
     return out;
   }
@@ -136,6 +162,8 @@ export class SourceDriver<T> implements ReaderOutput<T> {
     private readonly strategy: WatermarkStrategy<T> | undefined,
     private readonly out: Output<T>,
     private readonly name: string,
+    /** Shortest processing time between two watermarks (0: after every poll that moved it). */
+    private readonly watermarkIntervalMs = 0,
   ) {
     this.timestampOf = strategy?.timestampOf;
   }
@@ -143,7 +171,7 @@ export class SourceDriver<T> implements ReaderOutput<T> {
   /** Creates the reader and gives it its restored splits; `register` then announces it to the enumerator. */
   open(ctx: SourceDriverContext): void {
     this.ctx = ctx;
-    if (this.strategy?.emitsWatermarks) this.watermarks = new SplitWatermarks(this.strategy.outOfOrdernessMs, this.strategy.idleTimeoutMs, Date.now());
+    if (this.strategy?.emitsWatermarks) this.watermarks = new SplitWatermarks(this.strategy.outOfOrdernessMs, this.strategy.idleTimeoutMs, this.watermarkIntervalMs, Date.now());
     this.reader = this.source.createReader({
       subtaskIndex: ctx.subtaskIndex,
       parallelism: ctx.parallelism,
@@ -231,6 +259,11 @@ export class SourceDriver<T> implements ReaderOutput<T> {
   /** Watermark and idleness changes after a poll (or a timer, for idleness while nothing arrives). */
   watermarkUpdate(): WatermarkUpdate {
     return this.watermarks ? this.watermarks.update(Date.now()) : {};
+  }
+
+  /** With a watermark held back by the interval: ms until it may go out (the task sets a timer when it has nothing to poll). */
+  watermarkDueInMs(): number | undefined {
+    return this.watermarks?.dueInMs(Date.now());
   }
 
   get idleTimeoutMs(): number | undefined {

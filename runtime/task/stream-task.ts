@@ -37,6 +37,8 @@ export interface TaskSettings {
   bufferTimeoutMs: number;
   /** Buffer debloating of this task's inputs (absent: off). */
   debloat?: DebloatConfig;
+  /** Shortest processing time between two watermarks of a source (source-driver.ts; absent: 0, after every poll). */
+  autoWatermarkIntervalMs?: number;
 }
 
 export interface TaskServices {
@@ -126,7 +128,7 @@ export class StreamTask {
 
     const head = nodes[0]!;
     if (head.node.kind === 'source') {
-      this.source = new SourceDriver(head.node.source as Source<unknown, SourceSplit, unknown>, head.node.watermarks, head.mainOutput, head.node.name);
+      this.source = new SourceDriver(head.node.source as Source<unknown, SourceSplit, unknown>, head.node.watermarks, head.mainOutput, head.node.name, settings.autoWatermarkIntervalMs);
     } else {
       const inputs = plan.channels
         .filter((c) => c.receiverTask === task.id)
@@ -455,6 +457,7 @@ export class StreamTask {
     const head = this.chain.head;
     const batchSize = this.settings.batchSize;
     let idleTimer: NodeJS.Timeout | undefined;
+    let watermarkTimer: NodeJS.Timeout | undefined;
     for (;;) {
       this.checkCanceled();
       if (this.finalCheckpointDone) return;
@@ -493,6 +496,14 @@ export class StreamTask {
             idleTimer = undefined;
             this.signal.notify();
           }, idleMs);
+        }
+        // A watermark the interval held back goes out when it is due, even if nothing arrives.
+        const dueMs = source.watermarkDueInMs();
+        if (dueMs !== undefined && watermarkTimer === undefined) {
+          watermarkTimer = setTimeout(() => {
+            watermarkTimer = undefined;
+            this.signal.notify();
+          }, dueMs);
         }
         void source.reader.available().then(() => this.signal.notify());
         await this.signal.wait();

@@ -4,6 +4,7 @@ import wordCount, { counts, sentence } from './jobs/word-count.ts';
 import runningSum, { reading, sums } from './jobs/running-sum.ts';
 import eventTimers, { BUCKET_MS, event, firings, late } from './jobs/event-timers.ts';
 import idleUnion, { fired } from './jobs/idle-union.ts';
+import quietSource, { fired as quietFired, ticksOf } from './jobs/quiet-source.ts';
 import slowSink from './jobs/slow-sink.ts';
 import failing from './jobs/failing.ts';
 
@@ -107,6 +108,19 @@ describe('mini-cluster: event time', () => {
     // The other source never ends, so the job runs until canceled; wait for every timer to fire.
     for (let i = 0; i < 200 && handle.collectedSoFar(fired).length < 300; i++) await new Promise((r) => setTimeout(r, 50));
     expect(handle.collectedSoFar(fired).sort((a, b) => a - b)).toEqual(Array.from({ length: 300 }, (_, i) => i * 100));
+  });
+
+  it('a watermark the auto-watermark interval held back goes out when the source goes quiet', async () => {
+    // Five polls in quick succession: the first one's watermark goes out, the later ones' are held
+    // back by the interval; then the reader has nothing and never wakes the task.
+    const handle = await new MiniCluster({ workers: 1, autoWatermarkIntervalMs: 300 }).submit(quietSource, { params: { polls: 5 }, parallelism: 1 });
+    handles.push(handle);
+    const n = ticksOf(5);
+    // Monotonous timestamps: the watermark is the largest timestamp - 1, so the last tick's timer
+    // waits for a record that never comes; every earlier one fires.
+    const expected = Array.from({ length: n - 1 }, (_, i) => i * 100);
+    for (let i = 0; i < 200 && handle.collectedSoFar(quietFired).length < n - 1; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(handle.collectedSoFar(quietFired).sort((a, b) => a - b)).toEqual(expected);
   });
 });
 

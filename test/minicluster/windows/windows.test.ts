@@ -22,7 +22,9 @@ const SETUPS = [
 ];
 
 async function run(params: Partial<JobParams>, setup: (typeof SETUPS)[number]) {
-  return new MiniCluster({ workers: 2, stateBackend: setup.stateBackend, batchSize: 512 }).execute(job, { params: { ...base, ...params }, parallelism: setup.parallelism });
+  // A watermark after every poll (not every 200 ms): the whole input takes a few polls of a few
+  // milliseconds, and the lateness tests need watermarks that pass records still to come.
+  return new MiniCluster({ workers: 2, stateBackend: setup.stateBackend, batchSize: 512, autoWatermarkIntervalMs: 0 }).execute(job, { params: { ...base, ...params }, parallelism: setup.parallelism });
 }
 
 describe.each(SETUPS)('windows on a mini-cluster at parallelism $parallelism ($stateBackend)', (setup) => {

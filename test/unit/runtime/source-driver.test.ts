@@ -37,11 +37,11 @@ class ScriptedReader implements SourceReader<Rec, SourceSplit> {
   }
 }
 
-async function driver(strategy: WatermarkStrategy<Rec> | undefined, splits = 2) {
+async function driver(strategy: WatermarkStrategy<Rec> | undefined, splits = 2, watermarkIntervalMs = 0) {
   const reader = new ScriptedReader();
   const source = { name: 'scripted', bounded: false, createReader: () => reader } as unknown as Source<Rec, SourceSplit, unknown>;
   const emitted: [Rec, number][] = [];
-  const d = new SourceDriver<Rec>(source, strategy, { emit: (v, t) => emitted.push([v, t]) }, 'scripted');
+  const d = new SourceDriver<Rec>(source, strategy, { emit: (v, t) => emitted.push([v, t]) }, 'scripted', watermarkIntervalMs);
   d.open({ subtaskIndex: 0, parallelism: 1, operatorState: new OperatorStateStore('src', 0), sendToEnumerator: () => {} });
   d.handle({ type: 'add-splits', splits: Array.from({ length: splits }, (_, i) => ({ id: String(i) })) });
   const step = async (...batch: Rec[]) => {
@@ -73,6 +73,41 @@ describe('source driver', () => {
     const c = await driver(undefined); // no strategy: the source's timestamps, no watermarks
     expect(await c.step({ split: 0, ts: 5 })).toEqual({});
     expect(c.emitted).toEqual([[{ split: 0, ts: 5 }, 1_000_005]]);
+  });
+
+  it('with an interval, a watermark goes out at most once per interval of either clock; one held back is due when it has passed', async () => {
+    const { d, step } = await driver(byTs, 1, 200);
+    expect(d.watermarkDueInMs()).toBeUndefined();
+    expect(await step({ split: 0, ts: 100 })).toEqual({ watermark: 89 }); // the first at once
+    vi.setSystemTime(50);
+    expect(await step({ split: 0, ts: 150 })).toEqual({}); // held back: 150 ms to go
+    expect(d.watermarkDueInMs()).toBe(150);
+    vi.setSystemTime(120);
+    expect(await step({ split: 0, ts: 160 })).toEqual({});
+    expect(d.watermarkDueInMs()).toBe(80);
+    vi.setSystemTime(200);
+    expect(d.watermarkDueInMs()).toBe(0);
+    // nothing new to read, but the interval passed: the largest timestamp seen so far goes out
+    expect(d.watermarkUpdate()).toEqual({ watermark: 149 });
+    expect(d.watermarkDueInMs()).toBeUndefined();
+    vi.setSystemTime(250);
+    expect(await step({ split: 0, ts: 120 })).toEqual({}); // nothing past what went out: nothing held
+    expect(d.watermarkDueInMs()).toBeUndefined();
+    // moved by the interval in event time (a source catching up): out at once
+    vi.setSystemTime(260);
+    expect(await step({ split: 0, ts: 500 })).toEqual({ watermark: 489 });
+    vi.setSystemTime(300);
+    expect(await step({ split: 0, ts: 520 })).toEqual({});
+    expect(d.watermarkDueInMs()).toBe(160);
+    vi.setSystemTime(460);
+    expect(await step({ split: 0, ts: 530 })).toEqual({ watermark: 519 });
+  });
+
+  it('without an interval every poll that moves the watermark sends it', async () => {
+    const { d, step } = await driver(byTs, 1);
+    expect(await step({ split: 0, ts: 100 })).toEqual({ watermark: 89 });
+    expect(await step({ split: 0, ts: 101 })).toEqual({ watermark: 90 });
+    expect(d.watermarkDueInMs()).toBeUndefined();
   });
 
   it('the watermark is the minimum over splits of (largest timestamp - bound - 1), and never goes back', async () => {
