@@ -30,7 +30,9 @@ function quiet(polls: number): Source<Tick, SourceSplit, OwnedSplitsState<Source
           const o = out.forSplit(split.id);
           for (let i = 0; i < PER_POLL; i++) {
             const n = polled * PER_POLL + i;
-            o.collect({ key: `k${n % 3}`, ts: n * 100 });
+            // 1 ms apart: a poll moves event time by 10 ms, far less than the test's interval, so
+            // only the clock can release a held-back watermark.
+            o.collect({ key: `k${n % 3}`, ts: n });
           }
           polled++;
           return 'more' as const;
