@@ -48,11 +48,16 @@ export class TimerDriver {
   fire(domain: TimeDomain, upTo: number): void {
     const { backend } = this;
     const timers = backend.timers;
-    this.loop++;
+    this.nextLoop();
     for (let t = timers.pollNext(domain, upTo); t !== undefined; t = timers.pollNext(domain, upTo)) {
       backend.setCurrentKey(t.key, t.keyGroup);
       this.onTimer(t, domain, upTo);
     }
+  }
+
+  /** Starts a timer loop: the operator fires timers it holds itself (as one loop) after this. */
+  nextLoop(): void {
+    this.loop++;
   }
 
   private scheduleWakeUp(time: number): void {

@@ -7,7 +7,9 @@
  * `elements` (ListState of [timestamp, record]) and `panes` (pane start -> 1) to know which panes
  * exist. Timers (namespaces): 'f' at end - 1 of the next window to fire, chained from window to
  * window while panes remain; 'c' at the last end + allowed lateness of a pane, to drop it; 'e' for
- * early firings. All of it lives in the keyed backend, so it survives failover and rescaling.
+ * early firings. All of it lives in the keyed backend, so it survives failover and rescaling;
+ * only what the checkpoint barrier writes there is held in memory between checkpoints (panes not
+ * in state yet, pending-panes.ts; the keys' chained 'f' timers of sliding windows, chain-timers.ts).
  *
  * Lateness (event time): a record whose every window ended more than `allowedLatenessMs` ago goes
  * to the late side output (or is dropped); otherwise it is added, and each of its windows that
@@ -26,6 +28,7 @@ import { combine, type IncrementalContents, type WindowContents } from './window
 import { PaneCombiner } from './pane-combiner.ts';
 import { PendingPanes, type PendingPane } from './pending-panes.ts';
 import { KeptCombiners } from './kept-combiners.ts';
+import { ChainTimers } from './chain-timers.ts';
 import { clearArray } from './arrays.ts';
 
 /**
@@ -99,6 +102,11 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
   elementFirings = 0;
   /** Per key of a sliding window (on its entry): the panes combined for its next windows (fireDue). */
   private readonly keptPanes: KeptCombiners<ACC>;
+  /**
+   * With held panes (sliding): the keys' chained 'f' timers, held in memory between checkpoints
+   * (chain-timers.ts); the barrier moves them into the backend.
+   */
+  private readonly chain = new ChainTimers<PendingPane<K, ACC>>();
   /** The timer loop `firedInLoop` counts keys of (fireDue, fireDueElements). */
   private firedLoop = -1;
   /** Keys whose due windows fired in timer loop `firedLoop` (marked on their entries). */
@@ -277,6 +285,8 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
 
   /** Ends the batch's folding; entries forgotten take their kept combiners with them. */
   private endBatch(): void {
+    // The chained timers are kept on the entries, which are about to be forgotten.
+    if (this.chain.size > 0 && this.pending.forgetsAtEnd()) this.chainToBackend();
     if (this.pending.end()) this.keptPanes.forgetAll();
   }
 
@@ -299,6 +309,12 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
   /** The checkpoint barrier: held panes go to state, which the backend snapshots next. */
   snapshotState(_checkpointId: number): void {
     if (this.pending.heldCount > 0) this.writeAllHeld();
+    if (this.chain.size > 0) this.chainToBackend();
+  }
+
+  /** Moves the chained timers held in memory into the backend's timer service. */
+  private chainToBackend(): void {
+    this.chain.drain((time, e) => this.timers.register('event', time, e.key, e.keyGroup, 'f'));
   }
 
   /**
@@ -532,7 +548,11 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
       if (kept !== undefined) this.keptPanes.emptied(keyEntry!, before);
       return;
     }
-    this.timers.register(this.domain, lastDue + slide - 1, key, keyGroup, 'f');
+    if (this.holdPanes) {
+      // The entry carries the timer: its key group too (an entry made for a timer has none yet).
+      keyEntry!.keyGroup = keyGroup;
+      this.chain.add(lastDue + slide - 1, keyEntry!);
+    } else this.timers.register(this.domain, lastDue + slide - 1, key, keyGroup, 'f');
     this.keptPanes.fired(keyEntry!, combiner, before, lastDue, this.lastEnd(combiner.newest()));
   }
 
@@ -726,7 +746,27 @@ export class AlignedWindowOperator<K extends StateKey, T, ACC, OUT, R> implement
   }
 
   processWatermark(watermark: number): void {
+    const chain = this.chain;
+    if (chain.size > 0 && chain.earliest() <= watermark) {
+      // A key's timers fire in time order: with a backend timer due too, the backend's loop orders them all.
+      const next = this.backend.timers.peekEarliest('event');
+      if (next !== undefined && next <= watermark) this.chainToBackend();
+      else this.fireChain(watermark);
+    }
     this.timers.fire('event', watermark);
+  }
+
+  /** Fires the chained timers due at `watermark` as one timer loop, as the backend's would. */
+  private fireChain(watermark: number): void {
+    this.timers.nextLoop();
+    this.chain.fireDue(watermark, (time, e) => {
+      try {
+        this.backend.setCurrentKey(e.key, e.keyGroup, e.keyHash);
+        this.fireDue(e.key, time + 1, watermark, e.keyGroup);
+      } catch (err) {
+        throw userFunctionError(this.name, { timer: time, namespace: 'f', key: e.key }, err);
+      }
+    });
   }
 
   /** A bounded input ended: processing-time windows fire what they hold (event time had the final watermark). */

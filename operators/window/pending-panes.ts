@@ -25,6 +25,7 @@
 import type { StateKey } from '../../state/key-groups.ts';
 import { keyId } from '../../state/key-codec.ts';
 import type { KeepsPanes } from './kept-combiners.ts';
+import type { ChainedKey } from './chain-timers.ts';
 import { StringKeyTable } from '../../state/string-key-table.ts';
 import { hashString } from '../../state/key-groups.ts';
 import { clearArray, shiftDown, truncateArray } from './arrays.ts';
@@ -32,7 +33,7 @@ import { clearArray, shiftDown, truncateArray } from './arrays.ts';
 /** Keys whose entry object is kept for reuse across batches. */
 const MAX_PENDING_KEYS = 1 << 16;
 
-export interface PendingPane<K, ACC> extends KeepsPanes<ACC> {
+export interface PendingPane<K, ACC> extends KeepsPanes<ACC>, ChainedKey {
   /** The batch it holds records of; -1 once written (or dropped). */
   batch: number;
   key: K;
@@ -135,7 +136,7 @@ export class PendingPanes<K extends StateKey, ACC> {
   }
 
   private make(key: K, hash: number | undefined): PendingPane<K, ACC> {
-    const p: PendingPane<K, ACC> = { batch: -1, key, keyGroup: 0, keyHash: hash, pane: 0, ts: 0, acc: undefined as ACC, isNew: false, firstEnd: 0, lastEnd: 0, fresh: false, heldStarts: undefined, heldAccs: undefined, heldMax: -Infinity, heldInOrder: true, slot: -1, newest: Number.NaN, kept: undefined, firedLoop: -1, index: 0 };
+    const p: PendingPane<K, ACC> = { batch: -1, key, keyGroup: 0, keyHash: hash, pane: 0, ts: 0, acc: undefined as ACC, isNew: false, firstEnd: 0, lastEnd: 0, fresh: false, heldStarts: undefined, heldAccs: undefined, heldMax: -Infinity, heldInOrder: true, slot: -1, newest: Number.NaN, kept: undefined, firedLoop: -1, index: 0, chainAt: Number.NaN, chainFired: Number.NaN };
     if (typeof key === 'string') this.byString.addHashed(key, hash!, p);
     this.entries.set(mapKey(key), p);
     return p;

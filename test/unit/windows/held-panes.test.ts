@@ -134,15 +134,46 @@ for (const backend of ['heap', 'lmdb'] as const) {
       await feedInOrder(h);
       expect(writes.of('panes')).toBe(0);
       expect(reads.of('panes')).toBe(0);
+      // Each key's chained timer (its next window) is held by the operator (chain-timers.ts), not the backend...
+      const timers = h.keyedState!.timers;
+      expect(timers.size('event')).toBe(0);
       const held = (h as unknown as { operator: AlignedWindowOperator<string, Ev, unknown, unknown, WindowSum> }).operator.pending.heldCount;
       expect(held).toBeGreaterThan(0);
       await h.snapshot();
       expect(writes.of('panes')).toBe(held);
+      // ...until the barrier moves them there, so the snapshot has them.
+      expect(timers.size('event')).toBe(5);
       await h.processWatermark(Infinity);
       // Windows of 100 ms every 20 ms; each key has 2 records every 50 ms, so 4 in each full window.
       const full = h.values().filter((w) => w.start >= 0 && w.end <= 2000);
       expect(full.length).toBe(5 * (2000 / 20 - 4));
       expect(full.map((w) => w.sum)).toEqual(full.map(() => 4));
+      await h.close();
+    });
+
+    it('of sliding windows fire every window when the keys outnumber the entries kept (chained timers move to the backend)', async () => {
+      // More keys than pending-panes.ts keeps entries for (2^16): the entries are forgotten at the
+      // end of a batch once none holds a pane, and the chained timers kept on them go to the backend.
+      const keys = 70_000;
+      const h = new OperatorHarness(slidingOp, { backend });
+      await h.open();
+      const evs = Array.from({ length: keys }, (_, j) => ({ k: `k${j}`, v: 1 + (j % 3) }));
+      await h.processBatch(evs, evs.map(() => 10)); // pane 0 of every key
+      await h.snapshot(); // held panes to state: the entries hold none and can be forgotten
+      await h.processWatermark(19); // window [-80, 20) fires; the next one is chained, in memory
+      const timers = h.keyedState!.timers;
+      expect(timers.size('event')).toBe(0);
+      await h.processBatch([{ k: 'late-comer', v: 5 }], [25]); // this batch's end forgets the entries
+      // The chained timers went to the backend with them; the late comer's pane has a timer of its own.
+      expect(timers.size('event')).toBe(keys + 1);
+      await h.processWatermark(Infinity);
+      // Every key's pane 0 is in the 5 windows ending 20..100; the late comer's pane 20 in 20..120.
+      expect(h.values().length).toBe(5 * keys + 5);
+      let sum = 0;
+      for (const w of h.values()) sum += w.sum;
+      let expected = 5 * 5;
+      for (const e of evs) expected += 5 * e.v;
+      expect(sum).toBe(expected);
       await h.close();
     });
 
