@@ -189,6 +189,32 @@ export function checkPlainData(value: unknown): void {
   checkObject(value as object, 0);
 }
 
+/**
+ * checkPlainData of a value that replaces `previous`, a value checked before and not changed since
+ * (a state's own, under a serializer whose users promise not to change values: sharedPlainData).
+ * The same value is not walked again, nor an array's elements that `previous` holds at the same
+ * index or one off (one inserted or removed before them, as in a top-N list that a new value
+ * enters): a list of ten records that gains one walks one record, not eleven.
+ */
+export function checkPlainDataReplacing(value: unknown, previous: unknown): void {
+  if (value === previous) return;
+  if (!Array.isArray(previous) || !Array.isArray(value) || Object.getPrototypeOf(value) !== Array.prototype) {
+    checkPlainData(value);
+    return;
+  }
+  const n = previous.length;
+  let i = 0;
+  try {
+    for (; i < value.length; i++) {
+      const x: unknown = value[i];
+      if (typeof x === 'object' && x !== null && ((i < n && previous[i] === x) || (i > 0 && i <= n && previous[i - 1] === x) || (i + 1 < n && previous[i + 1] === x))) continue;
+      checkValue(x, 1);
+    }
+  } catch (e) {
+    throw within(e, `[${i}]`);
+  }
+}
+
 function checkValue(v: unknown, depth: number): void {
   const t = typeof v;
   if (t === 'number' || t === 'string' || t === 'boolean' || t === 'undefined' || t === 'bigint' || v === null) return;

@@ -20,21 +20,29 @@
  * byte format.
  */
 import { WeirError } from '../runtime/errors.ts';
-import { NotPlainDataError, checkPlainData, copyPlainData } from '../runtime/plain-data.ts';
+import { NotPlainDataError, checkPlainData, checkPlainDataReplacing, copyPlainData } from '../runtime/plain-data.ts';
 
 export interface StateSerializer<T> {
   /** What the state keeps of `value`: a copy that shares nothing mutable with it. Throws if `value` cannot be stored. */
   copy(value: T): T;
   /** Throws if `value` (already the state's own, e.g. an accumulator returned by `add`) cannot be stored. */
   check(value: T): void;
+  /** What a read hands out of the state's own value (default: `copy`). Optional. */
+  copyOut?(value: T): T;
+  /**
+   * `copy` of a value written over `previous`, the state's own value for the key (copied in or
+   * checked when it was written): a serializer may skip what the two share. Optional.
+   */
+  copyReplacing?(value: T, previous: T): T;
 }
 
 /** The default: plain data (runtime/plain-data.ts: JSON-like values, bigint, Date, typed arrays, Map, Set). */
 export const plainDataSerializer: StateSerializer<unknown> = { copy: copyPlainData, check: checkPlainData };
 
 /**
- * Plain data shared, not copied: a write keeps the object it is given and a read hands out the
- * object the state holds (both still walk it to check it is plain data). For functions that never
+ * Plain data shared, not copied: a write keeps the object it is given (after walking it to check
+ * it is plain data, except for the parts it shares with the value it replaces) and a read hands out
+ * the object the state holds. For functions that never
  * change a value after writing it to state or after reading it (they build a new value and write
  * that), as Flink's heap backend assumes of every state; it saves the two copies per
  * read-modify-write that value semantics cost (a state holding 10 bids, Nexmark q19: about 16% of
@@ -61,6 +69,13 @@ const SHARED: StateSerializer<unknown> = {
     return value;
   },
   check: checkPlainData,
+  // Checked when written and never changed after: handed out as it is.
+  copyOut: (value) => value,
+  // The previous value's parts were checked when written and, shared, are never changed after.
+  copyReplacing: (value, previous) => {
+    checkPlainDataReplacing(value, previous);
+    return value;
+  },
 };
 
 /** A value a state cannot hold. */
@@ -85,6 +100,21 @@ export class StateValueError extends WeirError {
 export function copyIn<T>(serializer: StateSerializer<T>, value: T, operatorUid: string, stateName: string): T {
   try {
     return serializer.copy(value);
+  } catch (e) {
+    throw asStateValueError(e, operatorUid, stateName);
+  }
+}
+
+/** What a read hands out of a state's own value: serializer.copyOut, or copy. */
+export function copyOut<T>(serializer: StateSerializer<T>, value: T): T {
+  return serializer.copyOut === undefined ? serializer.copy(value) : serializer.copyOut(value);
+}
+
+/** copyIn of a value written over the key's `previous` value (undefined: none known), with the serializer's copyReplacing if it has one. */
+export function copyInReplacing<T>(serializer: StateSerializer<T>, value: T, previous: T | undefined, operatorUid: string, stateName: string): T {
+  if (previous === undefined || serializer.copyReplacing === undefined) return copyIn(serializer, value, operatorUid, stateName);
+  try {
+    return serializer.copyReplacing(value, previous);
   } catch (e) {
     throw asStateValueError(e, operatorUid, stateName);
   }

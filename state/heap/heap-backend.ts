@@ -22,7 +22,7 @@ import { TIMERS, decodeKeyBytes, readKey, validateStateName } from '../layout.ts
 import { forEachEntry, readOwnedBlocks, writeKeyedSnapshot } from '../snapshot/entry-file.ts';
 import type { KeyedStateHandle } from '../snapshot/keyed-state-handle.ts';
 import { serializerOf } from '../descriptors.ts';
-import { checkIn, copyIn, valuesNeverChangedInPlace } from '../value-serializer.ts';
+import { checkIn, copyIn, copyInReplacing, copyOut, valuesNeverChangedInPlace } from '../value-serializer.ts';
 import { captureHeapState, materialize, valueCodec, type HeapEntry, type RestoredEntry, type StateKind } from './heap-snapshot.ts';
 import { HeapTable, heapKeyHashes, keyIdHash } from './heap-table.ts';
 
@@ -161,9 +161,10 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
       return {
         value: () => {
           const e = this.read(table, d.ttl);
-          return e === undefined ? undefined : ser.copy(e.value as T);
+          return e === undefined ? undefined : copyOut(ser, e.value as T);
         },
-        update: (v: T) => this.write(table, d.ttl, copyIn(ser, v, uid, d.name)),
+        // The key's value so far (right after reading it, the table's last lookup): the serializer may skip what they share.
+        update: (v: T) => this.write(table, d.ttl, copyInReplacing(ser, v, ser.copyReplacing && (table.get(this.id, this.hash)?.value as T | undefined), uid, d.name)),
         clear: () => void table.delete(this.id, this.hash),
       };
     });
@@ -178,7 +179,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
       const copyAll = (vs: readonly T[]): T[] => vs.map((v) => copyIn(ser, v, uid, d.name));
       const list = (): T[] | undefined => this.read(table, d.ttl)?.value as T[] | undefined;
       return {
-        get: () => (list() ?? []).map((v) => ser.copy(v)),
+        get: () => (list() ?? []).map((v) => copyOut(ser, v)),
         add: (v: T) => {
           const c = copyIn(ser, v, uid, d.name);
           const l = list();
@@ -215,7 +216,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
       return {
         get: (k: UK) => {
           const e = inner()?.get(keyId(k));
-          return e === undefined ? undefined : ser.copy(e[1]);
+          return e === undefined ? undefined : copyOut(ser, e[1]);
         },
         put: (k: UK, v: UV) => {
           const c = copyIn(ser, v, uid, d.name);
@@ -247,7 +248,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
           if (m.size === 0) deleteEntry();
         },
         contains: (k: UK) => inner()?.has(keyId(k)) ?? false,
-        entries: () => Array.from(sorted(), ([k, v]): [UK, UV] => [k, ser.copy(v)])[Symbol.iterator](),
+        entries: () => Array.from(sorted(), ([k, v]): [UK, UV] => [k, copyOut(ser, v)])[Symbol.iterator](),
         keys: () => Array.from(sorted(), ([k]) => k)[Symbol.iterator](),
         isEmpty: () => (inner()?.size ?? 0) === 0,
         clear: deleteEntry,
@@ -263,7 +264,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
       return {
         get: () => {
           const e = this.read(table, d.ttl);
-          return e === undefined ? undefined : ser.copy(e.value as T);
+          return e === undefined ? undefined : copyOut(ser, e.value as T);
         },
         add: (v: T) => {
           const e = this.read(table, d.ttl);

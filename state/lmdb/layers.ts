@@ -2,7 +2,7 @@
 import type { KeyId } from '../key-codec.ts';
 import type { StateKey } from '../key-groups.ts';
 import type { StateTtlConfig } from '../descriptors.ts';
-import type { StateSerializer } from '../value-serializer.ts';
+import { copyOut, type StateSerializer } from '../value-serializer.ts';
 import { encodeKeyView, pushKey, readKey, stateKeyPrefix, StateKeyEncoder, type KeyPart } from '../layout.ts';
 import { keyId } from '../key-codec.ts';
 import type { WriteBatchBuilder } from './write-batch.ts';
@@ -66,9 +66,9 @@ export class StateTable {
 
   /** A copy of a buffered stored value ([expiresAt, value] with TTL). */
   copyStored(stored: Stored): Stored {
-    if (this.ttl === undefined) return this.serializer.copy(stored);
+    if (this.ttl === undefined) return copyOut(this.serializer, stored);
     const w = stored as [number, unknown];
-    return [w[0], this.serializer.copy(w[1])];
+    return [w[0], copyOut(this.serializer, w[1])];
   }
 }
 

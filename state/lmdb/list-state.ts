@@ -6,7 +6,7 @@
 import { serializerOf, type ListStateDescriptor } from '../descriptors.ts';
 import type { ListState } from '../handles.ts';
 import { prefixRange } from '../layout.ts';
-import { copyIn } from '../value-serializer.ts';
+import { copyIn, copyOut } from '../value-serializer.ts';
 import type { StateTable, Stored } from './layers.ts';
 import { CachedList } from './list-cache.ts';
 import type { CachedPoint } from './point-cache.ts';
@@ -78,10 +78,10 @@ function readList(a: StateAccess, t: StateTable): unknown[] {
   const ttl = t.ttl;
   const ser = t.serializer;
   // The cached elements are the state's own: hand out copies.
-  if (ttl === undefined) return stored.map((v) => ser.copy(v));
+  if (ttl === undefined) return stored.map((v) => copyOut(ser, v));
   const now = a.clock.now();
   const live = stored.filter((s) => (s as [number, unknown])[0] > now);
-  const values = live.map((s) => ser.copy((s as [number, unknown])[1]));
+  const values = live.map((s) => copyOut(ser, (s as [number, unknown])[1]));
   const refresh = ttl.update === 'on-read-and-write';
   if ((live.length < stored.length || refresh) && stored.length > 0) {
     // Rewrite: drop expired elements (and restart the clock of the others on read-and-write).

@@ -8,7 +8,7 @@ import type { MapState } from '../handles.ts';
 import { compareKeys, keyId, type KeyId } from '../key-codec.ts';
 import type { StateKey } from '../key-groups.ts';
 import { prefixRange, pushKey, readKey } from '../layout.ts';
-import { copyIn } from '../value-serializer.ts';
+import { copyIn, copyOut } from '../value-serializer.ts';
 import { DELETED, type StateTable, type Stored } from './layers.ts';
 import { CachedMap, type KnownEntry } from './map-cache.ts';
 import type { CachedPoint } from './point-cache.ts';
@@ -129,7 +129,7 @@ function mapGet(a: StateAccess, t: StateTable, uk: StateKey): unknown {
   if (stored === DELETED) return undefined;
   const v = liveMapValue(a, t, uk, stored);
   // The cached object is the state's own: hand out a copy.
-  return v === undefined ? undefined : t.serializer.copy(v);
+  return v === undefined ? undefined : copyOut(t.serializer, v);
 }
 
 /** The current key's cached map, complete and in user-key order. */
@@ -153,7 +153,7 @@ function* mapEntries(a: StateAccess, t: StateTable): IterableIterator<[StateKey,
   const ser = t.serializer;
   for (const [uk, s] of entries) {
     const v = liveMapValue(a, t, uk, s);
-    if (v !== undefined) yield [uk, ser.copy(v)];
+    if (v !== undefined) yield [uk, copyOut(ser, v)];
   }
 }
 

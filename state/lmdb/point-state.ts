@@ -8,7 +8,7 @@
 import type { AggregatingStateDescriptor, ReducingStateDescriptor, ValueStateDescriptor } from '../descriptors.ts';
 import { serializerOf } from '../descriptors.ts';
 import type { AggregatingState, ReducingState, ValueState } from '../handles.ts';
-import { checkIn, copyIn } from '../value-serializer.ts';
+import { checkIn, copyIn, copyInReplacing, copyOut } from '../value-serializer.ts';
 import { DELETED, type StateTable, type Stored } from './layers.ts';
 import type { CachedPoint } from './point-cache.ts';
 import type { StateAccess } from './state-access.ts';
@@ -57,6 +57,13 @@ function setPoint(a: StateAccess, t: StateTable, e: CachedPoint, stored: Stored 
   a.tick();
 }
 
+/** The current key's value if the cache holds it (expired or not: only its identity is used), else undefined. */
+function cachedValue(a: StateAccess, t: StateTable): unknown {
+  const e = a.cachedPoint(t);
+  if (e === undefined || e.stored === DELETED) return undefined;
+  return t.ttl === undefined ? e.stored : (e.stored as [number, unknown])[1];
+}
+
 function writePoint(a: StateAccess, t: StateTable, value: unknown): void {
   writePointStored(a, t, t.ttl === undefined ? value : [a.clock.now() + t.ttl.ttlMs, value]);
 }
@@ -77,9 +84,9 @@ export function valueState<T>(a: StateAccess, t: StateTable, d: ValueStateDescri
   return {
     value: () => {
       const v = readPoint(a, t) as T | undefined;
-      return v === undefined ? undefined : ser.copy(v);
+      return v === undefined ? undefined : copyOut(ser, v);
     },
-    update: (v: T) => (v === undefined ? writePointStored(a, t, DELETED) : writePoint(a, t, copyIn(ser, v, uid, d.name))),
+    update: (v: T) => (v === undefined ? writePointStored(a, t, DELETED) : writePoint(a, t, copyInReplacing(ser, v, ser.copyReplacing && (cachedValue(a, t) as T | undefined), uid, d.name))),
     clear: () => writePointStored(a, t, DELETED),
   };
 }
@@ -89,7 +96,7 @@ export function reducingState<T>(a: StateAccess, t: StateTable, d: ReducingState
   return {
     get: () => {
       const v = readPoint(a, t) as T | undefined;
-      return v === undefined ? undefined : ser.copy(v);
+      return v === undefined ? undefined : copyOut(ser, v);
     },
     add: (v: T) => {
       const cur = readPoint(a, t) as T | undefined;

@@ -179,6 +179,39 @@ describe.each(BACKENDS)('state values (%s)', (kind) => {
     keyed(r, 'a', () => expect(restored.value()).toEqual([{ price: 3 }, { price: 1 }]));
   });
 
+  it('sharedPlainData: a list written over the key\'s list walks only the records new to it, and still rejects a bad one', async () => {
+    const b = await fx.open(kind);
+    const top = b.getValueState(valueState<{ price: number }[]>('top', { serializer: sharedPlainData() }));
+    // Records that count how often the check reads them (for...in reads each field).
+    let reads = 0;
+    const rec = (price: number): { price: number } =>
+      Object.defineProperty({}, 'price', {
+        enumerable: true,
+        get: () => {
+          reads++;
+          return price;
+        },
+      }) as { price: number };
+    const [a, c, d] = [rec(9), rec(5), rec(1)];
+    keyed(b, 'k', () => top.update([a, c, d]));
+    expect(reads).toBe(3);
+    reads = 0;
+    // A top-3 list that a new record enters in the middle: the rest moved by one or stayed.
+    const e = rec(7);
+    keyed(b, 'k', () => top.update([...top.value()!.slice(0, 1), e, ...top.value()!.slice(1, 2)]));
+    expect(reads).toBe(1);
+    keyed(b, 'k', () => expect(top.value()).toEqual([{ price: 9 }, { price: 7 }, { price: 5 }]));
+    reads = 0;
+    keyed(b, 'k', () => top.update(top.value()!)); // the same list again: nothing to walk
+    expect(reads).toBe(0);
+    // Another key's list shares nothing with this key's (none yet): every record is walked.
+    keyed(b, 'other', () => top.update([a, c]));
+    expect(reads).toBe(2);
+    const err = errorOf(() => keyed(b, 'k', () => top.update([a, new Point(1, 2) as unknown as { price: number }, e])));
+    expect(err.message).toContain("state 'top'");
+    expect(err.message).toContain('$[1]');
+  });
+
   it('a count-distinct written the obvious way (a Set in value state) is right after a restore', async () => {
     const b = await fx.open(kind);
     const seen = b.getValueState(valueState<Set<string>>('seen'));
