@@ -1,7 +1,7 @@
 import {
   type Collector,
   type KeyedContext,
-  type KeyedCoProcessFunction,
+  type KeyedProcessFunction,
   type KeyedRuntimeContext,
   mapState,
   type MapState,
@@ -12,14 +12,14 @@ import type { QueryBuilder } from './common.ts';
 
 const W = Q8_WINDOW_MS;
 
-interface PersonRow {
-  t: 'p';
-  id: number;
+/**
+ * A person registering (with their name) or opening an auction (name ''; no one is called that,
+ * and Seen uses '' for "not registered" already): one shape for both, so one stream carries them
+ * keyed by person and the exchange's batches stay columnar (see q4).
+ */
+interface PersonOrSeller {
+  person: number;
   name: string;
-}
-interface SellerRow {
-  t: 'a';
-  seller: number;
 }
 /** Per window start: the person's name if they registered in it ('' if not), and whether they opened an auction in it. */
 type Seen = [string, boolean];
@@ -30,7 +30,7 @@ type Seen = [string, boolean];
  * aggregates, so any number of auctions gives one row). A window join keyed like this would emit a
  * row per (person, auction) pair, hence state and timers.
  */
-class NewSellers implements KeyedCoProcessFunction<number, PersonRow, SellerRow, Q8Row> {
+class NewSellers implements KeyedProcessFunction<number, PersonOrSeller, Q8Row> {
   private windows!: MapState<number, Seen>;
 
   open(ctx: KeyedRuntimeContext): void {
@@ -49,12 +49,8 @@ class NewSellers implements KeyedCoProcessFunction<number, PersonRow, SellerRow,
     }
   }
 
-  processElement1(p: PersonRow, ctx: KeyedContext<number>): void {
-    this.note(ctx, p.name);
-  }
-
-  processElement2(_a: SellerRow, ctx: KeyedContext<number>): void {
-    this.note(ctx, null);
+  processElement(r: PersonOrSeller, ctx: KeyedContext<number>): void {
+    this.note(ctx, r.name === '' ? null : r.name);
   }
 
   onTimer(time: number, ctx: OnTimerContext<number>, out: Collector<Q8Row>): void {
@@ -67,20 +63,12 @@ class NewSellers implements KeyedCoProcessFunction<number, PersonRow, SellerRow,
 }
 
 /** q8 new users: people who opened an auction in the same 10 s tumbling window they registered in. */
-export const q8: QueryBuilder<'q8'> = (input) => {
-  const events = input.source<PersonRow | SellerRow>('people-auctions', (e) => {
-    if (e.kind === 'person') return { t: 'p', id: e.id, name: e.name };
-    if (e.kind === 'auction') return { t: 'a', seller: e.seller };
-    return undefined;
-  });
-  const people = events.flatMap<PersonRow>((r, out) => {
-    if (r.t === 'p') out.collect(r);
-  }, { name: 'q8-people' });
-  const sellers = events.flatMap<SellerRow>((r, out) => {
-    if (r.t === 'a') out.collect(r);
-  }, { name: 'q8-sellers' });
-  return people
-    .connect(sellers)
-    .keyBy<number>((p) => p.id, (a) => a.seller)
+export const q8: QueryBuilder<'q8'> = (input) =>
+  input
+    .source<PersonOrSeller>('people-auctions', (e) => {
+      if (e.kind === 'person') return { person: e.id, name: e.name };
+      if (e.kind === 'auction') return { person: e.seller, name: '' };
+      return undefined;
+    })
+    .keyBy((r) => r.person)
     .process<Q8Row>(new NewSellers(), { name: 'q8-join', uid: 'q8-join' });
-};
