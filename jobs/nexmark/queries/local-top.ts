@@ -13,6 +13,8 @@ export class LocalTop<T extends { dateTime: number }> implements Operator<T, T> 
   private out!: Output<T>;
   private state!: OperatorListState<T>;
   private held = new Map<number, T[]>();
+  /** With n = 1 (q18): each key's one record, held as itself (no array per key). */
+  private best = new Map<number, T>();
   private lastFlush = -Infinity;
 
   constructor(
@@ -32,6 +34,11 @@ export class LocalTop<T extends { dateTime: number }> implements Operator<T, T> 
 
   private add(r: T): void {
     const key = this.keyOf(r);
+    if (this.n === 1) {
+      const b = this.best.get(key);
+      if (b === undefined || this.before(r, b)) this.best.set(key, r);
+      return;
+    }
     const top = this.held.get(key);
     if (top === undefined) {
       this.held.set(key, [r]);
@@ -54,6 +61,11 @@ export class LocalTop<T extends { dateTime: number }> implements Operator<T, T> 
     if (watermark - this.lastFlush < this.flushMs && watermark !== Infinity) return;
     this.lastFlush = watermark;
     const out = this.out;
+    if (this.n === 1) {
+      for (const r of this.best.values()) out.emit(r, r.dateTime);
+      this.best = new Map();
+      return;
+    }
     for (const top of this.held.values()) for (const r of top) out.emit(r, r.dateTime);
     this.held = new Map();
   }
@@ -63,7 +75,7 @@ export class LocalTop<T extends { dateTime: number }> implements Operator<T, T> 
   }
 
   snapshotState(): void {
-    const all: T[] = [];
+    const all: T[] = [...this.best.values()];
     for (const top of this.held.values()) all.push(...top);
     this.state.update(all);
   }
