@@ -5,7 +5,7 @@
  * is a field of the map itself: it was kept in a WeakMap, and a WeakMap entry per new map (an
  * interval join makes one per key and bucket) cost about 6% of the join plus GC work.
  */
-import { compareKeys, type KeyId } from '../key-codec.ts';
+import { compareKeys, keyId, type KeyId } from '../key-codec.ts';
 import type { StateKey } from '../key-groups.ts';
 
 export class UserKeyMap<V> extends Map<KeyId, [StateKey, V]> {
@@ -29,12 +29,23 @@ export class UserKeyMap<V> extends Map<KeyId, [StateKey, V]> {
   /** Entries in user-key order (sorting in place first if needed). */
   inOrder(): IterableIterator<[StateKey, V]> {
     if (!this.sorted) {
-      const es = [...this.entries()].sort((a, b) => compareKeys(a[1][0], b[1][0]));
+      // The values are [user key, value] pairs: no [id, pair] array per entry (the ids are the
+      // keys' own, worked out again), and numbers (window starts, ids, times) compare as numbers.
+      const es = [...this.values()];
+      let numbers = true;
+      for (let i = 0; i < es.length && numbers; i++) {
+        const k = es[i]![0];
+        numbers = typeof k === 'number' && k === k; // NaN compares as equal to everything in compareKeys
+      }
+      es.sort(numbers ? byNumber : byKey);
       this.clear();
-      for (const [id, e] of es) this.set(id, e);
+      for (let i = 0; i < es.length; i++) this.set(keyId(es[i]![0]), es[i]!);
       this.sorted = true;
-      this.last = es.length > 0 ? es[es.length - 1]![1][0] : undefined;
+      this.last = es.length > 0 ? es[es.length - 1]![0] : undefined;
     }
     return this.values();
   }
 }
+
+const byNumber = (a: [StateKey, unknown], b: [StateKey, unknown]): number => (a[0] as number) - (b[0] as number);
+const byKey = (a: [StateKey, unknown], b: [StateKey, unknown]): number => compareKeys(a[0], b[0]);
