@@ -17,7 +17,9 @@
  *                     (bench/results/profiles/), and a summary of where the time went
  *
  * Throughput is events / (time from the first source subtask's first batch to the sink's last
- * row), so starting the worker threads is left out.
+ * row), so starting the worker threads is left out. Each measured run is followed by a baseline
+ * run (after two discarded ones per query), and a row's ratio is the median of its own runs over
+ * the median of the baseline runs between them.
  */
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -103,6 +105,14 @@ function parseArgs(argv: readonly string[]): Options {
   return o;
 }
 
+/**
+ * Baseline runs done first for each query and discarded (its JIT warm-up, as Weir's warm-up runs).
+ * The measured baseline runs then alternate with Weir's measured runs, so that the ratio compares
+ * figures taken in the same minutes: this machine's speed drifts by 20% and more from one minute
+ * to the next (other tenants), and a baseline taken before all of Weir's runs moved ratios with it.
+ */
+const BASELINE_WARMUP = 2;
+
 interface Run {
   eventsPerSec: number;
   rows: number;
@@ -162,28 +172,27 @@ async function measure(o: Options): Promise<void> {
   const rows: Row[] = [];
   const started = performance.now();
   const warmup = coldTaskManagers() ? 0 : o.warmup;
-  const total = o.queries.length * ((o.child ? 0 : Math.max(5, o.runs)) + o.parallelisms.length * (warmup + o.runs));
+  const baselineWarmup = o.child ? 0 : BASELINE_WARMUP;
+  const total = o.queries.length * (baselineWarmup + o.parallelisms.length * (warmup + o.runs * (o.child ? 1 : 2)));
   let done = 0;
   const progress = (what: string) => {
     const s = ((performance.now() - started) / 1000).toFixed(0);
     process.stderr.write(`\r[${done}/${total} ${s}s] ${what}`.padEnd(60));
   };
   console.log(`machine: ${machineDescription()}`);
-  console.log(`${o.events.toLocaleString('en')} events per run, medians of ${o.runs}${warmup > 0 ? ` after ${warmup} warm-up runs on the same task manager threads` : ' on new task manager threads each'}; exactly-once checkpoints every 10 s; ${o.state} state; load average at start ${os.loadavg()[0]!.toFixed(1)}`);
+  console.log(`${o.events.toLocaleString('en')} events per run, medians of ${o.runs} (each followed by a baseline run)${warmup > 0 ? ` after ${warmup} warm-up runs on the same task manager threads` : ' on new task manager threads each'}; exactly-once checkpoints every 10 s; ${o.state} state; load average at start ${os.loadavg()[0]!.toFixed(1)}`);
   console.log('| query | p | events/s | events/s per core | baseline events/s | ratio to baseline | Flink per core | ratio to Flink per core | sink thread busy | checkpoints |');
   console.log('|---|---|---|---|---|---|---|---|---|---|');
   try {
     for (const query of o.queries) {
-      const baselines: number[] = [];
-      const baselineRuns = o.child ? 0 : Math.max(5, o.runs);
-      for (let i = 0; i < baselineRuns; i++) {
-        progress(`${query} baseline run ${i + 1}/${baselineRuns}`);
-        baselines.push(runBaseline(query, o.events));
+      for (let i = 0; i < baselineWarmup; i++) {
+        progress(`${query} baseline warm-up ${i + 1}/${baselineWarmup}`);
+        runBaseline(query, o.events);
         done++;
       }
-      const baseline = o.child ? NaN : median(baselines);
       for (const p of o.parallelisms) {
         const values: number[] = [];
+        const baselines: number[] = [];
         const busy: number[] = [];
         let checkpoints = 0;
         for (let i = 0; i < warmup; i++) {
@@ -198,9 +207,14 @@ async function measure(o: Options): Promise<void> {
           busy.push(run.busy);
           checkpoints += run.checkpoints;
           done++;
+          if (o.child) continue;
+          progress(`${query} p${p} baseline run ${i + 1}/${o.runs}`);
+          baselines.push(runBaseline(query, o.events));
+          done++;
         }
         await closeBenchClusters();
         const eps = median(values);
+        const baseline = o.child ? NaN : median(baselines);
         const flink = FLINK_PER_CORE[query];
         const row: Row = {
           query,
