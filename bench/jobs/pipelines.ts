@@ -87,6 +87,12 @@ export type PipelineParams = {
   skewed?: boolean;
   /** group-sum: with localAggregation (two phases). */
   local?: boolean;
+  /**
+   * A second, unbounded source (one record a second, filtered out) keeps the job running after the
+   * bounded one ended: a checkpoint of the finished part's state can then be taken at rest, which the
+   * final checkpoint of a bounded job does not write (runtime/checkpoint/snapshot-kind.ts).
+   */
+  keepRunning?: boolean;
 };
 
 class RunningCount implements Partial<import('weir').KeyedProcessFunction<string, Small, number>> {
@@ -109,6 +115,12 @@ class RunningCount implements Partial<import('weir').KeyedProcessFunction<string
 
 export default defineJob(import.meta.url, (env, params: PipelineParams) => {
   const keys = params.keys ?? 10_000;
+  if (params.keepRunning) {
+    env
+      .fromSource(datagen({ ratePerSecond: 1, generate: (i) => i }), { name: 'keep-running', uid: 'keep-running' })
+      .filter(() => false)
+      .sinkTo(timingSink<number>((n) => n), { name: 'keep-running-sink' });
+  }
   const source = env.fromSource(datagen({ count: params.count, ratePerSecond: params.ratePerSecond, generate: (i) => (params.skewed ? skewedSmall(i, keys) : small(i, keys)) }), { name: 'small-records', uid: 'small-records' });
   switch (params.kind) {
     case 'exchange':

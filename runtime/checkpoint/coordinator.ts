@@ -17,7 +17,7 @@ import type { CheckpointStorage, CompletedCheckpoint } from '../../state/index.t
 import { WeirError } from '../errors.ts';
 import type { CheckpointConfig } from './config.ts';
 import type { CheckpointMetadata, OperatorCheckpointState, TaskSnapshot } from './metadata.ts';
-import { commitsSideEffects, endsJob, storageScope, type SnapshotKind } from './snapshot-kind.ts';
+import { commitsSideEffects, endsJob, isCheckpoint, storageScope, type SnapshotKind } from './snapshot-kind.ts';
 
 export interface CheckpointStats {
   id: number;
@@ -118,7 +118,7 @@ export class CheckpointCoordinator {
     }
     const id = this.nextId++;
     if (endsJob(kind)) this.stopping = id;
-    const stats: CheckpointStats = { id, kind, savepoint: kind !== 'checkpoint', status: 'in-progress', triggeredAt: this.now() };
+    const stats: CheckpointStats = { id, kind, savepoint: !isCheckpoint(kind), status: 'in-progress', triggeredAt: this.now() };
     this.history.push(stats);
     return new Promise<CompletedCheckpoint>((resolve, reject) => {
       const timer = setTimeout(() => this.abort(id, `not complete after ${this.deps.config.timeoutMs} ms`), this.deps.config.timeoutMs);
@@ -163,6 +163,7 @@ export class CheckpointCoordinator {
       checkpointId: id,
       jobId: this.deps.jobId,
       savepoint: p.stats.savepoint,
+      ...(p.stats.kind === 'final-checkpoint' ? { final: true } : {}),
       createdAt: this.now(),
       operators,
       ...(p.enumerators ? { enumerators: p.enumerators } : {}),
@@ -190,7 +191,7 @@ export class CheckpointCoordinator {
         // A checkpoint, or the stop-savepoint (failover after it must not go back before what it committed).
         if (!this.latestCompleted || id > this.latestCompleted.checkpointId) this.latestCompleted = completed;
         // Older checkpoints still pending can never be the latest: drop them (pending savepoints go on).
-        for (const older of [...this.pending.keys()].filter((k) => k < id && this.pending.get(k)!.stats.kind === 'checkpoint')) this.abort(older, `subsumed by ${kind} ${id}`);
+        for (const older of [...this.pending.keys()].filter((k) => k < id && isCheckpoint(this.pending.get(k)!.stats.kind))) this.abort(older, `subsumed by ${kind} ${id}`);
         this.deps.notifyComplete(id, kind);
       }
       for (const w of p.waiters) w.resolve(completed);

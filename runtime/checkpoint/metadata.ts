@@ -13,6 +13,11 @@ export interface SubtaskState {
   subtask: number;
   keyed?: KeyedStateHandle;
   operator?: OperatorStateHandle;
+  /**
+   * The operator had finished (its input ended) and has keyed state that was not written: the final
+   * checkpoint (snapshot-kind.ts). Restored empty.
+   */
+  finished?: boolean;
 }
 
 /** What a task reports when it has taken its part of a checkpoint: its nodes' state by uid. */
@@ -35,6 +40,8 @@ export interface CheckpointMetadata {
   checkpointId: number;
   jobId: string;
   savepoint: boolean;
+  /** The final checkpoint of a bounded job (snapshot-kind.ts): its finished operators' keyed state is not in it. */
+  final?: boolean;
   createdAt: number;
   operators: Record<string, OperatorCheckpointState>;
   /** Split enumerator state per source uid (V8-serialized, base64): the splits not yet assigned. */
@@ -51,8 +58,18 @@ export interface TaskRestore {
 export function planRestore(
   graph: StreamGraph,
   metadata: CheckpointMetadata,
-  options: { allowNonRestoredState: boolean },
+  /** `fromOtherJob`: a job started from a checkpoint or savepoint of another, not its own failover. */
+  options: { allowNonRestoredState: boolean; fromOtherJob?: boolean },
 ): (uid: string, subtask: number) => TaskRestore['nodes'][string] | undefined {
+  if (options.fromOtherJob && metadata.final) {
+    const finished = Object.values(metadata.operators).filter((op) => op.subtasks.some((s) => s.finished));
+    throw new ConfigError(
+      'restore',
+      `checkpoint ${metadata.checkpointId} is the final checkpoint of job ${metadata.jobId}, taken after its input ended: its operators had finished, ` +
+        `so it holds no keyed state${finished.length > 0 ? ` (of ${finished.map((op) => `'${op.name}'`).join(', ')})` : ''} and no job can start from it (Flink discards it with the finished job); ` +
+        'start from a savepoint taken before the input ended (stopWithSavepoint, weir stop) or from an earlier checkpoint of that job',
+    );
+  }
   const uids = new Map(graph.nodes.map((n) => [graph.uidOf(n), n]));
   const unknown = Object.keys(metadata.operators).filter((uid) => !uids.has(uid) && metadata.operators[uid]!.subtasks.some((s) => s.keyed || s.operator));
   if (unknown.length > 0 && !options.allowNonRestoredState) {

@@ -13,10 +13,22 @@
  * - `drain-savepoint`: stop-with-savepoint with drain (Flink's --drain): like `stop-savepoint`, but
  *   sources first end their input (final watermark, operators' end of input: windows and timers
  *   fire), and the barrier follows; meant for a job that is not coming back as it was.
+ * - `final-checkpoint`: the checkpoint a bounded job takes once every source ended (FLIP-147), whose
+ *   completion lets the tasks commit and end. Every operator has finished by its barrier (its input
+ *   ended, event time reached its end, end of input ran), so, as Flink does for finished operators,
+ *   tasks write no keyed state into it (subtask-checkpointer.ts): a failover after it restores the
+ *   operators empty, their inputs end again at once, and they emit nothing, as they would with their
+ *   state. Otherwise a checkpoint (retention, failover, commits). No job can start from it
+ *   (metadata.ts); Flink discards it with the finished job.
  */
 import type { CheckpointScope } from '../../state/index.ts';
 
-export type SnapshotKind = 'checkpoint' | 'savepoint' | 'stop-savepoint' | 'drain-savepoint';
+export type SnapshotKind = 'checkpoint' | 'final-checkpoint' | 'savepoint' | 'stop-savepoint' | 'drain-savepoint';
+
+/** A checkpoint, periodic or final (not a savepoint): retained, used for failover. */
+export function isCheckpoint(kind: SnapshotKind): boolean {
+  return kind === 'checkpoint' || kind === 'final-checkpoint';
+}
 
 /** Whether the job ends with it (stop-with-savepoint, with or without drain). */
 export function endsJob(kind: SnapshotKind): boolean {
@@ -25,7 +37,7 @@ export function endsJob(kind: SnapshotKind): boolean {
 
 /** Where the snapshot's files go in checkpoint storage. */
 export function storageScope(kind: SnapshotKind): CheckpointScope {
-  return kind === 'checkpoint' ? 'checkpoint' : 'savepoint';
+  return isCheckpoint(kind) ? 'checkpoint' : 'savepoint';
 }
 
 /** Whether tasks are told when it completes (the point where sinks commit). */

@@ -32,6 +32,8 @@ export interface CheckpointedTask {
   operatorStates(): ReadonlyMap<number, OperatorStateStore>;
   /** Sends an event on every output channel, after what is buffered. */
   broadcast(event: ChannelEvent): void;
+  /** The input ended and the chain's operators finished (end of input ran): only barriers and commits follow. */
+  inputEnded(): boolean;
 }
 
 export class SubtaskCheckpointer {
@@ -45,6 +47,7 @@ export class SubtaskCheckpointer {
    * ahead of the barrier), the barrier goes downstream, then a consistent view of the state is taken
    * here, on the task's loop, and written out asynchronously while processing continues; the
    * acknowledgement follows when it is written. A savepoint's state files go to its own directory.
+   * In the final checkpoint, operators that finished write no keyed state (snapshot-kind.ts).
    */
   async checkpoint(id: number, alignmentMs: number, kind: SnapshotKind = 'checkpoint'): Promise<void> {
     const { chain, subtask } = this.task;
@@ -64,9 +67,12 @@ export class SubtaskCheckpointer {
     this.task.broadcast({ kind: 'barrier', checkpointId: id, aligned: this.task.aligned, snapshot: kind });
     const scope = storageScope(kind);
     const operatorStates = this.task.operatorStates();
+    // Operator state is kept: a sink's pending commits, a source's finished splits.
+    const finished = kind === 'final-checkpoint' && this.task.inputEnded();
     const pending = chain.nodes.map(async (cn): Promise<[string, SubtaskState]> => {
       // Both views are taken synchronously, before the first await.
       const operator = operatorStates.get(cn.node.id)?.snapshot(id);
+      if (finished && cn.keyedState) return [cn.uid, { subtask, operator, finished: true }];
       const keyed = cn.keyedState?.snapshot(id, scope);
       return [cn.uid, { subtask, operator, keyed: keyed ? await keyed : undefined }];
     });

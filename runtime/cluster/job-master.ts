@@ -9,7 +9,7 @@ import { EventEmitter } from 'node:events';
 import { type CheckpointConfig } from '../checkpoint/config.ts';
 import { CheckpointCoordinator, type CheckpointStats } from '../checkpoint/coordinator.ts';
 import { planRestore, type CheckpointMetadata, type TaskRestore } from '../checkpoint/metadata.ts';
-import { endsJob } from '../checkpoint/snapshot-kind.ts';
+import { endsJob, isCheckpoint } from '../checkpoint/snapshot-kind.ts';
 import { ConfigError, WeirError } from '../errors.ts';
 import { RestartStrategy } from '../failover/restart-strategy.ts';
 import { FailoverHistory, failureCause, type FailoverRecord } from '../failover/failover-history.ts';
@@ -313,7 +313,7 @@ export class JobHandle extends EventEmitter<JobEvents> {
 
   private restoreAssignment(completed: CompletedCheckpoint): Record<number, TaskRestore> {
     const metadata = completed.metadata as CheckpointMetadata;
-    const lookup = planRestore(this.graph, metadata, { allowNonRestoredState: this.setup.allowNonRestoredState });
+    const lookup = planRestore(this.graph, metadata, { allowNonRestoredState: this.setup.allowNonRestoredState, fromOtherJob: metadata.jobId !== this.jobId });
     const out: Record<number, TaskRestore> = {};
     for (const t of this.plan.tasks) {
       const nodes: TaskRestore['nodes'] = {};
@@ -386,7 +386,7 @@ export class JobHandle extends EventEmitter<JobEvents> {
           this.stopSavepoint = coordinator.latestCompleted;
           if (this.stopRequest) this.stopRequest.completed = this.stopSavepoint;
         }
-        if (kind === 'checkpoint') this.emit('checkpoint-completed', id);
+        if (isCheckpoint(kind)) this.emit('checkpoint-completed', id);
         for (const m of attempt.managers) void m.notifyCheckpointComplete(id, final).catch(() => {});
       },
       notifyAborted: (id) => {
@@ -500,7 +500,7 @@ export class JobHandle extends EventEmitter<JobEvents> {
       return;
     }
     this.finalCheckpointId = coordinator.lastTriggeredId + 1;
-    coordinator.trigger('checkpoint').catch(() => {
+    coordinator.trigger('final-checkpoint').catch(() => {
       if (this.coordinator === coordinator && this.status === 'running') setTimeout(() => this.triggerFinalCheckpoint(), 50);
     });
   }

@@ -147,6 +147,7 @@ export class StreamTask {
         sourceReader: () => this.source,
         operatorStates: () => this.operatorStates,
         broadcast: (event) => this.broadcast(event),
+        inputEnded: () => this.draining,
       },
       services,
     );
