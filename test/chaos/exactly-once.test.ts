@@ -94,11 +94,16 @@ describe('exactly-once with worker kills', () => {
     const completed = handle.checkpoints().filter((c) => c.status === 'completed');
     expect(completed.length).toBeGreaterThanOrEqual(2);
     expect(completed.map((c) => c.id)).toEqual([...completed.map((c) => c.id)].sort((a, b) => a - b));
-    for (const c of completed) {
+    const final = completed.at(-1)!;
+    for (const c of completed.slice(0, -1)) {
       expect(c.kind).toBe('checkpoint');
       expect(c.bytes).toBeGreaterThan(0);
       expect(c.location).toContain(`chk-${c.id}`);
     }
+    // The last is the final checkpoint: its operators had finished, it wrote no keyed state files.
+    expect(final.kind).toBe('final-checkpoint');
+    expect(final.bytes).toBe(0);
+    expect(final.location).toContain(`chk-${final.id}`);
   });
 
   it('kills right when a checkpoint starts commit the same output', async () => {
