@@ -67,7 +67,7 @@ export function planRestore(
       'restore',
       `checkpoint ${metadata.checkpointId} is the final checkpoint of job ${metadata.jobId}, taken after its input ended: its operators had finished, ` +
         `so it holds no keyed state${finished.length > 0 ? ` (of ${finished.map((op) => `'${op.name}'`).join(', ')})` : ''} and no job can start from it (Flink discards it with the finished job); ` +
-        'start from a savepoint taken before the input ended (stopWithSavepoint, weir stop) or from an earlier checkpoint of that job',
+        'start from a savepoint taken before the input ended (weir savepoint or weir stop; triggerSavepoint() or stopWithSavepoint()) or from an earlier checkpoint of that job',
     );
   }
   const uids = new Map(graph.nodes.map((n) => [graph.uidOf(n), n]));
