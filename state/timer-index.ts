@@ -8,6 +8,10 @@
  * iterator or entry pair is made per timer. Deletion is lazy: a deleted timer stays in its bucket's
  * array (marked dead) and an emptied time in the heap until polled past; both are compacted when
  * the dead outnumber the live, so churn (a timer moved again and again) does not grow them.
+ *
+ * A time with one timer (a per-key timeout or expiry: most times when timers are spread over time)
+ * holds the timer itself, not a bucket: no bucket, array and key index per timer. The second timer
+ * of that time turns it into a bucket.
  */
 import { keyId, type KeyId } from './key-codec.ts';
 import type { StateKey } from './key-groups.ts';
@@ -45,11 +49,14 @@ function idOf(key: StateKey): KeyId {
 /** Dead slots a bucket's array may hold beyond its live timers before it is compacted. */
 const SLACK = 32;
 
+/** A time's timers: the one timer, or a bucket of several. A lone timer held here is live. */
+type AtTime = IndexedTimer | TimeBucket;
+
 export class TimerIndex {
   private times = new TimeHeap<undefined>();
-  private readonly byTime = new Map<number, TimeBucket>();
+  private readonly byTime = new Map<number, AtTime>();
   private lastTime = NaN;
-  private lastBucket: TimeBucket | undefined;
+  private lastAt: AtTime | undefined;
   private count = 0;
   /** Work counters for tests: times pushed to the heap, arrays and heaps compacted, timers taken out of a key index. */
   readonly work = { timesPushed: 0, compactions: 0, unindexed: 0 };
@@ -67,42 +74,70 @@ export class TimerIndex {
   /** What the index holds, dead slots and emptied times included (tests bound it). */
   footprint(): { heapTimes: number; slots: number } {
     let slots = 0;
-    for (const b of this.byTime.values()) slots += b.timers.length - b.head;
+    for (const b of this.byTime.values()) slots += b instanceof TimeBucket ? b.timers.length - b.head : 1;
     return { heapTimes: this.times.size, slots };
   }
 
-  private bucket(time: number): TimeBucket | undefined {
-    if (time === this.lastTime) return this.lastBucket;
+  private at(time: number): AtTime | undefined {
+    if (time === this.lastTime) return this.lastAt;
     const b = this.byTime.get(time);
     if (b !== undefined) {
       this.lastTime = time;
-      this.lastBucket = b;
+      this.lastAt = b;
     }
     return b;
+  }
+
+  private setAt(time: number, a: AtTime): void {
+    this.byTime.set(time, a);
+    this.lastTime = time;
+    this.lastAt = a;
   }
 
   private dropBucket(time: number): void {
     this.byTime.delete(time);
     if (time === this.lastTime) {
       this.lastTime = NaN;
-      this.lastBucket = undefined;
+      this.lastAt = undefined;
     }
+  }
+
+  /** A new time with `timer` as its one timer. */
+  private addTime(time: number, timer: IndexedTimer): void {
+    // Emptied times wait in the heap until they reach its top: rebuild it when they are most of it.
+    this.byTime.set(time, timer);
+    if (this.times.size >= 2 * this.byTime.size + SLACK) this.rebuildTimes();
+    else this.times.push(time, undefined);
+    this.work.timesPushed++;
+    this.lastTime = time;
+    this.lastAt = timer;
+    this.count++;
+  }
+
+  /** A bucket holding the time's lone timer `one`, in its place. */
+  private toBucket(time: number, one: IndexedTimer): TimeBucket {
+    const b = new TimeBucket();
+    b.timers.push(one);
+    b.byKey.set(idOf(one.key), one);
+    b.live = 1;
+    this.setAt(time, b);
+    return b;
   }
 
   /** Adds the timer and returns it, or returns undefined if (time, key, namespace) is there already. */
   add(time: number, key: StateKey, keyGroup: number, namespace: string): IndexedTimer | undefined {
-    let b = this.bucket(time);
-    if (b === undefined) {
-      b = new TimeBucket();
-      this.byTime.set(time, b);
-      // Emptied times wait in the heap until they reach its top: rebuild it when they are most of it.
-      if (this.times.size >= 2 * this.byTime.size + SLACK) this.rebuildTimes();
-      else this.times.push(time, undefined);
-      this.work.timesPushed++;
-      this.lastTime = time;
-      this.lastBucket = b;
+    const a = this.at(time);
+    if (a === undefined) {
+      const timer = new IndexedTimer(time, key, keyGroup, namespace);
+      this.addTime(time, timer);
+      return timer;
     }
     const id = idOf(key);
+    let b: TimeBucket;
+    if (a instanceof IndexedTimer) {
+      if (a.namespace === namespace && idOf(a.key) === id) return undefined;
+      b = this.toBucket(time, a);
+    } else b = a;
     const held = b.byKey.get(id);
     let timer: IndexedTimer;
     if (held === undefined) {
@@ -145,9 +180,17 @@ export class TimerIndex {
 
   /** Deletes the timer and returns it, or undefined if it is not in the index. */
   remove(time: number, key: StateKey, namespace: string): IndexedTimer | undefined {
-    const b = this.bucket(time);
+    const b = this.at(time);
     if (b === undefined) return undefined;
     const id = idOf(key);
+    if (b instanceof IndexedTimer) {
+      if (b.namespace !== namespace || idOf(b.key) !== id) return undefined;
+      b.dead = true;
+      this.count--;
+      this.work.unindexed++;
+      this.dropBucket(time);
+      return b;
+    }
     const held = b.byKey.get(id);
     if (held === undefined) return undefined;
     const timer = held instanceof IndexedTimer ? (held.namespace === namespace ? held : undefined) : held.get(namespace);
@@ -174,7 +217,14 @@ export class TimerIndex {
   pollNext(upTo: number): IndexedTimer | undefined {
     const time = this.peek();
     if (time === undefined || time > upTo) return undefined;
-    const b = this.bucket(time)!;
+    const b = this.at(time)!;
+    if (b instanceof IndexedTimer) {
+      b.dead = true;
+      this.count--;
+      this.dropBucket(time);
+      this.times.pop();
+      return b;
+    }
     const timers = b.timers;
     let timer = timers[b.head]!;
     while (timer.dead) timer = timers[++b.head]!;
@@ -194,6 +244,10 @@ export class TimerIndex {
   /** Calls `f` with every live timer (per time in registration order; times in no particular order). */
   forEach(f: (t: IndexedTimer) => void): void {
     for (const b of this.byTime.values()) {
+      if (b instanceof IndexedTimer) {
+        f(b);
+        continue;
+      }
       const timers = b.timers;
       for (let i = b.head; i < timers.length; i++) {
         const t = timers[i]!;
@@ -213,7 +267,7 @@ export class TimerIndex {
     this.byTime.clear();
     this.times = new TimeHeap<undefined>();
     this.lastTime = NaN;
-    this.lastBucket = undefined;
+    this.lastAt = undefined;
     this.count = 0;
   }
 
@@ -226,11 +280,21 @@ export class TimerIndex {
     const times = [...this.byTime.keys()].sort((a, b) => a - b);
     let kept = 0;
     let i = 0;
-    while (i < times.length && kept < keep) kept += this.byTime.get(times[i++]!)!.live;
+    while (i < times.length && kept < keep) {
+      const a = this.byTime.get(times[i++]!)!;
+      kept += a instanceof IndexedTimer ? 1 : a.live;
+    }
     if (i >= times.length) return { bound: undefined, kept };
     for (let j = i; j < times.length; j++) {
       const time = times[j]!;
       const b = this.byTime.get(time)!;
+      if (b instanceof IndexedTimer) {
+        b.dead = true;
+        dropped(b);
+        this.count--;
+        this.dropBucket(time);
+        continue;
+      }
       for (let k = b.head; k < b.timers.length; k++) {
         const t = b.timers[k]!;
         if (t.dead) continue;

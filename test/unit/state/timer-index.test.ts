@@ -57,6 +57,35 @@ describe('TimerIndex', () => {
     expect(drain(ix, 9)).toEqual([[9, 'd', ''], [9, 'c', '']]);
   });
 
+  it('a time with one timer: duplicates, deletes of other keys or namespaces, a second timer, firing, re-adding', () => {
+    const ix = new TimerIndex();
+    const one = ix.add(30, ['k', 1], 0, 'x');
+    expect(ix.add(30, ['k', 1], 0, 'x')).toBeUndefined(); // the same timer (a tuple key, by content)
+    expect(ix.remove(30, ['k', 2], 'x')).toBeUndefined(); // another key at that time
+    expect(ix.remove(30, ['k', 1], 'y')).toBeUndefined(); // another namespace
+    expect(ix.size).toBe(1);
+    expect(ix.footprint()).toEqual({ heapTimes: 1, slots: 1 });
+    ix.add(30, ['k', 1], 0, 'y'); // a second timer at the time: the two keep registration order
+    expect(ix.add(30, ['k', 1], 0, 'x')).toBeUndefined(); // still deduplicated once they share a bucket
+    expect(drain(ix, 30)).toEqual([[30, ['k', 1], 'x'], [30, ['k', 1], 'y']]);
+    expect(one!.dead).toBe(true);
+    // fired, deleted and registered again: each state of a lone timer
+    ix.add(40, 'a', 0, '');
+    expect(fields(ix.remove(40, 'a', ''))).toEqual([40, 'a', '']);
+    expect(ix.remove(40, 'a', '')).toBeUndefined();
+    expect(ix.size).toBe(0);
+    expect(ix.peek()).toBeUndefined();
+    ix.add(40, 'a', 0, '');
+    ix.add(50, 'b', 0, '');
+    expect(ix.all().map(fields).sort()).toEqual([[40, 'a', ''], [50, 'b', '']]);
+    const dropped: unknown[] = [];
+    expect(ix.trim(1, (t) => dropped.push(fields(t)))).toEqual({ bound: 40, kept: 1 });
+    expect(dropped).toEqual([[50, 'b', '']]);
+    expect(drain(ix, 100)).toEqual([[40, 'a', '']]);
+    expect(ix.add(40, 'a', 0, '')).toBeDefined(); // fired: registering it again is a new timer
+    expect(ix.size).toBe(1);
+  });
+
   it('a timer moved again and again leaves a bounded number of dead slots and stale times behind', () => {
     const ix = new TimerIndex();
     ix.add(1_000_000, 'keeps-the-time-alive', 0, '');
