@@ -1,12 +1,14 @@
 /**
  * A snapshot of an LMDB backend whose whole state is in its cache: nothing was ever sent to LMDB
- * and nothing is buffered below the cache (small state, the common case). The writer thread is not
- * involved, and the dirty entries need not be written to LMDB and read back.
+ * and nothing is buffered below the cache (small state, the common case, and any state between
+ * its first write and its first snapshot while it fits in the cache: see StateAccess.tick). The
+ * writer thread is not involved, and the dirty entries need not be written to LMDB and read back.
  *
  * At the barrier only the view is fixed: the live entries are grouped by key group, values that
- * cannot change afterwards are kept as they are (primitives, and TTL wrappers of primitives: the
- * backend replaces wrappers, never mutates them), and every other value (an object the operator
- * may mutate in place) is encoded at once. The entries are then encoded into the snapshot file
+ * cannot change afterwards are kept as they are (primitives, TTL wrappers of primitives: the
+ * backend replaces wrappers, never mutates them, and every value of a value state whose values
+ * are only ever replaced: StateTable.valuesImmutable), and every other value (an accumulator the
+ * user's function changes in place) is encoded at once. The entries are then encoded into the snapshot file
  * format (the same as the writer thread's) in slices between the processing of records.
  *
  * The bytes of the last such snapshot are kept (when at most RETAIN_BYTES; a cache snapshot has at
@@ -90,7 +92,14 @@ export class CacheSnapshotter {
   }
 
   /** Fixes the view of the point states' caches now (expired TTL entries left out) and encodes it as it is read. */
-  snapshot(tables: Iterable<StateTable>, range: KeyGroupRange, now: number, encode: (v: unknown) => Uint8Array): CacheSnapshot {
+  snapshot(
+    tables: Iterable<StateTable>,
+    range: KeyGroupRange,
+    now: number,
+    encode: (v: unknown) => Uint8Array,
+    /** Called (and awaited) once every byte is handed out, with them: chunk `i` starts at file offset `starts[i]`. */
+    afterWritten?: (gen: number, entries: number, chunks: readonly Buffer[], starts: readonly number[]) => Promise<void>,
+  ): CacheSnapshot {
     const work = this.work;
     const byGroup: Group[] = [];
     let entries = 0;
@@ -103,7 +112,7 @@ export class CacheSnapshotter {
         const i = e.kg - range.start;
         const g = (byGroup[i] ??= { kg: e.kg, entries: [], values: [] });
         g.entries.push(e);
-        if (immutable(ttl ? (s as [number, unknown])[1] : s)) {
+        if (t.valuesImmutable || immutable(ttl ? (s as [number, unknown])[1] : s)) {
           g.values.push(s);
         } else {
           g.values.push(new Encoded(Uint8Array.from(encode(s))));
@@ -186,17 +195,18 @@ export class CacheSnapshotter {
         written.push(c);
         yield c;
       }
+      const starts: number[] = [];
+      let off = 0;
+      for (const c of written) {
+        starts.push(off);
+        off += c.length;
+      }
       if (w.totalBytes <= RETAIN_BYTES && self.gen === gen) {
-        const starts: number[] = [];
-        let off = 0;
-        for (const c of written) {
-          starts.push(off);
-          off += c.length;
-        }
         self.last = { gen, chunks: written, starts };
       } else if (self.gen === gen) {
         self.last = undefined;
       }
+      if (afterWritten !== undefined) await afterWritten(gen, entries, written, starts);
     }
     return { entries, chunks: chunks(), blocks: () => w.blocks };
   }

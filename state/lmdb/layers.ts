@@ -2,7 +2,7 @@
 import type { KeyId } from '../key-codec.ts';
 import type { StateKey } from '../key-groups.ts';
 import type { StateTtlConfig } from '../descriptors.ts';
-import { copyOut, type StateSerializer } from '../value-serializer.ts';
+import { copyOut, valuesNeverChangedInPlace, type StateSerializer } from '../value-serializer.ts';
 import { encodeKeyView, pushKey, readKey, stateKeyPrefix, StateKeyEncoder, type KeyPart } from '../layout.ts';
 import { keyId } from '../key-codec.ts';
 import type { WriteBatchBuilder } from './write-batch.ts';
@@ -54,6 +54,13 @@ export class StateTable {
   lastEpoch = -1;
   /** Encodes this state's point keys for write batches (the `[keyGroup, name]` part cached). */
   readonly keys: StateKeyEncoder;
+  /**
+   * A value state whose stored values are only ever replaced, never changed in place (its
+   * serializer copies them, or shares them by contract): a cache snapshot keeps them as they are at
+   * the barrier instead of encoding them there. (Reducing and aggregating accumulators are changed
+   * in place by the user's function.)
+   */
+  readonly valuesImmutable: boolean;
   constructor(
     readonly name: string,
     readonly kind: string,
@@ -62,6 +69,7 @@ export class StateTable {
     readonly serializer: StateSerializer<unknown>,
   ) {
     this.keys = new StateKeyEncoder(name);
+    this.valuesImmutable = kind === 'value' && valuesNeverChangedInPlace(serializer);
   }
 
   /** A copy of a buffered stored value ([expiresAt, value] with TTL). */

@@ -18,6 +18,7 @@
  * Snapshots are taken by the writer thread: the request is queued behind the batches sent before it,
  * so its read transaction is exactly the state at the snapshot() call.
  */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { rm } from '../../runtime/worker-safe-fs.ts';
 import { outsideTermination } from '../../runtime/terminate-guard.ts';
 import { open, type Database, type RootDatabase } from 'lmdb';
@@ -118,7 +119,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
       (t, e) => buffer.writeBack(t, e, true),
       (t, e) => buffer.evictedSent(t, e),
     );
-    this.access = new StateAccess(this.db, this.clock, this.cache, this.buffer, this.ttlTables);
+    this.access = new StateAccess(this.db, this.clock, this.cache, this.buffer, this.ttlTables, () => this.cacheIsTheState());
   }
 
   /**
@@ -280,9 +281,10 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
       keyGroupRange: { ...this.keyGroupRange },
       nextListSeq: this.access.nextSeq,
     };
-    if (this.buffer.sentBatches() === 0 && this.buffer.pending === 0 && this.cache.size <= this.access.maxDirty && this.noCachedCollections() && this.timers.unsavedCount() === 0) {
-      // Nothing was ever sent to LMDB and nothing is buffered: the cache is the whole state.
-      const snap = this.cacheSnapshotter.snapshot(this.tables.values(), this.keyGroupRange, this.clock.now(), (v) => this.encoder.encode(v));
+    if (this.cacheIsTheState()) {
+      const snap = this.cacheSnapshotter.snapshot(this.tables.values(), this.keyGroupRange, this.clock.now(), (v) => this.encoder.encode(v), (gen, entries, chunks, starts) =>
+        this.writeBackSnapshotted(gen, entries, chunks, starts),
+      );
       this.cacheSnapshots++;
       return writeKeyedSnapshotChunks(storage, base, snap.chunks, snap.blocks, scope);
     }
@@ -296,10 +298,64 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
     return writeKeyedSnapshotChunks(storage, base, stream.chunks, stream.blocks, scope);
   }
 
-  private noCachedCollections(): boolean {
-    for (const t of this.tables.values()) if ((t.kind === 'map' || t.kind === 'list') && t.cache.size > 0) return false;
-    return true;
+  /**
+   * Whether the cache is the whole state and a snapshot is taken from it (cache-snapshot.ts):
+   * nothing was ever sent to LMDB, nothing is buffered or written back from a snapshot now, no
+   * map, list or unsaved timer is cached (the cache snapshot holds point values only), and at most
+   * `maxDirty` values would have to be encoded at the barrier.
+   */
+  private cacheIsTheState(): boolean {
+    if (this.buffer.sentBatches() !== 0 || this.buffer.pending !== 0 || this.snapshotWriteBacks !== 0) return false;
+    if (this.timers.unsavedCount() !== 0) return false;
+    let encodedAtBarrier = 0;
+    for (const t of this.tables.values()) {
+      if (t.kind === 'map' || t.kind === 'list') {
+        if (t.cache.size > 0) return false;
+      } else if (!t.valuesImmutable) encodedAtBarrier += t.cache.size;
+    }
+    return encodedAtBarrier <= this.access.maxDirty;
   }
+
+  /** Write-backs from a cache snapshot's bytes going on (writeBackSnapshotted). */
+  private snapshotWriteBacks = 0;
+
+  /**
+   * After a cache snapshot of more entries than a snapshot through LMDB may encode at the barrier:
+   * the values it wrote that are still the cached ones (dirty, unchanged since the barrier) go to
+   * LMDB as the snapshot's bytes, copied, not encoded again, and are clean after. From then on the
+   * backend is LMDB's (snapshots through the writer thread, dirty entries bounded): a large state
+   * is encoded once, for its first snapshot, instead of at every snapshot from the cache. Runs in
+   * slices between records; a value changed or evicted meanwhile is left to the usual write-back.
+   * Smaller cache snapshots leave the state in the cache (the next one reuses their bytes).
+   */
+  private async writeBackSnapshotted(gen: number, entries: number, chunks: readonly Buffer[], starts: readonly number[]): Promise<void> {
+    if (entries <= this.access.maxDirty || this.disposed) return;
+    this.snapshotWriteBacks++;
+    try {
+      const buffer = this.buffer;
+      const cache = this.cache;
+      let n = 0;
+      let sliceStart = performance.now();
+      for (const t of this.tables.values()) {
+        if (t.kind === 'map' || t.kind === 'list' || t.ttl !== undefined) continue;
+        for (const e of t.cache.values()) {
+          if (!e.dirty || !e.live || e.recordGen !== gen || !Object.is(e.stored, e.recordOf)) continue;
+          const c = chunkAt(starts, e.recordAt);
+          if (buffer.writeBackFromSnapshot(t, e, chunks[c]!, e.recordAt - starts[c]!)) cache.markClean(e);
+          if (++n % 512 === 0 && performance.now() - sliceStart >= WRITE_BACK_SLICE_MS) {
+            await yieldToEventLoop();
+            if (this.disposed) return;
+            sliceStart = performance.now();
+          }
+        }
+      }
+      buffer.sendBatch();
+    } finally {
+      this.snapshotWriteBacks--;
+    }
+  }
+
+
 
   /** Loads the owned key groups of `handles` (from any backend and parallelism). */
   async restore(handles: readonly KeyedStateHandle[]): Promise<void> {
@@ -327,4 +383,19 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
     await outsideTermination(() => this.env.close());
     await rm(this.options.path, { recursive: true, force: true });
   }
+}
+
+/** Time spent writing back from a snapshot's bytes between yields to the event loop (as cache-snapshot.ts encodes). */
+const WRITE_BACK_SLICE_MS = 8;
+
+/** The index of the chunk holding file offset `at` (`starts`: each chunk's first offset, ascending). */
+function chunkAt(starts: readonly number[], at: number): number {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid]! <= at) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
 }

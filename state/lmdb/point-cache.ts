@@ -146,6 +146,13 @@ export class PointCache<T extends CacheOwner> {
     if (list.length - this.head > 2 * this.dirty + 1024) this.compact();
   }
 
+  /** A dirty entry whose value LMDB now gets by other means (a snapshot's bytes): clean, still cached. */
+  markClean(e: CachedPoint): void {
+    if (!e.dirty) return;
+    e.dirty = false;
+    this.dirty--;
+  }
+
   private compact(): void {
     this.dirtyList = this.dirtyList.slice(this.head).filter((d) => d.live && d.dirty);
     this.head = 0;

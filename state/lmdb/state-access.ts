@@ -14,6 +14,11 @@ import type { WriteBuffer } from './write-buffer.ts';
 
 /** Dirty cache entries allowed, in batches of flushEvery (see tick). */
 const MAX_DIRTY_BATCHES = 2;
+/**
+ * Dirty entries written back per cached write at most, past the bound: a backend whose cache stopped
+ * being its whole state (see tick) catches up over the records that follow, not in one stall.
+ */
+const CATCH_UP_PER_WRITE = 1024;
 
 export class StateAccess {
   key: StateKey = '';
@@ -38,6 +43,8 @@ export class StateAccess {
     readonly cache: PointCache<StateTable>,
     readonly buffer: WriteBuffer,
     private readonly ttlTables: readonly StateTable[],
+    /** Whether the cache is the backend's whole state, to be snapshot from there (then dirty entries are not bounded). */
+    private readonly cacheIsTheState: () => boolean = () => false,
   ) {
     this.maxDirty = MAX_DIRTY_BATCHES * buffer.flushEvery;
   }
@@ -106,14 +113,20 @@ export class StateAccess {
   }
 
   /**
-   * After every cached write. Past MAX_DIRTY_BATCHES * flushEvery dirty entries, the oldest
-   * flushEvery are written back (one batch), so a snapshot encodes at most that many at the barrier.
-   * Cached writes do not make batches otherwise; the TTL sweep still goes on every `flushEvery` of them.
+   * After every cached write. Past MAX_DIRTY_BATCHES * flushEvery dirty entries, the oldest are
+   * written back (up to flushEvery of them, CATCH_UP_PER_WRITE at a time), so a snapshot through
+   * LMDB encodes at most that many at the barrier. Not while the cache is the whole state
+   * (nothing was sent to LMDB, and the snapshot comes from the cache, which encodes nothing at the
+   * barrier for values only ever replaced): then a key, however often written, reaches LMDB only
+   * when evicted or from the first snapshot's bytes (LmdbKeyedStateBackend.snapshot), as a
+   * memtable's rows reach the disk on a flush. Cached writes do not make batches otherwise; the
+   * TTL sweep still goes on every `flushEvery` of them.
    */
   tick(): void {
     const c = this.cache;
     const b = this.buffer;
-    if (c.dirtyCount > this.maxDirty) c.writeBackOldest(this.maxDirty - b.flushEvery, (t, e) => b.writeBackCached(t, e));
+    const dirty = c.dirtyCount;
+    if (dirty > this.maxDirty && !this.cacheIsTheState()) c.writeBackOldest(Math.max(this.maxDirty - b.flushEvery, dirty - CATCH_UP_PER_WRITE), (t, e) => b.writeBackCached(t, e));
     if (++this.ticks < b.flushEvery) return;
     this.ticks = 0;
     if (this.ttlTables.length > 0) b.sendBatch(true);

@@ -48,6 +48,20 @@ export class WriteBatchBuilder {
     this.count++;
   }
 
+  /**
+   * A put of the entry at `at` in `src`, bytes in the snapshot entry format (snapshot/entry-file.ts:
+   * `keyLength u32, key, valueLength u32, value`, this format without the op byte): copied, not encoded.
+   */
+  putEntry(src: Buffer, at: number): void {
+    const keyEnd = at + 4 + src.readUInt32LE(at);
+    const end = keyEnd + 4 + src.readUInt32LE(keyEnd);
+    this.ensure(1 + end - at);
+    this.buf[this.pos] = PUT;
+    src.copy(this.buf, this.pos + 1, at, end);
+    this.pos += 1 + end - at;
+    this.count++;
+  }
+
   delete(key: Uint8Array): void {
     this.ensure(5 + key.length);
     const b = this.buf;

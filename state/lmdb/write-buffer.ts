@@ -120,6 +120,23 @@ export class WriteBuffer {
     this.noteWrite();
   }
 
+  /**
+   * writeBackCached with the entry's key and value bytes as a cache snapshot wrote them (`at` in
+   * `src`), not encoded again; false (nothing done) where writeBackCached would use a layer.
+   */
+  writeBackFromSnapshot(t: StateTable, e: CachedPoint, src: Buffer, at: number): boolean {
+    if (t.kind === 'map' || t.kind === 'list' || t.ttl !== undefined || e.stored === DELETED) return false;
+    const ls = t.layers;
+    const last = ls[ls.length - 1];
+    if (last !== undefined && last.gen === this.gen && last.points.has(e.id)) return false;
+    t.lmdbKeys.add(e.id);
+    this.batch.putEntry(src, at);
+    e.sentGen = this.gen;
+    this.directWrites++;
+    this.noteWrite();
+    return true;
+  }
+
   /** A clean cache entry written by writeBackCached is evicted: until its batch commits, a layer holds its value for reads. */
   evictedSent(t: StateTable, e: CachedPoint): void {
     if (e.sentGen <= this.seenCommitted) return;

@@ -129,10 +129,23 @@ it('a restored backend serves restored values through its cache and keeps writin
   }
 });
 
-it('at most 2 x flushEvery entries stay dirty: the oldest are written back while the cache keeps them', async () => {
-  const b = await fx.open('lmdb', { flushEvery: 10, cacheEntries: 10_000 });
+it('while the cache is the whole state nothing is written back; once LMDB holds state, at most 2 x flushEvery entries stay dirty', async () => {
+  const b = (await fx.open('lmdb', { flushEvery: 10, cacheEntries: 10_000 })) as LmdbKeyedStateBackend;
   const cache = (b as unknown as { cache: { size: number; dirtyCount: number } }).cache;
   const s = b.getValueState(v);
+  for (let k = 0; k < 1000; k++) {
+    at(b, k);
+    s.update({ n: -k - 1 });
+  }
+  // A memtable: every key dirty in the cache, nothing sent to LMDB.
+  expect(cache.dirtyCount).toBe(1000);
+  expect(b.batchesSent).toBe(0);
+  // The first snapshot comes from the cache; more entries than may stay dirty: LMDB gets its bytes.
+  const first = await b.snapshot(1);
+  expect(b.cacheSnapshots).toBe(1);
+  expect(cache.dirtyCount).toBe(0);
+  expect(b.pointWriteBacks).toEqual({ direct: 1000, layered: 0 });
+  expect(b.batchesSent).toBeGreaterThan(0);
   let maxDirty = 0;
   for (let round = 0; round < 2; round++) {
     for (let k = 0; k < 1000; k++) {
@@ -141,10 +154,40 @@ it('at most 2 x flushEvery entries stay dirty: the oldest are written back while
       maxDirty = Math.max(maxDirty, cache.dirtyCount);
     }
   }
+  // LMDB's now: the oldest are written back while the cache keeps them, and snapshots go through the writer thread.
   expect(maxDirty).toBeLessThanOrEqual(20);
   expect(cache.size).toBe(1000);
-  const restored = await fx.open('lmdb', { restore: [await b.snapshot(1)] });
-  expect(values(restored, 1000)).toEqual(Array.from({ length: 1000 }, (_, k) => ({ n: k })));
+  const second = await b.snapshot(2);
+  expect(b.cacheSnapshots).toBe(1);
+  expect(values(await fx.open('lmdb', { restore: [first] }), 1000)).toEqual(Array.from({ length: 1000 }, (_, k) => ({ n: -k - 1 })));
+  expect(values(await fx.open('lmdb', { restore: [second] }), 1000)).toEqual(Array.from({ length: 1000 }, (_, k) => ({ n: k })));
+});
+
+it('a value changed, deleted or evicted while the first snapshot is written keeps its newest value; LMDB gets only unchanged ones from its bytes', async () => {
+  const b = (await fx.open('lmdb', { flushEvery: 10, cacheEntries: 10_000 })) as LmdbKeyedStateBackend;
+  const s = b.getValueState(v);
+  const n = 3000;
+  for (let k = 0; k < n; k++) {
+    at(b, k);
+    s.update({ n: k });
+  }
+  const pending = b.snapshot(1);
+  // After the barrier, before the bytes are written back: a third changed, a third deleted.
+  for (let k = 0; k < n; k += 3) {
+    at(b, k);
+    s.update({ n: -k - 1 });
+    at(b, k + 1);
+    s.clear();
+  }
+  const first = await pending;
+  expect(values(await fx.open('heap', { restore: [first] }), n)).toEqual(Array.from({ length: n }, (_, k) => ({ n: k })));
+  expect(b.pointWriteBacks.direct).toBe(n / 3); // the unchanged third, from the snapshot's bytes
+  const now = Array.from({ length: n }, (_, k) => (k % 3 === 0 ? { n: -k - 1 } : k % 3 === 1 ? undefined : { n: k }));
+  expect(values(b, n)).toEqual(now);
+  // Every write reaches LMDB in order: the state read back through the writer thread's snapshot and LMDB alone.
+  const second = await b.snapshot(2);
+  expect(b.cacheSnapshots).toBe(1);
+  expect(values(await fx.open('lmdb', { restore: [second] }), n)).toEqual(now);
 });
 
 it('a state entirely in the cache is snapshotted from the cache; once LMDB holds state, through the writer thread', async () => {
