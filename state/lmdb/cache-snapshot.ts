@@ -8,7 +8,9 @@
  * cannot change afterwards are kept as they are (primitives, TTL wrappers of primitives: the
  * backend replaces wrappers, never mutates them, and every value of a value state whose values
  * are only ever replaced: StateTable.valuesImmutable), and every other value (an accumulator the
- * user's function changes in place) is encoded at once. The entries are then encoded into the snapshot file
+ * user's function changes in place) is encoded at once. Map states' cached maps are complete then
+ * (nothing of them is below the cache): each one's present entries are copied at the barrier, their
+ * values kept or encoded by the same rule, and written after the key group's single values. The entries are then encoded into the snapshot file
  * format (the same as the writer thread's) in slices between the processing of records.
  *
  * The bytes of the last such snapshot are kept (when at most RETAIN_BYTES; a cache snapshot has at
@@ -23,7 +25,9 @@ import type { KeyGroupRange } from '../key-groups.ts';
 import { encodeKeyView, pushKey, type KeyPart } from '../layout.ts';
 import { EntryWriter } from '../snapshot/entry-file.ts';
 import type { KeyGroupBlock } from '../snapshot/keyed-state-handle.ts';
+import type { StateKey } from '../key-groups.ts';
 import { DELETED, type StateTable } from './layers.ts';
+import { CachedMap } from './map-cache.ts';
 import type { CachedPoint } from './point-cache.ts';
 
 /** A value encoded at the barrier (its own copy of the bytes). */
@@ -36,6 +40,15 @@ interface Group {
   entries: CachedPoint[];
   /** As stored at the barrier, or Encoded. */
   values: unknown[];
+  /** The map states' maps of the key group, as they were at the barrier. */
+  maps?: MapAtBarrier[];
+}
+
+/** One key's map of a map state at the barrier: user keys and values (as stored, or Encoded), alternating. */
+interface MapAtBarrier {
+  state: string;
+  key: StateKey;
+  pairs: unknown[];
 }
 
 /** `CachedPoint.recordOf` of an entry whose written value cannot be reused (an object, which may have changed in place). */
@@ -105,6 +118,10 @@ export class CacheSnapshotter {
     let entries = 0;
     for (const t of tables) {
       const ttl = t.ttl !== undefined;
+      if (t.kind === 'map') {
+        entries += this.mapsAtBarrier(t, range, now, encode, byGroup);
+        continue;
+      }
       for (const e of t.cache.values()) {
         const s = e.stored;
         if (s === DELETED) continue;
@@ -189,6 +206,34 @@ export class CacheSnapshotter {
             sliceStart = performance.now();
           }
         }
+        for (const m of g.maps ?? []) {
+          parts.length = 0;
+          parts.push(g.kg, m.state);
+          pushKey(parts, m.key);
+          const prefix = parts.length;
+          const pairs = m.pairs;
+          for (let i = 0; i < pairs.length; i += 2) {
+            const v = pairs[i + 1];
+            // The value first, then the key (both encoders hand out views into shared buffers; add copies both).
+            let bytes: Uint8Array;
+            if (v instanceof Encoded) bytes = v.bytes;
+            else {
+              bytes = encode(v);
+              work.valuesEncoded++;
+            }
+            parts.length = prefix;
+            w.add(encodeKeyView(pushKey(parts, pairs[i] as StateKey)), bytes);
+            work.keysEncoded++;
+            if (++n % CHECK_EVERY === 0 && performance.now() - sliceStart >= SLICE_MS) {
+              for (const c of w.takeReady()) {
+                written.push(c);
+                yield c;
+              }
+              await yieldToEventLoop();
+              sliceStart = performance.now();
+            }
+          }
+        }
         w.endKeyGroup();
       }
       for (const c of w.finish()) {
@@ -209,5 +254,37 @@ export class CacheSnapshotter {
       if (afterWritten !== undefined) await afterWritten(gen, entries, written, starts);
     }
     return { entries, chunks: chunks(), blocks: () => w.blocks };
+  }
+
+  /**
+   * Fixes the view of map state `t`'s cached maps (complete: nothing of them is below the cache)
+   * into their key groups: each map's present entries as pairs, a value encoded at once unless it
+   * cannot change afterwards (the map's values are only ever replaced, or a primitive). Returns how
+   * many entries.
+   */
+  private mapsAtBarrier(t: StateTable, range: KeyGroupRange, now: number, encode: (v: unknown) => Uint8Array, byGroup: Group[]): number {
+    const ttl = t.ttl !== undefined;
+    let entries = 0;
+    for (const e of t.cache.values()) {
+      const cm = e.stored;
+      if (!(cm instanceof CachedMap) || !cm.complete) throw new Error(`cache snapshot of map state '${t.name}': a cached map is not complete (the cache is not the whole state)`);
+      const pairs: unknown[] = [];
+      for (const k of cm.known.values()) {
+        const s = k.stored;
+        if (s === DELETED) continue;
+        if (ttl && (s as [number])[0] <= now) continue;
+        if (t.valuesImmutable || immutable(ttl ? (s as [number, unknown])[1] : s)) pairs.push(k.uk, s);
+        else {
+          pairs.push(k.uk, new Encoded(Uint8Array.from(encode(s))));
+          this.work.valuesEncoded++;
+        }
+      }
+      if (pairs.length === 0) continue;
+      const i = e.kg - range.start;
+      const g = (byGroup[i] ??= { kg: e.kg, entries: [], values: [] });
+      (g.maps ??= []).push({ state: t.name, key: e.key, pairs });
+      entries += pairs.length / 2;
+    }
+    return entries;
   }
 }

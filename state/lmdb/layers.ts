@@ -55,7 +55,7 @@ export class StateTable {
   /** Encodes this state's point keys for write batches (the `[keyGroup, name]` part cached). */
   readonly keys: StateKeyEncoder;
   /**
-   * A value state whose stored values are only ever replaced, never changed in place (its
+   * A value or map state whose stored values are only ever replaced, never changed in place (its
    * serializer copies them, or shares them by contract): a cache snapshot keeps them as they are at
    * the barrier instead of encoding them there. (Reducing and aggregating accumulators are changed
    * in place by the user's function.)
@@ -69,7 +69,7 @@ export class StateTable {
     readonly serializer: StateSerializer<unknown>,
   ) {
     this.keys = new StateKeyEncoder(name);
-    this.valuesImmutable = kind === 'value' && valuesNeverChangedInPlace(serializer);
+    this.valuesImmutable = (kind === 'value' || kind === 'map') && valuesNeverChangedInPlace(serializer);
   }
 
   /** A copy of a buffered stored value ([expiresAt, value] with TTL). */

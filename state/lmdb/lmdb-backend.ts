@@ -301,15 +301,15 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
   /**
    * Whether the cache is the whole state and a snapshot is taken from it (cache-snapshot.ts):
    * nothing was ever sent to LMDB, nothing is buffered or written back from a snapshot now, no
-   * map, list or unsaved timer is cached (the cache snapshot holds point values only), and at most
-   * `maxDirty` values would have to be encoded at the barrier.
+   * list or unsaved timer is cached (a cache snapshot holds single values and maps), no cached map
+   * holds values that would be encoded at the barrier, and at most `maxDirty` single values would be.
    */
   private cacheIsTheState(): boolean {
     if (this.buffer.sentBatches() !== 0 || this.buffer.pending !== 0 || this.snapshotWriteBacks !== 0) return false;
     if (this.timers.unsavedCount() !== 0) return false;
     let encodedAtBarrier = 0;
     for (const t of this.tables.values()) {
-      if (t.kind === 'map' || t.kind === 'list') {
+      if (t.kind === 'list' || (t.kind === 'map' && !t.valuesImmutable)) {
         if (t.cache.size > 0) return false;
       } else if (!t.valuesImmutable) encodedAtBarrier += t.cache.size;
     }

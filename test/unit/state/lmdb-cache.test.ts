@@ -1,6 +1,6 @@
 /** The LMDB backend's cache of single-value states: eviction, snapshots with dirty entries, TTL, restore. */
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { type KeyedStateBackend, type LmdbKeyedStateBackend, aggregatingState, listState, reducingState, valueState } from '../../../state/index.ts';
+import { type KeyedStateBackend, type LmdbKeyedStateBackend, aggregatingState, listState, mapState, reducingState, valueState } from '../../../state/index.ts';
 import { type Fixture, at, makeFixture } from './helpers.ts';
 
 let fx: Fixture;
@@ -241,4 +241,55 @@ it('a state entirely in the cache is snapshotted from the cache; once LMDB holds
   expect(values(restored2, 300)).toEqual(values(b, 300));
   at(restored2, 1);
   expect(restored2.getListState(listState<number>('l')).get()).toEqual([1]);
+});
+
+it('maps are snapshotted from the cache with the single values, as they were at the barrier, and LMDB holds them after', async () => {
+  const b = (await fx.open('lmdb', { flushEvery: 10, cacheEntries: 100_000 })) as LmdbKeyedStateBackend;
+  const s = b.getValueState(v);
+  const m = b.getMapState(mapState<string, { at: number }>('m'));
+  const t = b.getMapState(mapState<number, number>('t', { ttl: { ttlMs: 100 } }));
+  const n = 500;
+  for (let k = 0; k < n; k++) {
+    at(b, k);
+    s.update({ n: k });
+    for (let j = 0; j < 3; j++) m.put(`u${j}`, { at: k * 10 + j });
+    if (k % 4 === 0) m.remove('u1');
+    if (k % 7 === 0) m.clear();
+    t.put(k, k);
+  }
+  fx.clock.advance(50);
+  at(b, 0);
+  t.put(-1, -1); // the only TTL entry alive after the clock moves on
+  fx.clock.advance(60);
+  const read = (r: KeyedStateBackend) => {
+    const rs = r.getValueState(v);
+    const rm = r.getMapState(mapState<string, { at: number }>('m'));
+    const rt = r.getMapState(mapState<number, number>('t', { ttl: { ttlMs: 100 } }));
+    return Array.from({ length: n }, (_, k) => {
+      at(r, k);
+      return [rs.value(), [...rm.entries()], [...rt.entries()]];
+    });
+  };
+  const expected = structuredClone(read(b));
+  expect(expected[0]).toEqual([{ n: 0 }, [], [[-1, -1]]]);
+  expect(expected[1]).toEqual([{ n: 1 }, [['u0', { at: 10 }], ['u1', { at: 11 }], ['u2', { at: 12 }]], []]);
+  const pending = b.snapshot(1);
+  // After the barrier: not in the snapshot.
+  for (let k = 0; k < n; k++) {
+    at(b, k);
+    m.put('u0', { at: -1 });
+    m.remove('u2');
+    if (k % 2 === 0) s.update({ n: -1 });
+  }
+  const handle = await pending;
+  expect(b.cacheSnapshots).toBe(1);
+  for (const kind of ['heap', 'lmdb'] as const) expect(read(await fx.open(kind, { restore: [handle] }))).toEqual(expected);
+  // More entries than may stay dirty: the unchanged single values went to LMDB from the snapshot's
+  // bytes; the rest stay dirty and go with the next snapshot, now through the writer thread.
+  expect(b.pointWriteBacks.direct).toBe(n / 2);
+  expect(b.batchesSent).toBeGreaterThan(0);
+  const now = structuredClone(read(b));
+  const second = await b.snapshot(2);
+  expect(b.cacheSnapshots).toBe(1);
+  for (const kind of ['heap', 'lmdb'] as const) expect(read(await fx.open(kind, { restore: [second] }))).toEqual(now);
 });
