@@ -110,8 +110,8 @@ export class CacheSnapshotter {
     range: KeyGroupRange,
     now: number,
     encode: (v: unknown) => Uint8Array,
-    /** Called (and awaited) once every byte is handed out, with them: chunk `i` starts at file offset `starts[i]`. */
-    afterWritten?: (gen: number, entries: number, chunks: readonly Buffer[], starts: readonly number[]) => Promise<void>,
+    /** Called once every byte is handed out, with them: chunk `i` starts at file offset `starts[i]`. */
+    afterWritten?: (gen: number, entries: number, chunks: readonly Buffer[], starts: readonly number[]) => void,
   ): CacheSnapshot {
     const work = this.work;
     const byGroup: Group[] = [];
@@ -251,7 +251,7 @@ export class CacheSnapshotter {
       } else if (self.gen === gen) {
         self.last = undefined;
       }
-      if (afterWritten !== undefined) await afterWritten(gen, entries, written, starts);
+      afterWritten?.(gen, entries, written, starts);
     }
     return { entries, chunks: chunks(), blocks: () => w.blocks };
   }

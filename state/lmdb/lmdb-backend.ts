@@ -282,9 +282,12 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
       nextListSeq: this.access.nextSeq,
     };
     if (this.cacheIsTheState()) {
-      const snap = this.cacheSnapshotter.snapshot(this.tables.values(), this.keyGroupRange, this.clock.now(), (v) => this.encoder.encode(v), (gen, entries, chunks, starts) =>
-        this.writeBackSnapshotted(gen, entries, chunks, starts),
-      );
+      // The write-back from the snapshot's bytes is not part of the snapshot: it starts once they are
+      // all handed out and goes on between records. A writer thread failure it meets fails the next
+      // write, read or snapshot that needs the writer (its status stays failed).
+      const snap = this.cacheSnapshotter.snapshot(this.tables.values(), this.keyGroupRange, this.clock.now(), (v) => this.encoder.encode(v), (gen, entries, chunks, starts) => {
+        this.writingBack = this.writeBackSnapshotted(gen, entries, chunks, starts).catch(() => {});
+      });
       this.cacheSnapshots++;
       return writeKeyedSnapshotChunks(storage, base, snap.chunks, snap.blocks, scope);
     }
@@ -318,6 +321,12 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
 
   /** Write-backs from a cache snapshot's bytes going on (writeBackSnapshotted). */
   private snapshotWriteBacks = 0;
+  private writingBack: Promise<void> = Promise.resolve();
+
+  /** Resolves once the write-back from the last cache snapshot's bytes is done, for tests. */
+  snapshotWriteBackDone(): Promise<void> {
+    return this.writingBack;
+  }
 
   /**
    * After a cache snapshot of more entries than a snapshot through LMDB may encode at the barrier:

@@ -142,6 +142,7 @@ it('while the cache is the whole state nothing is written back; once LMDB holds 
   expect(b.batchesSent).toBe(0);
   // The first snapshot comes from the cache; more entries than may stay dirty: LMDB gets its bytes.
   const first = await b.snapshot(1);
+  await b.snapshotWriteBackDone();
   expect(b.cacheSnapshots).toBe(1);
   expect(cache.dirtyCount).toBe(0);
   expect(b.pointWriteBacks).toEqual({ direct: 1000, layered: 0 });
@@ -180,6 +181,7 @@ it('a value changed, deleted or evicted while the first snapshot is written keep
     s.clear();
   }
   const first = await pending;
+  await b.snapshotWriteBackDone();
   expect(values(await fx.open('heap', { restore: [first] }), n)).toEqual(Array.from({ length: n }, (_, k) => ({ n: k })));
   expect(b.pointWriteBacks.direct).toBe(n / 3); // the unchanged third, from the snapshot's bytes
   const now = Array.from({ length: n }, (_, k) => (k % 3 === 0 ? { n: -k - 1 } : k % 3 === 1 ? undefined : { n: k }));
@@ -282,6 +284,7 @@ it('maps are snapshotted from the cache with the single values, as they were at 
     if (k % 2 === 0) s.update({ n: -1 });
   }
   const handle = await pending;
+  await b.snapshotWriteBackDone();
   expect(b.cacheSnapshots).toBe(1);
   for (const kind of ['heap', 'lmdb'] as const) expect(read(await fx.open(kind, { restore: [handle] }))).toEqual(expected);
   // More entries than may stay dirty: the unchanged single values went to LMDB from the snapshot's

@@ -75,6 +75,7 @@ it("loading a table writes each new key back once (from the first snapshot's byt
         expect(v.value()).toEqual([0, { id: k, name: `room-${k}` }]);
       }
       const handle = await b.snapshot(1);
+      await b.snapshotWriteBackDone();
       if (cacheEntries > n) {
         // The first snapshot encodes each row once, from the cache, and LMDB gets those bytes:
         // each new key written back once, with no layer entry and no second encoding.
