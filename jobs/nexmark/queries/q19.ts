@@ -28,7 +28,12 @@ class TopBids implements KeyedProcessFunction<number, NumberedBid, Q19Row> {
     if (n === TOP && !before(b, prev![n - 1]!)) return;
     let at = n;
     while (at > 0 && before(b, prev![at - 1]!)) at--;
-    const next = prev === undefined ? [b] : [...prev.slice(0, at), b, ...prev.slice(at, TOP - 1)];
+    // One new array (the state shares its values): prev's first `at`, b, then the rest of prev up to TOP.
+    const len = n < TOP ? n + 1 : TOP;
+    const next = new Array<NumberedBid>(len);
+    for (let i = 0; i < at; i++) next[i] = prev![i]!;
+    next[at] = b;
+    for (let i = at + 1; i < len; i++) next[i] = prev![i - 1]!;
     this.top.update(next);
     for (let r = at; r < next.length; r++) {
       const x = next[r]!;
