@@ -113,6 +113,8 @@ export class KeyFilter {
   /** False if `id` was certainly never added. */
   mightHave(id: KeyId): boolean {
     if (!this.active) return true;
+    // Nothing written back yet (a state still all in the cache): no hash.
+    if (this.added === 0) return false;
     const a = hash(id);
     const b = h2;
     const fs = this.filters;

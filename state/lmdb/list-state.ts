@@ -67,7 +67,7 @@ function listStored(a: StateAccess, t: StateTable): Stored[] {
 
 function readList(a: StateAccess, t: StateTable): unknown[] {
   // Nothing cached and nothing below: empty, and no entry is made for it.
-  if (a.nothingBelow(t) && a.cachedPoint(t) === undefined) return [];
+  if (a.cachedPoint(t) === undefined && a.nothingBelow(t)) return [];
   const e = listEntry(a, t);
   const cl = e.stored as CachedList;
   if (!cl.complete) {

@@ -110,7 +110,8 @@ function liveMapValue(a: StateAccess, t: StateTable, uk: StateKey, stored: Store
 
 /** Whether the current key has no map: nothing cached and nothing below (then no entry is made for it). */
 function noMap(a: StateAccess, t: StateTable): boolean {
-  return a.nothingBelow(t) && a.cachedPoint(t) === undefined;
+  // The cache first: a cached map is the common case, and a hit costs no key filter probe.
+  return a.cachedPoint(t) === undefined && a.nothingBelow(t);
 }
 
 function mapGet(a: StateAccess, t: StateTable, uk: StateKey): unknown {
