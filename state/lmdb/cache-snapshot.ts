@@ -151,6 +151,16 @@ export class CacheSnapshotter {
       // One array for every entry's key parts (stateKeyPrefix's layout), not a new one each.
       const parts: KeyPart[] = [];
       let sliceStart = performance.now();
+      /** Once the slice's time is up: hands out the chunks filled so far and yields to the event loop. */
+      async function* pause(): AsyncGenerator<Uint8Array> {
+        if (performance.now() - sliceStart < SLICE_MS) return;
+        for (const c of w.takeReady()) {
+          written.push(c);
+          yield c;
+        }
+        await yieldToEventLoop();
+        sliceStart = performance.now();
+      }
       for (const g of byGroup) {
         if (g === undefined) continue;
         w.beginKeyGroup(g.kg);
@@ -197,14 +207,7 @@ export class CacheSnapshotter {
             e.recordAt = w.lastOffset;
             e.recordOf = encoded ? NOT_REUSABLE : v;
           }
-          if (++n % CHECK_EVERY === 0 && performance.now() - sliceStart >= SLICE_MS) {
-            for (const c of w.takeReady()) {
-              written.push(c);
-              yield c;
-            }
-            await yieldToEventLoop();
-            sliceStart = performance.now();
-          }
+          if (++n % CHECK_EVERY === 0) yield* pause();
         }
         for (const m of g.maps ?? []) {
           parts.length = 0;
@@ -224,14 +227,7 @@ export class CacheSnapshotter {
             parts.length = prefix;
             w.add(encodeKeyView(pushKey(parts, pairs[i] as StateKey)), bytes);
             work.keysEncoded++;
-            if (++n % CHECK_EVERY === 0 && performance.now() - sliceStart >= SLICE_MS) {
-              for (const c of w.takeReady()) {
-                written.push(c);
-                yield c;
-              }
-              await yieldToEventLoop();
-              sliceStart = performance.now();
-            }
+            if (++n % CHECK_EVERY === 0) yield* pause();
           }
         }
         w.endKeyGroup();
