@@ -119,7 +119,9 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
       (t, e) => buffer.writeBack(t, e, true),
       (t, e) => buffer.evictedSent(t, e),
     );
-    this.access = new StateAccess(this.db, this.clock, this.cache, this.buffer, this.ttlTables, () => this.cacheIsTheState());
+    // Dirty entries wait in the cache while it is the whole state, and while a write-back from a
+    // cache snapshot's bytes goes on (it would copy what the bound would encode).
+    this.access = new StateAccess(this.db, this.clock, this.cache, this.buffer, this.ttlTables, () => this.snapshotWriteBacks > 0 || this.cacheIsTheState());
   }
 
   /**
@@ -363,8 +365,6 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
       this.snapshotWriteBacks--;
     }
   }
-
-
 
   /** Loads the owned key groups of `handles` (from any backend and parallelism). */
   async restore(handles: readonly KeyedStateHandle[]): Promise<void> {

@@ -43,7 +43,7 @@ export class StateAccess {
     readonly cache: PointCache<StateTable>,
     readonly buffer: WriteBuffer,
     private readonly ttlTables: readonly StateTable[],
-    /** Whether the cache is the backend's whole state, to be snapshot from there (then dirty entries are not bounded). */
+    /** Whether dirty entries may wait in the cache unbounded (the backend's cache is its whole state: see tick). */
     private readonly cacheIsTheState: () => boolean = () => false,
   ) {
     this.maxDirty = MAX_DIRTY_BATCHES * buffer.flushEvery;
