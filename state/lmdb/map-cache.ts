@@ -32,6 +32,8 @@ export interface KnownEntry {
    * seen until the next checkpoint, and every `keys()` walked them all.
    */
   fresh?: boolean;
+  /** Written since the last write-back (listed in CachedMap.changedIds). */
+  changed?: boolean;
 }
 
 export class CachedMap {
@@ -39,8 +41,12 @@ export class CachedMap {
   known = new Map<KeyId, KnownEntry>();
   /** Whether `known` covers every user key of the map (an unknown user key is absent). */
   complete: boolean;
-  /** User keys written since the last write-back. */
-  readonly changed = new Set<KeyId>();
+  /**
+   * User keys written since the last write-back, once each while their entry's `changed` is set (a
+   * flag and a list, not a Set: a write to a hot map costs no second hash table insert). An id may
+   * be listed twice when its entry was replaced; the flag makes the write-back take it once.
+   */
+  private changedIds: KeyId[] = [];
   /** The map was cleared since the last write-back: what is below goes. */
   cleared = false;
   /** While complete: the present entries of `known` are in user-key order, the greatest is `last`. */
@@ -65,11 +71,11 @@ export class CachedMap {
     if (e === undefined && stored === DELETED && this.complete) return;
     // A user key that is absent below: unknown to a complete map, or learned absent and not
     // changed since (a deletion not yet written back may still have something below to delete).
-    let fresh = e === undefined ? this.complete : e.stored === DELETED && !this.changed.has(id);
+    let fresh = e === undefined ? this.complete : e.stored === DELETED && e.changed !== true;
     if (e !== undefined) {
       if (e.stored !== DELETED) {
         if (stored !== DELETED) {
-          this.changed.add(id);
+          this.mark(id, e);
           e.stored = stored;
           return;
         }
@@ -77,10 +83,10 @@ export class CachedMap {
         if (e.fresh === true) {
           // Put and removed since the last write-back: below never had it.
           this.known.delete(id);
-          this.changed.delete(id);
+          e.changed = false;
           return;
         }
-        this.changed.add(id);
+        this.mark(id, e);
         e.stored = DELETED;
         return;
       }
@@ -92,12 +98,12 @@ export class CachedMap {
     // A new user key: the cache keeps its own copy of its strings (ownKey in key-codec.ts).
     const ownId = ownKeyId(id);
     const own = ownKey(uk);
-    this.changed.add(ownId);
+    this.changedIds.push(ownId);
     if (stored === DELETED) {
-      this.known.set(ownId, { uk: own, stored });
+      this.known.set(ownId, { uk: own, stored, changed: true });
       return;
     }
-    this.known.set(ownId, { uk: own, stored, fresh });
+    this.known.set(ownId, { uk: own, stored, fresh, changed: true });
     this.present++;
     if (this.sorted) {
       if (this.last === undefined || compareKeys(own, this.last) > 0) this.last = own;
@@ -105,10 +111,16 @@ export class CachedMap {
     }
   }
 
+  private mark(id: KeyId, e: KnownEntry): void {
+    if (e.changed === true) return;
+    e.changed = true;
+    this.changedIds.push(id);
+  }
+
   clear(): void {
     this.known = new Map();
     this.complete = true;
-    this.changed.clear();
+    this.changedIds = [];
     this.cleared = true;
     this.sorted = true;
     this.last = undefined;
@@ -127,7 +139,7 @@ export class CachedMap {
     for (const [id, e] of this.known) {
       if (e.stored === DELETED) {
         // Kept while it must still be written back; otherwise absence is implied now.
-        if (this.changed.has(id)) absent.push([id, e]);
+        if (e.changed === true) absent.push([id, e]);
         continue;
       }
       merged.set(id, e);
@@ -173,16 +185,18 @@ export class CachedMap {
       m.puts.clear();
       n++;
     }
-    for (const ukId of this.changed) {
+    for (const ukId of this.changedIds) {
       const e = this.known.get(ukId);
       // A user key dropped from `known` while changed can only be an absent one of a map that was
-      // made complete after a clear: nothing to delete below the clear.
-      if (e === undefined) continue;
+      // made complete after a clear (nothing to delete below the clear), or one put and removed
+      // while fresh (never below).
+      if (e === undefined || e.changed !== true) continue;
+      e.changed = false;
       m.puts.set(ukId, { uk: e.uk, stored: e.stored });
       e.fresh = false;
       n++;
     }
-    this.changed.clear();
+    this.changedIds = [];
     this.cleared = false;
     if (this.complete && this.present < this.known.size) {
       for (const [ukId, e] of this.known) if (e.stored === DELETED) this.known.delete(ukId);
