@@ -9,7 +9,7 @@ import type { Database, RootDatabase } from 'lmdb';
 import type { Clock } from '../backend.ts';
 import type { KeyGroupRange } from '../key-groups.ts';
 import { prefixRange, type KeyPart } from '../layout.ts';
-import { DELETED, type Layer, type StateTable, type TimerLayer, encodeLayer, encodeTimerLayer } from './layers.ts';
+import { DELETED, type Layer, type PendingPoint, type StateTable, type TimerLayer, encodeLayer, encodeTimerLayer } from './layers.ts';
 import type { CachedList } from './list-cache.ts';
 import type { CachedMap } from './map-cache.ts';
 import type { CachedPoint } from './point-cache.ts';
@@ -99,25 +99,17 @@ export class WriteBuffer {
    * holds go through the layer as before.
    */
   writeBackCached(t: StateTable, e: CachedPoint): void {
-    if (t.kind === 'map' || t.kind === 'list' || t.ttl !== undefined || e.stored === DELETED) {
+    if (!this.direct(t, e)) {
       this.writeBack(t, e, true);
       return;
     }
-    const ls = t.layers;
-    const last = ls[ls.length - 1];
-    if (last !== undefined && last.gen === this.gen && last.points.size > 0) {
-      const p = last.points.get(e.id);
-      if (p !== undefined) {
-        p.stored = e.stored;
-        return;
-      }
+    const p = this.pendingPoint(t, e);
+    if (p !== undefined) {
+      p.stored = e.stored;
+      return;
     }
-    t.lmdbKeys.add(e.id);
-    const v = this.encoder.encode(e.stored);
-    this.batch.putKey2(t.keys.prefix(e.kg), t.keys.tail(e.key), v);
-    e.sentGen = this.gen;
-    this.directWrites++;
-    this.noteWrite();
+    this.batch.putKey2(t.keys.prefix(e.kg), t.keys.tail(e.key), this.encoder.encode(e.stored));
+    this.sentDirect(t, e);
   }
 
   /**
@@ -125,16 +117,30 @@ export class WriteBuffer {
    * `src`), not encoded again; false (nothing done) where writeBackCached would use a layer.
    */
   writeBackFromSnapshot(t: StateTable, e: CachedPoint, src: Buffer, at: number): boolean {
-    if (t.kind === 'map' || t.kind === 'list' || t.ttl !== undefined || e.stored === DELETED) return false;
+    if (!this.direct(t, e) || this.pendingPoint(t, e) !== undefined) return false;
+    this.batch.putEntry(src, at);
+    this.sentDirect(t, e);
+    return true;
+  }
+
+  /** Whether `e`'s value may go into the batch without a layer entry (see writeBackCached). */
+  private direct(t: StateTable, e: CachedPoint): boolean {
+    return t.kind !== 'map' && t.kind !== 'list' && t.ttl === undefined && e.stored !== DELETED;
+  }
+
+  /** The current layer's pending write of `e`'s key, if it holds one. */
+  private pendingPoint(t: StateTable, e: CachedPoint): PendingPoint | undefined {
     const ls = t.layers;
     const last = ls[ls.length - 1];
-    if (last !== undefined && last.gen === this.gen && last.points.has(e.id)) return false;
+    return last !== undefined && last.gen === this.gen && last.points.size > 0 ? last.points.get(e.id) : undefined;
+  }
+
+  /** After `e`'s value went into the batch without a layer entry. */
+  private sentDirect(t: StateTable, e: CachedPoint): void {
     t.lmdbKeys.add(e.id);
-    this.batch.putEntry(src, at);
     e.sentGen = this.gen;
     this.directWrites++;
     this.noteWrite();
-    return true;
   }
 
   /** A clean cache entry written by writeBackCached is evicted: until its batch commits, a layer holds its value for reads. */
