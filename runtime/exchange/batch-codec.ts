@@ -423,6 +423,11 @@ export interface DecodedBatch {
 /** Batches decoded in this thread (tests: a gate decodes a queued batch only when its task takes it). */
 export const batchDecodes = { count: 0 };
 
+/** The first record's event time (NaN: none) of a batch with at least one record, without decoding it. */
+export function firstTime(batch: EncodedBatch): number {
+  return new Float64Array(batch.buf, batch.parts[0]!, 1)[0]!;
+}
+
 export function decodeBatch(batch: EncodedBatch): DecodedBatch {
   batchDecodes.count++;
   const n = batch.count;

@@ -2,12 +2,13 @@
  * The input gate and credit-based flow control, with the real data plane and output channels
  * (both ends in one task manager): a channel never holds more unprocessed batches than its
  * credits, the sender keeps the rest in its backlog until batches are processed, blocked
- * channels are skipped until unblocked, and channels are served round robin in arrival order.
+ * channels are skipped until unblocked, and channels are served earliest in event time first,
+ * round robin among equal times.
  */
 import { describe, expect, it } from 'vitest';
 import { DataPlane } from '../../../runtime/exchange/data-plane.ts';
 import { OutputChannel } from '../../../runtime/exchange/output-channel.ts';
-import { InputGate, LOCAL_CREDITS, type GateItem } from '../../../runtime/task/input-gate.ts';
+import { InputGate, LOCAL_CREDITS, MAX_PASSED_OVER, type GateItem } from '../../../runtime/task/input-gate.ts';
 import { inProcessLinks } from '../../../runtime/exchange/peer-link.ts';
 import { batchDecodes } from '../../../runtime/exchange/batch-codec.ts';
 
@@ -26,7 +27,8 @@ function setup(channels: number, credits: number) {
   return { plane, gate, senders, arrivals: () => arrivals, writable: () => writable };
 }
 
-const batch = (n: number): [unknown[], number[]] => [[n], [n]];
+/** A batch of one record, `n`, at event time `t`. */
+const batch = (n: number, t = 0): [unknown[], number[]] => [[n], [t]];
 
 function describeItem(item: GateItem | undefined): string {
   if (item === undefined) return 'none';
@@ -69,7 +71,7 @@ describe('input gate and credits', () => {
     expect([gate.poll(), gate.poll(), gate.poll(), gate.poll()].map(describeItem)).toEqual(['c0:2', 'c0:watermark', 'c0:end', 'none']);
   });
 
-  it('serves channels round robin and skips a blocked channel until unblockAll, keeping its order', () => {
+  it('serves channels of equal times round robin and skips a blocked channel until unblockAll, keeping its order', () => {
     const { gate, senders } = setup(3, 10);
     gate.open();
     for (let i = 0; i < 3; i++) for (const [c, s] of senders.entries()) s.sendBatch(...batch(c * 10 + i));
@@ -166,6 +168,82 @@ describe('input gate and credits', () => {
     expect(gate.channels[0]!.recordsTaken).toBe(6);
     sender.close();
     receiver.close();
+  });
+});
+
+describe('input gate: channels by event time', () => {
+  /** Polls once; a batch taken is processed at once (its sender may send the next). */
+  const taker = (gate: InputGate) => (): string => {
+    const item = gate.poll();
+    if (item?.kind === 'batch') gate.processed(item.channel);
+    return describeItem(item);
+  };
+
+  it("takes the channel whose head batch is earliest in event time; events and batches without times go first", () => {
+    const { gate, senders } = setup(3, 10);
+    gate.open();
+    const [s0, s1, s2] = senders as [OutputChannel, OutputChannel, OutputChannel];
+    s0.sendBatch(...batch(1, 300));
+    s0.sendBatch(...batch(2, 310));
+    s1.sendBatch(...batch(3, 100));
+    s1.sendBatch(...batch(4, 305));
+    s2.sendBatch(...batch(5, 200));
+    s2.sendEvent({ kind: 'watermark', time: 250 });
+    const take = taker(gate);
+    expect([take(), take(), take(), take(), take(), take(), take()]).toEqual(['c1:3', 'c2:5', 'c2:watermark', 'c0:1', 'c1:4', 'c0:2', 'none']);
+    s0.sendBatch(...batch(6, 50));
+    s1.sendBatch([7], [Number.NaN]);
+    expect([take(), take()]).toEqual(['c1:7', 'c0:6']);
+  });
+
+  it(`takes a channel passed over ${MAX_PASSED_OVER} times in a row although another is earlier`, () => {
+    const { gate, senders } = setup(2, 10);
+    gate.open();
+    const [late, early] = senders as [OutputChannel, OutputChannel];
+    late.sendBatch(...batch(-1, 1e12));
+    for (let i = 0; i < 2 * MAX_PASSED_OVER + 2; i++) early.sendBatch(...batch(i, i));
+    const take = taker(gate);
+    const order = Array.from({ length: MAX_PASSED_OVER + 2 }, take);
+    expect(order.indexOf('c0:-1')).toBe(MAX_PASSED_OVER);
+    expect(order.filter((o) => o.startsWith('c1')).length).toBe(MAX_PASSED_OVER + 1);
+  });
+
+  it('reads the time of a batch from another task manager without decoding it', async () => {
+    const [a, b] = inProcessLinks();
+    const here = new DataPlane(1);
+    const there = new DataPlane(0);
+    const routes = [
+      { id: 1, senderWorker: 1, receiverWorker: 1 },
+      { id: 2, senderWorker: 0, receiverWorker: 1 },
+    ];
+    here.addRoutes(routes);
+    there.addRoutes(routes);
+    here.connectPeer(0, b);
+    there.connectPeer(1, a);
+    let arrivals = 0;
+    const gate = new InputGate(
+      [
+        { id: 1, inputIndex: 0 },
+        { id: 2, inputIndex: 0 },
+      ],
+      here,
+      4,
+      () => arrivals++,
+    );
+    const local = new OutputChannel(1, here, () => {});
+    const remote = new OutputChannel(2, there, () => {});
+    gate.open();
+    local.sendBatch([{ v: 'local' }], [2000]);
+    remote.sendBatch([{ v: 'remote-1' }, { v: 'remote-2' }], [1000, 3000]);
+    remote.sendBatch([{ v: 'remote-3' }], [2500]);
+    await until(() => arrivals === 3);
+    const before = batchDecodes.count;
+    const first = gate.poll();
+    expect(batchDecodes.count - before).toBe(1); // only the batch taken was decoded
+    const rest = [gate.poll(), gate.poll()];
+    expect([first, ...rest].map((item) => (item?.kind === 'batch' ? (item.values[0] as { v: string }).v : 'none'))).toEqual(['remote-1', 'local', 'remote-3']);
+    here.close();
+    there.close();
   });
 });
 
