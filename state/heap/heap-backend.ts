@@ -13,7 +13,7 @@ import type {
   ValueStateDescriptor,
 } from '../descriptors.ts';
 import type { AggregatingState, ListState, MapState, ReducingState, ValueState } from '../handles.ts';
-import { hashString, type KeyGroupRange, type StateKey } from '../key-groups.ts';
+import { type KeyGroupRange, type StateKey } from '../key-groups.ts';
 import { keyId, ownKey, ownKeyId, type KeyId } from '../key-codec.ts';
 import { HeapTimerService } from './heap-timers.ts';
 import { UserKeyMap } from './user-key-map.ts';
@@ -76,14 +76,13 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
     this.key = key;
     const id = keyId(key);
     this.id = id;
-    // A string key's keyGroupHash is hashString of it, the hash its table needs (a tuple's id is
-    // a tagged string with a hash of its own).
-    if (typeof id !== 'string') this.hash = 0;
-    else if (keyHash !== undefined && typeof key === 'string') this.hash = keyHash;
-    else {
+    // A string or number key's keyGroupHash is the hash its table needs (keyIdHash); a tuple's id
+    // is a tagged string with a hash of its own.
+    if (keyHash !== undefined && typeof key === typeof id && (typeof id === 'string' || typeof id === 'number')) this.hash = keyHash;
+    else if (typeof id === 'string' || typeof id === 'number') {
       heapKeyHashes.count++;
-      this.hash = hashString(id);
-    }
+      this.hash = keyIdHash(id);
+    } else this.hash = 0;
     this.keyGroup = keyGroup;
   }
 
