@@ -4,8 +4,8 @@
  * dimension table). Encodes and decodes `batches` batches of 4096 records with a 60-character
  * ASCII string field, keeps one record of each, collects garbage and prints the heap in use.
  * Strings cut from one decoded run with `substring` kept the whole run alive (V8 slices strings of
- * 13 characters or more): 268 MB for 1000 kept records before runtime/exchange/batch-codec.ts
- * decoded ASCII strings one by one, 8 MB after.
+ * 13 characters or more): 260 MB more heap for 1000 kept records before runtime/exchange/batch-codec.ts
+ * decoded ASCII strings one by one, none after.
  */
 import { decodeBatch, encodeBatch } from '../runtime/exchange/batch-codec.ts';
 
