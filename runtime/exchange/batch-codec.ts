@@ -20,6 +20,7 @@ import { BadRecordError, describeRecord } from '../errors.ts';
 import { NotPlainDataError, checkPlainData } from '../plain-data.ts';
 
 const packr = new Packr({ moreTypes: true, int64AsType: 'bigint', copyBuffers: true });
+const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder();
 
 type FieldType = 'n' | 's' | 'b' | 'x';
@@ -179,25 +180,23 @@ function stringPart(col: ArrayLike<unknown>, n: number): Part[] {
 }
 
 /**
- * The UTF-16 lengths of `n` strings and their UTF-8 bytes, written into the arena one string after
- * the other. (Concatenating them and encoding the whole once, as before, flattened the rope into one
- * string of the batch's size, half a megabyte for 4096 URLs, allocated per batch in V8's large
- * object space; writing each string is also faster: 53 against 62-90 ns a string, measured here.)
+ * The UTF-16 lengths of `n` strings and their UTF-8 bytes, written into the arena. The strings are
+ * concatenated first: a rope that encodeInto flattens once, faster than encoding string by string
+ * (9 against 46 ns a string of 6 characters, the same at 60, measured here).
  */
 function utf8Parts(strings: ArrayLike<string>, n: number): [Part, Part] {
   const { buffer: lb, offset: lo } = arena.take(n * 4, 4);
   const lengths = new Uint32Array(lb, lo, n);
-  let chars = 0;
+  let joined = '';
   for (let i = 0; i < n; i++) {
-    const len = strings[i]!.length;
-    lengths[i] = len;
-    chars += len;
+    const s = strings[i]!;
+    lengths[i] = s.length;
+    joined += s;
   }
   // At most 3 bytes per UTF-16 code unit (a surrogate pair: 4 bytes for 2 units).
-  const { buffer, offset } = arena.take(chars * 3, 1);
-  const out = Buffer.from(buffer, offset, chars * 3);
-  let written = 0;
-  for (let i = 0; i < n; i++) written += out.write(strings[i]!, written, 'utf8');
+  const { buffer, offset } = arena.take(joined.length * 3, 1);
+  const out = new Uint8Array(buffer, offset, joined.length * 3);
+  const written = textEncoder.encodeInto(joined, out).written;
   arena.giveBack(buffer, offset + written);
   return [
     { bytes: bytesOf(lengths), align: 4 },
@@ -205,35 +204,31 @@ function utf8Parts(strings: ArrayLike<string>, n: number): [Part, Part] {
   ];
 }
 
+/** V8 cuts a `substring` this long or longer as a slice that refers to the whole string it was cut from. */
+const SLICED_MIN = 13;
+
 /**
- * The `lengths.length` strings of a UTF-8 run whose UTF-16 lengths are `lengths`. When the run has
- * one byte per character (ASCII: UTF-8 never has fewer bytes than UTF-16 units, and more for any
- * other character), each string is decoded on its own, flat. Otherwise the run is decoded once and
- * cut with `substring`: strings of 13 characters or more are then slices that keep the whole run
- * alive, which for records kept in state (the best bids of q19) meant each kept record held its
- * batch's decoded strings, half a megabyte, in the old generation.
+ * The `lengths.length` strings of a UTF-8 run whose UTF-16 lengths are `lengths`: the run is decoded
+ * once and cut with `substring` (fastest: 9-44 against 49-52 ns a string decoded on its own). But
+ * V8 makes a cut of 13 characters or more a slice that keeps the whole decoded run alive, so a
+ * record a job keeps (in state, a top-n list, a dimension table) held its batch's strings: half a
+ * megabyte for 4096 URLs (bench/exchange-retention.ts). So when the run is ASCII (as many UTF-16
+ * units as bytes: any other character takes more bytes), such strings are decoded one by one, flat;
+ * shorter cuts are copies anyway. A run with other characters is still cut from the decoded whole
+ * (where each string starts in the bytes is not known).
  */
 function decodeStrings(lengths: Uint32Array, utf8: Uint8Array): string[] {
   const m = lengths.length;
   const strings = new Array<string>(m);
-  let chars = 0;
-  for (let i = 0; i < m; i++) chars += lengths[i]!;
-  if (chars === utf8.byteLength) {
-    const bytes = Buffer.from(utf8.buffer, utf8.byteOffset, utf8.byteLength);
-    let at = 0;
-    for (let i = 0; i < m; i++) {
-      const end = at + lengths[i]!;
-      strings[i] = bytes.toString('latin1', at, end);
-      at = end;
-    }
-    return strings;
-  }
   const joined = textDecoder.decode(utf8);
+  const ascii = joined.length === utf8.byteLength;
+  let bytes: Buffer | undefined;
   let at = 0;
   for (let i = 0; i < m; i++) {
-    const end = at + lengths[i]!;
-    strings[i] = joined.substring(at, end);
-    at = end;
+    const len = lengths[i]!;
+    if (len >= SLICED_MIN && ascii) strings[i] = (bytes ??= Buffer.from(utf8.buffer, utf8.byteOffset, utf8.byteLength)).toString('latin1', at, at + len);
+    else strings[i] = joined.substring(at, at + len);
+    at += len;
   }
   if (at !== joined.length) throw new Error('string column lost characters in UTF-8 (a lone surrogate?)');
   return strings;

@@ -70,6 +70,16 @@ describe('batch codec', () => {
     expect(roundTrip(values, [NaN, 1, 2, NaN])).toEqual({ values, times: [NaN, 1, 2, NaN] });
   });
 
+  it('keeps strings shorter and longer than a V8 slice (13 characters) side by side, ASCII or not, plain and as a dictionary', () => {
+    const long = (i: number): string => `https://www.nexmark.com/item.htm?query=${i}`;
+    const mixed = Array.from({ length: 200 }, (_, i) => ({ s: i % 3 === 0 ? long(i) : i % 3 === 1 ? `k${i}` : '', d: i % 2 === 0 ? long(i % 4) : 'short' }));
+    expect(roundTrip(mixed)).toEqual({ values: mixed, times: mixed.map((_, i) => i * 10) });
+    const allLong = Array.from({ length: 100 }, (_, i) => ({ s: long(i) }));
+    expect(roundTrip(allLong).values).toEqual(allLong);
+    const nonAscii = Array.from({ length: 100 }, (_, i) => ({ s: i % 2 === 0 ? `${long(i)}-ünïcödé-${i}` : `é${i}` }));
+    expect(roundTrip(nonAscii).values).toEqual(nonAscii);
+  });
+
   it('falls back per field for nested, null and bigint fields', () => {
     const values = [
       { id: 1, tags: ['a', 'b'], owner: { name: 'x' }, big: 2n ** 60n, none: null },
