@@ -9,7 +9,8 @@
  *  - keyed-state-heap: the keyed operator's state work alone, in this thread: per record the heap
  *    backend's setCurrentKey (with the key hash a keyBy exchange carries) and a value state's
  *    read-modify-write, keys as fresh string objects (cut from one batch string, as the exchange
- *    decodes them); its baseline does the same on a JS Map.
+ *    decodes them); its baseline does the same on a JS Map;
+ *  - keyed-state-heap-numbers: the same by composite number keys, mostly distinct (state/number-key-table.ts).
  * Throughput is counted at the sink from its first to its last record, so it leaves out starting
  * worker threads (reported separately as job time by `npm run demo`).
  */
@@ -133,6 +134,49 @@ async function keyedStateMapBaseline(): Promise<Measurement> {
   return { value: perSecond(N, ms) };
 }
 
+/**
+ * Composite number keys as Nexmark q18's (bidder x 2^22 + auction: beyond the small-integer range),
+ * mostly distinct over N records, with their key-group hashes; made once, outside the timing.
+ */
+let numberKeys: { keys: Float64Array; hashes: Int32Array } | undefined;
+function compositeNumberKeys(): { keys: Float64Array; hashes: Int32Array } {
+  if (numberKeys) return numberKeys;
+  const keys = new Float64Array(N);
+  const hashes = new Int32Array(N);
+  let seed = 99;
+  const next = (n: number): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n;
+  for (let i = 0; i < N; i++) {
+    keys[i] = (1000 + next(20_000)) * 4_194_304 + 1000 + next(100_000);
+    hashes[i] = keyGroupHash(keys[i]!);
+  }
+  return (numberKeys = { keys, hashes });
+}
+
+async function keyedStateHeapNumbers(): Promise<Measurement> {
+  const { keys, hashes } = compositeNumberKeys();
+  const backend = new HeapKeyedStateBackend({ keyGroupRange: { start: 0, end: 127 }, maxParallelism: 128 });
+  const count = backend.getValueState(valueState<number>('n'));
+  const t0 = performance.now();
+  for (let i = 0; i < N; i++) {
+    const h = hashes[i]!;
+    backend.setCurrentKey(keys[i]!, keyGroupOfHash(h, 128), h);
+    const n = (count.value() ?? 0) + 1;
+    count.update(n);
+    sink += n;
+  }
+  return { value: perSecond(N, performance.now() - t0) };
+}
+
+async function numberKeysMapBaseline(): Promise<Measurement> {
+  const { keys } = compositeNumberKeys();
+  const m = new Map<number, number>();
+  return loop((i) => {
+    const n = (m.get(keys[i]!) ?? 0) + 1;
+    m.set(keys[i]!, n);
+    sink += n;
+  });
+}
+
 const benchmarks: Benchmark[] = [
   { name: 'exchange', metric: `records/s through one exchange between two workers (${N / 1e6}M {key,ts,value})`, unit: 'records/s', runs: 5, warmup: 5, run: () => runPipeline('exchange', 1), baseline: passThroughBaseline },
   { name: 'chain-p1', metric: 'records/s, chained source->map->filter->sink, parallelism 1', unit: 'records/s', runs: 5, warmup: 5, run: () => runPipeline('chain', 1, 1), baseline: chainBaseline },
@@ -156,6 +200,14 @@ const benchmarks: Benchmark[] = [
     baseline: groupSumBaseline,
   },
   { name: 'keyed-state-heap', metric: 'records/s, heap value state read-modify-write by fresh key strings with the carried key hash, one thread', unit: 'records/s', runs: 5, run: keyedStateHeap, baseline: keyedStateMapBaseline },
+  {
+    name: 'keyed-state-heap-numbers',
+    metric: 'records/s, the same by mostly distinct composite number keys beyond 2^31 (Nexmark q18: bidder x 2^22 + auction), one thread',
+    unit: 'records/s',
+    runs: 5,
+    run: keyedStateHeapNumbers,
+    baseline: numberKeysMapBaseline,
+  },
   { name: 'keyed-count', metric: 'records/s, keyed running count across 2 workers (heap state)', unit: 'records/s', runs: 5, warmup: 5, run: () => runPipeline('keyed-count', 2), baseline: keyedBaseline },
 ];
 
