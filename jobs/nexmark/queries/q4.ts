@@ -66,7 +66,10 @@ class WinningBid implements KeyedProcessFunction<number, AuctionOrBid, Winner> {
   private auctionArrived(a: AuctionOrBid, ctx: KeyedContext<number>): void {
     const start = ctx.timestamp;
     let max = -1;
-    if (this.pendingFrom.value() !== undefined) {
+    const from = this.pendingFrom.value();
+    if (from !== undefined) {
+      // The waiting bids are settled here: their timer would only find the auction and return.
+      ctx.timerService.deleteEventTimeTimer(from);
       const early = this.pending.get();
       for (let i = 0; i < early.length; i += 2) {
         const t = early[i]!;
