@@ -11,6 +11,9 @@
  * NaN marks an empty slot (a state key is never NaN: isStateKey); -0 and 0 are one key, as in a
  * Map. Each slot keeps its key's hash: growing rehashes nothing, and a delete shifts the entries
  * after it back (no tombstones), as StringKeyTable does. Iteration (`values`) is in slot order.
+ *
+ * A class of its own, not StringKeyTable with another key array: one class over both a JS array and
+ * a Float64Array of keys makes each key load polymorphic, on the hot path of both tables.
  */
 const MIN_CAPACITY = 64;
 

@@ -27,6 +27,34 @@ function setup(channels: number, credits: number) {
   return { plane, gate, senders, arrivals: () => arrivals, writable: () => writable };
 }
 
+/**
+ * A gate in task manager 1 with two channels: 1 from a sender in the same task manager, 2 from one
+ * in task manager 0, joined by an in-process link.
+ */
+function localAndRemote(onArrival: () => void) {
+  const [a, b] = inProcessLinks();
+  const here = new DataPlane(1);
+  const there = new DataPlane(0);
+  const routes = [
+    { id: 1, senderWorker: 1, receiverWorker: 1 },
+    { id: 2, senderWorker: 0, receiverWorker: 1 },
+  ];
+  here.addRoutes(routes);
+  there.addRoutes(routes);
+  here.connectPeer(0, b);
+  there.connectPeer(1, a);
+  const gate = new InputGate(
+    [
+      { id: 1, inputIndex: 0 },
+      { id: 2, inputIndex: 0 },
+    ],
+    here,
+    4,
+    onArrival,
+  );
+  return { here, there, gate, local: new OutputChannel(1, here, () => {}), remote: new OutputChannel(2, there, () => {}) };
+}
+
 /** A batch of one record, `n`, at event time `t`. */
 const batch = (n: number, t = 0): [unknown[], number[]] => [[n], [t]];
 
@@ -92,28 +120,7 @@ describe('input gate and credits', () => {
   });
 
   it('a channel from the same task manager gets at most LOCAL_CREDITS credits; one from another gets all', async () => {
-    const [a, b] = inProcessLinks();
-    const here = new DataPlane(1);
-    const there = new DataPlane(0);
-    const routes = [
-      { id: 1, senderWorker: 1, receiverWorker: 1 },
-      { id: 2, senderWorker: 0, receiverWorker: 1 },
-    ];
-    here.addRoutes(routes);
-    there.addRoutes(routes);
-    here.connectPeer(0, b);
-    there.connectPeer(1, a);
-    const gate = new InputGate(
-      [
-        { id: 1, inputIndex: 0 },
-        { id: 2, inputIndex: 0 },
-      ],
-      here,
-      4,
-      () => {},
-    );
-    const local = new OutputChannel(1, here, () => {});
-    const remote = new OutputChannel(2, there, () => {});
+    const { here, there, gate, local, remote } = localAndRemote(() => {});
     gate.open();
     for (let i = 0; i < 6; i++) {
       local.sendBatch(...batch(i));
@@ -209,29 +216,8 @@ describe('input gate: channels by event time', () => {
   });
 
   it('reads the time of a batch from another task manager without decoding it', async () => {
-    const [a, b] = inProcessLinks();
-    const here = new DataPlane(1);
-    const there = new DataPlane(0);
-    const routes = [
-      { id: 1, senderWorker: 1, receiverWorker: 1 },
-      { id: 2, senderWorker: 0, receiverWorker: 1 },
-    ];
-    here.addRoutes(routes);
-    there.addRoutes(routes);
-    here.connectPeer(0, b);
-    there.connectPeer(1, a);
     let arrivals = 0;
-    const gate = new InputGate(
-      [
-        { id: 1, inputIndex: 0 },
-        { id: 2, inputIndex: 0 },
-      ],
-      here,
-      4,
-      () => arrivals++,
-    );
-    const local = new OutputChannel(1, here, () => {});
-    const remote = new OutputChannel(2, there, () => {});
+    const { here, there, gate, local, remote } = localAndRemote(() => arrivals++);
     gate.open();
     local.sendBatch([{ v: 'local' }], [2000]);
     remote.sendBatch([{ v: 'remote-1' }, { v: 'remote-2' }], [1000, 3000]);
