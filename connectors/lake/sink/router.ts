@@ -73,7 +73,7 @@ export class BucketRouterOperator<T> implements Operator<T | Change<T>, Bucketed
       }
     }
     await this.load();
-    for (const m of schemaMarkers(this.writers)) this.output.emit(m, times[at]!);
+    for (const m of schemaMarkers(this.writers, this.table.schema.id)) this.output.emit(m, times[at]!);
     const rest = values.slice(at + 1);
     if (rest.length > 0) return this.processBatch(rest, Array.prototype.slice.call(times, at + 1));
   }

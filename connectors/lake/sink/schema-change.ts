@@ -45,10 +45,18 @@ export function pendingChanges(schema: TableSchema, changes: readonly SchemaChan
   return out;
 }
 
-/** One marker per writer (bucket w goes to writer w, see the sink's keyBy). */
-export function schemaMarkers(writers: number): BucketedRow[] {
-  return Array.from({ length: writers }, (_, w) => ({ __bucket: w, __kind: SCHEMA_MARKER_KIND }));
+/**
+ * One marker per writer (bucket w goes to writer w, see the sink's keyBy), naming the schema the
+ * rows after it are built for. A writer opens the table at that schema, not the latest: the router
+ * may have altered the table again before the writer gets to the marker, and rows built for one
+ * schema read with another lose the values of renamed fields.
+ */
+export function schemaMarkers(writers: number, schemaId: number): BucketedRow[] {
+  return Array.from({ length: writers }, (_, w) => ({ __bucket: w, __kind: SCHEMA_MARKER_KIND, [SCHEMA_MARKER_ID]: schemaId }));
 }
+
+/** The field of a schema marker that holds its schema id. */
+export const SCHEMA_MARKER_ID = '__schema';
 
 export function checkApplicable(path: string, change: LakeSchemaChange, error: unknown): void {
   if (change.tolerateFailure) return;

@@ -18,7 +18,7 @@ import { ExternalError } from '../errors.ts';
 import type { CompactTask } from '../table/compact.ts';
 import { BackgroundCompactor } from './background-compactor.ts';
 import { openLakeTable, type LakeTableLocation } from './table-access.ts';
-import { SCHEMA_MARKER_KIND } from './schema-change.ts';
+import { SCHEMA_MARKER_ID, SCHEMA_MARKER_KIND } from './schema-change.ts';
 import { rowReader, type BucketedRow, type LakeCommittable } from './records.ts';
 
 /**
@@ -93,7 +93,7 @@ export class LakeWriter implements SinkWriter<BucketedRow, LakeCommittable> {
     const read = this.readRow;
     for (let i = 0; i < values.length; i++) {
       const v = values[i]!;
-      if (v.__kind === SCHEMA_MARKER_KIND) return this.schemaChanged(values.slice(i + 1));
+      if (v.__kind === SCHEMA_MARKER_KIND) return this.schemaChanged(v[SCHEMA_MARKER_ID] as number, values.slice(i + 1));
       w.write(read(v), v.__kind);
     }
     // a full buffer becomes files now; their messages wait for the barrier like the rest
@@ -106,12 +106,15 @@ export class LakeWriter implements SinkWriter<BucketedRow, LakeCommittable> {
   /** The watermark this writer last sent to the committer (a restarted writer says it again). */
   private reportedWatermark = -Infinity;
 
-  /** The table's schema changed (sink/schema-change.ts): write the buffer under the old one, re-open, go on. */
-  private async schemaChanged(rest: readonly BucketedRow[]): Promise<void> {
+  /**
+   * The table's schema changed (sink/schema-change.ts): write the buffer under the old one, re-open
+   * at the marker's schema (not the latest, which the router may have moved past), go on.
+   */
+  private async schemaChanged(schemaId: number, rest: readonly BucketedRow[]): Promise<void> {
     this.held.push(...(await this.prepare()));
     const sequences = this.writer.sequenceNumbers();
     const pendingIndex = this.writer.dynamic?.pendingFiles() ?? [];
-    this.table = await openLakeTable(this.settings.location, this.settings.schema);
+    this.table = await (await openLakeTable(this.settings.location, this.settings.schema)).atSchema(schemaId);
     this.writer = this.tableWriter();
     this.writer.seedSequenceNumbers(sequences);
     this.writer.dynamic?.seedPending(pendingIndex);
