@@ -42,8 +42,9 @@ type OpenAuction = [number, number, number, number];
  * Early bids are common at parallelism > 1: an auction and its bids come from different source
  * subtasks, whose batches each span thousands of events, so 22-29% of the bids arrive first (about
  * 40% before the input gate took the batch earliest in event time), with hundreds waiting per
- * auction; even in stream order 4.5% come first (a bid may name one of the next 10 auctions). They are appended (one list add, nothing reread); before, a value
- * state holding all of them was copied and rewritten per bid, quadratic in the number waiting.
+ * auction; even in stream order 4.5% come first (a bid may name one of the next 10 auctions).
+ * They are appended (one list add, nothing reread); before, a value state holding all of them was
+ * copied and rewritten per bid, quadratic in the number waiting.
  */
 class WinningBid implements KeyedProcessFunction<number, AuctionOrBid, Winner> {
   private auction!: ValueState<OpenAuction>;
