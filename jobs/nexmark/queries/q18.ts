@@ -36,6 +36,12 @@ export const plainBid = (b: NumberedBid): Bid => ({
   extra: b.extra,
 });
 
+/** Where the last bid of a key stands in the order: all the state needs (the row itself went out when it came). */
+interface BidOrder {
+  readonly dateTime: number;
+  readonly seq: number;
+}
+
 /** Bidders and auctions as one number: auction ids stay below 2^22 up to about 70M events. */
 const AUCTION_SPAN = 4_194_304;
 
@@ -46,17 +52,17 @@ const AUCTION_SPAN = 4_194_304;
  * as an upsert, as Flink's ROW_NUMBER() = 1 without mini-batch does.
  */
 class LastBid implements KeyedProcessFunction<number, NumberedBid, Q18Row> {
-  private last!: ValueState<NumberedBid>;
+  private last!: ValueState<BidOrder>;
 
   open(ctx: KeyedRuntimeContext): void {
     // Never changed after writing or reading: shared, not copied.
-    this.last = ctx.getState(valueState<NumberedBid>('last', { serializer: sharedPlainData() }));
+    this.last = ctx.getState(valueState<BidOrder>('last', { serializer: sharedPlainData() }));
   }
 
   processElement(b: NumberedBid, _ctx: KeyedContext<number>, out: Collector<Q18Row>): void {
     const prev = this.last.value();
     if (prev !== undefined && (b.dateTime < prev.dateTime || (b.dateTime === prev.dateTime && b.seq < prev.seq))) return;
-    this.last.update(b);
+    this.last.update({ dateTime: b.dateTime, seq: b.seq });
     out.collect(plainBid(b));
   }
 }
