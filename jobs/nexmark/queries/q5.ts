@@ -13,7 +13,7 @@ import {
 import { Q5_SLIDE_MS, Q5_WINDOW_MS, type Q5Row } from '../queries.ts';
 import type { Bid } from '../model.ts';
 import type { QueryBuilder } from './common.ts';
-import { LocalPaneCount, type KeyCount } from './local-pane-count.ts';
+import { LocalPaneCount, type PaneCounts } from './local-pane-count.ts';
 
 /**
  * Per window start: bid counts per auction (summed from pane counts) and the leaders so far, emitted
@@ -22,7 +22,7 @@ import { LocalPaneCount, type KeyCount } from './local-pane-count.ts';
  * reading the counts: before, it read and sorted every auction's count of the window (the map
  * state's ordered entries()), 6-7% of each task manager.
  */
-export class WindowLeaders implements KeyedProcessFunction<number, KeyCount, Q5Row> {
+export class WindowLeaders implements KeyedProcessFunction<number, PaneCounts, Q5Row> {
   private counts!: MapState<number, number>;
   /** [maximum count, auctions with that count...]. */
   private leaders!: ValueState<number[]>;
@@ -33,22 +33,35 @@ export class WindowLeaders implements KeyedProcessFunction<number, KeyCount, Q5R
     this.leaders = ctx.getState(valueState<number[]>('leaders', { serializer: sharedPlainData() }));
   }
 
-  processElement(c: KeyCount, ctx: KeyedContext<number>): void {
+  processElement(c: PaneCounts, ctx: KeyedContext<number>): void {
     const counts = this.counts;
-    let leaders = this.leaders.value();
+    const before = this.leaders.value();
+    let leaders = before;
     if (leaders === undefined) {
       if (counts.isEmpty()) ctx.timerService.registerEventTimeTimer(c.window + Q5_WINDOW_MS - 1);
-      else {
-        // Counts restored from a savepoint taken before leaders were kept.
-        leaders = leadersOf(counts);
-        this.leaders.update(leaders);
+      // Counts restored from a savepoint taken before leaders were kept.
+      else leaders = leadersOf(counts);
+    }
+    // The state's array is shared (never changed): the first change copies it, later ones add to the copy.
+    let own = false;
+    let max = leaders === undefined ? 0 : leaders[0]!;
+    const keys = c.keys;
+    const added = c.counts;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      const n = (counts.get(key) ?? 0) + added[i]!;
+      counts.put(key, n);
+      if (n > max) {
+        max = n;
+        leaders = [n, key];
+        own = true;
+      } else if (n === max) {
+        if (!own) leaders = [...leaders!];
+        leaders!.push(key);
+        own = true;
       }
     }
-    const n = (counts.get(c.key) ?? 0) + c.count;
-    counts.put(c.key, n);
-    const max = leaders === undefined ? 0 : leaders[0]!;
-    if (n > max) this.leaders.update([n, c.key]);
-    else if (n === max) this.leaders.update([...leaders!, c.key]);
+    if (leaders !== before) this.leaders.update(leaders!);
   }
 
   onTimer(time: number, ctx: OnTimerContext<number>, out: Collector<Q5Row>): void {
@@ -72,8 +85,8 @@ function leadersOf(counts: MapState<number, number>): number[] {
 /**
  * q5 hot items: bids per auction in hop windows (10 s every 2 s), then each window's top auctions.
  * Bids are counted per 2 s pane and auction in each source subtask (local pre-aggregation); each
- * pane count goes to the five windows that hold the pane, keyed by window start, where the counts
- * are summed and the leaders emitted when the watermark passes the window's end. Counting with the
+ * pane's counts go as one record to the five windows that hold the pane, keyed by window start,
+ * where the counts are summed and the leaders emitted when the watermark passes the window's end. Counting with the
  * sliding window operator (keyed by auction) and then keying its results by window was 2.3-2.9x
  * slower at parallelism 1: it fires a timer per auction and window (see bench/nexmark.md).
  */

@@ -9,7 +9,7 @@ import type { Operator } from '../../../operators/operator.ts';
 import { OperatorHarness, type Emitted } from '../../harness/operator-harness.ts';
 import { generate } from '../../../jobs/nexmark/generator/index.ts';
 import type { Bid } from '../../../jobs/nexmark/model.ts';
-import { LocalPaneCount, type KeyCount } from '../../../jobs/nexmark/queries/local-pane-count.ts';
+import { LocalPaneCount, type PaneCounts } from '../../../jobs/nexmark/queries/local-pane-count.ts';
 import { LocalCandidates, type Candidate } from '../../../jobs/nexmark/queries/q7.ts';
 import { LocalPieces, type Piece } from '../../../jobs/nexmark/queries/q11.ts';
 import { LocalDayStats, type Partial } from '../../../jobs/nexmark/queries/q15.ts';
@@ -71,9 +71,13 @@ const sortedJson = (xs: unknown[]) => xs.map((x) => JSON.stringify(x)).sort();
 
 describe('Nexmark local pre-aggregations restore from a snapshot without losing or doubling anything', () => {
   it('q5 pane counts', async () => {
-    const sum = (out: Emitted<KeyCount>[]) => {
+    const sum = (out: Emitted<PaneCounts>[]) => {
       const m = new Map<string, number>();
-      for (const { value, time } of out) m.set(`${time}/${value.key}`, (m.get(`${time}/${value.key}`) ?? 0) + value.count);
+      for (const { value, time } of out) {
+        expect(value.window).toBe(time - 1999); // without windowMs: the pane's start
+        expect(new Set(value.keys).size).toBe(value.keys.length); // one entry per key of the pane
+        value.keys.forEach((key, i) => m.set(`${time}/${key}`, (m.get(`${time}/${key}`) ?? 0) + value.counts[i]!));
+      }
       return [...m].sort();
     };
     const create = () => new LocalPaneCount<Bid>('q5-local-count', (b) => b.auction, 2000);
