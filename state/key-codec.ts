@@ -66,3 +66,17 @@ export function ownKey<K extends StateKey>(key: K): K {
 export function ownKeyId(id: KeyId): KeyId {
   return typeof id === 'string' ? ownString(id) : id;
 }
+
+/**
+ * `key`, with a number that is a 32-bit integer (not -0) as a small integer (a V8 Smi). A number
+ * read from bytes or from an array of doubles (a tuple holding a timestamp, say) is a heap number
+ * even when it holds 7; put in the fields of the backend's entries and timers where the thread's
+ * other keys are small integers, it changes their objects' layout for good, and every entry made
+ * after that is migrated to the new layout in the runtime (Nexmark q4 keyed its averages by a
+ * category read from such a tuple). The batch codec does the same for decoded record fields.
+ */
+export function smallIntegerKey(key: StateKey): StateKey {
+  if (typeof key !== 'number') return key;
+  const s = key | 0;
+  return s === key && (s !== 0 || 1 / key > 0) ? s : key;
+}

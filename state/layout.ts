@@ -14,6 +14,7 @@
  */
 import * as lmdb from 'lmdb';
 import { ConfigError } from '../runtime/errors.ts';
+import { smallIntegerKey } from './key-codec.ts';
 import type { KeyPrimitive, StateKey } from './key-groups.ts';
 import type { TimeDomain } from './timers.ts';
 
@@ -56,7 +57,8 @@ export function encodePart(k: KeyPrimitive): KeyPart {
 
 export function decodePart(p: unknown): KeyPrimitive {
   if (typeof p === 'string' && p.charCodeAt(0) === 2) return BigInt(p.slice(1));
-  return p as KeyPrimitive;
+  // Decoded numbers are heap numbers: as the live keys are, small integers (see smallIntegerKey).
+  return smallIntegerKey(p as KeyPrimitive) as KeyPrimitive;
 }
 
 /** Appends `arity, ...parts` of `key` to `out`. */

@@ -14,7 +14,7 @@ import type {
 } from '../descriptors.ts';
 import type { AggregatingState, ListState, MapState, ReducingState, ValueState } from '../handles.ts';
 import { type KeyGroupRange, type StateKey } from '../key-groups.ts';
-import { keyId, ownKey, ownKeyId, type KeyId } from '../key-codec.ts';
+import { keyId, ownKey, ownKeyId, smallIntegerKey, type KeyId } from '../key-codec.ts';
 import { HeapTimerService } from './heap-timers.ts';
 import { UserKeyMap } from './user-key-map.ts';
 import type { CheckpointScope, CheckpointStorage } from '../checkpoint-storage/storage.ts';
@@ -72,7 +72,8 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
     this.subtask = options.subtask ?? 0;
   }
 
-  setCurrentKey(key: StateKey, keyGroup: number, keyHash?: number): void {
+  setCurrentKey(k: StateKey, keyGroup: number, keyHash?: number): void {
+    const key = smallIntegerKey(k);
     this.key = key;
     const id = keyId(key);
     this.id = id;

@@ -5,7 +5,7 @@
  */
 import type { Database } from 'lmdb';
 import type { Clock } from '../backend.ts';
-import { keyId, ownKey, ownKeyId, type KeyId } from '../key-codec.ts';
+import { keyId, ownKey, ownKeyId, smallIntegerKey, type KeyId } from '../key-codec.ts';
 import type { StateKey } from '../key-groups.ts';
 import { encodePart, stateKeyPrefix, type KeyPart } from '../layout.ts';
 import type { DELETED, StateTable, Stored } from './layers.ts';
@@ -49,7 +49,8 @@ export class StateAccess {
     this.maxDirty = MAX_DIRTY_BATCHES * buffer.flushEvery;
   }
 
-  setCurrentKey(key: StateKey, keyGroup: number): void {
+  setCurrentKey(k: StateKey, keyGroup: number): void {
+    const key = smallIntegerKey(k);
     this.key = key;
     this.id = typeof key === 'object' ? keyId(key) : key;
     this.keyGroup = keyGroup;
