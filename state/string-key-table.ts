@@ -61,14 +61,37 @@ export class StringKeyTable<V> {
   deleteHashed(key: string, hash: number): boolean {
     const keys = this.keys;
     const hashes = this.hashes;
-    const values = this.values_;
     const mask = this.mask;
-    let i = hash & mask;
-    for (; ; i = (i + 1) & mask) {
+    for (let i = hash & mask; ; i = (i + 1) & mask) {
       const k = keys[i];
       if (k === undefined) return false;
-      if (hashes[i] === hash && k === key) break;
+      if (hashes[i] === hash && k === key) {
+        this.deleteAt(i);
+        return true;
+      }
     }
+  }
+
+  /** Slots in the table (its capacity): the indexes `valueAt` and `deleteAt` take. */
+  get slots(): number {
+    return this.keys.length;
+  }
+
+  /** The value in slot `i`, undefined when the slot is empty. */
+  valueAt(i: number): V | undefined {
+    return this.values_[i];
+  }
+
+  /**
+   * Empties slot `i`, which must hold an entry. A later entry of its run may move into slot `i`
+   * (so a sweep that deletes as it goes looks at `i` again), and with a run that wraps around the
+   * end, one from the start of the table into the end.
+   */
+  deleteAt(i: number): void {
+    const keys = this.keys;
+    const hashes = this.hashes;
+    const values = this.values_;
+    const mask = this.mask;
     // Backward-shift deletion: move each later entry of the run into the hole when its home slot
     // does not lie (cyclically) between the hole and it, so every entry stays reachable.
     let hole = i;
@@ -86,7 +109,6 @@ export class StringKeyTable<V> {
     keys[hole] = undefined;
     values[hole] = undefined;
     this.size--;
-    return true;
   }
 
   /** The values, in slot order; the table must not change during the iteration. */

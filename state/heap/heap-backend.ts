@@ -24,7 +24,8 @@ import type { KeyedStateHandle } from '../snapshot/keyed-state-handle.ts';
 import { serializerOf } from '../descriptors.ts';
 import { checkIn, copyIn, copyInReplacing, copyOut, valuesNeverChangedInPlace } from '../value-serializer.ts';
 import { captureHeapState, materialize, valueCodec, type HeapEntry, type RestoredEntry, type StateKind } from './heap-snapshot.ts';
-import { HeapTable, heapKeyHashes, keyIdHash } from './heap-table.ts';
+import { currentKeyHash, keyIdHash } from '../key-table.ts';
+import { HeapTable, heapKeyHashes } from './heap-table.ts';
 
 type Entry = HeapEntry;
 type Table = HeapTable;
@@ -79,11 +80,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
     this.id = id;
     // A string or number key's keyGroupHash is the hash its table needs (keyIdHash); a tuple's id
     // is a tagged string with a hash of its own.
-    if (keyHash !== undefined && typeof key === typeof id && (typeof id === 'string' || typeof id === 'number')) this.hash = keyHash;
-    else if (typeof id === 'string' || typeof id === 'number') {
-      heapKeyHashes.count++;
-      this.hash = keyIdHash(id);
-    } else this.hash = 0;
+    this.hash = currentKeyHash(key, id, keyHash, heapKeyHashes);
     this.keyGroup = keyGroup;
   }
 

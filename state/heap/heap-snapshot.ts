@@ -12,7 +12,8 @@ import type { EntryWriter } from '../snapshot/entry-file.ts';
 import type { TimeDomain } from '../timers.ts';
 import type { StateTtlConfig } from '../descriptors.ts';
 import type { HeapTimerService } from './heap-timers.ts';
-import { keyIdHash, type HeapTable } from './heap-table.ts';
+import { keyIdHash } from '../key-table.ts';
+import type { HeapTable } from './heap-table.ts';
 
 export type StateKind = 'value' | 'list' | 'map' | 'reducing' | 'aggregating';
 

@@ -8,6 +8,7 @@ import { keyId } from '../key-codec.ts';
 import type { WriteBatchBuilder } from './write-batch.ts';
 import type { CachedPoint } from './point-cache.ts';
 import { KeyFilter } from './key-filter.ts';
+import { KeyTable, keyIdHash } from '../key-table.ts';
 
 export const DELETED = Symbol('deleted');
 export type Stored = unknown;
@@ -46,7 +47,7 @@ export class StateTable {
   /** Oldest first; the last one is the current batch's if its gen is the backend's current gen. */
   layers: Layer[] = [];
   /** Single-value states only: deserialized values in front of the layers (point-cache.ts). */
-  readonly cache = new Map<KeyId, CachedPoint>();
+  readonly cache = new KeyTable<CachedPoint>();
   /** Keys written back (so maybe in LMDB): a miss on another key does not read LMDB. */
   readonly lmdbKeys = new KeyFilter();
   /** The entry of the current key, valid while the backend's key epoch is `lastEpoch` (a read then a write looks up once). */
@@ -89,7 +90,7 @@ export interface TimerLayer {
 export function bufferedFor(t: StateTable, key: KeyPart[]): boolean {
   const [k, next] = readKey(key, 2);
   const id = typeof k === 'object' ? keyId(k) : k;
-  if (t.cache.get(id)?.dirty === true) return true;
+  if (t.cache.get(id, keyIdHash(id))?.dirty === true) return true;
   for (const l of t.layers) {
     if (l.points.has(id)) return true;
     const m = l.maps.get(id);

@@ -152,8 +152,8 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
     return { direct: this.buffer.directWrites, layered: this.buffer.layerPoints };
   }
 
-  setCurrentKey(key: StateKey, keyGroup: number): void {
-    this.access.setCurrentKey(key, keyGroup);
+  setCurrentKey(key: StateKey, keyGroup: number, keyHash?: number): void {
+    this.access.setCurrentKey(key, keyGroup, keyHash);
   }
 
   currentKey(): StateKey {

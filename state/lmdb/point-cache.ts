@@ -1,15 +1,15 @@
 /**
  * The LMDB backend's cache of deserialized values of single-value states (value, reducing,
- * aggregating), in front of the write-back layers and LMDB. A hit costs one Map lookup: no key
- * encoding, no LMDB read, no msgpack decode. Writes change the cached entry and mark it dirty; a
+ * aggregating), in front of the write-back layers and LMDB. A hit costs one table lookup
+ * (key-table.ts): no key encoding, no LMDB read, no msgpack decode. Writes change the cached entry and mark it dirty; a
  * dirty entry reaches LMDB only when it is evicted or when the backend writes every dirty entry
  * back (snapshot, flush), so a key updated a thousand times between checkpoints is encoded and
  * written once.
  *
  * Bounded by entry count over all states of the backend (state larger than the cache spills to
- * LMDB). Eviction is CLOCK over each state's Map in insertion order: a read or write sets `ref`;
- * the sweep gives referenced entries a second chance (moved to the back) and evicts the others,
- * writing dirty ones back through `onEvictDirty`. It evicts a sixteenth of the capacity at a time,
+ * LMDB). Eviction is CLOCK over each state's table (a hand over its slots, KeyTable.sweep): a read
+ * or write sets `ref`; the sweep gives referenced entries a second chance (clears `ref` and passes
+ * them) and evicts the others, writing dirty ones back through `onEvictDirty`. It evicts a sixteenth of the capacity at a time,
  * from each state in proportion to its size.
  *
  * The backend also writes back the entries dirty the longest once too many are dirty, which bounds
@@ -22,11 +22,14 @@ import { getHeapStatistics } from 'node:v8';
 import type { KeyId } from '../key-codec.ts';
 import type { StateKey } from '../key-groups.ts';
 import type { DELETED, Stored } from './layers.ts';
+import { Sweep, type KeyTable } from '../key-table.ts';
 
 export interface CachedPoint {
   /** The state this entry belongs to (a CacheOwner). */
   readonly owner: CacheOwner;
   readonly id: KeyId;
+  /** keyIdHash(id): the cache table's hash of the key. */
+  readonly hash: number;
   readonly kg: number;
   readonly key: StateKey;
   /** As stored in LMDB ([expiresAt, value] with TTL), or DELETED: the key has no value. */
@@ -55,7 +58,7 @@ export interface CachedPoint {
 }
 
 export interface CacheOwner {
-  readonly cache: Map<KeyId, CachedPoint>;
+  readonly cache: KeyTable<CachedPoint>;
 }
 
 /**
@@ -101,10 +104,10 @@ export class PointCache<T extends CacheOwner> {
   }
 
   /** Adds an entry for a key not in `t.cache` (evicting first if full). */
-  insert(t: T, id: KeyId, kg: number, key: StateKey, stored: Stored | typeof DELETED, dirty: boolean, weight = 1): CachedPoint {
+  insert(t: T, id: KeyId, hash: number, kg: number, key: StateKey, stored: Stored | typeof DELETED, dirty: boolean, weight = 1): CachedPoint {
     if (this.count >= this.capacity) this.evict();
-    const e: CachedPoint = { owner: t, id, kg, key, stored, dirty: false, ref: false, live: true, weight, recordGen: -1, recordAt: 0, recordOf: undefined, sentGen: 0 };
-    t.cache.set(id, e);
+    const e: CachedPoint = { owner: t, id, hash, kg, key, stored, dirty: false, ref: false, live: true, weight, recordGen: -1, recordAt: 0, recordOf: undefined, sentGen: 0 };
+    t.cache.add(id, hash, e);
     this.count += weight;
     if (dirty) this.markDirty(e);
     return e;
@@ -124,7 +127,7 @@ export class PointCache<T extends CacheOwner> {
   /** Drops a live entry whose key has nothing below the cache (its value or absence needs no write-back). */
   remove(t: T, e: CachedPoint): void {
     if (!e.live) return;
-    t.cache.delete(e.id);
+    t.cache.delete(e.id, e.hash);
     e.live = false;
     this.count -= e.weight;
     if (e.dirty) {
@@ -212,19 +215,15 @@ export class PointCache<T extends CacheOwner> {
   }
 
   private evictFrom(t: T, n: number): void {
-    const cache = t.cache;
     let removed = 0;
     // Each entry gets at most one second chance per sweep, so this ends after size + n visits.
-    let chances = cache.size;
-    for (const [id, e] of cache) {
-      if (removed >= n) break;
+    let chances = t.cache.size;
+    t.cache.sweep((e) => {
+      if (removed >= n) return Sweep.Stop;
       if (e.ref && chances-- > 0) {
         e.ref = false;
-        cache.delete(id);
-        cache.set(id, e);
-        continue;
+        return Sweep.Keep;
       }
-      cache.delete(id);
       e.live = false;
       removed += e.weight;
       if (e.dirty) {
@@ -236,7 +235,8 @@ export class PointCache<T extends CacheOwner> {
         this.onEvictSent(t, e);
       }
       e.recordOf = undefined;
-    }
+      return Sweep.Remove;
+    }, t.cache.size + n);
     this.count -= removed;
   }
 }

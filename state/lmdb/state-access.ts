@@ -11,6 +11,7 @@ import { encodePart, stateKeyPrefix, type KeyPart } from '../layout.ts';
 import type { DELETED, StateTable, Stored } from './layers.ts';
 import type { CachedPoint, PointCache } from './point-cache.ts';
 import type { WriteBuffer } from './write-buffer.ts';
+import { currentKeyHash, keyIdHash } from '../key-table.ts';
 
 /** Dirty cache entries allowed, in batches of flushEvery (see tick). */
 const MAX_DIRTY_BATCHES = 2;
@@ -20,9 +21,14 @@ const MAX_DIRTY_BATCHES = 2;
  */
 const CATCH_UP_PER_WRITE = 1024;
 
+/** Keys the LMDB backend hashed itself, in this thread: not a string or number key with its carried keyGroupHash (tests). */
+export const lmdbKeyHashes = { count: 0 };
+
 export class StateAccess {
   key: StateKey = '';
   id: KeyId = '';
+  /** keyIdHash(id), for the cache tables: the hash the exchange carried, or computed once per key. */
+  hash = keyIdHash('');
   keyGroup = 0;
   /** Bumped by every setCurrentKey (and restore): tells whether a table's `last` entry is the current key's. */
   epoch = 0;
@@ -49,10 +55,12 @@ export class StateAccess {
     this.maxDirty = MAX_DIRTY_BATCHES * buffer.flushEvery;
   }
 
-  setCurrentKey(k: StateKey, keyGroup: number): void {
+  setCurrentKey(k: StateKey, keyGroup: number, keyHash?: number): void {
     const key = smallIntegerKey(k);
     this.key = key;
-    this.id = typeof key === 'object' ? keyId(key) : key;
+    const id = typeof key === 'object' ? keyId(key) : key;
+    this.id = id;
+    this.hash = currentKeyHash(key, id, keyHash, lmdbKeyHashes);
     this.keyGroup = keyGroup;
     this.epoch++;
   }
@@ -72,7 +80,7 @@ export class StateAccess {
         return l;
       }
     }
-    const e = t.cache.get(this.id);
+    const e = t.cache.get(this.id, this.hash);
     if (e === undefined) return undefined;
     e.ref = true;
     t.last = e;
@@ -100,7 +108,7 @@ export class StateAccess {
   /** Caches `stored` as the current key's entry of `t`. */
   insert(t: StateTable, stored: Stored | typeof DELETED, dirty: boolean, weight = 1): CachedPoint {
     // The cache keeps its own copy of the key's strings (ownKey in key-codec.ts).
-    const n = this.cache.insert(t, ownKeyId(this.id), this.keyGroup, ownKey(this.key), stored, dirty, weight);
+    const n = this.cache.insert(t, ownKeyId(this.id), this.hash, this.keyGroup, ownKey(this.key), stored, dirty, weight);
     t.last = n;
     t.lastEpoch = this.epoch;
     return n;

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { MiniCluster } from 'weir';
 import { keyGroupHashes } from '../../state/key-groups.ts';
 import { heapKeyHashes } from '../../state/heap/heap-table.ts';
+import { lmdbKeyHashes } from '../../state/lmdb/state-access.ts';
 import job, { KEYED_OPERATORS, results } from './jobs/keyed-operators.ts';
 import windowsAndJoins, { joined, WINDOW_AND_JOIN_OPERATORS } from './jobs/windows-and-joins.ts';
 
@@ -29,21 +30,24 @@ describe('key groups carried from the exchange into keyed operators', () => {
     expect(inProcess.get(results).sort()).toEqual(threads.get(results).sort());
   });
 
-  it('windows and joins pass the carried key hash on: the heap backend hashes a string key per timer or held fact, not per record', async () => {
+  it.each([
+    ['heap', heapKeyHashes],
+    ['lmdb', lmdbKeyHashes],
+  ] as const)('windows and joins pass the carried key hash on: the %s backend hashes a string key per timer or held fact, not per record', async (stateBackend, backendHashes) => {
     const params = { count: 3000 };
-    const before = heapKeyHashes.count;
-    const inProcess = await new MiniCluster({ workers: 2, transport: 'in-process', stateBackend: 'heap', onWarning: () => {} }).execute(windowsAndJoins, { params, parallelism: 2 });
-    const hashes = heapKeyHashes.count - before;
+    const before = backendHashes.count;
+    const inProcess = await new MiniCluster({ workers: 2, transport: 'in-process', stateBackend, onWarning: () => {} }).execute(windowsAndJoins, { params, parallelism: 2 });
+    const hashes = backendHashes.count - before;
     const keyed = inProcess.metrics.operators.filter((o) => WINDOW_AND_JOIN_OPERATORS.includes(o.name));
     expect(keyed.map((o) => o.name).sort()).toEqual([...WINDOW_AND_JOIN_OPERATORS].sort());
     const recordsIn = keyed.reduce((a, o) => a + o.recordsIn, 0);
     expect(recordsIn).toBe(2 * params.count + 4 * (params.count + params.count / 10));
-    // Measured: 31,458 hashes for these 19,200 records when every record's key was hashed again
-    // (once or twice), 14,094 with the carried hash: what is left is timers firing (the sliding
-    // window fires every 100 ms per key) and the temporal join's held facts.
+    // Measured (heap): 31,458 hashes for these 19,200 records when every record's key was hashed
+    // again (once or twice), 14,094 with the carried hash: what is left is timers firing (the
+    // sliding window fires every 100 ms per key) and the temporal join's held facts.
     expect(hashes).toBeLessThan(recordsIn);
 
-    const threads = await new MiniCluster({ workers: 2, stateBackend: 'heap', onWarning: () => {} }).execute(windowsAndJoins, { params, parallelism: 2 });
+    const threads = await new MiniCluster({ workers: 2, stateBackend, onWarning: () => {} }).execute(windowsAndJoins, { params, parallelism: 2 });
     expect(inProcess.get(joined).sort()).toEqual(threads.get(joined).sort());
   });
 });
