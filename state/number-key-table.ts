@@ -15,6 +15,9 @@
  * A class of its own, not StringKeyTable with another key array: one class over both a JS array and
  * a Float64Array of keys makes each key load polymorphic, on the hot path of both tables.
  */
+/** Where a probe for `hash` starts, before masking: see StringKeyTable's homeSlot. */
+const homeSlot = (hash: number): number => hash ^ (hash >>> 16);
+
 const MIN_CAPACITY = 64;
 
 export class NumberKeyTable<V> {
@@ -27,7 +30,7 @@ export class NumberKeyTable<V> {
   getHashed(key: number, hash: number): V | undefined {
     const keys = this.keys;
     const mask = this.mask;
-    for (let i = hash & mask; ; i = (i + 1) & mask) {
+    for (let i = homeSlot(hash) & mask; ; i = (i + 1) & mask) {
       const k = keys[i]!;
       if (k === key) return this.values_[i];
       if (k !== k) return undefined;
@@ -45,7 +48,7 @@ export class NumberKeyTable<V> {
   deleteHashed(key: number, hash: number): boolean {
     const keys = this.keys;
     const mask = this.mask;
-    for (let i = hash & mask; ; i = (i + 1) & mask) {
+    for (let i = homeSlot(hash) & mask; ; i = (i + 1) & mask) {
       const k = keys[i]!;
       if (k === key) {
         this.deleteAt(i);
@@ -81,7 +84,7 @@ export class NumberKeyTable<V> {
     for (let j = (hole + 1) & mask; ; j = (j + 1) & mask) {
       const k = keys[j]!;
       if (k !== k) break;
-      const home = hashes[j]! & mask;
+      const home = homeSlot(hashes[j]!) & mask;
       if (((j - home) & mask) >= ((j - hole) & mask)) {
         keys[hole] = k;
         values[hole] = values[j];
@@ -112,7 +115,7 @@ export class NumberKeyTable<V> {
   private place(key: number, hash: number, value: V): void {
     const keys = this.keys;
     const mask = this.mask;
-    let i = hash & mask;
+    let i = homeSlot(hash) & mask;
     while (keys[i] === keys[i]) i = (i + 1) & mask;
     keys[i] = key;
     this.values_[i] = value;
