@@ -30,10 +30,17 @@ export function keyIdHash(id: KeyId): number {
  * hashed here (tests bound it).
  */
 export function currentKeyHash(key: unknown, id: KeyId, keyHash: number | undefined, hashed: { count: number }): number {
-  if (keyHash !== undefined && typeof key === typeof id && (typeof id === 'string' || typeof id === 'number')) return keyHash;
-  if (typeof id === 'string' || typeof id === 'number') {
+  // Direct typeof comparisons (see runtime/plain-data.ts): this runs for every record.
+  if (typeof id === 'string') {
+    // A tuple's id is a string too, with a hash of its own.
+    if (keyHash !== undefined && typeof key === 'string') return keyHash;
     hashed.count++;
-    return keyIdHash(id);
+    return hashString(id);
+  }
+  if (typeof id === 'number') {
+    if (keyHash !== undefined) return keyHash;
+    hashed.count++;
+    return hashKey(id);
   }
   return 0;
 }
