@@ -1,16 +1,16 @@
 /**
  * The LMDB backend's cache of deserialized values of single-value states (value, reducing,
  * aggregating), in front of the write-back layers and LMDB. A hit costs one table lookup
- * (key-table.ts): no key encoding, no LMDB read, no msgpack decode. Writes change the cached entry and mark it dirty; a
- * dirty entry reaches LMDB only when it is evicted or when the backend writes every dirty entry
- * back (snapshot, flush), so a key updated a thousand times between checkpoints is encoded and
- * written once.
+ * (key-table.ts): no key encoding, no LMDB read, no msgpack decode. Writes change the cached entry
+ * and mark it dirty; a dirty entry reaches LMDB only when it is evicted or when the backend writes
+ * every dirty entry back (snapshot, flush), so a key updated a thousand times between checkpoints
+ * is encoded and written once.
  *
  * Bounded by entry count over all states of the backend (state larger than the cache spills to
  * LMDB). Eviction is CLOCK over each state's table (a hand over its slots, KeyTable.sweep): a read
  * or write sets `ref`; the sweep gives referenced entries a second chance (clears `ref` and passes
- * them) and evicts the others, writing dirty ones back through `onEvictDirty`. It evicts a sixteenth of the capacity at a time,
- * from each state in proportion to its size.
+ * them) and evicts the others, writing dirty ones back through `onEvictDirty`. It evicts a
+ * sixteenth of the capacity at a time, from each state in proportion to its size.
  *
  * The backend also writes back the entries dirty the longest once too many are dirty, which bounds
  * what a snapshot has to encode at the barrier.
