@@ -12,8 +12,8 @@
  * and a delete shifts the entries after it back (no tombstones, so a table whose keys come and go
  * does not fill up with them). Iteration (`values`) is in slot order, not insertion order.
  *
- * Used by the window operator's batch folding (operators/window/pending-panes.ts) and the heap
- * backend's keyed tables (heap/heap-table.ts).
+ * Used by the window operator's batch folding (operators/window/pending-panes.ts) and the state
+ * backends' tables by key (key-table.ts: the heap backend's states, the LMDB backend's cache).
  */
 import { hashString } from './key-groups.ts';
 

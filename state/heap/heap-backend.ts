@@ -78,8 +78,6 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
     this.key = key;
     const id = keyId(key);
     this.id = id;
-    // A string or number key's keyGroupHash is the hash its table needs (keyIdHash); a tuple's id
-    // is a tagged string with a hash of its own.
     this.hash = currentKeyHash(key, id, keyHash, heapKeyHashes);
     this.keyGroup = keyGroup;
   }
