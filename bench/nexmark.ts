@@ -8,9 +8,14 @@
  *   --runs K          runs of each measurement (default 3)
  *   --parallelism 1,2 parallelisms to run (default 1,2)
  *   --state heap|lmdb keyed state backend (default heap)
- *   --warmup W        runs of each query and parallelism done first and discarded (default 3), on
+ *   --warmup W        runs of each query and parallelism done first and discarded (default 10), on
  *                     the task manager threads the measured runs then use (JIT-compiled code, as
- *                     the baseline's after its first run)
+ *                     the baseline's after its first run). Ten, because V8 keeps reoptimizing the
+ *                     engine's code for several jobs: `--trace-opt` counted 418, 85, 45, 28, 17
+ *                     and 8 compilations in q4's first six 1M-event jobs at p2 (1.6 s, 0.5 s,
+ *                     0.28 s ... of compiler time on the helper threads, on a 2-core machine where
+ *                     the task managers want both cores), and throughput rose with them until
+ *                     about the eighth (bench/nexmark.md, session 18)
  *   --cold            new task manager threads for every run instead (no warm-up)
  *   --profile [q]     instead: one run of query q (default the first of --queries) at the first
  *                     parallelism in a child process with --cpu-prof, one profile per thread
@@ -63,7 +68,7 @@ interface Options {
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const o: Options = { queries: [...QUERY_NAMES], events: 500_000, runs: 3, warmup: 3, parallelisms: [1, 2], state: 'heap', profile: null, child: false };
+  const o: Options = { queries: [...QUERY_NAMES], events: 500_000, runs: 3, warmup: 10, parallelisms: [1, 2], state: 'heap', profile: null, child: false };
   const fail = (msg: string): never => {
     console.error(`bench:nexmark: ${msg}`);
     process.exit(2);
