@@ -173,6 +173,11 @@ describe.each(BACKENDS)('state values (%s)', (kind) => {
     const e = errorOf(() => keyed(b, 'b', () => top.update([new Point(1, 2) as unknown as { price: number }])));
     expect(e.message).toContain("state 'top'");
     expect(e.message).toContain('$[0]');
+    // The check passes over number and string fields at once: what follows them is still checked, and named.
+    const bad = { price: 2, name: 'x', at: new Point(0, 0), note: () => 1 } as unknown as { price: number };
+    expect(errorOf(() => keyed(b, 'b', () => top.update([{ price: 1 }, bad]))).path).toBe('$[1].at');
+    const nested = { price: 2, tags: ['a', 1, 'b', Symbol('s')] } as unknown as { price: number };
+    expect(errorOf(() => keyed(b, 'b', () => top.update([nested]))).path).toBe('$[0].tags[3]');
     const handle = await b.snapshot(1);
     const r = await fx.open(kind, { restore: [handle] });
     const restored = r.getValueState(valueState<{ price: number }[]>('top', { serializer: sharedPlainData() }));
