@@ -15,6 +15,7 @@
  * anything that would arrive changed (a class instance, a function) is a BadRecordError naming
  * the field. The columnar fields need no check: their shape test already requires primitives.
  */
+import { isAscii } from 'node:buffer';
 import { Packr } from 'msgpackr';
 import { BadRecordError, describeRecord } from '../errors.ts';
 import { NotPlainDataError, checkPlainData } from '../plain-data.ts';
@@ -231,6 +232,20 @@ const SLICED_MIN = 13;
 function decodeStrings(lengths: Uint32Array, utf8: Uint8Array): string[] {
   const m = lengths.length;
   const strings = new Array<string>(m);
+  let shortest = Infinity;
+  for (let i = 0; i < m; i++) if (lengths[i]! < shortest) shortest = lengths[i]!;
+  if (shortest >= SLICED_MIN && isAscii(utf8)) {
+    // Every string is decoded on its own anyway (below): the run is not decoded whole first.
+    const bytes = Buffer.from(utf8.buffer, utf8.byteOffset, utf8.byteLength);
+    let at = 0;
+    for (let i = 0; i < m; i++) {
+      const len = lengths[i]!;
+      strings[i] = bytes.toString('latin1', at, at + len);
+      at += len;
+    }
+    if (at !== utf8.byteLength) throw new Error(`string column has ${utf8.byteLength} bytes for ${at} characters`);
+    return strings;
+  }
   const joined = textDecoder.decode(utf8);
   const ascii = joined.length === utf8.byteLength;
   let bytes: Buffer | undefined;

@@ -80,6 +80,8 @@ describe('batch codec', () => {
     expect(roundTrip(allLong).values).toEqual(allLong);
     const nonAscii = Array.from({ length: 100 }, (_, i) => ({ s: i % 2 === 0 ? `${long(i)}-ünïcödé-${i}` : `é${i}` }));
     expect(roundTrip(nonAscii).values).toEqual(nonAscii);
+    const allLongNonAscii = Array.from({ length: 100 }, (_, i) => ({ s: i % 7 === 0 ? `${long(i)}-ünïcödé` : long(i) }));
+    expect(roundTrip(allLongNonAscii).values).toEqual(allLongNonAscii);
   });
 
   it('falls back per field for nested, null and bigint fields', () => {
