@@ -48,8 +48,11 @@ export class LocalTop<T extends { dateTime: number }> implements Operator<T, T> 
     if (n === this.n && !this.before(r, top[n - 1]!)) return;
     let at = n;
     while (at > 0 && this.before(r, top[at - 1]!)) at--;
-    top.splice(at, 0, r);
-    if (top.length > this.n) top.pop();
+    // In place, not `splice` (a builtin call each time, 1.5% of q19's task manager threads): the
+    // ones from `at` down move one rank, the last falling off a full list.
+    let i = n < this.n ? n : n - 1;
+    for (; i > at; i--) top[i] = top[i - 1]!;
+    top[at] = r;
   }
 
   processBatch(values: readonly T[]): void {
