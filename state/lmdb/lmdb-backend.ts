@@ -22,6 +22,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { rm } from '../../runtime/worker-safe-fs.ts';
 import { outsideTermination } from '../../runtime/terminate-guard.ts';
 import { open, type Database, type RootDatabase } from 'lmdb';
+import { ENVIRONMENT_OPTIONS } from './environment.ts';
 import type { Clock, KeyedStateBackend } from '../backend.ts';
 import { systemClock } from '../backend.ts';
 import type { CheckpointScope, CheckpointStorage } from '../checkpoint-storage/storage.ts';
@@ -102,7 +103,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
     // Opening (and closing) runs where a terminate of this thread cannot land: lmdb-js aborts the
     // process when its thread is terminated inside these calls (runtime/terminate-guard.ts).
     const { env, db } = outsideTermination(() => {
-      const env = open({ path: options.path, noSync: true, noMetaSync: true, maxDbs: 4, cache: false });
+      const env = open({ path: options.path, ...ENVIRONMENT_OPTIONS });
       // The same msgpack options as the heap backend (Set, typed arrays kept): either reads the other's snapshots.
       return { env, db: env.openDB<Stored, KeyPart[]>('state', { encoder: { ...STATE_VALUE_ENCODING } } as never) };
     });

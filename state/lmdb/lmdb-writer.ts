@@ -20,6 +20,7 @@ import { type KeyPart, encodeKeyView, prefixRange } from '../layout.ts';
 import { EntryWriter, forEachEntry } from '../snapshot/entry-file.ts';
 import type { KeyGroupRange } from '../key-groups.ts';
 import { PUT, forEachWrite } from './write-batch.ts';
+import { ENVIRONMENT_OPTIONS } from './environment.ts';
 
 export type WriterRequest =
   /** Opens the environment at `path` for channel `ch`. `status` Int32 [0]: last committed batch; [1]: 1 after a failure; [2]: length of the UTF-8 message at byte 16; [3]: 1 once open. */
@@ -73,7 +74,7 @@ class Channel {
     // the same test ran clean (test/unit/state/lmdb-writer.test.ts). Synchronous transactions would
     // avoid the async queue altogether, but lmdb-js 3.5.6's sync removeSync missed existing keys
     // there (some 31-byte ordered keys), so the async path stays.
-    this.env = open({ path, noSync: true, noMetaSync: true, maxDbs: 4, cache: false, eventTurnBatching: false });
+    this.env = open({ path, ...ENVIRONMENT_OPTIONS, eventTurnBatching: false });
     const db = this.env.openDB<unknown, KeyPart[]>('state', {});
     this.raw = this.env.openDB<Buffer, Buffer>('state', { keyEncoding: 'binary', encoding: 'binary' });
     this.rawValues = this.env.openDB<Buffer, KeyPart[]>('state', { encoding: 'binary' });
