@@ -50,11 +50,30 @@ export const Sweep = { Keep: 0, Remove: 1, Stop: 2 } as const;
 export type Sweep = (typeof Sweep)[keyof typeof Sweep];
 
 export class KeyTable<V> {
-  private readonly strings = new StringKeyTable<V>();
-  private readonly numbers = new NumberKeyTable<V>();
+  private readonly strings: StringKeyTable<V>;
+  private readonly numbers: NumberKeyTable<V>;
   private readonly others = new Map<KeyId, V>();
   /** The sweep's hand: a slot of `strings`, then (past its slots) of `numbers`. */
   private hand = 0;
+
+  /**
+   * `slotsPerEntry`: the tables grow when they would hold more than one entry per that many slots
+   * (default 2, a load of at most a half). A table that is swept (the LMDB cache) needs 4: a sweep
+   * that evicts removes entries in slot order while new keys land anywhere, so the slots just ahead
+   * of the hand hold the entries of a whole turn on top of their share, up to twice the table's
+   * load; at a load of a half that is a nearly full stretch of the table, where every probe for an
+   * absent key (each new key) walks thousands of slots (10M new keys through a 1M-entry cache
+   * stalled at 4M).
+   */
+  constructor(slotsPerEntry = 2) {
+    this.strings = new StringKeyTable<V>(slotsPerEntry);
+    this.numbers = new NumberKeyTable<V>(slotsPerEntry);
+  }
+
+  /** The longest run of occupied slots of either table: for tests. */
+  longestRun(): number {
+    return Math.max(this.strings.longestRun(), this.numbers.longestRun());
+  }
 
   get size(): number {
     return this.strings.size + this.numbers.size + this.others.size;

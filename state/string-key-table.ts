@@ -36,6 +36,9 @@ export class StringKeyTable<V> {
   private mask = MIN_CAPACITY - 1;
   size = 0;
 
+  /** `slotsPerEntry`: the table grows when it would hold more than one entry per that many slots (see KeyTable). */
+  constructor(private readonly slotsPerEntry = 2) {}
+
   get(key: string): V | undefined {
     return this.getHashed(key, hashString(key));
   }
@@ -58,7 +61,7 @@ export class StringKeyTable<V> {
 
   /** Adds a key the table does not have. */
   addHashed(key: string, hash: number, value: V): void {
-    if ((this.size + 1) * 2 > this.keys.length) this.grow();
+    if ((this.size + 1) * this.slotsPerEntry > this.keys.length) this.grow();
     this.place(key, hash, value);
     this.size++;
   }
@@ -144,6 +147,22 @@ export class StringKeyTable<V> {
     keys[i] = key;
     this.values_[i] = value;
     this.hashes[i] = hash;
+  }
+
+  /** The longest run of occupied slots (what a probe for an absent key may have to walk): for tests. */
+  longestRun(): number {
+    const keys = this.keys;
+    let longest = 0;
+    let run = 0;
+    // Twice round, so that a run wrapping past the last slot is counted whole.
+    for (let j = 0; j < 2 * keys.length; j++) {
+      const i = j & this.mask;
+      if (keys[i] !== undefined) {
+        run++;
+        if (run > longest) longest = run;
+      } else run = 0;
+    }
+    return Math.min(longest, keys.length);
   }
 
   private grow(): void {

@@ -46,8 +46,11 @@ export interface Layer {
 export class StateTable {
   /** Oldest first; the last one is the current batch's if its gen is the backend's current gen. */
   layers: Layer[] = [];
-  /** Single-value states only: deserialized values in front of the layers (point-cache.ts). */
-  readonly cache = new KeyTable<CachedPoint>();
+  /**
+   * Single-value states only: deserialized values in front of the layers (point-cache.ts). Swept
+   * by the cache's eviction, so at most a quarter full (see KeyTable's constructor).
+   */
+  readonly cache = new KeyTable<CachedPoint>(4);
   /** Keys written back (so maybe in LMDB): a miss on another key does not read LMDB. */
   readonly lmdbKeys = new KeyFilter();
   /** The entry of the current key, valid while the backend's key epoch is `lastEpoch` (a read then a write looks up once). */
