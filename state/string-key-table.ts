@@ -149,22 +149,6 @@ export class StringKeyTable<V> {
     this.hashes[i] = hash;
   }
 
-  /** The longest run of occupied slots (what a probe for an absent key may have to walk): for tests. */
-  longestRun(): number {
-    const keys = this.keys;
-    let longest = 0;
-    let run = 0;
-    // Twice round, so that a run wrapping past the last slot is counted whole.
-    for (let j = 0; j < 2 * keys.length; j++) {
-      const i = j & this.mask;
-      if (keys[i] !== undefined) {
-        run++;
-        if (run > longest) longest = run;
-      } else run = 0;
-    }
-    return Math.min(longest, keys.length);
-  }
-
   private grow(): void {
     const { keys, values_: values, hashes } = this;
     const capacity = keys.length * 2;
