@@ -21,7 +21,17 @@ export const workerThreadTransport: Transport = {
   async connect(a, b) {
     const { port1, port2 } = new MessageChannel();
     await a.connectPeer(b.index, port1);
-    await b.connectPeer(a.index, port2);
+    try {
+      await b.connectPeer(a.index, port2);
+    } catch (e) {
+      // Once a's end closed (its thread ended after it took the end), port2 cannot be moved: the
+      // transfer fails with a DataCloneError ("MessagePort in transfer list is already detached")
+      // that names no task manager, and would be the failover's cause as it is.
+      if ((e as { name?: unknown } | null)?.name === 'DataCloneError') {
+        throw new Error(`task manager ${a.index} ended before task manager ${b.index} was connected to it (${(e as Error).message})`);
+      }
+      throw e;
+    }
   },
 };
 
