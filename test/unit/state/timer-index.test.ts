@@ -86,6 +86,30 @@ describe('TimerIndex', () => {
     expect(ix.size).toBe(1);
   });
 
+  it('a time emptied and registered again fires once, in order, however its earlier entry ended', () => {
+    // Millisecond timestamps (beyond 32 bits) and a fractional time, as the time table must tell apart.
+    const t = 1_436_918_400_000;
+    const ix = new TimerIndex();
+    ix.add(t, 'a', 0, ''); // a lone timer...
+    ix.add(t, 'b', 0, ''); // ...turned into a bucket
+    ix.remove(t, 'a', '');
+    ix.remove(t, 'b', ''); // the bucket emptied by deletes: its heap item is stale
+    ix.add(t + 2 ** 32, 'far', 0, ''); // the same low 32 bits
+    ix.add(t + 0.5, 'half', 0, '');
+    ix.add(t, 'c', 0, ''); // the time again: a new lone timer
+    expect(ix.timeCount).toBe(3);
+    expect(ix.peek()).toBe(t);
+    expect(drain(ix, t + 1)).toEqual([[t, 'c', ''], [t + 0.5, 'half', '']]);
+    ix.add(t + 1, 'd', 0, '');
+    ix.add(t + 1, 'e', 0, '');
+    expect(drain(ix, t + 1)).toEqual([[t + 1, 'd', ''], [t + 1, 'e', '']]); // a bucket emptied by firing
+    ix.add(t + 1, 'd', 0, '');
+    expect(drain(ix, Infinity)).toEqual([[t + 1, 'd', ''], [t + 2 ** 32, 'far', '']]);
+    expect(ix.size).toBe(0);
+    expect(ix.footprint().heapTimes).toBe(0);
+    expect(() => ix.add(Number.NaN, 'a', 0, '')).toThrow(/time NaN \(key a\)/);
+  });
+
   it('a timer moved again and again leaves a bounded number of dead slots and stale times behind', () => {
     const ix = new TimerIndex();
     ix.add(1_000_000, 'keeps-the-time-alive', 0, '');
