@@ -183,9 +183,16 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
             this.write(table, d.ttl, l);
           } else this.write(table, d.ttl, [c]);
         },
+        // Appended in place as `add` does (a snapshot copies lists at the barrier), not copied
+        // whole: a key whose list grows by addAll would cost its whole length every time.
         addAll: (vs: readonly T[]) => {
+          if (vs.length === 0) return;
           const cs = copyAll(vs);
-          this.write(table, d.ttl, [...(list() ?? []), ...cs]);
+          const l = list();
+          if (l) {
+            for (let i = 0; i < cs.length; i++) l.push(cs[i]!);
+            this.write(table, d.ttl, l);
+          } else this.write(table, d.ttl, cs);
         },
         update: (vs: readonly T[]) => (vs.length === 0 ? void table.delete(this.id, this.hash) : this.write(table, d.ttl, copyAll(vs))),
         clear: () => void table.delete(this.id, this.hash),
