@@ -15,9 +15,9 @@
  *
  * The times are looked up in a NumberKeyTable (unboxed keys, no Map): a millisecond timestamp is a
  * heap number, which a Map hashes and compares through its box; with q4's one timer per auction
- * the Map's lookups were most of the index's cost (2 us a timer in a micro-benchmark with 200k
- * pending times). The heap holds each time's entry with the time, so polling looks nothing up:
- * an entry whose time was emptied (a dead lone timer, a dropped bucket) is stale and skipped.
+ * the Map's lookups were a third of the index's samples. The heap holds each time's entry with the
+ * time, so polling looks nothing up: an entry whose time was emptied (a dead lone timer, a dropped
+ * bucket) is stale and skipped.
  */
 import { WeirError } from '../runtime/errors.ts';
 import { keyId, type KeyId } from './key-codec.ts';
