@@ -65,12 +65,17 @@ const SLACK = 32;
 /** A time's timers: the one timer, or a bucket of several. A lone timer held here is live. */
 type AtTime = IndexedTimer | TimeBucket;
 
+const timeBits = new Float64Array(1);
+const timeHalves = new Int32Array(timeBits.buffer);
+
 /**
- * The hash a time is placed by in the table: both 32-bit halves of an integer time mixed
- * (millisecond timestamps differ in the low half, but the high half must count too).
+ * The hash a time is placed by in the table: the two 32-bit halves of its bits, mixed. The bits,
+ * not the integer part: times a fraction of a millisecond apart must not all share one hash.
  */
-function timeHash(time: number): number {
-  return Math.imul((time | 0) ^ Math.imul((time / 4294967296) | 0, 0x27d4eb2d), 0x9e3779b1);
+export function timeHash(time: number): number {
+  timeBits[0] = time + 0; // -0 and 0 are one time, as in a Map
+  const h = Math.imul(timeHalves[0]! ^ Math.imul(timeHalves[1]!, 0x27d4eb2d), 0x9e3779b1);
+  return Math.imul(h ^ (h >>> 15), 0x85ebca6b);
 }
 
 /** The live entry a heap item stands for, or undefined when its time was emptied since it was pushed. */

@@ -4,7 +4,7 @@
  * leave behind, counted rather than timed.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { TimerIndex, type IndexedTimer } from '../../../state/timer-index.ts';
+import { TimerIndex, timeHash, type IndexedTimer } from '../../../state/timer-index.ts';
 import type { LmdbTimerService } from '../../../state/lmdb/lmdb-timers.ts';
 import { BACKENDS, type Fixture, makeFixture } from './helpers.ts';
 
@@ -108,6 +108,22 @@ describe('TimerIndex', () => {
     expect(ix.size).toBe(0);
     expect(ix.footprint().heapTimes).toBe(0);
     expect(() => ix.add(Number.NaN, 'a', 0, '')).toThrow(/time NaN \(key a\)/);
+  });
+
+  it('spreads times over the time table: a fraction of a millisecond apart, whole milliseconds, 2^32 ms apart', () => {
+    const t = 1_436_918_400_000;
+    // The slots of a 4096-slot table the times start probing at (NumberKeyTable's home slot).
+    const home = (time: number) => {
+      const h = timeHash(time);
+      return (h ^ (h >>> 16)) & 4095;
+    };
+    const distinct = (times: number[]) => new Set(times.map(home)).size;
+    const within = Array.from({ length: 1000 }, (_, i) => t + i / 1000);
+    const whole = Array.from({ length: 1000 }, (_, i) => t + i);
+    const far = Array.from({ length: 1000 }, (_, i) => t + i * 2 ** 32);
+    // 1000 keys over 4096 slots by chance: about 890 distinct.
+    for (const times of [within, whole, far]) expect(distinct(times)).toBeGreaterThan(800);
+    expect(timeHash(-0)).toBe(timeHash(0));
   });
 
   it('a timer moved again and again leaves a bounded number of dead slots and stale times behind', () => {
