@@ -47,20 +47,6 @@ export class NumberKeyTable<V> {
     this.size++;
   }
 
-  /** The value of a key the table has, replaced. */
-  replaceHashed(key: number, hash: number, value: V): void {
-    const keys = this.keys;
-    const mask = this.mask;
-    for (let i = homeSlot(hash) & mask; ; i = (i + 1) & mask) {
-      const k = keys[i]!;
-      if (k === key) {
-        this.values_[i] = value;
-        return;
-      }
-      if (k !== k) throw new Error(`NumberKeyTable.replaceHashed: no key ${key}`);
-    }
-  }
-
   /** Removes the key if present; whether it was. */
   deleteHashed(key: number, hash: number): boolean {
     const keys = this.keys;

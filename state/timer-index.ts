@@ -166,7 +166,10 @@ export class TimerIndex {
     b.byKey.set(idOf(one.key), one);
     b.live = 1;
     one.bucket = b;
-    this.byTime.replaceHashed(time, timeHash(time), b);
+    // Once per time that gets a second timer: a delete and an add, not a third probe loop in the table.
+    const hash = timeHash(time);
+    this.byTime.deleteHashed(time, hash);
+    this.byTime.addHashed(time, hash, b);
     this.lastTime = time;
     this.lastAt = b;
     return b;
