@@ -5,8 +5,9 @@
  * typed columns move as bytes and decode in a tight loop. Records of one stream usually share a
  * shape, so the first record's fields and their types pick a layout, and an encoder and decoder
  * generated for that shape (cached) fill and read the columns: numbers as float64, booleans as
- * bytes, strings as one UTF-8 run with their lengths (with a dictionary when a column's values
- * repeat: each distinct string once per batch), anything else (nested
+ * bytes, strings as one UTF-8 run with their lengths (as numbers into the channel's dictionary
+ * when a column's values recur across batches, channel-strings.ts; with a dictionary of the batch's
+ * own when they repeat in it and the batch has no channel), anything else (nested
  * objects, null, bigint) per field with msgpack. A batch whose records do not all fit the first
  * record's shape, or records that are not plain objects, go whole through msgpack: slower, never wrong.
  *
@@ -19,6 +20,7 @@ import { isAscii } from 'node:buffer';
 import { Packr } from 'msgpackr';
 import { BadRecordError, describeRecord } from '../errors.ts';
 import { NotPlainDataError, checkPlainData } from '../plain-data.ts';
+import { MAX_CHARS, MAX_ENTRIES, type ReceivedStrings, type SentColumn, type SentStrings } from './channel-strings.ts';
 
 const packr = new Packr({ moreTypes: true, int64AsType: 'bigint', copyBuffers: true });
 const textEncoder = new TextEncoder();
@@ -178,17 +180,78 @@ const DICTIONARY_SAMPLE = 64;
 const DICTIONARY_SAMPLE_DISTINCT = 32;
 const EMPTY = new Uint8Array(0);
 
+/** How a string column is laid out (the first int of its header part; the second is the channel dictionary's base). */
+const PLAIN = 0;
+const BATCH_DICTIONARY = 1;
+const CHANNEL_DICTIONARY = 2;
+
+function header(form: number, base: number): Part {
+  const h = int32s(2);
+  h[0] = form;
+  h[1] = base;
+  return { bytes: bytesOf(h), align: 4 };
+}
+
 /**
- * A string column as three parts: the lengths of its strings (Uint32), the strings as one UTF-8
- * run, and each record's index into those strings (Int32), or an empty part when every record's
- * string is in the run in order. The dictionary form is chosen when the column's first values
- * repeat (room ids, event types, keys of a hot set): each distinct string is then encoded, decoded
- * and allocated once per batch instead of once per record.
+ * A string column as four parts: a header (its form), the lengths of its strings (Uint32), the
+ * strings as one UTF-8 run, and each record's number among those strings (Int32; empty when every
+ * record's string is in the run in order). The numbers refer to the channel's dictionary (the
+ * strings are the ones it did not hold yet) when the column's values recur across the channel's
+ * batches; to the batch's own distinct strings when they repeat within it (room ids, event types,
+ * keys of a hot set); otherwise every string is in the run. Either way each distinct string is
+ * encoded, decoded and allocated once per channel or batch instead of once per record.
  */
-function stringPart(col: ArrayLike<unknown>, n: number): Part[] {
+function stringPart(col: ArrayLike<unknown>, n: number, sent: SentColumn | undefined): Part[] {
   const strings = col as ArrayLike<string>;
+  if (sent !== undefined && recursAcrossBatches(strings, n, sent)) return channelDictionaryPart(strings, n, sent);
   if (repeats(strings, n)) return dictionaryStringPart(strings, n);
-  return [...utf8Parts(strings, n), { bytes: EMPTY, align: 4 }];
+  return [header(PLAIN, 0), ...utf8Parts(strings, n), { bytes: EMPTY, align: 4 }];
+}
+
+/**
+ * Whether to send the column against the channel's dictionary: when at least half of its first
+ * values are in it already; otherwise as a trial (which teaches the dictionary the batch's
+ * strings) unless a trial of the column brought mostly new strings recently.
+ */
+function recursAcrossBatches(strings: ArrayLike<string>, n: number, sent: SentColumn): boolean {
+  const m = n < DICTIONARY_SAMPLE ? n : DICTIONARY_SAMPLE;
+  if (m === 0) return false;
+  let known = 0;
+  for (let i = 0; i < m; i++) if (sent.ids.has(strings[i]!)) known++;
+  if (known * 2 >= m) return true;
+  if (sent.newShare > 0.5) {
+    sent.newShare *= 0.9;
+    return false;
+  }
+  return true;
+}
+
+function channelDictionaryPart(strings: ArrayLike<string>, n: number, sent: SentColumn): Part[] {
+  if (sent.ids.size + n > MAX_ENTRIES || sent.chars > MAX_CHARS) sent.restart();
+  const ids = sent.ids;
+  const base = ids.size;
+  const added: string[] = [];
+  const indexes = int32s(n);
+  for (let i = 0; i < n; i++) {
+    const s = strings[i]!;
+    let k = ids.get(s);
+    if (k === undefined) {
+      // The record's own string, not a copy: the next records mostly bring the same object (a
+      // pooled or decoded value), which a Map finds without comparing characters (20 against
+      // 60-76 ns a 60-character URL). If it is a slice of a larger string, that stays alive with
+      // it, at most MAX_ENTRIES of them.
+      k = base + added.length;
+      ids.set(s, k);
+      added.push(s);
+      sent.chars += s.length;
+    }
+    indexes[i] = k;
+  }
+  sent.newShare = added.length / n;
+  // Mostly new strings: the column's values do not recur (ids, free text), or not yet. Holding
+  // them would only cost memory at both ends; the next batch (base 0) tells the receiver.
+  if (sent.newShare > 0.5) sent.restart();
+  return [header(CHANNEL_DICTIONARY, base), ...utf8Parts(added, added.length), { bytes: bytesOf(indexes), align: 4 }];
 }
 
 /**
@@ -284,7 +347,7 @@ function dictionaryStringPart(strings: ArrayLike<string>, n: number): Part[] {
     }
     indexes[i] = k;
   }
-  return [...utf8Parts(distinct, distinct.length), { bytes: bytesOf(indexes), align: 4 }];
+  return [header(BATCH_DICTIONARY, 0), ...utf8Parts(distinct, distinct.length), { bytes: bytesOf(indexes), align: 4 }];
 }
 
 function numberPart(col: ArrayLike<unknown>, n: number): Part {
@@ -331,12 +394,12 @@ function notCarried(e: NotPlainDataError, field: string | undefined, record: unk
   );
 }
 
-function columnParts(type: FieldType, col: ArrayLike<unknown>, n: number, field?: string, records?: ArrayLike<unknown>): Part[] {
+function columnParts(type: FieldType, col: ArrayLike<unknown>, n: number, sent: SentStrings | undefined, field?: string, records?: ArrayLike<unknown>): Part[] {
   switch (type) {
     case 'n':
       return [numberPart(col, n)];
     case 's':
-      return stringPart(col, n);
+      return stringPart(col, n, sent?.column(field ?? ''));
     case 'b':
       return [boolPart(col, n)];
     case 'x':
@@ -369,9 +432,17 @@ function int32Part(ints: ArrayLike<number>, n: number): Part {
 
 /**
  * Encodes records, their event times (NaN for none) and, after a keyBy exchange, their key groups
- * and key hashes (`keyHashes` is required with `keyGroups`).
+ * and key hashes (`keyHashes` is required with `keyGroups`). With `sent` (the channel's strings,
+ * channel-strings.ts) the batch may refer to strings sent before: the receiver must decode the
+ * channel's batches in order, each once, with the channel's ReceivedStrings.
  */
-export function encodeBatch(values: readonly unknown[], times: ArrayLike<number>, keyGroups?: ArrayLike<number>, keyHashes?: ArrayLike<number>): EncodedBatch {
+export function encodeBatch(
+  values: readonly unknown[],
+  times: ArrayLike<number>,
+  keyGroups?: ArrayLike<number>,
+  keyHashes?: ArrayLike<number>,
+  sent?: SentStrings,
+): EncodedBatch {
   const n = values.length;
   arena.reset();
   const keyed = keyGroups !== undefined;
@@ -387,7 +458,7 @@ export function encodeBatch(values: readonly unknown[], times: ArrayLike<number>
         break;
       }
     }
-    if (uniform) return assemble(n, `p:${t}`, keyed, [...head, ...columnParts(t, values, n)]);
+    if (uniform) return assemble(n, `p:${t}`, keyed, [...head, ...columnParts(t, values, n, sent)]);
   } else if (n > 0 && typeof first === 'object' && first !== null && Object.getPrototypeOf(first) === Object.prototype) {
     const shape = shapeOfObject(first);
     if (shape) {
@@ -395,7 +466,11 @@ export function encodeBatch(values: readonly unknown[], times: ArrayLike<number>
       if (shape.extract(values, cols)) {
         const parts: Part[] = head;
         try {
-          for (let f = 0; f < shape.fields.length; f++) parts.push(...columnParts(shape.types[f]!, cols[f]!, n, shape.fields[f], values));
+          for (let f = 0; f < shape.fields.length; f++) parts.push(...columnParts(shape.types[f]!, cols[f]!, n, sent, shape.fields[f], values));
+        } catch (e) {
+          // Columns before the bad one may have learnt strings this batch was to bring.
+          sent?.restart();
+          throw e;
         } finally {
           for (let f = 0; f < shape.fields.length; f++) cols[f]!.length = 0;
         }
@@ -423,18 +498,24 @@ class PartReader {
   }
 }
 
-function readColumn(type: FieldType, r: PartReader, n: number): ArrayLike<unknown> {
+function readColumn(type: FieldType, r: PartReader, n: number, field: string, received: ReceivedStrings | undefined): ArrayLike<unknown> {
   switch (type) {
     case 'n':
       return r.numbers(n);
     case 's': {
+      const hb = r.next();
+      const h = new Int32Array(hb.buffer, hb.byteOffset, 2);
       const lb = r.next();
       const m = lb.byteLength / 4;
       const lengths = new Uint32Array(lb.buffer, lb.byteOffset, m);
-      const strings = decodeStrings(lengths, r.next());
+      let strings = decodeStrings(lengths, r.next());
       const ib = r.next();
-      // Plain: one string per record. Dictionary: the distinct strings, then each record's index.
-      if (ib.byteLength === 0) return strings;
+      // Plain: one string per record. Dictionary: the distinct strings, then each record's number.
+      if (h[0] === PLAIN) return strings;
+      if (h[0] === CHANNEL_DICTIONARY) {
+        if (received === undefined) throw new Error(`string field '${field}' refers to the strings of its channel, but no channel's received strings were given to decode it`);
+        strings = received.extend(field, h[1]!, strings);
+      }
       const indexes = new Int32Array(ib.buffer, ib.byteOffset, n);
       const out = new Array<string>(n);
       for (let i = 0; i < n; i++) out[i] = strings[indexes[i]!]!;
@@ -477,7 +558,8 @@ export function firstTime(batch: EncodedBatch): number {
   return new Float64Array(batch.buf, batch.parts[0]!, 1)[0]!;
 }
 
-export function decodeBatch(batch: EncodedBatch): DecodedBatch {
+/** Decodes a batch; one encoded with a channel's SentStrings needs that channel's ReceivedStrings (see encodeBatch). */
+export function decodeBatch(batch: EncodedBatch, received?: ReceivedStrings): DecodedBatch {
   batchDecodes.count++;
   const n = batch.count;
   const r = new PartReader(batch);
@@ -493,10 +575,10 @@ export function decodeBatch(batch: EncodedBatch): DecodedBatch {
   const { shape } = batch;
   if (shape === 'm') return { values: packr.unpack(r.next()) as unknown[], times, keyGroups, keyHashes };
   if (shape.startsWith('p:')) {
-    const col = readColumn(shape[2] as FieldType, r, n);
+    const col = readColumn(shape[2] as FieldType, r, n, '', received);
     return { values: Array.isArray(col) ? col : Array.from(col), times, keyGroups, keyHashes };
   }
   const s = shapeFromKey(shape);
-  const cols = s.types.map((t) => readColumn(t, r, n));
+  const cols = s.types.map((t, f) => readColumn(t, r, n, s.fields[f]!, received));
   return { values: s.build(cols, n), times, keyGroups, keyHashes };
 }

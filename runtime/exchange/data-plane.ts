@@ -8,6 +8,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import { isPeerLink, portLink, type PeerLink } from './peer-link.ts';
 import { decodeBatch, encodeBatch, type EncodedBatch } from './batch-codec.ts';
+import { ReceivedStrings, SentStrings } from './channel-strings.ts';
 import type { ChannelEvent } from './channel-event.ts';
 
 export interface ChannelReceiver {
@@ -17,6 +18,8 @@ export interface ChannelReceiver {
    * A batch from another task manager, still encoded: a receiver that queues batches keeps them
    * as bytes and decodes each when it takes it, so queued batches are not objects
    * the garbage collector copies at every scavenge. Without it the plane decodes and calls onBatch.
+   * The receiver decodes the channel's batches in order, each once, with ReceivedStrings of its
+   * own (the batches may refer to strings of earlier ones: channel-strings.ts).
    */
   onEncodedBatch?(batch: EncodedBatch): void;
   onEvent(event: ChannelEvent): void;
@@ -49,6 +52,9 @@ export class DataPlane {
   private readonly peers = new Map<number, PeerLink<WireMessage>>();
   /** Messages that arrived before their receiver or sender was registered. */
   private readonly early: WireMessage[] = [];
+  /** The strings each channel this task manager sends on has carried, and those of each it decodes for (channel-strings.ts). */
+  private readonly sent = new Map<number, SentStrings>();
+  private readonly received = new Map<number, ReceivedStrings>();
   bytesSent = 0;
 
   constructor(readonly worker: number) {}
@@ -114,7 +120,9 @@ export class DataPlane {
     if (m.t === 'd') {
       if (r.onEncodedBatch) r.onEncodedBatch(m.b);
       else {
-        const { values, times, keyGroups, keyHashes } = decodeBatch(m.b);
+        let strings = this.received.get(m.c);
+        if (strings === undefined) this.received.set(m.c, (strings = new ReceivedStrings()));
+        const { values, times, keyGroups, keyHashes } = decodeBatch(m.b, strings);
         r.onBatch(values, times, keyGroups, keyHashes);
       }
     } else r.onEvent(m.e);
@@ -131,7 +139,9 @@ export class DataPlane {
       this.receivers.get(channel)!.onBatch(values, times, keyGroups, keyHashes);
       return false;
     }
-    const b = encodeBatch(values, times, keyGroups, keyHashes);
+    let strings = this.sent.get(channel);
+    if (strings === undefined) this.sent.set(channel, (strings = new SentStrings()));
+    const b = encodeBatch(values, times, keyGroups, keyHashes, strings);
     this.bytesSent += b.buf.byteLength;
     this.peer(route.receiverWorker).send({ t: 'd', c: channel, b } satisfies WireMessage, [b.buf]);
     return true;

@@ -15,6 +15,7 @@ import { BufferDebloater, ThroughputMeter, type DebloatConfig } from '../exchang
 import type { ChannelEvent } from '../exchange/channel-event.ts';
 import type { ChannelReceiver, DataPlane } from '../exchange/data-plane.ts';
 import { decodeBatch, firstTime, type EncodedBatch } from '../exchange/batch-codec.ts';
+import { ReceivedStrings } from '../exchange/channel-strings.ts';
 
 export type GateItem =
   | { kind: 'batch'; channel: number; values: unknown[]; times: ArrayLike<number>; keyGroups: ArrayLike<number> | undefined; keyHashes: ArrayLike<number> | undefined }
@@ -59,6 +60,8 @@ class InputChannel implements ChannelReceiver {
   recordsTaken = 0;
   /** Polls that took another channel's item while this one had something queued, since it was last taken. */
   passedOver = 0;
+  /** The strings the channel's batches carried so far (batches are decoded in order, when taken). */
+  private readonly strings = new ReceivedStrings();
 
   constructor(
     readonly index: number,
@@ -109,7 +112,7 @@ class InputChannel implements ChannelReceiver {
       this.head = 0;
     }
     if (item.kind !== 'encoded') return item;
-    const { values, times, keyGroups, keyHashes } = decodeBatch(item.batch);
+    const { values, times, keyGroups, keyHashes } = decodeBatch(item.batch, this.strings);
     return { kind: 'batch', channel: this.index, values, times, keyGroups, keyHashes };
   }
 }
