@@ -44,8 +44,13 @@ interface Shape {
   key: string;
   fields: string[];
   types: FieldType[];
-  /** Fills columns; returns false when a record does not fit the shape. */
-  extract: (values: readonly unknown[], cols: unknown[][]) => boolean;
+  /**
+   * Fills columns (a number field's is a Float64Array of the batch's length, the others arrays);
+   * returns false when a record does not fit the shape.
+   */
+  extract: (values: readonly unknown[], cols: Column[]) => boolean;
+  /** The columns `extract` fills, reused from batch to batch (number columns are new arena views each batch). */
+  cols: Column[];
   build: (cols: ArrayLike<unknown>[], n: number) => unknown[];
 }
 
@@ -69,7 +74,9 @@ function compileShape(key: string, fields: string[], types: FieldType[]): Shape 
   const access = fields.map((f) => `[${JSON.stringify(f)}]`);
   // extract: checks every record has exactly these fields with these primitive types.
   let ex = `const n = values.length;\n`;
-  for (let f = 0; f < nf; f++) ex += `const c${f} = cols[${f}]; c${f}.length = n;\n`;
+  // Numbers go straight into float64 columns: stored into an array, a number that is not a small
+  // integer (a millisecond time, a price with cents) would be boxed, one heap number per record.
+  for (let f = 0; f < nf; f++) ex += types[f] === 'n' ? `const c${f} = cols[${f}];\n` : `const c${f} = cols[${f}]; c${f}.length = n;\n`;
   ex += `for (let i = 0; i < n; i++) {\n const v = values[i];\n if (typeof v !== 'object' || v === null || Object.getPrototypeOf(v) !== Object.prototype) return false;\n let k = 0; for (const _ in v) k++; if (k !== ${nf}) return false;\n`;
   for (let f = 0; f < nf; f++) {
     const t = types[f];
@@ -100,6 +107,7 @@ function compileShape(key: string, fields: string[], types: FieldType[]): Shape 
     fields,
     types,
     extract: new Function('values', 'cols', ex) as Shape['extract'],
+    cols: new Array<Column>(nf),
     build: new Function('cols', 'n', bd) as Shape['build'],
   };
 }
@@ -117,11 +125,25 @@ function shapeOfObject(first: object): Shape | undefined {
   return shape;
 }
 
+type Column = unknown[] | Float64Array;
+
 /** Reused scratch columns so that encoding allocates no per-batch arrays. */
 const scratch: unknown[][] = [];
-function scratchColumns(n: number): unknown[][] {
-  while (scratch.length < n) scratch.push([]);
-  return scratch;
+
+/** The shape's columns for a batch of `n`: arena float64s for numbers, scratch arrays for the rest. */
+function columnsOf(shape: Shape, n: number): Column[] {
+  const cols = shape.cols;
+  while (scratch.length < cols.length) scratch.push([]);
+  for (let f = 0; f < cols.length; f++) cols[f] = shape.types[f] === 'n' ? float64s(n) : scratch[f]!;
+  return cols;
+}
+
+/** Empties the scratch arrays among `cols` (they must not keep the batch's values alive). */
+function releaseColumns(cols: Column[]): void {
+  for (let f = 0; f < cols.length; f++) {
+    const c = cols[f]!;
+    if (Array.isArray(c)) c.length = 0;
+  }
 }
 
 interface Part {
@@ -232,8 +254,15 @@ function channelDictionaryPart(strings: ArrayLike<string>, n: number, sent: Sent
   const base = ids.size;
   const added: string[] = [];
   const indexes = int32s(n);
+  // A run of one value (a constant field, a hot key) is looked up once.
+  let last: string | undefined;
+  let lastK = 0;
   for (let i = 0; i < n; i++) {
     const s = strings[i]!;
+    if (s === last) {
+      indexes[i] = lastK;
+      continue;
+    }
     let k = ids.get(s);
     if (k === undefined) {
       // The record's own string, not a copy: the next records mostly bring the same object (a
@@ -246,6 +275,8 @@ function channelDictionaryPart(strings: ArrayLike<string>, n: number, sent: Sent
       sent.chars += s.length;
     }
     indexes[i] = k;
+    last = s;
+    lastK = k;
   }
   sent.newShare = added.length / n;
   // Mostly new strings: the column's values do not recur (ids, free text), or not yet. Holding
@@ -462,7 +493,7 @@ export function encodeBatch(
   } else if (n > 0 && typeof first === 'object' && first !== null && Object.getPrototypeOf(first) === Object.prototype) {
     const shape = shapeOfObject(first);
     if (shape) {
-      const cols = scratchColumns(shape.fields.length);
+      const cols = columnsOf(shape, n);
       if (shape.extract(values, cols)) {
         const parts: Part[] = head;
         try {
@@ -472,11 +503,11 @@ export function encodeBatch(
           sent?.restart();
           throw e;
         } finally {
-          for (let f = 0; f < shape.fields.length; f++) cols[f]!.length = 0;
+          releaseColumns(cols);
         }
         return assemble(n, shape.key, keyed, parts);
       }
-      for (let f = 0; f < shape.fields.length; f++) cols[f]!.length = 0;
+      releaseColumns(cols);
     }
   }
   return assemble(n, 'm', keyed, [...head, anyPart(values, n)]);
