@@ -26,7 +26,7 @@ export type {
   ValueStateDescriptor,
 } from './descriptors.ts';
 export { aggregatingState, listState, mapState, reducingState, valueState } from './descriptors.ts';
-export { StateValueError, plainDataSerializer, sharedPlainData, type StateSerializer } from './value-serializer.ts';
+export { StateValueError, plainDataSerializer, sharedPlainData, type SharedPlainDataOptions, type StateSerializer } from './value-serializer.ts';
 export type { AggregatingState, ListState, MapState, ReducingState, ValueState } from './handles.ts';
 export type { KeyGroupRange, KeyPrimitive, StateKey } from './key-groups.ts';
 export {

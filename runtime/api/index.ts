@@ -104,7 +104,7 @@ export type { ValueState, ListState, MapState, ReducingState, AggregatingState }
 export type { StateKey, KeyPrimitive } from '../../state/key-groups.ts';
 export type { OperatorListState, OperatorStateStore, OperatorStateMode } from '../../state/operator-state.ts';
 export type { KeyedStateBackend } from '../../state/backend.ts';
-export { StateValueError, plainDataSerializer, sharedPlainData, type StateSerializer } from '../../state/index.ts';
+export { StateValueError, plainDataSerializer, sharedPlainData, type SharedPlainDataOptions, type StateSerializer } from '../../state/index.ts';
 
 // Operators and connectors: the contracts an author implements (docs/connectors.md).
 export {

@@ -133,6 +133,10 @@ byUser.process<number>({
     type _shared = Expect<Equal<ReturnType<typeof shared.value>, number[] | undefined>>;
     // @ts-expect-error a serializer of strings for a state of number arrays
     valueState<number[]>('wrong', { serializer: sharedPlainData<string>() });
+    // knownPlain sees the state's value type, and the key's value so far.
+    valueState<number[]>('known', { serializer: sharedPlainData({ knownPlain: (v: number[], prev: number[] | undefined) => v.length > 0 && prev !== v }) });
+    // @ts-expect-error knownPlain of strings for a state of number arrays
+    valueState<number[]>('known-wrong', { serializer: sharedPlainData({ knownPlain: (v: string) => v.length > 0 }) });
   },
   processElement() {},
 });

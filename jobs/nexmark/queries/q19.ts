@@ -9,6 +9,39 @@ const TOP = Q19_TOP;
 /** True when a ranks before b: higher price, of equal prices the earlier in the stream. */
 const before = (a: NumberedBid, b: NumberedBid): boolean => a.price > b.price || (a.price === b.price && a.seq < b.seq);
 
+/** A bid as q19 makes it (numberedBid) or the exchange decodes it: a plain object with these field types. */
+function isPlainBid(b: NumberedBid): boolean {
+  return (
+    typeof b === 'object' &&
+    b !== null &&
+    Object.getPrototypeOf(b) === Object.prototype &&
+    b.kind === 'bid' &&
+    typeof b.auction === 'number' &&
+    typeof b.bidder === 'number' &&
+    typeof b.price === 'number' &&
+    typeof b.channel === 'string' &&
+    typeof b.url === 'string' &&
+    typeof b.dateTime === 'number' &&
+    typeof b.extra === 'string' &&
+    typeof b.seq === 'number'
+  );
+}
+
+/**
+ * A new top list is plain data without the state's walk when each bid not in the previous list
+ * (at most one: the one that entered; the others kept their place or moved down one) is a plain
+ * bid: fields tested one by one, not walked (4% of q19's samples at parallelism 2).
+ */
+function knownPlainTop(next: NumberedBid[], prev: NumberedBid[] | undefined): boolean {
+  if (!Array.isArray(next) || Object.getPrototypeOf(next) !== Array.prototype) return false;
+  for (let i = 0; i < next.length; i++) {
+    const b = next[i]!;
+    if (prev !== undefined && (prev[i] === b || (i > 0 && prev[i - 1] === b))) continue;
+    if (!isPlainBid(b)) return false;
+  }
+  return true;
+}
+
 /**
  * Per auction, the 10 highest bids. A bid that enters the top list moves the ones below it down a
  * rank; each changed rank is emitted as an upsert of (auction, rankNumber). Ties rank by event
@@ -19,7 +52,7 @@ class TopBids implements KeyedProcessFunction<number, NumberedBid, Q19Row> {
 
   open(ctx: KeyedRuntimeContext): void {
     // Never changed after writing or reading (each bid builds a new list): shared, not copied.
-    this.top = ctx.getState(valueState<NumberedBid[]>('top', { serializer: sharedPlainData() }));
+    this.top = ctx.getState(valueState<NumberedBid[]>('top', { serializer: sharedPlainData({ knownPlain: knownPlainTop }) }));
   }
 
   processElement(b: NumberedBid, _ctx: KeyedContext<number>, out: Collector<Q19Row>): void {

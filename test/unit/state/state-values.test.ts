@@ -6,7 +6,7 @@
  * without writing it back never changes the state, whether or not the LMDB cache evicted it.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { StateValueError, sharedPlainData } from '../../../state/value-serializer.ts';
+import { StateValueError, sharedPlainData, valuesNeverChangedInPlace, type StateSerializer } from '../../../state/value-serializer.ts';
 import { aggregatingState, listState, mapState, valueState } from '../../../state/descriptors.ts';
 import type { KeyedStateBackend } from '../../../state/index.ts';
 import { BACKENDS, type Fixture, at, makeFixture } from './helpers.ts';
@@ -215,6 +215,44 @@ describe.each(BACKENDS)('state values (%s)', (kind) => {
     const err = errorOf(() => keyed(b, 'k', () => top.update([a, new Point(1, 2) as unknown as { price: number }, e])));
     expect(err.message).toContain("state 'top'");
     expect(err.message).toContain('$[1]');
+  });
+
+  it("sharedPlainData with knownPlain: a value it passes is stored unwalked, one it does not is walked (and a bad one named); values stay shared and survive a restore", async () => {
+    const calls: [unknown, unknown][] = [];
+    let reads = 0;
+    const rec = (price: number): { price: number } =>
+      Object.defineProperty({}, 'price', {
+        enumerable: true,
+        get: () => {
+          reads++;
+          return price;
+        },
+      }) as { price: number };
+    const knownPlain = (v: { price: number }[], prev: { price: number }[] | undefined): boolean => {
+      calls.push([v, prev]);
+      return v.length < 3; // lists of three or more are walked
+    };
+    const serializer = sharedPlainData({ knownPlain });
+    expect(valuesNeverChangedInPlace(serializer as StateSerializer<unknown>)).toBe(true);
+    const b = await fx.open(kind);
+    const top = b.getValueState(valueState<{ price: number }[]>('top', { serializer }));
+    const first = [rec(9), rec(5)];
+    keyed(b, 'k', () => top.update(first));
+    expect(reads).toBe(0); // passed: not walked
+    expect(calls).toEqual([[first, undefined]]);
+    const second = [first[0]!, rec(7), first[1]!];
+    keyed(b, 'k', () => top.update(second));
+    expect(calls[1]).toEqual([second, first]); // the key's value so far comes with it
+    expect(reads).toBe(1); // not passed: walked, but only the record new to the list
+    keyed(b, 'k', () => expect(top.value()).toBe(second));
+    const bad = [rec(1), rec(2), new Point(1, 2) as unknown as { price: number }];
+    const err = errorOf(() => keyed(b, 'other', () => top.update(bad)));
+    expect(err.message).toContain("state 'top'");
+    expect(err.path).toBe('$[2]');
+    const handle = await b.snapshot(1);
+    const r = await fx.open(kind, { restore: [handle] });
+    const restored = r.getValueState(valueState<{ price: number }[]>('top', { serializer: sharedPlainData({ knownPlain }) }));
+    keyed(r, 'k', () => expect(restored.value()).toEqual([{ price: 9 }, { price: 7 }, { price: 5 }]));
   });
 
   it('a count-distinct written the obvious way (a Set in value state) is right after a restore', async () => {
