@@ -225,27 +225,22 @@ function header(form: number, base: number): Part {
  */
 function stringPart(col: ArrayLike<unknown>, n: number, sent: SentColumn | undefined): Part[] {
   const strings = col as ArrayLike<string>;
-  if (sent !== undefined && recursAcrossBatches(strings, n, sent)) return channelDictionaryPart(strings, n, sent);
+  if (sent !== undefined && recursAcrossBatches(n, sent)) return channelDictionaryPart(strings, n, sent);
   if (repeats(strings, n)) return dictionaryStringPart(strings, n);
   return [header(PLAIN, 0), ...utf8Parts(strings, n), { bytes: EMPTY, align: 4 }];
 }
 
 /**
- * Whether to send the column against the channel's dictionary: when at least half of its first
- * values are in it already; otherwise as a trial (which teaches the dictionary the batch's
- * strings) unless a trial of the column brought mostly new strings recently.
+ * Whether to send the column against the channel's dictionary: yes (which also teaches it the
+ * batch's new strings), unless the column waits after trials that brought mostly new strings
+ * (SentColumn.skip): a column of values that never recur then costs nothing most of the time.
  */
-function recursAcrossBatches(strings: ArrayLike<string>, n: number, sent: SentColumn): boolean {
-  const m = n < DICTIONARY_SAMPLE ? n : DICTIONARY_SAMPLE;
-  if (m === 0) return false;
-  let known = 0;
-  for (let i = 0; i < m; i++) if (sent.ids.has(strings[i]!)) known++;
-  if (known * 2 >= m) return true;
-  if (sent.newShare > 0.5) {
-    sent.newShare *= 0.9;
+function recursAcrossBatches(n: number, sent: SentColumn): boolean {
+  if (sent.skipLeft > 0) {
+    sent.skipLeft--;
     return false;
   }
-  return true;
+  return n > 0;
 }
 
 function channelDictionaryPart(strings: ArrayLike<string>, n: number, sent: SentColumn): Part[] {
@@ -278,10 +273,11 @@ function channelDictionaryPart(strings: ArrayLike<string>, n: number, sent: Sent
     last = s;
     lastK = k;
   }
-  sent.newShare = added.length / n;
   // Mostly new strings: the column's values do not recur (ids, free text), or not yet. Holding
-  // them would only cost memory at both ends; the next batch (base 0) tells the receiver.
-  if (sent.newShare > 0.5) sent.restart();
+  // them would only cost memory at both ends (the next batch, base 0, tells the receiver), and
+  // trying again soon would cost a hash and an insert per value again.
+  if (added.length * 2 > n) sent.trialFailed();
+  else sent.skip = 0;
   return [header(CHANNEL_DICTIONARY, base), ...utf8Parts(added, added.length), { bytes: bytesOf(indexes), align: 4 }];
 }
 

@@ -27,11 +27,20 @@ export class SentColumn {
   readonly ids = new Map<string, number>();
   chars = 0;
   /**
-   * The share of values new to the column in the last batch sent against it, decaying by a tenth
-   * with each batch sent without it: a column whose values mostly come once (ids, free text) is
-   * tried again about every seventh batch (its values may have started to recur), not every time.
+   * Batches to send without the dictionary after a trial that brought mostly new strings (a
+   * column of ids or free text), doubling with each such trial from 8 up to 1024, and how many of
+   * them are left: such a column is tried again now and then (its values may start to recur) but
+   * costs a hash per value only on those trials.
    */
-  newShare = 0;
+  skip = 0;
+  skipLeft = 0;
+
+  /** The trial brought mostly new strings: forget them and wait longer before the next. */
+  trialFailed(): void {
+    this.restart();
+    this.skip = this.skip === 0 ? 8 : Math.min(this.skip * 2, 1024);
+    this.skipLeft = this.skip;
+  }
 
   /** Forgets every string: the next batch has base 0, so the receiver forgets them too. */
   restart(): void {
