@@ -28,31 +28,22 @@ function isPlainBid(b: NumberedBid): boolean {
 }
 
 /**
- * A new top list is plain data without the state's walk when each bid not in the previous list
- * (at most one: the one that entered; the others kept their place or moved down one) is a plain
- * bid: fields tested one by one, not walked (4% of q19's samples at parallelism 2).
- */
-function knownPlainTop(next: NumberedBid[], prev: NumberedBid[] | undefined): boolean {
-  if (!Array.isArray(next) || Object.getPrototypeOf(next) !== Array.prototype) return false;
-  for (let i = 0; i < next.length; i++) {
-    const b = next[i]!;
-    if (prev !== undefined && (prev[i] === b || (i > 0 && prev[i - 1] === b))) continue;
-    if (!isPlainBid(b)) return false;
-  }
-  return true;
-}
-
-/**
  * Per auction, the 10 highest bids. A bid that enters the top list moves the ones below it down a
  * rank; each changed rank is emitted as an upsert of (auction, rankNumber). Ties rank by event
  * number, not by arrival (see q18), which the top-N operator would use.
  */
 class TopBids implements KeyedProcessFunction<number, NumberedBid, Q19Row> {
   private top!: ValueState<NumberedBid[]>;
+  /**
+   * The list processElement just built, when the bid that entered it is a plain bid: the others
+   * came from the key's list before, which the state checked. The state takes it without its
+   * walk (60-100 ns a bid, 4% of q19's samples at parallelism 2) or a scan for the new bid.
+   */
+  private built: NumberedBid[] | undefined;
 
   open(ctx: KeyedRuntimeContext): void {
     // Never changed after writing or reading (each bid builds a new list): shared, not copied.
-    this.top = ctx.getState(valueState<NumberedBid[]>('top', { serializer: sharedPlainData({ knownPlain: knownPlainTop }) }));
+    this.top = ctx.getState(valueState<NumberedBid[]>('top', { serializer: sharedPlainData({ knownPlain: (next) => next === this.built }) }));
   }
 
   processElement(b: NumberedBid, _ctx: KeyedContext<number>, out: Collector<Q19Row>): void {
@@ -67,7 +58,9 @@ class TopBids implements KeyedProcessFunction<number, NumberedBid, Q19Row> {
     for (let i = 0; i < at; i++) next[i] = prev![i]!;
     next[at] = b;
     for (let i = at + 1; i < len; i++) next[i] = prev![i - 1]!;
+    this.built = isPlainBid(b) ? next : undefined;
     this.top.update(next);
+    this.built = undefined;
     for (let r = at; r < next.length; r++) {
       const x = next[r]!;
       out.collect({ kind: 'bid', auction: x.auction, bidder: x.bidder, price: x.price, channel: x.channel, url: x.url, dateTime: x.dateTime, extra: x.extra, rankNumber: r + 1 });
