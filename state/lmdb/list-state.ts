@@ -27,7 +27,15 @@ function listAdd(a: StateAccess, t: StateTable, stored: readonly Stored[], clear
   const e = listEntry(a, t);
   const cl = e.stored as CachedList;
   if (clear) cl.clear();
-  for (const s of stored) cl.add(s, a.nextSeq++);
+  for (let i = 0; i < stored.length; i++) cl.add(stored[i]!, a.nextSeq++);
+  a.changed(e, 1 + cl.elems.length);
+}
+
+/** listAdd of one element (the common `add`): no array made for it. */
+function listAddOne(a: StateAccess, t: StateTable, stored: Stored): void {
+  const e = listEntry(a, t);
+  const cl = e.stored as CachedList;
+  cl.add(stored, a.nextSeq++);
   a.changed(e, 1 + cl.elems.length);
 }
 
@@ -98,7 +106,7 @@ export function listState<T>(a: StateAccess, t: StateTable, d: ListStateDescript
   };
   return {
     get: () => readList(a, t) as T[],
-    add: (v: T) => listAdd(a, t, [wrap(v)], false),
+    add: (v: T) => listAddOne(a, t, wrap(v)),
     addAll: (vs: readonly T[]) => listAdd(a, t, vs.map(wrap), false),
     // all checked before the list changes
     update: (vs: readonly T[]) => listAdd(a, t, vs.map(wrap), true),
