@@ -34,6 +34,8 @@ export class SentColumn {
    */
   skip = 0;
   skipLeft = 0;
+  /** The share of new strings in the last batch sent against the dictionary. */
+  lastShare = 1;
 
   /** The trial brought mostly new strings: forget them and wait longer before the next. */
   trialFailed(): void {
