@@ -11,6 +11,20 @@ import { aggregatingState, listState, mapState, valueState } from '../../../stat
 import type { KeyedStateBackend } from '../../../state/index.ts';
 import { BACKENDS, type Fixture, at, makeFixture } from './helpers.ts';
 
+/** Records `{ price }` whose field counts its reads (the plain-data walk reads each field once). */
+function countedRecords(): { rec: (price: number) => { price: number }; counter: { reads: number } } {
+  const counter = { reads: 0 };
+  const rec = (price: number): { price: number } =>
+    Object.defineProperty({}, 'price', {
+      enumerable: true,
+      get: () => {
+        counter.reads++;
+        return price;
+      },
+    }) as { price: number };
+  return { rec, counter };
+}
+
 /** Runs `f` with `key` as the backend's current key. */
 function keyed<R>(b: KeyedStateBackend, key: string, f: () => R): R {
   at(b, key);
@@ -188,30 +202,22 @@ describe.each(BACKENDS)('state values (%s)', (kind) => {
     const b = await fx.open(kind);
     const top = b.getValueState(valueState<{ price: number }[]>('top', { serializer: sharedPlainData() }));
     // Records that count how often the check reads them (for...in reads each field).
-    let reads = 0;
-    const rec = (price: number): { price: number } =>
-      Object.defineProperty({}, 'price', {
-        enumerable: true,
-        get: () => {
-          reads++;
-          return price;
-        },
-      }) as { price: number };
+    const { rec, counter } = countedRecords();
     const [a, c, d] = [rec(9), rec(5), rec(1)];
     keyed(b, 'k', () => top.update([a, c, d]));
-    expect(reads).toBe(3);
-    reads = 0;
+    expect(counter.reads).toBe(3);
+    counter.reads = 0;
     // A top-3 list that a new record enters in the middle: the rest moved by one or stayed.
     const e = rec(7);
     keyed(b, 'k', () => top.update([...top.value()!.slice(0, 1), e, ...top.value()!.slice(1, 2)]));
-    expect(reads).toBe(1);
+    expect(counter.reads).toBe(1);
     keyed(b, 'k', () => expect(top.value()).toEqual([{ price: 9 }, { price: 7 }, { price: 5 }]));
-    reads = 0;
+    counter.reads = 0;
     keyed(b, 'k', () => top.update(top.value()!)); // the same list again: nothing to walk
-    expect(reads).toBe(0);
+    expect(counter.reads).toBe(0);
     // Another key's list shares nothing with this key's (none yet): every record is walked.
     keyed(b, 'other', () => top.update([a, c]));
-    expect(reads).toBe(2);
+    expect(counter.reads).toBe(2);
     const err = errorOf(() => keyed(b, 'k', () => top.update([a, new Point(1, 2) as unknown as { price: number }, e])));
     expect(err.message).toContain("state 'top'");
     expect(err.message).toContain('$[1]');
@@ -219,15 +225,7 @@ describe.each(BACKENDS)('state values (%s)', (kind) => {
 
   it("sharedPlainData with knownPlain: a value it passes is stored unwalked, one it does not is walked (and a bad one named); values stay shared and survive a restore", async () => {
     const calls: [unknown, unknown][] = [];
-    let reads = 0;
-    const rec = (price: number): { price: number } =>
-      Object.defineProperty({}, 'price', {
-        enumerable: true,
-        get: () => {
-          reads++;
-          return price;
-        },
-      }) as { price: number };
+    const { rec, counter } = countedRecords();
     const knownPlain = (v: { price: number }[], prev: { price: number }[] | undefined): boolean => {
       calls.push([v, prev]);
       return v.length < 3; // lists of three or more are walked
@@ -238,12 +236,12 @@ describe.each(BACKENDS)('state values (%s)', (kind) => {
     const top = b.getValueState(valueState<{ price: number }[]>('top', { serializer }));
     const first = [rec(9), rec(5)];
     keyed(b, 'k', () => top.update(first));
-    expect(reads).toBe(0); // passed: not walked
+    expect(counter.reads).toBe(0); // passed: not walked
     expect(calls).toEqual([[first, undefined]]);
     const second = [first[0]!, rec(7), first[1]!];
     keyed(b, 'k', () => top.update(second));
     expect(calls[1]).toEqual([second, first]); // the key's value so far comes with it
-    expect(reads).toBe(1); // not passed: walked, but only the record new to the list
+    expect(counter.reads).toBe(1); // not passed: walked, but only the record new to the list
     keyed(b, 'k', () => expect(top.value()).toBe(second));
     const bad = [rec(1), rec(2), new Point(1, 2) as unknown as { price: number }];
     const err = errorOf(() => keyed(b, 'other', () => top.update(bad)));
