@@ -28,9 +28,9 @@ export class SentColumn {
   chars = 0;
   /**
    * Batches to send without the dictionary after a trial that brought mostly new strings, about
-   * as many as the batch before (a column of ids or free text), doubling with each such trial from 8 up to 1024, and how many of
-   * them are left: such a column is tried again now and then (its values may start to recur) but
-   * costs a hash per value only on those trials.
+   * as many as the batch before (a column of ids or free text): 8, doubling with each such trial
+   * up to 1024; and how many of them are left. Such a column is tried again now and then (its
+   * values may start to recur) but costs a hash per value only on those trials.
    */
   skip = 0;
   skipLeft = 0;
