@@ -115,11 +115,14 @@ async function runOnCluster(file: string, params: JsonValue | undefined, values:
     waitForSlots: values['wait-for-slots'] === true,
   });
   const id = submitted.jobid;
-  console.error(`job ${id} submitted to the cluster at ${url} (${submitted.state.toLowerCase()})`);
+  const announce = (): void => console.error(`job ${id} submitted to the cluster at ${url} (${submitted.state.toLowerCase()})`);
   if (values.detached) {
+    announce();
     console.log(id);
     return 0;
   }
+  // Ctrl-C is handled before the job is announced: whoever reacts to the announcement (a user, a
+  // script) must not find the process still without a handler, where SIGINT kills it outright.
   const interrupt = onInterrupt(async () => {
     try {
       const r = await client.post<{ savepoint: SavepointRef }>(`/jobs/${id}/stop`, {});
@@ -128,6 +131,7 @@ async function runOnCluster(file: string, params: JsonValue | undefined, values:
       console.error(`could not stop with a savepoint: ${(e as Error).message}; cancel with: weir cancel ${id}`);
     }
   });
+  announce();
   const progress = progressReporter(async () => {
     const [j, cps] = await Promise.all([
       client.get<JobView>(`/jobs/${id}`),
@@ -216,11 +220,7 @@ async function runInProcess(file: string, params: JsonValue | undefined, values:
     restoreFrom,
     allowNonRestoredState: values['allow-non-restored-state'] === true,
   });
-  console.error(`job ${handle.jobId} running (${handle.plan.tasks.length} tasks on ${handle.liveTaskManagers} task managers)`);
-  const service = values.dashboard === undefined ? undefined : new SingleJobService(handle, moduleUrl, params);
-  const dashboard = service && (await startRestServer(service, { port: num(values.dashboard, '--dashboard') }));
-  if (dashboard) console.error(`dashboard and REST API: ${dashboard.url}`);
-  const progress = progressReporter(inProcessProgress(handle));
+  // Ctrl-C is handled before anything is announced (see runOnCluster).
   const interrupt = onInterrupt(async () => {
     try {
       console.error(resumeHint(resumeAs, await handle.stopWithSavepoint()));
@@ -229,7 +229,15 @@ async function runInProcess(file: string, params: JsonValue | undefined, values:
       await handle.cancel();
     }
   });
+  let progress: { stop(): void } | undefined;
+  let service: SingleJobService | undefined;
+  let dashboard: Awaited<ReturnType<typeof startRestServer>> | undefined;
   try {
+    console.error(`job ${handle.jobId} running (${handle.plan.tasks.length} tasks on ${handle.liveTaskManagers} task managers)`);
+    service = values.dashboard === undefined ? undefined : new SingleJobService(handle, moduleUrl, params);
+    dashboard = service && (await startRestServer(service, { port: num(values.dashboard, '--dashboard') }));
+    if (dashboard) console.error(`dashboard and REST API: ${dashboard.url}`);
+    progress = progressReporter(inProcessProgress(handle));
     const result = await handle.result();
     progress.stop();
     await interrupt.settled();
@@ -237,7 +245,7 @@ async function runInProcess(file: string, params: JsonValue | undefined, values:
     console.error(`${handle.status} in ${(result.durationMs / 1000).toFixed(1)} s`);
     return 0;
   } finally {
-    progress.stop();
+    progress?.stop();
     interrupt.detach();
     service?.close();
     await dashboard?.close();

@@ -61,10 +61,10 @@ describe('weir run in the foreground', () => {
       const child = spawn('node', [bin, 'run', job, ...common, '--params', params('out', 600)], { cwd, env });
       let stderr = '';
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+      const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
       await vi.waitFor(() => expect(stderr).toMatch(/in \S+\/s {2}out \S+\/s {2}watermark \S+ \S+ {2}checkpoint \S+ {2}back-pressure (ok|low|high)/), { timeout: 30_000, interval: 50 });
       child.kill('SIGINT');
-      expect(await exited).toBe(0);
+      expect(await exited, stderr).toBe(0);
       expect(stderr).toMatch(/stopping with a savepoint/);
       const resume = /resume with: weir run (\S+) --from-savepoint (\S+)/.exec(stderr);
       expect(resume?.[1]).toBe(job);

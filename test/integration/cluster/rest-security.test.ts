@@ -61,10 +61,10 @@ describe('REST API off loopback', () => {
     });
     let err = '';
     run.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const exited = new Promise<number | null>((resolve) => run.on('exit', resolve));
+    const exited = new Promise<number | string>((resolve) => run.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
     await vi.waitFor(() => expect(err).toMatch(/job [0-9a-f]{32} submitted/), { timeout: 20_000, interval: 50 });
     run.kill('SIGINT');
-    expect(await exited).toBe(0);
+    expect(await exited, err).toBe(0);
     expect(err).toMatch(/resume with: weir run test\/chaos\/jobs\/keyed-aggregation.ts --from-savepoint \S+\/savepoints\/sp-\d+/);
     expect(err).toMatch(/stopped in/);
     expect((await weirOk(['list', '--dir', dir], { WEIR_TOKEN: '' })).stdout).toMatch(/STOPPED\s+keyed-aggregation/);
