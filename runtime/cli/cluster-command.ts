@@ -86,12 +86,14 @@ async function runForeground(args: string[]): Promise<number> {
     await cluster.shutdown();
     throw e;
   }
+  // Signals are handled before the cluster is announced (its files, its log line): a stop sent on
+  // seeing them must shut down cleanly, not kill the process and leave the files behind.
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
   const info: ClusterInfo = { pid: process.pid, url: rest.url, host, port: rest.port, startedAt: cluster.startedAt, taskManagers, slotsPerTaskManager };
   writeFileSync(path.join(dir, 'cluster.pid'), `${process.pid}\n`);
   writeFileSync(path.join(dir, 'cluster.json'), JSON.stringify(info, null, 2));
   log(`cluster up: ${taskManagers} task managers x ${slotsPerTaskManager} slots, REST API and dashboard at ${rest.url}${isLoopback(host) ? '' : ` (bound to ${host}; calls need the token)`}`);
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
   await new Promise<never>(() => {});
   return 0;
 }
