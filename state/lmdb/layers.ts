@@ -53,7 +53,7 @@ export class StateTable {
   readonly cache = new KeyTable<CachedPoint>(4);
   /** Keys written back (so maybe in LMDB): a miss on another key does not read LMDB. */
   readonly lmdbKeys = new KeyFilter();
-  /** The entry of the current key, valid while the backend's key epoch is `lastEpoch` (a read then a write looks up once). */
+  /** The entry of the current key (undefined: not cached), valid while the backend's key epoch is `lastEpoch` (a read then a write looks up once). */
   last: CachedPoint | undefined;
   lastEpoch = -1;
   /** Encodes this state's point keys for write batches (the `[keyGroup, name]` part cached). */

@@ -71,20 +71,25 @@ export class StateAccess {
     return typeof k === 'object' ? stateKeyPrefix(this.keyGroup, name, k) : [this.keyGroup, name, 0, encodePart(k)];
   }
 
-  /** The current key's cache entry, if cached. */
+  /**
+   * The current key's cache entry, if cached. A miss is remembered too (`last` undefined for this
+   * epoch): a new key's read, then its write, probe the table once (entries are only added by
+   * `insert`, which sets `last`).
+   */
   cachedPoint(t: StateTable): CachedPoint | undefined {
     if (t.lastEpoch === this.epoch) {
-      const l = t.last!;
+      const l = t.last;
+      if (l === undefined) return undefined;
       if (l.live) {
         l.ref = true;
         return l;
       }
     }
     const e = t.cache.get(this.id, this.hash);
-    if (e === undefined) return undefined;
-    e.ref = true;
     t.last = e;
     t.lastEpoch = this.epoch;
+    if (e === undefined) return undefined;
+    e.ref = true;
     return e;
   }
 
