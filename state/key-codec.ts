@@ -62,8 +62,12 @@ export function ownKey<K extends StateKey>(key: K): K {
   return key.map((k) => (typeof k === 'string' ? ownString(k) : k)) as unknown as K;
 }
 
-/** `id` with its string copied (ownString): a KeyId that state keeps. */
-export function ownKeyId(id: KeyId): KeyId {
+/**
+ * The KeyId state keeps with `own` (ownKey of the key whose id is `id`): a string key is its own
+ * id, so the copy is shared, not made twice; a tuple's id (a string) is copied (ownString).
+ */
+export function ownKeyId(own: StateKey, id: KeyId): KeyId {
+  if (typeof own === 'string') return own;
   return typeof id === 'string' ? ownString(id) : id;
 }
 

@@ -131,7 +131,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
     } else {
       // A new key: state keeps its own copy of the key's strings (ownKey in key-codec.ts).
       const key = ownKey(this.key);
-      table.add(typeof key === 'string' ? key : ownKeyId(this.id), this.hash, { key, keyGroup: this.keyGroup, value, expiresAt });
+      table.add(ownKeyId(key, this.id), this.hash, { key, keyGroup: this.keyGroup, value, expiresAt });
     }
   }
 
@@ -228,7 +228,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
             const m = new UserKeyMap<UV>(true);
             const own = ownKey(k);
             m.noteNewKey(own);
-            m.set(ownKeyId(id), [own, c]);
+            m.set(ownKeyId(own, id), [own, c]);
             this.write(table, ttl, m);
             return;
           }
@@ -239,7 +239,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
           else {
             const own = ownKey(k);
             m.noteNewKey(own);
-            m.set(ownKeyId(id), [own, c]);
+            m.set(ownKeyId(own, id), [own, c]);
           }
           if (ttl !== undefined) e.expiresAt = this.clock.now() + ttl.ttlMs;
         },

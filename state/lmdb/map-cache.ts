@@ -96,8 +96,8 @@ export class CachedMap {
     }
     if (this.cleared) fresh = true;
     // A new user key: the cache keeps its own copy of its strings (ownKey in key-codec.ts).
-    const ownId = ownKeyId(id);
     const own = ownKey(uk);
+    const ownId = ownKeyId(own, id);
     this.changedIds.push(ownId);
     if (stored === DELETED) {
       this.known.set(ownId, { uk: own, stored, changed: true });

@@ -82,3 +82,58 @@ describe.each(BACKENDS)('keys kept by %s state hold no batch strings', (kind) =>
     expect(mb).toBeLessThan(bound);
   });
 });
+
+describe.each(BACKENDS)('%s state copies a new key once', (kind) => {
+  let fx: Fixture;
+  beforeEach(async () => {
+    fx = await makeFixture();
+  });
+  afterEach(async () => {
+    await fx.cleanup();
+  });
+
+  const keys = 10_000;
+  const chars = 2_000;
+  /** Each key a fresh flat string the caller drops: what stays is the state's copies. */
+  const longKey = (i: number): string => `${i}-`.padEnd(chars, 'k');
+
+  /** Heap growth (MB) after `put` of every long key. One copy of each is 20 MB; two (an entry's id and its key copied apart) would be 40. */
+  async function expectOneCopy(put: (b: KeyedStateBackend, key: string, i: number) => void, get: (b: KeyedStateBackend, key: string) => unknown): Promise<void> {
+    const b = await fx.open(kind);
+    const before = heapMb();
+    for (let i = 0; i < keys; i++) put(b, longKey(i), i);
+    const mb = heapMb() - before;
+    expect(get(b, longKey(7))).toBe(7);
+    const oneCopy = (keys * chars) / 1e6;
+    expect(mb).toBeGreaterThan(oneCopy * 0.9);
+    expect(mb).toBeLessThan(oneCopy * 1.5);
+  }
+
+  it('value state keys of 2,000 characters', async () => {
+    const n = valueState<number>('n');
+    await expectOneCopy(
+      (b, key, i) => {
+        at(b, key);
+        b.getValueState(n).update(i);
+      },
+      (b, key) => {
+        at(b, key);
+        return b.getValueState(n).value();
+      },
+    );
+  });
+
+  it('map state user keys of 2,000 characters', async () => {
+    const m = mapState<string, number>('m');
+    await expectOneCopy(
+      (b, key, i) => {
+        at(b, 'one-key');
+        b.getMapState(m).put(key, i);
+      },
+      (b, key) => {
+        at(b, 'one-key');
+        return b.getMapState(m).get(key);
+      },
+    );
+  });
+});
