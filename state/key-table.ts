@@ -56,16 +56,23 @@ export class KeyTable<V> {
   /** The sweep's hand: a slot of `strings`, then (past its slots) of `numbers`. */
   private hand = 0;
 
+  /** Whether `sweep` has run (the tables then keep `sweptSlotsPerEntry`). */
+  private swept = false;
+
   /**
    * `slotsPerEntry`: the tables grow when they would hold more than one entry per that many slots
-   * (default 2, a load of at most a half). A table that is swept (the LMDB cache) needs 4: a sweep
-   * that evicts removes entries in slot order while new keys land anywhere, so the slots just ahead
-   * of the hand hold the entries of a whole turn on top of their share, up to twice the table's
-   * load; at a load of a half that is a nearly full stretch of the table, where every probe for an
-   * absent key (each new key) walks thousands of slots (10M new keys through a 1M-entry cache
-   * stalled at 4M).
+   * (default 2, a load of at most a half). A table that is swept (the LMDB cache, once it evicts)
+   * needs 4, `sweptSlotsPerEntry`, from its first sweep on: a sweep that evicts removes entries in
+   * slot order while new keys land anywhere, so the slots just ahead of the hand hold the entries of
+   * a whole turn on top of their share, up to twice the table's load; at a load of a half that is a
+   * nearly full stretch of the table, where every probe for an absent key (each new key) walks
+   * thousands of slots (10M new keys through a 1M-entry cache stalled at 4M). Until then (a cache
+   * that holds the whole state) the 2 slots an entry save 40 bytes a key.
    */
-  constructor(slotsPerEntry = 2) {
+  constructor(
+    slotsPerEntry = 2,
+    private readonly sweptSlotsPerEntry = slotsPerEntry,
+  ) {
     this.strings = new StringKeyTable<V>(slotsPerEntry);
     this.numbers = new NumberKeyTable<V>(slotsPerEntry);
   }
@@ -87,6 +94,11 @@ export class KeyTable<V> {
 
   get size(): number {
     return this.strings.size + this.numbers.size + this.others.size;
+  }
+
+  /** Slots of both tables (what the table costs: 20 bytes a slot): for tests. */
+  get slots(): number {
+    return this.strings.slots + this.numbers.slots;
   }
 
   /** The entry of `id` (`hash` = keyIdHash(id)). */
@@ -127,6 +139,12 @@ export class KeyTable<V> {
   sweep(visit: (value: V) => Sweep, maxVisits: number): void {
     const strings = this.strings;
     const numbers = this.numbers;
+    if (!this.swept) {
+      this.swept = true;
+      strings.spread(this.sweptSlotsPerEntry);
+      numbers.spread(this.sweptSlotsPerEntry);
+      this.hand = 0;
+    }
     let visits = 0;
     while (visits < maxVisits && this.size > 0) {
       const stringSlots = strings.slots;

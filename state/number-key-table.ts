@@ -28,7 +28,13 @@ export class NumberKeyTable<V> {
   size = 0;
 
   /** `slotsPerEntry`: the table grows when it would hold more than one entry per that many slots (see KeyTable). */
-  constructor(private readonly slotsPerEntry = 2) {}
+  constructor(private slotsPerEntry = 2) {}
+
+  /** From now on at most one entry per `slotsPerEntry` slots (growing now if it holds more). */
+  spread(slotsPerEntry: number): void {
+    this.slotsPerEntry = slotsPerEntry;
+    while (this.size * slotsPerEntry > this.keys.length) this.grow();
+  }
 
   getHashed(key: number, hash: number): V | undefined {
     const keys = this.keys;

@@ -48,9 +48,9 @@ export class StateTable {
   layers: Layer[] = [];
   /**
    * Single-value states only: deserialized values in front of the layers (point-cache.ts). Swept
-   * by the cache's eviction, so at most a quarter full (see KeyTable's constructor).
+   * by the cache's eviction, so at most a quarter full once it evicts (see KeyTable's constructor).
    */
-  readonly cache = new KeyTable<CachedPoint>(4);
+  readonly cache = new KeyTable<CachedPoint>(2, 4);
   /** Keys written back (so maybe in LMDB): a miss on another key does not read LMDB. */
   readonly lmdbKeys = new KeyFilter();
   /** The entry of the current key (undefined: not cached), valid while the backend's key epoch is `lastEpoch` (a read then a write looks up once). */

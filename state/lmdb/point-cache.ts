@@ -28,8 +28,6 @@ export interface CachedPoint {
   /** The state this entry belongs to (a CacheOwner). */
   readonly owner: CacheOwner;
   readonly id: KeyId;
-  /** keyIdHash(id): the cache table's hash of the key. */
-  readonly hash: number;
   readonly kg: number;
   readonly key: StateKey;
   /** As stored in LMDB ([expiresAt, value] with TTL), or DELETED: the key has no value. */
@@ -106,7 +104,7 @@ export class PointCache<T extends CacheOwner> {
   /** Adds an entry for a key not in `t.cache` (evicting first if full). */
   insert(t: T, id: KeyId, hash: number, kg: number, key: StateKey, stored: Stored | typeof DELETED, dirty: boolean, weight = 1): CachedPoint {
     if (this.count >= this.capacity) this.evict();
-    const e: CachedPoint = { owner: t, id, hash, kg, key, stored, dirty: false, ref: false, live: true, weight, recordGen: -1, recordAt: 0, recordOf: undefined, sentGen: 0 };
+    const e: CachedPoint = { owner: t, id, kg, key, stored, dirty: false, ref: false, live: true, weight, recordGen: -1, recordAt: 0, recordOf: undefined, sentGen: 0 };
     t.cache.add(id, hash, e);
     this.count += weight;
     if (dirty) this.markDirty(e);
@@ -124,10 +122,14 @@ export class PointCache<T extends CacheOwner> {
     if (this.count > this.capacity) this.evict();
   }
 
-  /** Drops a live entry whose key has nothing below the cache (its value or absence needs no write-back). */
-  remove(t: T, e: CachedPoint): void {
+  /**
+   * Drops a live entry whose key has nothing below the cache (its value or absence needs no
+   * write-back). `hash`: keyIdHash(e.id), which the caller has (an entry does not keep it: 8 bytes
+   * a key, for this rare path).
+   */
+  remove(t: T, e: CachedPoint, hash: number): void {
     if (!e.live) return;
-    t.cache.delete(e.id, e.hash);
+    t.cache.delete(e.id, hash);
     e.live = false;
     this.count -= e.weight;
     if (e.dirty) {

@@ -105,7 +105,7 @@ export class StateAccess {
 
   /** Drops the current key's entry `e` of `t` (its key has nothing below: see nothingBelow). */
   drop(t: StateTable, e: CachedPoint): void {
-    this.cache.remove(t, e);
+    this.cache.remove(t, e, this.hash);
     if (t.last === e) t.last = undefined;
     t.lastEpoch = -1;
   }

@@ -90,9 +90,9 @@ describe('KeyTable', () => {
    * (absent) and added. Returns the longest run of occupied slots after three turns of the hand:
    * a lookup of an absent key may walk that far.
    */
-  const longestRunUnderEviction = (slotsPerEntry: number): number => {
+  const longestRunUnderEviction = (slotsPerEntry: number, sweptSlotsPerEntry = slotsPerEntry): number => {
     const capacity = 50_000;
-    const table = new KeyTable<Entry>(slotsPerEntry);
+    const table = new KeyTable<Entry>(slotsPerEntry, sweptSlotsPerEntry);
     let longest = 0;
     for (let i = 0; i < 4 * capacity; i++) {
       const id = `key-${i}`;
@@ -112,6 +112,27 @@ describe('KeyTable', () => {
     // At a half, the stretch ahead of the hand fills up: runs of hundreds of slots (over 1,000 here).
     expect(longestRunUnderEviction(2)).toBeGreaterThan(300);
     expect(longestRunUnderEviction(4)).toBeLessThan(100);
+    // The cache's tables (layers.ts): a half until the first sweep, a quarter from then on.
+    expect(longestRunUnderEviction(2, 4)).toBeLessThan(100);
+  });
+
+  it('keeps two slots an entry until its first sweep, four from then on', () => {
+    const table = new KeyTable<Entry>(2, 4);
+    const add = (i: number): void => {
+      const id = i % 2 === 0 ? i * 7919 : `key-${i}`;
+      table.add(id, keyIdHash(id), { id, hash: keyIdHash(id), ref: false });
+    };
+    for (let i = 0; i < 10_000; i++) add(i);
+    expect(table.slots).toBeLessThanOrEqual(4 * 10_000);
+    expect(table.slots).toBeGreaterThanOrEqual(2 * 10_000);
+    table.sweep(() => Sweep.Keep, 1);
+    expect(table.slots).toBeGreaterThanOrEqual(4 * 10_000);
+    for (let i = 10_000; i < 20_000; i++) add(i);
+    expect(table.slots).toBeGreaterThanOrEqual(4 * 20_000);
+    for (let i = 0; i < 20_000; i++) {
+      const id = i % 2 === 0 ? i * 7919 : `key-${i}`;
+      expect(table.get(id, keyIdHash(id))?.id).toBe(id);
+    }
   });
 
   it('stops on an empty table and after maxVisits on one that keeps everything', () => {
