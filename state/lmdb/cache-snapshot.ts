@@ -28,7 +28,7 @@ import type { KeyGroupBlock } from '../snapshot/keyed-state-handle.ts';
 import type { StateKey } from '../key-groups.ts';
 import { DELETED, type StateTable } from './layers.ts';
 import { CachedMap } from './map-cache.ts';
-import type { CachedPoint } from './point-cache.ts';
+import { isLive, type CachedPoint } from './point-cache.ts';
 
 /** A value encoded at the barrier (its own copy of the bytes). */
 class Encoded {
@@ -202,7 +202,7 @@ export class CacheSnapshotter {
               work.keysEncoded++;
             }
           }
-          if (e.live) {
+          if (isLive(e)) {
             e.recordGen = gen;
             e.recordAt = w.lastOffset;
             e.recordOf = encoded ? NOT_REUSABLE : v;

@@ -6,7 +6,7 @@ import { copyOut, valuesNeverChangedInPlace, type StateSerializer } from '../val
 import { encodeKeyView, pushKey, readKey, stateKeyPrefix, StateKeyEncoder, type KeyPart } from '../layout.ts';
 import { keyId } from '../key-codec.ts';
 import type { WriteBatchBuilder } from './write-batch.ts';
-import type { CachedPoint } from './point-cache.ts';
+import { isDirty, type CachedPoint } from './point-cache.ts';
 import { KeyFilter } from './key-filter.ts';
 import { KeyTable, keyIdHash } from '../key-table.ts';
 
@@ -93,7 +93,8 @@ export interface TimerLayer {
 export function bufferedFor(t: StateTable, key: KeyPart[]): boolean {
   const [k, next] = readKey(key, 2);
   const id = typeof k === 'object' ? keyId(k) : k;
-  if (t.cache.get(id, keyIdHash(id))?.dirty === true) return true;
+  const cached = t.cache.get(id, keyIdHash(id));
+  if (cached !== undefined && isDirty(cached)) return true;
   for (const l of t.layers) {
     if (l.points.has(id)) return true;
     const m = l.maps.get(id);

@@ -32,10 +32,8 @@ export interface CachedPoint {
   readonly key: StateKey;
   /** As stored in LMDB ([expiresAt, value] with TTL), or DELETED: the key has no value. */
   stored: Stored | typeof DELETED;
-  dirty: boolean;
-  ref: boolean;
-  /** False once evicted (a write-back after that is a bug the backend must not make). */
-  live: boolean;
+  /** DIRTY, REFERENCED, EVICTED: one field, not three booleans (an entry per cached key: 16 bytes a key). */
+  flags: number;
   /** What the entry counts against the capacity: 1 for a value, 1 + its elements for a cached map or list. */
   weight: number;
   /**
@@ -53,6 +51,26 @@ export interface CachedPoint {
    * into a layer so reads still find it.
    */
   sentGen: number;
+}
+
+/** Changed since written back (CachedPoint.flags). */
+export const DIRTY = 1;
+/** Read or written since the eviction's hand last passed (its second chance). */
+export const REFERENCED = 2;
+/** Evicted: no longer the key's entry (a write-back after that is a bug the backend must not make). */
+export const EVICTED = 4;
+
+export function isDirty(e: CachedPoint): boolean {
+  return (e.flags & DIRTY) !== 0;
+}
+
+export function isLive(e: CachedPoint): boolean {
+  return (e.flags & EVICTED) === 0;
+}
+
+/** Dirty and not evicted: its value still has to be written back. */
+function needsWriteBack(e: CachedPoint): boolean {
+  return (e.flags & (DIRTY | EVICTED)) === DIRTY;
 }
 
 export interface CacheOwner {
@@ -104,7 +122,7 @@ export class PointCache<T extends CacheOwner> {
   /** Adds an entry for a key not in `t.cache` (evicting first if full). */
   insert(t: T, id: KeyId, hash: number, kg: number, key: StateKey, stored: Stored | typeof DELETED, dirty: boolean, weight = 1): CachedPoint {
     if (this.count >= this.capacity) this.evict();
-    const e: CachedPoint = { owner: t, id, kg, key, stored, dirty: false, ref: false, live: true, weight, recordGen: -1, recordAt: 0, recordOf: undefined, sentGen: 0 };
+    const e: CachedPoint = { owner: t, id, kg, key, stored, flags: 0, weight, recordGen: -1, recordAt: 0, recordOf: undefined, sentGen: 0 };
     t.cache.add(id, hash, e);
     this.count += weight;
     if (dirty) this.markDirty(e);
@@ -116,7 +134,7 @@ export class PointCache<T extends CacheOwner> {
    * operation on the entry is done: it may evict, and an evicted entry must not be changed again.
    */
   reweigh(e: CachedPoint, weight: number): void {
-    if (!e.live) return;
+    if (!isLive(e)) return;
     this.count += weight - e.weight;
     e.weight = weight;
     if (this.count > this.capacity) this.evict();
@@ -128,21 +146,18 @@ export class PointCache<T extends CacheOwner> {
    * a key, for this rare path).
    */
   remove(t: T, e: CachedPoint, hash: number): void {
-    if (!e.live) return;
+    if (!isLive(e)) return;
     t.cache.delete(e.id, hash);
-    e.live = false;
+    if (isDirty(e)) this.dirty--;
+    e.flags = EVICTED;
     this.count -= e.weight;
-    if (e.dirty) {
-      e.dirty = false;
-      this.dirty--;
-    }
     e.stored = undefined;
     e.recordOf = undefined;
   }
 
   markDirty(e: CachedPoint): void {
-    if (e.dirty) return;
-    e.dirty = true;
+    if (isDirty(e)) return;
+    e.flags |= DIRTY;
     this.dirty++;
     const list = this.dirtyList;
     list.push(e);
@@ -153,13 +168,13 @@ export class PointCache<T extends CacheOwner> {
 
   /** A dirty entry whose value LMDB now gets by other means (a snapshot's bytes): clean, still cached. */
   markClean(e: CachedPoint): void {
-    if (!e.dirty) return;
-    e.dirty = false;
+    if (!isDirty(e)) return;
+    e.flags &= ~DIRTY;
     this.dirty--;
   }
 
   private compact(): void {
-    this.dirtyList = this.dirtyList.slice(this.head).filter((d) => d.live && d.dirty);
+    this.dirtyList = this.dirtyList.slice(this.head).filter(needsWriteBack);
     this.head = 0;
   }
 
@@ -169,8 +184,8 @@ export class PointCache<T extends CacheOwner> {
     let i = this.head;
     while (this.dirty > keep && i < list.length) {
       const e = list[i++]!;
-      if (!e.dirty || !e.live) continue;
-      e.dirty = false;
+      if (!needsWriteBack(e)) continue;
+      e.flags &= ~DIRTY;
       this.dirty--;
       write(e.owner as T, e);
     }
@@ -188,8 +203,8 @@ export class PointCache<T extends CacheOwner> {
     let n = 0;
     for (let i = from; i < list.length; i++) {
       const e = list[i]!;
-      if (!e.dirty || !e.live) continue;
-      e.dirty = false;
+      if (!needsWriteBack(e)) continue;
+      e.flags &= ~DIRTY;
       write(e.owner as T, e);
       n++;
     }
@@ -222,14 +237,14 @@ export class PointCache<T extends CacheOwner> {
     let chances = t.cache.size;
     t.cache.sweep((e) => {
       if (removed >= n) return Sweep.Stop;
-      if (e.ref && chances-- > 0) {
-        e.ref = false;
+      if ((e.flags & REFERENCED) !== 0 && chances-- > 0) {
+        e.flags &= ~REFERENCED;
         return Sweep.Keep;
       }
-      e.live = false;
+      const dirty = isDirty(e);
+      e.flags = EVICTED;
       removed += e.weight;
-      if (e.dirty) {
-        e.dirty = false;
+      if (dirty) {
         this.dirty--;
         this.onEvictDirty(t, e);
         e.stored = undefined; // the layer holds it now; a listed dead entry must not keep it alive

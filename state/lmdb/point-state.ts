@@ -10,7 +10,7 @@ import { serializerOf } from '../descriptors.ts';
 import type { AggregatingState, ReducingState, ValueState } from '../handles.ts';
 import { checkIn, copyIn, copyInReplacing, copyOut } from '../value-serializer.ts';
 import { DELETED, type StateTable, type Stored } from './layers.ts';
-import type { CachedPoint } from './point-cache.ts';
+import { isDirty, type CachedPoint } from './point-cache.ts';
 import type { StateAccess } from './state-access.ts';
 
 function loadPoint(a: StateAccess, t: StateTable): Stored | typeof DELETED {
@@ -53,7 +53,7 @@ function setPoint(a: StateAccess, t: StateTable, e: CachedPoint, stored: Stored 
     return;
   }
   e.stored = stored;
-  if (!e.dirty) a.cache.markDirty(e);
+  if (!isDirty(e)) a.cache.markDirty(e);
   a.tick();
 }
 

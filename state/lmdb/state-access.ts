@@ -9,7 +9,7 @@ import { keyId, ownKey, ownKeyId, smallIntegerKey, type KeyId } from '../key-cod
 import type { StateKey } from '../key-groups.ts';
 import { encodePart, stateKeyPrefix, type KeyPart } from '../layout.ts';
 import type { DELETED, StateTable, Stored } from './layers.ts';
-import type { CachedPoint, PointCache } from './point-cache.ts';
+import { isDirty, isLive, REFERENCED, type CachedPoint, type PointCache } from './point-cache.ts';
 import type { WriteBuffer } from './write-buffer.ts';
 import { currentKeyHash, keyIdHash } from '../key-table.ts';
 
@@ -80,8 +80,8 @@ export class StateAccess {
     if (t.lastEpoch === this.epoch) {
       const l = t.last;
       if (l === undefined) return undefined;
-      if (l.live) {
-        l.ref = true;
+      if (isLive(l)) {
+        l.flags |= REFERENCED;
         return l;
       }
     }
@@ -89,7 +89,7 @@ export class StateAccess {
     t.last = e;
     t.lastEpoch = this.epoch;
     if (e === undefined) return undefined;
-    e.ref = true;
+    e.flags |= REFERENCED;
     return e;
   }
 
@@ -122,7 +122,7 @@ export class StateAccess {
 
   /** After a cached collection (map, list) changed: dirty, weighing `weight`. */
   changed(e: CachedPoint, weight: number): void {
-    if (!e.dirty) this.cache.markDirty(e);
+    if (!isDirty(e)) this.cache.markDirty(e);
     this.cache.reweigh(e, weight);
     this.tick();
   }
