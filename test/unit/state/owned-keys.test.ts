@@ -30,7 +30,7 @@ function slicedKey(i: number): string {
   return parent.slice(0, 30);
 }
 
-describe.each(BACKENDS)('keys kept by %s state hold no batch strings', (kind) => {
+describe.each(BACKENDS)('keys kept by %s state hold no batch strings, and one copy of a new key', (kind) => {
   let fx: Fixture;
   beforeEach(async () => {
     fx = await makeFixture();
@@ -39,13 +39,41 @@ describe.each(BACKENDS)('keys kept by %s state hold no batch strings', (kind) =>
     await fx.cleanup();
   });
 
-  /** Heap growth (MB) after `put` of KEYS sliced keys; `get` reads one back (the state kept them). */
-  async function growth(put: (b: KeyedStateBackend, key: string, i: number) => void, get: (b: KeyedStateBackend, key: string) => unknown): Promise<number> {
+  /** Writes the key's number under the key, and reads it back: by value state or by map state user key. */
+  interface Access {
+    put(b: KeyedStateBackend, key: string, i: number): void;
+    get(b: KeyedStateBackend, key: string): unknown;
+  }
+  const n = valueState<number>('n');
+  const m = mapState<string, number>('m');
+  const byValueState: Access = {
+    put: (b, key, i) => {
+      at(b, key);
+      b.getValueState(n).update(i);
+    },
+    get: (b, key) => {
+      at(b, key);
+      return b.getValueState(n).value();
+    },
+  };
+  const byMapKey: Access = {
+    put: (b, key, i) => {
+      at(b, 'one-key');
+      b.getMapState(m).put(key, i);
+    },
+    get: (b, key) => {
+      at(b, 'one-key');
+      return b.getMapState(m).get(key);
+    },
+  };
+
+  /** Heap growth (MB) after `put` of `count` keys made by `keyOf`; reading one back checks the state kept them. */
+  async function growth(keyOf: (i: number) => string, count: number, access: Access): Promise<number> {
     const b = await fx.open(kind);
     const before = heapMb();
-    for (let i = 0; i < KEYS; i++) put(b, slicedKey(i), i);
+    for (let i = 0; i < count; i++) access.put(b, keyOf(i), i);
     const after = heapMb();
-    expect(get(b, slicedKey(7))).toBe(7);
+    expect(access.get(b, keyOf(7))).toBe(7);
     return after - before;
   }
 
@@ -53,87 +81,30 @@ describe.each(BACKENDS)('keys kept by %s state hold no batch strings', (kind) =>
   const bound = (KEYS * PARENT) / 1e6 / 10;
 
   it('value state keys', async () => {
-    const n = valueState<number>('n');
-    const mb = await growth(
-      (b, key, i) => {
-        at(b, key);
-        b.getValueState(n).update(i);
-      },
-      (b, key) => {
-        at(b, key);
-        return b.getValueState(n).value();
-      },
-    );
-    expect(mb).toBeLessThan(bound);
+    expect(await growth(slicedKey, KEYS, byValueState)).toBeLessThan(bound);
   });
 
   it('map state user keys', async () => {
-    const m = mapState<string, number>('m');
-    const mb = await growth(
-      (b, key, i) => {
-        at(b, 'one-key');
-        b.getMapState(m).put(key, i);
-      },
-      (b, key) => {
-        at(b, 'one-key');
-        return b.getMapState(m).get(key);
-      },
-    );
-    expect(mb).toBeLessThan(bound);
-  });
-});
-
-describe.each(BACKENDS)('%s state copies a new key once', (kind) => {
-  let fx: Fixture;
-  beforeEach(async () => {
-    fx = await makeFixture();
-  });
-  afterEach(async () => {
-    await fx.cleanup();
+    expect(await growth(slicedKey, KEYS, byMapKey)).toBeLessThan(bound);
   });
 
-  const keys = 10_000;
-  const chars = 2_000;
+  // Each new key is copied once: a string key is its own id, and the copy is shared by both.
+  const LONG_KEYS = 10_000;
+  const CHARS = 2_000;
   /** Each key a fresh flat string the caller drops: what stays is the state's copies. */
-  const longKey = (i: number): string => `${i}-`.padEnd(chars, 'k');
+  const longKey = (i: number): string => `${i}-`.padEnd(CHARS, 'k');
+  /** One copy of every long key is 20 MB; two (an entry's id and its key copied apart) would be 40. */
+  const oneCopy = (LONG_KEYS * CHARS) / 1e6;
 
-  /** Heap growth (MB) after `put` of every long key. One copy of each is 20 MB; two (an entry's id and its key copied apart) would be 40. */
-  async function expectOneCopy(put: (b: KeyedStateBackend, key: string, i: number) => void, get: (b: KeyedStateBackend, key: string) => unknown): Promise<void> {
-    const b = await fx.open(kind);
-    const before = heapMb();
-    for (let i = 0; i < keys; i++) put(b, longKey(i), i);
-    const mb = heapMb() - before;
-    expect(get(b, longKey(7))).toBe(7);
-    const oneCopy = (keys * chars) / 1e6;
+  it('value state keys of 2,000 characters, copied once', async () => {
+    const mb = await growth(longKey, LONG_KEYS, byValueState);
     expect(mb).toBeGreaterThan(oneCopy * 0.9);
     expect(mb).toBeLessThan(oneCopy * 1.5);
-  }
-
-  it('value state keys of 2,000 characters', async () => {
-    const n = valueState<number>('n');
-    await expectOneCopy(
-      (b, key, i) => {
-        at(b, key);
-        b.getValueState(n).update(i);
-      },
-      (b, key) => {
-        at(b, key);
-        return b.getValueState(n).value();
-      },
-    );
   });
 
-  it('map state user keys of 2,000 characters', async () => {
-    const m = mapState<string, number>('m');
-    await expectOneCopy(
-      (b, key, i) => {
-        at(b, 'one-key');
-        b.getMapState(m).put(key, i);
-      },
-      (b, key) => {
-        at(b, 'one-key');
-        return b.getMapState(m).get(key);
-      },
-    );
+  it('map state user keys of 2,000 characters, copied once', async () => {
+    const mb = await growth(longKey, LONG_KEYS, byMapKey);
+    expect(mb).toBeGreaterThan(oneCopy * 0.9);
+    expect(mb).toBeLessThan(oneCopy * 1.5);
   });
 });
