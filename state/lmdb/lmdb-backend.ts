@@ -47,7 +47,7 @@ import { STATE_VALUE_ENCODING } from '../heap/heap-snapshot.ts';
 import { LmdbTimerService, type TimerStore } from './lmdb-timers.ts';
 import { type Stored, StateTable } from './layers.ts';
 import { LmdbWriterClient } from './writer-client.ts';
-import { PointCache, defaultCacheEntries, isDirty, isLive } from './point-cache.ts';
+import { PointCache, defaultCacheEntries, needsWriteBack } from './point-cache.ts';
 import { CacheSnapshotter, type CacheSnapshotWork } from './cache-snapshot.ts';
 import { StateAccess } from './state-access.ts';
 import { WriteBuffer } from './write-buffer.ts';
@@ -351,7 +351,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
       for (const t of this.tables.values()) {
         if (t.kind === 'map' || t.kind === 'list' || t.ttl !== undefined) continue;
         for (const e of t.cache.values()) {
-          if (!isDirty(e) || !isLive(e) || e.recordGen !== gen || !Object.is(e.stored, e.recordOf)) continue;
+          if (!needsWriteBack(e) || e.recordGen !== gen || !Object.is(e.stored, e.recordOf)) continue;
           const c = chunkAt(starts, e.recordAt);
           if (buffer.writeBackFromSnapshot(t, e, chunks[c]!, e.recordAt - starts[c]!)) cache.markClean(e);
           if (++n % 512 === 0 && performance.now() - sliceStart >= WRITE_BACK_SLICE_MS) {

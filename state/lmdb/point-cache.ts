@@ -69,7 +69,7 @@ export function isLive(e: CachedPoint): boolean {
 }
 
 /** Dirty and not evicted: its value still has to be written back. */
-function needsWriteBack(e: CachedPoint): boolean {
+export function needsWriteBack(e: CachedPoint): boolean {
   return (e.flags & (DIRTY | EVICTED)) === DIRTY;
 }
 

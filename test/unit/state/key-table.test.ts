@@ -118,8 +118,9 @@ describe('KeyTable', () => {
 
   it('keeps two slots an entry until its first sweep, four from then on', () => {
     const table = new KeyTable<Entry>(2, 4);
+    const idOf = (i: number): KeyId => (i % 2 === 0 ? i * 7919 : `key-${i}`);
     const add = (i: number): void => {
-      const id = i % 2 === 0 ? i * 7919 : `key-${i}`;
+      const id = idOf(i);
       table.add(id, keyIdHash(id), { id, hash: keyIdHash(id), ref: false });
     };
     for (let i = 0; i < 10_000; i++) add(i);
@@ -129,10 +130,7 @@ describe('KeyTable', () => {
     expect(table.slots).toBeGreaterThanOrEqual(4 * 10_000);
     for (let i = 10_000; i < 20_000; i++) add(i);
     expect(table.slots).toBeGreaterThanOrEqual(4 * 20_000);
-    for (let i = 0; i < 20_000; i++) {
-      const id = i % 2 === 0 ? i * 7919 : `key-${i}`;
-      expect(table.get(id, keyIdHash(id))?.id).toBe(id);
-    }
+    for (let i = 0; i < 20_000; i++) expect(table.get(idOf(i), keyIdHash(idOf(i)))?.id).toBe(idOf(i));
   });
 
   it('stops on an empty table and after maxVisits on one that keeps everything', () => {
