@@ -28,7 +28,7 @@ import type { KeyGroupBlock } from '../snapshot/keyed-state-handle.ts';
 import type { StateKey } from '../key-groups.ts';
 import { DELETED, type StateTable } from './layers.ts';
 import { CachedMap } from './map-cache.ts';
-import { isLive, type CachedPoint } from './point-cache.ts';
+import { entryKeyGroup, isLive, type CachedPoint } from './point-cache.ts';
 
 /** A value encoded at the barrier (its own copy of the bytes). */
 class Encoded {
@@ -38,6 +38,8 @@ class Encoded {
 interface Group {
   kg: number;
   entries: CachedPoint[];
+  /** Each entry's state. */
+  tables: StateTable[];
   /** As stored at the barrier, or Encoded. */
   values: unknown[];
   /** The map states' maps of the key group, as they were at the barrier. */
@@ -126,9 +128,10 @@ export class CacheSnapshotter {
         const s = e.stored;
         if (s === DELETED) continue;
         if (ttl && (s as [number])[0] <= now) continue;
-        const i = e.kg - range.start;
-        const g = (byGroup[i] ??= { kg: e.kg, entries: [], values: [] });
+        const kg = entryKeyGroup(e);
+        const g = (byGroup[kg - range.start] ??= { kg, entries: [], tables: [], values: [] });
         g.entries.push(e);
+        g.tables.push(t);
         if (t.valuesImmutable || immutable(ttl ? (s as [number, unknown])[1] : s)) {
           g.values.push(s);
         } else {
@@ -164,7 +167,7 @@ export class CacheSnapshotter {
       for (const g of byGroup) {
         if (g === undefined) continue;
         w.beginKeyGroup(g.kg);
-        const { entries: es, values } = g;
+        const { entries: es, tables, values } = g;
         for (let j = 0; j < es.length; j++) {
           const e = es[j]!;
           const v = values[j];
@@ -197,7 +200,7 @@ export class CacheSnapshotter {
               w.addWithKeyFrom(src, at, bytes);
             } else {
               parts.length = 0;
-              parts.push(e.kg, (e.owner as StateTable).name);
+              parts.push(g.kg, tables[j]!.name);
               w.add(encodeKeyView(pushKey(parts, e.key)), bytes);
               work.keysEncoded++;
             }
@@ -276,8 +279,8 @@ export class CacheSnapshotter {
         }
       }
       if (pairs.length === 0) continue;
-      const i = e.kg - range.start;
-      const g = (byGroup[i] ??= { kg: e.kg, entries: [], values: [] });
+      const kg = entryKeyGroup(e);
+      const g = (byGroup[kg - range.start] ??= { kg, entries: [], tables: [], values: [] });
       (g.maps ??= []).push({ state: t.name, key: e.key, pairs });
       entries += pairs.length / 2;
     }

@@ -56,6 +56,8 @@ export class StateTable {
   /** The entry of the current key (undefined: not cached), valid while the backend's key epoch is `lastEpoch` (a read then a write looks up once). */
   last: CachedPoint | undefined;
   lastEpoch = -1;
+  /** Its index among the cache's states (PointCache.register). */
+  cacheIndex = -1;
   /** Encodes this state's point keys for write batches (the `[keyGroup, name]` part cached). */
   readonly keys: StateKeyEncoder;
   /**

@@ -8,7 +8,7 @@
  *
  * Bounded by entry count over all states of the backend (state larger than the cache spills to
  * LMDB). Eviction is CLOCK over each state's table (a hand over its slots, KeyTable.sweep): a read
- * or write sets `ref`; the sweep gives referenced entries a second chance (clears `ref` and passes
+ * or write marks it REFERENCED; the sweep gives referenced entries a second chance (clears the mark and passes
  * them) and evicts the others, writing dirty ones back through `onEvictDirty`. It evicts a
  * sixteenth of the capacity at a time, from each state in proportion to its size.
  *
@@ -19,21 +19,22 @@
  * newer than anything in the layers or LMDB.
  */
 import { getHeapStatistics } from 'node:v8';
-import type { KeyId } from '../key-codec.ts';
+import { keyId, type KeyId } from '../key-codec.ts';
 import type { StateKey } from '../key-groups.ts';
 import type { DELETED, Stored } from './layers.ts';
 import { Sweep, type KeyTable } from '../key-table.ts';
 
 export interface CachedPoint {
-  /** The state this entry belongs to (a CacheOwner). */
-  readonly owner: CacheOwner;
-  readonly id: KeyId;
-  readonly kg: number;
+  /** The key, owned by the cache (its table id is keyId(key): the key itself unless a tuple). */
   readonly key: StateKey;
   /** As stored in LMDB ([expiresAt, value] with TTL), or DELETED: the key has no value. */
   stored: Stored | typeof DELETED;
-  /** DIRTY, REFERENCED, EVICTED: one field, not three booleans (an entry per cached key: 16 bytes a key). */
-  flags: number;
+  /**
+   * The entry's marks (DIRTY, REFERENCED, EVICTED: the low bits), its key group and its state's
+   * index in the cache, as one small integer: an entry per cached key, and three fields of their
+   * own were 24 bytes a key (marksOf, entryKeyGroup, PointCache.ownerOf).
+   */
+  bits: number;
   /** What the entry counts against the capacity: 1 for a value, 1 + its elements for a cached map or list. */
   weight: number;
   /**
@@ -53,28 +54,52 @@ export interface CachedPoint {
   sentGen: number;
 }
 
-/** Changed since written back (CachedPoint.flags). */
+/** Changed since written back (a mark of CachedPoint.bits). */
 export const DIRTY = 1;
 /** Read or written since the eviction's hand last passed (its second chance). */
 export const REFERENCED = 2;
 /** Evicted: no longer the key's entry (a write-back after that is a bug the backend must not make). */
 export const EVICTED = 4;
+/** CachedPoint.bits: the marks, then the key group (below 32768: validate.ts bounds max parallelism), then the state's index. */
+const MARKS = 7;
+const KEY_GROUP_SHIFT = 3;
+const KEY_GROUP_MASK = 0x7fff;
+const OWNER_SHIFT = 18;
+/** States a cache can hold (the owner index's bits: bits stays a small integer). */
+export const MAX_CACHE_OWNERS = 1 << 12;
 
 export function isDirty(e: CachedPoint): boolean {
-  return (e.flags & DIRTY) !== 0;
+  return (e.bits & DIRTY) !== 0;
 }
 
 export function isLive(e: CachedPoint): boolean {
-  return (e.flags & EVICTED) === 0;
+  return (e.bits & EVICTED) === 0;
 }
 
 /** Dirty and not evicted: its value still has to be written back. */
 export function needsWriteBack(e: CachedPoint): boolean {
-  return (e.flags & (DIRTY | EVICTED)) === DIRTY;
+  return (e.bits & (DIRTY | EVICTED)) === DIRTY;
+}
+
+/** The key group of the entry's key. */
+export function entryKeyGroup(e: CachedPoint): number {
+  return (e.bits >>> KEY_GROUP_SHIFT) & KEY_GROUP_MASK;
+}
+
+/** The id the entry's table and the write-back layers know its key by. */
+export function entryId(e: CachedPoint): KeyId {
+  return keyId(e.key);
+}
+
+/** Sets the entry's marks to `marks`, keeping its key group and state. */
+function setMarks(e: CachedPoint, marks: number): void {
+  e.bits = (e.bits & ~MARKS) | marks;
 }
 
 export interface CacheOwner {
   readonly cache: KeyTable<CachedPoint>;
+  /** Its index among the cache's owners (PointCache.register sets it). */
+  cacheIndex: number;
 }
 
 /**
@@ -116,13 +141,21 @@ export class PointCache<T extends CacheOwner> {
   }
 
   register(t: T): void {
+    if (this.owners.length >= MAX_CACHE_OWNERS) throw new Error(`the LMDB state backend holds more than ${MAX_CACHE_OWNERS} states in one operator: keep fewer state descriptors (a map state can hold many values per key)`);
+    t.cacheIndex = this.owners.length;
     this.owners.push(t);
+  }
+
+  /** The state `e` belongs to. */
+  ownerOf(e: CachedPoint): T {
+    return this.owners[e.bits >>> OWNER_SHIFT]!;
   }
 
   /** Adds an entry for a key not in `t.cache` (evicting first if full). */
   insert(t: T, id: KeyId, hash: number, kg: number, key: StateKey, stored: Stored | typeof DELETED, dirty: boolean, weight = 1): CachedPoint {
     if (this.count >= this.capacity) this.evict();
-    const e: CachedPoint = { owner: t, id, kg, key, stored, flags: 0, weight, recordGen: -1, recordAt: 0, recordOf: undefined, sentGen: 0 };
+    const bits = (t.cacheIndex << OWNER_SHIFT) | (kg << KEY_GROUP_SHIFT);
+    const e: CachedPoint = { key, stored, bits, weight, recordGen: -1, recordAt: 0, recordOf: undefined, sentGen: 0 };
     t.cache.add(id, hash, e);
     this.count += weight;
     if (dirty) this.markDirty(e);
@@ -142,14 +175,14 @@ export class PointCache<T extends CacheOwner> {
 
   /**
    * Drops a live entry whose key has nothing below the cache (its value or absence needs no
-   * write-back). `hash`: keyIdHash(e.id), which the caller has (an entry does not keep it: 8 bytes
-   * a key, for this rare path).
+   * write-back). `id`, `hash`: entryId(e) and keyIdHash of it, which the caller has (the current
+   * key's; an entry keeps neither).
    */
-  remove(t: T, e: CachedPoint, hash: number): void {
+  remove(t: T, e: CachedPoint, id: KeyId, hash: number): void {
     if (!isLive(e)) return;
-    t.cache.delete(e.id, hash);
+    t.cache.delete(id, hash);
     if (isDirty(e)) this.dirty--;
-    e.flags = EVICTED;
+    setMarks(e, EVICTED);
     this.count -= e.weight;
     e.stored = undefined;
     e.recordOf = undefined;
@@ -157,7 +190,7 @@ export class PointCache<T extends CacheOwner> {
 
   markDirty(e: CachedPoint): void {
     if (isDirty(e)) return;
-    e.flags |= DIRTY;
+    e.bits |= DIRTY;
     this.dirty++;
     const list = this.dirtyList;
     list.push(e);
@@ -169,7 +202,7 @@ export class PointCache<T extends CacheOwner> {
   /** A dirty entry whose value LMDB now gets by other means (a snapshot's bytes): clean, still cached. */
   markClean(e: CachedPoint): void {
     if (!isDirty(e)) return;
-    e.flags &= ~DIRTY;
+    e.bits &= ~DIRTY;
     this.dirty--;
   }
 
@@ -185,9 +218,9 @@ export class PointCache<T extends CacheOwner> {
     while (this.dirty > keep && i < list.length) {
       const e = list[i++]!;
       if (!needsWriteBack(e)) continue;
-      e.flags &= ~DIRTY;
+      e.bits &= ~DIRTY;
       this.dirty--;
-      write(e.owner as T, e);
+      write(this.ownerOf(e), e);
     }
     this.head = i;
     if (i > 1024 && i > list.length >> 1) this.compact();
@@ -204,8 +237,8 @@ export class PointCache<T extends CacheOwner> {
     for (let i = from; i < list.length; i++) {
       const e = list[i]!;
       if (!needsWriteBack(e)) continue;
-      e.flags &= ~DIRTY;
-      write(e.owner as T, e);
+      e.bits &= ~DIRTY;
+      write(this.ownerOf(e), e);
       n++;
     }
     return n;
@@ -237,12 +270,12 @@ export class PointCache<T extends CacheOwner> {
     let chances = t.cache.size;
     t.cache.sweep((e) => {
       if (removed >= n) return Sweep.Stop;
-      if ((e.flags & REFERENCED) !== 0 && chances-- > 0) {
-        e.flags &= ~REFERENCED;
+      if ((e.bits & REFERENCED) !== 0 && chances-- > 0) {
+        e.bits &= ~REFERENCED;
         return Sweep.Keep;
       }
       const dirty = isDirty(e);
-      e.flags = EVICTED;
+      setMarks(e, EVICTED);
       removed += e.weight;
       if (dirty) {
         this.dirty--;

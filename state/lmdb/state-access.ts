@@ -81,7 +81,7 @@ export class StateAccess {
       const l = t.last;
       if (l === undefined) return undefined;
       if (isLive(l)) {
-        l.flags |= REFERENCED;
+        l.bits |= REFERENCED;
         return l;
       }
     }
@@ -89,7 +89,7 @@ export class StateAccess {
     t.last = e;
     t.lastEpoch = this.epoch;
     if (e === undefined) return undefined;
-    e.flags |= REFERENCED;
+    e.bits |= REFERENCED;
     return e;
   }
 
@@ -105,7 +105,7 @@ export class StateAccess {
 
   /** Drops the current key's entry `e` of `t` (its key has nothing below: see nothingBelow). */
   drop(t: StateTable, e: CachedPoint): void {
-    this.cache.remove(t, e, this.hash);
+    this.cache.remove(t, e, this.id, this.hash);
     if (t.last === e) t.last = undefined;
     t.lastEpoch = -1;
   }

@@ -12,7 +12,7 @@ import { prefixRange, type KeyPart } from '../layout.ts';
 import { DELETED, type Layer, type PendingPoint, type StateTable, type TimerLayer, encodeLayer, encodeTimerLayer } from './layers.ts';
 import type { CachedList } from './list-cache.ts';
 import type { CachedMap } from './map-cache.ts';
-import type { CachedPoint } from './point-cache.ts';
+import { entryId, entryKeyGroup, type CachedPoint } from './point-cache.ts';
 import { TtlSweeper } from './ttl-sweep.ts';
 import { WriteBatchBuilder } from './write-batch.ts';
 import type { LmdbWriterClient } from './writer-client.ts';
@@ -71,19 +71,21 @@ export class WriteBuffer {
   /** Puts a dirty cache entry's value into the current layer (on eviction, snapshot and flush). */
   writeBack(t: StateTable, e: CachedPoint, send: boolean): void {
     const l = this.layer(t);
-    if (e.stored !== DELETED) t.lmdbKeys.add(e.id);
+    const id = entryId(e);
+    const kg = entryKeyGroup(e);
+    if (e.stored !== DELETED) t.lmdbKeys.add(id);
     if (t.kind === 'map' || t.kind === 'list') {
-      const n = t.kind === 'map' ? (e.stored as CachedMap).writeBack(l, e.id, e.kg, e.key) : (e.stored as CachedList).writeBack(l, e.id, e.kg, e.key);
+      const n = t.kind === 'map' ? (e.stored as CachedMap).writeBack(l, id, kg, e.key) : (e.stored as CachedList).writeBack(l, id, kg, e.key);
       this.pending += n;
       if (send && this.pending >= this.flushEvery) this.sendBatch();
       return;
     }
-    const p = l.points.get(e.id);
+    const p = l.points.get(id);
     if (p !== undefined) {
       p.stored = e.stored;
       return;
     }
-    l.points.set(e.id, { kg: e.kg, key: e.key, stored: e.stored });
+    l.points.set(id, { kg, key: e.key, stored: e.stored });
     this.layerPoints++;
     if (send) this.noteWrite();
     else this.pending++;
@@ -108,7 +110,7 @@ export class WriteBuffer {
       p.stored = e.stored;
       return;
     }
-    this.batch.putKey2(t.keys.prefix(e.kg), t.keys.tail(e.key), this.encoder.encode(e.stored));
+    this.batch.putKey2(t.keys.prefix(entryKeyGroup(e)), t.keys.tail(e.key), this.encoder.encode(e.stored));
     this.sentDirect(t, e);
   }
 
@@ -132,12 +134,12 @@ export class WriteBuffer {
   private pendingPoint(t: StateTable, e: CachedPoint): PendingPoint | undefined {
     const ls = t.layers;
     const last = ls[ls.length - 1];
-    return last !== undefined && last.gen === this.gen && last.points.size > 0 ? last.points.get(e.id) : undefined;
+    return last !== undefined && last.gen === this.gen && last.points.size > 0 ? last.points.get(entryId(e)) : undefined;
   }
 
   /** After `e`'s value went into the batch without a layer entry. */
   private sentDirect(t: StateTable, e: CachedPoint): void {
-    t.lmdbKeys.add(e.id);
+    t.lmdbKeys.add(entryId(e));
     e.sentGen = this.gen;
     this.directWrites++;
     this.noteWrite();
