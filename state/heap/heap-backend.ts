@@ -23,7 +23,7 @@ import { forEachEntry, readOwnedBlocks, writeKeyedSnapshot } from '../snapshot/e
 import type { KeyedStateHandle } from '../snapshot/keyed-state-handle.ts';
 import { serializerOf } from '../descriptors.ts';
 import { checkIn, copyIn, copyInReplacing, copyOut, valuesNeverChangedInPlace } from '../value-serializer.ts';
-import { captureHeapState, materialize, valueCodec, type HeapEntry, type RestoredEntry, type StateKind } from './heap-snapshot.ts';
+import { captureHeapState, isExpired, materialize, valueCodec, type HeapEntry, type RestoredEntry, type StateKind } from './heap-snapshot.ts';
 import { currentKeyHash, keyIdHash } from '../key-table.ts';
 import { HeapTable, heapKeyHashes } from './heap-table.ts';
 
@@ -110,7 +110,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
   private read(table: Table, ttl: StateTtlConfig | undefined): Entry | undefined {
     const e = table.get(this.id, this.hash);
     if (e === undefined) return undefined;
-    if (e.expiresAt !== Infinity) {
+    if (e.expiresAt !== undefined) {
       const now = this.clock.now();
       if (e.expiresAt <= now) {
         table.delete(this.id, this.hash);
@@ -122,7 +122,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
   }
 
   private write(table: Table, ttl: StateTtlConfig | undefined, value: unknown): void {
-    const expiresAt = ttl ? this.clock.now() + ttl.ttlMs : Infinity;
+    const expiresAt = ttl ? this.clock.now() + ttl.ttlMs : undefined;
     // Right after a read of the current key (a read-modify-write) the table answers from the entry it found last.
     const e = table.get(this.id, this.hash);
     if (e) {
@@ -315,7 +315,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
     const now = this.clock.now();
     // Collected first: a caller may change state while iterating, which moves entries in the table.
     const live: [StateKey, number][] = [];
-    for (const e of table.values()) if (e.expiresAt > now) live.push([e.key, e.keyGroup]);
+    for (const e of table.values()) if (!isExpired(e, now)) live.push([e.key, e.keyGroup]);
     yield* live;
   }
 

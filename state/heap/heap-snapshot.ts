@@ -21,8 +21,16 @@ export interface HeapEntry {
   key: StateKey;
   keyGroup: number;
   value: unknown;
-  /** Processing time after which the entry is invisible; Infinity without TTL. */
-  expiresAt: number;
+  /**
+   * Processing time after which the entry is invisible; undefined without TTL (not Infinity: a
+   * double field holds its number in a box of its own, 16 bytes a key).
+   */
+  expiresAt: number | undefined;
+}
+
+/** Whether `e` has expired at `now` (never without TTL). */
+export function isExpired(e: HeapEntry, now: number): boolean {
+  return e.expiresAt !== undefined && e.expiresAt <= now;
 }
 
 
@@ -95,7 +103,7 @@ export function captureHeapState(
     // elements and values do not when the serializer copies them: a copy of the container will do.
     const byRef = (kind === 'value' || kind === 'list' || kind === 'map') && immutable.has(name);
     for (const e of table.values()) {
-      if (e.expiresAt <= now) continue;
+      if (isExpired(e, now)) continue;
       const kg = e.keyGroup;
       const g = group(kg);
       if (byRef) {
@@ -111,7 +119,7 @@ export function captureHeapState(
         }
         continue;
       }
-      const ttl = e.expiresAt !== Infinity;
+      const ttl = e.expiresAt !== undefined;
       const prefix = stateKeyPrefix(kg, name, e.key);
       if (kind === 'list') {
         const list = e.value as unknown[];
@@ -158,9 +166,9 @@ export function captureHeapState(
         for (let i = 0; i < g.length; i += 5) {
           const what = g[i] as number;
           if (what === VALUE_REF) {
-            const expiresAt = g[i + 4] as number;
+            const expiresAt = g[i + 4] as number | undefined;
             const value = g[i + 3];
-            writer.add(encodeKeyView(stateKeyPrefix(kg, g[i + 1] as string, g[i + 2] as StateKey)), valueCodec.encode(expiresAt === Infinity ? value : [expiresAt, value]));
+            writer.add(encodeKeyView(stateKeyPrefix(kg, g[i + 1] as string, g[i + 2] as StateKey)), valueCodec.encode(expiresAt === undefined ? value : [expiresAt, value]));
           } else if (what === ENCODED) {
             writer.add(g[i + 2] as Uint8Array, g[i + 3] as Uint8Array);
           } else if (what === RESTORED) {
@@ -168,19 +176,19 @@ export function captureHeapState(
             writer.add(encodeKeyView(e.parts), valueCodec.encode(e.value));
           } else if (what === LIST_REF || what === MAP_REF) {
             const items = g[i + 3] as unknown[];
-            const expiresAt = g[i + 4] as number;
+            const expiresAt = g[i + 4] as number | undefined;
             const prefix = stateKeyPrefix(kg, g[i + 1] as string, g[i + 2] as StateKey);
             const at = prefix.length;
             if (what === LIST_REF) {
               for (let j = 0; j < items.length; j++) {
                 prefix[at] = j;
-                writer.add(encodeKeyView(prefix), valueCodec.encode(expiresAt === Infinity ? items[j] : [expiresAt, items[j]]));
+                writer.add(encodeKeyView(prefix), valueCodec.encode(expiresAt === undefined ? items[j] : [expiresAt, items[j]]));
               }
               sinceYield += items.length;
             } else {
               for (let j = 0; j < items.length; j += 2) {
                 prefix.length = at;
-                writer.add(encodeKeyView(pushKey(prefix, items[j] as StateKey)), valueCodec.encode(expiresAt === Infinity ? items[j + 1] : [expiresAt, items[j + 1]]));
+                writer.add(encodeKeyView(pushKey(prefix, items[j] as StateKey)), valueCodec.encode(expiresAt === undefined ? items[j + 1] : [expiresAt, items[j + 1]]));
               }
               sinceYield += items.length / 2;
             }
@@ -203,24 +211,28 @@ const ONE = Buffer.from(valueCodec.encode(1));
 
 /** Fills `table` from restored entries of one state, now that its kind and TTL are known. */
 export function materialize(table: HeapTable, kind: StateKind, ttl: StateTtlConfig | undefined, entries: readonly RestoredEntry[], now: number): void {
-  const unwrap = (stored: unknown): [number, unknown] => (ttl ? (stored as [number, unknown]) : [Infinity, stored]);
+  const unwrap = (stored: unknown): [number | undefined, unknown] => (ttl ? (stored as [number, unknown]) : [undefined, stored]);
+  const expired = (expiresAt: number | undefined): boolean => expiresAt !== undefined && expiresAt <= now;
+  // A list's or map's entry expires with its latest element (-Infinity until the first is read).
+  const noneYet = ttl ? -Infinity : undefined;
+  const latest = (a: number | undefined, b: number | undefined): number | undefined => (a === undefined || b === undefined ? undefined : Math.max(a, b));
   if (kind === 'list') {
     const seqs = new Map<KeyId, number[]>();
     for (const e of entries) {
       const [key, next] = readKey(e.parts, 2);
       const [expiresAt, v] = unwrap(e.value);
-      if (expiresAt <= now) continue;
+      if (expired(expiresAt)) continue;
       const id = keyId(key);
       const hash = keyIdHash(id);
       let entry = table.get(id, hash);
       if (!entry) {
-        entry = { key, keyGroup: e.parts[0] as number, value: [], expiresAt: -Infinity };
+        entry = { key, keyGroup: e.parts[0] as number, value: [], expiresAt: noneYet };
         table.add(id, hash, entry);
         seqs.set(id, []);
       }
       (entry.value as unknown[]).push(v);
       seqs.get(id)!.push(e.parts[next] as number);
-      entry.expiresAt = Math.max(entry.expiresAt, expiresAt);
+      entry.expiresAt = latest(entry.expiresAt, expiresAt);
     }
     for (const [id, s] of seqs) {
       const entry = table.get(id, keyIdHash(id))!;
@@ -235,23 +247,23 @@ export function materialize(table: HeapTable, kind: StateKind, ttl: StateTtlConf
       const [key, next] = readKey(e.parts, 2);
       const uk = readKey(e.parts, next)[0];
       const [expiresAt, v] = unwrap(e.value);
-      if (expiresAt <= now) continue;
+      if (expired(expiresAt)) continue;
       const id = keyId(key);
       const hash = keyIdHash(id);
       let entry = table.get(id, hash);
       if (!entry) {
-        entry = { key, keyGroup: e.parts[0] as number, value: new UserKeyMap(false), expiresAt: -Infinity };
+        entry = { key, keyGroup: e.parts[0] as number, value: new UserKeyMap(false), expiresAt: noneYet };
         table.add(id, hash, entry);
       }
       (entry.value as Map<KeyId, [StateKey, unknown]>).set(keyId(uk), [uk, v]);
-      entry.expiresAt = Math.max(entry.expiresAt, expiresAt);
+      entry.expiresAt = latest(entry.expiresAt, expiresAt);
     }
     return;
   }
   for (const e of entries) {
     const key = readKey(e.parts, 2)[0];
     const [expiresAt, v] = unwrap(e.value);
-    if (expiresAt <= now) continue;
+    if (expired(expiresAt)) continue;
     const id = keyId(key);
     const hash = keyIdHash(id);
     const entry = { key, keyGroup: e.parts[0] as number, value: v, expiresAt };

@@ -156,6 +156,38 @@ describe('snapshot and restore', () => {
       expect([...b.keys('ttl')].map(([k]) => k)).toEqual(['young']);
       expect(handle.keyGroups.reduce((n, g) => n + g.entries, 0)).toBe(1);
     });
+
+    for (const to of BACKENDS) {
+      it(`${from} -> ${to}: value, list and map states keep their TTL through a restore, and states without one never expire`, async () => {
+        const ttl = { ttlMs: 100 };
+        const a = await fx.open(from);
+        at(a, 'k');
+        a.getValueState(valueState<number>('tv', { ttl })).update(1);
+        a.getListState(listState<number>('tl', { ttl })).add(1);
+        a.getValueState(valueState<number>('plain')).update(7);
+        a.getListState(listState<number>('plain-list')).add(7);
+        fx.clock.advance(40);
+        a.getListState(listState<number>('tl', { ttl })).add(2); // the list lives as long as its latest element
+        a.getMapState(mapState<string, number>('tm', { ttl })).put('x', 3);
+        const b = await fx.open(to, { restore: [await a.snapshot(4)] });
+        const look = (): unknown => {
+          at(b, 'k');
+          return {
+            tv: b.getValueState(valueState<number>('tv', { ttl })).value(),
+            tl: b.getListState(listState<number>('tl', { ttl })).get(),
+            tm: [...b.getMapState(mapState<string, number>('tm', { ttl })).entries()],
+            plain: b.getValueState(valueState<number>('plain')).value(),
+            plainList: b.getListState(listState<number>('plain-list')).get(),
+          };
+        };
+        fx.clock.advance(50); // 90 after the first writes, 50 after the last
+        expect(look()).toEqual({ tv: 1, tl: [1, 2], tm: [['x', 3]], plain: 7, plainList: [7] });
+        fx.clock.advance(20); // the value is 110 old; list and map 70
+        expect(look()).toMatchObject({ tv: undefined, tm: [['x', 3]], plain: 7, plainList: [7] });
+        fx.clock.advance(1_000_000);
+        expect(look()).toEqual({ tv: undefined, tl: [], tm: [], plain: 7, plainList: [7] });
+      });
+    }
   }
 
   async function snapshotAtParallelism(kind: BackendKind, parallelism: number, checkpointId: number): Promise<KeyedStateHandle[]> {
