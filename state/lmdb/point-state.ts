@@ -57,10 +57,9 @@ function setPoint(a: StateAccess, t: StateTable, e: CachedPoint, stored: Stored 
   a.tick();
 }
 
-/** The current key's value if the cache holds it (expired or not: only its identity is used), else undefined. */
-function cachedValue(a: StateAccess, t: StateTable): unknown {
-  const e = a.cachedPoint(t);
-  if (e === undefined || e.stored === DELETED) return undefined;
+/** The value cached in `e` (expired or not: only its identity is used), or undefined. */
+function valueOf(t: StateTable, e: CachedPoint): unknown {
+  if (e.stored === DELETED) return undefined;
   return t.ttl === undefined ? e.stored : (e.stored as [number, unknown])[1];
 }
 
@@ -86,7 +85,18 @@ export function valueState<T>(a: StateAccess, t: StateTable, d: ValueStateDescri
       const v = readPoint(a, t) as T | undefined;
       return v === undefined ? undefined : copyOut(ser, v);
     },
-    update: (v: T) => (v === undefined ? writePointStored(a, t, DELETED) : writePoint(a, t, copyInReplacing(ser, v, ser.copyReplacing && (cachedValue(a, t) as T | undefined), uid, d.name))),
+    update: (v: T) => {
+      if (v === undefined) return writePointStored(a, t, DELETED);
+      // One lookup of the current key's entry for the copy (against the value it replaces) and the write.
+      const e = a.cachedPoint(t);
+      const c = copyInReplacing(ser, v, ser.copyReplacing && e !== undefined ? (valueOf(t, e) as T | undefined) : undefined, uid, d.name);
+      const stored = t.ttl === undefined ? c : [a.clock.now() + t.ttl.ttlMs, c];
+      if (e !== undefined) setPoint(a, t, e, stored);
+      else {
+        a.insert(t, stored, true);
+        a.tick();
+      }
+    },
     clear: () => writePointStored(a, t, DELETED),
   };
 }
