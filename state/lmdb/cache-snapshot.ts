@@ -28,7 +28,7 @@ import type { KeyGroupBlock } from '../snapshot/keyed-state-handle.ts';
 import type { StateKey } from '../key-groups.ts';
 import { DELETED, type StateTable } from './layers.ts';
 import { CachedMap } from './map-cache.ts';
-import { entryKeyGroup, isLive, type CachedPoint } from './point-cache.ts';
+import { entryKeyGroup, entryOwnerIndex, isLive, type CachedPoint } from './point-cache.ts';
 
 /** A value encoded at the barrier (its own copy of the bytes). */
 class Encoded {
@@ -38,8 +38,6 @@ class Encoded {
 interface Group {
   kg: number;
   entries: CachedPoint[];
-  /** Each entry's state. */
-  tables: StateTable[];
   /** As stored at the barrier, or Encoded. */
   values: unknown[];
   /** The map states' maps of the key group, as they were at the barrier. */
@@ -117,8 +115,11 @@ export class CacheSnapshotter {
   ): CacheSnapshot {
     const work = this.work;
     const byGroup: Group[] = [];
+    /** The states by their index in the cache (an entry names its state by that index). */
+    const byIndex: StateTable[] = [];
     let entries = 0;
     for (const t of tables) {
+      byIndex[t.cacheIndex] = t;
       const ttl = t.ttl !== undefined;
       if (t.kind === 'map') {
         entries += this.mapsAtBarrier(t, range, now, encode, byGroup);
@@ -129,9 +130,8 @@ export class CacheSnapshotter {
         if (s === DELETED) continue;
         if (ttl && (s as [number])[0] <= now) continue;
         const kg = entryKeyGroup(e);
-        const g = (byGroup[kg - range.start] ??= { kg, entries: [], tables: [], values: [] });
+        const g = (byGroup[kg - range.start] ??= { kg, entries: [], values: [] });
         g.entries.push(e);
-        g.tables.push(t);
         if (t.valuesImmutable || immutable(ttl ? (s as [number, unknown])[1] : s)) {
           g.values.push(s);
         } else {
@@ -167,7 +167,7 @@ export class CacheSnapshotter {
       for (const g of byGroup) {
         if (g === undefined) continue;
         w.beginKeyGroup(g.kg);
-        const { entries: es, tables, values } = g;
+        const { entries: es, values } = g;
         for (let j = 0; j < es.length; j++) {
           const e = es[j]!;
           const v = values[j];
@@ -200,7 +200,7 @@ export class CacheSnapshotter {
               w.addWithKeyFrom(src, at, bytes);
             } else {
               parts.length = 0;
-              parts.push(g.kg, tables[j]!.name);
+              parts.push(g.kg, byIndex[entryOwnerIndex(e)]!.name);
               w.add(encodeKeyView(pushKey(parts, e.key)), bytes);
               work.keysEncoded++;
             }
@@ -280,7 +280,7 @@ export class CacheSnapshotter {
       }
       if (pairs.length === 0) continue;
       const kg = entryKeyGroup(e);
-      const g = (byGroup[kg - range.start] ??= { kg, entries: [], tables: [], values: [] });
+      const g = (byGroup[kg - range.start] ??= { kg, entries: [], values: [] });
       (g.maps ??= []).push({ state: t.name, key: e.key, pairs });
       entries += pairs.length / 2;
     }

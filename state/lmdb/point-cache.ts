@@ -86,6 +86,11 @@ export function entryKeyGroup(e: CachedPoint): number {
   return (e.bits >>> KEY_GROUP_SHIFT) & KEY_GROUP_MASK;
 }
 
+/** The index of the entry's state among its cache's owners (CacheOwner.cacheIndex). */
+export function entryOwnerIndex(e: CachedPoint): number {
+  return e.bits >>> OWNER_SHIFT;
+}
+
 /** The id the entry's table and the write-back layers know its key by. */
 export function entryId(e: CachedPoint): KeyId {
   return keyId(e.key);
@@ -148,7 +153,7 @@ export class PointCache<T extends CacheOwner> {
 
   /** The state `e` belongs to. */
   ownerOf(e: CachedPoint): T {
-    return this.owners[e.bits >>> OWNER_SHIFT]!;
+    return this.owners[entryOwnerIndex(e)]!;
   }
 
   /** Adds an entry for a key not in `t.cache` (evicting first if full). */
