@@ -8,9 +8,9 @@
  *
  * Bounded by entry count over all states of the backend (state larger than the cache spills to
  * LMDB). Eviction is CLOCK over each state's table (a hand over its slots, KeyTable.sweep): a read
- * or write marks it REFERENCED; the sweep gives referenced entries a second chance (clears the mark and passes
- * them) and evicts the others, writing dirty ones back through `onEvictDirty`. It evicts a
- * sixteenth of the capacity at a time, from each state in proportion to its size.
+ * or write marks the entry REFERENCED; the sweep gives referenced entries a second chance (clears
+ * the mark and passes them) and evicts the others, writing dirty ones back through `onEvictDirty`.
+ * It evicts a sixteenth of the capacity at a time, from each state in proportion to its size.
  *
  * The backend also writes back the entries dirty the longest once too many are dirty, which bounds
  * what a snapshot has to encode at the barrier.
@@ -32,7 +32,7 @@ export interface CachedPoint {
   /**
    * The entry's marks (DIRTY, REFERENCED, EVICTED: the low bits), its key group and its state's
    * index in the cache, as one small integer: an entry per cached key, and three fields of their
-   * own were 24 bytes a key (marksOf, entryKeyGroup, PointCache.ownerOf).
+   * own were 24 bytes a key (read with isDirty/isLive, entryKeyGroup, PointCache.ownerOf).
    */
   bits: number;
   /** What the entry counts against the capacity: 1 for a value, 1 + its elements for a cached map or list. */

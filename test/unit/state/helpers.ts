@@ -27,7 +27,7 @@ export interface Fixture {
   dir: string;
   storage: LocalCheckpointStorage;
   clock: FakeClock;
-  open(kind: BackendKind, options?: { start?: number; end?: number; subtask?: number; restore?: KeyedStateHandle[]; flushEvery?: number; cacheEntries?: number }): Promise<KeyedStateBackend>;
+  open(kind: BackendKind, options?: { start?: number; end?: number; subtask?: number; restore?: KeyedStateHandle[]; flushEvery?: number; cacheEntries?: number; maxParallelism?: number }): Promise<KeyedStateBackend>;
   cleanup(): Promise<void>;
 }
 
@@ -48,8 +48,8 @@ export async function makeFixture(): Promise<Fixture> {
         workDir: path.join(dir, 'work'),
         operatorUid: 'op',
         subtask: o.subtask ?? 0,
-        keyGroupRange: { start: o.start ?? 0, end: o.end ?? MAX_PARALLELISM - 1 },
-        maxParallelism: MAX_PARALLELISM,
+        keyGroupRange: { start: o.start ?? 0, end: o.end ?? (o.maxParallelism ?? MAX_PARALLELISM) - 1 },
+        maxParallelism: o.maxParallelism ?? MAX_PARALLELISM,
         storage,
         clock,
         ...(o.restore ? { restore: o.restore } : {}),

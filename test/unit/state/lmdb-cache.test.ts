@@ -296,3 +296,43 @@ it('maps are snapshotted from the cache with the single values, as they were at 
   expect(b.cacheSnapshots).toBe(1);
   for (const kind of ['heap', 'lmdb'] as const) expect(read(await fx.open(kind, { restore: [second] }))).toEqual(now);
 });
+
+it('an entry keeps its key group and state through eviction, write-back and snapshots, up to max parallelism 32768 and with many states', async () => {
+  const maxParallelism = 32_768;
+  const b = await fx.open('lmdb', { cacheEntries: 64, maxParallelism, flushEvery: 32 });
+  const states = Array.from({ length: 3 }, (_, i) => valueState<number>(`s${i}`));
+  const keys = Array.from({ length: 2000 }, (_, k) => k * 7919);
+  // Key groups across the whole range: an entry packs its key group into 15 bits.
+  expect(Math.max(...keys.map((k) => (at(b, k), b.currentKeyGroup())))).toBeGreaterThan(32_000);
+  for (const k of keys) {
+    at(b, k);
+    states.forEach((d, i) => b.getValueState(d).update(k + i));
+  }
+  const read = (x: KeyedStateBackend): number[][] =>
+    keys.map((k) => {
+      at(x, k);
+      return states.map((d) => x.getValueState(d).value()!);
+    });
+  const expected = keys.map((k) => [k, k + 1, k + 2]);
+  expect(read(b)).toEqual(expected); // through LMDB: the cache holds 64 of 6000
+  const handle = await b.snapshot(1);
+  for (const kind of ['lmdb', 'heap'] as const) expect(read(await fx.open(kind, { maxParallelism, restore: [handle] }))).toEqual(expected);
+  // The same state all in a cache is snapshotted from the cache (cache-snapshot.ts), which groups entries by their packed key group.
+  const whole = await fx.open('lmdb', { maxParallelism });
+  for (const k of keys) {
+    at(whole, k);
+    states.forEach((d, i) => whole.getValueState(d).update(k + i));
+  }
+  const fromCache = await whole.snapshot(2);
+  expect(read(await fx.open('heap', { maxParallelism, restore: [fromCache] }))).toEqual(expected);
+  // A restore into half the key groups finds exactly the keys of that half.
+  const half = await fx.open('lmdb', { maxParallelism, start: 16_384, end: 32_767, restore: [handle] });
+  const mine = keys.filter((k) => (at(half, k), half.currentKeyGroup() >= 16_384));
+  expect([...half.keys('s2')].map(([k]) => k).sort((x, y) => (x as number) - (y as number))).toEqual(mine);
+});
+
+it('a backend refuses a 4097th state with a message saying what to do', async () => {
+  const b = await fx.open('lmdb');
+  for (let i = 0; i < 4096; i++) b.getValueState(valueState<number>(`s${i}`));
+  expect(() => b.getValueState(valueState<number>('one-too-many'))).toThrow(/more than 4096 states in one operator: keep fewer state descriptors/);
+});
