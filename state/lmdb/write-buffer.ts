@@ -7,6 +7,7 @@
  */
 import type { Database, RootDatabase } from 'lmdb';
 import type { Clock } from '../backend.ts';
+import type { KeyId } from '../key-codec.ts';
 import type { KeyGroupRange } from '../key-groups.ts';
 import { prefixRange, type KeyPart } from '../layout.ts';
 import { DELETED, type Layer, type PendingPoint, type StateTable, type TimerLayer, encodeLayer, encodeTimerLayer } from './layers.ts';
@@ -105,13 +106,14 @@ export class WriteBuffer {
       this.writeBack(t, e, true);
       return;
     }
-    const p = this.pendingPoint(t, e);
+    const id = entryId(e);
+    const p = this.pendingPoint(t, id);
     if (p !== undefined) {
       p.stored = e.stored;
       return;
     }
     this.batch.putKey2(t.keys.prefix(entryKeyGroup(e)), t.keys.tail(e.key), this.encoder.encode(e.stored));
-    this.sentDirect(t, e);
+    this.sentDirect(t, e, id);
   }
 
   /**
@@ -119,9 +121,11 @@ export class WriteBuffer {
    * `src`), not encoded again; false (nothing done) where writeBackCached would use a layer.
    */
   writeBackFromSnapshot(t: StateTable, e: CachedPoint, src: Buffer, at: number): boolean {
-    if (!this.direct(t, e) || this.pendingPoint(t, e) !== undefined) return false;
+    if (!this.direct(t, e)) return false;
+    const id = entryId(e);
+    if (this.pendingPoint(t, id) !== undefined) return false;
     this.batch.putEntry(src, at);
-    this.sentDirect(t, e);
+    this.sentDirect(t, e, id);
     return true;
   }
 
@@ -130,16 +134,16 @@ export class WriteBuffer {
     return t.kind !== 'map' && t.kind !== 'list' && t.ttl === undefined && e.stored !== DELETED;
   }
 
-  /** The current layer's pending write of `e`'s key, if it holds one. */
-  private pendingPoint(t: StateTable, e: CachedPoint): PendingPoint | undefined {
+  /** The current layer's pending write of the key `id`, if it holds one. */
+  private pendingPoint(t: StateTable, id: KeyId): PendingPoint | undefined {
     const ls = t.layers;
     const last = ls[ls.length - 1];
-    return last !== undefined && last.gen === this.gen && last.points.size > 0 ? last.points.get(entryId(e)) : undefined;
+    return last !== undefined && last.gen === this.gen && last.points.size > 0 ? last.points.get(id) : undefined;
   }
 
-  /** After `e`'s value went into the batch without a layer entry. */
-  private sentDirect(t: StateTable, e: CachedPoint): void {
-    t.lmdbKeys.add(entryId(e));
+  /** After `e`'s value (its key's id `id`) went into the batch without a layer entry. */
+  private sentDirect(t: StateTable, e: CachedPoint, id: KeyId): void {
+    t.lmdbKeys.add(id);
     e.sentGen = this.gen;
     this.directWrites++;
     this.noteWrite();
