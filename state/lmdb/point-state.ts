@@ -63,12 +63,12 @@ function valueOf(t: StateTable, e: CachedPoint): unknown {
   return t.ttl === undefined ? e.stored : (e.stored as [number, unknown])[1];
 }
 
-function writePoint(a: StateAccess, t: StateTable, value: unknown): void {
-  writePointStored(a, t, t.ttl === undefined ? value : [a.clock.now() + t.ttl.ttlMs, value]);
+/** `e`: the current key's entry (a.cachedPoint(t)) when the caller has it (undefined looks again: the epoch remembers the miss). */
+function writePoint(a: StateAccess, t: StateTable, value: unknown, e = a.cachedPoint(t)): void {
+  writePointStored(a, t, t.ttl === undefined ? value : [a.clock.now() + t.ttl.ttlMs, value], e);
 }
 
-function writePointStored(a: StateAccess, t: StateTable, stored: Stored | typeof DELETED): void {
-  const e = a.cachedPoint(t);
+function writePointStored(a: StateAccess, t: StateTable, stored: Stored | typeof DELETED, e = a.cachedPoint(t)): void {
   if (e !== undefined) {
     setPoint(a, t, e, stored);
     return;
@@ -89,13 +89,7 @@ export function valueState<T>(a: StateAccess, t: StateTable, d: ValueStateDescri
       if (v === undefined) return writePointStored(a, t, DELETED);
       // One lookup of the current key's entry for the copy (against the value it replaces) and the write.
       const e = a.cachedPoint(t);
-      const c = copyInReplacing(ser, v, ser.copyReplacing && e !== undefined ? (valueOf(t, e) as T | undefined) : undefined, uid, d.name);
-      const stored = t.ttl === undefined ? c : [a.clock.now() + t.ttl.ttlMs, c];
-      if (e !== undefined) setPoint(a, t, e, stored);
-      else {
-        a.insert(t, stored, true);
-        a.tick();
-      }
+      writePoint(a, t, copyInReplacing(ser, v, ser.copyReplacing && e !== undefined ? (valueOf(t, e) as T | undefined) : undefined, uid, d.name), e);
     },
     clear: () => writePointStored(a, t, DELETED),
   };
