@@ -41,5 +41,16 @@ export interface Bid {
   extra: string;
 }
 
+/**
+ * A bid with its event number: the stream position the reference breaks ties with (q18, q19: at
+ * parallelism > 1 records of one key reach an operator from several subtasks, so arrival order is
+ * not stream order). A generator with `numberBids` makes these instead of plain bids.
+ */
+export interface NumberedBid extends Bid {
+  seq: number;
+}
+
 export type Event = Person | Auction | Bid;
+/** The events of a generator with `numberBids`. */
+export type NumberedEvent = Person | Auction | NumberedBid;
 export type EventKind = Event['kind'];

@@ -15,24 +15,39 @@
  * the stream position the reference uses to break ties (q18, q19): at parallelism > 1 records of
  * one key reach an operator from several subtasks, so arrival order is not stream order.
  *
+ * With `numberBids` the generator makes its bids with their event number (NumberedBid), for the
+ * queries that break ties by it, instead of each query copying every bid to add it.
+ *
  * Event time is the event's `dateTime`, given to the runtime as the source timestamp, so projected
  * records need not carry it; `nexmarkWatermarks(config)` is the matching strategy.
  */
 import { ConfigError, type Source, type SourceReaderContext, type SplitOutput, WatermarkStrategy } from 'weir';
 import { restoreSequenceEnumerator, sequenceEnumerator, SequenceReader, type SequenceEnumeratorState, type SequenceSplit } from '../../connectors/datagen/sequence.ts';
 import { NexmarkGenerator, maxOutOfOrderMs, nexmarkConfig, type NexmarkConfigInput } from './generator/index.ts';
-import type { Event } from './model.ts';
+import type { Event, NumberedEvent } from './model.ts';
 
-export interface NexmarkSourceOptions<T> {
+interface CommonSourceOptions {
   name?: string;
   config?: NexmarkConfigInput;
   /** Total events over all subtasks: event numbers [0, events). */
   events: number;
   /** How many splits the events are cut into (default 16): the highest parallelism the source can run at. */
   splits?: number;
-  /** The record for event number n, or undefined to skip it (default: the event itself). */
-  select?: (event: Event, n: number) => T | undefined;
 }
+
+export type NexmarkSourceOptions<T> = CommonSourceOptions &
+  (
+    | {
+        numberBids?: false;
+        /** The record for event number n, or undefined to skip it (default: the event itself). */
+        select?: (event: Event, n: number) => T | undefined;
+      }
+    | {
+        /** Bids are NumberedBids (see the module comment). */
+        numberBids: true;
+        select?: (event: NumberedEvent, n: number) => T | undefined;
+      }
+  );
 
 class NexmarkReader<T> extends SequenceReader<T> {
   private readonly gen: NexmarkGenerator;
@@ -40,8 +55,10 @@ class NexmarkReader<T> extends SequenceReader<T> {
 
   constructor(options: NexmarkSourceOptions<T>, ctx: SourceReaderContext) {
     super(ctx, options.splits ?? 16, options.events);
-    this.gen = new NexmarkGenerator(options.config ?? {});
-    this.select = options.select;
+    const numberBids = options.numberBids === true;
+    this.gen = new NexmarkGenerator(options.config ?? {}, {}, { numberBids });
+    // With numberBids the generator's events are NumberedEvents: the select written for them gets them.
+    this.select = options.select as ((event: Event, n: number) => T | undefined) | undefined;
   }
 
   protected emit(n: number, out: SplitOutput<T>): void {

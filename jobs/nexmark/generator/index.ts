@@ -15,5 +15,5 @@ export {
   type NexmarkConfig,
   type NexmarkConfigInput,
 } from './config.ts';
-export { NexmarkGenerator, eventAt, generate, type GeneratorRange } from './generator.ts';
+export { NexmarkGenerator, eventAt, generate, type GeneratorOptions, type GeneratorRange } from './generator.ts';
 export { kindOfEventId, lastBase0AuctionId, lastBase0PersonId } from './ids.ts';

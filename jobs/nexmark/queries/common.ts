@@ -5,7 +5,7 @@
  */
 import type { ClientChannel, DataStream, Operator, OperatorContext, Output, Sink, SinkWriter, SinkWriterContext, StreamEnv } from 'weir';
 import type { NexmarkConfigInput } from '../generator/index.ts';
-import type { Event } from '../model.ts';
+import type { Event, NumberedBid } from '../model.ts';
 import type { QueryName, QueryRows } from '../queries.ts';
 import { nexmarkSource, nexmarkWatermarks } from '../source.ts';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
@@ -29,6 +29,8 @@ export interface QueryInput {
    * every source subtask; records carry the event's dateTime as their timestamp.
    */
   source<T>(name: string, select: (event: Event, n: number) => T | undefined): DataStream<T>;
+  /** The bids of the Nexmark events, each with its event number (the generator makes them so). */
+  numberedBids(name: string): DataStream<NumberedBid>;
 }
 
 export type QueryBuilder<Q extends QueryName> = (input: QueryInput) => DataStream<QueryRows[Q]>;
@@ -122,15 +124,16 @@ export function timingSink<T>(): Sink<T> {
 export function queryInput(env: StreamEnv, params: NexmarkJobParams): QueryInput {
   const config: NexmarkConfigInput = params.config ?? {};
   const timing = params.sink === 'timing';
+  const withStart = <T>(stream: DataStream<T>): DataStream<T> => (timing ? stream.transform<T>('start-marker', () => new StartMarker<T>()) : stream);
+  const common = { config, events: params.events, splits: params.splits };
   return {
     config,
     source<T>(name: string, select: (event: Event, n: number) => T | undefined): DataStream<T> {
-      const stream = env.fromSource(nexmarkSource<T>({ name, config, events: params.events, splits: params.splits, select }), {
-        name,
-        uid: name,
-        watermarks: nexmarkWatermarks<T>(config),
-      });
-      return timing ? stream.transform<T>('start-marker', () => new StartMarker<T>()) : stream;
+      return withStart(env.fromSource(nexmarkSource<T>({ ...common, name, select }), { name, uid: name, watermarks: nexmarkWatermarks<T>(config) }));
+    },
+    numberedBids(name: string): DataStream<NumberedBid> {
+      const source = nexmarkSource<NumberedBid>({ ...common, name, numberBids: true, select: (e) => (e.kind === 'bid' ? e : undefined) });
+      return withStart(env.fromSource(source, { name, uid: name, watermarks: nexmarkWatermarks<NumberedBid>(config) }));
     },
   };
 }

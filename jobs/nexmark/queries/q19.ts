@@ -1,7 +1,8 @@
 import { type Collector, type KeyedContext, type KeyedProcessFunction, type KeyedRuntimeContext, sharedPlainData, valueState, type ValueState } from 'weir';
 import { Q19_TOP, type Q19Row } from '../queries.ts';
 import type { QueryBuilder } from './common.ts';
-import { LOCAL_FLUSH_MS, numberedBid, type NumberedBid } from './q18.ts';
+import type { NumberedBid } from '../model.ts';
+import { LOCAL_FLUSH_MS } from './q18.ts';
 import { LocalTop } from './local-top.ts';
 
 const TOP = Q19_TOP;
@@ -19,9 +20,8 @@ class TopBids implements KeyedProcessFunction<number, NumberedBid, Q19Row> {
   /**
    * The list processElement just built. The state takes it without its walk (60-100 ns a bid) or
    * a test of the new bid: the others came from the key's list before, which the state had, and
-   * every bid of this job is plain data by construction: numberedBid copies the generator's
-   * numbers and strings into an object literal, and the exchange decodes such objects as plain
-   * ones. (Testing the new bid's fields one by one cost 3% of q19's samples at parallelism 2 and 4%
+   * every bid of this job is plain data by construction: the generator makes each in an object
+   * literal of numbers and strings, and the exchange decodes such objects as plain ones. (Testing the new bid's fields one by one cost 3% of q19's samples at parallelism 2 and 4%
    * at 1, most of it the first read of its `extra` string, cut from the generator's pool thousands
    * of events earlier and touched by nothing else here.)
    */
@@ -61,7 +61,7 @@ class TopBids implements KeyedProcessFunction<number, NumberedBid, Q19Row> {
  */
 export const q19: QueryBuilder<'q19'> = (input) =>
   input
-    .source<NumberedBid>('bids', (e, n) => (e.kind === 'bid' ? numberedBid(e, n) : undefined))
+    .numberedBids('bids')
     .transform('q19-local-top', () => new LocalTop<NumberedBid>('q19-local-top', (b) => b.auction, TOP, before, LOCAL_FLUSH_MS), { uid: 'q19-local-top' })
     .keyBy((b) => b.auction)
     .process<Q19Row>(new TopBids(), { name: 'q19-top-10', uid: 'q19-top-10' });

@@ -101,6 +101,23 @@ describe('Nexmark generator', () => {
     expect(gen.next()).toBeUndefined();
   });
 
+  it('with numberBids makes the same events, each bid with its event number as seq', () => {
+    const gen = new NexmarkGenerator({}, { to: 5_000, subtask: 1, parallelism: 3 }, { numberBids: true });
+    let bidsSeen = 0;
+    for (let n = gen.nextEventNumber, e = gen.next(); e !== undefined; n = gen.nextEventNumber, e = gen.next()) {
+      if (e.kind !== 'bid') {
+        expect(e).toEqual(events[n]);
+        continue;
+      }
+      bidsSeen++;
+      expect(e).toEqual({ ...events[n], seq: n });
+      // One shape for every numbered bid: the fields of the plain bid, then seq.
+      expect(Object.keys(e)).toEqual([...Object.keys(events[n]!), 'seq']);
+    }
+    expect(bidsSeen).toBeGreaterThan(1_000);
+    expect(new NexmarkGenerator().eventAt(12_345)).not.toHaveProperty('seq');
+  });
+
   it('keeps the 1:3:46 person/auction/bid proportions exactly', () => {
     expect(people.length).toBe(N / 50);
     expect(auctions.length).toBe((N / 50) * 3);

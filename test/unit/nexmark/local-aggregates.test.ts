@@ -14,7 +14,7 @@ import { LocalCandidates, type Candidate } from '../../../jobs/nexmark/queries/q
 import { LocalPieces, type Piece } from '../../../jobs/nexmark/queries/q11.ts';
 import { LocalDayStats, type Partial } from '../../../jobs/nexmark/queries/q15.ts';
 import { LocalTop } from '../../../jobs/nexmark/queries/local-top.ts';
-import type { NumberedBid } from '../../../jobs/nexmark/queries/q18.ts';
+import type { NumberedBid } from '../../../jobs/nexmark/model.ts';
 import { maxOutOfOrderMs, nexmarkConfig } from '../../../jobs/nexmark/generator/index.ts';
 import { Q11_GAP_MS } from '../../../jobs/nexmark/queries.ts';
 
