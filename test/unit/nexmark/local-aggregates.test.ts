@@ -12,7 +12,7 @@ import type { Bid } from '../../../jobs/nexmark/model.ts';
 import { LocalPaneCount, type PaneCounts } from '../../../jobs/nexmark/queries/local-pane-count.ts';
 import { LocalCandidates, type Candidate } from '../../../jobs/nexmark/queries/q7.ts';
 import { LocalPieces, type Piece } from '../../../jobs/nexmark/queries/q11.ts';
-import { LocalDayStats, type Partial } from '../../../jobs/nexmark/queries/q15.ts';
+import { LocalDayStats, Q15_BUCKETS, type Partial } from '../../../jobs/nexmark/queries/q15.ts';
 import { LocalTop } from '../../../jobs/nexmark/queries/local-top.ts';
 import type { NumberedBid } from '../../../jobs/nexmark/model.ts';
 import { maxOutOfOrderMs, nexmarkConfig } from '../../../jobs/nexmark/generator/index.ts';
@@ -152,6 +152,10 @@ describe('Nexmark local pre-aggregations restore from a snapshot without losing 
       const bidders = new Map<number, number>();
       const auctions = new Map<number, number>();
       for (const { value: p } of out) {
+        // Each partial is one bucket of a day: its bidders and auctions (and the bidders of its bids) are that bucket's.
+        const bucket = p.key - p.day * Q15_BUCKETS;
+        for (let i = 0; i < p.bidders.length; i += 2) expect(p.bidders[i]! % Q15_BUCKETS).toBe(bucket);
+        for (let i = 0; i < p.auctions.length; i += 2) expect(p.auctions[i]! % Q15_BUCKETS).toBe(bucket);
         p.counts.forEach((c, i) => (counts[i]! += c));
         for (let i = 0; i < p.bidders.length; i += 2) bidders.set(p.bidders[i]!, (bidders.get(p.bidders[i]!) ?? 0) | p.bidders[i + 1]!);
         for (let i = 0; i < p.auctions.length; i += 2) auctions.set(p.auctions[i]!, (auctions.get(p.auctions[i]!) ?? 0) | p.auctions[i + 1]!);
