@@ -37,6 +37,14 @@ const flatten = pools.flatten;
  * A source at parallelism N gives subtask k the range {subtask: k, parallelism: N}; the union over
  * all subtasks is exactly the events a single generator yields, each identical.
  */
+export interface GeneratorRange {
+  from?: number;
+  /** Exclusive; defaults to unbounded. */
+  to?: number;
+  subtask?: number;
+  parallelism?: number;
+}
+
 /** What the generator makes besides the reference's events. */
 export interface GeneratorOptions {
   /**
@@ -45,14 +53,6 @@ export interface GeneratorOptions {
    * (adding it to the generated object afterwards, a change of its shape, cost more still).
    */
   numberBids?: boolean;
-}
-
-export interface GeneratorRange {
-  from?: number;
-  /** Exclusive; defaults to unbounded. */
-  to?: number;
-  subtask?: number;
-  parallelism?: number;
 }
 
 const INV32 = 1 / 4294967296;
