@@ -21,6 +21,7 @@
 import { compareKeys, ownKey, ownKeyId, type KeyId } from '../key-codec.ts';
 import type { StateKey } from '../key-groups.ts';
 import { DELETED, type Layer, type Stored } from './layers.ts';
+import type { CachedCollection } from './point-cache.ts';
 
 export interface KnownEntry {
   uk: StateKey;
@@ -36,7 +37,9 @@ export interface KnownEntry {
   changed?: boolean;
 }
 
-export class CachedMap {
+export class CachedMap implements CachedCollection {
+  /** What its cache entry counts against the cache's capacity: 1 + the user keys it holds (PointCache.reweigh). */
+  weight = 1;
   /** User keys known: present (stored) or absent (DELETED). */
   known = new Map<KeyId, KnownEntry>();
   /** Whether `known` covers every user key of the map (an unknown user key is absent). */

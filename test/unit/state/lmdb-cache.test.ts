@@ -336,3 +336,31 @@ it('a backend refuses a 4097th state with a message saying what to do', async ()
   for (let i = 0; i < 4096; i++) b.getValueState(valueState<number>(`s${i}`));
   expect(() => b.getValueState(valueState<number>('one-too-many'))).toThrow(/more than 4096 states in one operator: keep fewer state descriptors/);
 });
+
+it('a cached map or list weighs 1 + its elements against the capacity, a value 1, and the cache stays within it', async () => {
+  const b = (await fx.open('lmdb', { cacheEntries: 1000 })) as LmdbKeyedStateBackend;
+  const m = b.getMapState(mapState<number, number>('m'));
+  const l = b.getListState(listState<number>('l'));
+  const s = b.getValueState(valueState<number>('s'));
+  at(b, 1);
+  for (let i = 0; i < 10; i++) m.put(i, i);
+  for (let i = 0; i < 5; i++) l.add(i);
+  s.update(7);
+  expect(b.cachedEntries).toBe(11 + 6 + 1);
+  m.remove(3);
+  l.update([1]);
+  expect(b.cachedEntries).toBe(10 + 2 + 1);
+  // Keys whose maps hold 100 user keys each: the cache evicts by weight, not by entry count.
+  for (let k = 2; k < 50; k++) {
+    at(b, k);
+    for (let i = 0; i < 100; i++) m.put(i, k);
+  }
+  expect(b.cachedEntries).toBeLessThanOrEqual(1000);
+  for (let k = 2; k < 50; k++) {
+    at(b, k);
+    expect([...m.entries()].map(([, v]) => v)).toEqual(Array.from({ length: 100 }, () => k));
+  }
+  at(b, 1);
+  expect(l.get()).toEqual([1]);
+  expect(s.value()).toBe(7);
+});
