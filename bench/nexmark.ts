@@ -142,7 +142,6 @@ async function runWeir(query: QueryName, events: number, parallelism: number, st
   const rows = sinks.reduce((a, s) => a + s.rows, 0);
   if (starts.length === 0 || rows === 0) throw new Error(`${query}: no ${starts.length === 0 ? 'source start' : 'rows at the sink'}; raise --events`);
   const first = Math.min(...starts.map((s) => s.first));
-  if (process.env.NX_DEBUG) console.error("starts", starts.map((s) => (s.first - first).toFixed(0)), "sinks", sinks.map((s) => [s.rows, (s.last - first).toFixed(0)]));
   const last = Math.max(...sinks.filter((s) => s.rows > 0).map((s) => s.last));
   const active = sinks.filter((s) => s.rows > 0);
   const busy = active.reduce((a, s) => a + s.busy, 0) / active.length;
