@@ -1,14 +1,14 @@
 /**
  * q5's per-window leaders (jobs/nexmark/queries/q5.ts), on both backends: the auctions with the
- * window's highest count, kept as counts grow, ties included (the generated events of the Nexmark
- * query tests have no tied windows), across a snapshot and restore.
+ * window's highest count, ties included (the generated events of the Nexmark query tests have no
+ * tied windows), across a snapshot and restore, also from the layouts q5 kept before.
  */
 import { describe, expect, it } from 'vitest';
 import { OperatorHarness } from '../../harness/operator-harness.ts';
 import { KeyedProcessOperator } from '../../../operators/keyed-process.ts';
 import type { KeyedProcessFunction } from '../../../operators/functions.ts';
-import { mapState } from '../../../state/descriptors.ts';
-import type { MapState } from '../../../state/handles.ts';
+import { mapState, valueState } from '../../../state/descriptors.ts';
+import type { MapState, ValueState } from '../../../state/handles.ts';
 import { WindowLeaders } from '../../../jobs/nexmark/queries/q5.ts';
 import type { PaneCounts } from '../../../jobs/nexmark/queries/local-pane-count.ts';
 import { Q5_WINDOW_MS, type Q5Row } from '../../../jobs/nexmark/queries.ts';
@@ -21,6 +21,25 @@ const countsOnly: KeyedProcessFunction<number, PaneCounts, Q5Row> & { counts?: M
   processElement(c, ctx) {
     if (this.counts!.isEmpty()) ctx.timerService.registerEventTimeTimer(c.window + Q5_WINDOW_MS - 1);
     c.keys.forEach((key, i) => this.counts!.put(key, (this.counts!.get(key) ?? 0) + c.counts[i]!));
+  },
+};
+
+/** The layout before the pane lists: the counts per window and auction, and the leaders kept as counts grew. */
+const countsAndLeaders: KeyedProcessFunction<number, PaneCounts, Q5Row> & { counts?: MapState<number, number>; leaders?: ValueState<number[]> } = {
+  open(ctx) {
+    this.counts = ctx.getMapState(mapState<number, number>('counts'));
+    this.leaders = ctx.getState(valueState<number[]>('leaders'));
+  },
+  processElement(c, ctx) {
+    if (this.counts!.isEmpty()) ctx.timerService.registerEventTimeTimer(c.window + Q5_WINDOW_MS - 1);
+    let leaders = this.leaders!.value() ?? [0];
+    c.keys.forEach((key, i) => {
+      const n = (this.counts!.get(key) ?? 0) + c.counts[i]!;
+      this.counts!.put(key, n);
+      if (n > leaders[0]!) leaders = [n, key];
+      else if (n === leaders[0]) leaders = [...leaders, key];
+    });
+    this.leaders!.update(leaders);
   },
 };
 
@@ -84,6 +103,7 @@ describe.each(['heap', 'lmdb'] as const)('q5 window leaders (%s)', (backend) => 
   it.each([
     ['its own snapshot', () => new WindowLeaders()],
     ['a snapshot of the counts alone (taken before leaders were kept)', () => countsOnly],
+    ['a snapshot of the counts and leaders (taken before pane lists were kept)', () => countsAndLeaders],
   ] as const)('keeps the leaders across a restore from %s', async (_, before) => {
     const input = counts(300, 7);
     const first = harness(backend, before());
