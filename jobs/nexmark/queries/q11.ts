@@ -8,6 +8,7 @@ import {
   type OperatorContext,
   type OperatorListState,
   type Output,
+  sharedPlainData,
   valueState,
   type ValueState,
 } from 'weir';
@@ -119,7 +120,8 @@ class Sessions implements KeyedProcessFunction<number, Piece, Q11Row> {
   private sessions!: ValueState<number[]>;
 
   open(ctx: KeyedRuntimeContext): void {
-    this.sessions = ctx.getState(valueState<number[]>('sessions'));
+    // Never changed after writing or reading (a change writes a new array): shared, not copied.
+    this.sessions = ctx.getState(valueState<number[]>('sessions', { serializer: sharedPlainData() }));
   }
 
   processElement(p: Piece, ctx: KeyedContext<number>): void {
