@@ -15,11 +15,10 @@
  *
  * The bytes of the last such snapshot are kept (when at most RETAIN_BYTES; a cache snapshot has at
  * most 2 x flushEvery entries, e.g. about 1.5 MiB for 65k counters) and each entry remembers where
- * it was written there (`CachedPoint.record`): the next snapshot copies its key from there instead
- * of encoding it, and copies the whole entry when the value is an immutable one that was written
- * there (`SnapshotRecord.of`: an unchanged counter). Per entry that is one small object made at
- * its first cache snapshot and changed in place after, no string (strings made every entry's
- * record a GC cost larger than the encoding).
+ * it was written there (`CachedPoint.recordAt`, `recordGen`): the next snapshot copies its key from
+ * there instead of encoding it, and copies the whole entry when the value is an immutable one
+ * that was written there (`recordOf`: an unchanged counter). Per entry that is three fields, no
+ * extra object or string (strings made every entry's record a GC cost larger than the encoding).
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { KeyGroupRange } from '../key-groups.ts';
@@ -29,7 +28,7 @@ import type { KeyGroupBlock } from '../snapshot/keyed-state-handle.ts';
 import type { StateKey } from '../key-groups.ts';
 import { DELETED, type StateTable } from './layers.ts';
 import { CachedMap } from './map-cache.ts';
-import { entryKeyGroup, entryOwnerIndex, isLive, SnapshotRecord, type CachedPoint } from './point-cache.ts';
+import { entryKeyGroup, entryOwnerIndex, isLive, type CachedPoint } from './point-cache.ts';
 
 /** A value encoded at the barrier (its own copy of the bytes). */
 class Encoded {
@@ -52,7 +51,7 @@ interface MapAtBarrier {
   pairs: unknown[];
 }
 
-/** `SnapshotRecord.of` of an entry whose written value cannot be reused (an object, which may have changed in place). */
+/** `CachedPoint.recordOf` of an entry whose written value cannot be reused (an object, which may have changed in place). */
 const NOT_REUSABLE = Symbol('not reusable');
 /** The last cache snapshot's bytes are kept for the next one up to this size. */
 const RETAIN_BYTES = 16 << 20;
@@ -148,7 +147,7 @@ export class CacheSnapshotter {
     async function* chunks(): AsyncIterable<Uint8Array> {
       // What the last snapshot wrote, when it is kept: entries written there are copied from it.
       const last = self.last;
-      const lastGen = last?.gen ?? -1; // never a record's gen (gens start at 1)
+      const lastGen = last?.gen ?? -2; // never an entry's recordGen (-1: not written yet)
       let ci = 0;
       const written: Buffer[] = [];
       let n = 0;
@@ -175,17 +174,16 @@ export class CacheSnapshotter {
           const encoded = v instanceof Encoded;
           let src: Buffer | undefined;
           let at = 0;
-          const r = e.record;
-          if (r !== undefined && r.gen === lastGen) {
+          if (e.recordGen === lastGen) {
             // Entries come in about the same order every time: the chunk is found by moving on from the last one.
-            at = r.at;
+            at = e.recordAt;
             const starts = last!.starts;
             if (at < starts[ci]!) ci = 0;
             while (ci + 1 < starts.length && at >= starts[ci + 1]!) ci++;
             src = last!.chunks[ci]!;
             at -= starts[ci]!;
           }
-          if (src !== undefined && !encoded && Object.is(v, r!.of)) {
+          if (src !== undefined && !encoded && Object.is(v, e.recordOf)) {
             // Unchanged since the last snapshot (an immutable value: a primitive, or a TTL wrapper the backend replaces on write).
             w.addEntryFrom(src, at);
             work.entriesReused++;
@@ -208,13 +206,9 @@ export class CacheSnapshotter {
             }
           }
           if (isLive(e)) {
-            const of = encoded ? NOT_REUSABLE : v;
-            if (r === undefined) e.record = new SnapshotRecord(gen, w.lastOffset, of);
-            else {
-              r.gen = gen;
-              r.at = w.lastOffset;
-              r.of = of;
-            }
+            e.recordGen = gen;
+            e.recordAt = w.lastOffset;
+            e.recordOf = encoded ? NOT_REUSABLE : v;
           }
           if (++n % CHECK_EVERY === 0) yield* pause();
         }

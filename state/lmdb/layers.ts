@@ -58,8 +58,6 @@ export class StateTable {
   lastEpoch = -1;
   /** Its index among the cache's states (PointCache.register). */
   cacheIndex = -1;
-  /** A map or list state: its cache entries hold a CachedMap or CachedList (PointCache's weights). */
-  readonly collection: boolean;
   /** Encodes this state's point keys for write batches (the `[keyGroup, name]` part cached). */
   readonly keys: StateKeyEncoder;
   /**
@@ -77,7 +75,6 @@ export class StateTable {
     readonly serializer: StateSerializer<unknown>,
   ) {
     this.keys = new StateKeyEncoder(name);
-    this.collection = kind === 'map' || kind === 'list';
     this.valuesImmutable = (kind === 'value' || kind === 'map') && valuesNeverChangedInPlace(serializer);
   }
 

@@ -14,11 +14,8 @@
 import type { KeyId } from '../key-codec.ts';
 import type { StateKey } from '../key-groups.ts';
 import type { Layer, Stored } from './layers.ts';
-import type { CachedCollection } from './point-cache.ts';
 
-export class CachedList implements CachedCollection {
-  /** What its cache entry counts against the cache's capacity: 1 + the elements it holds (PointCache.reweigh). */
-  weight = 1;
+export class CachedList {
   /** Complete: every element, oldest first. Otherwise only the ones added since the last write-back. */
   elems: Stored[] = [];
   complete: boolean;

@@ -351,13 +351,9 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend, TimerStore {
       for (const t of this.tables.values()) {
         if (t.kind === 'map' || t.kind === 'list' || t.ttl !== undefined) continue;
         for (const e of t.cache.values()) {
-          const r = e.record;
-          if (!needsWriteBack(e) || r === undefined || r.gen !== gen || !Object.is(e.stored, r.of)) continue;
-          const c = chunkAt(starts, r.at);
-          if (buffer.writeBackFromSnapshot(t, e, chunks[c]!, r.at - starts[c]!)) {
-            cache.markClean(e);
-            e.record = undefined; // snapshots go through LMDB from now on
-          }
+          if (!needsWriteBack(e) || e.recordGen !== gen || !Object.is(e.stored, e.recordOf)) continue;
+          const c = chunkAt(starts, e.recordAt);
+          if (buffer.writeBackFromSnapshot(t, e, chunks[c]!, e.recordAt - starts[c]!)) cache.markClean(e);
           if (++n % 512 === 0 && performance.now() - sliceStart >= WRITE_BACK_SLICE_MS) {
             await yieldToEventLoop();
             if (this.disposed) return;

@@ -21,7 +21,6 @@
 import { compareKeys, ownKey, ownKeyId, type KeyId } from '../key-codec.ts';
 import type { StateKey } from '../key-groups.ts';
 import { DELETED, type Layer, type Stored } from './layers.ts';
-import type { CachedCollection } from './point-cache.ts';
 
 export interface KnownEntry {
   uk: StateKey;
@@ -37,9 +36,7 @@ export interface KnownEntry {
   changed?: boolean;
 }
 
-export class CachedMap implements CachedCollection {
-  /** What its cache entry counts against the cache's capacity: 1 + the user keys it holds (PointCache.reweigh). */
-  weight = 1;
+export class CachedMap {
   /** User keys known: present (stored) or absent (DELETED). */
   known = new Map<KeyId, KnownEntry>();
   /** Whether `known` covers every user key of the map (an unknown user key is absent). */

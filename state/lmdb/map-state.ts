@@ -27,15 +27,14 @@ function mapEntry(a: StateAccess, t: StateTable): CachedPoint {
   if (!t.lmdbKeys.mightHave(a.id)) {
     // Never written back: the map is whatever the layers hold, and they hold nothing of a key never written back.
     cm.complete_([]);
-    return a.insert(t, cm, false);
+    return a.insert(t, cm, false, 1);
   }
   const prefix = a.currentPrefix(t.name);
   let small = 0;
   for (const _ of a.db.getKeys({ ...prefixRange(prefix), limit: SMALL_MAP + 1 } as never)) small++;
   a.readWork += small;
   if (small <= SMALL_MAP) cm.complete_(mapBelow(a, t));
-  cm.weight = 1 + cm.known.size;
-  return a.insert(t, cm, false);
+  return a.insert(t, cm, false, 1 + cm.known.size);
 }
 
 /** A user key's value as the layers and LMDB hold it (DELETED when absent), TTL not applied. */
@@ -89,7 +88,7 @@ function mapBelow(a: StateAccess, t: StateTable): [KeyId, StateKey, Stored][] {
 function mapWrite(a: StateAccess, t: StateTable, uk: StateKey, stored: Stored | typeof DELETED): void {
   // A key never written back has no map below: its cached map is complete from the start, so a
   // later get of a user key it does not have (a window's next pane) reads nothing below either.
-  const e = a.cachedPoint(t) ?? a.insert(t, new CachedMap(a.nothingBelow(t)), false);
+  const e = a.cachedPoint(t) ?? a.insert(t, new CachedMap(a.nothingBelow(t)), false, 1);
   const cm = e.stored as CachedMap;
   cm.write(keyId(uk), uk, stored);
   a.changed(e, 1 + cm.known.size);

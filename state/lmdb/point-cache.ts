@@ -35,13 +35,17 @@ export interface CachedPoint {
    * own were 24 bytes a key (read with isDirty/isLive, entryKeyGroup, PointCache.ownerOf).
    */
   bits: number;
+  /** What the entry counts against the capacity: 1 for a value, 1 + its elements for a cached map or list. */
+  weight: number;
   /**
-   * Snapshots taken from the cache alone (cache-snapshot.ts) only: where the last one wrote this
-   * entry (undefined: none has). One object made at the entry's first such snapshot, changed in
-   * place by the next ones, so that entries of a backend whose state lives in LMDB do not carry
-   * its three fields (24 bytes a key).
+   * Snapshots taken from the cache alone (cache-snapshot.ts) only: which one wrote this entry last
+   * (-1: none) and at which offset of its file, so that the next one copies the key from there
+   * instead of encoding it, and the whole entry when `stored` is still `recordOf`.
    */
-  record: SnapshotRecord | undefined;
+  recordGen: number;
+  recordAt: number;
+  /** The immutable stored value written at `recordAt`, or a symbol (an object: only the key is reused). */
+  recordOf: unknown;
   /**
    * The write batch that holds this entry's value without a layer entry (WriteBuffer.writeBackCached;
    * 0: none). If the entry is evicted clean before that batch commits, `onEvictSent` puts the value
@@ -97,49 +101,19 @@ function setMarks(e: CachedPoint, marks: number): void {
   e.bits = (e.bits & ~MARKS) | marks;
 }
 
-/**
- * Where a cache snapshot wrote an entry: which one (`gen`), at which offset of its file (`at`), so
- * that the next one copies the key from there instead of encoding it, and the whole entry when
- * `stored` is still `of` (the immutable stored value written there, or a symbol when it was an
- * object: only the key is reused).
- */
-export class SnapshotRecord {
-  constructor(
-    public gen: number,
-    public at: number,
-    public of: unknown,
-  ) {}
-}
-
-/**
- * A cached map or list (the `stored` of its entry): what it counts against the capacity is 1 + its
- * elements (PointCache.reweigh), kept in it, not in every entry (a single value counts 1).
- */
-export interface CachedCollection {
-  weight: number;
-}
-
 export interface CacheOwner {
   readonly cache: KeyTable<CachedPoint>;
   /** Its index among the cache's owners (PointCache.register sets it). */
   cacheIndex: number;
-  /** Whether its entries hold a CachedCollection (a map or list state), weighing what it says. */
-  readonly collection: boolean;
-}
-
-/** What entry `e` of `t` counts against the capacity (read before `e.stored` is dropped). */
-function weightOf(t: CacheOwner, e: CachedPoint): number {
-  return t.collection ? (e.stored as CachedCollection).weight : 1;
 }
 
 /**
  * Default capacity: a sixteenth of the heap limit at 256 bytes per entry, at least 10k and at most
  * 1M entries (Node's default 4 GiB heap: 1M; --max-old-space-size=96: about 37k). Measured: a
  * small object value with a short string key costs about 450 bytes of heap with everything that
- * refers to it, so the cache takes at most about a ninth of the heap. (A cache snapshot's record of
- * an entry adds 48 bytes; the last cache snapshot's bytes kept with them are at most 16 MiB, and
- * both only while the cache holds at most 2 x flushEvery entries: a larger cache snapshot moves
- * the state to LMDB, lmdb-backend.ts writeBackSnapshotted.)
+ * refers to it, so the cache takes at most about a ninth of the heap. (The three record fields for
+ * cache snapshots add 24 bytes an entry; the last cache snapshot's bytes kept with them are at
+ * most 16 MiB, and only while the cache holds at most 2 x flushEvery entries.)
  */
 export function defaultCacheEntries(): number {
   const limit = getHeapStatistics().heap_size_limit;
@@ -183,25 +157,24 @@ export class PointCache<T extends CacheOwner> {
   }
 
   /** Adds an entry for a key not in `t.cache` (evicting first if full). */
-  insert(t: T, id: KeyId, hash: number, kg: number, key: StateKey, stored: Stored | typeof DELETED, dirty: boolean): CachedPoint {
+  insert(t: T, id: KeyId, hash: number, kg: number, key: StateKey, stored: Stored | typeof DELETED, dirty: boolean, weight = 1): CachedPoint {
     if (this.count >= this.capacity) this.evict();
     const bits = (t.cacheIndex << OWNER_SHIFT) | (kg << KEY_GROUP_SHIFT);
-    const e: CachedPoint = { key, stored, bits, record: undefined, sentGen: 0 };
+    const e: CachedPoint = { key, stored, bits, weight, recordGen: -1, recordAt: 0, recordOf: undefined, sentGen: 0 };
     t.cache.add(id, hash, e);
-    this.count += weightOf(t, e);
+    this.count += weight;
     if (dirty) this.markDirty(e);
     return e;
   }
 
   /**
-   * Changes the weight of a live entry of a cached map or list (it grew or shrank). Call it when
-   * the operation on the entry is done: it may evict, and an evicted entry must not be changed again.
+   * Changes the weight of a live entry (a cached map or list grew or shrank). Call it when the
+   * operation on the entry is done: it may evict, and an evicted entry must not be changed again.
    */
   reweigh(e: CachedPoint, weight: number): void {
     if (!isLive(e)) return;
-    const c = e.stored as CachedCollection;
-    this.count += weight - c.weight;
-    c.weight = weight;
+    this.count += weight - e.weight;
+    e.weight = weight;
     if (this.count > this.capacity) this.evict();
   }
 
@@ -215,9 +188,9 @@ export class PointCache<T extends CacheOwner> {
     t.cache.delete(id, hash);
     if (isDirty(e)) this.dirty--;
     setMarks(e, EVICTED);
-    this.count -= weightOf(t, e);
+    this.count -= e.weight;
     e.stored = undefined;
-    e.record = undefined;
+    e.recordOf = undefined;
   }
 
   markDirty(e: CachedPoint): void {
@@ -308,7 +281,7 @@ export class PointCache<T extends CacheOwner> {
       }
       const dirty = isDirty(e);
       setMarks(e, EVICTED);
-      removed += weightOf(t, e);
+      removed += e.weight;
       if (dirty) {
         this.dirty--;
         this.onEvictDirty(t, e);
@@ -316,7 +289,7 @@ export class PointCache<T extends CacheOwner> {
       } else if (e.sentGen > 0) {
         this.onEvictSent(t, e);
       }
-      e.record = undefined;
+      e.recordOf = undefined;
       return Sweep.Remove;
     }, t.cache.size + n);
     this.count -= removed;

@@ -111,10 +111,10 @@ export class StateAccess {
   }
 
   /** Caches `stored` as the current key's entry of `t`. */
-  insert(t: StateTable, stored: Stored | typeof DELETED, dirty: boolean): CachedPoint {
+  insert(t: StateTable, stored: Stored | typeof DELETED, dirty: boolean, weight = 1): CachedPoint {
     // The cache keeps its own copy of the key's strings (ownKey in key-codec.ts).
     const key = ownKey(this.key);
-    const n = this.cache.insert(t, ownKeyId(key, this.id), this.hash, this.keyGroup, key, stored, dirty);
+    const n = this.cache.insert(t, ownKeyId(key, this.id), this.hash, this.keyGroup, key, stored, dirty, weight);
     t.last = n;
     t.lastEpoch = this.epoch;
     return n;
