@@ -1,4 +1,7 @@
 import {
+  aggregatingState,
+  type AggregateFunction,
+  type AggregatingState,
   type Collector,
   type KeyedContext,
   type KeyedProcessFunction,
@@ -10,6 +13,7 @@ import {
   type OperatorContext,
   type OperatorListState,
   type Output,
+  type StateSerializer,
   valueState,
   type ValueState,
 } from 'weir';
@@ -166,35 +170,93 @@ export interface DayDelta {
 }
 
 /**
- * One bucket of a day: the bits seen per bidder and per auction of the bucket. Each partial becomes
- * the counts it adds (its bid counts, and the bidders and auctions new to the bucket per rank).
+ * The ids one bucket of a day has seen, each with the bits of the ranks it was seen with, and the
+ * counts the last partial added. An AggregatingState's accumulator: the state owns it and hands it
+ * only to `bucketMerge` (no copy in or out, so the maps are changed in place), and snapshots encode
+ * it at their barrier, as every accumulator is.
  */
-class BucketStats implements KeyedProcessFunction<number, Partial, DayDelta> {
-  private bidders!: MapState<number, number>;
-  private auctions!: MapState<number, number>;
+export interface BucketSeen {
+  bidders: Map<number, number>;
+  auctions: Map<number, number>;
+  /** What the last partial added: 4 bid counts, then 4 distinct-bidder and 4 distinct-auction counts. */
+  added: number[];
+}
 
-  open(ctx: KeyedRuntimeContext): void {
-    this.bidders = ctx.getMapState(mapState<number, number>('bidders'));
-    this.auctions = ctx.getMapState(mapState<number, number>('auctions'));
-  }
-
-  private static merge(seen: MapState<number, number>, pairs: readonly number[], added: number[], at: number): void {
-    for (let i = 0; i < pairs.length; i += 2) {
-      const id = pairs[i]!;
-      const old = seen.get(id) ?? 0;
-      const bits = pairs[i + 1]! & ~old;
-      if (bits === 0) continue;
-      seen.put(id, old | bits);
-      for (let r = 0; r < 4; r++) if (bits & (1 << r)) added[at + r]!++;
+/** Checks the accumulator's shape only: its maps are filled by `bucketMerge` with the numbers of partials. */
+const bucketSeenSerializer: StateSerializer<BucketSeen> = {
+  copy: (s) => s,
+  check: (s) => {
+    if (!(s.bidders instanceof Map && s.auctions instanceof Map && Array.isArray(s.added))) {
+      throw new TypeError("q15: a bucket's accumulator must be { bidders: Map, auctions: Map, added: number[] }");
     }
-  }
+  },
+};
 
-  processElement(p: Partial, _ctx: KeyedContext<number>, out: Collector<DayDelta>): void {
+/** Adds `pairs` ((id, bits) flattened) to `seen`, counting the ranks new to the bucket in `added` from `at`. */
+function mergePairs(seen: Map<number, number>, pairs: readonly number[], added: number[], at: number): void {
+  for (let i = 0; i < pairs.length; i += 2) {
+    const id = pairs[i]!;
+    const old = seen.get(id) ?? 0;
+    const bits = pairs[i + 1]! & ~old;
+    if (bits === 0) continue;
+    seen.set(id, old | bits);
+    for (let r = 0; r < 4; r++) if (bits & (1 << r)) added[at + r]!++;
+  }
+}
+
+/**
+ * Merges partials into a bucket: its bid counts, and the bidders and auctions new to the bucket per
+ * rank. One Map get (and a set for what is new) per pair, where a MapState per id cost a state
+ * access per get and put, and an entry object per id (11% of q15 at parallelism 2).
+ */
+export const bucketMerge: AggregateFunction<Partial, BucketSeen, number[]> = {
+  accumulatorSerializer: bucketSeenSerializer,
+  createAccumulator: () => ({ bidders: new Map(), auctions: new Map(), added: [] }),
+  add: (p, acc) => {
     const c = p.counts;
     const added = [c[0]!, c[1]!, c[2]!, c[3]!, 0, 0, 0, 0, 0, 0, 0, 0];
-    BucketStats.merge(this.bidders, p.bidders, added, 4);
-    BucketStats.merge(this.auctions, p.auctions, added, 8);
-    out.collect({ day: p.day, added });
+    mergePairs(acc.bidders, p.bidders, added, 4);
+    mergePairs(acc.auctions, p.auctions, added, 8);
+    acc.added = added;
+    return acc;
+  },
+  getResult: (acc) => acc.added,
+};
+
+/**
+ * One bucket of a day: each partial becomes the counts it adds. Restores from snapshots of the layout
+ * before (the bits per id in two MapStates): a bucket's first partial after such a restore starts
+ * from them.
+ */
+export class BucketStats implements KeyedProcessFunction<number, Partial, DayDelta> {
+  private seen!: AggregatingState<Partial, number[]>;
+  /** The layout before's bits per bidder and per auction, read once per bucket after a restore, then cleared. */
+  private oldBidders!: MapState<number, number>;
+  private oldAuctions!: MapState<number, number>;
+
+  open(ctx: KeyedRuntimeContext): void {
+    this.seen = ctx.getAggregatingState(aggregatingState('seen', bucketMerge));
+    this.oldBidders = ctx.getMapState(mapState<number, number>('bidders'));
+    this.oldAuctions = ctx.getMapState(mapState<number, number>('auctions'));
+  }
+
+  processElement(p: Partial, ctx: KeyedContext<number>, out: Collector<DayDelta>): void {
+    if (this.seen.get() === undefined) this.restoreOldLayout(p.day, ctx.key);
+    this.seen.add(p);
+    out.collect({ day: p.day, added: this.seen.get()! });
+  }
+
+  /** Seeds the bucket's accumulator with the layout before's ids, if a restore brought any. */
+  private restoreOldLayout(day: number, key: number): void {
+    if (this.oldBidders.isEmpty() && this.oldAuctions.isEmpty()) return;
+    const pairs = (m: MapState<number, number>): number[] => {
+      const out: number[] = [];
+      for (const [id, bits] of m.entries()) out.push(id, bits);
+      return out;
+    };
+    this.seen.add({ key, day, counts: [0, 0, 0, 0], bidders: pairs(this.oldBidders), auctions: pairs(this.oldAuctions), time: -Infinity });
+    this.oldBidders.clear();
+    this.oldAuctions.clear();
   }
 }
 
