@@ -139,7 +139,7 @@ export class LocalBidFilter implements Operator<AuctionOrBid, AuctionOrBid> {
   private readonly expires = new Float64Array(SLOTS);
   /** The highest price sent on per auction (-1: none yet). */
   private readonly sent = new Float64Array(SLOTS);
-  /** Bids dropped and passed on (tests). */
+  /** Bids dropped, and records (bids and auctions) passed on (tests). */
   readonly counts = { dropped: 0, passed: 0 };
 
   open(ctx: OperatorContext<AuctionOrBid>): void {
