@@ -21,20 +21,23 @@ interface AuctionRow {
 /**
  * q3 local item suggestion: auctions of category 10 joined with their sellers in OR, ID or CA.
  * A regular (unbounded) inner join of two insert-only streams, so its changelog is inserts only.
- * Both filters run in the source subtasks, before the exchange, as Flink pushes them down.
+ * Both filters run in the source's projection, before the exchange, as Flink pushes them down: a
+ * person or auction that fails them is never copied into a row (filtering the rows in the two
+ * flatMaps made a row for each of the 8% of events that are people or auctions, and kept 3 in 50
+ * people and 1 in 5 auctions).
  */
 export const q3: QueryBuilder<'q3'> = (input) => {
   const events = input.source<SellerRow | AuctionRow>('people-auctions', (e) => {
-    if (e.kind === 'person') return { t: 'p', id: e.id, name: e.name, city: e.city, state: e.state };
-    if (e.kind === 'auction') return { t: 'a', id: e.id, seller: e.seller, category: e.category };
+    if (e.kind === 'person') return STATES.has(e.state) ? { t: 'p', id: e.id, name: e.name, city: e.city, state: e.state } : undefined;
+    if (e.kind === 'auction') return e.category === CATEGORY ? { t: 'a', id: e.id, seller: e.seller, category: e.category } : undefined;
     return undefined;
   });
   const auctions = events.flatMap<AuctionRow>((r, out) => {
-    if (r.t === 'a' && r.category === CATEGORY) out.collect(r);
-  }, { name: 'q3-category' });
+    if (r.t === 'a') out.collect(r);
+  }, { name: 'q3-auctions' });
   const sellers = events.flatMap<SellerRow>((r, out) => {
-    if (r.t === 'p' && STATES.has(r.state)) out.collect(r);
-  }, { name: 'q3-states' });
+    if (r.t === 'p') out.collect(r);
+  }, { name: 'q3-sellers' });
   return auctions
     .join(sellers)
     .where((a) => a.seller)
