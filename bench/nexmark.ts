@@ -24,7 +24,8 @@
  * Throughput is events / (time from the first source subtask's first batch to the sink's last
  * row), so starting the worker threads is left out. Each measured run is followed by a baseline
  * run (after two discarded ones per query), and a row's ratio is the median of its own runs over
- * the median of the baseline runs between them.
+ * the median of the baseline runs between them; "pair ratios" are each run over the baseline run
+ * right after it (lowest, median, highest), which shows how far the machine moved within the row.
  */
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -167,6 +168,11 @@ interface Row {
   events_per_sec_per_core: number;
   baseline_events_per_sec: number;
   ratio_to_baseline: number;
+  /**
+   * Each measured run over the baseline run right after it, sorted: the ratio per pair of runs
+   * taken seconds apart, so the spread shows how much the machine moved during the row.
+   */
+  pair_ratios: number[];
   flink_per_core: number;
   ratio_to_flink_per_core: number;
 }
@@ -185,8 +191,8 @@ async function measure(o: Options): Promise<void> {
   };
   console.log(`machine: ${machineDescription()}`);
   console.log(`${o.events.toLocaleString('en')} events per run, medians of ${o.runs} (each followed by a baseline run)${warmup > 0 ? ` after ${warmup} warm-up runs on the same task manager threads` : ' on new task manager threads each'}; exactly-once checkpoints every 10 s; ${o.state} state; load average at start ${os.loadavg()[0]!.toFixed(1)}`);
-  console.log('| query | p | events/s | events/s per core | baseline events/s | ratio to baseline | Flink per core | ratio to Flink per core | sink thread busy | checkpoints |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  console.log('| query | p | events/s | events/s per core | baseline events/s | ratio to baseline | pair ratios min-median-max | Flink per core | ratio to Flink per core | sink thread busy | checkpoints |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
   try {
     for (const query of o.queries) {
       for (let i = 0; i < baselineWarmup; i++) {
@@ -219,6 +225,7 @@ async function measure(o: Options): Promise<void> {
         await closeBenchClusters();
         const eps = median(values);
         const baseline = o.child ? NaN : median(baselines);
+        const pairs = baselines.map((b, i) => values[i]! / b).sort((a, b) => a - b);
         const flink = FLINK_PER_CORE[query];
         const row: Row = {
           query,
@@ -228,13 +235,14 @@ async function measure(o: Options): Promise<void> {
           events_per_sec_per_core: eps / p,
           baseline_events_per_sec: baseline,
           ratio_to_baseline: eps / baseline,
+          pair_ratios: pairs,
           flink_per_core: flink,
           ratio_to_flink_per_core: eps / p / flink,
         };
         rows.push(row);
         process.stderr.write(`\r${' '.repeat(60)}\r`);
         console.log(
-          `| ${query} | ${p} | ${fmt(eps)} | ${fmt(eps / p)} | ${fmt(baseline)} | ${row.ratio_to_baseline.toFixed(2)} | ${fmt(flink)} | ${row.ratio_to_flink_per_core.toFixed(2)} | ${(100 * median(busy)).toFixed(0)}% | ${checkpoints} |`,
+          `| ${query} | ${p} | ${fmt(eps)} | ${fmt(eps / p)} | ${fmt(baseline)} | ${row.ratio_to_baseline.toFixed(2)} | ${pairs.length === 0 ? '-' : `${pairs[0]!.toFixed(2)}-${median(pairs).toFixed(2)}-${pairs[pairs.length - 1]!.toFixed(2)}`} | ${fmt(flink)} | ${row.ratio_to_flink_per_core.toFixed(2)} | ${(100 * median(busy)).toFixed(0)}% | ${checkpoints} |`,
         );
       }
     }
